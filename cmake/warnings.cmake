@@ -1,0 +1,9 @@
+# Warnings and sanitizers as an INTERFACE target that every Hostline target links.
+add_library(hostline_warnings INTERFACE)
+target_compile_options(hostline_warnings INTERFACE -Wall -Wextra -Wpedantic -Wno-missing-field-initializers)
+target_compile_definitions(hostline_warnings INTERFACE HOSTLINE_VERSION="${PROJECT_VERSION}")
+
+if(HOSTLINE_SANITIZE)
+  target_compile_options(hostline_warnings INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  target_link_options(hostline_warnings INTERFACE -fsanitize=address,undefined)
+endif()

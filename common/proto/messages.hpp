@@ -1,0 +1,214 @@
+// The messages agents and the controller exchange (docs/protocol.md).
+//
+// Every message travels as one msgpack map holding `v` (protocol version), `t` (type) and
+// the fields below by name. Unknown fields are ignored and missing ones keep their
+// defaults, so either side can add fields without breaking the other. Each struct lists
+// its fields once, in `each_field`, which the codec uses both to encode and to decode.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace hostline::proto {
+
+inline constexpr int kVersion = 1;
+inline constexpr std::size_t kMaxMessageBytes = 4 * 1024 * 1024;  // ZMQ_MAXMSGSIZE
+inline constexpr std::size_t kMaxChunkBytes = 64 * 1024;          // one output chunk
+
+using Labels = std::map<std::string, std::string>;
+
+// Raw bytes, encoded as msgpack `bin` rather than `str` (process output need not be UTF-8).
+struct Bytes {
+    std::string data;
+    bool operator==(const Bytes&) const = default;
+};
+
+// A run the agent still holds when it says hello: running, or finished with output or a
+// result the controller has not acknowledged yet.
+struct HeldRun {
+    std::uint64_t run_id = 0;
+    bool finished = false;
+    bool operator==(const HeldRun&) const = default;
+    template <class S, class F>
+    static void each_field(S& s, F&& f) {
+        f("run_id", s.run_id);
+        f("finished", s.finished);
+    }
+};
+
+struct Hello {
+    static constexpr const char* kType = "hello";
+    std::string agent_id;
+    std::string hostname;
+    std::string version;
+    Labels labels;
+    Labels facts;  // os, kernel, cpus, ...
+    std::uint32_t capacity = 0;
+    std::vector<HeldRun> runs;
+    template <class S, class F>
+    static void each_field(S& s, F&& f) {
+        f("agent_id", s.agent_id);
+        f("hostname", s.hostname);
+        f("version", s.version);
+        f("labels", s.labels);
+        f("facts", s.facts);
+        f("capacity", s.capacity);
+        f("runs", s.runs);
+    }
+};
+
+struct Welcome {
+    static constexpr const char* kType = "welcome";
+    std::string controller_id;
+    std::uint32_t heartbeat_ms = 5000;
+    template <class S, class F>
+    static void each_field(S& s, F&& f) {
+        f("controller_id", s.controller_id);
+        f("heartbeat_ms", s.heartbeat_ms);
+    }
+};
+
+struct Heartbeat {
+    static constexpr const char* kType = "heartbeat";
+    std::uint32_t running = 0;  // runs the sender is executing (agent) or 0 (controller)
+    template <class S, class F>
+    static void each_field(S& s, F&& f) {
+        f("running", s.running);
+    }
+};
+
+struct Run {
+    static constexpr const char* kType = "run";
+    std::uint64_t run_id = 0;
+    std::uint64_t job_id = 0;
+    std::vector<std::string> argv;
+    Labels env;
+    std::string cwd;
+    std::uint64_t timeout_ms = 0;  // 0: no timeout
+    std::uint64_t output_cap = 0;  // 0: no cap on what the agent sends
+    std::string user;              // run as this user (agent must be root); empty: agent's
+    std::string group;             // primary group; empty: the user's
+    template <class S, class F>
+    static void each_field(S& s, F&& f) {
+        f("run_id", s.run_id);
+        f("job_id", s.job_id);
+        f("argv", s.argv);
+        f("env", s.env);
+        f("cwd", s.cwd);
+        f("timeout_ms", s.timeout_ms);
+        f("output_cap", s.output_cap);
+        f("user", s.user);
+        f("group", s.group);
+    }
+};
+
+struct RunAck {
+    static constexpr const char* kType = "run_ack";
+    std::uint64_t run_id = 0;
+    bool accepted = false;
+    std::string reason;  // why it was rejected
+    template <class S, class F>
+    static void each_field(S& s, F&& f) {
+        f("run_id", s.run_id);
+        f("accepted", s.accepted);
+        f("reason", s.reason);
+    }
+};
+
+// Output and Result share one sequence per run: chunks are 1..n, the result is n+1.
+struct Output {
+    static constexpr const char* kType = "output";
+    std::uint64_t run_id = 0;
+    std::uint64_t seq = 0;
+    std::string stream;  // "stdout" | "stderr"
+    Bytes data;
+    template <class S, class F>
+    static void each_field(S& s, F&& f) {
+        f("run_id", s.run_id);
+        f("seq", s.seq);
+        f("stream", s.stream);
+        f("data", s.data);
+    }
+};
+
+struct Result {
+    static constexpr const char* kType = "result";
+    std::uint64_t run_id = 0;
+    std::uint64_t seq = 0;  // last output seq + 1
+    // "exited" (see exit_code), "signaled" (see signal), "timed_out", "cancelled",
+    // "failed_to_start" (see error).
+    std::string status;
+    std::int32_t exit_code = -1;
+    std::int32_t signal = 0;
+    std::int64_t started_at_ms = 0;  // Unix epoch milliseconds
+    std::int64_t ended_at_ms = 0;
+    std::uint64_t stdout_bytes = 0;
+    std::uint64_t stderr_bytes = 0;
+    bool truncated = false;
+    std::string error;
+    template <class S, class F>
+    static void each_field(S& s, F&& f) {
+        f("run_id", s.run_id);
+        f("seq", s.seq);
+        f("status", s.status);
+        f("exit_code", s.exit_code);
+        f("signal", s.signal);
+        f("started_at_ms", s.started_at_ms);
+        f("ended_at_ms", s.ended_at_ms);
+        f("stdout_bytes", s.stdout_bytes);
+        f("stderr_bytes", s.stderr_bytes);
+        f("truncated", s.truncated);
+        f("error", s.error);
+    }
+};
+
+// Cumulative: everything of run_id up to and including seq is stored.
+struct Ack {
+    static constexpr const char* kType = "ack";
+    std::uint64_t run_id = 0;
+    std::uint64_t seq = 0;
+    template <class S, class F>
+    static void each_field(S& s, F&& f) {
+        f("run_id", s.run_id);
+        f("seq", s.seq);
+    }
+};
+
+struct Cancel {
+    static constexpr const char* kType = "cancel";
+    std::uint64_t run_id = 0;
+    template <class S, class F>
+    static void each_field(S& s, F&& f) {
+        f("run_id", s.run_id);
+    }
+};
+
+struct Bye {
+    static constexpr const char* kType = "bye";
+    std::string reason;
+    template <class S, class F>
+    static void each_field(S& s, F&& f) {
+        f("reason", s.reason);
+    }
+};
+
+// The answer to a message the receiver could not use. `code` is machine-readable:
+// "malformed", "unknown_type", "version", "no_session" (send hello first).
+struct ErrorReply {
+    static constexpr const char* kType = "error";
+    std::string code;
+    std::string message;
+    template <class S, class F>
+    static void each_field(S& s, F&& f) {
+        f("code", s.code);
+        f("message", s.message);
+    }
+};
+
+using Message =
+    std::variant<Hello, Welcome, Heartbeat, Run, RunAck, Output, Result, Ack, Cancel, Bye, ErrorReply>;
+
+}  // namespace hostline::proto

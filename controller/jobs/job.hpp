@@ -1,0 +1,99 @@
+// Jobs and runs as values, and their state machines (DESIGN.md, Jobs).
+//
+// A job is one request; it fans out into one run per matched agent. These types carry no
+// behaviour beyond the transition rules, so the scheduler, the store and the HTTP layer
+// can all share them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hostline::controller {
+
+enum class JobState {
+    pending_approval,
+    queued,
+    running,
+    succeeded,
+    failed,
+    partial,
+    timed_out,
+    cancelled,
+    denied,
+    expired,
+};
+
+enum class RunState {
+    queued,      // waiting for a slot on its agent
+    dispatched,  // sent; no run_ack yet
+    running,     // the agent accepted it
+    unknown,     // its agent went silent; becomes lost after the grace period
+    succeeded,
+    failed,
+    timed_out,
+    cancelled,
+    lost,
+    skipped,  // its agent was offline when the job started
+};
+
+std::string_view to_string(JobState state);
+std::string_view to_string(RunState state);
+std::optional<JobState> parse_job_state(std::string_view text);
+std::optional<RunState> parse_run_state(std::string_view text);
+
+bool is_final(JobState state);
+bool is_final(RunState state);
+
+// Whether the run state machine allows from -> to. Final states never change.
+bool can_transition(RunState from, RunState to);
+
+// The state of a job whose runs are all final: succeeded if all succeeded, cancelled if the
+// job was cancelled, timed_out if every non-succeeded run timed out, failed if none
+// succeeded, partial if some did. Non-final runs make it `running`.
+JobState job_state_for(const std::vector<RunState>& runs, bool cancel_requested);
+
+struct Job {
+    std::int64_t id = 0;
+    std::string requester;  // identity, e.g. "token:admin", "local:alice"
+    std::string source;     // where the request came from: "api", "cli", a chat channel
+    std::string target;     // the target expression as written
+    std::vector<std::string> argv;
+    std::map<std::string, std::string> env;
+    std::string cwd;
+    std::int64_t timeout_ms = 0;
+    JobState state = JobState::queued;
+    bool cancel_requested = false;
+    std::int64_t created_at_ms = 0;
+    std::int64_t finished_at_ms = 0;  // 0 while not final
+};
+
+struct RunRecord {
+    std::int64_t id = 0;
+    std::int64_t job_id = 0;
+    std::string agent;
+    RunState state = RunState::queued;
+    std::optional<int> exit_code;
+    std::optional<int> signal;
+    std::int64_t started_at_ms = 0;
+    std::int64_t ended_at_ms = 0;
+    std::uint64_t stdout_bytes = 0;  // as the agent counted them
+    std::uint64_t stderr_bytes = 0;
+    std::uint64_t stored_bytes = 0;  // kept in the store, at most the output cap
+    bool truncated = false;          // output beyond the cap was dropped
+    std::uint64_t last_seq = 0;      // highest seq stored (output chunks, then the result)
+    std::string error;               // why it failed to start, was lost, ...
+};
+
+struct OutputChunk {
+    std::int64_t run_id = 0;
+    std::string agent;
+    std::uint64_t seq = 0;
+    std::string stream;  // "stdout" | "stderr"
+    std::string data;
+};
+
+}  // namespace hostline::controller

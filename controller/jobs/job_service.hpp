@@ -1,0 +1,106 @@
+// What the HTTP API (and later chat) asks of the controller: the scheduler's facade.
+//
+// All methods are called on the controller's io_context thread, and every callback is
+// invoked on that thread too. Reads that need the database complete asynchronously.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/error.hpp"
+#include "controller/jobs/job.hpp"
+
+namespace hostline::controller {
+
+struct AgentInfo {
+    std::string name;
+    bool online = false;
+    std::string hostname;
+    std::string version;
+    std::map<std::string, std::string> labels;
+    std::map<std::string, std::string> facts;
+    std::uint32_t capacity = 0;
+    std::uint32_t running = 0;
+    std::int64_t last_seen_ms = 0;  // 0: never
+};
+
+struct SubmitRequest {
+    std::string requester;
+    std::string source;
+    std::string target;
+    std::vector<std::string> argv;
+    std::optional<std::int64_t> timeout_ms;  // empty: the controller's default
+    std::map<std::string, std::string> env;
+    std::string cwd;
+};
+
+struct SubmitReply {
+    std::int64_t job_id = 0;
+    std::vector<std::string> matched;  // online agents a run was created for
+    std::vector<std::string> offline;  // matched but offline: their runs are skipped
+};
+
+struct JobQuery {
+    std::optional<JobState> state;
+    std::string agent;  // only jobs with a run on this agent
+    std::int64_t before_id = 0;  // paging: ids below this; 0 = newest
+    int limit = 50;
+};
+
+struct JobDetail {
+    Job job;
+    std::vector<RunRecord> runs;
+};
+
+// One thing that happened to a job, streamed live to subscribers.
+struct JobEvent {
+    struct RunChanged {
+        RunRecord run;
+    };
+    struct OutputAdded {
+        OutputChunk chunk;
+    };
+    struct JobChanged {
+        Job job;  // when job.state is final this is the last event
+    };
+    std::variant<RunChanged, OutputAdded, JobChanged> what;
+};
+
+template <typename T>
+using Callback = std::function<void(Result<T>)>;
+
+class JobService {
+public:
+    virtual ~JobService() = default;
+
+    // Resolves the target and creates the job and its runs. Errors: bad target expression,
+    // no agent matched, empty argv.
+    virtual Result<SubmitReply> submit(const SubmitRequest& request) = 0;
+
+    // Cancels every run of the job that is not final. Error: unknown or finished job.
+    virtual Result<void> cancel(std::int64_t job_id) = 0;
+
+    virtual std::vector<AgentInfo> agents() const = 0;
+
+    virtual void list_jobs(const JobQuery& query, Callback<std::vector<Job>> done) = 0;
+    virtual void job(std::int64_t job_id, Callback<JobDetail> done) = 0;
+    virtual void output(std::int64_t job_id, Callback<std::vector<OutputChunk>> done) = 0;
+
+    // Streams the job: first its current state (a JobChanged, a RunChanged per run and the
+    // stored output as OutputAdded), then every change as it happens, ending with a JobChanged
+    // whose state is final. No event is repeated or lost between the snapshot and the live
+    // part. Returns an id for unsubscribe(); the listener is never called after unsubscribe().
+    // Error: unknown job.
+    virtual void subscribe(std::int64_t job_id, std::function<void(const JobEvent&)> listener,
+                           Callback<std::uint64_t> subscribed) = 0;
+    virtual void unsubscribe(std::uint64_t subscription) = 0;
+};
+
+}  // namespace hostline::controller
