@@ -1,1 +1,43 @@
-int main() { return 0; }  // replaced in this session
+// hostline-agent: runs what the controller sends on this host.
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "agent/agent.hpp"
+#include "agent/agent_config.hpp"
+#include "common/log/log.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"hostline-agent: runs Hostline jobs on this host"};
+    std::string config_path = "/etc/hostline/agent.toml";
+    std::string log_level = "info";
+    bool check_config = false;
+    app.add_option("-c,--config", config_path, "Path to agent.toml")->capture_default_str();
+    app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+        ->capture_default_str();
+    app.add_flag("--check-config", check_config, "Validate the configuration and exit");
+    app.set_version_flag("--version", std::string("hostline-agent ") + HOSTLINE_VERSION);
+    CLI11_PARSE(app, argc, argv);
+
+    auto config = hostline::agent::load_agent_config(config_path);
+    if (!config) {
+        std::fprintf(stderr, "hostline-agent: invalid configuration:\n%s\n",
+                     config.error().message.c_str());
+        return 2;
+    }
+    if (check_config) {
+        std::printf("%s: ok\n", config_path.c_str());
+        return 0;
+    }
+    if (auto logging = hostline::log::setup("agent", log_level); !logging) {
+        std::fprintf(stderr, "hostline-agent: %s\n", logging.error().message.c_str());
+        return 2;
+    }
+    hostline::agent::Agent agent(std::move(*config));
+    if (auto started = agent.start(); !started) {
+        spdlog::critical("{}", started.error().message);
+        return 1;
+    }
+    return agent.run();
+}

@@ -1,7 +1,300 @@
 #include "cli/dev_command.hpp"
 
-namespace hostline::cli {
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-void add_dev_command(CLI::App& app) { app.add_subcommand("dev", "Start a local controller and agents"); }
+#include <fcntl.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/transport/curve_keys.hpp"
+
+extern char** environ;
+
+namespace hostline::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Child {
+    std::string name;
+    pid_t pid = -1;
+    std::string log;
+};
+
+std::string self_dir() {
+    std::error_code ec;
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? "." : exe.parent_path().string();
+}
+
+Result<void> write_text(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::trunc);
+    if (!(out << text)) return fail("cannot write " + path + ": " + std::strerror(errno));
+    return {};
+}
+
+Result<pid_t> spawn(const std::vector<std::string>& argv, const std::string& log_path) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                     0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    pid_t pid = -1;
+    int rc = posix_spawn(&pid, args[0], &actions, &attr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) return fail("cannot start " + argv[0] + ": " + std::strerror(rc));
+    return pid;
+}
+
+// The endpoints file the controller writes once it listens: key=value lines.
+std::map<std::string, std::string> read_endpoints(const std::string& path) {
+    std::map<std::string, std::string> out;
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) {
+        auto eq = line.find('=');
+        if (eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+    return out;
+}
+
+void stop_all(std::vector<Child>& children) {
+    for (auto it = children.rbegin(); it != children.rend(); ++it)
+        if (it->pid > 0) ::kill(it->pid, SIGTERM);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    for (Child& c : children) {
+        while (c.pid > 0) {
+            int status = 0;
+            pid_t r = ::waitpid(c.pid, &status, WNOHANG);
+            if (r == c.pid || (r < 0 && errno == ECHILD)) {
+                c.pid = -1;
+                break;
+            }
+            if (std::chrono::steady_clock::now() > deadline) {
+                std::fprintf(stderr, "hostline dev: %s did not stop in time; killing it\n",
+                             c.name.c_str());
+                ::kill(c.pid, SIGKILL);
+                ::waitpid(c.pid, &status, 0);
+                c.pid = -1;
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+}
+
+std::string describe_exit(int status) {
+    if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) return std::string("killed by ") + strsignal(WTERMSIG(status));
+    return "stopped";
+}
+
+Result<void> ensure_dir(const std::string& path) {
+    std::error_code ec;
+    fs::create_directories(path, ec);
+    if (ec) return fail("cannot create " + path + ": " + ec.message());
+    return {};
+}
+
+int run_dev(int agent_count, std::string data) {
+    std::error_code ec;
+    data = fs::absolute(data, ec).lexically_normal().string();
+    if (!data.empty() && data.back() == '/') data.pop_back();
+    const std::string bin = self_dir();
+    const std::string controller_dir = data + "/controller";
+    const std::string logs = data + "/logs";
+    for (const std::string& d :
+         {data, controller_dir, controller_dir + "/agents", logs, data + "/agents"})
+        if (auto r = ensure_dir(d); !r) {
+            std::fprintf(stderr, "hostline dev: %s\n", r.error().message.c_str());
+            return 1;
+        }
+    ::chmod(controller_dir.c_str(), 0700);
+
+    // Signals are taken synchronously below; block them before any child exists.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &signals, nullptr);
+
+    auto controller_keys =
+        transport::load_or_create_key_pair(controller_dir + "/keys", "controller");
+    if (!controller_keys) {
+        std::fprintf(stderr, "hostline dev: %s\n", controller_keys.error().message.c_str());
+        return 1;
+    }
+    const std::string controller_toml = data + "/controller.toml";
+    auto written = write_text(controller_toml,
+                              "# Written by `hostline dev`.\n"
+                              "[controller]\n"
+                              "data_dir = \"" +
+                                  controller_dir +
+                                  "\"\n"
+                                  "agent_listen = \"tcp://127.0.0.1:*\"\n"
+                                  "heartbeat = \"2s\"\n"
+                                  "agent_grace = \"30s\"\n\n"
+                                  "[http]\n"
+                                  "address = \"127.0.0.1\"\n"
+                                  "port = 0\n");
+    if (!written) {
+        std::fprintf(stderr, "hostline dev: %s\n", written.error().message.c_str());
+        return 1;
+    }
+    std::vector<Child> children;
+    const std::string endpoints_path = controller_dir + "/endpoints";
+    fs::remove(endpoints_path, ec);
+    Child controller{"controller", -1, logs + "/controller.log"};
+    auto pid = spawn({bin + "/hostline-controller", "--config", controller_toml}, controller.log);
+    if (!pid) {
+        std::fprintf(stderr, "hostline dev: %s\n", pid.error().message.c_str());
+        return 1;
+    }
+    controller.pid = *pid;
+    children.push_back(controller);
+
+    std::map<std::string, std::string> endpoints;
+    for (int i = 0; i < 200 && (endpoints.count("agent") == 0 || endpoints.count("http") == 0);
+         ++i) {
+        int status = 0;
+        if (::waitpid(controller.pid, &status, WNOHANG) == controller.pid) {
+            std::fprintf(stderr, "hostline dev: the controller %s; see %s\n",
+                         describe_exit(status).c_str(), controller.log.c_str());
+            return 1;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        endpoints = read_endpoints(endpoints_path);
+    }
+    if (endpoints.count("agent") == 0 || endpoints.count("http") == 0) {
+        std::fprintf(stderr, "hostline dev: the controller did not start listening; see %s\n",
+                     controller.log.c_str());
+        stop_all(children);
+        return 1;
+    }
+
+    static const char* kRoles[] = {"web", "db"};
+    for (int i = 1; i <= agent_count; ++i) {
+        std::string name = "local-" + std::to_string(i);
+        std::string state_dir = data + "/agents/" + name;
+        auto keys = transport::load_or_create_key_pair(state_dir, "agent");
+        if (!keys) {
+            std::fprintf(stderr, "hostline dev: %s\n", keys.error().message.c_str());
+            stop_all(children);
+            return 1;
+        }
+        // Accepting an agent is putting its public key in the controller's agents dir.
+        (void)transport::write_file_atomically(controller_dir + "/agents/" + name + ".pub",
+                                               keys->public_key + "\n", 0644);
+        std::string toml = state_dir + ".toml";
+        auto w = write_text(
+            toml, "# Written by `hostline dev`.\n[agent]\nname = \"" + name + "\"\nstate_dir = \"" +
+                      state_dir + "\"\ncapacity = 4\n\n[agent.labels]\nrole = \"" +
+                      kRoles[(i - 1) % 2] + "\"\nenv = \"dev\"\n\n[controller]\nendpoint = \"" +
+                      endpoints["agent"] + "\"\npublic_key = \"" + controller_keys->public_key +
+                      "\"\n");
+        if (!w) {
+            std::fprintf(stderr, "hostline dev: %s\n", w.error().message.c_str());
+            stop_all(children);
+            return 1;
+        }
+        Child agent{name, -1, logs + "/" + name + ".log"};
+        auto apid = spawn({bin + "/hostline-agent", "--config", toml}, agent.log);
+        if (!apid) {
+            std::fprintf(stderr, "hostline dev: %s\n", apid.error().message.c_str());
+            stop_all(children);
+            return 1;
+        }
+        agent.pid = *apid;
+        children.push_back(agent);
+    }
+
+    const std::string env_path = data + "/env";
+    (void)write_text(env_path, "export HOSTLINE_CONTROLLER=" + endpoints["http"] +
+                                   "\nexport HOSTLINE_TOKEN_FILE=" + controller_dir +
+                                   "/admin.token\n");
+    std::printf(
+        "Hostline dev is running: a controller and %d agent(s) (local-1 ... local-%d).\n\n"
+        "  controller   %s (agents connect to %s)\n"
+        "  data         %s\n"
+        "  logs         %s/\n"
+        "  agents       local-N, labels role=web (odd N) or role=db (even N), env=dev\n\n"
+        "In another shell:\n"
+        "  . %s\n"
+        "  hostline agents\n"
+        "  hostline run --on 'local-*' -- uname -a\n"
+        "  hostline run --on role=web -- sh -c 'echo hello from $(hostname)'\n"
+        "  hostline jobs\n\n"
+        "Press Ctrl-C to stop everything.\n",
+        agent_count, agent_count, endpoints["http"].c_str(), endpoints["agent"].c_str(),
+        data.c_str(), logs.c_str(), env_path.c_str());
+    std::fflush(stdout);
+
+    int status = 0;
+    for (;;) {
+        siginfo_t info{};
+        if (sigwaitinfo(&signals, &info) < 0) continue;
+        if (info.si_signo != SIGCHLD) {
+            std::printf("\nstopping...\n");
+            break;
+        }
+        bool died = false;
+        for (Child& c : children) {
+            int st = 0;
+            if (c.pid > 0 && ::waitpid(c.pid, &st, WNOHANG) == c.pid) {
+                std::fprintf(stderr, "hostline dev: %s %s; see %s\n", c.name.c_str(),
+                             describe_exit(st).c_str(), c.log.c_str());
+                c.pid = -1;
+                died = true;
+            }
+        }
+        if (died) {
+            status = 1;
+            break;
+        }
+    }
+    stop_all(children);
+    std::printf("stopped. Job history is kept in %s\n", controller_dir.c_str());
+    return status;
+}
+
+}  // namespace
+
+void add_dev_command(CLI::App& app) {
+    auto* dev = app.add_subcommand(
+        "dev", "Start a local controller and N local agents for trying Hostline on one machine");
+    auto agents = std::make_shared<int>(2);
+    auto data = std::make_shared<std::string>(".hostline-dev");
+    dev->add_option("--agents", *agents, "How many local agents to start")
+        ->check(CLI::Range(1, 64))
+        ->capture_default_str();
+    dev->add_option("--data", *data, "Directory for configs, keys, the database and logs")
+        ->capture_default_str();
+    dev->callback([agents, data] { std::exit(run_dev(*agents, *data)); });
+}
 
 }  // namespace hostline::cli

@@ -17,11 +17,13 @@ struct Error {
 };
 
 // Marks the error alternative when constructing a Result: `return fail("bad port");`.
-inline Error fail(std::string message) { return Error{std::move(message)}; }
+inline Error fail(std::string message) {
+    return Error{std::move(message)};
+}
 
 template <typename T>
 class [[nodiscard]] Result {
-public:
+  public:
     Result(T value) : data_(std::in_place_index<0>, std::move(value)) {}
     Result(Error error) : data_(std::in_place_index<1>, std::move(error)) {}
 
@@ -42,7 +44,7 @@ public:
         return std::get<1>(data_);
     }
 
-private:
+  private:
     void check_value() const {
         if (!ok()) std::abort();
     }
@@ -51,7 +53,7 @@ private:
 
 template <>
 class [[nodiscard]] Result<void> {
-public:
+  public:
     Result() = default;
     Result(Error error) : error_(std::move(error)), ok_(false) {}
 
@@ -62,7 +64,7 @@ public:
         return error_;
     }
 
-private:
+  private:
     Error error_;
     bool ok_ = true;
 };

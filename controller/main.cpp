@@ -1,1 +1,44 @@
-int main() { return 0; }  // replaced in this session
+// hostline-controller: the central daemon agents connect to.
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "common/log/log.hpp"
+#include "controller/app.hpp"
+#include "controller/config/controller_config.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App cli{"hostline-controller: schedules Hostline jobs on agents"};
+    std::string config_path = "/etc/hostline/controller.toml";
+    std::string log_level;
+    bool check_config = false;
+    cli.add_option("-c,--config", config_path, "Path to controller.toml")->capture_default_str();
+    cli.add_option("--log-level", log_level,
+                   "trace, debug, info, warn, error (overrides the config)");
+    cli.add_flag("--check-config", check_config, "Validate the configuration and exit");
+    cli.set_version_flag("--version", std::string("hostline-controller ") + HOSTLINE_VERSION);
+    CLI11_PARSE(cli, argc, argv);
+
+    auto config = hostline::controller::load_controller_config(config_path);
+    if (!config) {
+        std::fprintf(stderr, "hostline-controller: invalid configuration:\n%s\n",
+                     config.error().message.c_str());
+        return 2;
+    }
+    if (check_config) {
+        std::printf("%s: ok\n", config_path.c_str());
+        return 0;
+    }
+    if (!log_level.empty()) config->log_level = log_level;
+    if (auto logging = hostline::log::setup("controller", config->log_level); !logging) {
+        std::fprintf(stderr, "hostline-controller: %s\n", logging.error().message.c_str());
+        return 2;
+    }
+    hostline::controller::App app(std::move(*config));
+    if (auto started = app.start(); !started) {
+        spdlog::critical("{}", started.error().message);
+        return 1;
+    }
+    return app.run();
+}

@@ -118,7 +118,7 @@ struct RunAck {
     }
 };
 
-// Output and Result share one sequence per run: chunks are 1..n, the result is n+1.
+// Output and RunResult share one sequence per run: chunks are 1..n, the result is n+1.
 struct Output {
     static constexpr const char* kType = "output";
     std::uint64_t run_id = 0;
@@ -134,7 +134,7 @@ struct Output {
     }
 };
 
-struct Result {
+struct RunResult {
     static constexpr const char* kType = "result";
     std::uint64_t run_id = 0;
     std::uint64_t seq = 0;  // last output seq + 1
@@ -208,7 +208,7 @@ struct ErrorReply {
     }
 };
 
-using Message =
-    std::variant<Hello, Welcome, Heartbeat, Run, RunAck, Output, Result, Ack, Cancel, Bye, ErrorReply>;
+using Message = std::variant<Hello, Welcome, Heartbeat, Run, RunAck, Output, RunResult, Ack, Cancel,
+                             Bye, ErrorReply>;
 
 }  // namespace hostline::proto

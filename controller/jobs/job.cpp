@@ -50,8 +50,12 @@ std::optional<State> state_of(const std::array<std::pair<State, std::string_view
 
 }  // namespace
 
-std::string_view to_string(JobState state) { return name_of(kJobStates, state); }
-std::string_view to_string(RunState state) { return name_of(kRunStates, state); }
+std::string_view to_string(JobState state) {
+    return name_of(kJobStates, state);
+}
+std::string_view to_string(RunState state) {
+    return name_of(kRunStates, state);
+}
 std::optional<JobState> parse_job_state(std::string_view text) {
     return state_of(kJobStates, text);
 }
@@ -88,8 +92,7 @@ bool can_transition(RunState from, RunState to) {
         case RunState::queued:
             // Dispatched, or finished without ever reaching the agent.
             return to == RunState::dispatched || to == RunState::skipped ||
-                   to == RunState::cancelled || to == RunState::lost ||
-                   to == RunState::failed;
+                   to == RunState::cancelled || to == RunState::lost || to == RunState::failed;
         case RunState::dispatched:
         case RunState::running:
         case RunState::unknown:

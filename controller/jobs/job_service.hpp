@@ -49,7 +49,7 @@ struct SubmitReply {
 
 struct JobQuery {
     std::optional<JobState> state;
-    std::string agent;  // only jobs with a run on this agent
+    std::string agent;           // only jobs with a run on this agent
     std::int64_t before_id = 0;  // paging: ids below this; 0 = newest
     int limit = 50;
 };
@@ -77,7 +77,7 @@ template <typename T>
 using Callback = std::function<void(Result<T>)>;
 
 class JobService {
-public:
+  public:
     virtual ~JobService() = default;
 
     // Resolves the target and creates the job and its runs. Errors: bad target expression,
@@ -93,11 +93,11 @@ public:
     virtual void job(std::int64_t job_id, Callback<JobDetail> done) = 0;
     virtual void output(std::int64_t job_id, Callback<std::vector<OutputChunk>> done) = 0;
 
-    // Streams the job: first its current state (a JobChanged, a RunChanged per run and the
-    // stored output as OutputAdded), then every change as it happens, ending with a JobChanged
-    // whose state is final. No event is repeated or lost between the snapshot and the live
-    // part. Returns an id for unsubscribe(); the listener is never called after unsubscribe().
-    // Error: unknown job.
+    // Streams the job: first its current state (a RunChanged per run, the stored output as
+    // OutputAdded, then a JobChanged), then every change as it happens, ending with a
+    // JobChanged whose state is final (for a finished job, the snapshot's JobChanged). No event is
+    // repeated or lost between the snapshot and the live part. Returns an id for unsubscribe(); the
+    // listener is never called after unsubscribe(). Error: unknown job.
     virtual void subscribe(std::int64_t job_id, std::function<void(const JobEvent&)> listener,
                            Callback<std::uint64_t> subscribed) = 0;
     virtual void unsubscribe(std::uint64_t subscription) = 0;

@@ -1,0 +1,38 @@
+# Hostline: two commands on a fresh Debian 12 machine.
+#   make run    install what is missing, build, start `hostline dev`
+#   make test   install what is missing, build with ASan+UBSan, run every test
+# Also: make build (optimised with debug info, binaries in build/bin/), make bench.
+
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+export CCACHE_DIR ?= $(HOME)/.cache/ccache
+
+.PHONY: run test build bench deps clean format
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOSTLINE_TESTS=OFF $(CMAKE_FLAGS)
+	cmake --build build -j $(JOBS) --target hostline hostline-controller hostline-agent
+
+run: build
+	build/bin/hostline dev $(ARGS)
+
+test: deps
+	cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHOSTLINE_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake --build build-test -j $(JOBS)
+	cd build-test && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS) --timeout 300
+
+bench: deps
+	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DHOSTLINE_TESTS=OFF -DHOSTLINE_BENCH=ON $(CMAKE_FLAGS)
+	cmake --build build-bench -j $(JOBS)
+	build-bench/bin/hostline-bench
+
+format:
+	find common agent controller chat cli tests bench -name '*.[ch]pp' | xargs clang-format -i
+
+clean:
+	rm -rf build build-test build-bench

@@ -1,0 +1,299 @@
+#include "agent/agent.hpp"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <optional>
+
+#include "agent/controller_link.hpp"
+#include "agent/host_facts.hpp"
+#include "agent/runner/output_chunker.hpp"
+#include "agent/runner/process_runner.hpp"
+#include "agent/spool/outbox.hpp"
+#include "common/transport/curve_keys.hpp"
+
+namespace hostline::agent {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr milliseconds kDefaultHeartbeat{5000};
+constexpr milliseconds kResendAfter{10000};
+
+}  // namespace
+
+class Agent::Impl {
+  public:
+    explicit Impl(AgentConfig config)
+        : config_(std::move(config)),
+          runner_(ProcessRunner::Listener{
+              [this](std::uint64_t id, Stream s, std::string_view b) { on_output(id, s, b); },
+              [this](std::uint64_t id, const Exit& e) { on_exit(id, e); }}) {}
+
+    Result<void> start() {
+        auto keys = transport::load_or_create_key_pair(config_.state_dir, "agent");
+        if (!keys) return keys.error();
+        spdlog::info("agent '{}' public key {} ({}/agent.pub)", config_.name, keys->public_key,
+                     config_.state_dir);
+        link_ = std::make_unique<ControllerLink>(
+            config_.controller_endpoint, config_.controller_public_key, *keys, config_.name,
+            ControllerLink::Handlers{[this] { say_hello(); },
+                                     [this](proto::Message m) { on_message(std::move(m)); }});
+        return link_->connect();
+    }
+
+    int run() {
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigprocmask(SIG_BLOCK, &mask, nullptr);
+        ::signal(SIGPIPE, SIG_IGN);
+        int signal_fd = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+        if (signal_fd < 0) {
+            spdlog::critical("signalfd failed");
+            return 1;
+        }
+        last_heard_ = Clock::now();
+        next_heartbeat_ = Clock::now() + heartbeat_;
+
+        std::vector<zmq::pollitem_t> items;
+        std::vector<pollfd> runner_fds;
+        bool stopping = false;
+        while (!stopping) {
+            items.clear();
+            runner_fds.clear();
+            link_->add_poll_items(items);
+            items.push_back({nullptr, signal_fd, ZMQ_POLLIN, 0});
+            runner_.add_poll_fds(runner_fds);
+            for (const pollfd& p : runner_fds) items.push_back({nullptr, p.fd, ZMQ_POLLIN, 0});
+
+            auto now = Clock::now();
+            auto deadline = next_heartbeat_;
+            for (auto d :
+                 {runner_.next_deadline(), chunker_.next_deadline(), link_->next_deadline()})
+                if (d) deadline = std::min(deadline, *d);
+            auto wait =
+                std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(deadline - now) +
+                                              milliseconds(1));
+            try {
+                zmq::poll(items.data(), items.size(), wait);
+            } catch (const zmq::error_t& e) {
+                if (e.num() != EINTR) {
+                    spdlog::critical("poll failed: {}", e.what());
+                    return 1;
+                }
+            }
+            now = Clock::now();
+            if (items[2].revents & ZMQ_POLLIN) {
+                signalfd_siginfo info{};
+                while (::read(signal_fd, &info, sizeof info) == sizeof info) stopping = true;
+            }
+            for (std::size_t i = 0; i < runner_fds.size(); ++i)
+                runner_fds[i].revents = static_cast<short>(items[3 + i].revents);
+            runner_.on_poll(runner_fds);
+            send_chunks(chunker_.flush_due(now));
+            link_->on_poll(items.data(), now);
+            on_tick(now);
+        }
+        shut_down(signal_fd);
+        return 0;
+    }
+
+  private:
+    void say_hello() {
+        proto::Hello hello;
+        hello.agent_id = config_.name;
+        hello.hostname = host_name();
+        hello.version = HOSTLINE_VERSION;
+        hello.labels = config_.labels;
+        hello.facts = host_facts();
+        hello.capacity = config_.capacity;
+        hello.runs = outbox_.held_runs();
+        for (const auto& [id, cap] : running_)
+            if (std::none_of(hello.runs.begin(), hello.runs.end(),
+                             [id = id](const proto::HeldRun& r) { return r.run_id == id; }))
+                hello.runs.push_back({id, false});
+        link_->send(hello);
+    }
+
+    void on_message(proto::Message message) {
+        last_heard_ = Clock::now();
+        std::visit([this](auto& m) { handle(m); }, message);
+    }
+
+    void handle(proto::Welcome& m) {
+        heartbeat_ = milliseconds(std::clamp<std::uint32_t>(m.heartbeat_ms, 100, 60000));
+        spdlog::info("welcomed by controller '{}' (heartbeat {} ms)", m.controller_id,
+                     heartbeat_.count());
+        for (const proto::Message& pending : outbox_.all(Clock::now())) link_->send(pending);
+    }
+
+    void handle(proto::Run& m) {
+        auto reject = [&](std::string reason) {
+            spdlog::warn("run {} rejected: {}", m.run_id, reason);
+            link_->send(proto::RunAck{m.run_id, false, std::move(reason)});
+        };
+        if (!outbox_.remember_run(m.run_id)) {
+            link_->send(proto::RunAck{m.run_id, true, "already received"});
+            return;
+        }
+        if (running_.size() >= config_.capacity)
+            return reject("agent is at capacity (" + std::to_string(config_.capacity) +
+                          " running)");
+        RunSpec spec;
+        spec.run_id = m.run_id;
+        spec.argv = m.argv;
+        spec.env = m.env;
+        // Let the automation know where it runs (like Salt's grains, without a lookup).
+        spec.env["HOSTLINE_AGENT"] = config_.name;
+        spec.env["HOSTLINE_JOB_ID"] = std::to_string(m.job_id);
+        spec.env["HOSTLINE_RUN_ID"] = std::to_string(m.run_id);
+        spec.cwd = m.cwd;
+        spec.timeout = milliseconds(m.timeout_ms);
+        spec.kill_grace = milliseconds(config_.kill_grace_ms);
+        spec.user = m.user;
+        spec.group = m.group;
+        if (auto started = runner_.start(spec); !started) return reject(started.error().message);
+        running_[m.run_id] = RunOutput{m.output_cap};
+        spdlog::info("run {} (job {}) started: {}", m.run_id, m.job_id,
+                     m.argv.empty() ? "" : m.argv[0]);
+        link_->send(proto::RunAck{m.run_id, true, ""});
+    }
+
+    void handle(proto::Cancel& m) {
+        spdlog::info("run {} cancelled by the controller", m.run_id);
+        runner_.cancel(m.run_id);
+    }
+
+    void handle(proto::Ack& m) { outbox_.acknowledge(m.run_id, m.seq); }
+
+    void handle(proto::ErrorReply& m) {
+        if (m.code == "no_session") {
+            say_hello();
+            return;
+        }
+        spdlog::warn("controller reported an error: {} ({})", m.message, m.code);
+    }
+
+    void handle(proto::Bye& m) { spdlog::info("controller is going away: {}", m.reason); }
+    void handle(proto::Heartbeat&) {}
+    template <typename Other>
+    void handle(Other& m) {
+        spdlog::warn("unexpected '{}' from the controller; ignored", Other::kType);
+        (void)m;
+    }
+
+    void on_output(std::uint64_t run_id, Stream stream, std::string_view bytes) {
+        send_chunks(chunker_.append(run_id, stream, bytes, Clock::now()));
+    }
+
+    void send_chunks(std::vector<Chunk> chunks) {
+        for (Chunk& c : chunks) {
+            auto it = running_.find(c.run_id);
+            if (it == running_.end()) continue;
+            RunOutput& out = it->second;
+            if (out.cap != 0) {
+                if (out.sent >= out.cap) {
+                    out.truncated = true;
+                    continue;
+                }
+                if (out.sent + c.data.size() > out.cap) {
+                    c.data.resize(out.cap - out.sent);
+                    out.truncated = true;
+                }
+            }
+            out.sent += c.data.size();
+            proto::Output msg{c.run_id, 0, std::string(stream_name(c.stream)),
+                              proto::Bytes{std::move(c.data)}};
+            msg.seq = outbox_.add_output(msg, Clock::now());
+            link_->send(msg);
+        }
+    }
+
+    void on_exit(std::uint64_t run_id, const Exit& exit) {
+        send_chunks(chunker_.flush_run(run_id));
+        auto it = running_.find(run_id);
+        bool truncated = it != running_.end() && it->second.truncated;
+        if (it != running_.end()) running_.erase(it);
+        proto::RunResult result;
+        result.run_id = run_id;
+        result.status = std::string(status_name(exit.status));
+        result.exit_code = exit.exit_code;
+        result.signal = exit.signal;
+        result.started_at_ms = exit.started_at_ms;
+        result.ended_at_ms = exit.ended_at_ms;
+        result.stdout_bytes = exit.stdout_bytes;
+        result.stderr_bytes = exit.stderr_bytes;
+        result.truncated = truncated;
+        result.error = exit.error;
+        spdlog::info("run {} finished: {} (exit {}, signal {})", run_id, result.status,
+                     result.exit_code, result.signal);
+        result.seq = outbox_.add_result(result, Clock::now());
+        link_->send(result);
+    }
+
+    void on_tick(Clock::time_point now) {
+        if (now >= next_heartbeat_) {
+            next_heartbeat_ = now + heartbeat_;
+            link_->send(proto::Heartbeat{static_cast<std::uint32_t>(running_.size())});
+            for (const proto::Message& m : outbox_.older_than(kResendAfter, now)) link_->send(m);
+        }
+        // A controller silent for three heartbeats is gone: rebuild the link.
+        if (link_->connected() && now - last_heard_ > 3 * heartbeat_ + milliseconds(1000)) {
+            spdlog::warn("no word from the controller for {} ms",
+                         std::chrono::duration_cast<milliseconds>(now - last_heard_).count());
+            link_->reset(now);
+            last_heard_ = now;
+        }
+    }
+
+    void shut_down(int signal_fd) {
+        spdlog::info("stopping: cancelling {} running process(es)", running_.size());
+        for (const auto& [id, out] : running_) runner_.cancel(id);
+        // Give the processes their grace period to exit and report, then go.
+        auto until = Clock::now() + milliseconds(config_.kill_grace_ms) + milliseconds(2000);
+        std::vector<pollfd> fds;
+        while (runner_.running() > 0 && Clock::now() < until) {
+            fds.clear();
+            runner_.add_poll_fds(fds);
+            ::poll(fds.data(), fds.size(), 100);
+            runner_.on_poll(fds);
+        }
+        link_->send(proto::Bye{"agent stopping"});
+        ::close(signal_fd);
+    }
+
+    struct RunOutput {
+        std::uint64_t cap = 0;
+        std::uint64_t sent = 0;
+        bool truncated = false;
+    };
+
+    const AgentConfig config_;
+    ProcessRunner runner_;
+    OutputChunker chunker_;
+    Outbox outbox_;
+    std::unique_ptr<ControllerLink> link_;
+    std::map<std::uint64_t, RunOutput> running_;
+    milliseconds heartbeat_ = kDefaultHeartbeat;
+    Clock::time_point last_heard_;
+    Clock::time_point next_heartbeat_;
+};
+
+Agent::Agent(AgentConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+Agent::~Agent() = default;
+Result<void> Agent::start() {
+    return impl_->start();
+}
+int Agent::run() {
+    return impl_->run();
+}
+
+}  // namespace hostline::agent

@@ -1,0 +1,193 @@
+// The one file in the agent that calls cppzmq: its exceptions stop here.
+#include "agent/controller_link.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/proto/codec.hpp"
+
+namespace hostline::agent {
+namespace {
+
+constexpr std::size_t kMaxDrain = 1000;
+
+}  // namespace
+
+ControllerLink::ControllerLink(std::string endpoint, std::string server_key,
+                               transport::CurveKeyPair keys, std::string agent_name,
+                               Handlers handlers)
+    : endpoint_(std::move(endpoint)),
+      server_key_(std::move(server_key)),
+      keys_(std::move(keys)),
+      name_(std::move(agent_name)),
+      handlers_(std::move(handlers)),
+      random_(std::random_device{}() ^ static_cast<unsigned>(::getpid())) {}
+
+ControllerLink::~ControllerLink() {
+    close_socket();
+}
+
+Result<void> ControllerLink::connect() {
+    try {
+        open_socket();
+    } catch (const zmq::error_t& e) {
+        return fail("cannot connect to the controller at " + endpoint_ + ": " + e.what());
+    }
+    return {};
+}
+
+void ControllerLink::open_socket() {
+    ++generation_;
+    socket_ = zmq::socket_t(context_, zmq::socket_type::dealer);
+    socket_.set(zmq::sockopt::routing_id, name_);
+    socket_.set(zmq::sockopt::curve_serverkey, server_key_);
+    socket_.set(zmq::sockopt::curve_publickey, keys_.public_key);
+    socket_.set(zmq::sockopt::curve_secretkey, keys_.secret_key);
+    socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(proto::kMaxMessageBytes));
+    socket_.set(zmq::sockopt::immediate, 1);  // no queueing to a dead link: we resend ourselves
+    socket_.set(zmq::sockopt::linger, 0);
+    socket_.set(zmq::sockopt::sndhwm, 10000);
+    std::uniform_int_distribution<int> jitter(100, 300);
+    socket_.set(zmq::sockopt::reconnect_ivl, jitter(random_));
+    socket_.set(zmq::sockopt::reconnect_ivl_max, 10000);
+    socket_.set(zmq::sockopt::heartbeat_ivl, 5000);  // ZMTP pings find dead TCP links
+    socket_.set(zmq::sockopt::heartbeat_timeout, 15000);
+
+    std::string monitor_endpoint =
+        "inproc://monitor-" + std::to_string(::getpid()) + "-" + std::to_string(generation_);
+    socket_.set(zmq::sockopt::handshake_ivl, 10000);
+    if (zmq_socket_monitor(socket_.handle(), monitor_endpoint.c_str(),
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0)
+        throw zmq::error_t();
+    monitor_ = zmq::socket_t(context_, zmq::socket_type::pair);
+    monitor_.connect(monitor_endpoint);
+    socket_.connect(endpoint_);
+    connected_ = false;
+}
+
+void ControllerLink::close_socket() {
+    if (socket_) {
+        zmq_socket_monitor(socket_.handle(), nullptr, 0);
+        socket_.close();
+    }
+    if (monitor_) monitor_.close();
+    connected_ = false;
+}
+
+void ControllerLink::reset(Clock::time_point now) {
+    close_socket();
+    ++failures_;
+    int ceiling = std::min(30000, 500 << std::min(failures_, 6));
+    std::uniform_int_distribution<int> delay(ceiling / 2, ceiling);
+    reconnect_at_ = now + std::chrono::milliseconds(delay(random_));
+    spdlog::info(
+        "link to the controller reset; reconnecting in {} ms",
+        std::chrono::duration_cast<std::chrono::milliseconds>(*reconnect_at_ - now).count());
+}
+
+bool ControllerLink::send(const proto::Message& message) {
+    if (!socket_) return false;
+    std::string frame = proto::encode(message);
+    try {
+        return socket_.send(zmq::message_t(frame.data(), frame.size()), zmq::send_flags::dontwait)
+            .has_value();
+    } catch (const zmq::error_t& e) {
+        spdlog::debug("send to the controller failed: {}", e.what());
+        return false;
+    }
+}
+
+void ControllerLink::add_poll_items(std::vector<zmq::pollitem_t>& items) {
+    if (!socket_) {
+        items.push_back({nullptr, -1, 0, 0});
+        items.push_back({nullptr, -1, 0, 0});
+        return;
+    }
+    items.push_back({socket_.handle(), 0, ZMQ_POLLIN, 0});
+    items.push_back({monitor_.handle(), 0, ZMQ_POLLIN, 0});
+}
+
+void ControllerLink::on_poll(const zmq::pollitem_t* items, Clock::time_point now) {
+    if (reconnect_at_ && now >= *reconnect_at_) {
+        reconnect_at_.reset();
+        try {
+            open_socket();
+        } catch (const zmq::error_t& e) {
+            spdlog::error("cannot reconnect to {}: {}", endpoint_, e.what());
+            reset(now);
+        }
+        return;
+    }
+    if (!socket_) return;
+    if (items[1].revents & ZMQ_POLLIN) drain_monitor();
+    if (items[0].revents & ZMQ_POLLIN) drain_socket();
+}
+
+void ControllerLink::drain_monitor() {
+    for (;;) {
+        zmq::message_t event, address;
+        try {
+            if (!monitor_.recv(event, zmq::recv_flags::dontwait)) return;
+            if (event.more()) (void)monitor_.recv(address, zmq::recv_flags::dontwait);
+        } catch (const zmq::error_t&) {
+            return;
+        }
+        if (event.size() < 6) continue;
+        std::uint16_t id;
+        std::int32_t value;
+        std::memcpy(&id, event.data(), sizeof id);
+        std::memcpy(&value, event.data<char>() + 2, sizeof value);
+        switch (id) {
+            case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+                connected_ = true;
+                failures_ = 0;
+                spdlog::info("connected to the controller at {}", endpoint_);
+                handlers_.on_connected();
+                break;
+            case ZMQ_EVENT_DISCONNECTED:
+                if (connected_) spdlog::warn("disconnected from the controller; reconnecting");
+                connected_ = false;
+                break;
+            case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+                connected_ = false;
+                spdlog::error(
+                    "the controller refused this agent's key (status {}): it must be accepted "
+                    "on the controller (public key {}); retrying",
+                    value, keys_.public_key);
+                // ZeroMQ gives up after a refusal; keep asking, so accepting the key later works.
+                reset(Clock::now());
+                return;
+            case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+                connected_ = false;
+                spdlog::error("handshake with {} failed (wrong controller public key?)", endpoint_);
+                break;
+            default:
+                break;
+        }
+    }
+}
+
+void ControllerLink::drain_socket() {
+    for (std::size_t n = 0; n < kMaxDrain; ++n) {
+        zmq::message_t body;
+        try {
+            if (!socket_.recv(body, zmq::recv_flags::dontwait)) return;
+        } catch (const zmq::error_t& e) {
+            spdlog::warn("receive from the controller failed: {}", e.what());
+            return;
+        }
+        auto decoded = proto::decode(std::string_view(body.data<char>(), body.size()));
+        if (!decoded) {
+            spdlog::warn("dropped a message from the controller: {}", decoded.error().message);
+            continue;
+        }
+        handlers_.on_message(std::move(*decoded));
+    }
+}
+
+}  // namespace hostline::agent

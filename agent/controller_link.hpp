@@ -1,0 +1,71 @@
+// The agent's link to the controller: a DEALER socket (CURVE client, routing id = agent
+// name) that connects out, and a monitor that tells when a handshake succeeds or is refused.
+//
+// ZeroMQ reconnects by itself with exponential backoff; the initial interval is jittered per
+// process so a restarted controller is not hit by every agent in the same millisecond. When
+// the controller stays silent for too long the link is torn down and rebuilt after a jittered
+// backoff (reset()). Single-threaded: owned by the agent's poll loop.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "common/error.hpp"
+#include "common/proto/messages.hpp"
+#include "common/transport/curve_keys.hpp"
+
+namespace hostline::agent {
+
+class ControllerLink {
+  public:
+    using Clock = std::chrono::steady_clock;
+    struct Handlers {
+        std::function<void()> on_connected;  // a CURVE handshake succeeded: say hello
+        std::function<void(proto::Message)> on_message;
+    };
+
+    ControllerLink(std::string endpoint, std::string server_key, transport::CurveKeyPair keys,
+                   std::string agent_name, Handlers handlers);
+    ~ControllerLink();
+
+    Result<void> connect();
+    // Drops the connection and connects again after a jittered, growing delay.
+    void reset(Clock::time_point now);
+    // False if the message could not be queued (not connected, or queue full).
+    bool send(const proto::Message& message);
+    bool connected() const { return connected_; }
+
+    void add_poll_items(std::vector<zmq::pollitem_t>& items);
+    // Handles the items added by add_poll_items (same order), and a due reconnect.
+    void on_poll(const zmq::pollitem_t* items, Clock::time_point now);
+    std::optional<Clock::time_point> next_deadline() const { return reconnect_at_; }
+
+  private:
+    void open_socket();
+    void close_socket();
+    void drain_socket();
+    void drain_monitor();
+
+    const std::string endpoint_;
+    const std::string server_key_;
+    const transport::CurveKeyPair keys_;
+    const std::string name_;
+    Handlers handlers_;
+
+    zmq::context_t context_{1};
+    zmq::socket_t socket_;
+    zmq::socket_t monitor_;
+    int generation_ = 0;  // names each socket's monitor endpoint
+    bool connected_ = false;
+    int failures_ = 0;
+    std::optional<Clock::time_point> reconnect_at_;
+    std::mt19937 random_;
+};
+
+}  // namespace hostline::agent

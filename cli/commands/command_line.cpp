@@ -1,0 +1,40 @@
+#include "cli/commands/commands.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands/command_support.hpp"
+
+namespace hostline::cli {
+
+void add_api_commands(CLI::App& app, CommandContext& context) {
+    app.set_version_flag("--version", "hostline " HOSTLINE_VERSION);
+    app.require_subcommand(1);
+    app.add_option(
+           "--controller", context.controller,
+           "Controller URL (http:// only) [default: " + std::string(kDefaultController) + "]")
+        ->envname("HOSTLINE_CONTROLLER")
+        ->type_name("URL");
+    app.add_option("--token-file", context.token_file, "File holding the API token")
+        ->envname("HOSTLINE_TOKEN_FILE")
+        ->type_name("PATH");
+    // Subcommands created after this hand the options they do not know to the app, so
+    // `hostline jobs --controller URL` works as well as `hostline --controller URL jobs`.
+    app.fallthrough();
+    add_run_command(app, context);
+    add_jobs_command(app, context);
+    add_job_command(app, context);
+    add_agents_command(app, context);
+    add_cancel_command(app, context);
+}
+
+int run_command_line(CLI::App& app, CommandContext& context, int argc, const char* const* argv) {
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int status = app.exit(e, context.console.out, context.console.err);
+        return status == 0 ? 0 : 2;
+    }
+    return context.exit_status;
+}
+
+}  // namespace hostline::cli

@@ -1,0 +1,117 @@
+#include "cli/output/reports.hpp"
+
+#include <string_view>
+#include <vector>
+
+#include "cli/output/fields.hpp"
+#include "cli/output/format.hpp"
+#include "cli/output/table.hpp"
+
+namespace hostline::cli {
+
+namespace {
+
+constexpr std::size_t kMinCommandWidth = 12;
+constexpr std::size_t kMinShrinkWidth = 10;
+
+std::string or_dash(std::string text) {
+    return text.empty() ? "-" : text;
+}
+
+std::string exit_cell(const nlohmann::json& run) {
+    return format_exit(int_field(run, "exit_code"), int_field(run, "signal"));
+}
+
+std::string duration_cell(const nlohmann::json& run) {
+    return format_optional_duration(int_field(run, "duration_ms"));
+}
+
+std::string bytes_cell(const nlohmann::json& run) {
+    const std::int64_t total =
+        int_field(run, "stdout_bytes").value_or(0) + int_field(run, "stderr_bytes").value_or(0);
+    std::string text = format_bytes(total);
+    if (bool_field(run, "truncated")) text += " (truncated)";
+    return text;
+}
+
+std::string labels_cell(const nlohmann::json& labels) {
+    std::string text;
+    for (const auto& [key, value] : labels.items()) {
+        if (!text.empty()) text += ',';
+        text += key + "=" + (value.is_string() ? value.get<std::string>() : value.dump());
+    }
+    return or_dash(text);
+}
+
+}  // namespace
+
+std::string render_run_summary(const nlohmann::json& runs) {
+    Table table({"HOST", "STATE", "EXIT", "DURATION"});
+    std::vector<std::string> states;
+    for (const auto& run : runs) {
+        states.push_back(text_field(run, "state"));
+        table.add_row(
+            {text_field(run, "agent"), states.back(), exit_cell(run), duration_cell(run)});
+    }
+    if (table.empty()) return summarize_states(states) + "\n";
+    return table.render() + summarize_states(states) + "\n";
+}
+
+std::string render_run_details(const nlohmann::json& runs, std::size_t width) {
+    Table table({"HOST", "STATE", "EXIT", "DURATION", "BYTES", "ERROR"});
+    table.set_shrinkable(5, kMinShrinkWidth);
+    for (const auto& run : runs)
+        table.add_row({text_field(run, "agent"), text_field(run, "state"), exit_cell(run),
+                       duration_cell(run), bytes_cell(run), or_dash(text_field(run, "error"))});
+    return table.render(width);
+}
+
+std::string render_job_header(const nlohmann::json& job) {
+    std::string text = "job #" + std::to_string(int_field(job, "id").value_or(0)) + "  " +
+                       text_field(job, "state");
+    if (bool_field(job, "cancel_requested")) text += " (cancel requested)";
+    text += '\n';
+    auto add = [&text](std::string_view name, const std::string& value) {
+        constexpr std::size_t kNameWidth = 11;
+        text += "  ";
+        text += name;
+        text.append(kNameWidth - name.size(), ' ');
+        text += value;
+        text += '\n';
+    };
+    add("requester", or_dash(text_field(job, "requester")));
+    add("source", or_dash(text_field(job, "source")));
+    add("target", or_dash(text_field(job, "target")));
+    add("command", or_dash(quote_argv(strings_field(job, "argv"))));
+    add("timeout", format_optional_duration(int_field(job, "timeout_ms")));
+    add("created", format_local_time(int_field(job, "created_at_ms")));
+    add("finished", format_local_time(int_field(job, "finished_at_ms")));
+    return text;
+}
+
+std::string render_jobs_table(const nlohmann::json& jobs, std::size_t width) {
+    Table table({"ID", "STATE", "TARGET", "COMMAND", "REQUESTER", "CREATED"});
+    table.set_shrinkable(3, kMinCommandWidth);
+    for (const auto& job : jobs)
+        table.add_row({"#" + std::to_string(int_field(job, "id").value_or(0)),
+                       text_field(job, "state"), text_field(job, "target"),
+                       quote_argv(strings_field(job, "argv")), text_field(job, "requester"),
+                       format_local_time(int_field(job, "created_at_ms"))});
+    return table.render(width);
+}
+
+std::string render_agents_table(const nlohmann::json& agents, std::int64_t now_ms,
+                                std::size_t width) {
+    Table table({"NAME", "STATE", "LABELS", "VERSION", "RUNNING/CAPACITY", "LAST SEEN"});
+    table.set_shrinkable(2, kMinShrinkWidth);
+    for (const auto& agent : agents)
+        table.add_row(
+            {text_field(agent, "name"), bool_field(agent, "online") ? "online" : "offline",
+             labels_cell(object_field(agent, "labels")), or_dash(text_field(agent, "version")),
+             std::to_string(int_field(agent, "running").value_or(0)) + "/" +
+                 std::to_string(int_field(agent, "capacity").value_or(0)),
+             format_age(int_field(agent, "last_seen_ms"), now_ms)});
+    return table.render(width);
+}
+
+}  // namespace hostline::cli

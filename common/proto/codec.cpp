@@ -1,0 +1,198 @@
+// The one file that calls msgpack-c: its exceptions stop here and become Errors.
+#include "common/proto/codec.hpp"
+
+#include <msgpack.hpp>
+
+#include <array>
+#include <string_view>
+#include <type_traits>
+
+namespace hostline::proto {
+namespace {
+
+// Packs one message field; Bytes go out as msgpack bin, everything else by its adaptor.
+template <typename Packer>
+struct FieldPacker {
+    Packer& pk;
+    template <typename T>
+    void operator()(const char* name, const T& value) {
+        pk.pack(std::string_view(name));
+        if constexpr (std::is_same_v<T, Bytes>) {
+            pk.pack_bin(static_cast<std::uint32_t>(value.data.size()));
+            pk.pack_bin_body(value.data.data(), static_cast<std::uint32_t>(value.data.size()));
+        } else if constexpr (std::is_same_v<T, std::vector<HeldRun>>) {
+            pk.pack_array(static_cast<std::uint32_t>(value.size()));
+            for (const HeldRun& run : value) pack_struct(pk, run);
+        } else {
+            pk.pack(value);
+        }
+    }
+
+    template <typename S>
+    static void pack_struct(Packer& pk, const S& s) {
+        std::uint32_t count = 0;
+        S::each_field(s, [&](const char*, const auto&) { ++count; });
+        pk.pack_map(count);
+        S::each_field(s, FieldPacker{pk});
+    }
+};
+
+using Map = std::vector<std::pair<std::string_view, const msgpack::object*>>;
+
+Result<Map> map_of(const msgpack::object& obj, std::string_view what) {
+    if (obj.type != msgpack::type::MAP) return fail(std::string(what) + " is not a map");
+    Map map;
+    map.reserve(obj.via.map.size);
+    for (std::uint32_t i = 0; i < obj.via.map.size; ++i) {
+        const msgpack::object_kv& kv = obj.via.map.ptr[i];
+        if (kv.key.type != msgpack::type::STR)
+            return fail(std::string(what) + " has a non-string key");
+        map.emplace_back(std::string_view(kv.key.via.str.ptr, kv.key.via.str.size), &kv.val);
+    }
+    return map;
+}
+
+const msgpack::object* find(const Map& map, std::string_view key) {
+    for (const auto& [k, v] : map)
+        if (k == key) return v;
+    return nullptr;
+}
+
+template <typename S>
+Result<void> unpack_struct(const msgpack::object& obj, S& out, std::string_view what);
+
+// Converts one field, with the field's name in the error. Missing fields keep defaults.
+template <typename T>
+Result<void> unpack_field(const Map& map, const char* name, T& value, std::string_view what) {
+    const msgpack::object* obj = find(map, name);
+    if (obj == nullptr || obj->type == msgpack::type::NIL) return {};
+    auto wrong = [&](const char* expected) {
+        return fail(std::string(what) + "." + name + ": expected " + expected);
+    };
+    if constexpr (std::is_same_v<T, Bytes>) {
+        if (obj->type == msgpack::type::BIN)
+            value.data.assign(obj->via.bin.ptr, obj->via.bin.size);
+        else if (obj->type == msgpack::type::STR)
+            value.data.assign(obj->via.str.ptr, obj->via.str.size);
+        else
+            return wrong("bytes");
+        return {};
+    } else if constexpr (std::is_same_v<T, std::vector<HeldRun>>) {
+        if (obj->type != msgpack::type::ARRAY) return wrong("an array");
+        value.resize(obj->via.array.size);
+        for (std::uint32_t i = 0; i < obj->via.array.size; ++i) {
+            auto r = unpack_struct(obj->via.array.ptr[i], value[i], std::string(what) + "." + name);
+            if (!r) return r;
+        }
+        return {};
+    } else {
+        try {
+            obj->convert(value);
+        } catch (const msgpack::type_error&) {
+            if constexpr (std::is_same_v<T, bool>) return wrong("a boolean");
+            if constexpr (std::is_integral_v<T>) return wrong("an integer in range");
+            if constexpr (std::is_same_v<T, std::string>) return wrong("a string");
+            return wrong("a different type");
+        } catch (const std::exception&) {
+            return wrong("a different type");
+        }
+        return {};
+    }
+}
+
+template <typename S>
+Result<void> unpack_struct(const msgpack::object& obj, S& out, std::string_view what) {
+    auto map = map_of(obj, what);
+    if (!map) return map.error();
+    Result<void> status;
+    S::each_field(out, [&](const char* name, auto& value) {
+        if (status) status = unpack_field(*map, name, value, what);
+    });
+    return status;
+}
+
+template <typename S>
+Result<Message> decode_as(const msgpack::object& obj) {
+    S message;
+    auto r = unpack_struct(obj, message, S::kType);
+    if (!r) return r.error();
+    return Message(std::move(message));
+}
+
+using Decoder = Result<Message> (*)(const msgpack::object&);
+
+template <typename... Ts>
+constexpr auto decoder_table(std::variant<Ts...>*) {
+    return std::array<std::pair<std::string_view, Decoder>, sizeof...(Ts)>{
+        {{Ts::kType, &decode_as<Ts>}...}};
+}
+
+constexpr auto kDecoders = decoder_table(static_cast<Message*>(nullptr));
+
+// No msgpack container in a valid frame is larger than this; a frame that claims more is
+// rejected before msgpack allocates for it.
+const msgpack::unpack_limit kLimits(/*array=*/100000, /*map=*/10000, /*str=*/kMaxMessageBytes,
+                                    /*bin=*/kMaxMessageBytes, /*ext=*/0, /*depth=*/8);
+
+}  // namespace
+
+std::string encode(const Message& message) {
+    msgpack::sbuffer buffer;
+    msgpack::packer<msgpack::sbuffer> pk(buffer);
+    std::visit(
+        [&](const auto& m) {
+            using M = std::decay_t<decltype(m)>;
+            std::uint32_t count = 2;
+            M::each_field(m, [&](const char*, const auto&) { ++count; });
+            pk.pack_map(count);
+            pk.pack(std::string_view("v"));
+            pk.pack(kVersion);
+            pk.pack(std::string_view("t"));
+            pk.pack(std::string_view(M::kType));
+            M::each_field(m, FieldPacker<msgpack::packer<msgpack::sbuffer>>{pk});
+        },
+        message);
+    return std::string(buffer.data(), buffer.size());
+}
+
+Result<Message> decode(std::string_view frame) {
+    if (frame.empty()) return fail("empty frame");
+    if (frame.size() > kMaxMessageBytes)
+        return fail("frame of " + std::to_string(frame.size()) + " bytes is over the " +
+                    std::to_string(kMaxMessageBytes) + "-byte limit");
+    msgpack::object_handle handle;
+    std::size_t offset = 0;
+    try {
+        handle = msgpack::unpack(frame.data(), frame.size(), offset, nullptr, nullptr, kLimits);
+    } catch (const msgpack::insufficient_bytes&) {
+        return fail("truncated msgpack frame");
+    } catch (const msgpack::depth_size_overflow&) {
+        return fail("msgpack frame nests too deeply");
+    } catch (const msgpack::size_overflow&) {
+        return fail("msgpack frame declares a container over the limits");
+    } catch (const std::exception& e) {
+        return fail(std::string("malformed msgpack frame: ") + e.what());
+    }
+    if (offset != frame.size()) return fail("trailing bytes after the msgpack map");
+
+    auto map = map_of(handle.get(), "message");
+    if (!map) return map.error();
+    const msgpack::object* version = find(*map, "v");
+    if (version == nullptr || version->type != msgpack::type::POSITIVE_INTEGER)
+        return fail("message has no protocol version 'v'");
+    if (version->via.u64 != static_cast<std::uint64_t>(kVersion))
+        return fail("protocol version " + std::to_string(version->via.u64) +
+                    " is not supported (this side speaks " + std::to_string(kVersion) + ")");
+    const msgpack::object* type = find(*map, "t");
+    if (type == nullptr || type->type != msgpack::type::STR) return fail("message has no type 't'");
+    std::string_view type_name(type->via.str.ptr, type->via.str.size);
+    for (const auto& [name, decoder] : kDecoders)
+        if (name == type_name) return decoder(handle.get());
+    return fail("unknown message type '" + std::string(type_name.substr(0, 64)) + "'");
+}
+
+const char* type_name(const Message& message) {
+    return std::visit([](const auto& m) { return std::decay_t<decltype(m)>::kType; }, message);
+}
+
+}  // namespace hostline::proto

@@ -1,0 +1,221 @@
+// The one file on the controller side that calls cppzmq: its exceptions stop here.
+#include "common/transport/router_thread.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "common/proto/codec.hpp"
+
+namespace hostline::transport {
+namespace {
+
+constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
+constexpr std::size_t kMaxDrain = 1000;  // messages per wake-up before polling again
+
+std::string to_string(const zmq::message_t& m) {
+    return std::string(m.data<char>(), m.size());
+}
+
+std::string printable(std::string_view id) {
+    std::string out;
+    for (char c : id.substr(0, 64)) out += (c >= 32 && c < 127) ? c : '?';
+    return out;
+}
+
+}  // namespace
+
+RouterThread::RouterThread(std::string endpoint, CurveKeyPair server_keys, KeyAuthority& authority)
+    : endpoint_(std::move(endpoint)), keys_(std::move(server_keys)), authority_(authority) {}
+
+RouterThread::~RouterThread() {
+    stop();
+}
+
+Result<void> RouterThread::start(Handlers handlers) {
+    handlers_ = std::move(handlers);
+    try {
+        // The ZAP handler must be bound before any CURVE socket binds.
+        zap_ = zmq::socket_t(context_, zmq::socket_type::rep);
+        zap_.bind(kZapEndpoint);
+
+        router_ = zmq::socket_t(context_, zmq::socket_type::router);
+        router_.set(zmq::sockopt::router_mandatory, 1);
+        router_.set(zmq::sockopt::router_handover, 1);  // a restarted agent takes its id back
+        router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(proto::kMaxMessageBytes));
+        router_.set(zmq::sockopt::sndhwm, 10000);
+        router_.set(zmq::sockopt::rcvhwm, 10000);
+        router_.set(zmq::sockopt::linger, 0);
+        router_.set(zmq::sockopt::curve_server, 1);
+        router_.set(zmq::sockopt::curve_secretkey, keys_.secret_key);
+        router_.set(zmq::sockopt::zap_domain, "hostline");
+        router_.set(zmq::sockopt::handshake_ivl, 10000);
+        router_.bind(endpoint_);
+        bound_endpoint_ = router_.get(zmq::sockopt::last_endpoint);
+    } catch (const zmq::error_t& e) {
+        return fail("cannot listen for agents on " + endpoint_ + ": " + e.what());
+    }
+    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wake_fd_ < 0) return fail("eventfd failed");
+    thread_ = std::thread([this] { run(); });
+    return {};
+}
+
+void RouterThread::stop() {
+    if (!thread_.joinable()) return;
+    stopping_ = true;
+    std::uint64_t one = 1;
+    (void)::write(wake_fd_, &one, sizeof one);
+    thread_.join();
+    ::close(wake_fd_);
+    wake_fd_ = -1;
+}
+
+void RouterThread::send(std::string agent, proto::Message message) {
+    send_encoded(std::move(agent), proto::encode(message));
+}
+
+void RouterThread::send_encoded(std::string agent, std::string frame) {
+    {
+        std::lock_guard lock(outbox_mutex_);
+        outbox_.emplace_back(std::move(agent), std::move(frame));
+    }
+    std::uint64_t one = 1;
+    (void)::write(wake_fd_, &one, sizeof one);
+}
+
+void RouterThread::run() {
+    zmq::pollitem_t items[] = {
+        {router_.handle(), 0, ZMQ_POLLIN, 0},
+        {zap_.handle(), 0, ZMQ_POLLIN, 0},
+        {nullptr, wake_fd_, ZMQ_POLLIN, 0},
+    };
+    while (!stopping_) {
+        try {
+            zmq::poll(items, 3, std::chrono::milliseconds(-1));
+        } catch (const zmq::error_t& e) {
+            if (e.num() == EINTR) continue;
+            spdlog::critical("agent transport: poll failed: {}", e.what());
+            std::abort();
+        }
+        if (items[1].revents & ZMQ_POLLIN) answer_zap();
+        if (items[2].revents & ZMQ_POLLIN) {
+            std::uint64_t count;
+            (void)::read(wake_fd_, &count, sizeof count);
+        }
+        drain_outbox();
+        drain_router();
+    }
+    drain_outbox();  // what was queued before stop(), e.g. the byes
+    router_.set(zmq::sockopt::linger, 500);
+    router_.close();
+    zap_.close();
+}
+
+void RouterThread::drain_router() {
+    for (std::size_t n = 0; n < kMaxDrain; ++n) {
+        zmq::message_t id, body;
+        try {
+            if (!router_.recv(id, zmq::recv_flags::dontwait)) return;
+            if (!id.more()) continue;
+            (void)router_.recv(body, zmq::recv_flags::dontwait);
+            while (body.more()) {  // extra frames are not part of the protocol
+                zmq::message_t extra;
+                (void)router_.recv(extra, zmq::recv_flags::dontwait);
+                if (!extra.more()) break;
+            }
+        } catch (const zmq::error_t& e) {
+            spdlog::warn("agent transport: receive failed: {}", e.what());
+            return;
+        }
+        std::string agent = to_string(id);
+        // The ZAP handler bound the key to a name; the routing id must be that name.
+        const char* user = body.gets("User-Id");
+        if (user == nullptr || agent != user) {
+            spdlog::warn("agent transport: dropped a message from '{}' authenticated as '{}'",
+                         printable(agent), user ? user : "nobody");
+            continue;
+        }
+        auto decoded = proto::decode(std::string_view(body.data<char>(), body.size()));
+        if (!decoded) {
+            spdlog::warn("agent {}: dropped a message: {}", agent, decoded.error().message);
+            std::string code = decoded.error().message.rfind("unknown message type", 0) == 0
+                                   ? "unknown_type"
+                                   : "malformed";
+            send_encoded(agent, proto::encode(proto::ErrorReply{code, decoded.error().message}));
+            continue;
+        }
+        handlers_.on_message(agent, std::move(*decoded));
+    }
+}
+
+void RouterThread::drain_outbox() {
+    std::deque<std::pair<std::string, std::string>> batch;
+    {
+        std::lock_guard lock(outbox_mutex_);
+        batch.swap(outbox_);
+    }
+    for (auto& [agent, frame] : batch) {
+        try {
+            if (!router_.send(zmq::buffer(agent),
+                              zmq::send_flags::sndmore | zmq::send_flags::dontwait) ||
+                !router_.send(zmq::message_t(frame.data(), frame.size()),
+                              zmq::send_flags::dontwait))
+                spdlog::debug("agent {}: send queue full, message dropped", agent);
+        } catch (const zmq::error_t& e) {
+            // EHOSTUNREACH: not connected. Delivery is the protocol's job (resend until acked).
+            spdlog::debug("agent {}: not connected, message dropped ({})", agent, e.what());
+        }
+    }
+}
+
+// ZAP (RFC 27): version, request id, domain, address, routing id, mechanism, credentials.
+void RouterThread::answer_zap() {
+    for (;;) {
+        std::vector<zmq::message_t> request;
+        try {
+            zmq::message_t part;
+            if (!zap_.recv(part, zmq::recv_flags::dontwait)) return;
+            request.push_back(std::move(part));
+            while (request.back().more()) {
+                zmq::message_t next;
+                (void)zap_.recv(next, zmq::recv_flags::none);
+                request.push_back(std::move(next));
+            }
+        } catch (const zmq::error_t& e) {
+            spdlog::warn("agent transport: ZAP receive failed: {}", e.what());
+            return;
+        }
+        std::string status = "400", text = "malformed ZAP request", user;
+        if (request.size() >= 7 && to_string(request[5]) == "CURVE" && request[6].size() == 32) {
+            char z85[41] = {};
+            zmq_z85_encode(z85, request[6].data<uint8_t>(), 32);
+            // Frame 4 is the server socket's own routing id, not the agent's: the agent's
+            // claimed name is checked against `user` on every message instead (drain_router).
+            std::string address = to_string(request[3]);
+            auto name = authority_.agent_for_key(z85);
+            if (!name) {
+                text = "unknown key";
+                spdlog::warn("refused an agent from {} with an unknown key {}", address, z85);
+            } else {
+                status = "200";
+                text = "OK";
+                user = *name;
+            }
+        }
+        try {
+            std::string version = request.empty() ? "1.0" : to_string(request[0]);
+            std::string request_id = request.size() > 1 ? to_string(request[1]) : "";
+            zap_.send(zmq::buffer(version), zmq::send_flags::sndmore);
+            zap_.send(zmq::buffer(request_id), zmq::send_flags::sndmore);
+            zap_.send(zmq::buffer(status), zmq::send_flags::sndmore);
+            zap_.send(zmq::buffer(text), zmq::send_flags::sndmore);
+            zap_.send(zmq::buffer(user), zmq::send_flags::sndmore);
+            zap_.send(zmq::message_t(), zmq::send_flags::none);
+        } catch (const zmq::error_t& e) {
+            spdlog::warn("agent transport: ZAP reply failed: {}", e.what());
+        }
+    }
+}
+
+}  // namespace hostline::transport

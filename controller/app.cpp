@@ -1,0 +1,148 @@
+#include "controller/app.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "common/transport/curve_keys.hpp"
+#include "common/transport/router_thread.hpp"
+#include "controller/agents/key_directory.hpp"
+#include "controller/http/http_server.hpp"
+#include "controller/scheduler/scheduler.hpp"
+#include "controller/store/store.hpp"
+
+namespace hostline::controller {
+namespace {
+
+Result<void> make_dir(const std::string& path, mode_t mode) {
+    if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
+        return fail("cannot create " + path + ": " + std::strerror(errno));
+    return {};
+}
+
+// The admin token for the HTTP API: 32 random bytes as hex, in a 0600 file.
+Result<std::string> load_or_create_token(const std::string& path) {
+    std::ifstream in(path);
+    std::string token;
+    if (in && std::getline(in, token) && token.size() >= 32) return token;
+    std::ifstream random("/dev/urandom", std::ios::binary);
+    unsigned char bytes[32];
+    if (!random.read(reinterpret_cast<char*>(bytes), sizeof bytes))
+        return fail("cannot read /dev/urandom for the admin token");
+    static const char* kHex = "0123456789abcdef";
+    token.clear();
+    for (unsigned char b : bytes) {
+        token += kHex[b >> 4];
+        token += kHex[b & 15];
+    }
+    if (auto w = transport::write_file_atomically(path, token + "\n", 0600); !w) return w.error();
+    return token;
+}
+
+}  // namespace
+
+class App::Impl {
+  public:
+    explicit Impl(ControllerConfig config) : config_(std::move(config)) {}
+
+    Result<void> start() {
+        for (const auto& [dir, mode] :
+             {std::pair{config_.data_dir, 0750}, std::pair{config_.accepted_agents_dir(), 0750}})
+            if (auto r = make_dir(dir, static_cast<mode_t>(mode)); !r) return r;
+        auto keys = transport::load_or_create_key_pair(config_.keys_dir(), "controller");
+        if (!keys) return keys.error();
+        auto token = load_or_create_token(config_.admin_token_path());
+        if (!token) return token.error();
+
+        auto store = Store::open(config_.database_path(), [this](std::function<void()> f) {
+            boost::asio::post(io_, std::move(f));
+        });
+        if (!store) return store.error();
+        store_ = std::move(*store);
+        auto snapshot = store_->load();
+        if (!snapshot) return snapshot.error();
+
+        keys_ = std::make_unique<KeyDirectory>(config_.accepted_agents_dir());
+        router_ = std::make_unique<transport::RouterThread>(config_.agent_listen, *keys, *keys_);
+        SchedulerConfig sc;
+        sc.heartbeat = std::chrono::milliseconds(config_.heartbeat_ms);
+        sc.agent_grace = std::chrono::milliseconds(config_.agent_grace_ms);
+        sc.default_timeout = std::chrono::milliseconds(config_.default_timeout_ms);
+        sc.output_cap_bytes = config_.output_cap_bytes;
+        sc.groups = config_.groups;
+        scheduler_ = std::make_unique<Scheduler>(
+            io_, *store_,
+            [this](const std::string& agent, proto::Message m) {
+                router_->send(agent, std::move(m));
+            },
+            sc);
+        scheduler_->restore(*snapshot);
+
+        auto routed = router_->start({[this](const std::string& agent, proto::Message m) {
+            boost::asio::post(io_, [this, agent, m = std::move(m)]() mutable {
+                scheduler_->on_agent_message(agent, std::move(m));
+            });
+        }});
+        if (!routed) return routed;
+
+        http_ = std::make_unique<HttpServer>(
+            io_, *scheduler_, HttpConfig{config_.http_address, config_.http_port, *token});
+        auto port = http_->start();
+        if (!port) return port.error();
+        scheduler_->start();
+
+        std::string agent_endpoint = router_->endpoint();
+        std::string http_url = "http://" + config_.http_address + ":" + std::to_string(*port);
+        spdlog::info("listening for agents on {} (controller public key {})", agent_endpoint,
+                     keys->public_key);
+        spdlog::info("HTTP API on {}; admin token in {}", http_url, config_.admin_token_path());
+        spdlog::info("accepted agent keys are read from {}/NAME.pub",
+                     config_.accepted_agents_dir());
+        return transport::write_file_atomically(
+            config_.data_dir + "/endpoints",
+            "agent=" + agent_endpoint + "\nhttp=" + http_url + "\n", 0644);
+    }
+
+    int run() {
+        boost::asio::signal_set signals(io_, SIGINT, SIGTERM);
+        signals.async_wait([this](const boost::system::error_code& ec, int signal) {
+            if (ec) return;
+            spdlog::info("signal {}: stopping", signal);
+            http_->stop();
+            scheduler_->stop();
+            // Commit everything queued, then leave the loop.
+            store_->flush([this] { io_.stop(); });
+        });
+        io_.run();
+        router_->stop();
+        store_.reset();
+        spdlog::info("stopped");
+        return 0;
+    }
+
+  private:
+    const ControllerConfig config_;
+    boost::asio::io_context io_{1};
+    std::unique_ptr<Store> store_;
+    std::unique_ptr<KeyDirectory> keys_;
+    std::unique_ptr<transport::RouterThread> router_;
+    std::unique_ptr<Scheduler> scheduler_;
+    std::unique_ptr<HttpServer> http_;
+};
+
+App::App(ControllerConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+App::~App() = default;
+Result<void> App::start() {
+    return impl_->start();
+}
+int App::run() {
+    return impl_->run();
+}
+
+}  // namespace hostline::controller

@@ -1,0 +1,48 @@
+#include "controller/config/controller_config.hpp"
+
+#include "common/config/config_reader.hpp"
+#include "common/target/target_expr.hpp"
+
+namespace hostline::controller {
+
+Result<ControllerConfig> load_controller_config(const std::string& path) {
+    auto table = config::read_toml_file(path);
+    if (!table) return table.error();
+    config::ConfigReader r(path, *table);
+    ControllerConfig c;
+    c.data_dir = r.string("controller.data_dir", c.data_dir);
+    r.check(!c.data_dir.empty() && c.data_dir[0] == '/', "controller.data_dir",
+            "must be an absolute path");
+    c.agent_listen = r.string("controller.agent_listen", c.agent_listen);
+    r.check(c.agent_listen.rfind("tcp://", 0) == 0 || c.agent_listen.rfind("ipc://", 0) == 0,
+            "controller.agent_listen", "must be tcp://ADDRESS:PORT or ipc://PATH");
+    c.heartbeat_ms = r.duration_ms("controller.heartbeat", c.heartbeat_ms);
+    r.check(c.heartbeat_ms >= 100 && c.heartbeat_ms <= 60000, "controller.heartbeat",
+            "must be between 100ms and 1m");
+    c.agent_grace_ms = r.duration_ms("controller.agent_grace", c.agent_grace_ms);
+    r.check(c.agent_grace_ms >= 1000, "controller.agent_grace", "must be at least 1s");
+    c.default_timeout_ms = r.duration_ms("controller.default_timeout", c.default_timeout_ms);
+    r.check(c.default_timeout_ms >= 1000, "controller.default_timeout", "must be at least 1s");
+    c.output_cap_bytes = static_cast<std::uint64_t>(
+        r.integer("controller.output_cap_bytes", static_cast<std::int64_t>(c.output_cap_bytes),
+                  1024, std::int64_t{1} << 32));
+    c.log_level = r.string("controller.log_level", c.log_level);
+
+    c.http_address = r.string("http.address", c.http_address);
+    r.check(!c.http_address.empty(), "http.address", "must not be empty");
+    c.http_port = static_cast<std::uint16_t>(r.integer("http.port", c.http_port, 0, 65535));
+
+    c.groups = r.string_map("groups");
+    for (const auto& [name, expr] : c.groups) {
+        auto parsed = target::TargetExpr::parse(expr, c.groups);
+        r.check(parsed.ok(), "groups." + name, parsed ? "" : parsed.error().message);
+    }
+    r.reject_unknown({"controller.data_dir", "controller.agent_listen", "controller.heartbeat",
+                      "controller.agent_grace", "controller.default_timeout",
+                      "controller.output_cap_bytes", "controller.log_level", "http.address",
+                      "http.port", "groups"});
+    if (auto done = r.finish(); !done) return done.error();
+    return c;
+}
+
+}  // namespace hostline::controller

@@ -1,0 +1,33 @@
+// controller.toml: where the controller listens, where it keeps its data, and its defaults.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "common/error.hpp"
+
+namespace hostline::controller {
+
+struct ControllerConfig {
+    std::string data_dir = "/var/lib/hostline";   // database, keys, admin token
+    std::string agent_listen = "tcp://*:7420";    // ZeroMQ ROUTER endpoint
+    std::string http_address = "127.0.0.1";       // [http] address
+    std::uint16_t http_port = 7480;               // [http] port; 0 picks a free one
+    std::int64_t heartbeat_ms = 5000;             // agents are offline after 3 silent intervals
+    std::int64_t agent_grace_ms = 5 * 60 * 1000;  // unknown runs become lost after this
+    std::int64_t default_timeout_ms = 10 * 60 * 1000;
+    std::uint64_t output_cap_bytes = 16 * 1024 * 1024;  // stored per run
+    std::map<std::string, std::string> groups;          // [groups] name = "target expression"
+    std::string log_level = "info";
+
+    std::string database_path() const { return data_dir + "/hostline.db"; }
+    std::string keys_dir() const { return data_dir + "/keys"; }
+    std::string accepted_agents_dir() const { return data_dir + "/agents"; }
+    std::string admin_token_path() const { return data_dir + "/admin.token"; }
+};
+
+// Reads and validates path; every problem is reported with file, key and reason.
+Result<ControllerConfig> load_controller_config(const std::string& path);
+
+}  // namespace hostline::controller

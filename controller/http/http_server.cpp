@@ -1,0 +1,56 @@
+#include "controller/http/http_server.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include "controller/http/listener.hpp"
+#include "controller/http/server_state.hpp"
+
+namespace hostline::controller {
+
+struct HttpServer::Impl {
+    boost::asio::io_context& io;
+    std::shared_ptr<http::ServerState> state;
+    std::shared_ptr<http::Listener> listener;
+    // Work deferred with http::Defer runs only while this lives, so nothing touches the
+    // JobService after the server is destroyed.
+    std::shared_ptr<int> alive = std::make_shared<int>();
+};
+
+HttpServer::HttpServer(boost::asio::io_context& io, JobService& jobs, HttpConfig config)
+    : impl_(std::make_unique<Impl>(Impl{.io = io})) {
+    http::Defer defer = [&io,
+                         alive = std::weak_ptr<int>(impl_->alive)](std::function<void()> work) {
+        boost::asio::post(io, [alive, work = std::move(work)] {
+            if (alive.lock()) work();
+        });
+    };
+    impl_->state = std::make_shared<http::ServerState>(jobs, std::move(config), std::move(defer));
+}
+
+HttpServer::~HttpServer() {
+    stop();
+}
+
+Result<std::uint16_t> HttpServer::start() {
+    if (impl_->listener) return fail("the HTTP server is already started");
+    const auto& config = impl_->state->config;
+    auto listener = http::Listener::open(impl_->io, config.address, config.port, impl_->state);
+    if (!listener) return listener.error();
+    impl_->listener = std::move(*listener);
+    impl_->listener->run();
+    const auto port = impl_->listener->port();
+    spdlog::info("http: API listening on {}:{}", config.address, port);
+    return port;
+}
+
+void HttpServer::stop() {
+    if (impl_->listener) {
+        impl_->listener->stop();
+        impl_->listener.reset();
+    }
+    impl_->state->close_all();
+}
+
+}  // namespace hostline::controller

@@ -1,0 +1,54 @@
+// The controller's HTTP API server: REST JSON under /api/v1 and /healthz (docs/api.md).
+//
+// Runs on the controller's io_context thread, beside the scheduler: every method here must
+// be called on that thread, and nothing it does blocks it. It serves the JobService facade
+// and never calls it from another thread. Beast stays inside controller/http/*.cpp.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/error.hpp"
+#include "controller/jobs/job_service.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace hostline::controller {
+
+struct HttpConfig {
+    std::string address = "127.0.0.1";  // an IP address, v4 or v6
+    std::uint16_t port = 7480;          // 0 picks a free port
+    std::string admin_token;            // Bearer token for /api/v1; empty refuses every call
+    std::size_t max_body_bytes = 1 << 20;
+};
+
+class HttpServer {
+  public:
+    // `jobs` must outlive the server. Nothing happens until start().
+    HttpServer(boost::asio::io_context& io, JobService& jobs, HttpConfig config);
+    // Stops the server (see stop()).
+    ~HttpServer();
+
+    HttpServer(const HttpServer&) = delete;
+    HttpServer& operator=(const HttpServer&) = delete;
+
+    // Binds and listens, then accepts on the io_context. Returns the bound port. Error:
+    // the address is not an IP address, or it cannot be bound (in use, permission); the
+    // message names the address and the reason. Calling it twice is an error.
+    Result<std::uint16_t> start();
+
+    // Closes the listener and every connection, ending live event streams and dropping
+    // their subscriptions. Requests still waiting on the JobService get no answer. Safe to
+    // call more than once.
+    void stop();
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hostline::controller

@@ -1,0 +1,132 @@
+#include "controller/http/json_views.hpp"
+
+#include <type_traits>
+#include <variant>
+
+namespace hostline::controller::http {
+namespace {
+
+std::string_view error_code_for(unsigned status) {
+    switch (status) {
+        case 400:
+            return "bad_request";
+        case 401:
+            return "unauthorized";
+        case 404:
+            return "not_found";
+        case 405:
+            return "method_not_allowed";
+        case 409:
+            return "conflict";
+        case 413:
+        case 431:
+            return "too_large";
+        default:
+            return "internal";
+    }
+}
+
+Json error_json(std::string_view code, std::string_view message) {
+    return Json{{"code", code}, {"message", message}};
+}
+
+}  // namespace
+
+Json job_json(const Job& job) {
+    return Json{
+        {"id", job.id},
+        {"requester", job.requester},
+        {"source", job.source},
+        {"target", job.target},
+        {"argv", job.argv},
+        {"state", to_string(job.state)},
+        {"cancel_requested", job.cancel_requested},
+        {"timeout_ms", job.timeout_ms},
+        {"created_at_ms", job.created_at_ms},
+        {"finished_at_ms", job.finished_at_ms},
+    };
+}
+
+Json run_json(const RunRecord& run) {
+    const auto optional_int = [](const std::optional<int>& value) {
+        return value ? Json(*value) : Json(nullptr);
+    };
+    const bool timed = run.started_at_ms != 0 && run.ended_at_ms != 0;
+    return Json{
+        {"id", run.id},
+        {"job_id", run.job_id},
+        {"agent", run.agent},
+        {"state", to_string(run.state)},
+        {"exit_code", optional_int(run.exit_code)},
+        {"signal", optional_int(run.signal)},
+        {"started_at_ms", run.started_at_ms},
+        {"ended_at_ms", run.ended_at_ms},
+        {"duration_ms", timed ? Json(run.ended_at_ms - run.started_at_ms) : Json(nullptr)},
+        {"stdout_bytes", run.stdout_bytes},
+        {"stderr_bytes", run.stderr_bytes},
+        {"stored_bytes", run.stored_bytes},
+        {"truncated", run.truncated},
+        {"error", run.error},
+    };
+}
+
+Json agent_json(const AgentInfo& agent) {
+    return Json{
+        {"name", agent.name},
+        {"online", agent.online},
+        {"hostname", agent.hostname},
+        {"version", agent.version},
+        {"labels", agent.labels},
+        {"facts", agent.facts},
+        {"capacity", agent.capacity},
+        {"running", agent.running},
+        {"last_seen_ms", agent.last_seen_ms},
+    };
+}
+
+Json output_json(const OutputChunk& chunk) {
+    return Json{
+        {"run_id", chunk.run_id}, {"agent", chunk.agent}, {"seq", chunk.seq},
+        {"stream", chunk.stream}, {"data", chunk.data},
+    };
+}
+
+std::string event_line(const JobEvent& event) {
+    Json line = std::visit(
+        [](const auto& what) -> Json {
+            using T = std::decay_t<decltype(what)>;
+            if constexpr (std::is_same_v<T, JobEvent::JobChanged>) {
+                return Json{{"type", "job"}, {"job", job_json(what.job)}};
+            } else if constexpr (std::is_same_v<T, JobEvent::RunChanged>) {
+                return Json{{"type", "run"}, {"run", run_json(what.run)}};
+            } else {
+                Json output{{"type", "output"}};
+                output.update(output_json(what.chunk));
+                return output;
+            }
+        },
+        event.what);
+    return dump(line) + '\n';
+}
+
+std::string error_event_line(std::string_view code, std::string_view message) {
+    return dump(Json{{"type", "error"}, {"error", error_json(code, message)}}) + '\n';
+}
+
+std::string dump(const Json& json) {
+    return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+Response json_response(unsigned status, const Json& body) {
+    return Response{.status = status, .content_type = "application/json", .body = dump(body)};
+}
+
+Response error_response(unsigned status, std::string_view message) {
+    return json_response(status, Json{{"error", error_json(error_code_for(status), message)}});
+}
+
+Response job_error_response(const Error& error) {
+    return error_response(error.message.starts_with("no job") ? 404 : 500, error.message);
+}
+
+}  // namespace hostline::controller::http

@@ -1,0 +1,390 @@
+#include "controller/http/routes.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+#include <map>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/http/json_views.hpp"
+
+namespace hostline::controller::http {
+
+const std::array<Router::Route, 7> Router::kRoutes{{
+    {"GET", "/api/v1/agents", &Router::get_agents},
+    {"GET", "/api/v1/jobs", &Router::get_jobs},
+    {"POST", "/api/v1/jobs", &Router::post_jobs},
+    {"GET", "/api/v1/jobs/{id}", &Router::get_job},
+    {"GET", "/api/v1/jobs/{id}/output", &Router::get_output},
+    {"GET", "/api/v1/jobs/{id}/events", &Router::get_events},
+    {"POST", "/api/v1/jobs/{id}/cancel", &Router::post_cancel},
+}};
+
+namespace {
+
+// Request bodies are parsed into std::map-backed JSON: an ordered_json object looks keys up
+// linearly, and a 1 MiB body of distinct keys would stall the loop.
+using InputJson = nlohmann::json;
+
+constexpr int kMaxLimit = 500;
+constexpr int kDefaultLimit = 50;
+
+std::array<unsigned char, 32> sha256(std::string_view text) {
+    std::array<unsigned char, 32> digest{};
+    unsigned int size = 0;
+    if (EVP_Digest(text.data(), text.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1 ||
+        size != digest.size()) {
+        std::abort();  // SHA-256 is always available in OpenSSL 3
+    }
+    return digest;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+        const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+        return lower(x) == lower(y);
+    });
+}
+
+// Whether `path` has the shape of `pattern`; the "{id}" segment's text goes to `id`.
+bool matches(std::string_view pattern, std::string_view path, std::string_view& id) {
+    while (!pattern.empty() && !path.empty()) {
+        const auto pattern_end = std::min(pattern.find('/', 1), pattern.size());
+        const auto path_end = std::min(path.find('/', 1), path.size());
+        const auto want = pattern.substr(0, pattern_end);
+        const auto got = path.substr(0, path_end);
+        if (want == "/{id}") {
+            if (got.size() < 2) return false;
+            id = got.substr(1);
+        } else if (want != got) {
+            return false;
+        }
+        pattern.remove_prefix(pattern_end);
+        path.remove_prefix(path_end);
+    }
+    return pattern.empty() && path.empty();
+}
+
+template <typename Int>
+std::optional<Int> parse_int(std::string_view text) {
+    Int value{};
+    const auto* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (ec != std::errc() || ptr != end || text.empty()) return std::nullopt;
+    return value;
+}
+
+std::optional<std::string> percent_decode(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '+') {
+            out += ' ';
+        } else if (text[i] != '%') {
+            out += text[i];
+        } else {
+            unsigned value = 0;
+            if (i + 2 >= text.size()) return std::nullopt;
+            const auto hex = text.substr(i + 1, 2);
+            const auto [ptr, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), value, 16);
+            if (ec != std::errc() || ptr != hex.data() + 2) return std::nullopt;
+            out += static_cast<char>(value);
+            i += 2;
+        }
+    }
+    return out;
+}
+
+Result<std::map<std::string, std::string>> parse_query(std::string_view query) {
+    std::map<std::string, std::string> params;
+    while (!query.empty()) {
+        const auto end = std::min(query.find('&'), query.size());
+        const auto pair = query.substr(0, end);
+        query.remove_prefix(std::min(end + 1, query.size()));
+        if (pair.empty()) continue;
+        const auto equals = std::min(pair.find('='), pair.size());
+        auto name = percent_decode(pair.substr(0, equals));
+        auto value = percent_decode(pair.substr(std::min(equals + 1, pair.size())));
+        if (!name || !value) {
+            return fail("the query string has a malformed %-escape in '" + std::string(pair) + "'");
+        }
+        params[std::move(*name)] = std::move(*value);
+    }
+    return params;
+}
+
+std::string job_state_names() {
+    std::string names;
+    for (int i = 0; i <= static_cast<int>(JobState::expired); ++i) {
+        if (!names.empty()) names += ", ";
+        names += to_string(static_cast<JobState>(i));
+    }
+    return names;
+}
+
+Result<JobQuery> parse_job_query(std::string_view query_string) {
+    auto params = parse_query(query_string);
+    if (!params) return params.error();
+    JobQuery query;
+    query.limit = kDefaultLimit;
+    for (const auto& [name, value] : *params) {
+        if (name == "state") {
+            query.state = parse_job_state(value);
+            if (!query.state) {
+                return fail("state '" + value + "' is not a job state; use one of " +
+                            job_state_names());
+            }
+        } else if (name == "agent") {
+            query.agent = value;
+        } else if (name == "before") {
+            const auto before = parse_int<std::int64_t>(value);
+            if (!before || *before < 1) {
+                return fail("before must be a job id (a positive integer), not '" + value + "'");
+            }
+            query.before_id = *before;
+        } else if (name == "limit") {
+            const auto limit = parse_int<int>(value);
+            if (!limit || *limit < 1 || *limit > kMaxLimit) {
+                return fail("limit must be an integer from 1 to " + std::to_string(kMaxLimit) +
+                            ", not '" + value + "'");
+            }
+            query.limit = *limit;
+        } else {
+            return fail("unknown query parameter '" + name +
+                        "'; expected state, agent, before or limit");
+        }
+    }
+    return query;
+}
+
+Result<SubmitRequest> parse_submit(std::string_view body) {
+    InputJson doc;
+    try {
+        doc = InputJson::parse(body);
+    } catch (const InputJson::exception& e) {
+        // what() reads "[json.exception.parse_error.101] parse error at line 1, ...".
+        std::string_view what = e.what();
+        if (const auto bracket = what.find("] "); bracket != std::string_view::npos) {
+            what.remove_prefix(bracket + 2);
+        }
+        return fail("the body is not valid JSON: " + std::string(what));
+    }
+    if (!doc.is_object()) {
+        return fail(
+            "the body must be a JSON object such as {\"target\": \"web-*\", \"argv\": "
+            "[\"uptime\"]}");
+    }
+
+    SubmitRequest request;
+    bool has_target = false;
+    bool has_argv = false;
+    for (const auto& [key, value] : doc.items()) {
+        if (key == "target") {
+            if (!value.is_string() || value.get_ref<const std::string&>().empty()) {
+                return fail("target must be a non-empty string, such as \"web-*\"");
+            }
+            request.target = value.get<std::string>();
+            has_target = true;
+        } else if (key == "argv") {
+            if (!value.is_array() || value.empty()) {
+                return fail("argv must be a non-empty array of strings, such as [\"uptime\"]");
+            }
+            for (std::size_t i = 0; i < value.size(); ++i) {
+                if (!value[i].is_string()) {
+                    return fail("argv[" + std::to_string(i) + "] must be a string");
+                }
+                request.argv.push_back(value[i].get<std::string>());
+            }
+            has_argv = true;
+        } else if (key == "timeout_ms") {
+            if (value.is_null()) continue;
+            const bool positive =
+                value.is_number_unsigned()
+                    ? value.get<std::uint64_t>() > 0 &&
+                          value.get<std::uint64_t>() <=
+                              std::uint64_t(std::numeric_limits<std::int64_t>::max())
+                    : value.is_number_integer() && value.get<std::int64_t>() > 0;
+            if (!positive) return fail("timeout_ms must be a positive integer (milliseconds)");
+            request.timeout_ms = value.is_number_unsigned()
+                                     ? static_cast<std::int64_t>(value.get<std::uint64_t>())
+                                     : value.get<std::int64_t>();
+        } else if (key == "env") {
+            if (value.is_null()) continue;
+            if (!value.is_object()) return fail("env must be an object of strings");
+            for (const auto& [name, text] : value.items()) {
+                if (!text.is_string()) return fail("env." + name + " must be a string");
+                request.env[name] = text.get<std::string>();
+            }
+        } else if (key == "cwd") {
+            if (value.is_null()) continue;
+            if (!value.is_string()) return fail("cwd must be a string");
+            request.cwd = value.get<std::string>();
+        } else {
+            return fail("unknown field '" + key +
+                        "'; expected target, argv, timeout_ms, env or cwd");
+        }
+    }
+    if (!has_target) return fail("target is required: a target expression such as \"web-*\"");
+    if (!has_argv) return fail("argv is required: a non-empty array of strings");
+    return request;
+}
+
+Response unauthorized(std::string_view message) {
+    auto response = error_response(401, message);
+    response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"hostline\"");
+    return response;
+}
+
+}  // namespace
+
+Router::Router(JobService& jobs, std::string_view admin_token, Defer defer)
+    : jobs_(jobs),
+      has_token_(!admin_token.empty()),
+      token_digest_(sha256(admin_token)),
+      defer_(std::move(defer)) {}
+
+bool Router::authorized(std::string_view authorization) const {
+    constexpr std::string_view kScheme = "Bearer ";
+    if (!has_token_ || authorization.size() <= kScheme.size() ||
+        !iequals(authorization.substr(0, kScheme.size()), kScheme)) {
+        return false;
+    }
+    // Comparing digests takes the same time whatever the token's length or content.
+    const auto digest = sha256(authorization.substr(kScheme.size()));
+    return CRYPTO_memcmp(digest.data(), token_digest_.data(), digest.size()) == 0;
+}
+
+void Router::handle(const Request& request, const std::shared_ptr<Exchange>& exchange) {
+    const auto question = std::min(request.target.find('?'), request.target.size());
+    const std::string_view path = std::string_view(request.target).substr(0, question);
+    const std::string_view query =
+        std::string_view(request.target).substr(std::min(question + 1, request.target.size()));
+
+    if (path == "/healthz") {
+        if (request.method != "GET") {
+            auto response = error_response(405, "/healthz allows only GET");
+            response.headers.emplace_back("Allow", "GET");
+            return exchange->respond(std::move(response));
+        }
+        return exchange->respond(Response{.content_type = "text/plain", .body = "ok\n"});
+    }
+    if (path != "/api" && !path.starts_with("/api/")) {
+        return exchange->respond(error_response(404, "there is no " + std::string(path)));
+    }
+    if (request.authorization.empty()) {
+        return exchange->respond(
+            unauthorized("this API needs a token: send 'Authorization: Bearer <token>'"));
+    }
+    if (!authorized(request.authorization)) {
+        return exchange->respond(unauthorized("the bearer token is not valid"));
+    }
+
+    const Route* route = nullptr;
+    std::string allowed;
+    std::string_view id_text;
+    for (const auto& candidate : kRoutes) {
+        if (!matches(candidate.pattern, path, id_text)) continue;
+        if (candidate.method == request.method) route = &candidate;
+        allowed += allowed.empty() ? "" : ", ";
+        allowed += candidate.method;
+    }
+    if (allowed.empty()) {
+        return exchange->respond(error_response(404, "there is no " + std::string(path)));
+    }
+    if (route == nullptr) {
+        auto response = error_response(405, std::string(path) + " allows only " + allowed);
+        response.headers.emplace_back("Allow", allowed);
+        return exchange->respond(std::move(response));
+    }
+
+    std::int64_t job_id = 0;
+    if (route->pattern.find("{id}") != std::string_view::npos) {
+        const auto id = parse_int<std::int64_t>(id_text);
+        if (!id || *id < 1) {
+            return exchange->respond(error_response(
+                400, "'" + std::string(id_text) + "' is not a job id (a positive integer)"));
+        }
+        job_id = *id;
+    }
+    (this->*route->handler)(Call{request, query, job_id, exchange});
+}
+
+void Router::get_agents(const Call& call) {
+    auto agents = jobs_.agents();
+    std::sort(agents.begin(), agents.end(),
+              [](const AgentInfo& a, const AgentInfo& b) { return a.name < b.name; });
+    Json list = Json::array();
+    for (const auto& agent : agents) list.push_back(agent_json(agent));
+    call.exchange->respond(json_response(200, Json{{"agents", std::move(list)}}));
+}
+
+void Router::get_jobs(const Call& call) {
+    auto query = parse_job_query(call.query);
+    if (!query) return call.exchange->respond(error_response(400, query.error().message));
+    const auto limit = static_cast<std::size_t>(query->limit);
+    jobs_.list_jobs(*query, [exchange = call.exchange, limit](Result<std::vector<Job>> jobs) {
+        if (!jobs) return exchange->respond(error_response(500, jobs.error().message));
+        Json list = Json::array();
+        for (const auto& job : *jobs) list.push_back(job_json(job));
+        // A full page may have more after it; a short one is the last.
+        const Json next = jobs->size() >= limit ? Json(jobs->back().id) : Json(nullptr);
+        exchange->respond(
+            json_response(200, Json{{"jobs", std::move(list)}, {"next_before", next}}));
+    });
+}
+
+void Router::post_jobs(const Call& call) {
+    auto request = parse_submit(call.request.body);
+    if (!request) return call.exchange->respond(error_response(400, request.error().message));
+    request->requester = "token:admin";
+    request->source = "api";
+    auto reply = jobs_.submit(*request);
+    if (!reply) return call.exchange->respond(error_response(400, reply.error().message));
+    auto response = json_response(
+        201,
+        Json{{"job", reply->job_id}, {"matched", reply->matched}, {"offline", reply->offline}});
+    response.headers.emplace_back("Location", "/api/v1/jobs/" + std::to_string(reply->job_id));
+    call.exchange->respond(std::move(response));
+}
+
+void Router::get_job(const Call& call) {
+    jobs_.job(call.job_id, [exchange = call.exchange](Result<JobDetail> detail) {
+        if (!detail) return exchange->respond(job_error_response(detail.error()));
+        Json runs = Json::array();
+        for (const auto& run : detail->runs) runs.push_back(run_json(run));
+        exchange->respond(
+            json_response(200, Json{{"job", job_json(detail->job)}, {"runs", std::move(runs)}}));
+    });
+}
+
+void Router::get_output(const Call& call) {
+    jobs_.output(call.job_id, [exchange = call.exchange](Result<std::vector<OutputChunk>> chunks) {
+        if (!chunks) return exchange->respond(job_error_response(chunks.error()));
+        Json list = Json::array();
+        for (const auto& chunk : *chunks) list.push_back(output_json(chunk));
+        exchange->respond(json_response(200, Json{{"output", std::move(list)}}));
+    });
+}
+
+void Router::get_events(const Call& call) {
+    EventStream::start(jobs_, call.job_id, call.exchange, defer_);
+}
+
+void Router::post_cancel(const Call& call) {
+    const auto cancelled = jobs_.cancel(call.job_id);
+    if (!cancelled) {
+        const auto& message = cancelled.error().message;
+        return call.exchange->respond(
+            error_response(message.starts_with("no job") ? 404 : 409, message));
+    }
+    call.exchange->respond(json_response(202, Json{{"job", call.job_id}, {"state", "cancelling"}}));
+}
+
+}  // namespace hostline::controller::http

@@ -1,0 +1,336 @@
+#include "controller/http/session.hpp"
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "controller/http/json_views.hpp"
+
+namespace hostline::controller::http {
+namespace {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using beast::http::field;
+
+constexpr auto kIoTimeout = std::chrono::seconds(30);     // per read or write
+constexpr auto kLingerTimeout = std::chrono::seconds(2);  // draining after an error reply
+constexpr std::size_t kLingerBytes = std::size_t{1} << 20;
+constexpr std::uint32_t kHeaderLimit = 16 * 1024;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+template <typename Body>
+void set_standard_headers(beast::http::response<Body>& response, const std::string& content_type) {
+    response.set(field::server, "hostline");
+    response.set(field::content_type, content_type);
+    response.set(field::cache_control, "no-store");
+    response.set("X-Content-Type-Options", "nosniff");
+}
+
+bool is_parse_error(const beast::error_code& ec) {
+    static const auto& category =
+        beast::http::make_error_code(beast::http::error::bad_method).category();
+    return ec.category() == category && ec != beast::http::error::end_of_stream &&
+           ec != beast::http::error::partial_message;
+}
+
+class Session final : public Exchange,
+                      public Connection,
+                      public std::enable_shared_from_this<Session> {
+  public:
+    Session(tcp::socket socket, std::shared_ptr<ServerState> state)
+        : stream_(std::move(socket)), state_(std::move(state)) {
+        beast::error_code ec;
+        stream_.socket().set_option(tcp::no_delay(true), ec);  // event lines go out at once
+        const auto remote = stream_.socket().remote_endpoint(ec);
+        peer_ = ec ? "?" : remote.address().to_string() + ":" + std::to_string(remote.port());
+    }
+
+    ~Session() override { state_->remove(this); }
+
+    void run() {
+        state_->add(this, weak_from_this());
+        do_read();
+    }
+
+    // Exchange
+
+    void respond(Response response) override {
+        if (phase_ != Phase::handling) return;  // the client has gone, or it was answered
+        write_response(std::move(response));
+    }
+
+    bool start_stream(std::string content_type, std::function<void()> on_client_gone) override {
+        if (phase_ != Phase::handling) return false;
+        phase_ = Phase::streaming;
+        on_client_gone_ = std::move(on_client_gone);
+        stream_head_.emplace(beast::http::status::ok, version_);
+        set_standard_headers(*stream_head_, content_type);
+        stream_head_->keep_alive(false);
+        stream_head_->chunked(true);
+        head_serializer_.emplace(*stream_head_);
+        // The watch read waits as long as the stream lasts; only writes time out. With the
+        // read pending, expires_after() below applies to the write alone.
+        stream_.expires_never();
+        watch();
+        writing_ = true;
+        stream_.expires_after(kIoTimeout);
+        beast::http::async_write_header(
+            stream_, *head_serializer_,
+            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                self->on_stream_write(ec);
+            });
+        return true;
+    }
+
+    void send(std::string data) override {
+        if (phase_ != Phase::streaming || ending_) return;
+        pending_ += data;
+        if (!writing_) write_next_chunk();
+    }
+
+    std::size_t unwritten_bytes() const override { return pending_.size() + in_flight_.size(); }
+
+    void end_stream() override {
+        if (phase_ != Phase::streaming || ending_) return;
+        ending_ = true;
+        on_client_gone_ = nullptr;
+        if (!writing_) write_next_chunk();
+    }
+
+    // Connection
+
+    void close() override {
+        if (phase_ == Phase::closed) return;
+        phase_ = Phase::closed;
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream_.close();  // cancels whatever is pending
+        if (auto gone = std::exchange(on_client_gone_, nullptr)) gone();
+    }
+
+  private:
+    enum class Phase { reading, handling, writing, streaming, draining, closed };
+
+    void do_read() {
+        phase_ = Phase::reading;
+        parser_.emplace();
+        parser_->header_limit(kHeaderLimit);
+        parser_->body_limit(state_->config.max_body_bytes);
+        stream_.expires_after(kIoTimeout);
+        beast::http::async_read_header(
+            stream_, buffer_, *parser_,
+            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                self->on_read_header(ec);
+            });
+    }
+
+    void on_read_header(beast::error_code ec) {
+        if (phase_ == Phase::closed) return;
+        if (ec) return on_read_error(ec);
+        if (!parser_->is_done() && beast::iequals(parser_->get()[field::expect], "100-continue")) {
+            stream_.expires_after(kIoTimeout);
+            net::async_write(stream_, net::buffer(kContinue),
+                             [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                 self->on_continue(ec);
+                             });
+            return;
+        }
+        read_body();
+    }
+
+    void on_continue(beast::error_code ec) {
+        if (phase_ == Phase::closed) return;
+        if (ec) return fail(ec, "write");
+        read_body();
+    }
+
+    void read_body() {
+        stream_.expires_after(kIoTimeout);
+        beast::http::async_read(
+            stream_, buffer_, *parser_,
+            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    }
+
+    void on_read(beast::error_code ec) {
+        if (phase_ == Phase::closed) return;
+        if (ec) return on_read_error(ec);
+        auto& message = parser_->get();
+        version_ = message.version();
+        keep_alive_ = message.keep_alive();
+        Request request{
+            .method = std::string(message.method_string()),
+            .target = std::string(message.target()),
+            .authorization = std::string(message[field::authorization]),
+            .body = std::move(message.body()),
+        };
+        parser_.reset();
+        spdlog::debug("http {}: {} {}", peer_, request.method, request.target);
+        phase_ = Phase::handling;
+        state_->router.handle(request, shared_from_this());
+    }
+
+    void on_read_error(beast::error_code ec) {
+        if (ec == beast::http::error::end_of_stream) return close();  // between requests
+        if (ec == beast::http::error::body_limit) {
+            return reject(413, "the request body is larger than the limit of " +
+                                   std::to_string(state_->config.max_body_bytes) + " bytes");
+        }
+        if (ec == beast::http::error::header_limit) {
+            return reject(431, "the request headers are larger than the limit of 16 KiB");
+        }
+        if (is_parse_error(ec)) return reject(400, "malformed HTTP request: " + ec.message());
+        fail(ec, "read");
+    }
+
+    // Answers a request that could not be read, then closes after draining what the client
+    // is still sending, so it sees the answer rather than a reset.
+    void reject(unsigned status, const std::string& message) {
+        spdlog::debug("http {}: rejected with {}: {}", peer_, status, message);
+        version_ = 11;
+        keep_alive_ = false;
+        linger_ = true;
+        write_response(error_response(status, message));
+    }
+
+    void write_response(Response response) {
+        phase_ = Phase::writing;
+        response_.emplace();
+        response_->version(version_);
+        response_->result(response.status);
+        set_standard_headers(*response_, response.content_type);
+        for (const auto& [name, value] : response.headers) response_->set(name, value);
+        response_->keep_alive(keep_alive_);
+        response_->body() = std::move(response.body);
+        response_->prepare_payload();
+        stream_.expires_after(kIoTimeout);
+        beast::http::async_write(
+            stream_, *response_,
+            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
+    }
+
+    void on_write(beast::error_code ec) {
+        if (phase_ == Phase::closed) return;
+        if (ec) return fail(ec, "write");
+        const bool keep_alive = response_->keep_alive();
+        response_.reset();
+        if (linger_) return drain();
+        if (!keep_alive) return close();
+        do_read();
+    }
+
+    void drain() {
+        phase_ = Phase::draining;
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream_.expires_after(kLingerTimeout);
+        drain_some();
+    }
+
+    void drain_some() {
+        stream_.async_read_some(net::buffer(scratch_),
+                                [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                                    self->on_drain(ec, n);
+                                });
+    }
+
+    void on_drain(beast::error_code ec, std::size_t bytes) {
+        if (phase_ == Phase::closed) return;
+        drained_ += bytes;
+        if (ec || drained_ > kLingerBytes) return close();
+        drain_some();
+    }
+
+    void write_next_chunk() {
+        if (!pending_.empty()) {
+            in_flight_ = std::exchange(pending_, {});
+            writing_ = true;
+            stream_.expires_after(kIoTimeout);
+            net::async_write(stream_, beast::http::make_chunk(net::buffer(in_flight_)),
+                             [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                 self->on_stream_write(ec);
+                             });
+        } else if (ending_ && !last_chunk_sent_) {
+            last_chunk_sent_ = true;
+            writing_ = true;
+            stream_.expires_after(kIoTimeout);
+            net::async_write(stream_, beast::http::make_chunk_last(),
+                             [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                 self->on_stream_write(ec);
+                             });
+        } else if (ending_) {
+            close();
+        }
+    }
+
+    void on_stream_write(beast::error_code ec) {
+        writing_ = false;
+        in_flight_.clear();
+        if (phase_ == Phase::closed) return;
+        if (ec) return fail(ec, "write");
+        write_next_chunk();
+    }
+
+    // While streaming, the only thing a read can tell is that the client went away.
+    void watch() {
+        stream_.async_read_some(
+            net::buffer(scratch_),
+            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_watch(ec); });
+    }
+
+    void on_watch(beast::error_code ec) {
+        if (phase_ != Phase::streaming) return;
+        if (ec) return fail(ec, "read");
+        watch();  // bytes sent during a stream are ignored: the connection ends with it
+    }
+
+    void fail(beast::error_code ec, const char* what) {
+        if (ec != net::error::operation_aborted) {
+            spdlog::debug("http {}: {}: {}", peer_, what, ec.message());
+        }
+        close();
+    }
+
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    const std::shared_ptr<ServerState> state_;
+    std::string peer_;
+    Phase phase_ = Phase::reading;
+
+    // The request being read and the response being written.
+    std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
+    std::optional<beast::http::response<beast::http::string_body>> response_;
+    unsigned version_ = 11;
+    bool keep_alive_ = true;
+    bool linger_ = false;
+    std::size_t drained_ = 0;
+    std::array<char, 4096> scratch_{};  // for watch and drain reads, whose bytes are dropped
+
+    // A streamed response.
+    std::optional<beast::http::response<beast::http::empty_body>> stream_head_;
+    std::optional<beast::http::response_serializer<beast::http::empty_body>> head_serializer_;
+    std::function<void()> on_client_gone_;
+    std::string pending_;    // queued by send(), not yet being written
+    std::string in_flight_;  // the chunk being written
+    bool writing_ = false;
+    bool ending_ = false;
+    bool last_chunk_sent_ = false;
+};
+
+}  // namespace
+
+void start_session(tcp::socket socket, std::shared_ptr<ServerState> state) {
+    std::make_shared<Session>(std::move(socket), std::move(state))->run();
+}
+
+}  // namespace hostline::controller::http

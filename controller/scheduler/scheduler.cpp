@@ -1,0 +1,601 @@
+#include "controller/scheduler/scheduler.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace hostline::controller {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr milliseconds kTick{1000};
+constexpr milliseconds kResendRun{5000};
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+RunState state_for_result(const proto::RunResult& r) {
+    if (r.status == "exited") return r.exit_code == 0 ? RunState::succeeded : RunState::failed;
+    if (r.status == "timed_out") return RunState::timed_out;
+    if (r.status == "cancelled") return RunState::cancelled;
+    return RunState::failed;  // signaled, failed_to_start, or anything unknown
+}
+
+std::string join(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
+
+}  // namespace
+
+Scheduler::Scheduler(boost::asio::io_context& io, Store& store, SendToAgent send,
+                     SchedulerConfig config)
+    : io_(io), store_(store), send_(std::move(send)), config_(std::move(config)), tick_timer_(io) {}
+
+void Scheduler::restore(const StoreSnapshot& snapshot) {
+    next_job_id_ = snapshot.max_job_id + 1;
+    next_run_id_ = snapshot.max_run_id + 1;
+    for (const AgentRecord& a : snapshot.agents) {
+        AgentState& s = agents_[a.name];
+        s.info.name = a.name;
+        s.info.hostname = a.hostname;
+        s.info.version = a.version;
+        s.info.labels = a.labels;
+        s.info.facts = a.facts;
+        s.info.capacity = a.capacity;
+        s.info.last_seen_ms = a.last_seen_ms;
+        s.public_key = a.public_key;
+    }
+    auto now = Clock::now();
+    for (const Job& j : snapshot.active_jobs) jobs_[j.id].job = j;
+    for (const RunRecord& r : snapshot.active_runs) {
+        auto job = jobs_.find(r.job_id);
+        if (job == jobs_.end()) continue;
+        job->second.runs.push_back(r.id);
+        ActiveRun& run = runs_[r.id];
+        run.record = r;
+        run.timeout_ms = static_cast<std::uint64_t>(job->second.job.timeout_ms);
+        if (is_final(r.state)) continue;
+        AgentState& agent = agents_[r.agent];
+        agent.info.name = r.agent;
+        if (r.state == RunState::queued) {
+            agent.queue.push_back(r.id);
+        } else {
+            // In flight when the last controller stopped: its agent has one grace period to
+            // come back and say whether it still holds it.
+            agent.active.insert(r.id);
+            run.unknown_since = now;
+            if (r.state != RunState::dispatched) run.record.state = RunState::unknown;
+        }
+    }
+    std::size_t jobs = jobs_.size();
+    for (auto it = jobs_.begin(); it != jobs_.end();) {
+        auto next = std::next(it);
+        maybe_finish_job(it->first);  // a job whose runs all finished before the crash
+        it = next;
+    }
+    spdlog::info("restored {} active job(s) with {} run(s) and {} known agent(s)", jobs,
+                 runs_.size(), agents_.size());
+}
+
+void Scheduler::start() {
+    on_tick();
+}
+
+void Scheduler::stop() {
+    stopped_ = true;
+    tick_timer_.cancel();
+    for (auto& [name, agent] : agents_)
+        if (agent.info.online) send_(name, proto::Bye{"controller stopping"});
+}
+
+// ---- agent messages --------------------------------------------------------------------
+
+void Scheduler::on_agent_message(const std::string& agent, proto::Message message) {
+    if (stopped_) return;
+    std::visit([&](auto& m) { handle(agent, m); }, message);
+}
+
+void Scheduler::handle(const std::string& name, proto::Hello& m) {
+    AgentState& agent = agents_[name];
+    bool was_online = agent.info.online;
+    agent.info.name = name;
+    agent.info.online = true;
+    agent.info.hostname = m.hostname;
+    agent.info.version = m.version;
+    agent.info.labels = m.labels;
+    agent.info.facts = m.facts;
+    agent.info.capacity = std::max<std::uint32_t>(1, m.capacity);
+    agent.info.last_seen_ms = now_ms();
+    agent.session = true;
+    agent.last_heard = Clock::now();
+    spdlog::info("agent {} {} ({} {}, {} run(s) held)", name,
+                 was_online ? "said hello again" : "is online", m.hostname, m.version,
+                 m.runs.size());
+    store_.save_agent(AgentRecord{name, agent.public_key, m.hostname, m.version, m.labels, m.facts,
+                                  agent.info.capacity, agent.info.last_seen_ms});
+    send_(name, proto::Welcome{config_.controller_id,
+                               static_cast<std::uint32_t>(config_.heartbeat.count())});
+
+    // Reconcile what we think this agent runs with what it says it holds.
+    std::set<std::uint64_t> held;
+    for (const proto::HeldRun& r : m.runs) held.insert(r.run_id);
+    for (std::int64_t id : std::vector<std::int64_t>(agent.active.begin(), agent.active.end())) {
+        auto it = runs_.find(id);
+        if (it == runs_.end()) continue;
+        ActiveRun& run = it->second;
+        bool holds = held.count(static_cast<std::uint64_t>(id)) > 0;
+        if (run.record.state == RunState::dispatched) {
+            if (!holds) send_run(run);  // never arrived: send again (the agent de-duplicates)
+        } else if (holds) {
+            if (run.record.state == RunState::unknown) set_run_state(run, RunState::running);
+            if (run.cancel_sent) send_(name, proto::Cancel{static_cast<std::uint64_t>(id)});
+        } else {
+            finish_run(run, RunState::lost, "agent " + name + " came back without this run");
+        }
+    }
+    dispatch(name);
+}
+
+void Scheduler::handle(const std::string& name, proto::Heartbeat&) {
+    auto it = agents_.find(name);
+    if (it == agents_.end() || !it->second.session) {
+        send_(name, proto::ErrorReply{"no_session", "say hello first"});
+        return;
+    }
+    it->second.last_heard = Clock::now();
+    it->second.info.last_seen_ms = now_ms();
+    if (!it->second.info.online) {
+        it->second.info.online = true;
+        spdlog::info("agent {} is back online", name);
+    }
+    send_(name, proto::Heartbeat{0});
+}
+
+Scheduler::ActiveRun* Scheduler::run_of(const std::string& agent, std::uint64_t run_id) {
+    auto it = runs_.find(static_cast<std::int64_t>(run_id));
+    if (it == runs_.end() || it->second.record.agent != agent || is_final(it->second.record.state))
+        return nullptr;
+    return &it->second;
+}
+
+void Scheduler::handle(const std::string& name, proto::RunAck& m) {
+    ActiveRun* run = run_of(name, m.run_id);
+    if (run == nullptr) return;
+    if (!m.accepted) {
+        finish_run(*run, RunState::failed, "rejected by agent " + name + ": " + m.reason);
+        return;
+    }
+    if (run->record.state == RunState::dispatched || run->record.state == RunState::unknown) {
+        if (run->record.started_at_ms == 0) run->record.started_at_ms = now_ms();
+        set_run_state(*run, RunState::running);
+    }
+}
+
+void Scheduler::handle(const std::string& name, proto::Output& m) {
+    ActiveRun* run = run_of(name, m.run_id);
+    if (run == nullptr) {
+        // Already stored and finished (our ack was lost): acknowledge again so it is dropped.
+        auto it = runs_.find(static_cast<std::int64_t>(m.run_id));
+        if (it == runs_.end() || it->second.record.agent == name)
+            send_(name, proto::Ack{m.run_id, m.seq});
+        return;
+    }
+    RunRecord& rec = run->record;
+    if (m.seq != rec.last_seq + 1) {
+        // A duplicate, or a gap after a lost chunk: say what we have; the agent resends the rest.
+        send_(name, proto::Ack{m.run_id, rec.last_seq});
+        return;
+    }
+    if (rec.state == RunState::dispatched || rec.state == RunState::unknown) {
+        if (rec.started_at_ms == 0) rec.started_at_ms = now_ms();
+        rec.state = RunState::running;
+    }
+    OutputChunk chunk{rec.id, name, m.seq, m.stream, std::move(m.data.data)};
+    std::uint64_t room = config_.output_cap_bytes > rec.stored_bytes
+                             ? config_.output_cap_bytes - rec.stored_bytes
+                             : 0;
+    if (chunk.data.size() > room) {
+        chunk.data.resize(room);
+        rec.truncated = true;
+    }
+    rec.stored_bytes += chunk.data.size();
+    rec.last_seq = m.seq;
+    auto ack = [this, name, run_id = m.run_id, seq = m.seq] {
+        send_(name, proto::Ack{run_id, seq});
+    };
+    if (chunk.data.empty()) {
+        store_.save_run(rec, ack);
+        return;
+    }
+    store_.append_output(chunk, rec, ack);
+    notify(rec.job_id, JobEvent{JobEvent::OutputAdded{std::move(chunk)}});
+}
+
+void Scheduler::handle(const std::string& name, proto::RunResult& m) {
+    ActiveRun* run = run_of(name, m.run_id);
+    if (run == nullptr) {
+        auto it = runs_.find(static_cast<std::int64_t>(m.run_id));
+        if (it == runs_.end() || it->second.record.agent == name)
+            send_(name, proto::Ack{m.run_id, m.seq});
+        return;
+    }
+    RunRecord& rec = run->record;
+    if (m.seq != rec.last_seq + 1) {
+        send_(name, proto::Ack{m.run_id, rec.last_seq});
+        return;
+    }
+    rec.last_seq = m.seq;
+    if (m.status == "exited" || m.status == "timed_out" || m.status == "cancelled")
+        rec.exit_code = m.exit_code >= 0 ? std::optional<int>(m.exit_code) : std::nullopt;
+    if (m.signal != 0) rec.signal = m.signal;
+    rec.started_at_ms = m.started_at_ms != 0 ? m.started_at_ms : rec.started_at_ms;
+    rec.ended_at_ms = m.ended_at_ms != 0 ? m.ended_at_ms : now_ms();
+    rec.stdout_bytes = m.stdout_bytes;
+    rec.stderr_bytes = m.stderr_bytes;
+    rec.truncated = rec.truncated || m.truncated;
+    std::string error = m.error;
+    if (m.status == "signaled" && error.empty())
+        error = "killed by signal " + std::to_string(m.signal);
+    // Acknowledged once stored: the agent forgets the run only when we cannot.
+    finish_run(*run, state_for_result(m), error, [this, name, run_id = m.run_id, seq = m.seq] {
+        send_(name, proto::Ack{run_id, seq});
+    });
+}
+
+void Scheduler::handle(const std::string& name, proto::Bye& m) {
+    auto it = agents_.find(name);
+    if (it == agents_.end()) return;
+    spdlog::info("agent {} is leaving: {}", name, m.reason);
+    mark_offline(it->second, "it said bye");
+}
+
+void Scheduler::handle(const std::string& name, proto::ErrorReply& m) {
+    spdlog::warn("agent {} reported an error: {} ({})", name, m.message, m.code);
+}
+
+template <typename Other>
+void Scheduler::handle(const std::string& name, Other&) {
+    spdlog::warn("agent {} sent '{}', which agents do not send; ignored", name, Other::kType);
+    send_(name, proto::ErrorReply{"unexpected",
+                                  std::string("agents do not send '") + Other::kType + "'"});
+}
+
+// ---- runs ------------------------------------------------------------------------------
+
+void Scheduler::dispatch(const std::string& name) {
+    auto it = agents_.find(name);
+    if (it == agents_.end()) return;
+    AgentState& agent = it->second;
+    if (!agent.info.online || !agent.session) return;
+    while (!agent.queue.empty() && agent.active.size() < agent.info.capacity) {
+        std::int64_t id = agent.queue.front();
+        agent.queue.erase(agent.queue.begin());
+        auto run = runs_.find(id);
+        if (run == runs_.end() || run->second.record.state != RunState::queued) continue;
+        agent.active.insert(id);
+        // Stored before it is sent: a crash never leaves a run on an agent we do not know of.
+        set_run_state(run->second, RunState::dispatched, [this, id] {
+            auto r = runs_.find(id);
+            if (r != runs_.end() && r->second.record.state == RunState::dispatched)
+                send_run(r->second);
+        });
+    }
+    agent.info.running = static_cast<std::uint32_t>(agent.active.size());
+}
+
+void Scheduler::send_run(ActiveRun& run) {
+    auto job = jobs_.find(run.record.job_id);
+    if (job == jobs_.end()) return;
+    const Job& j = job->second.job;
+    proto::Run m;
+    m.run_id = static_cast<std::uint64_t>(run.record.id);
+    m.job_id = static_cast<std::uint64_t>(j.id);
+    m.argv = j.argv;
+    m.env = j.env;
+    m.cwd = j.cwd;
+    m.timeout_ms = run.timeout_ms;
+    m.output_cap = config_.output_cap_bytes;
+    run.sent_at = Clock::now();
+    send_(run.record.agent, m);
+}
+
+void Scheduler::set_run_state(ActiveRun& run, RunState state, std::function<void()> on_committed) {
+    if (run.record.state != state && !can_transition(run.record.state, state)) {
+        spdlog::critical("run {}: illegal transition {} -> {}", run.record.id,
+                         to_string(run.record.state), to_string(state));
+        std::abort();
+    }
+    run.record.state = state;
+    if (state == RunState::unknown) run.unknown_since = Clock::now();
+    store_.save_run(run.record, std::move(on_committed));
+    notify(run.record.job_id, JobEvent{JobEvent::RunChanged{run.record}});
+}
+
+void Scheduler::finish_run(ActiveRun& run, RunState state, std::string error,
+                           std::function<void()> on_committed) {
+    if (!error.empty()) run.record.error = std::move(error);
+    if (run.record.ended_at_ms == 0 && state != RunState::skipped)
+        run.record.ended_at_ms = now_ms();
+    std::int64_t id = run.record.id;
+    std::int64_t job_id = run.record.job_id;
+    std::string agent_name = run.record.agent;
+    set_run_state(run, state, std::move(on_committed));
+    auto agent = agents_.find(agent_name);
+    if (agent != agents_.end()) {
+        agent->second.active.erase(id);
+        auto& q = agent->second.queue;
+        q.erase(std::remove(q.begin(), q.end(), id), q.end());
+        agent->second.info.running = static_cast<std::uint32_t>(agent->second.active.size());
+    }
+    maybe_finish_job(job_id);
+    if (agent != agents_.end()) dispatch(agent_name);
+}
+
+void Scheduler::maybe_finish_job(std::int64_t job_id) {
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end()) return;
+    ActiveJob& active = it->second;
+    std::vector<RunState> states;
+    for (std::int64_t id : active.runs) states.push_back(runs_.at(id).record.state);
+    JobState state = job_state_for(states, active.job.cancel_requested);
+    if (state != active.job.state) {
+        active.job.state = state;
+        if (is_final(state)) active.job.finished_at_ms = now_ms();
+        save_job(active.job);
+    }
+    if (!is_final(state)) return;
+    spdlog::info("job #{} {}", job_id, to_string(state));
+    for (std::int64_t id : active.runs) runs_.erase(id);
+    jobs_.erase(it);
+}
+
+void Scheduler::save_job(const Job& job) {
+    store_.save_job(job);
+    notify(job.id, JobEvent{JobEvent::JobChanged{job}});
+}
+
+// ---- liveness --------------------------------------------------------------------------
+
+void Scheduler::on_tick() {
+    if (stopped_) return;
+    auto now = Clock::now();
+    for (auto& [name, agent] : agents_) {
+        if (agent.info.online && now - agent.last_heard > 3 * config_.heartbeat)
+            mark_offline(agent, "missed 3 heartbeats");
+    }
+    std::vector<std::int64_t> lost;
+    for (auto& [id, run] : runs_) {
+        RunState s = run.record.state;
+        if (is_final(s)) continue;
+        auto agent = agents_.find(run.record.agent);
+        bool online = agent != agents_.end() && agent->second.info.online && agent->second.session;
+        if (!online &&
+            (s == RunState::unknown || s == RunState::dispatched || s == RunState::queued) &&
+            run.unknown_since != Clock::time_point{} &&
+            now - run.unknown_since > config_.agent_grace) {
+            lost.push_back(id);
+        } else if (online && s == RunState::dispatched && now - run.sent_at > kResendRun) {
+            send_run(run);  // no run_ack yet
+        } else if (online && run.cancel_sent && now - run.sent_at > kResendRun) {
+            run.sent_at = now;
+            send_(run.record.agent, proto::Cancel{static_cast<std::uint64_t>(id)});
+        }
+    }
+    for (std::int64_t id : lost) {
+        auto it = runs_.find(id);
+        if (it != runs_.end())
+            finish_run(it->second, RunState::lost,
+                       "agent " + it->second.record.agent + " did not come back within " +
+                           std::to_string(config_.agent_grace.count() / 1000) + "s");
+    }
+    tick_timer_.expires_after(kTick);
+    tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) on_tick();
+    });
+}
+
+void Scheduler::mark_offline(AgentState& agent, const char* why) {
+    agent.info.online = false;
+    agent.session = false;
+    spdlog::warn("agent {} is offline: {}", agent.info.name, why);
+    auto now = Clock::now();
+    for (std::int64_t id : agent.active) {
+        auto it = runs_.find(id);
+        if (it == runs_.end()) continue;
+        if (it->second.record.state == RunState::running)
+            set_run_state(it->second, RunState::unknown);
+        it->second.unknown_since = now;
+    }
+    for (std::int64_t id : agent.queue) {
+        auto it = runs_.find(id);
+        if (it != runs_.end()) it->second.unknown_since = now;
+    }
+}
+
+// ---- JobService ------------------------------------------------------------------------
+
+Result<SubmitReply> Scheduler::submit(const SubmitRequest& request) {
+    if (request.argv.empty() || request.argv[0].empty())
+        return fail("argv is empty: say what to run");
+    auto expr = target::TargetExpr::parse(request.target, config_.groups);
+    if (!expr) return expr.error();
+    if (request.timeout_ms && *request.timeout_ms <= 0) return fail("timeout must be positive");
+
+    SubmitReply reply;
+    std::vector<std::string> online;
+    for (const auto& [name, agent] : agents_) {
+        if (!expr->matches(target::Host{name, agent.info.labels})) continue;
+        (agent.info.online && agent.session ? online : reply.offline).push_back(name);
+    }
+    if (online.empty() && reply.offline.empty()) {
+        std::vector<std::string> known;
+        for (const auto& [name, agent] : agents_) known.push_back(name);
+        return fail(
+            "no agent matches '" + request.target + "'" +
+            (known.empty() ? " (no agents have connected yet)" : " (known: " + join(known) + ")"));
+    }
+
+    Job job;
+    job.id = next_job_id_++;
+    job.requester = request.requester;
+    job.source = request.source;
+    job.target = request.target;
+    job.argv = request.argv;
+    job.env = request.env;
+    job.cwd = request.cwd;
+    job.timeout_ms = request.timeout_ms.value_or(config_.default_timeout.count());
+    job.state = JobState::running;
+    job.created_at_ms = now_ms();
+    reply.job_id = job.id;
+    reply.matched = online;
+
+    ActiveJob& active = jobs_[job.id];
+    active.job = job;
+    store_.save_job(job);
+    auto add_run = [&](const std::string& agent, RunState state) {
+        ActiveRun& run = runs_[next_run_id_];
+        run.record.id = next_run_id_++;
+        run.record.job_id = job.id;
+        run.record.agent = agent;
+        run.record.state = state;
+        if (state == RunState::skipped) run.record.error = "agent " + agent + " was offline";
+        run.timeout_ms = static_cast<std::uint64_t>(job.timeout_ms);
+        active.runs.push_back(run.record.id);
+        store_.save_run(run.record);
+        if (state == RunState::queued) agents_[agent].queue.push_back(run.record.id);
+    };
+    for (const std::string& name : online) add_run(name, RunState::queued);
+    for (const std::string& name : reply.offline) add_run(name, RunState::skipped);
+    spdlog::info("job #{} by {}: {} on {} host(s){}", job.id, job.requester, job.argv[0],
+                 online.size(),
+                 reply.offline.empty() ? "" : " (" + join(reply.offline) + " offline)");
+
+    std::int64_t job_id = job.id;
+    for (const std::string& name : online) dispatch(name);
+    maybe_finish_job(job_id);  // every host offline: finished already
+    return reply;
+}
+
+Result<void> Scheduler::cancel(std::int64_t job_id) {
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end()) return fail("no active job #" + std::to_string(job_id));
+    ActiveJob& active = it->second;
+    active.job.cancel_requested = true;
+    save_job(active.job);
+    spdlog::info("job #{}: cancel requested", job_id);
+    for (std::int64_t id : std::vector<std::int64_t>(active.runs)) {
+        auto r = runs_.find(id);
+        if (r == runs_.end()) continue;
+        ActiveRun& run = r->second;
+        if (is_final(run.record.state)) continue;
+        if (run.record.state == RunState::queued) {
+            finish_run(run, RunState::cancelled, "cancelled before it started");
+            if (jobs_.find(job_id) == jobs_.end()) return {};
+            continue;
+        }
+        run.cancel_sent = true;
+        run.sent_at = Clock::now();
+        send_(run.record.agent, proto::Cancel{static_cast<std::uint64_t>(id)});
+    }
+    return {};
+}
+
+std::vector<AgentInfo> Scheduler::agents() const {
+    std::vector<AgentInfo> out;
+    for (const auto& [name, agent] : agents_) out.push_back(agent.info);
+    return out;
+}
+
+void Scheduler::list_jobs(const JobQuery& query, Callback<std::vector<Job>> done) {
+    store_.list_jobs(query, std::move(done));
+}
+
+void Scheduler::job(std::int64_t job_id, Callback<JobDetail> done) {
+    store_.job(job_id, std::move(done));
+}
+
+void Scheduler::output(std::int64_t job_id, Callback<std::vector<OutputChunk>> done) {
+    store_.output(job_id, std::move(done));
+}
+
+void Scheduler::subscribe(std::int64_t job_id, std::function<void(const JobEvent&)> listener,
+                          Callback<std::uint64_t> subscribed) {
+    std::uint64_t id = next_subscription_++;
+    // Registered before the snapshot is read: the store answers reads after every write
+    // queued before them, and every later change is buffered here, so nothing falls between.
+    subscriptions_[id] = Subscription{job_id, std::move(listener), false, {}};
+    start_snapshot(id, std::move(subscribed));
+}
+
+void Scheduler::start_snapshot(std::uint64_t id, Callback<std::uint64_t> subscribed) {
+    std::int64_t job_id = subscriptions_.at(id).job_id;
+    // Both reads are queued now, before any later write, so together they are one snapshot.
+    auto detail = std::make_shared<std::optional<Result<JobDetail>>>();
+    store_.job(job_id, [detail](Result<JobDetail> d) { *detail = std::move(d); });
+    store_.output(job_id, [this, id, detail, subscribed](Result<std::vector<OutputChunk>> output) {
+        auto it = subscriptions_.find(id);
+        if (it == subscriptions_.end()) return;  // unsubscribed meanwhile
+        if (!detail->has_value() || !detail->value() || !output) {
+            subscriptions_.erase(it);
+            subscribed(detail->has_value() && !detail->value() ? detail->value().error()
+                       : output                                ? fail("store read failed")
+                                                               : output.error());
+            return;
+        }
+        const JobDetail& snapshot = detail->value().value();
+        subscribed(id);
+        auto deliver = [this, id](const JobEvent& e) {
+            auto s = subscriptions_.find(id);
+            if (s != subscriptions_.end()) s->second.listener(e);
+        };
+        for (const RunRecord& r : snapshot.runs) deliver(JobEvent{JobEvent::RunChanged{r}});
+        for (OutputChunk& c : *output) deliver(JobEvent{JobEvent::OutputAdded{std::move(c)}});
+        deliver(JobEvent{JobEvent::JobChanged{snapshot.job}});
+        auto s = subscriptions_.find(id);
+        if (s == subscriptions_.end()) return;
+        if (is_final(snapshot.job.state)) {
+            subscriptions_.erase(s);
+            return;
+        }
+        std::vector<JobEvent> buffered = std::move(s->second.buffered);
+        s->second.live = true;
+        for (const JobEvent& e : buffered) {
+            deliver(e);
+            const auto* changed = std::get_if<JobEvent::JobChanged>(&e.what);
+            if (changed != nullptr && is_final(changed->job.state)) {
+                subscriptions_.erase(id);
+                return;
+            }
+        }
+    });
+}
+
+void Scheduler::unsubscribe(std::uint64_t subscription) {
+    subscriptions_.erase(subscription);
+}
+
+void Scheduler::notify(std::int64_t job_id, const JobEvent& event) {
+    const auto* changed = std::get_if<JobEvent::JobChanged>(&event.what);
+    bool last = changed != nullptr && is_final(changed->job.state);
+    std::vector<std::uint64_t> ids;
+    for (const auto& [id, s] : subscriptions_)
+        if (s.job_id == job_id) ids.push_back(id);
+    for (std::uint64_t id : ids) {
+        auto it = subscriptions_.find(id);
+        if (it == subscriptions_.end()) continue;
+        if (!it->second.live) {
+            it->second.buffered.push_back(event);
+            continue;
+        }
+        it->second.listener(event);
+        if (last) subscriptions_.erase(id);
+    }
+}
+
+}  // namespace hostline::controller

@@ -1,0 +1,134 @@
+// The scheduler: the agent registry, every active job and run, and the protocol's delivery
+// and liveness rules. It is the controller's single owner of job state.
+//
+// Threads: everything runs on the controller's io_context thread; the transport thread posts
+// agent messages here (on_agent_message) and the store completes here. No locks.
+// Persistence: every change is queued to the store when it happens, and agents' output is
+// acknowledged only after the store has committed it, so a crash loses nothing that was
+// acknowledged. A run is stored before it is sent.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/proto/messages.hpp"
+#include "common/target/target_expr.hpp"
+#include "controller/jobs/job_service.hpp"
+#include "controller/store/store.hpp"
+
+namespace hostline::controller {
+
+struct SchedulerConfig {
+    std::string controller_id = "hostline";
+    std::chrono::milliseconds heartbeat{5000};
+    std::chrono::milliseconds agent_grace{5 * 60 * 1000};
+    std::chrono::milliseconds default_timeout{10 * 60 * 1000};
+    std::uint64_t output_cap_bytes = 16 * 1024 * 1024;
+    target::Groups groups;
+};
+
+class Scheduler : public JobService {
+  public:
+    using Clock = std::chrono::steady_clock;
+    // How the scheduler reaches agents (the transport thread's send queue).
+    using SendToAgent = std::function<void(const std::string& agent, proto::Message message)>;
+
+    Scheduler(boost::asio::io_context& io, Store& store, SendToAgent send, SchedulerConfig config);
+
+    // Takes over the jobs, runs and agents a previous controller left in the store. Runs that
+    // were in flight become unknown and get one grace period for their agents to report.
+    void restore(const StoreSnapshot& snapshot);
+    void start();  // starts the liveness timer
+    void stop();   // cancels timers and tells online agents the controller is going away
+
+    void on_agent_message(const std::string& agent, proto::Message message);
+
+    // JobService
+    Result<SubmitReply> submit(const SubmitRequest& request) override;
+    Result<void> cancel(std::int64_t job_id) override;
+    std::vector<AgentInfo> agents() const override;
+    void list_jobs(const JobQuery& query, Callback<std::vector<Job>> done) override;
+    void job(std::int64_t job_id, Callback<JobDetail> done) override;
+    void output(std::int64_t job_id, Callback<std::vector<OutputChunk>> done) override;
+    void subscribe(std::int64_t job_id, std::function<void(const JobEvent&)> listener,
+                   Callback<std::uint64_t> subscribed) override;
+    void unsubscribe(std::uint64_t subscription) override;
+
+  private:
+    struct AgentState {
+        AgentInfo info;
+        std::string public_key;
+        bool session = false;  // said hello since it connected
+        Clock::time_point last_heard{};
+        std::set<std::int64_t> active;  // its runs that hold a slot (dispatched, running, unknown)
+        std::vector<std::int64_t> queue;  // its queued runs, oldest first
+    };
+    struct ActiveRun {
+        RunRecord record;
+        std::uint64_t timeout_ms = 0;
+        Clock::time_point sent_at{};  // last time the run (or cancel) was sent
+        Clock::time_point unknown_since{};
+        bool cancel_sent = false;
+    };
+    struct ActiveJob {
+        Job job;
+        std::vector<std::int64_t> runs;
+    };
+    struct Subscription {
+        std::int64_t job_id = 0;
+        std::function<void(const JobEvent&)> listener;
+        bool live = false;
+        std::vector<JobEvent> buffered;  // events while the snapshot is read
+    };
+
+    void handle(const std::string& agent, proto::Hello& m);
+    void handle(const std::string& agent, proto::Heartbeat& m);
+    void handle(const std::string& agent, proto::RunAck& m);
+    void handle(const std::string& agent, proto::Output& m);
+    void handle(const std::string& agent, proto::RunResult& m);
+    void handle(const std::string& agent, proto::Bye& m);
+    void handle(const std::string& agent, proto::ErrorReply& m);
+    template <typename Other>
+    void handle(const std::string& agent, Other& m);
+
+    // The active run of this agent with this id, or nullptr (unknown, finished, or another
+    // agent's run).
+    ActiveRun* run_of(const std::string& agent, std::uint64_t run_id);
+    void dispatch(const std::string& agent);
+    void send_run(ActiveRun& run);
+    void set_run_state(ActiveRun& run, RunState state, std::function<void()> on_committed = {});
+    void finish_run(ActiveRun& run, RunState state, std::string error = {},
+                    std::function<void()> on_committed = {});
+    void maybe_finish_job(std::int64_t job_id);
+    void save_job(const Job& job);
+    void on_tick();
+    void mark_offline(AgentState& agent, const char* why);
+    void notify(std::int64_t job_id, const JobEvent& event);
+    void start_snapshot(std::uint64_t id, Callback<std::uint64_t> subscribed);
+
+    boost::asio::io_context& io_;
+    Store& store_;
+    SendToAgent send_;
+    const SchedulerConfig config_;
+    boost::asio::steady_timer tick_timer_;
+    bool stopped_ = false;
+
+    std::map<std::string, AgentState> agents_;
+    std::map<std::int64_t, ActiveJob> jobs_;
+    std::map<std::int64_t, ActiveRun> runs_;
+    std::map<std::uint64_t, Subscription> subscriptions_;
+    std::int64_t next_job_id_ = 1;
+    std::int64_t next_run_id_ = 1;
+    std::uint64_t next_subscription_ = 1;
+};
+
+}  // namespace hostline::controller

@@ -1,0 +1,788 @@
+// The SQLite store: the only file that includes SQLiteCpp.
+//
+// SqliteStore is a thin facade that queues tasks; Connection owns the database and runs on
+// the store thread, one task at a time, so it needs no locks. SQLiteCpp throws; every
+// exception is caught here and becomes a Result error (reads, open) or a logged, skipped write.
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <deque>
+#include <functional>
+#include <future>
+#include <iterator>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "controller/store/migrations.hpp"
+#include "controller/store/store.hpp"
+
+namespace hostline::controller {
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+constexpr std::size_t kMaxGroupWrites = 500;
+constexpr auto kMaxGroupTime = std::chrono::milliseconds(5);
+constexpr int kMaxListLimit = 500;
+
+[[noreturn]] void die(std::string_view what) {
+    spdlog::critical("store: {}", what);
+    std::abort();
+}
+
+// Prepares one of our own statements. SQL that does not compile (SQLITE_ERROR: syntax, no
+// such table) is a bug, so it aborts; anything else (I/O, memory) is thrown as usual.
+SQLite::Statement prepare(const SQLite::Database& db, const std::string& sql) {
+    try {
+        return SQLite::Statement(db, sql);
+    } catch (const SQLite::Exception& e) {
+        if (e.getErrorCode() == SQLITE_ERROR)
+            die(fmt::format("cannot prepare `{}`: {}", sql, e.what()));
+        throw;
+    }
+}
+
+// A cached statement in use: reset on entry (whatever its last use left behind) and on exit,
+// so it never holds a read snapshot open between tasks.
+class Use {
+  public:
+    explicit Use(SQLite::Statement& statement) : statement_(statement) {
+        statement_.tryReset();
+        statement_.clearBindings();
+    }
+    ~Use() { statement_.tryReset(); }
+    Use(const Use&) = delete;
+    Use& operator=(const Use&) = delete;
+
+    SQLite::Statement* operator->() { return &statement_; }
+    SQLite::Statement& operator*() { return statement_; }
+
+  private:
+    SQLite::Statement& statement_;
+};
+
+void execute(SQLite::Statement& statement) {
+    Use use(statement);
+    use->exec();
+}
+
+// Values bound by position, in the order of a table's column list.
+struct Blob {
+    const std::string& bytes;
+};
+
+void bind_value(SQLite::Statement& s, int i, std::int64_t v) {
+    s.bind(i, v);
+}
+void bind_value(SQLite::Statement& s, int i, std::uint64_t v) {
+    s.bind(i, static_cast<std::int64_t>(v));
+}
+void bind_value(SQLite::Statement& s, int i, bool v) {
+    s.bind(i, v ? 1 : 0);
+}
+void bind_value(SQLite::Statement& s, int i, const std::string& v) {
+    s.bind(i, v);
+}
+void bind_value(SQLite::Statement& s, int i, std::string_view v) {
+    s.bind(i, std::string(v));
+}
+void bind_value(SQLite::Statement& s, int i, std::optional<int> v) {
+    if (v) {
+        s.bind(i, *v);
+    } else {
+        s.bind(i);
+    }
+}
+void bind_value(SQLite::Statement& s, int i, Blob v) {
+    s.bind(i, v.bytes.data(), static_cast<int>(v.bytes.size()));
+}
+
+template <typename... Values>
+void bind_all(SQLite::Statement& statement, const Values&... values) {
+    int i = 0;
+    (bind_value(statement, ++i, values), ...);
+}
+
+// Reads the current row's columns in order.
+class Row {
+  public:
+    explicit Row(SQLite::Statement& statement) : statement_(statement) {}
+
+    std::int64_t int64() { return statement_.getColumn(next_++).getInt64(); }
+    std::uint64_t uint64() { return static_cast<std::uint64_t>(int64()); }
+    bool boolean() { return int64() != 0; }
+    std::string text() { return statement_.getColumn(next_++).getString(); }
+    std::optional<int> optional_int() {
+        const SQLite::Column column = statement_.getColumn(next_++);
+        if (column.isNull()) return std::nullopt;
+        return column.getInt();
+    }
+    std::string blob() {
+        const SQLite::Column column = statement_.getColumn(next_++);
+        const void* bytes = column.getBlob();  // before getBytes(), as SQLite asks
+        const int size = column.getBytes();
+        if (size == 0) return {};
+        return std::string(static_cast<const char*>(bytes), static_cast<std::size_t>(size));
+    }
+
+  private:
+    SQLite::Statement& statement_;
+    int next_ = 0;
+};
+
+// JSON text for argv, env, labels and facts. Invalid UTF-8 is replaced rather than failing the
+// write: everything reaching the store came through UTF-8 channels already.
+template <typename T>
+std::string to_json(const T& value) {
+    return nlohmann::json(value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+template <typename T>
+T from_json(const std::string& text) {
+    return nlohmann::json::parse(text).get<T>();
+}
+
+template <typename State>
+State known_state(std::optional<State> state, std::string_view what, std::int64_t id,
+                  const std::string& text) {
+    if (!state)
+        throw std::runtime_error(fmt::format("{} #{} has unknown state '{}'", what, id, text));
+    return *state;
+}
+
+// Column lists: the order of bind_all() in the writers and of Row in the readers.
+constexpr std::array<std::string_view, 12> kJobColumns{
+    "id",  "requester",  "source", "target",           "argv",          "env",
+    "cwd", "timeout_ms", "state",  "cancel_requested", "created_at_ms", "finished_at_ms"};
+constexpr std::array<std::string_view, 14> kRunColumns{
+    "id",           "job_id",        "agent",       "state",        "exit_code",
+    "signal",       "started_at_ms", "ended_at_ms", "stdout_bytes", "stderr_bytes",
+    "stored_bytes", "truncated",     "last_seq",    "error"};
+constexpr std::array<std::string_view, 8> kAgentColumns{
+    "name", "public_key", "hostname", "version", "labels", "facts", "capacity", "last_seen_ms"};
+
+// "j.id, j.requester, ..." for a SELECT.
+std::string select_list(std::span<const std::string_view> columns, std::string_view alias) {
+    std::string out;
+    for (const auto column : columns) {
+        if (!out.empty()) out += ", ";
+        out += fmt::format("{}.{}", alias, column);
+    }
+    return out;
+}
+
+// INSERT of every column that updates the row in place when the key exists. Not INSERT OR
+// REPLACE: that deletes the old row first, which foreign keys pointing at it would refuse.
+std::string upsert(std::string_view table, std::span<const std::string_view> columns) {
+    std::string names, values, updates;
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+        names += fmt::format("{}{}", i ? ", " : "", columns[i]);
+        values += fmt::format("{}?{}", i ? ", " : "", i + 1);
+        if (i > 0)
+            updates += fmt::format("{}{} = excluded.{}", i > 1 ? ", " : "", columns[i], columns[i]);
+    }
+    return fmt::format("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}", table,
+                       names, values, columns[0], updates);
+}
+
+Job job_from(SQLite::Statement& statement) {
+    Row row(statement);
+    Job job;
+    job.id = row.int64();
+    job.requester = row.text();
+    job.source = row.text();
+    job.target = row.text();
+    job.argv = from_json<std::vector<std::string>>(row.text());
+    job.env = from_json<std::map<std::string, std::string>>(row.text());
+    job.cwd = row.text();
+    job.timeout_ms = row.int64();
+    const std::string state = row.text();
+    job.state = known_state(parse_job_state(state), "job", job.id, state);
+    job.cancel_requested = row.boolean();
+    job.created_at_ms = row.int64();
+    job.finished_at_ms = row.int64();
+    return job;
+}
+
+RunRecord run_from(SQLite::Statement& statement) {
+    Row row(statement);
+    RunRecord run;
+    run.id = row.int64();
+    run.job_id = row.int64();
+    run.agent = row.text();
+    const std::string state = row.text();
+    run.state = known_state(parse_run_state(state), "run", run.id, state);
+    run.exit_code = row.optional_int();
+    run.signal = row.optional_int();
+    run.started_at_ms = row.int64();
+    run.ended_at_ms = row.int64();
+    run.stdout_bytes = row.uint64();
+    run.stderr_bytes = row.uint64();
+    run.stored_bytes = row.uint64();
+    run.truncated = row.boolean();
+    run.last_seq = row.uint64();
+    run.error = row.text();
+    return run;
+}
+
+AgentRecord agent_from(SQLite::Statement& statement) {
+    Row row(statement);
+    AgentRecord agent;
+    agent.name = row.text();
+    agent.public_key = row.text();
+    agent.hostname = row.text();
+    agent.version = row.text();
+    agent.labels = from_json<std::map<std::string, std::string>>(row.text());
+    agent.facts = from_json<std::map<std::string, std::string>>(row.text());
+    agent.capacity = static_cast<std::uint32_t>(row.int64());
+    agent.last_seen_ms = row.int64();
+    return agent;
+}
+
+std::int64_t now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// Brings the schema up to the newest migration this binary knows, in one transaction.
+Result<void> migrate(SQLite::Database& db) {
+    const auto all = detail::migrations();
+    const int known = all.empty() ? 0 : all.back().version;
+    // IMMEDIATE: two controllers starting on one file cannot both migrate. Rolls back unless
+    // committed.
+    SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+    db.exec(
+        "CREATE TABLE IF NOT EXISTS schema_version ("
+        " version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL)");
+    const int current =
+        db.execAndGet("SELECT COALESCE(MAX(version), 0) FROM schema_version").getInt();
+    if (current > known) {
+        return fail(
+            fmt::format("the database has schema version {}, newer than this hostline knows ({}); "
+                        "run a newer hostline-controller",
+                        current, known));
+    }
+    for (const auto& migration : all) {
+        if (migration.version <= current) continue;
+        try {
+            db.exec(std::string(migration.sql));
+            SQLite::Statement record(
+                db, "INSERT INTO schema_version (version, applied_at_ms) VALUES (?, ?)");
+            bind_all(record, static_cast<std::int64_t>(migration.version), now_ms());
+            record.exec();
+        } catch (const std::exception& e) {
+            return fail(fmt::format("schema migration {} failed: {}", migration.version, e.what()));
+        }
+        spdlog::info("store: migrated the database to schema version {}", migration.version);
+    }
+    transaction.commit();
+    return {};
+}
+
+class Connection;
+
+// One unit of work for the store thread, in queue order.
+struct Task {
+    enum class Kind {
+        write,  // work changes the database and throws on failure; done is on_committed
+        flush,  // no work; done runs once the current group ends, committed or not
+        read,   // work runs outside any transaction, must not throw, and posts its own result
+    };
+    Kind kind;
+    std::function<void(Connection&)> work;
+    std::function<void()> done;
+    std::string what;  // names a write in the log: "run #12"
+};
+
+// The database and everything that touches it. Lives on the store thread (it is built on the
+// opening thread before that thread starts, and destroyed on it).
+class Connection {
+  public:
+    Connection(SQLite::Database db, Store::Post post)
+        : db_(std::move(db)),
+          post_(std::move(post)),
+          begin_(prepare(db_, "BEGIN IMMEDIATE")),
+          commit_(prepare(db_, "COMMIT")),
+          rollback_(prepare(db_, "ROLLBACK")),
+          savepoint_(prepare(db_, "SAVEPOINT write")),
+          release_(prepare(db_, "RELEASE write")),
+          rollback_to_(prepare(db_, "ROLLBACK TO write")),
+          upsert_job_(prepare(db_, upsert("jobs", kJobColumns))),
+          upsert_run_(prepare(db_, upsert("runs", kRunColumns))),
+          upsert_agent_(prepare(db_, upsert("agents", kAgentColumns))),
+          insert_output_(
+              prepare(db_,
+                      "INSERT INTO output (run_id, seq, stream, data) VALUES (?1, ?2, ?3, ?4)"
+                      " ON CONFLICT (run_id, seq) DO NOTHING")),
+          select_job_(prepare(db_, fmt::format("SELECT {} FROM jobs j WHERE j.id = ?1",
+                                               select_list(kJobColumns, "j")))),
+          select_runs_(
+              prepare(db_, fmt::format("SELECT {} FROM runs r WHERE r.job_id = ?1 ORDER BY r.id",
+                                       select_list(kRunColumns, "r")))),
+          select_output_(prepare(db_,
+                                 "SELECT o.run_id, r.agent, o.seq, o.stream, o.data"
+                                 " FROM runs r JOIN output o ON o.run_id = r.id"
+                                 " WHERE r.job_id = ?1 ORDER BY o.run_id, o.seq")),
+          select_agents_(prepare(db_, fmt::format("SELECT {} FROM agents a ORDER BY a.name",
+                                                  select_list(kAgentColumns, "a")))) {}
+
+    // Runs a batch taken from the queue, grouping its writes into transactions.
+    void run(std::span<Task> batch) {
+        for (Task& task : batch) {
+            switch (task.kind) {
+                case Task::Kind::write:
+                    write(task);
+                    if (group_writes_ >= kMaxGroupWrites ||
+                        std::chrono::steady_clock::now() - group_started_ >= kMaxGroupTime) {
+                        end_group();
+                    }
+                    break;
+                case Task::Kind::flush:
+                    wait_for_group(std::move(task.done), When::always);
+                    break;
+                case Task::Kind::read:
+                    end_group();
+                    task.work(*this);
+                    break;
+            }
+        }
+        end_group();
+    }
+
+    void post(std::function<void()> completion) { post_(std::move(completion)); }
+
+    void write_job(const Job& job) {
+        Use s(upsert_job_);
+        bind_all(*s, job.id, job.requester, job.source, job.target, to_json(job.argv),
+                 to_json(job.env), job.cwd, job.timeout_ms, to_string(job.state),
+                 job.cancel_requested, job.created_at_ms, job.finished_at_ms);
+        s->exec();
+    }
+
+    void write_run(const RunRecord& run) {
+        Use s(upsert_run_);
+        bind_all(*s, run.id, run.job_id, run.agent, to_string(run.state), run.exit_code, run.signal,
+                 run.started_at_ms, run.ended_at_ms, run.stdout_bytes, run.stderr_bytes,
+                 run.stored_bytes, run.truncated, run.last_seq, run.error);
+        s->exec();
+    }
+
+    void write_agent(const AgentRecord& agent) {
+        Use s(upsert_agent_);
+        bind_all(*s, agent.name, agent.public_key, agent.hostname, agent.version,
+                 to_json(agent.labels), to_json(agent.facts),
+                 static_cast<std::int64_t>(agent.capacity), agent.last_seen_ms);
+        s->exec();
+    }
+
+    void write_output(const OutputChunk& chunk, const RunRecord& run) {
+        if (chunk.run_id != run.id) {
+            throw std::runtime_error(
+                fmt::format("the chunk is of run #{}, not of run #{}", chunk.run_id, run.id));
+        }
+        write_run(run);  // first: the chunk's foreign key needs the run
+        Use s(insert_output_);
+        bind_all(*s, chunk.run_id, chunk.seq, chunk.stream, Blob{chunk.data});
+        s->exec();
+    }
+
+    StoreSnapshot read_snapshot() {
+        StoreSnapshot snapshot;
+        snapshot.max_job_id = db_.execAndGet("SELECT COALESCE(MAX(id), 0) FROM jobs").getInt64();
+        snapshot.max_run_id = db_.execAndGet("SELECT COALESCE(MAX(id), 0) FROM runs").getInt64();
+
+        // Which states are active is the job module's call (is_final), so ask which states
+        // are present (one pass over jobs_by_state, once at start) rather than naming them.
+        SQLite::Statement states = prepare(db_, "SELECT DISTINCT state FROM jobs");
+        SQLite::Statement jobs_in_state = prepare(
+            db_,
+            fmt::format("SELECT {} FROM jobs j WHERE j.state = ?1", select_list(kJobColumns, "j")));
+        while (states.executeStep()) {
+            const std::string text = states.getColumn(0).getString();
+            const auto state = parse_job_state(text);
+            if (!state) throw std::runtime_error(fmt::format("a job has unknown state '{}'", text));
+            if (is_final(*state)) continue;
+            jobs_in_state.reset();
+            bind_all(jobs_in_state, text);
+            while (jobs_in_state.executeStep())
+                snapshot.active_jobs.push_back(job_from(jobs_in_state));
+        }
+        std::sort(snapshot.active_jobs.begin(), snapshot.active_jobs.end(),
+                  [](const Job& a, const Job& b) { return a.id < b.id; });
+
+        for (const Job& job : snapshot.active_jobs) {
+            auto runs = read_runs(job.id);
+            snapshot.active_runs.insert(snapshot.active_runs.end(), runs.begin(), runs.end());
+        }
+        std::sort(snapshot.active_runs.begin(), snapshot.active_runs.end(),
+                  [](const RunRecord& a, const RunRecord& b) { return a.id < b.id; });
+
+        snapshot.agents = read_agents();
+        return snapshot;
+    }
+
+    std::vector<Job> read_jobs(const JobQuery& query) {
+        Use s(list_jobs_statement(query.state.has_value(), !query.agent.empty()));
+        s->bind(":before",
+                query.before_id > 0 ? query.before_id : std::numeric_limits<std::int64_t>::max());
+        if (query.state) s->bind(":state", std::string(to_string(*query.state)));
+        if (!query.agent.empty()) s->bind(":agent", query.agent);
+        s->bind(":limit", std::clamp(query.limit, 0, kMaxListLimit));
+        std::vector<Job> jobs;
+        while (s->executeStep()) jobs.push_back(job_from(*s));
+        return jobs;
+    }
+
+    Result<JobDetail> read_job(std::int64_t job_id) {
+        std::optional<Job> job = find_job(job_id);
+        if (!job) return fail(fmt::format("no job #{}", job_id));
+        return JobDetail{std::move(*job), read_runs(job_id)};
+    }
+
+    Result<std::vector<OutputChunk>> read_output(std::int64_t job_id) {
+        if (!find_job(job_id)) return fail(fmt::format("no job #{}", job_id));
+        Use s(select_output_);
+        bind_all(*s, job_id);
+        std::vector<OutputChunk> chunks;
+        while (s->executeStep()) {
+            Row row(*s);
+            OutputChunk chunk;
+            chunk.run_id = row.int64();
+            chunk.agent = row.text();
+            chunk.seq = row.uint64();
+            chunk.stream = row.text();
+            chunk.data = row.blob();
+            chunks.push_back(std::move(chunk));
+        }
+        return chunks;
+    }
+
+    std::vector<AgentRecord> read_agents() {
+        Use s(select_agents_);
+        std::vector<AgentRecord> agents;
+        while (s->executeStep()) agents.push_back(agent_from(*s));
+        return agents;
+    }
+
+  private:
+    // When a completion waiting on the current group runs.
+    enum class When { committed, always, never };
+    struct Completion {
+        std::function<void()> run;
+        When when;
+    };
+
+    std::optional<Job> find_job(std::int64_t job_id) {
+        Use s(select_job_);
+        bind_all(*s, job_id);
+        if (!s->executeStep()) return std::nullopt;
+        return job_from(*s);
+    }
+
+    std::vector<RunRecord> read_runs(std::int64_t job_id) {
+        Use s(select_runs_);
+        bind_all(*s, job_id);
+        std::vector<RunRecord> runs;
+        while (s->executeStep()) runs.push_back(run_from(*s));
+        return runs;
+    }
+
+    // One statement per filter combination, prepared on first use. Filtered by agent, it walks
+    // runs_by_agent backwards (a job may have several runs on one agent: GROUP BY).
+    SQLite::Statement& list_jobs_statement(bool by_state, bool by_agent) {
+        const int key = (by_state ? 1 : 0) | (by_agent ? 2 : 0);
+        auto found = list_jobs_.find(key);
+        if (found != list_jobs_.end()) return found->second;
+        const std::string columns = select_list(kJobColumns, "j");
+        const std::string state = by_state ? " AND j.state = :state" : "";
+        std::string sql;
+        if (by_agent) {
+            sql = fmt::format(
+                "SELECT {} FROM runs r JOIN jobs j ON j.id = r.job_id"
+                " WHERE r.agent = :agent AND r.job_id < :before{}"
+                " GROUP BY r.job_id ORDER BY r.job_id DESC LIMIT :limit",
+                columns, state);
+        } else {
+            sql = fmt::format(
+                "SELECT {} FROM jobs j WHERE j.id < :before{} ORDER BY j.id DESC LIMIT :limit",
+                columns, state);
+        }
+        return list_jobs_.emplace(key, prepare(db_, sql)).first->second;
+    }
+
+    // Applies one write inside the current group (opening it if needed), alone in a savepoint
+    // so that its failure undoes only itself.
+    void write(Task& task) {
+        try {
+            if (!in_transaction_) {
+                execute(begin_);
+                in_transaction_ = true;
+                group_started_ = std::chrono::steady_clock::now();
+                group_writes_ = 0;
+            }
+            ++group_writes_;
+            execute(savepoint_);
+            task.work(*this);
+            execute(release_);
+        } catch (const std::exception& e) {
+            spdlog::error("store: could not save {}; skipped: {}", task.what, e.what());
+            wait_for_group(std::move(task.done), When::never);
+            undo_write();
+            return;
+        }
+        wait_for_group(std::move(task.done), When::committed);
+    }
+
+    // After a failed write: back to its savepoint, or, when SQLite has already rolled back the
+    // whole transaction (as it may on a full disk or an I/O error), fail the group.
+    void undo_write() {
+        if (!in_transaction_) return;  // BEGIN itself failed
+        if (sqlite3_get_autocommit(db_.getHandle()) != 0) {
+            spdlog::error("store: SQLite rolled back the transaction; {} write(s) in it are lost",
+                          group_writes_ - 1);
+            in_transaction_ = false;
+            post_group(false);
+            return;
+        }
+        try {
+            execute(rollback_to_);
+            execute(release_);
+        } catch (const std::exception& e) {
+            spdlog::error("store: could not roll back one write ({}); dropping its group",
+                          e.what());
+            abandon_transaction();
+        }
+    }
+
+    // Commits the current group, if any, and posts what waits on it.
+    void end_group() {
+        if (in_transaction_) {
+            try {
+                execute(commit_);
+            } catch (const std::exception& e) {
+                spdlog::error("store: commit failed; {} write(s) are lost: {}", group_writes_,
+                              e.what());
+                abandon_transaction();
+                return;
+            }
+            in_transaction_ = false;
+        }
+        post_group(true);
+    }
+
+    // Rolls the open transaction back and fails its group. A connection that cannot leave a
+    // transaction can never write again: abort, and let the restart recover from the WAL.
+    void abandon_transaction() {
+        if (sqlite3_get_autocommit(db_.getHandle()) == 0) {
+            try {
+                execute(rollback_);
+            } catch (const std::exception& e) {
+                die(fmt::format("cannot roll back a failed transaction: {}", e.what()));
+            }
+        }
+        in_transaction_ = false;
+        post_group(false);
+    }
+
+    void wait_for_group(std::function<void()> done, When when) {
+        if (done) waiting_.push_back(Completion{std::move(done), when});
+    }
+
+    // Posts the group's completions as one task, in order. Those that must not run are still
+    // handed over, so that they are destroyed on the caller's thread like the others.
+    void post_group(bool committed) {
+        if (waiting_.empty()) return;
+        post_([completions = std::move(waiting_), committed] {
+            for (const auto& c : completions) {
+                if (c.when == When::always || (c.when == When::committed && committed)) c.run();
+            }
+        });
+        waiting_.clear();
+    }
+
+    SQLite::Database db_;
+    Store::Post post_;
+    SQLite::Statement begin_, commit_, rollback_, savepoint_, release_, rollback_to_;
+    SQLite::Statement upsert_job_, upsert_run_, upsert_agent_, insert_output_;
+    SQLite::Statement select_job_, select_runs_, select_output_, select_agents_;
+    std::map<int, SQLite::Statement> list_jobs_;
+
+    // The current group: open transaction, when it began, its writes, who waits on it.
+    bool in_transaction_ = false;
+    std::chrono::steady_clock::time_point group_started_;
+    std::size_t group_writes_ = 0;
+    std::vector<Completion> waiting_;
+};
+
+// A read's result, or the database's error as text.
+template <typename T, typename Query>
+Result<T> guarded(Query&& query) {
+    try {
+        return std::forward<Query>(query)();
+    } catch (const std::exception& e) {
+        return fail(fmt::format("store: read failed: {}", e.what()));
+    }
+}
+
+class SqliteStore final : public Store {
+  public:
+    explicit SqliteStore(std::unique_ptr<Connection> connection)
+        : thread_([this, connection = std::move(connection)]() mutable {
+              run(*connection);
+              connection.reset();  // closes the database on this thread
+          }) {}
+
+    ~SqliteStore() override {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        wake_.notify_one();
+        thread_.join();
+    }
+
+    Result<StoreSnapshot> load() override {
+        std::promise<Result<StoreSnapshot>> promise;
+        auto result = promise.get_future();
+        enqueue(Task{Task::Kind::read, [&promise](Connection& c) {
+                         promise.set_value(
+                             guarded<StoreSnapshot>([&] { return c.read_snapshot(); }));
+                     }});
+        return result.get();
+    }
+
+    void save_job(const Job& job, std::function<void()> on_committed) override {
+        enqueue_write([job](Connection& c) { c.write_job(job); }, std::move(on_committed),
+                      fmt::format("job #{}", job.id));
+    }
+
+    void save_run(const RunRecord& run, std::function<void()> on_committed) override {
+        enqueue_write([run](Connection& c) { c.write_run(run); }, std::move(on_committed),
+                      fmt::format("run #{}", run.id));
+    }
+
+    void save_agent(const AgentRecord& agent, std::function<void()> on_committed) override {
+        enqueue_write([agent](Connection& c) { c.write_agent(agent); }, std::move(on_committed),
+                      fmt::format("agent {}", agent.name));
+    }
+
+    void append_output(const OutputChunk& chunk, const RunRecord& run,
+                       std::function<void()> on_committed) override {
+        enqueue_write([chunk, run](Connection& c) { c.write_output(chunk, run); },
+                      std::move(on_committed),
+                      fmt::format("output {} of run #{}", chunk.seq, chunk.run_id));
+    }
+
+    void flush(std::function<void()> on_committed) override {
+        enqueue(Task{Task::Kind::flush, {}, std::move(on_committed)});
+    }
+
+    void list_jobs(const JobQuery& query, Callback<std::vector<Job>> done) override {
+        enqueue_read<std::vector<Job>>(std::move(done),
+                                       [query](Connection& c) { return c.read_jobs(query); });
+    }
+
+    void job(std::int64_t job_id, Callback<JobDetail> done) override {
+        enqueue_read<JobDetail>(std::move(done),
+                                [job_id](Connection& c) { return c.read_job(job_id); });
+    }
+
+    void output(std::int64_t job_id, Callback<std::vector<OutputChunk>> done) override {
+        enqueue_read<std::vector<OutputChunk>>(
+            std::move(done), [job_id](Connection& c) { return c.read_output(job_id); });
+    }
+
+    void agents(Callback<std::vector<AgentRecord>> done) override {
+        enqueue_read<std::vector<AgentRecord>>(std::move(done),
+                                               [](Connection& c) { return c.read_agents(); });
+    }
+
+  private:
+    void enqueue(Task task) {
+        {
+            std::lock_guard lock(mutex_);
+            queue_.push_back(std::move(task));
+        }
+        wake_.notify_one();
+    }
+
+    void enqueue_write(std::function<void(Connection&)> work, std::function<void()> on_committed,
+                       std::string what) {
+        enqueue(Task{Task::Kind::write, std::move(work), std::move(on_committed), std::move(what)});
+    }
+
+    template <typename T, typename Query>
+    void enqueue_read(Callback<T> done, Query query) {
+        enqueue(Task{Task::Kind::read, [done = std::move(done), query](Connection& c) mutable {
+                         Result<T> result = guarded<T>([&] { return query(c); });
+                         c.post([done = std::move(done), result = std::move(result)]() mutable {
+                             done(std::move(result));
+                         });
+                     }});
+    }
+
+    // The store thread: takes up to a group's worth of tasks at a time until stopped and empty.
+    void run(Connection& connection) {
+        std::vector<Task> batch;
+        for (;;) {
+            {
+                std::unique_lock lock(mutex_);
+                wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+                if (queue_.empty()) return;  // stopping, and everything queued is done
+                const std::size_t n = std::min(queue_.size(), kMaxGroupWrites);
+                std::move(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n),
+                          std::back_inserter(batch));
+                queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+            }
+            connection.run(batch);
+            batch.clear();
+        }
+    }
+
+    // Guarded by mutex_.
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<Task> queue_;
+    bool stopping_ = false;
+
+    std::thread thread_;  // last: it starts once everything above exists
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path, Post post) {
+    try {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, kBusyTimeoutMs);
+        const std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
+        if (mode != "wal") spdlog::warn("store: {} is in journal mode '{}', not WAL", path, mode);
+        db.exec("PRAGMA synchronous = NORMAL");
+        db.exec("PRAGMA foreign_keys = ON");
+        if (auto migrated = migrate(db); !migrated) {
+            return fail(
+                fmt::format("cannot open the database {}: {}", path, migrated.error().message));
+        }
+        auto connection = std::make_unique<Connection>(std::move(db), std::move(post));
+        return std::unique_ptr<Store>(std::make_unique<SqliteStore>(std::move(connection)));
+    } catch (const std::exception& e) {
+        return fail(fmt::format("cannot open the database {}: {}", path, e.what()));
+    }
+}
+
+}  // namespace hostline::controller

@@ -1,0 +1,106 @@
+// The controller's store: jobs, runs, output and agents in one SQLite database
+// (DESIGN.md, Persistence).
+//
+// One store thread owns the connection. open() opens and migrates the database on the calling
+// thread and only then starts the store thread; from then on SQLite is touched on the store
+// thread alone. The public methods only queue work, so they never block on disk (except
+// load(), which waits, and the destructor).
+//
+// Threads: every method may be called from any thread, but the order of calls is the order of
+// work, so the controller calls them from its io_context thread. Completions (read callbacks,
+// on_committed) never run on the store thread: they are handed to `post`, in the order the
+// store thread finished them.
+//
+// Errors: open() and load() return them; reads complete with them. Writes have no error
+// path: a write that fails (disk full, a constraint) is logged with spdlog, rolled back alone
+// and skipped, and the store carries on. Broken invariants (SQL of ours that does not
+// prepare) log and abort.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "controller/jobs/job.hpp"
+#include "controller/jobs/job_service.hpp"
+
+namespace hostline::controller {
+
+struct AgentRecord {
+    std::string name;
+    std::string public_key;
+    std::string hostname;
+    std::string version;
+    std::map<std::string, std::string> labels;
+    std::map<std::string, std::string> facts;
+    std::uint32_t capacity = 0;
+    std::int64_t last_seen_ms = 0;
+};
+
+// What the scheduler needs at start.
+struct StoreSnapshot {
+    std::int64_t max_job_id = 0;  // 0 when there are none
+    std::int64_t max_run_id = 0;
+    std::vector<Job> active_jobs;        // jobs whose state is not final, by id
+    std::vector<RunRecord> active_runs;  // every run of those jobs (final or not), by id
+    std::vector<AgentRecord> agents;     // by name
+};
+
+// An interface so the scheduler can be tested against a fake; open() makes the SQLite one.
+class Store {
+  public:
+    // Runs a completion on the caller's thread; the controller passes a function that
+    // asio::post()s to its io_context. It is called from the store thread and must stay
+    // callable until the store is destroyed.
+    using Post = std::function<void(std::function<void()>)>;
+
+    // Opens (creating) the SQLite database at path with WAL, synchronous=NORMAL,
+    // foreign_keys=ON and a busy timeout, runs the pending numbered migrations in one
+    // transaction, then starts the store thread. Errors: the database cannot be opened, its
+    // schema is newer than this binary knows, a migration failed.
+    static Result<std::unique_ptr<Store>> open(const std::string& path, Post post);
+
+    // Commits everything queued (posting its completions), then stops and joins the thread.
+    virtual ~Store() = default;
+
+    // Synchronous: waits for the store thread. Called once, at start, before any completion
+    // can be run. Error: a read failed or a stored value cannot be understood.
+    virtual Result<StoreSnapshot> load() = 0;
+
+    // Writes are queued and committed in groups: the store thread takes what is queued (up to
+    // ~500 writes or ~5 ms of work) into one transaction. on_committed, if given, is posted
+    // once the transaction holding that write has committed. It is never run for a write
+    // that failed (the failure is logged); it is then destroyed on the caller's thread.
+    virtual void save_job(const Job& job, std::function<void()> on_committed = {}) = 0;
+    // Insert or replace by id. Its job must have been saved first.
+    virtual void save_run(const RunRecord& run, std::function<void()> on_committed = {}) = 0;
+    // Insert or replace by name.
+    virtual void save_agent(const AgentRecord& agent, std::function<void()> on_committed = {}) = 0;
+    // Saves the run (with its updated counters) and one output chunk of it, atomically. A chunk
+    // whose (run_id, seq) is already stored is ignored; the run is still saved. chunk.agent is
+    // not stored (the run names it).
+    virtual void append_output(const OutputChunk& chunk, const RunRecord& run,
+                               std::function<void()> on_committed = {}) = 0;
+    // Posts on_committed once every write queued before it has been committed or has failed
+    // (and been logged); unlike a write's, it always runs.
+    virtual void flush(std::function<void()> on_committed) = 0;
+
+    // Reads run on the store thread after every write queued before them, so they see those
+    // writes; `done` is posted with the result. Read errors are the database's, as text.
+
+    // Newest first; query.limit is clamped to [0, 500].
+    virtual void list_jobs(const JobQuery& query, Callback<std::vector<Job>> done) = 0;
+    // The job with its runs by id. Error: "no job #N".
+    virtual void job(std::int64_t job_id, Callback<JobDetail> done) = 0;
+    // Every stored chunk of the job's runs, by run id then seq, chunk.agent filled from the
+    // run. Error: "no job #N".
+    virtual void output(std::int64_t job_id, Callback<std::vector<OutputChunk>> done) = 0;
+    // Every agent ever saved, by name.
+    virtual void agents(Callback<std::vector<AgentRecord>> done) = 0;
+};
+
+}  // namespace hostline::controller

@@ -1,0 +1,327 @@
+#include "testing/local_cluster.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "common/transport/curve_keys.hpp"
+
+extern char** environ;
+
+namespace hostline::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+void write_file(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::trunc);
+    out << text;
+}
+
+[[noreturn]] void fail_with(const std::string& message) {
+    throw std::runtime_error(message);
+}
+
+}  // namespace
+
+int free_tcp_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
+
+namespace {
+
+void stop_pid(pid_t pid, int signal) {
+    if (pid <= 0) return;
+    ::kill(pid, signal);
+    for (int i = 0; i < 300; ++i) {
+        int status;
+        if (::waitpid(pid, &status, WNOHANG) != 0) return;
+        std::this_thread::sleep_for(50ms);
+    }
+    ::kill(pid, SIGKILL);
+    int status;
+    ::waitpid(pid, &status, 0);
+}
+
+std::vector<char*> c_args(const std::vector<std::string>& argv) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    return args;
+}
+
+}  // namespace
+
+CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+    int out_pipe[2], err_pipe[2];
+    if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0)
+        fail_with("pipe failed");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+    pid_t pid = -1;
+    auto args = c_args(argv);
+    int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(out_pipe[1]);
+    ::close(err_pipe[1]);
+    CommandResult result;
+    if (rc != 0) {
+        ::close(out_pipe[0]);
+        ::close(err_pipe[0]);
+        fail_with("cannot start " + argv[0] + ": " + std::strerror(rc));
+    }
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+    int open_fds = 2;
+    char buf[65536];
+    while (open_fds > 0) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            ::kill(pid, SIGKILL);
+            result.err += "\n[test harness: killed after timeout]";
+            break;
+        }
+        ::poll(fds, 2, static_cast<int>(left.count()));
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
+            ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+            if (n <= 0) {
+                ::close(fds[i].fd);
+                fds[i].fd = -1;
+                --open_fds;
+            } else {
+                (i == 0 ? result.out : result.err).append(buf, static_cast<std::size_t>(n));
+            }
+        }
+    }
+    for (auto& f : fds)
+        if (f.fd >= 0) ::close(f.fd);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return result;
+}
+
+pid_t start_process(const std::vector<std::string>& argv, const std::string& log_path) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                     0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    pid_t pid = -1;
+    auto args = c_args(argv);
+    int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) fail_with("cannot start " + argv[0] + ": " + std::strerror(rc));
+    return pid;
+}
+
+bool process_alive(pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat) return false;
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    auto close_paren = text.rfind(')');
+    if (close_paren == std::string::npos || close_paren + 2 >= text.size()) return false;
+    char state = text[close_paren + 2];
+    return state != 'Z' && state != 'X';
+}
+
+LocalCluster::LocalCluster(std::string bin_dir) : bin_dir_(std::move(bin_dir)) {
+    char tmpl[] = "/tmp/hostline-it-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    controller_dir_ = dir_ + "/controller";
+    fs::create_directories(controller_dir_ + "/agents");
+    fs::permissions(controller_dir_, fs::perms::owner_all);
+    auto keys = transport::load_or_create_key_pair(controller_dir_ + "/keys", "controller");
+    if (!keys) fail_with(keys.error().message);
+    controller_public_key_ = keys->public_key;
+    agent_port_ = free_tcp_port();
+    write_file(dir_ + "/controller.toml",
+               "[controller]\n"
+               "data_dir = \"" +
+                   controller_dir_ +
+                   "\"\n"
+                   "agent_listen = \"tcp://127.0.0.1:" +
+                   std::to_string(agent_port_) +
+                   "\"\n"
+                   "heartbeat = \"500ms\"\n"
+                   "agent_grace = \"20s\"\n"
+                   "[http]\nport = " +
+                   std::to_string(free_tcp_port()) + "\n");
+}
+
+LocalCluster::~LocalCluster() {
+    for (auto& [name, pid] : agents_) stop_pid(pid, SIGTERM);
+    stop_pid(controller_pid_, SIGTERM);
+    if (!keep_dir_) {
+        std::error_code ec;
+        fs::remove_all(dir_, ec);
+    }
+}
+
+std::string LocalCluster::logs() const {
+    std::string out = "--- controller log ---\n" + controller_log();
+    for (const auto& [name, pid] : agents_)
+        out += "--- agent " + name + " log ---\n" + agent_log(name);
+    return out + "(directory " + dir_ + ")\n";
+}
+
+std::string LocalCluster::bin(const std::string& name) const {
+    if (!bin_dir_.empty()) return bin_dir_ + "/" + name;
+    const char* dir = std::getenv("HOSTLINE_BIN_DIR");
+    return std::string(dir ? dir : ".") + "/" + name;
+}
+
+void LocalCluster::start_controller() {
+    std::error_code ec;
+    fs::remove(controller_dir_ + "/endpoints", ec);
+    controller_pid_ = start_process(
+        {bin("hostline-controller"), "--config", dir_ + "/controller.toml", "--log-level", "debug"},
+        dir_ + "/controller.log");
+    for (int i = 0; i < 300; ++i) {
+        std::string endpoints = read_file(controller_dir_ + "/endpoints");
+        auto pos = endpoints.find("http=");
+        if (pos != std::string::npos) {
+            http_url_ = endpoints.substr(pos + 5);
+            http_url_ = http_url_.substr(0, http_url_.find('\n'));
+            return;
+        }
+        if (!process_alive(controller_pid_)) fail_with("controller exited:\n" + controller_log());
+        std::this_thread::sleep_for(50ms);
+    }
+    fail_with("controller did not start:\n" + controller_log());
+}
+
+void LocalCluster::kill_controller() {
+    ::kill(controller_pid_, SIGKILL);
+    int status;
+    ::waitpid(controller_pid_, &status, 0);
+    controller_pid_ = -1;
+}
+
+void LocalCluster::stop_controller() {
+    stop_pid(controller_pid_, SIGTERM);
+    controller_pid_ = -1;
+}
+
+void LocalCluster::add_agent(const std::string& name, AgentOptions options) {
+    std::string state_dir = dir_ + "/agents/" + name;
+    fs::create_directories(state_dir);
+    auto keys = transport::load_or_create_key_pair(state_dir, "agent");
+    if (!keys) fail_with(keys.error().message);
+    if (options.accepted)
+        write_file(controller_dir_ + "/agents/" + name + ".pub", keys->public_key + "\n");
+    std::string labels;
+    for (const auto& [k, v] : options.labels) labels += k + " = \"" + v + "\"\n";
+    std::string toml = dir_ + "/agents/" + name + ".toml";
+    write_file(toml,
+               "[agent]\nname = \"" + name + "\"\nstate_dir = \"" + state_dir +
+                   "\"\ncapacity = " + std::to_string(options.capacity) + "\nkill_grace = \"" +
+                   options.kill_grace + "\"\n[agent.labels]\n" + labels +
+                   "[controller]\nendpoint = \"tcp://127.0.0.1:" + std::to_string(agent_port_) +
+                   "\"\npublic_key = \"" + controller_public_key_ + "\"\n");
+    agents_[name] = start_process({bin("hostline-agent"), "--config", toml, "--log-level", "debug"},
+                                  dir_ + "/agents/" + name + ".log");
+}
+
+void LocalCluster::stop_agent(const std::string& name) {
+    stop_pid(agents_[name], SIGTERM);
+    agents_[name] = -1;
+}
+
+std::string LocalCluster::agent_log(const std::string& name) const {
+    return read_file(dir_ + "/agents/" + name + ".log");
+}
+
+std::string LocalCluster::controller_log() const {
+    return read_file(dir_ + "/controller.log");
+}
+
+void LocalCluster::wait_online(const std::vector<std::string>& names,
+                               std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        nlohmann::json doc = cli_json({"agents"});
+        std::size_t online = 0;
+        for (const auto& name : names)
+            for (const auto& a : doc.value("agents", nlohmann::json::array()))
+                if (a.value("name", "") == name && a.value("online", false)) ++online;
+        if (online == names.size()) return;
+        std::this_thread::sleep_for(100ms);
+    }
+    fail_with("agents did not come online in time");
+}
+
+CommandResult LocalCluster::cli(const std::vector<std::string>& args,
+                                std::chrono::milliseconds timeout) {
+    std::vector<std::string> argv{bin("hostline"), "--controller", http_url_, "--token-file",
+                                  controller_dir_ + "/admin.token"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv, timeout);
+}
+
+nlohmann::json LocalCluster::cli_json(const std::vector<std::string>& args, int* exit_code) {
+    std::vector<std::string> with_json = args;
+    auto dashdash = std::find(with_json.begin(), with_json.end(), "--");
+    with_json.insert(dashdash, "--json");
+    CommandResult r = cli(with_json);
+    if (exit_code) *exit_code = r.exit_code;
+    auto doc = nlohmann::json::parse(r.out, nullptr, false);
+    if (doc.is_discarded()) fail_with("not JSON from hostline: " + r.out + "\nstderr: " + r.err);
+    return doc;
+}
+
+nlohmann::json LocalCluster::try_cli_json(const std::vector<std::string>& args) {
+    std::vector<std::string> with_json = args;
+    with_json.insert(std::find(with_json.begin(), with_json.end(), "--"), "--json");
+    CommandResult r = cli(with_json);
+    auto doc = nlohmann::json::parse(r.out, nullptr, false);
+    if (r.exit_code != 0 || doc.is_discarded() || !doc.is_object()) return nlohmann::json::object();
+    return doc;
+}
+
+pid_t LocalCluster::cli_background(const std::vector<std::string>& args,
+                                   const std::string& log_path) {
+    std::vector<std::string> argv{bin("hostline"), "--controller", http_url_, "--token-file",
+                                  controller_dir_ + "/admin.token"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return start_process(argv, log_path);
+}
+
+}  // namespace hostline::testing

@@ -1,0 +1,110 @@
+// A real Hostline cluster on loopback for integration tests and benchmarks: the
+// hostline-controller and hostline-agent binaries started as processes in a temporary
+// directory, and the hostline CLI run the way a user runs it. Everything it starts it stops,
+// by PID. Failures throw std::runtime_error with the reason (this is test support code: a
+// test framework reports them, a benchmark prints them).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace hostline::testing {
+
+struct CommandResult {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+};
+
+// Runs argv to completion (killing it after timeout) and captures stdout and stderr.
+CommandResult run_command(const std::vector<std::string>& argv,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+// Starts argv in the background with output to log_path; returns its pid.
+pid_t start_process(const std::vector<std::string>& argv, const std::string& log_path);
+
+bool process_alive(pid_t pid);  // false for zombies too
+
+int free_tcp_port();  // on 127.0.0.1
+
+struct AgentOptions {
+    std::map<std::string, std::string> labels;
+    int capacity = 4;
+    std::string kill_grace = "1s";
+    bool accepted = true;  // put its key in the controller's accepted dir
+};
+
+class LocalCluster {
+  public:
+    // bin_dir holds the three binaries; empty: $HOSTLINE_BIN_DIR.
+    explicit LocalCluster(std::string bin_dir = "");
+    ~LocalCluster();  // stops everything it started; removes the directory unless keep_dir()
+    void keep_dir() { keep_dir_ = true; }
+    std::string logs() const;  // every log, for a failure report
+
+    const std::string& dir() const { return dir_; }
+    const std::string& http_url() const { return http_url_; }
+    std::string token_file() const { return controller_dir_ + "/admin.token"; }
+    std::string bin(const std::string& name) const;
+
+    void start_controller();
+    void kill_controller();  // SIGKILL
+    void stop_controller();  // SIGTERM and wait
+    void add_agent(const std::string& name, AgentOptions options = {});
+    void stop_agent(const std::string& name);  // SIGTERM and wait
+    std::string agent_log(const std::string& name) const;
+    std::string controller_log() const;
+
+    // Waits until these agents show online in `hostline agents --json`.
+    void wait_online(const std::vector<std::string>& names,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+    // Runs `hostline ARGS...` against this cluster.
+    CommandResult cli(const std::vector<std::string>& args,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(60));
+    // Same with --json, parsed. Throws if stdout is not JSON.
+    nlohmann::json cli_json(const std::vector<std::string>& args, int* exit_code = nullptr);
+    // Same, but an empty object when the command fails or prints no JSON.
+    nlohmann::json try_cli_json(const std::vector<std::string>& args);
+    // Starts `hostline ARGS...` in the background.
+    pid_t cli_background(const std::vector<std::string>& args, const std::string& log_path);
+
+    // Polls `hostline job ID --json` until pred holds; returns the last document.
+    template <typename Pred>
+    nlohmann::json wait_job(long job_id, Pred pred,
+                            std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+  private:
+    std::string bin_dir_;
+    bool keep_dir_ = false;
+    std::string dir_;
+    std::string controller_dir_;
+    int agent_port_ = 0;
+    std::string controller_public_key_;
+    std::string http_url_;
+    pid_t controller_pid_ = -1;
+    std::map<std::string, pid_t> agents_;
+};
+
+template <typename Pred>
+nlohmann::json LocalCluster::wait_job(long job_id, Pred pred, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    nlohmann::json doc;
+    while (std::chrono::steady_clock::now() < deadline) {
+        doc = try_cli_json({"job", std::to_string(job_id)});
+        if (!doc.empty() && pred(doc)) return doc;
+        struct timespec ts {
+            0, 100 * 1000 * 1000
+        };
+        nanosleep(&ts, nullptr);
+    }
+    return doc;
+}
+
+}  // namespace hostline::testing

@@ -1,0 +1,569 @@
+// The `hostline` command line end to end: parsing, exit statuses, what goes to stdout and
+// stderr, and the --json documents, against a FakeController.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "cli/commands/commands.hpp"
+#include "fake_controller.hpp"
+
+namespace hostline::cli {
+namespace {
+
+using nlohmann::json;
+using testing::chunked_answer;
+using testing::error_answer;
+using testing::FakeController;
+using testing::json_answer;
+using testing::ndjson;
+
+struct CliResult {
+    int status = -1;
+    std::string out;
+    std::string err;
+};
+
+CliResult run_cli(const std::vector<std::string>& args) {
+    std::ostringstream out;
+    std::ostringstream err;
+    CommandContext context(Console{out, err, 0});
+    CLI::App app{"hostline", "hostline"};
+    add_api_commands(app, context);
+    std::vector<const char*> argv{"hostline"};
+    for (const auto& arg : args) argv.push_back(arg.c_str());
+    CliResult result;
+    result.status = run_command_line(app, context, static_cast<int>(argv.size()), argv.data());
+    result.out = out.str();
+    result.err = err.str();
+    return result;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+
+bool is_final(const std::string& state) {
+    return state != "running" && state != "queued" && state != "pending_approval";
+}
+
+json job_doc(const std::string& state) {
+    return {{"id", 42},
+            {"requester", "local:alice"},
+            {"source", "cli"},
+            {"target", "web-*"},
+            {"argv", {"uptime"}},
+            {"state", state},
+            {"cancel_requested", false},
+            {"timeout_ms", 600000},
+            {"created_at_ms", 1'700'000'000'000},
+            {"finished_at_ms", is_final(state) ? json(1'700'000'003'000) : json(nullptr)}};
+}
+
+json run_doc(int id, const std::string& agent, const std::string& state, json exit_code = nullptr,
+             json signal = nullptr) {
+    const bool ended = state != "running" && state != "queued" && state != "dispatched";
+    return {{"id", id},
+            {"job_id", 42},
+            {"agent", agent},
+            {"state", state},
+            {"exit_code", exit_code},
+            {"signal", signal},
+            {"started_at_ms", 1'700'000'000'100},
+            {"ended_at_ms", ended ? json(1'700'000'001'600) : json(nullptr)},
+            {"duration_ms", ended ? json(1500) : json(nullptr)},
+            {"stdout_bytes", 10},
+            {"stderr_bytes", 0},
+            {"stored_bytes", 10},
+            {"truncated", false},
+            {"error", ""}};
+}
+
+json output_event(int run_id, const std::string& agent, int seq, const std::string& stream,
+                  const std::string& data) {
+    return {{"type", "output"}, {"run_id", run_id}, {"agent", agent},
+            {"seq", seq},       {"stream", stream}, {"data", data}};
+}
+
+json output_item(int run_id, const std::string& agent, int seq, const std::string& stream,
+                 const std::string& data) {
+    json item = output_event(run_id, agent, seq, stream, data);
+    item.erase("type");
+    return item;
+}
+
+class Commands : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        ::setenv("TZ", "UTC", 1);
+        ::tzset();
+        ::unsetenv("HOSTLINE_CONTROLLER");
+        ::unsetenv("HOSTLINE_TOKEN_FILE");
+        token_file_ = std::filesystem::temp_directory_path() /
+                      ("hostline-cli-test-token-" + std::to_string(::getpid()));
+        std::ofstream(token_file_) << "  s3cret\n";
+    }
+    void TearDown() override { std::filesystem::remove(token_file_); }
+
+    // args after the connection options.
+    CliResult hostline(std::vector<std::string> args) {
+        args.insert(args.begin(), {"--controller", server_.url(), "--token-file", token_file_});
+        return run_cli(args);
+    }
+
+    void submit_answers(const std::vector<std::string>& matched,
+                        const std::vector<std::string>& offline) {
+        server_.on("POST", "/api/v1/jobs",
+                   json_answer(201, {{"job", 42}, {"matched", matched}, {"offline", offline}}));
+    }
+
+    FakeController server_;
+    std::string token_file_;
+};
+
+// ---- the command line itself ----
+
+TEST_F(Commands, VersionPrintsTheVersion) {
+    auto result = run_cli({"--version"});
+    EXPECT_EQ(result.status, 0);
+    EXPECT_EQ(result.out, "hostline " HOSTLINE_VERSION "\n");
+}
+
+TEST_F(Commands, MissingSubcommandIsAUsageError) {
+    auto result = run_cli({});
+    EXPECT_EQ(result.status, 2);
+    EXPECT_EQ(result.err, "A subcommand is required\nRun with --help for more information.\n");
+    EXPECT_EQ(result.out, "");
+}
+
+TEST_F(Commands, UnknownOptionIsAUsageError) {
+    auto result = hostline({"jobs", "--bogus"});
+    EXPECT_EQ(result.status, 2);
+    EXPECT_TRUE(contains(result.err, "--bogus")) << result.err;
+    EXPECT_TRUE(contains(result.err, "Run with --help for more information.")) << result.err;
+}
+
+TEST_F(Commands, BadJobIdIsAUsageError) {
+    auto result = hostline({"job", "forty-two"});
+    EXPECT_EQ(result.status, 2);
+    EXPECT_TRUE(contains(result.err, "job id 'forty-two' is not a number like 42 or #42"))
+        << result.err;
+    EXPECT_TRUE(server_.requests().empty());
+}
+
+TEST_F(Commands, BadTimeoutIsAUsageError) {
+    auto result = hostline({"run", "--on", "web-*", "--timeout", "30", "--", "uptime"});
+    EXPECT_EQ(result.status, 2);
+    EXPECT_TRUE(contains(result.err, "--timeout: duration '30': no unit")) << result.err;
+}
+
+TEST_F(Commands, BadEnvIsAUsageError) {
+    auto result = hostline({"run", "--on", "web-*", "--env", "NOVALUE", "--", "env"});
+    EXPECT_EQ(result.status, 2);
+    EXPECT_TRUE(contains(result.err, "'NOVALUE' is not K=V")) << result.err;
+}
+
+TEST_F(Commands, RunWithoutACommandIsAUsageError) {
+    auto result = hostline({"run", "--on", "web-*"});
+    EXPECT_EQ(result.status, 2);
+    EXPECT_TRUE(contains(result.err, "argv is required")) << result.err;
+}
+
+TEST_F(Commands, MissingTokenFileNamesBothWaysToSetIt) {
+    auto result = run_cli({"--controller", server_.url(), "agents"});
+    EXPECT_EQ(result.status, 1);
+    EXPECT_EQ(result.err,
+              "hostline: no API token: pass --token-file PATH or set HOSTLINE_TOKEN_FILE to a "
+              "file holding the token\n");
+}
+
+TEST_F(Commands, UnreadableTokenFileIsNamed) {
+    auto result =
+        run_cli({"--controller", server_.url(), "--token-file", "/nonexistent/t", "agents"});
+    EXPECT_EQ(result.status, 1);
+    EXPECT_EQ(result.err,
+              "hostline: cannot read the token file /nonexistent/t: No such file or directory\n");
+}
+
+TEST_F(Commands, AnEmptyTokenFileIsAnError) {
+    std::ofstream(token_file_) << " \n\t\n";
+    auto result = hostline({"agents"});
+    EXPECT_EQ(result.status, 1);
+    EXPECT_EQ(result.err, "hostline: the token file " + token_file_ + " is empty\n");
+    EXPECT_TRUE(server_.requests().empty());
+}
+
+TEST_F(Commands, ControllerAndTokenFileComeFromTheEnvironment) {
+    server_.on("GET", "/api/v1/agents", json_answer(200, {{"agents", json::array()}}));
+    ::setenv("HOSTLINE_CONTROLLER", server_.url().c_str(), 1);
+    ::setenv("HOSTLINE_TOKEN_FILE", token_file_.c_str(), 1);
+    auto result = run_cli({"agents", "--json"});
+    ::unsetenv("HOSTLINE_CONTROLLER");
+    ::unsetenv("HOSTLINE_TOKEN_FILE");
+    EXPECT_EQ(result.status, 0) << result.err;
+    ASSERT_EQ(server_.requests().size(), 1u);
+    EXPECT_EQ(server_.requests()[0].authorization, "Bearer s3cret");
+}
+
+TEST_F(Commands, ConnectionOptionsAreAcceptedAfterTheSubcommand) {
+    server_.on("GET", "/api/v1/agents", json_answer(200, {{"agents", json::array()}}));
+    auto result =
+        run_cli({"agents", "--json", "--controller", server_.url(), "--token-file", token_file_});
+    EXPECT_EQ(result.status, 0) << result.err;
+    EXPECT_EQ(json::parse(result.out), json({{"agents", json::array()}}));
+}
+
+TEST_F(Commands, HttpsControllerIsRefusedClearly) {
+    auto result =
+        run_cli({"--controller", "https://ops.example.com", "--token-file", token_file_, "agents"});
+    EXPECT_EQ(result.status, 1);
+    EXPECT_TRUE(contains(result.err, "hostline: https is not supported yet;")) << result.err;
+}
+
+TEST_F(Commands, ApiErrorPrintsTheMessageAndExitsOne) {
+    server_.on("GET", "/api/v1/jobs/99", error_answer(404, "not_found", "job #99 not found"));
+    auto result = hostline({"job", "99"});
+    EXPECT_EQ(result.status, 1);
+    EXPECT_EQ(result.err, "hostline: job #99 not found\n");
+    EXPECT_EQ(result.out, "");
+}
+
+TEST_F(Commands, UnauthorizedPointsAtTheTokenFile) {
+    server_.on("GET", "/api/v1/agents", error_answer(401, "unauthorized", "unknown token"));
+    auto result = hostline({"agents"});
+    EXPECT_EQ(result.status, 1);
+    EXPECT_EQ(result.err, "hostline: unknown token (the token was read from " + token_file_ +
+                              "; set the token file with --token-file or HOSTLINE_TOKEN_FILE)\n");
+}
+
+// ---- jobs, job, agents, cancel ----
+
+TEST_F(Commands, JobsJsonPrintsTheApiDocumentAndPassesTheFilters) {
+    json document = {{"jobs", {job_doc("running")}}, {"next_before", nullptr}};
+    server_.on("GET", "/api/v1/jobs", json_answer(200, document));
+    auto result =
+        hostline({"jobs", "--state", "running", "--agent", "web-01", "--limit", "5", "--json"});
+    EXPECT_EQ(result.status, 0) << result.err;
+    EXPECT_EQ(json::parse(result.out), document);
+    ASSERT_EQ(server_.requests().size(), 1u);
+    EXPECT_EQ(server_.requests()[0].target, "/api/v1/jobs?state=running&agent=web-01&limit=5");
+}
+
+TEST_F(Commands, JobsPrintsATableAndHowToSeeOlderJobs) {
+    server_.on("GET", "/api/v1/jobs",
+               json_answer(200, {{"jobs", {job_doc("succeeded")}}, {"next_before", 42}}));
+    auto result = hostline({"jobs"});
+    EXPECT_EQ(result.status, 0) << result.err;
+    EXPECT_EQ(result.out,
+              "ID   STATE      TARGET  COMMAND  REQUESTER    CREATED\n"
+              "#42  succeeded  web-*   uptime   local:alice  2023-11-14 22:13:20\n");
+    EXPECT_EQ(result.err, "older jobs: hostline jobs --before 42\n");
+}
+
+TEST_F(Commands, JobsLimitMustBePositive) {
+    auto result = hostline({"jobs", "--limit", "0"});
+    EXPECT_EQ(result.status, 2);
+}
+
+TEST_F(Commands, JobShowsTheHeaderRunsAndStoredOutput) {
+    server_.on(
+        "GET", "/api/v1/jobs/42",
+        json_answer(
+            200, {{"job", job_doc("failed")},
+                  {"runs",
+                   {run_doc(1, "web-01", "succeeded", 0), run_doc(2, "web-002", "failed", 3)}}}));
+    server_.on("GET", "/api/v1/jobs/42/output",
+               json_answer(200, {{"output",
+                                  {output_item(2, "web-002", 1, "stderr", "boom\n"),
+                                   output_item(1, "web-01", 2, "stdout", "part two\n"),
+                                   output_item(1, "web-01", 1, "stdout", "part one, "),
+                                   output_item(2, "web-002", 2, "stdout", "no newline")}}}));
+    auto result = hostline({"job", "#42", "--output"});
+    EXPECT_EQ(result.status, 0) << result.err;
+    EXPECT_EQ(result.out,
+              "job #42  failed\n"
+              "  requester  local:alice\n"
+              "  source     cli\n"
+              "  target     web-*\n"
+              "  command    uptime\n"
+              "  timeout    10m\n"
+              "  created    2023-11-14 22:13:20\n"
+              "  finished   2023-11-14 22:13:23\n"
+              "\n"
+              "HOST     STATE      EXIT  DURATION  BYTES  ERROR\n"
+              "web-01   succeeded  0     1s500ms   10 B   -\n"
+              "web-002  failed     3     1s500ms   10 B   -\n"
+              "\n"
+              "web-01  | part one, part two\n"
+              "web-002 ! boom\n"
+              "web-002 | no newline\n");
+    ASSERT_EQ(server_.requests().size(), 2u);
+    EXPECT_EQ(server_.requests()[0].target, "/api/v1/jobs/42");
+}
+
+TEST_F(Commands, JobJsonAddsTheOutputWhenAsked) {
+    json document = {{"job", job_doc("succeeded")},
+                     {"runs", {run_doc(1, "web-01", "succeeded", 0)}}};
+    json output = {output_item(1, "web-01", 1, "stdout", "hi\n")};
+    server_.on("GET", "/api/v1/jobs/42", json_answer(200, document));
+    server_.on("GET", "/api/v1/jobs/42/output", json_answer(200, {{"output", output}}));
+
+    auto plain = hostline({"job", "42", "--json"});
+    EXPECT_EQ(plain.status, 0) << plain.err;
+    EXPECT_EQ(json::parse(plain.out), document);
+
+    auto with_output = hostline({"job", "42", "--json", "--output"});
+    EXPECT_EQ(with_output.status, 0) << with_output.err;
+    json expected = document;
+    expected["output"] = output;
+    EXPECT_EQ(json::parse(with_output.out), expected);
+}
+
+TEST_F(Commands, AgentsPrintsATable) {
+    server_.on("GET", "/api/v1/agents",
+               json_answer(200, {{"agents",
+                                  {{{"name", "web-01"},
+                                    {"online", true},
+                                    {"version", "0.1.0"},
+                                    {"labels", {{"role", "web"}}},
+                                    {"capacity", 4},
+                                    {"running", 0},
+                                    {"last_seen_ms", 0}}}}}));
+    auto result = hostline({"agents"});
+    EXPECT_EQ(result.status, 0) << result.err;
+    EXPECT_EQ(result.out,
+              "NAME    STATE   LABELS    VERSION  RUNNING/CAPACITY  LAST SEEN\n"
+              "web-01  online  role=web  0.1.0    0/4               never\n");
+}
+
+TEST_F(Commands, CancelSaysItIsCancelling) {
+    server_.on("POST", "/api/v1/jobs/42/cancel",
+               json_answer(202, {{"job", 42}, {"state", "cancelling"}}));
+    auto result = hostline({"cancel", "#42"});
+    EXPECT_EQ(result.status, 0) << result.err;
+    EXPECT_EQ(result.out, "cancelling job #42\n");
+    ASSERT_EQ(server_.requests().size(), 1u);
+    EXPECT_EQ(server_.requests()[0].body, "");
+
+    auto as_json = hostline({"cancel", "42", "--json"});
+    EXPECT_EQ(as_json.status, 0) << as_json.err;
+    EXPECT_EQ(json::parse(as_json.out), json({{"job", 42}, {"state", "cancelling"}}));
+}
+
+// ---- run ----
+
+TEST_F(Commands, RunSubmitsStreamsPerHostAndSummarizes) {
+    submit_answers({"web-01", "web-002"}, {"web-03"});
+    const std::string events = ndjson({
+        {{"type", "job"}, {"job", job_doc("running")}},
+        {{"type", "run"}, {"run", run_doc(1, "web-01", "running")}},
+        {{"type", "run"}, {"run", run_doc(2, "web-002", "running")}},
+        output_event(1, "web-01", 1, "stdout", "hel"),
+        output_event(2, "web-002", 1, "stdout", "hi there\n"),
+        output_event(1, "web-01", 2, "stdout", "lo\n"),
+        output_event(1, "web-01", 2, "stdout", "lo\n"),  // sent twice: printed once
+        output_event(1, "web-01", 3, "stderr", "warn\n"),
+        output_event(2, "web-002", 2, "stdout", "no newline"),
+        {{"type", "run"}, {"run", run_doc(2, "web-002", "succeeded", 0)}},
+        {{"type", "run"}, {"run", run_doc(1, "web-01", "succeeded", 0)}},
+        {{"type", "job"}, {"job", job_doc("succeeded")}},
+    });
+    // Lines cut across HTTP chunks.
+    std::vector<std::string> chunks;
+    for (std::size_t at = 0; at < events.size(); at += 50) chunks.push_back(events.substr(at, 50));
+    server_.on("GET", "/api/v1/jobs/42/events", chunked_answer(chunks));
+
+    auto result = hostline({"run", "--on", "web-*", "--timeout", "30s", "--env", "A=1", "--env",
+                            "B=x=y", "--cwd", "/tmp", "--", "sh", "-c", "echo hi"});
+    EXPECT_EQ(result.status, 0) << result.err;
+    EXPECT_EQ(result.out,
+              "web-002 | hi there\n"
+              "web-01  | hello\n"
+              "web-01  ! warn\n"
+              "web-002 | no newline\n");
+    EXPECT_EQ(result.err,
+              "job #42 on 2 hosts: web-01, web-002\n"
+              "offline (skipped): web-03\n"
+              "HOST     STATE      EXIT  DURATION\n"
+              "web-01   succeeded  0     1s500ms\n"
+              "web-002  succeeded  0     1s500ms\n"
+              "2 succeeded\n");
+    auto requests = server_.requests();
+    ASSERT_EQ(requests.size(), 2u);
+    EXPECT_EQ(requests[0].method, "POST");
+    EXPECT_EQ(json::parse(requests[0].body), json({{"target", "web-*"},
+                                                   {"argv", {"sh", "-c", "echo hi"}},
+                                                   {"timeout_ms", 30000},
+                                                   {"env", {{"A", "1"}, {"B", "x=y"}}},
+                                                   {"cwd", "/tmp"}}));
+    EXPECT_EQ(requests[1].target, "/api/v1/jobs/42/events");
+}
+
+TEST_F(Commands, RunExitsOneUnlessEveryRunSucceeded) {
+    submit_answers({"web-01", "web-02"}, {});
+    server_.on("GET", "/api/v1/jobs/42/events",
+               chunked_answer({ndjson({
+                   {{"type", "job"}, {"job", job_doc("running")}},
+                   {{"type", "run"}, {"run", run_doc(1, "web-01", "succeeded", 0)}},
+                   {{"type", "run"}, {"run", run_doc(2, "web-02", "timed_out", nullptr, 9)}},
+                   {{"type", "job"}, {"job", job_doc("partial")}},
+               })}));
+    auto result = hostline({"run", "--on", "web-*", "--", "uptime"});
+    EXPECT_EQ(result.status, 1);
+    EXPECT_TRUE(contains(result.err, "web-02  timed_out  SIGKILL  1s500ms\n")) << result.err;
+    EXPECT_TRUE(contains(result.err, "1 succeeded, 1 timed out\n")) << result.err;
+}
+
+TEST_F(Commands, RunJsonPrintsOneDocumentWithEachRunsOutput) {
+    submit_answers({"web-01"}, {"web-03"});
+    server_.on("GET", "/api/v1/jobs/42/events",
+               chunked_answer({ndjson({
+                   {{"type", "job"}, {"job", job_doc("running")}},
+                   {{"type", "run"}, {"run", run_doc(1, "web-01", "running")}},
+                   output_event(1, "web-01", 2, "stderr", "oops\n"),
+                   output_event(1, "web-01", 1, "stdout", "hello\n"),
+                   {{"type", "run"}, {"run", run_doc(1, "web-01", "failed", 1)}},
+                   {{"type", "job"}, {"job", job_doc("failed")}},
+               })}));
+    auto result = hostline({"run", "--on", "web-01", "--json", "--", "uptime"});
+    EXPECT_EQ(result.status, 1);
+    EXPECT_EQ(result.err, "");
+    json document = json::parse(result.out);  // one document and nothing else
+    EXPECT_EQ(document["job"], job_doc("failed"));
+    ASSERT_EQ(document["runs"].size(), 1u);
+    json expected_run = run_doc(1, "web-01", "failed", 1);
+    expected_run["output"] = "hello\noops\n";
+    EXPECT_EQ(document["runs"][0], expected_run);
+    EXPECT_EQ(document["matched"], json({"web-01"}));
+    EXPECT_EQ(document["offline"], json({"web-03"}));
+}
+
+TEST_F(Commands, RunFallsBackToPollingWhenTheStreamBreaks) {
+    submit_answers({"web-01"}, {});
+    server_.on("GET", "/api/v1/jobs/42/events",
+               chunked_answer({ndjson({{{"type", "job"}, {"job", job_doc("running")}},
+                                       output_event(1, "web-01", 1, "stdout", "one\n")})},
+                              /*complete=*/false));
+    server_.on("GET", "/api/v1/jobs/42",
+               std::vector<testing::CannedAnswer>{
+                   json_answer(200, {{"job", job_doc("running")},
+                                     {"runs", {run_doc(1, "web-01", "running")}}}),
+                   json_answer(200, {{"job", job_doc("succeeded")},
+                                     {"runs", {run_doc(1, "web-01", "succeeded", 0)}}})});
+    server_.on("GET", "/api/v1/jobs/42/output",
+               json_answer(200, {{"output",
+                                  {output_item(1, "web-01", 1, "stdout", "one\n"),
+                                   output_item(1, "web-01", 2, "stdout", "two\nthr"),
+                                   output_item(1, "web-01", 3, "stdout", "ee")}}}));
+    auto result = hostline({"run", "--on", "web-01", "--", "uptime"});
+    EXPECT_EQ(result.status, 0) << result.err;
+    EXPECT_EQ(result.out, "web-01 | one\nweb-01 | two\nweb-01 | three\n");
+    EXPECT_TRUE(contains(result.err, "hostline: the event stream ended before the job did"))
+        << result.err;
+    EXPECT_TRUE(contains(result.err, "1 succeeded\n")) << result.err;
+}
+
+TEST_F(Commands, RunOnAJobThatAlreadyEndedReadsTheDocuments) {
+    submit_answers({"web-01"}, {});
+    server_.on("GET", "/api/v1/jobs/42/events",
+               chunked_answer({ndjson({{{"type", "job"}, {"job", job_doc("succeeded")}}})}, false,
+                              {}, /*hold_open=*/true));
+    server_.on("GET", "/api/v1/jobs/42",
+               json_answer(200, {{"job", job_doc("succeeded")},
+                                 {"runs", {run_doc(1, "web-01", "succeeded", 0)}}}));
+    server_.on("GET", "/api/v1/jobs/42/output",
+               json_answer(200, {{"output", {output_item(1, "web-01", 1, "stdout", "done\n")}}}));
+    auto result = hostline({"run", "--on", "web-01", "--", "uptime"});
+    EXPECT_EQ(result.status, 0) << result.err;
+    EXPECT_EQ(result.out, "web-01 | done\n");
+    EXPECT_FALSE(contains(result.err, "event stream")) << result.err;
+}
+
+TEST_F(Commands, RunOfAFinishedJobTakesEverythingFromTheSnapshot) {
+    submit_answers({"web-01"}, {});
+    // The controller's snapshot order: runs, stored output, then the job.
+    server_.on(
+        "GET", "/api/v1/jobs/42/events",
+        chunked_answer({ndjson({{{"type", "run"}, {"run", run_doc(1, "web-01", "failed", 2)}},
+                                output_event(1, "web-01", 1, "stderr", "no such file\n"),
+                                {{"type", "job"}, {"job", job_doc("failed")}}})}));
+    auto result = hostline({"run", "--on", "web-01", "--", "cat", "/nope"});
+    EXPECT_EQ(result.status, 1);
+    EXPECT_EQ(result.out, "web-01 ! no such file\n");
+    EXPECT_TRUE(contains(result.err, "web-01  failed  2     1s500ms\n1 failed\n")) << result.err;
+    EXPECT_EQ(server_.requests().size(), 2u);  // the POST and the events: nothing else
+}
+
+TEST_F(Commands, RunFallsBackToPollingAfterAnErrorEvent) {
+    submit_answers({"web-01"}, {});
+    server_.on(
+        "GET", "/api/v1/jobs/42/events",
+        chunked_answer({ndjson(
+            {{{"type", "job"}, {"job", job_doc("running")}},
+             {{"type", "error"},
+              {"error",
+               {{"code", "slow_consumer"}, {"message", "the client reads too slowly"}}}}})}));
+    server_.on("GET", "/api/v1/jobs/42",
+               json_answer(200, {{"job", job_doc("succeeded")},
+                                 {"runs", {run_doc(1, "web-01", "succeeded", 0)}}}));
+    server_.on("GET", "/api/v1/jobs/42/output",
+               json_answer(200, {{"output", {output_item(1, "web-01", 1, "stdout", "ok\n")}}}));
+    auto result = hostline({"run", "--on", "web-01", "--", "true"});
+    EXPECT_EQ(result.status, 0) << result.err;
+    EXPECT_EQ(result.out, "web-01 | ok\n");
+    EXPECT_TRUE(contains(result.err,
+                         "hostline: the event stream ended before the job did (the controller "
+                         "said: the client reads too slowly); checking job #42 every 500ms\n"))
+        << result.err;
+}
+
+TEST_F(Commands, RunReportsARefusedEventStreamWithoutPolling) {
+    submit_answers({"web-01"}, {});
+    server_.on("GET", "/api/v1/jobs/42/events", error_answer(404, "not_found", "no job #42"));
+    auto result = hostline({"run", "--on", "web-01", "--", "true"});
+    EXPECT_EQ(result.status, 1);
+    EXPECT_EQ(result.err, "job #42 on 1 host: web-01\nhostline: no job #42\n");
+    EXPECT_EQ(server_.requests().size(), 2u);
+}
+
+TEST_F(Commands, RunSaysWhenTheJobWaitsForApproval) {
+    submit_answers({"db-1"}, {});
+    server_.on("GET", "/api/v1/jobs/42/events",
+               chunked_answer({ndjson({{{"type", "job"}, {"job", job_doc("pending_approval")}},
+                                       {{"type", "job"}, {"job", job_doc("denied")}}})}));
+    auto result = hostline({"run", "--on", "db-1", "--", "reboot"});
+    EXPECT_EQ(result.status, 1);
+    EXPECT_EQ(result.err,
+              "job #42 on 1 host: db-1\n"
+              "job #42 is waiting for approval\n"
+              "job #42 denied with no runs\n");
+}
+
+TEST_F(Commands, CtrlCWhileStreamingDetaches) {
+    submit_answers({"web-01"}, {});
+    server_.on("GET", "/api/v1/jobs/42/events",
+               chunked_answer({ndjson({{{"type", "job"}, {"job", job_doc("running")}},
+                                       output_event(1, "web-01", 1, "stdout", "working\n")})},
+                              false, {}, /*hold_open=*/true));
+    std::thread ctrl_c([&] {
+        ASSERT_TRUE(server_.wait_for("/api/v1/jobs/42/events", std::chrono::seconds(10)));
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        ::kill(::getpid(), SIGINT);
+    });
+    auto result = hostline({"run", "--on", "web-01", "--", "sleep", "600"});
+    ctrl_c.join();
+    EXPECT_EQ(result.status, 130);
+    EXPECT_EQ(result.out, "web-01 | working\n");
+    EXPECT_TRUE(contains(result.err,
+                         "detached; job #42 keeps running — hostline job 42, hostline cancel 42\n"))
+        << result.err;
+}
+
+}  // namespace
+}  // namespace hostline::cli

@@ -1,0 +1,189 @@
+#include "common/proto/codec.hpp"
+
+#include <gtest/gtest.h>
+#include <msgpack.hpp>
+
+#include <random>
+
+namespace hostline::proto {
+namespace {
+
+template <typename T>
+T round_trip(const T& message) {
+    auto decoded = decode(encode(message));
+    EXPECT_TRUE(decoded.ok()) << (decoded ? "" : decoded.error().message);
+    EXPECT_TRUE(std::holds_alternative<T>(*decoded));
+    return std::get<T>(*decoded);
+}
+
+std::string pack_map(const std::map<std::string, msgpack::type::variant>& fields) {
+    msgpack::sbuffer buffer;
+    msgpack::pack(buffer, fields);
+    return std::string(buffer.data(), buffer.size());
+}
+
+TEST(Codec, HelloRoundTripsEveryField) {
+    Hello hello;
+    hello.agent_id = "web-01";
+    hello.hostname = "web-01.example";
+    hello.version = "0.1.0";
+    hello.labels = {{"role", "web"}, {"env", "prod"}};
+    hello.facts = {{"os", "Debian 12"}};
+    hello.capacity = 8;
+    hello.runs = {{41, false}, {42, true}};
+    Hello back = round_trip(hello);
+    EXPECT_EQ(back.agent_id, "web-01");
+    EXPECT_EQ(back.hostname, "web-01.example");
+    EXPECT_EQ(back.labels, hello.labels);
+    EXPECT_EQ(back.facts, hello.facts);
+    EXPECT_EQ(back.capacity, 8u);
+    EXPECT_EQ(back.runs, hello.runs);
+}
+
+TEST(Codec, RunCarriesArgvEnvAndLimits) {
+    proto::Run run{7,
+                   3,
+                   {"systemctl", "status", "nginx; rm -rf /"},
+                   {{"LANG", "C"}},
+                   "/tmp",
+                   30000,
+                   1024,
+                   "www-data",
+                   ""};
+    proto::Run back = round_trip(run);
+    EXPECT_EQ(back.argv, run.argv);
+    EXPECT_EQ(back.env, run.env);
+    EXPECT_EQ(back.cwd, "/tmp");
+    EXPECT_EQ(back.timeout_ms, 30000u);
+    EXPECT_EQ(back.user, "www-data");
+}
+
+TEST(Codec, OutputBytesAreBinaryAndSurviveEveryByteValue) {
+    std::string bytes;
+    for (int i = 0; i < 256; ++i) bytes += static_cast<char>(i);
+    Output back = round_trip(Output{1, 2, "stdout", Bytes{bytes}});
+    EXPECT_EQ(back.data.data, bytes);
+    EXPECT_EQ(back.seq, 2u);
+    // On the wire the data is a msgpack bin, not a str.
+    std::string frame = encode(Output{1, 2, "stdout", Bytes{"x"}});
+    auto handle = msgpack::unpack(frame.data(), frame.size());
+    bool found = false;
+    for (std::uint32_t i = 0; i < handle.get().via.map.size; ++i) {
+        const auto& kv = handle.get().via.map.ptr[i];
+        if (kv.key.as<std::string>() == "data") {
+            EXPECT_EQ(kv.val.type, msgpack::type::BIN);
+            found = true;
+        }
+    }
+    EXPECT_TRUE(found);
+}
+
+TEST(Codec, EveryTypeRoundTrips) {
+    round_trip(Welcome{"ctl", 5000});
+    round_trip(Heartbeat{3});
+    round_trip(RunAck{1, false, "agent is at capacity"});
+    RunResult r = round_trip(RunResult{9, 4, "exited", 2, 0, 10, 20, 5, 6, true, ""});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_TRUE(r.truncated);
+    EXPECT_EQ(round_trip(Ack{9, 4}).seq, 4u);
+    EXPECT_EQ(round_trip(Cancel{9}).run_id, 9u);
+    EXPECT_EQ(round_trip(Bye{"stopping"}).reason, "stopping");
+    EXPECT_EQ(round_trip(ErrorReply{"no_session", "say hello"}).code, "no_session");
+}
+
+TEST(Codec, UnknownFieldsAreIgnoredAndMissingOnesKeepDefaults) {
+    msgpack::sbuffer buffer;
+    msgpack::packer<msgpack::sbuffer> pk(buffer);
+    pk.pack_map(4);
+    pk.pack("v"), pk.pack(kVersion);
+    pk.pack("t"), pk.pack("cancel");
+    pk.pack("run_id"), pk.pack(12);
+    pk.pack("from_the_future"), pk.pack(std::vector<int>{1, 2, 3});
+    auto decoded = decode(std::string(buffer.data(), buffer.size()));
+    ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+    EXPECT_EQ(std::get<Cancel>(*decoded).run_id, 12u);
+
+    auto sparse = decode(pack_map({{"v", kVersion}, {"t", std::string("run")}}));
+    ASSERT_TRUE(sparse.ok());
+    EXPECT_TRUE(std::get<proto::Run>(*sparse).argv.empty());
+}
+
+TEST(Codec, UnknownTypeIsAnErrorNamingIt) {
+    auto decoded = decode(pack_map({{"v", kVersion}, {"t", std::string("launch_missiles")}}));
+    ASSERT_FALSE(decoded.ok());
+    EXPECT_EQ(decoded.error().message, "unknown message type 'launch_missiles'");
+}
+
+TEST(Codec, OtherProtocolVersionIsRefused) {
+    auto decoded = decode(pack_map({{"v", 99}, {"t", std::string("hello")}}));
+    ASSERT_FALSE(decoded.ok());
+    EXPECT_NE(decoded.error().message.find("protocol version 99"), std::string::npos);
+}
+
+TEST(Codec, WrongFieldTypeNamesTheField) {
+    auto decoded = decode(
+        pack_map({{"v", kVersion}, {"t", std::string("run")}, {"run_id", std::string("seven")}}));
+    ASSERT_FALSE(decoded.ok());
+    EXPECT_EQ(decoded.error().message, "run.run_id: expected an integer in range");
+    auto negative = decode(pack_map({{"v", kVersion}, {"t", std::string("ack")}, {"seq", -1}}));
+    ASSERT_FALSE(negative.ok());
+}
+
+TEST(Codec, NonMapFramesAreRejected) {
+    msgpack::sbuffer buffer;
+    msgpack::pack(buffer, std::vector<int>{1, 2});
+    auto decoded = decode(std::string(buffer.data(), buffer.size()));
+    ASSERT_FALSE(decoded.ok());
+    EXPECT_EQ(decoded.error().message, "message is not a map");
+    EXPECT_FALSE(decode("").ok());
+}
+
+TEST(Codec, TruncatedFramesAreRejectedAtEveryLength) {
+    std::string frame = encode(Hello{"web-01", "h", "1", {{"a", "b"}}, {}, 4, {{1, false}}});
+    for (std::size_t n = 0; n < frame.size(); ++n) {
+        auto decoded = decode(std::string_view(frame).substr(0, n));
+        EXPECT_FALSE(decoded.ok()) << "prefix of " << n << " bytes decoded";
+    }
+}
+
+TEST(Codec, TrailingBytesAreRejected) {
+    std::string frame = encode(Heartbeat{1}) + "x";
+    auto decoded = decode(frame);
+    ASSERT_FALSE(decoded.ok());
+    EXPECT_EQ(decoded.error().message, "trailing bytes after the msgpack map");
+}
+
+TEST(Codec, OversizedFrameIsRejectedWithoutParsing) {
+    std::string frame(kMaxMessageBytes + 1, '\x80');
+    auto decoded = decode(frame);
+    ASSERT_FALSE(decoded.ok());
+    EXPECT_NE(decoded.error().message.find("over the"), std::string::npos);
+}
+
+TEST(Codec, HugeDeclaredContainersAreRejected) {
+    // A map header claiming 2^32-1 entries in a 5-byte frame.
+    std::string frame("\xdf\xff\xff\xff\xff", 5);
+    EXPECT_FALSE(decode(frame).ok());
+    std::string array("\xdd\xff\xff\xff\xff", 5);
+    EXPECT_FALSE(decode(array).ok());
+}
+
+TEST(Codec, RandomGarbageNeverCrashes) {
+    std::mt19937 random(42);
+    std::string valid = encode(RunResult{1, 2, "exited", 0, 0, 1, 2, 3, 4, false, "e"});
+    for (int i = 0; i < 20000; ++i) {
+        std::string frame;
+        if (i % 2 == 0) {
+            frame.resize(random() % 64);
+            for (char& c : frame) c = static_cast<char>(random());
+        } else {
+            frame = valid;  // mutate a valid frame: the interesting inputs
+            for (int flips = 0; flips < 3; ++flips)
+                frame[random() % frame.size()] = static_cast<char>(random());
+        }
+        (void)decode(frame);
+    }
+}
+
+}  // namespace
+}  // namespace hostline::proto

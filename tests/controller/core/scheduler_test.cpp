@@ -1,0 +1,340 @@
+// The scheduler against the real SQLite store, with agents played by the test: what the
+// scheduler sends is captured, and agent messages are fed in as the transport would.
+#include "controller/scheduler/scheduler.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include <filesystem>
+
+namespace hostline::controller {
+namespace {
+
+using namespace std::chrono_literals;
+
+class SchedulerTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/hostline-sched-XXXXXX";
+        dir_ = ::mkdtemp(tmpl);
+        open();
+    }
+    void TearDown() override {
+        scheduler_.reset();
+        store_.reset();
+        std::filesystem::remove_all(dir_);
+    }
+
+    void open(SchedulerConfig config = {}) {
+        scheduler_.reset();
+        store_.reset();
+        auto store = Store::open(dir_ + "/hostline.db", [this](std::function<void()> f) {
+            boost::asio::post(io_, std::move(f));
+        });
+        ASSERT_TRUE(store.ok()) << store.error().message;
+        store_ = std::move(*store);
+        config.heartbeat = config_heartbeat_;
+        config.agent_grace = config_grace_;
+        scheduler_ = std::make_unique<Scheduler>(
+            io_, *store_,
+            [this](const std::string& agent, proto::Message m) {
+                sent_.emplace_back(agent, std::move(m));
+            },
+            config);
+        auto snapshot = store_->load();
+        ASSERT_TRUE(snapshot.ok());
+        scheduler_->restore(*snapshot);
+        scheduler_->start();
+    }
+
+    // Runs the loop until pred holds (store completions arrive through it).
+    template <typename Pred>
+    bool run_until(Pred pred, std::chrono::milliseconds timeout = 5s) {
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (!pred() && std::chrono::steady_clock::now() < deadline) {
+            io_.restart();
+            io_.run_for(5ms);
+        }
+        return pred();
+    }
+
+    void hello(const std::string& agent, std::uint32_t capacity = 4,
+               std::vector<proto::HeldRun> held = {}, proto::Labels labels = {}) {
+        proto::Hello h;
+        h.agent_id = agent;
+        h.capacity = capacity;
+        h.labels = std::move(labels);
+        h.runs = std::move(held);
+        scheduler_->on_agent_message(agent, h);
+    }
+
+    template <typename T>
+    std::vector<T> sent_to(const std::string& agent) {
+        std::vector<T> out;
+        for (auto& [a, m] : sent_)
+            if (a == agent)
+                if (auto* t = std::get_if<T>(&m)) out.push_back(*t);
+        return out;
+    }
+
+    JobDetail detail(std::int64_t job_id) {
+        std::optional<Result<JobDetail>> got;
+        scheduler_->job(job_id, [&](Result<JobDetail> d) { got = std::move(d); });
+        EXPECT_TRUE(run_until([&] { return got.has_value(); }));
+        EXPECT_TRUE(got->ok());
+        return got->value();
+    }
+
+    void finish(const std::string& agent, std::uint64_t run_id, std::uint64_t seq, int exit_code) {
+        proto::RunResult r;
+        r.run_id = run_id;
+        r.seq = seq;
+        r.status = "exited";
+        r.exit_code = exit_code;
+        scheduler_->on_agent_message(agent, r);
+    }
+
+    std::string dir_;
+    boost::asio::io_context io_;
+    std::unique_ptr<Store> store_;
+    std::unique_ptr<Scheduler> scheduler_;
+    std::vector<std::pair<std::string, proto::Message>> sent_;
+    std::chrono::milliseconds config_heartbeat_{5000};
+    std::chrono::milliseconds config_grace_{60000};
+};
+
+SubmitRequest request(std::string target, std::vector<std::string> argv) {
+    SubmitRequest r;
+    r.requester = "token:admin";
+    r.source = "test";
+    r.target = std::move(target);
+    r.argv = std::move(argv);
+    return r;
+}
+
+TEST_F(SchedulerTest, HelloIsWelcomedAndTheAgentIsOnline) {
+    hello("web-1", 4, {}, {{"role", "web"}});
+    ASSERT_EQ(sent_to<proto::Welcome>("web-1").size(), 1u);
+    auto agents = scheduler_->agents();
+    ASSERT_EQ(agents.size(), 1u);
+    EXPECT_TRUE(agents[0].online);
+    EXPECT_EQ(agents[0].labels.at("role"), "web");
+}
+
+TEST_F(SchedulerTest, SubmitFansOutOneRunPerMatchedAgentAndSendsItAfterStoring) {
+    hello("web-1", 4, {}, {{"role", "web"}});
+    hello("web-2", 4, {}, {{"role", "web"}});
+    hello("db-1", 4, {}, {{"role", "db"}});
+    auto reply = scheduler_->submit(request("role=web", {"uptime"}));
+    ASSERT_TRUE(reply.ok()) << reply.error().message;
+    EXPECT_EQ(reply->matched, (std::vector<std::string>{"web-1", "web-2"}));
+    EXPECT_TRUE(sent_to<proto::Run>("web-1").empty()) << "sent before the store committed it";
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("web-2").size() == 1; }));
+    EXPECT_EQ(sent_to<proto::Run>("web-1").at(0).argv, std::vector<std::string>{"uptime"});
+    EXPECT_TRUE(sent_to<proto::Run>("db-1").empty());
+    JobDetail d = detail(reply->job_id);
+    ASSERT_EQ(d.runs.size(), 2u);
+    EXPECT_EQ(d.runs[0].state, RunState::dispatched);
+}
+
+TEST_F(SchedulerTest, NoMatchingAgentIsAClearError) {
+    hello("web-1");
+    auto reply = scheduler_->submit(request("db-*", {"true"}));
+    ASSERT_FALSE(reply.ok());
+    EXPECT_EQ(reply.error().message, "no agent matches 'db-*' (known: web-1)");
+    auto bad = scheduler_->submit(request("web-1 &", {"true"}));
+    ASSERT_FALSE(bad.ok());
+    auto empty = scheduler_->submit(request("*", {}));
+    ASSERT_FALSE(empty.ok());
+}
+
+TEST_F(SchedulerTest, ResultsFinishRunsAndTheJob) {
+    hello("a1");
+    hello("a2");
+    auto reply = scheduler_->submit(request("*", {"true"}));
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a2").size() == 1; }));
+    std::uint64_t r1 = sent_to<proto::Run>("a1")[0].run_id,
+                  r2 = sent_to<proto::Run>("a2")[0].run_id;
+    scheduler_->on_agent_message("a1", proto::RunAck{r1, true, ""});
+    proto::Output out{r1, 1, "stdout", proto::Bytes{"hello\n"}};
+    scheduler_->on_agent_message("a1", out);
+    finish("a1", r1, 2, 0);
+    finish("a2", r2, 1, 7);
+    JobDetail d = detail(reply->job_id);
+    EXPECT_EQ(d.job.state, JobState::partial);
+    EXPECT_EQ(d.runs[0].state, RunState::succeeded);
+    EXPECT_EQ(d.runs[1].state, RunState::failed);
+    EXPECT_EQ(d.runs[1].exit_code, 7);
+    // Output is acknowledged once stored, the results at once.
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Ack>("a1").size() == 2; }));
+    EXPECT_EQ(sent_to<proto::Ack>("a1")[0].seq, 1u);
+}
+
+TEST_F(SchedulerTest, DuplicateAndOutOfOrderOutputIsStoredOnce) {
+    hello("a1");
+    auto reply = scheduler_->submit(request("a1", {"cat"}));
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+    std::uint64_t run = sent_to<proto::Run>("a1")[0].run_id;
+    scheduler_->on_agent_message("a1", proto::Output{run, 1, "stdout", proto::Bytes{"one\n"}});
+    scheduler_->on_agent_message("a1",
+                                 proto::Output{run, 1, "stdout", proto::Bytes{"one\n"}});  // resent
+    scheduler_->on_agent_message("a1",
+                                 proto::Output{run, 3, "stdout", proto::Bytes{"three\n"}});  // gap
+    scheduler_->on_agent_message("a1", proto::Output{run, 2, "stdout", proto::Bytes{"two\n"}});
+    scheduler_->on_agent_message(
+        "a1", proto::Output{run, 3, "stdout", proto::Bytes{"three\n"}});  // resent
+    finish("a1", run, 4, 0);
+    std::optional<Result<std::vector<OutputChunk>>> out;
+    scheduler_->output(reply->job_id, [&](auto r) { out = std::move(r); });
+    ASSERT_TRUE(run_until([&] { return out.has_value(); }));
+    std::string text;
+    for (const auto& c : out->value()) text += c.data;
+    EXPECT_EQ(text, "one\ntwo\nthree\n");
+    EXPECT_EQ(detail(reply->job_id).job.state, JobState::succeeded);
+}
+
+TEST_F(SchedulerTest, AgentCapacityQueuesRunsOnTheController) {
+    hello("a1", 1);
+    auto first = scheduler_->submit(request("a1", {"sleep", "1"}));
+    auto second = scheduler_->submit(request("a1", {"sleep", "1"}));
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+    io_.restart();
+    io_.run_for(50ms);
+    EXPECT_EQ(sent_to<proto::Run>("a1").size(), 1u) << "capacity 1 allows one run at a time";
+    EXPECT_EQ(detail(second->job_id).runs[0].state, RunState::queued);
+    finish("a1", sent_to<proto::Run>("a1")[0].run_id, 1, 0);
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 2; }));
+    EXPECT_EQ(static_cast<std::int64_t>(sent_to<proto::Run>("a1")[1].job_id), second->job_id);
+}
+
+TEST_F(SchedulerTest, OfflineAgentsRunIsSkipped) {
+    config_heartbeat_ = 50ms;
+    open();
+    hello("up");
+    hello("down");
+    // Only "up" keeps talking; "down" misses three heartbeats.
+    ASSERT_TRUE(run_until([&] {
+        scheduler_->on_agent_message("up", proto::Heartbeat{0});
+        for (const auto& a : scheduler_->agents())
+            if (a.name == "down") return !a.online;
+        return false;
+    }));
+    auto reply = scheduler_->submit(request("*", {"true"}));
+    ASSERT_TRUE(reply.ok());
+    EXPECT_EQ(reply->offline, std::vector<std::string>{"down"});
+    JobDetail d = detail(reply->job_id);
+    EXPECT_EQ(d.runs[1].agent, "down");
+    EXPECT_EQ(d.runs[1].state, RunState::skipped);
+}
+
+TEST_F(SchedulerTest, SilentAgentsRunsBecomeUnknownThenLost) {
+    config_heartbeat_ = 50ms;
+    config_grace_ = 1000ms;
+    open();
+    hello("a1");
+    auto reply = scheduler_->submit(request("a1", {"sleep", "60"}));
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+    scheduler_->on_agent_message("a1",
+                                 proto::RunAck{sent_to<proto::Run>("a1")[0].run_id, true, ""});
+    ASSERT_TRUE(
+        run_until([&] { return detail(reply->job_id).runs[0].state == RunState::unknown; }));
+    ASSERT_TRUE(
+        run_until([&] { return detail(reply->job_id).runs[0].state == RunState::lost; }, 10s));
+    JobDetail d = detail(reply->job_id);
+    EXPECT_EQ(d.job.state, JobState::failed);
+    EXPECT_NE(d.runs[0].error.find("did not come back"), std::string::npos) << d.runs[0].error;
+}
+
+TEST_F(SchedulerTest, AgentBackWithoutItsRunMarksItLost) {
+    hello("a1");
+    auto reply = scheduler_->submit(request("a1", {"sleep", "60"}));
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+    std::uint64_t run = sent_to<proto::Run>("a1")[0].run_id;
+    scheduler_->on_agent_message("a1", proto::RunAck{run, true, ""});
+    hello("a1");  // restarted, holding nothing
+    JobDetail d = detail(reply->job_id);
+    EXPECT_EQ(d.runs[0].state, RunState::lost);
+    EXPECT_NE(d.runs[0].error.find("came back without"), std::string::npos);
+}
+
+TEST_F(SchedulerTest, RestartRestoresActiveJobsAndReconcilesFromHello) {
+    hello("a1");
+    hello("a2");
+    auto reply = scheduler_->submit(request("*", {"sleep", "5"}));
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a2").size() == 1; }));
+    std::uint64_t r1 = sent_to<proto::Run>("a1")[0].run_id,
+                  r2 = sent_to<proto::Run>("a2")[0].run_id;
+    scheduler_->on_agent_message("a1", proto::RunAck{r1, true, ""});
+    scheduler_->on_agent_message("a2", proto::RunAck{r2, true, ""});
+    std::optional<bool> flushed;
+    store_->flush([&] { flushed = true; });
+    ASSERT_TRUE(run_until([&] { return flushed.has_value(); }));
+
+    open();  // a new controller over the same database
+    sent_.clear();
+    hello("a1", 4, {{r1, false}});  // still running it
+    hello("a2", 4, {});             // lost it
+    finish("a1", r1, 1, 0);
+    JobDetail d = detail(reply->job_id);
+    EXPECT_EQ(d.runs[0].state, RunState::succeeded);
+    EXPECT_EQ(d.runs[1].state, RunState::lost);
+    EXPECT_EQ(d.job.state, JobState::partial);
+}
+
+TEST_F(SchedulerTest, CancelReachesEveryRunningRunAndCancelsQueuedOnes) {
+    hello("a1", 1);
+    auto first = scheduler_->submit(request("a1", {"sleep", "60"}));
+    auto second = scheduler_->submit(request("a1", {"sleep", "60"}));
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+    ASSERT_TRUE(scheduler_->cancel(second->job_id).ok());
+    EXPECT_EQ(detail(second->job_id).job.state, JobState::cancelled);
+    ASSERT_TRUE(scheduler_->cancel(first->job_id).ok());
+    ASSERT_EQ(sent_to<proto::Cancel>("a1").size(), 1u);
+    proto::RunResult r;
+    r.run_id = sent_to<proto::Cancel>("a1")[0].run_id;
+    r.seq = 1;
+    r.status = "cancelled";
+    r.signal = 15;
+    scheduler_->on_agent_message("a1", r);
+    EXPECT_EQ(detail(first->job_id).job.state, JobState::cancelled);
+    auto again = scheduler_->cancel(first->job_id);
+    ASSERT_FALSE(again.ok());
+}
+
+TEST_F(SchedulerTest, HeartbeatWithoutHelloAsksForHello) {
+    scheduler_->on_agent_message("stranger", proto::Heartbeat{0});
+    auto errors = sent_to<proto::ErrorReply>("stranger");
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0].code, "no_session");
+}
+
+TEST_F(SchedulerTest, SubscriberSeesSnapshotThenEveryLiveEventOnce) {
+    hello("a1");
+    auto reply = scheduler_->submit(request("a1", {"cat"}));
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+    std::uint64_t run = sent_to<proto::Run>("a1")[0].run_id;
+    scheduler_->on_agent_message("a1", proto::Output{run, 1, "stdout", proto::Bytes{"a"}});
+
+    std::string seen;
+    std::optional<JobState> last;
+    bool subscribed = false;
+    scheduler_->subscribe(
+        reply->job_id,
+        [&](const JobEvent& e) {
+            if (auto* o = std::get_if<JobEvent::OutputAdded>(&e.what)) seen += o->chunk.data;
+            if (auto* j = std::get_if<JobEvent::JobChanged>(&e.what)) last = j->job.state;
+        },
+        [&](Result<std::uint64_t> id) { subscribed = id.ok(); });
+    // Output arriving while the snapshot is read is buffered, not lost or repeated.
+    scheduler_->on_agent_message("a1", proto::Output{run, 2, "stdout", proto::Bytes{"b"}});
+    ASSERT_TRUE(run_until([&] { return subscribed; }));
+    scheduler_->on_agent_message("a1", proto::Output{run, 3, "stdout", proto::Bytes{"c"}});
+    finish("a1", run, 4, 0);
+    ASSERT_TRUE(run_until([&] { return last == JobState::succeeded; }));
+    EXPECT_EQ(seen, "abc");
+}
+
+}  // namespace
+}  // namespace hostline::controller

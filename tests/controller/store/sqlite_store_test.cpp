@@ -1,0 +1,579 @@
+// The SQLite store against a real database in a temporary directory. Completions are posted
+// into a queue that each test drains on its own thread, as the controller's io_context would.
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controller/store/store.hpp"
+
+namespace hostline::controller {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Stands in for the controller's io_context: the store posts here, the test thread runs them.
+class Completions {
+  public:
+    Store::Post post() {
+        return [this](std::function<void()> completion) {
+            {
+                std::lock_guard lock(mutex_);
+                queue_.push_back(std::move(completion));
+                ++posted_;
+            }
+            ready_.notify_one();
+        };
+    }
+
+    // Runs posted completions on this thread until done() holds. False after 30 s without.
+    bool run_until(const std::function<bool()>& done) {
+        const auto deadline = std::chrono::steady_clock::now() + 30s;
+        while (!done()) {
+            std::function<void()> next;
+            {
+                std::unique_lock lock(mutex_);
+                if (!ready_.wait_until(lock, deadline, [this] { return !queue_.empty(); })) {
+                    return false;
+                }
+                next = std::move(queue_.front());
+                queue_.pop_front();
+            }
+            next();
+        }
+        return true;
+    }
+
+    std::size_t posted() {
+        std::lock_guard lock(mutex_);
+        return posted_;
+    }
+
+  private:
+    std::mutex mutex_;
+    std::condition_variable ready_;
+    std::deque<std::function<void()>> queue_;
+    std::size_t posted_ = 0;
+};
+
+class SqliteStoreTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "store-test-XXXXXX").string();
+        ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+        dir_ = pattern;
+        path_ = (dir_ / "hostline.db").string();
+    }
+    void TearDown() override {
+        store_.reset();
+        std::filesystem::remove_all(dir_);
+    }
+
+    Store& open() {
+        store_.reset();
+        auto opened = Store::open(path_, completions_.post());
+        if (!opened) ADD_FAILURE() << opened.error().message;
+        store_ = std::move(*opened);
+        return *store_;
+    }
+
+    // Starts a read and runs completions until it answers.
+    template <typename T>
+    Result<T> wait_for(const std::function<void(Callback<T>)>& start) {
+        std::optional<Result<T>> answer;
+        start([&answer](Result<T> result) { answer.emplace(std::move(result)); });
+        EXPECT_TRUE(completions_.run_until([&] { return answer.has_value(); }));
+        if (!answer) return fail("no answer");
+        return std::move(*answer);
+    }
+
+    JobDetail job_detail(std::int64_t id) {
+        auto detail = wait_for<JobDetail>([&](auto done) { store_->job(id, std::move(done)); });
+        EXPECT_TRUE(detail.ok()) << detail.error().message;
+        return detail ? *detail : JobDetail{};
+    }
+
+    std::vector<Job> list(const JobQuery& query) {
+        auto jobs = wait_for<std::vector<Job>>(
+            [&](auto done) { store_->list_jobs(query, std::move(done)); });
+        EXPECT_TRUE(jobs.ok()) << jobs.error().message;
+        return jobs ? *jobs : std::vector<Job>{};
+    }
+
+    std::vector<OutputChunk> output_of(std::int64_t job_id) {
+        auto chunks = wait_for<std::vector<OutputChunk>>(
+            [&](auto done) { store_->output(job_id, std::move(done)); });
+        EXPECT_TRUE(chunks.ok()) << chunks.error().message;
+        return chunks ? *chunks : std::vector<OutputChunk>{};
+    }
+
+    void flush() {
+        bool flushed = false;
+        store_->flush([&] { flushed = true; });
+        ASSERT_TRUE(completions_.run_until([&] { return flushed; }));
+    }
+
+    std::filesystem::path dir_;
+    std::string path_;
+    Completions completions_;
+    std::unique_ptr<Store> store_;
+};
+
+Job make_job(std::int64_t id, JobState state = JobState::running) {
+    Job job;
+    job.id = id;
+    job.requester = "local:alice";
+    job.source = "cli";
+    job.target = "web-*";
+    job.argv = {"uptime", "--pretty", "with space"};
+    job.env = {{"LANG", "C"}, {"TZ", "UTC"}};
+    job.cwd = "/tmp";
+    job.timeout_ms = 600'000;
+    job.state = state;
+    job.created_at_ms = 1'700'000'000'000 + id;
+    job.finished_at_ms = is_final(state) ? job.created_at_ms + 5 : 0;
+    return job;
+}
+
+RunRecord make_run(std::int64_t id, std::int64_t job_id, std::string agent,
+                   RunState state = RunState::running) {
+    RunRecord run;
+    run.id = id;
+    run.job_id = job_id;
+    run.agent = std::move(agent);
+    run.state = state;
+    run.started_at_ms = 1'700'000'000'100;
+    return run;
+}
+
+OutputChunk make_chunk(const RunRecord& run, std::uint64_t seq, std::string data) {
+    return OutputChunk{run.id, run.agent, seq, "stdout", std::move(data)};
+}
+
+void expect_same_job(const Job& a, const Job& b) {
+    EXPECT_EQ(a.id, b.id);
+    EXPECT_EQ(a.requester, b.requester);
+    EXPECT_EQ(a.source, b.source);
+    EXPECT_EQ(a.target, b.target);
+    EXPECT_EQ(a.argv, b.argv);
+    EXPECT_EQ(a.env, b.env);
+    EXPECT_EQ(a.cwd, b.cwd);
+    EXPECT_EQ(a.timeout_ms, b.timeout_ms);
+    EXPECT_EQ(a.state, b.state);
+    EXPECT_EQ(a.cancel_requested, b.cancel_requested);
+    EXPECT_EQ(a.created_at_ms, b.created_at_ms);
+    EXPECT_EQ(a.finished_at_ms, b.finished_at_ms);
+}
+
+void expect_same_run(const RunRecord& a, const RunRecord& b) {
+    EXPECT_EQ(a.id, b.id);
+    EXPECT_EQ(a.job_id, b.job_id);
+    EXPECT_EQ(a.agent, b.agent);
+    EXPECT_EQ(a.state, b.state);
+    EXPECT_EQ(a.exit_code, b.exit_code);
+    EXPECT_EQ(a.signal, b.signal);
+    EXPECT_EQ(a.started_at_ms, b.started_at_ms);
+    EXPECT_EQ(a.ended_at_ms, b.ended_at_ms);
+    EXPECT_EQ(a.stdout_bytes, b.stdout_bytes);
+    EXPECT_EQ(a.stderr_bytes, b.stderr_bytes);
+    EXPECT_EQ(a.stored_bytes, b.stored_bytes);
+    EXPECT_EQ(a.truncated, b.truncated);
+    EXPECT_EQ(a.last_seq, b.last_seq);
+    EXPECT_EQ(a.error, b.error);
+}
+
+std::vector<std::int64_t> ids_of(const std::vector<Job>& jobs) {
+    std::vector<std::int64_t> ids;
+    for (const auto& job : jobs) ids.push_back(job.id);
+    return ids;
+}
+
+TEST_F(SqliteStoreTest, MigratesAnEmptyDatabaseAndReopens) {
+    open().save_job(make_job(1));
+    flush();
+    store_.reset();
+
+    Store& store = open();
+    auto snapshot = store.load();
+    ASSERT_TRUE(snapshot.ok()) << snapshot.error().message;
+    EXPECT_EQ(snapshot->max_job_id, 1);
+    store_.reset();
+
+    SQLite::Database db(path_);
+    EXPECT_EQ(db.execAndGet("SELECT MAX(version) FROM schema_version").getInt(), 1);
+    EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM schema_version").getInt(), 1);
+    EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
+}
+
+TEST_F(SqliteStoreTest, RefusesANewerSchema) {
+    open();
+    store_.reset();
+    {
+        SQLite::Database db(path_, SQLite::OPEN_READWRITE);
+        db.exec("INSERT INTO schema_version (version, applied_at_ms) VALUES (99, 0)");
+    }
+
+    auto opened = Store::open(path_, completions_.post());
+    ASSERT_FALSE(opened.ok());
+    EXPECT_NE(opened.error().message.find("schema version 99"), std::string::npos)
+        << opened.error().message;
+    EXPECT_NE(opened.error().message.find("newer"), std::string::npos) << opened.error().message;
+}
+
+TEST_F(SqliteStoreTest, SavedJobComesBackWithItsRuns) {
+    Store& store = open();
+    Job job = make_job(7);
+    job.cancel_requested = true;
+    job.env["EMPTY"] = "";
+    RunRecord finished = make_run(70, 7, "web-01", RunState::failed);
+    finished.exit_code = 2;
+    finished.ended_at_ms = 1'700'000'000'900;
+    finished.stdout_bytes = 5'000'000'000;  // over 32 bits
+    finished.stderr_bytes = 12;
+    finished.stored_bytes = 4'000;
+    finished.truncated = true;
+    finished.last_seq = 41;
+    finished.error = "exited with 2";
+    RunRecord killed = make_run(71, 7, "web-02", RunState::cancelled);
+    killed.signal = 15;
+
+    store.save_job(job);
+    store.save_run(killed);
+    store.save_run(finished);
+
+    JobDetail detail = job_detail(7);
+    expect_same_job(detail.job, job);
+    ASSERT_EQ(detail.runs.size(), 2u);
+    expect_same_run(detail.runs[0], finished);
+    expect_same_run(detail.runs[1], killed);
+
+    // Saving again replaces by id, and the runs stay attached.
+    job.state = JobState::cancelled;
+    job.finished_at_ms = job.created_at_ms + 1;
+    store.save_job(job);
+    detail = job_detail(7);
+    expect_same_job(detail.job, job);
+    EXPECT_EQ(detail.runs.size(), 2u);
+}
+
+TEST_F(SqliteStoreTest, ActiveJobsAndTheirRunsAreInTheSnapshot) {
+    Store& store = open();
+    store.save_job(make_job(1, JobState::succeeded));
+    store.save_run(make_run(1, 1, "web-01", RunState::succeeded));
+    store.save_job(make_job(2, JobState::running));
+    store.save_run(make_run(2, 2, "web-01", RunState::succeeded));
+    store.save_run(make_run(3, 2, "web-02", RunState::running));
+    store.save_job(make_job(3, JobState::pending_approval));
+    store.save_job(make_job(4, JobState::cancelled));
+    store.save_run(make_run(4, 4, "web-02", RunState::cancelled));
+    AgentRecord agent{"web-01",           "pubkey", "web-01.example", "0.1.0", {{"role", "web"}},
+                      {{"os", "debian"}}, 4,        1'700'000'000'000};
+    store.save_agent(agent);
+    store_.reset();  // commits everything queued
+
+    auto snapshot = open().load();
+    ASSERT_TRUE(snapshot.ok()) << snapshot.error().message;
+    EXPECT_EQ(ids_of(snapshot->active_jobs), (std::vector<std::int64_t>{2, 3}));
+    expect_same_job(snapshot->active_jobs[0], make_job(2, JobState::running));
+    ASSERT_EQ(snapshot->active_runs.size(), 2u);
+    expect_same_run(snapshot->active_runs[0], make_run(2, 2, "web-01", RunState::succeeded));
+    expect_same_run(snapshot->active_runs[1], make_run(3, 2, "web-02", RunState::running));
+    ASSERT_EQ(snapshot->agents.size(), 1u);
+    EXPECT_EQ(snapshot->agents[0].name, "web-01");
+    EXPECT_EQ(snapshot->agents[0].public_key, "pubkey");
+    EXPECT_EQ(snapshot->agents[0].hostname, "web-01.example");
+    EXPECT_EQ(snapshot->agents[0].version, "0.1.0");
+    EXPECT_EQ(snapshot->agents[0].labels, agent.labels);
+    EXPECT_EQ(snapshot->agents[0].facts, agent.facts);
+    EXPECT_EQ(snapshot->agents[0].capacity, 4u);
+    EXPECT_EQ(snapshot->agents[0].last_seen_ms, agent.last_seen_ms);
+}
+
+TEST_F(SqliteStoreTest, MaxIdsSurviveReopen) {
+    {
+        auto empty = open().load();
+        ASSERT_TRUE(empty.ok()) << empty.error().message;
+        EXPECT_EQ(empty->max_job_id, 0);
+        EXPECT_EQ(empty->max_run_id, 0);
+    }
+    // Finished jobs are not in the snapshot, but their ids must never be reused.
+    store_->save_job(make_job(41, JobState::succeeded));
+    store_->save_job(make_job(42, JobState::failed));
+    store_->save_run(make_run(99, 42, "web-01", RunState::failed));
+    store_.reset();
+
+    auto snapshot = open().load();
+    ASSERT_TRUE(snapshot.ok()) << snapshot.error().message;
+    EXPECT_EQ(snapshot->max_job_id, 42);
+    EXPECT_EQ(snapshot->max_run_id, 99);
+    EXPECT_TRUE(snapshot->active_jobs.empty());
+}
+
+TEST_F(SqliteStoreTest, OutputIsStoredOnceByRunAndSeq) {
+    Store& store = open();
+    store.save_job(make_job(1));
+    RunRecord run = make_run(10, 1, "web-01");
+    store.save_run(run);
+
+    run.last_seq = 1;
+    run.stored_bytes = 6;
+    store.append_output(make_chunk(run, 1, "first\n"), run);
+    run.last_seq = 2;
+    run.stored_bytes = 13;
+    store.append_output(make_chunk(run, 2, "second\n"), run);
+    // A resend of seq 1 with other bytes (as after a reconnect): the chunk is ignored, the run
+    // is still saved.
+    run.stdout_bytes = 13;
+    store.append_output(make_chunk(run, 1, "resent\n"), run);
+
+    auto chunks = output_of(1);
+    ASSERT_EQ(chunks.size(), 2u);
+    EXPECT_EQ(chunks[0].seq, 1u);
+    EXPECT_EQ(chunks[0].data, "first\n");
+    EXPECT_EQ(chunks[0].agent, "web-01");
+    EXPECT_EQ(chunks[0].stream, "stdout");
+    EXPECT_EQ(chunks[1].seq, 2u);
+    EXPECT_EQ(chunks[1].data, "second\n");
+    JobDetail detail = job_detail(1);
+    ASSERT_EQ(detail.runs.size(), 1u);
+    expect_same_run(detail.runs[0], run);
+}
+
+TEST_F(SqliteStoreTest, BinaryOutputRoundTrips) {
+    Store& store = open();
+    store.save_job(make_job(1));
+    RunRecord first = make_run(1, 1, "web-01");
+    RunRecord second = make_run(2, 1, "web-02");
+    store.save_run(first);
+    store.save_run(second);
+
+    std::string every_byte;
+    for (int b = 0; b < 256; ++b) every_byte.push_back(static_cast<char>(b));
+    OutputChunk stderr_chunk = make_chunk(second, 1, every_byte + every_byte);
+    stderr_chunk.stream = "stderr";
+    store.append_output(stderr_chunk, second);
+    store.append_output(make_chunk(first, 2, std::string(3, '\0')), first);
+    store.append_output(make_chunk(first, 1, every_byte), first);
+    store.append_output(make_chunk(first, 3, ""), first);
+
+    auto chunks = output_of(1);
+    ASSERT_EQ(chunks.size(), 4u);  // by run id, then seq
+    EXPECT_EQ(chunks[0].run_id, 1);
+    EXPECT_EQ(chunks[0].seq, 1u);
+    EXPECT_EQ(chunks[0].data, every_byte);
+    EXPECT_EQ(chunks[1].data, std::string(3, '\0'));
+    EXPECT_EQ(chunks[2].seq, 3u);
+    EXPECT_EQ(chunks[2].data, "");
+    EXPECT_EQ(chunks[3].run_id, 2);
+    EXPECT_EQ(chunks[3].agent, "web-02");
+    EXPECT_EQ(chunks[3].stream, "stderr");
+    EXPECT_EQ(chunks[3].data, every_byte + every_byte);
+}
+
+TEST_F(SqliteStoreTest, ListJobsFiltersByStateAndAgentAndPages) {
+    Store& store = open();
+    // Jobs 1..20: odd ones succeeded, even ones failed; every job runs on web-01, jobs divisible
+    // by 3 also on db-01 (job 6 twice there, as a retried run would).
+    std::int64_t run_id = 0;
+    for (std::int64_t id = 1; id <= 20; ++id) {
+        store.save_job(make_job(id, id % 2 ? JobState::succeeded : JobState::failed));
+        store.save_run(make_run(++run_id, id, "web-01", RunState::succeeded));
+        if (id % 3 == 0) store.save_run(make_run(++run_id, id, "db-01", RunState::succeeded));
+    }
+    store.save_run(make_run(++run_id, 6, "db-01", RunState::failed));
+
+    JobQuery newest;
+    newest.limit = 3;
+    EXPECT_EQ(ids_of(list(newest)), (std::vector<std::int64_t>{20, 19, 18}));
+
+    JobQuery next_page = newest;
+    next_page.before_id = 18;
+    EXPECT_EQ(ids_of(list(next_page)), (std::vector<std::int64_t>{17, 16, 15}));
+
+    JobQuery failed;
+    failed.state = JobState::failed;
+    failed.before_id = 15;
+    EXPECT_EQ(ids_of(list(failed)), (std::vector<std::int64_t>{14, 12, 10, 8, 6, 4, 2}));
+
+    JobQuery on_db;
+    on_db.agent = "db-01";
+    EXPECT_EQ(ids_of(list(on_db)), (std::vector<std::int64_t>{18, 15, 12, 9, 6, 3}));
+    on_db.before_id = 12;
+    on_db.limit = 2;
+    EXPECT_EQ(ids_of(list(on_db)), (std::vector<std::int64_t>{9, 6}));
+
+    JobQuery failed_on_db;
+    failed_on_db.agent = "db-01";
+    failed_on_db.state = JobState::failed;
+    EXPECT_EQ(ids_of(list(failed_on_db)), (std::vector<std::int64_t>{18, 12, 6}));
+    expect_same_job(list(failed_on_db)[2], make_job(6, JobState::failed));
+
+    JobQuery nowhere;
+    nowhere.agent = "mail-01";
+    EXPECT_TRUE(list(nowhere).empty());
+
+    JobQuery huge;
+    huge.limit = 1'000'000;
+    EXPECT_EQ(list(huge).size(), 20u);
+}
+
+TEST_F(SqliteStoreTest, ListJobsIsCappedAt500) {
+    Store& store = open();
+    for (std::int64_t id = 1; id <= 600; ++id) store.save_job(make_job(id));
+    JobQuery query;
+    query.limit = 10'000;
+    auto jobs = list(query);
+    ASSERT_EQ(jobs.size(), 500u);
+    EXPECT_EQ(jobs.front().id, 600);
+    EXPECT_EQ(jobs.back().id, 101);
+}
+
+TEST_F(SqliteStoreTest, ReadsSeeEarlierQueuedWrites) {
+    Store& store = open();
+    // No flush or on_committed between the writes and the reads.
+    store.save_job(make_job(5));
+    store.save_run(make_run(50, 5, "web-01"));
+    RunRecord run = make_run(50, 5, "web-01");
+    run.last_seq = 1;
+    store.append_output(make_chunk(run, 1, "hello\n"), run);
+    AgentRecord agent;
+    agent.name = "web-01";
+    store.save_agent(agent);
+
+    std::vector<std::string> order;
+    std::optional<Result<JobDetail>> detail;
+    std::optional<Result<std::vector<OutputChunk>>> output;
+    std::optional<Result<std::vector<AgentRecord>>> agents;
+    store.job(5, [&](Result<JobDetail> r) {
+        detail.emplace(std::move(r));
+        order.push_back("job");
+    });
+    store.output(5, [&](Result<std::vector<OutputChunk>> r) {
+        output.emplace(std::move(r));
+        order.push_back("output");
+    });
+    store.agents([&](Result<std::vector<AgentRecord>> r) {
+        agents.emplace(std::move(r));
+        order.push_back("agents");
+    });
+    ASSERT_TRUE(completions_.run_until([&] { return agents.has_value(); }));
+
+    EXPECT_EQ(order, (std::vector<std::string>{"job", "output", "agents"}));
+    ASSERT_TRUE(detail->ok());
+    EXPECT_EQ((*detail)->runs.size(), 1u);
+    EXPECT_EQ((*detail)->runs[0].last_seq, 1u);
+    ASSERT_TRUE(output->ok());
+    EXPECT_EQ((*output)->size(), 1u);
+    ASSERT_TRUE(agents->ok());
+    ASSERT_EQ((*agents)->size(), 1u);
+    EXPECT_EQ((**agents)[0].name, "web-01");
+}
+
+TEST_F(SqliteStoreTest, OnCommittedRunsAfterCommit) {
+    Store& store = open();
+    SQLite::Database other(path_);  // a second connection, as another process would see it
+
+    bool job_committed = false;
+    int row_count_then = -1;
+    store.save_job(make_job(3), [&] {
+        job_committed = true;
+        row_count_then = other.execAndGet("SELECT COUNT(*) FROM jobs WHERE id = 3").getInt();
+    });
+    ASSERT_TRUE(completions_.run_until([&] { return job_committed; }));
+    EXPECT_EQ(row_count_then, 1);
+
+    // In order, one for each write.
+    std::vector<int> committed;
+    for (int i = 1; i <= 5; ++i) {
+        store.save_run(make_run(i, 3, "web-01"), [&committed, i] { committed.push_back(i); });
+    }
+    ASSERT_TRUE(completions_.run_until([&] { return committed.size() == 5; }));
+    EXPECT_EQ(committed, (std::vector<int>{1, 2, 3, 4, 5}));
+    EXPECT_EQ(other.execAndGet("SELECT COUNT(*) FROM runs").getInt(), 5);
+}
+
+TEST_F(SqliteStoreTest, AFailedWriteIsSkippedAndTheRestCommit) {
+    Store& store = open();
+    bool orphan_committed = false;
+    bool job_committed = false;
+    store.save_job(make_job(1));
+    store.save_run(make_run(1, 404, "web-01"), [&] { orphan_committed = true; });  // no job #404
+    store.save_job(make_job(2), [&] { job_committed = true; });
+    flush();
+
+    EXPECT_TRUE(job_committed);
+    EXPECT_FALSE(orphan_committed);
+    EXPECT_EQ(job_detail(1).job.id, 1);
+    EXPECT_EQ(job_detail(2).job.id, 2);
+    auto snapshot = store.load();
+    ASSERT_TRUE(snapshot.ok());
+    EXPECT_EQ(snapshot->max_run_id, 0);
+}
+
+TEST_F(SqliteStoreTest, ManyWritesAreGroupedIntoFewTransactions) {
+    Store& store = open();
+    store.save_job(make_job(1));
+    flush();
+
+    // Another connection holds the write lock while the writes are queued, so they are all
+    // waiting when the store thread gets to them (it waits on the busy timeout meanwhile).
+    SQLite::Database other(path_, SQLite::OPEN_READWRITE);
+    other.exec("BEGIN IMMEDIATE");
+    constexpr int kWrites = 10'000;
+    std::vector<int> committed;
+    committed.reserve(kWrites);
+    const std::size_t posted_before = completions_.posted();
+    for (int i = 1; i <= kWrites; ++i) {
+        RunRecord run = make_run(i, 1, i % 2 ? "web-01" : "web-02", RunState::succeeded);
+        run.last_seq = static_cast<std::uint64_t>(i);
+        store.save_run(run, [&committed, i] { committed.push_back(i); });
+    }
+    other.exec("COMMIT");
+
+    ASSERT_TRUE(completions_.run_until([&] { return committed.size() == kWrites; }));
+    for (int i = 0; i < kWrites; ++i) ASSERT_EQ(committed[static_cast<std::size_t>(i)], i + 1);
+    // One completion task is posted per committed group. A group ends at 500 writes or after
+    // ~5 ms, so how many there are depends on the machine; one per write would be 10,000.
+    EXPECT_LE(completions_.posted() - posted_before, static_cast<std::size_t>(kWrites / 10));
+
+    JobDetail detail = job_detail(1);
+    ASSERT_EQ(detail.runs.size(), static_cast<std::size_t>(kWrites));
+    EXPECT_EQ(detail.runs.back().id, kWrites);
+    EXPECT_EQ(detail.runs.back().last_seq, static_cast<std::uint64_t>(kWrites));
+    EXPECT_EQ(other.execAndGet("SELECT COUNT(*) FROM runs").getInt(), kWrites);
+}
+
+TEST_F(SqliteStoreTest, MissingJobIsAnErrorNamingIt) {
+    Store& store = open();
+    store.save_job(make_job(1));
+
+    auto detail = wait_for<JobDetail>([&](auto done) { store.job(12345, std::move(done)); });
+    ASSERT_FALSE(detail.ok());
+    EXPECT_EQ(detail.error().message, "no job #12345");
+
+    auto output = wait_for<std::vector<OutputChunk>>(
+        [&](auto done) { store.output(12345, std::move(done)); });
+    ASSERT_FALSE(output.ok());
+    EXPECT_EQ(output.error().message, "no job #12345");
+}
+
+TEST_F(SqliteStoreTest, CannotOpenIsAnError) {
+    auto opened = Store::open((dir_ / "missing" / "hostline.db").string(), completions_.post());
+    ASSERT_FALSE(opened.ok());
+    EXPECT_NE(opened.error().message.find("missing/hostline.db"), std::string::npos)
+        << opened.error().message;
+}
+
+}  // namespace
+}  // namespace hostline::controller

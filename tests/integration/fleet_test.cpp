@@ -1,0 +1,240 @@
+// End to end: the real controller, real agents and the real CLI on loopback.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "testing/local_cluster.hpp"
+
+namespace hostline::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// Each test gets its own cluster; when a test fails, every log is printed and the directory kept.
+class Fleet : public ::testing::Test {
+  protected:
+    void TearDown() override {
+        if (HasFailure()) {
+            cluster.keep_dir();
+            std::fprintf(stderr, "%s", cluster.logs().c_str());
+        }
+    }
+    LocalCluster cluster;
+};
+
+const json& run_on(const json& doc, const std::string& agent) {
+    for (const json& run : doc.at("runs"))
+        if (run.at("agent") == agent) return run;
+    static const json none;
+    ADD_FAILURE() << "no run on " << agent << " in " << doc.dump();
+    return none;
+}
+
+bool job_final(const json& doc) {
+    static const std::set<std::string> kFinal{"succeeded", "failed", "partial", "timed_out",
+                                              "cancelled", "denied", "expired"};
+    return doc.contains("job") && kFinal.count(doc["job"].value("state", "")) > 0;
+}
+
+TEST_F(Fleet, JobOnThreeAgentsReturnsEachHostsOutputAndExitCode) {
+    cluster.start_controller();
+    for (const char* name : {"web-1", "web-2", "db-1"})
+        cluster.add_agent(name, {.labels = {{"role", name[0] == 'w' ? "web" : "db"}}});
+    cluster.wait_online({"web-1", "web-2", "db-1"});
+
+    int exit_code = -1;
+    json doc = cluster.cli_json({"run", "--on", "*", "--", "sh", "-c",
+                                 "echo \"hello from $HOSTLINE_AGENT\"; echo oops >&2; exit 3"},
+                                &exit_code);
+    EXPECT_EQ(exit_code, 1) << "a failed run makes `hostline run` fail";
+    EXPECT_EQ(doc["job"]["state"], "failed");
+    ASSERT_EQ(doc["runs"].size(), 3u);
+    for (const char* name : {"web-1", "web-2", "db-1"}) {
+        const json& run = run_on(doc, name);
+        EXPECT_EQ(run["state"], "failed");
+        EXPECT_EQ(run["exit_code"], 3);
+        std::string output = run.value("output", "");
+        EXPECT_NE(output.find(std::string("hello from ") + name), std::string::npos) << output;
+        EXPECT_NE(output.find("oops"), std::string::npos) << output;
+    }
+
+    // The same through the streaming view a person reads: prefixed lines and a summary.
+    // Host lines go to stdout; the header and the per-host summary to stderr.
+    CommandResult human = cluster.cli({"run", "--on", "role=web", "--", "echo", "hi there"});
+    EXPECT_EQ(human.exit_code, 0) << human.err;
+    EXPECT_NE(human.out.find("web-1 | hi there"), std::string::npos) << human.out;
+    EXPECT_NE(human.out.find("web-2 | hi there"), std::string::npos) << human.out;
+    EXPECT_EQ(human.out.find("db-1"), std::string::npos) << "db-1 is not role=web";
+    EXPECT_NE(human.err.find("2 succeeded"), std::string::npos) << human.err;
+
+    // And it is in the history.
+    json jobs = cluster.cli_json({"jobs"});
+    ASSERT_EQ(jobs["jobs"].size(), 2u);
+    EXPECT_EQ(jobs["jobs"][0]["state"], "succeeded");
+    EXPECT_EQ(jobs["jobs"][1]["state"], "failed");
+}
+
+TEST_F(Fleet, TimeoutKillsAWholeProcessTreeIncludingAChildThatIgnoresSigterm) {
+    cluster.start_controller();
+    cluster.add_agent("a1", {.kill_grace = "1s"});
+    cluster.wait_online({"a1"});
+
+    std::string pid_file = cluster.dir() + "/child.pid";
+    int exit_code = -1;
+    json doc = cluster.cli_json(
+        {"run", "--on", "a1", "--timeout", "1s", "--", "sh", "-c",
+         "sh -c 'trap \"\" TERM; echo $$ > " + pid_file + "; while :; do sleep 0.1; done' & wait"},
+        &exit_code);
+    EXPECT_EQ(exit_code, 1);
+    EXPECT_EQ(doc["job"]["state"], "timed_out");
+    EXPECT_EQ(run_on(doc, "a1")["state"], "timed_out");
+
+    std::ifstream in(pid_file);
+    pid_t child = 0;
+    ASSERT_TRUE(in >> child) << "the child never started";
+    // The SIGKILL that follows the grace period reaches the child that ignored SIGTERM.
+    for (int i = 0; i < 50 && process_alive(child); ++i) std::this_thread::sleep_for(100ms);
+    EXPECT_FALSE(process_alive(child)) << "pid " << child << " survived the timeout";
+}
+
+TEST_F(Fleet, CancelStopsARunningSleepOnEveryHostWithinASecond) {
+    cluster.start_controller();
+    for (const char* name : {"a1", "a2", "a3"}) cluster.add_agent(name);
+    cluster.wait_online({"a1", "a2", "a3"});
+
+    pid_t run = cluster.cli_background({"run", "--on", "a*", "--", "sleep", "600"},
+                                       cluster.dir() + "/run.log");
+    long job_id = 0;
+    for (int i = 0; i < 100 && job_id == 0; ++i) {
+        json jobs = cluster.cli_json({"jobs"});
+        if (!jobs["jobs"].empty()) job_id = jobs["jobs"][0]["id"];
+        std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_NE(job_id, 0);
+    json doc = cluster.wait_job(job_id, [](const json& d) {
+        for (const json& r : d["runs"])
+            if (r["state"] != "running") return false;
+        return d["runs"].size() == 3;
+    });
+    ASSERT_EQ(doc["runs"].size(), 3u);
+
+    std::int64_t cancelled_at = now_ms();
+    CommandResult cancel = cluster.cli({"cancel", std::to_string(job_id)});
+    EXPECT_EQ(cancel.exit_code, 0) << cancel.err;
+    doc = cluster.wait_job(job_id, job_final);
+    EXPECT_EQ(doc["job"]["state"], "cancelled");
+    for (const json& r : doc["runs"]) {
+        EXPECT_EQ(r["state"], "cancelled");
+        std::int64_t ended = r.value("ended_at_ms", std::int64_t{0});
+        EXPECT_LT(ended - cancelled_at, 1000)
+            << r["agent"] << " stopped " << (ended - cancelled_at) << " ms after cancel";
+    }
+    int status = 0;
+    ::waitpid(run, &status, 0);
+    EXPECT_EQ(WEXITSTATUS(status), 1) << "the watching `hostline run` reports the cancelled job";
+}
+
+TEST_F(Fleet, OfflineAgentShowsAsSkipped) {
+    cluster.start_controller();
+    cluster.add_agent("up");
+    cluster.add_agent("down");
+    cluster.wait_online({"up", "down"});
+    cluster.stop_agent("down");
+    for (int i = 0; i < 50; ++i) {
+        json agents = cluster.cli_json({"agents"});
+        bool down_offline = false;
+        for (const json& a : agents["agents"])
+            if (a["name"] == "down" && !a["online"].get<bool>()) down_offline = true;
+        if (down_offline) break;
+        std::this_thread::sleep_for(100ms);
+    }
+
+    int exit_code = -1;
+    json doc = cluster.cli_json({"run", "--on", "up,down", "--", "true"}, &exit_code);
+    EXPECT_EQ(exit_code, 1) << "not every host ran it";
+    EXPECT_EQ(doc["offline"], json::array({"down"}));
+    EXPECT_EQ(run_on(doc, "up")["state"], "succeeded");
+    EXPECT_EQ(run_on(doc, "down")["state"], "skipped");
+    EXPECT_EQ(doc["job"]["state"], "partial");
+
+    CommandResult human = cluster.cli({"run", "--on", "up,down", "--", "true"});
+    EXPECT_NE(human.err.find("offline (skipped): down"), std::string::npos) << human.err;
+    EXPECT_NE(human.err.find("skipped"), std::string::npos) << human.err;
+}
+
+TEST_F(Fleet, ControllerKilledAndRestartedKeepsFinishedJobsAndReconcilesRunningOnes) {
+    cluster.start_controller();
+    cluster.add_agent("a1");
+    cluster.add_agent("a2");
+    cluster.wait_online({"a1", "a2"});
+
+    json finished = cluster.cli_json({"run", "--on", "a1", "--", "echo", "before the crash"});
+    long finished_id = finished["job"]["id"];
+    ASSERT_EQ(finished["job"]["state"], "succeeded");
+
+    pid_t run = cluster.cli_background({"run", "--on", "a*", "--", "sh", "-c",
+                                        "echo started; sleep 3; echo finished on $HOSTLINE_AGENT"},
+                                       cluster.dir() + "/run.log");
+    long running_id = finished_id + 1;
+    cluster.wait_job(running_id, [](const json& d) {
+        int running = 0;
+        for (const json& r : d.value("runs", json::array())) running += r["state"] == "running";
+        return running == 2;
+    });
+    cluster.kill_controller();
+    cluster.start_controller();
+    // The watching `hostline run` rides out the restart and reports the whole job.
+    int status = 0;
+    ::waitpid(run, &status, 0);
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    std::ifstream run_log(cluster.dir() + "/run.log");
+    std::string watched((std::istreambuf_iterator<char>(run_log)),
+                        std::istreambuf_iterator<char>());
+    EXPECT_NE(watched.find("finished on a1"), std::string::npos) << watched;
+
+    json before = cluster.cli_json({"job", std::to_string(finished_id), "--output"});
+    EXPECT_EQ(before["job"]["state"], "succeeded");
+    json doc = cluster.wait_job(running_id, job_final, 30s);
+    EXPECT_EQ(doc["job"]["state"], "succeeded") << doc.dump();
+    json output = cluster.cli_json({"job", std::to_string(running_id), "--output"});
+    std::string text = output.dump();
+    EXPECT_NE(text.find("finished on a1"), std::string::npos) << text;
+    EXPECT_NE(text.find("finished on a2"), std::string::npos) << text;
+    EXPECT_NE(cluster.cli_json({"job", std::to_string(finished_id), "--output"})
+                  .dump()
+                  .find("before the crash"),
+              std::string::npos);
+}
+
+TEST_F(Fleet, AgentWithAnUnknownKeyIsRefused) {
+    cluster.start_controller();
+    cluster.add_agent("known");
+    cluster.add_agent("stranger", {.accepted = false});
+    cluster.wait_online({"known"});
+    for (int i = 0; i < 50 && cluster.agent_log("stranger").find("refused") == std::string::npos;
+         ++i)
+        std::this_thread::sleep_for(100ms);
+    EXPECT_NE(cluster.agent_log("stranger").find("refused this agent's key"), std::string::npos)
+        << cluster.agent_log("stranger");
+    EXPECT_NE(cluster.controller_log().find("unknown key"), std::string::npos);
+    json agents = cluster.cli_json({"agents"});
+    for (const json& a : agents["agents"]) EXPECT_NE(a["name"], "stranger");
+    CommandResult r = cluster.cli({"run", "--on", "stranger", "--", "true"});
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find("no agent matches 'stranger'"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace hostline::testing
