@@ -65,8 +65,10 @@ class Agent::Impl {
 
         std::vector<zmq::pollitem_t> items;
         std::vector<pollfd> runner_fds;
-        bool stopping = false;
-        while (!stopping) {
+        // On SIGTERM/SIGINT: cancel what runs, keep the loop going until every result is
+        // acknowledged (nothing lost on a clean stop), but no longer than the deadline.
+        std::optional<Clock::time_point> stop_deadline;
+        while (!stop_deadline || Clock::now() < *stop_deadline) {
             items.clear();
             runner_fds.clear();
             link_->add_poll_items(items);
@@ -79,6 +81,7 @@ class Agent::Impl {
             for (auto d :
                  {runner_.next_deadline(), chunker_.next_deadline(), link_->next_deadline()})
                 if (d) deadline = std::min(deadline, *d);
+            if (stop_deadline) deadline = std::min(deadline, *stop_deadline);
             auto wait =
                 std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(deadline - now) +
                                               milliseconds(1));
@@ -93,7 +96,9 @@ class Agent::Impl {
             now = Clock::now();
             if (items[2].revents & ZMQ_POLLIN) {
                 signalfd_siginfo info{};
-                while (::read(signal_fd, &info, sizeof info) == sizeof info) stopping = true;
+                bool signalled = false;
+                while (::read(signal_fd, &info, sizeof info) == sizeof info) signalled = true;
+                if (signalled && !stop_deadline) stop_deadline = begin_stop(now);
             }
             for (std::size_t i = 0; i < runner_fds.size(); ++i)
                 runner_fds[i].revents = static_cast<short>(items[3 + i].revents);
@@ -101,8 +106,12 @@ class Agent::Impl {
             send_chunks(chunker_.flush_due(now));
             link_->on_poll(items.data(), now);
             on_tick(now);
+            if (stop_deadline && runner_.running() == 0 && outbox_.pending_messages() == 0) break;
         }
-        shut_down(signal_fd);
+        if (outbox_.pending_messages() > 0)
+            spdlog::warn("stopping with {} unacknowledged message(s)", outbox_.pending_messages());
+        link_->send(proto::Bye{"agent stopping"});
+        ::close(signal_fd);
         return 0;
     }
 
@@ -254,20 +263,10 @@ class Agent::Impl {
         }
     }
 
-    void shut_down(int signal_fd) {
+    Clock::time_point begin_stop(Clock::time_point now) {
         spdlog::info("stopping: cancelling {} running process(es)", running_.size());
         for (const auto& [id, out] : running_) runner_.cancel(id);
-        // Give the processes their grace period to exit and report, then go.
-        auto until = Clock::now() + milliseconds(config_.kill_grace_ms) + milliseconds(2000);
-        std::vector<pollfd> fds;
-        while (runner_.running() > 0 && Clock::now() < until) {
-            fds.clear();
-            runner_.add_poll_fds(fds);
-            ::poll(fds.data(), fds.size(), 100);
-            runner_.on_poll(fds);
-        }
-        link_->send(proto::Bye{"agent stopping"});
-        ::close(signal_fd);
+        return now + milliseconds(config_.kill_grace_ms) + milliseconds(3000);
     }
 
     struct RunOutput {

@@ -211,9 +211,9 @@ std::string LocalCluster::bin(const std::string& name) const {
 void LocalCluster::start_controller() {
     std::error_code ec;
     fs::remove(controller_dir_ + "/endpoints", ec);
-    controller_pid_ = start_process(
-        {bin("hostline-controller"), "--config", dir_ + "/controller.toml", "--log-level", "debug"},
-        dir_ + "/controller.log");
+    controller_pid_ = start_process({bin("hostline-controller"), "--config",
+                                     dir_ + "/controller.toml", "--log-level", log_level_},
+                                    dir_ + "/controller.log");
     for (int i = 0; i < 300; ++i) {
         std::string endpoints = read_file(controller_dir_ + "/endpoints");
         auto pos = endpoints.find("http=");
@@ -256,8 +256,9 @@ void LocalCluster::add_agent(const std::string& name, AgentOptions options) {
                    options.kill_grace + "\"\n[agent.labels]\n" + labels +
                    "[controller]\nendpoint = \"tcp://127.0.0.1:" + std::to_string(agent_port_) +
                    "\"\npublic_key = \"" + controller_public_key_ + "\"\n");
-    agents_[name] = start_process({bin("hostline-agent"), "--config", toml, "--log-level", "debug"},
-                                  dir_ + "/agents/" + name + ".log");
+    agents_[name] =
+        start_process({bin("hostline-agent"), "--config", toml, "--log-level", log_level_},
+                      dir_ + "/agents/" + name + ".log");
 }
 
 void LocalCluster::stop_agent(const std::string& name) {

@@ -46,6 +46,8 @@ class LocalCluster {
     explicit LocalCluster(std::string bin_dir = "");
     ~LocalCluster();  // stops everything it started; removes the directory unless keep_dir()
     void keep_dir() { keep_dir_ = true; }
+    // The daemons' log level (default debug: tests read the logs); set before starting them.
+    void set_log_level(std::string level) { log_level_ = std::move(level); }
     std::string logs() const;  // every log, for a failure report
 
     const std::string& dir() const { return dir_; }
@@ -83,6 +85,7 @@ class LocalCluster {
   private:
     std::string bin_dir_;
     bool keep_dir_ = false;
+    std::string log_level_ = "debug";
     std::string dir_;
     std::string controller_dir_;
     int agent_port_ = 0;

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cstdlib>
 
 #include <cerrno>
 #include <cstring>
@@ -122,6 +123,21 @@ Result<std::optional<Entry>> lookup_entry(const std::string& name, Lookup lookup
     }
 }
 
+bool is_number(const std::string& text) {
+    return !text.empty() && text.size() <= 10 &&
+           text.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// getpwuid_r and getgrgid_r with the shape of their *nam_r siblings, for numeric ids.
+int getpwuid_text(const char* id, passwd* entry, char* buffer, std::size_t size, passwd** found) {
+    return getpwuid_r(static_cast<uid_t>(std::strtoul(id, nullptr, 10)), entry, buffer, size,
+                      found);
+}
+int getgrgid_text(const char* id, group* entry, char* buffer, std::size_t size, group** found) {
+    return getgrgid_r(static_cast<gid_t>(std::strtoul(id, nullptr, 10)), entry, buffer, size,
+                      found);
+}
+
 Result<Identity> resolve_identity(const RunSpec& spec) {
     Identity identity;
     if (spec.user.empty() && spec.group.empty()) return identity;
@@ -130,6 +146,8 @@ Result<Identity> resolve_identity(const RunSpec& spec) {
     std::optional<gid_t> user_gid;
     if (!spec.user.empty()) {
         auto entry = lookup_entry<passwd>(spec.user, getpwnam_r);
+        if (entry && !*entry && is_number(spec.user))
+            entry = lookup_entry<passwd>(spec.user, getpwuid_text);
         if (!entry) return fail("look up user '" + spec.user + "': " + entry.error().message);
         if (!*entry) return fail("unknown user '" + spec.user + "'");
         uid = (*entry)->pw_uid;
@@ -138,9 +156,15 @@ Result<Identity> resolve_identity(const RunSpec& spec) {
     std::optional<gid_t> group_gid;
     if (!spec.group.empty()) {
         auto entry = lookup_entry<group>(spec.group, getgrnam_r);
+        if (entry && !*entry && is_number(spec.group))
+            entry = lookup_entry<group>(spec.group, getgrgid_text);
         if (!entry) return fail("look up group '" + spec.group + "': " + entry.error().message);
-        if (!*entry) return fail("unknown group '" + spec.group + "'");
-        group_gid = (*entry)->gr_gid;
+        if (*entry)
+            group_gid = (*entry)->gr_gid;
+        else if (is_number(spec.group))
+            group_gid = static_cast<gid_t>(std::stoul(spec.group));  // a gid needs no name
+        else
+            return fail("unknown group '" + spec.group + "'");
     }
 
     if (geteuid() != 0) {
@@ -248,7 +272,18 @@ Result<std::unique_ptr<ExecPlan>> make_plan(const RunSpec& spec) {
     default_action.sa_handler = SIG_DFL;
     sigemptyset(&default_action.sa_mask);
     for (int signo = 1; signo < NSIG; ++signo) {
-        if (signo != SIGKILL && signo != SIGSTOP) sigaction(signo, &default_action, nullptr);
+        if (signo == SIGKILL || signo == SIGSTOP) continue;
+        if (sigaction(signo, &default_action, nullptr) != 0) {
+            // glibc refuses the two real-time signals it reserves (32, 33), yet a parent can
+            // leave them ignored (ctest does): reset them with the raw system call.
+            struct {
+                void (*handler)(int);
+                unsigned long flags;
+                void (*restorer)();
+                unsigned long mask;
+            } kernel_default{SIG_DFL, 0, nullptr, 0};
+            syscall(SYS_rt_sigaction, signo, &kernel_default, nullptr, sizeof(unsigned long));
+        }
     }
     sigset_t empty;
     sigemptyset(&empty);

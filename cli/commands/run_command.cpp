@@ -29,6 +29,8 @@ struct RunOptions {
     std::string timeout;
     std::vector<std::string> env;
     std::string cwd;
+    std::string user;
+    std::string group;
     bool json = false;
     std::vector<std::string> argv;
 };
@@ -46,6 +48,8 @@ nlohmann::json submission(const RunOptions& options) {
         body["env"] = std::move(env);
     }
     if (!options.cwd.empty()) body["cwd"] = options.cwd;
+    if (!options.user.empty()) body["user"] = options.user;
+    if (!options.group.empty()) body["group"] = options.group;
     return body;
 }
 
@@ -175,6 +179,12 @@ void add_run_command(CLI::App& app, CommandContext& context) {
         ->allow_extra_args(false)
         ->type_name("K=V");
     run->add_option("--cwd", options->cwd, "Working directory on the hosts")->type_name("DIR");
+    run->add_option("--user", options->user,
+                    "Run as this Unix user on the hosts (needs a root agent)")
+        ->type_name("NAME");
+    run->add_option("--group", options->group,
+                    "Run as this Unix group (default: the user's primary group)")
+        ->type_name("NAME");
     run->add_flag("--json", options->json, "Print one JSON document at the end, no streaming");
     run->add_option("argv", options->argv, "The command and its arguments, after --")
         ->required()

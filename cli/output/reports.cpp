@@ -83,6 +83,10 @@ std::string render_job_header(const nlohmann::json& job) {
     add("source", or_dash(text_field(job, "source")));
     add("target", or_dash(text_field(job, "target")));
     add("command", or_dash(quote_argv(strings_field(job, "argv"))));
+    // As chown writes it: "USER", "USER:GROUP", or ":GROUP" when only the group changes.
+    const std::string user = text_field(job, "user");
+    const std::string group = text_field(job, "group");
+    if (!user.empty() || !group.empty()) add("run as", user + (group.empty() ? "" : ":" + group));
     add("timeout", format_optional_duration(int_field(job, "timeout_ms")));
     add("created", format_local_time(int_field(job, "created_at_ms")));
     add("finished", format_local_time(int_field(job, "finished_at_ms")));

@@ -18,7 +18,7 @@ std::string render_run_summary(const nlohmann::json& runs);
 std::string render_run_details(const nlohmann::json& runs, std::size_t width);
 
 // The lines above it: the job's id and state, then requester, source, target, command,
-// timeout, created and finished.
+// "run as" (only when the job names a user or group), timeout, created and finished.
 std::string render_job_header(const nlohmann::json& job);
 
 // `jobs`: ID, STATE, TARGET, COMMAND, REQUESTER, CREATED; COMMAND shrinks to fit width.

@@ -29,7 +29,12 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
     c.log_level = r.string("controller.log_level", c.log_level);
 
     c.http_address = r.string("http.address", c.http_address);
-    r.check(!c.http_address.empty(), "http.address", "must not be empty");
+    // One admin token guards the API until policy exists, so it stays on this host.
+    r.check(
+        c.http_address == "127.0.0.1" || c.http_address == "::1" || c.http_address == "localhost",
+        "http.address",
+        "must be a loopback address (127.0.0.1, ::1 or localhost) until per-user API tokens "
+        "exist; put a reverse proxy in front to reach it from elsewhere");
     c.http_port = static_cast<std::uint16_t>(r.integer("http.port", c.http_port, 0, 65535));
 
     c.groups = r.string_map("groups");

@@ -39,6 +39,8 @@ Json job_json(const Job& job) {
         {"source", job.source},
         {"target", job.target},
         {"argv", job.argv},
+        {"user", job.run_as_user},
+        {"group", job.run_as_group},
         {"state", to_string(job.state)},
         {"cancel_requested", job.cancel_requested},
         {"timeout_ms", job.timeout_ms},

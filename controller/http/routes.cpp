@@ -164,6 +164,14 @@ Result<JobQuery> parse_job_query(std::string_view query_string) {
     return query;
 }
 
+// The submit fields that are a string or null (absent); nullptr for any other key.
+std::string* optional_string_field(SubmitRequest& request, std::string_view key) {
+    if (key == "cwd") return &request.cwd;
+    if (key == "user") return &request.run_as_user;
+    if (key == "group") return &request.run_as_group;
+    return nullptr;
+}
+
 Result<SubmitRequest> parse_submit(std::string_view body) {
     InputJson doc;
     try {
@@ -222,13 +230,13 @@ Result<SubmitRequest> parse_submit(std::string_view body) {
                 if (!text.is_string()) return fail("env." + name + " must be a string");
                 request.env[name] = text.get<std::string>();
             }
-        } else if (key == "cwd") {
+        } else if (std::string* field = optional_string_field(request, key)) {
             if (value.is_null()) continue;
-            if (!value.is_string()) return fail("cwd must be a string");
-            request.cwd = value.get<std::string>();
+            if (!value.is_string()) return fail(key + " must be a string");
+            *field = value.get<std::string>();
         } else {
             return fail("unknown field '" + key +
-                        "'; expected target, argv, timeout_ms, env or cwd");
+                        "'; expected target, argv, timeout_ms, env, cwd, user or group");
         }
     }
     if (!has_target) return fail("target is required: a target expression such as \"web-*\"");

@@ -64,6 +64,9 @@ struct Job {
     std::vector<std::string> argv;
     std::map<std::string, std::string> env;
     std::string cwd;
+    std::string run_as_user;   // a user name; empty: the agent's own user
+    std::string run_as_group;  // a group name; empty: the user's primary group (or, with no
+                               // user, the agent's own group)
     std::int64_t timeout_ms = 0;
     JobState state = JobState::queued;
     bool cancel_requested = false;

@@ -39,6 +39,8 @@ struct SubmitRequest {
     std::optional<std::int64_t> timeout_ms;  // empty: the controller's default
     std::map<std::string, std::string> env;
     std::string cwd;
+    std::string run_as_user;   // empty: the agent's own user
+    std::string run_as_group;  // empty: the user's primary group
 };
 
 struct SubmitReply {
@@ -81,7 +83,7 @@ class JobService {
     virtual ~JobService() = default;
 
     // Resolves the target and creates the job and its runs. Errors: bad target expression,
-    // no agent matched, empty argv.
+    // no agent matched, empty argv, a user or group that is not a valid name or id.
     virtual Result<SubmitReply> submit(const SubmitRequest& request) = 0;
 
     // Cancels every run of the job that is not final. Error: unknown or finished job.

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <string_view>
 
 namespace hostline::controller {
 namespace {
@@ -29,6 +30,20 @@ std::string join(const std::vector<std::string>& names) {
     std::string out;
     for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
     return out;
+}
+
+// A POSIX-portable user or group name as useradd accepts it ([a-z_][a-z0-9_-]*[$]?, at most
+// 32 characters), or a numeric id. Checked here so a typo fails at submit, not on every agent.
+bool is_account_name(std::string_view name) {
+    constexpr std::size_t kMaxLength = 32;
+    if (name.empty() || name.size() > kMaxLength) return false;
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    if (std::all_of(name.begin(), name.end(), digit)) return true;
+    auto lower = [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; };
+    if (!lower(name.front())) return false;
+    if (name.back() == '$') name.remove_suffix(1);
+    return std::all_of(name.begin(), name.end(),
+                       [&](char c) { return lower(c) || digit(c) || c == '-'; });
 }
 
 }  // namespace
@@ -177,21 +192,28 @@ void Scheduler::handle(const std::string& name, proto::RunAck& m) {
     }
 }
 
-void Scheduler::handle(const std::string& name, proto::Output& m) {
-    ActiveRun* run = run_of(name, m.run_id);
+Scheduler::ActiveRun* Scheduler::next_in_sequence(const std::string& agent, std::uint64_t run_id,
+                                                  std::uint64_t seq) {
+    ActiveRun* run = run_of(agent, run_id);
     if (run == nullptr) {
         // Already stored and finished (our ack was lost): acknowledge again so it is dropped.
-        auto it = runs_.find(static_cast<std::int64_t>(m.run_id));
-        if (it == runs_.end() || it->second.record.agent == name)
-            send_(name, proto::Ack{m.run_id, m.seq});
-        return;
+        auto it = runs_.find(static_cast<std::int64_t>(run_id));
+        if (it == runs_.end() || it->second.record.agent == agent)
+            send_(agent, proto::Ack{run_id, seq});
+        return nullptr;
     }
+    if (seq != run->record.last_seq + 1) {
+        // A duplicate, or a gap after a lost message: say what we have; the agent resends the rest.
+        send_(agent, proto::Ack{run_id, run->record.last_seq});
+        return nullptr;
+    }
+    return run;
+}
+
+void Scheduler::handle(const std::string& name, proto::Output& m) {
+    ActiveRun* run = next_in_sequence(name, m.run_id, m.seq);
+    if (run == nullptr) return;
     RunRecord& rec = run->record;
-    if (m.seq != rec.last_seq + 1) {
-        // A duplicate, or a gap after a lost chunk: say what we have; the agent resends the rest.
-        send_(name, proto::Ack{m.run_id, rec.last_seq});
-        return;
-    }
     if (rec.state == RunState::dispatched || rec.state == RunState::unknown) {
         if (rec.started_at_ms == 0) rec.started_at_ms = now_ms();
         rec.state = RunState::running;
@@ -218,18 +240,9 @@ void Scheduler::handle(const std::string& name, proto::Output& m) {
 }
 
 void Scheduler::handle(const std::string& name, proto::RunResult& m) {
-    ActiveRun* run = run_of(name, m.run_id);
-    if (run == nullptr) {
-        auto it = runs_.find(static_cast<std::int64_t>(m.run_id));
-        if (it == runs_.end() || it->second.record.agent == name)
-            send_(name, proto::Ack{m.run_id, m.seq});
-        return;
-    }
+    ActiveRun* run = next_in_sequence(name, m.run_id, m.seq);
+    if (run == nullptr) return;
     RunRecord& rec = run->record;
-    if (m.seq != rec.last_seq + 1) {
-        send_(name, proto::Ack{m.run_id, rec.last_seq});
-        return;
-    }
     rec.last_seq = m.seq;
     if (m.status == "exited" || m.status == "timed_out" || m.status == "cancelled")
         rec.exit_code = m.exit_code >= 0 ? std::optional<int>(m.exit_code) : std::nullopt;
@@ -299,6 +312,8 @@ void Scheduler::send_run(ActiveRun& run) {
     m.argv = j.argv;
     m.env = j.env;
     m.cwd = j.cwd;
+    m.user = j.run_as_user;
+    m.group = j.run_as_group;
     m.timeout_ms = run.timeout_ms;
     m.output_cap = config_.output_cap_bytes;
     run.sent_at = Clock::now();
@@ -426,6 +441,10 @@ Result<SubmitReply> Scheduler::submit(const SubmitRequest& request) {
     auto expr = target::TargetExpr::parse(request.target, config_.groups);
     if (!expr) return expr.error();
     if (request.timeout_ms && *request.timeout_ms <= 0) return fail("timeout must be positive");
+    if (!request.run_as_user.empty() && !is_account_name(request.run_as_user))
+        return fail("user '" + request.run_as_user + "' is not a valid user name");
+    if (!request.run_as_group.empty() && !is_account_name(request.run_as_group))
+        return fail("group '" + request.run_as_group + "' is not a valid group name");
 
     SubmitReply reply;
     std::vector<std::string> online;
@@ -449,6 +468,8 @@ Result<SubmitReply> Scheduler::submit(const SubmitRequest& request) {
     job.argv = request.argv;
     job.env = request.env;
     job.cwd = request.cwd;
+    job.run_as_user = request.run_as_user;
+    job.run_as_group = request.run_as_group;
     job.timeout_ms = request.timeout_ms.value_or(config_.default_timeout.count());
     job.state = JobState::running;
     job.created_at_ms = now_ms();

@@ -103,6 +103,9 @@ class Scheduler : public JobService {
     // The active run of this agent with this id, or nullptr (unknown, finished, or another
     // agent's run).
     ActiveRun* run_of(const std::string& agent, std::uint64_t run_id);
+    // The run an output or result with this seq continues, if seq is the next one. Otherwise
+    // answers the agent with what is stored (a repeat, or a gap) and returns nullptr.
+    ActiveRun* next_in_sequence(const std::string& agent, std::uint64_t run_id, std::uint64_t seq);
     void dispatch(const std::string& agent);
     void send_run(ActiveRun& run);
     void set_run_state(ActiveRun& run, RunState state, std::function<void()> on_committed = {});

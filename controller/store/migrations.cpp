@@ -27,6 +27,8 @@ CREATE TABLE jobs (
     argv              TEXT NOT NULL,  -- JSON array
     env               TEXT NOT NULL,  -- JSON object
     cwd               TEXT NOT NULL,
+    run_as_user       TEXT NOT NULL DEFAULT '',  -- empty: the agent's own user
+    run_as_group      TEXT NOT NULL DEFAULT '',
     timeout_ms        INTEGER NOT NULL,
     state             TEXT NOT NULL,
     cancel_requested  INTEGER NOT NULL,

@@ -307,6 +307,31 @@ TEST_F(Commands, JobShowsTheHeaderRunsAndStoredOutput) {
     EXPECT_EQ(server_.requests()[0].target, "/api/v1/jobs/42");
 }
 
+TEST_F(Commands, JobHeaderShowsWhoTheJobRunsAs) {
+    json both = job_doc("succeeded");
+    both["user"] = "deploy";
+    both["group"] = "www-data";
+    json user_only = both;
+    user_only["group"] = "";
+    json neither = job_doc("succeeded");
+    server_.on("GET", "/api/v1/jobs/42",
+               std::vector{json_answer(200, {{"job", both}, {"runs", json::array()}}),
+                           json_answer(200, {{"job", user_only}, {"runs", json::array()}}),
+                           json_answer(200, {{"job", neither}, {"runs", json::array()}})});
+
+    auto result = hostline({"job", "42"});
+    EXPECT_EQ(result.status, 0) << result.err;
+    EXPECT_TRUE(contains(result.out,
+                         "  command    uptime\n"
+                         "  run as     deploy:www-data\n"
+                         "  timeout    10m\n"))
+        << result.out;
+    result = hostline({"job", "42"});
+    EXPECT_TRUE(contains(result.out, "  run as     deploy\n")) << result.out;
+    result = hostline({"job", "42"});
+    EXPECT_FALSE(contains(result.out, "run as")) << result.out;
+}
+
 TEST_F(Commands, JobJsonAddsTheOutputWhenAsked) {
     json document = {{"job", job_doc("succeeded")},
                      {"runs", {run_doc(1, "web-01", "succeeded", 0)}}};
@@ -403,6 +428,23 @@ TEST_F(Commands, RunSubmitsStreamsPerHostAndSummarizes) {
                                                    {"env", {{"A", "1"}, {"B", "x=y"}}},
                                                    {"cwd", "/tmp"}}));
     EXPECT_EQ(requests[1].target, "/api/v1/jobs/42/events");
+}
+
+TEST_F(Commands, RunSendsTheUserAndGroupToRunAs) {
+    submit_answers({"web-01"}, {});
+    server_.on("GET", "/api/v1/jobs/42/events",
+               chunked_answer({ndjson({
+                   {{"type", "run"}, {"run", run_doc(1, "web-01", "succeeded", 0)}},
+                   {{"type", "job"}, {"job", job_doc("succeeded")}},
+               })}));
+    auto result =
+        hostline({"run", "--on", "web-01", "--user", "deploy", "--group", "www-data", "--", "id"});
+    EXPECT_EQ(result.status, 0) << result.err;
+    auto requests = server_.requests();
+    ASSERT_FALSE(requests.empty());
+    EXPECT_EQ(
+        json::parse(requests[0].body),
+        json({{"target", "web-01"}, {"argv", {"id"}}, {"user", "deploy"}, {"group", "www-data"}}));
 }
 
 TEST_F(Commands, RunExitsOneUnlessEveryRunSucceeded) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -216,6 +217,47 @@ TEST_F(Fleet, ControllerKilledAndRestartedKeepsFinishedJobsAndReconcilesRunningO
                   .dump()
                   .find("before the crash"),
               std::string::npos);
+}
+
+TEST_F(Fleet, RunAsUserDropsPrivilegesOnTheAgent) {
+    cluster.start_controller();
+    cluster.add_agent("a1");
+    cluster.wait_online({"a1"});
+    int exit_code = -1;
+    if (::geteuid() != 0) {
+        // Only a root agent may switch users; any other says so.
+        json refused =
+            cluster.cli_json({"run", "--on", "a1", "--user", "root", "--", "id"}, &exit_code);
+        EXPECT_EQ(exit_code, 1);
+        EXPECT_NE(run_on(refused, "a1").value("error", "").find("the agent is not running as root"),
+                  std::string::npos);
+        return;
+    }
+
+    // A numeric uid works like a name.
+    json by_uid =
+        cluster.cli_json({"run", "--on", "a1", "--user", "65534", "--", "id", "-u"}, &exit_code);
+    EXPECT_EQ(exit_code, 0) << by_uid.dump();
+    EXPECT_EQ(run_on(by_uid, "a1")["output"], "65534\n");
+
+    json doc =
+        cluster.cli_json({"run", "--on", "a1", "--user", "nobody", "--", "id", "-un"}, &exit_code);
+    EXPECT_EQ(exit_code, 0) << doc.dump();
+    EXPECT_EQ(doc["job"]["state"], "succeeded");
+    EXPECT_EQ(doc["job"]["user"], "nobody");
+    EXPECT_EQ(run_on(doc, "a1")["output"], "nobody\n");
+
+    CommandResult shown = cluster.cli({"job", std::to_string(doc["job"]["id"].get<long>())});
+    EXPECT_NE(shown.out.find("run as     nobody\n"), std::string::npos) << shown.out;
+
+    json unknown = cluster.cli_json(
+        {"run", "--on", "a1", "--user", "no-such-user-xyz", "--", "id", "-un"}, &exit_code);
+    EXPECT_EQ(exit_code, 1);
+    EXPECT_EQ(unknown["job"]["state"], "failed");
+    const json& failed = run_on(unknown, "a1");
+    EXPECT_EQ(failed["state"], "failed");
+    EXPECT_NE(failed.value("error", "").find("no-such-user-xyz"), std::string::npos)
+        << failed.dump();
 }
 
 TEST_F(Fleet, AgentWithAnUnknownKeyIsRefused) {

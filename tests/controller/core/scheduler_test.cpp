@@ -150,6 +150,59 @@ TEST_F(SchedulerTest, NoMatchingAgentIsAClearError) {
     ASSERT_FALSE(empty.ok());
 }
 
+TEST_F(SchedulerTest, RunCarriesTheUserAndGroupToTheAgent) {
+    hello("a1");
+    SubmitRequest both = request("a1", {"id"});
+    both.run_as_user = "deploy";
+    both.run_as_group = "www-data";
+    auto reply = scheduler_->submit(both);
+    ASSERT_TRUE(reply.ok()) << reply.error().message;
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+    EXPECT_EQ(sent_to<proto::Run>("a1")[0].user, "deploy");
+    EXPECT_EQ(sent_to<proto::Run>("a1")[0].group, "www-data");
+    JobDetail d = detail(reply->job_id);
+    EXPECT_EQ(d.job.run_as_user, "deploy");
+    EXPECT_EQ(d.job.run_as_group, "www-data");
+
+    SubmitRequest group_only = request("a1", {"id"});
+    group_only.run_as_group = "adm";
+    ASSERT_TRUE(scheduler_->submit(group_only).ok());
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 2; }));
+    EXPECT_EQ(sent_to<proto::Run>("a1")[1].user, "");
+    EXPECT_EQ(sent_to<proto::Run>("a1")[1].group, "adm");
+
+    ASSERT_TRUE(scheduler_->submit(request("a1", {"id"})).ok());
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 3; }));
+    EXPECT_EQ(sent_to<proto::Run>("a1")[2].user, "");
+    EXPECT_EQ(sent_to<proto::Run>("a1")[2].group, "");
+}
+
+TEST_F(SchedulerTest, InvalidUserNameIsRefused) {
+    hello("a1");
+    const auto as = [&](std::string user, std::string group = "") {
+        SubmitRequest r = request("a1", {"id"});
+        r.run_as_user = std::move(user);
+        r.run_as_group = std::move(group);
+        return scheduler_->submit(r);
+    };
+    auto refused = as("Bob Smith");
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().message, "user 'Bob Smith' is not a valid user name");
+    auto bad_group = as("deploy", "wheel;rm");
+    ASSERT_FALSE(bad_group.ok());
+    EXPECT_EQ(bad_group.error().message, "group 'wheel;rm' is not a valid group name");
+    for (const std::string& name : std::vector<std::string>{
+             "Root", "-rf", "1abc", "a$b", "$", "a/b", "..", "x y", std::string(33, 'a')}) {
+        EXPECT_FALSE(as(name).ok()) << name;
+    }
+    EXPECT_TRUE(sent_to<proto::Run>("a1").empty()) << "a refused job must not run";
+
+    for (const std::string& name : std::vector<std::string>{"nobody", "_apt", "www-data", "host$",
+                                                            "u2", "1000", std::string(32, 'a')}) {
+        EXPECT_TRUE(as(name).ok()) << name;
+    }
+}
+
 TEST_F(SchedulerTest, ResultsFinishRunsAndTheJob) {
     hello("a1");
     hello("a2");

@@ -431,6 +431,40 @@ TEST_F(HttpServerTest, SubmitWithoutOptionalFieldsLeavesThemEmpty) {
     EXPECT_FALSE(submitted->timeout_ms.has_value());
     EXPECT_TRUE(submitted->env.empty());
     EXPECT_TRUE(submitted->cwd.empty());
+    EXPECT_TRUE(submitted->run_as_user.empty());
+    EXPECT_TRUE(submitted->run_as_group.empty());
+}
+
+TEST_F(HttpServerTest, SubmitPassesUserAndGroupToTheService) {
+    auto response = call(bhttp::verb::post, "/api/v1/jobs",
+                         R"({"target":"*","argv":["id"],"user":"deploy","group":"www-data"})");
+    ASSERT_EQ(response.result_int(), 201u) << response.body();
+    auto submitted = on_io([this] { return fake_.last_submit; });
+    ASSERT_TRUE(submitted);
+    EXPECT_EQ(submitted->run_as_user, "deploy");
+    EXPECT_EQ(submitted->run_as_group, "www-data");
+
+    // null is the same as absent.
+    response = call(bhttp::verb::post, "/api/v1/jobs",
+                    R"({"target":"*","argv":["id"],"user":null,"group":"adm"})");
+    ASSERT_EQ(response.result_int(), 201u) << response.body();
+    submitted = on_io([this] { return fake_.last_submit; });
+    ASSERT_TRUE(submitted);
+    EXPECT_EQ(submitted->run_as_user, "");
+    EXPECT_EQ(submitted->run_as_group, "adm");
+}
+
+TEST_F(HttpServerTest, SubmitWithANonStringUserOrGroupIs400NamingTheField) {
+    const auto submit = [this](const std::string& body) {
+        return call(bhttp::verb::post, "/api/v1/jobs", body);
+    };
+    expect_error(submit(R"({"target":"*","argv":["id"],"user":0})"), 400, "bad_request",
+                 "user must be a string");
+    expect_error(submit(R"({"target":"*","argv":["id"],"user":["root"]})"), 400, "bad_request",
+                 "user must be a string");
+    expect_error(submit(R"({"target":"*","argv":["id"],"group":{}})"), 400, "bad_request",
+                 "group must be a string");
+    EXPECT_FALSE(on_io([this] { return fake_.last_submit.has_value(); }));
 }
 
 TEST_F(HttpServerTest, SubmitWithBadArgvIs400NamingTheField) {

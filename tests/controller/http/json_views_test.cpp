@@ -28,10 +28,21 @@ TEST(JsonViews, JobViewHasExactlyTheDocumentedFields) {
     const auto view = job_json(job);
     std::vector<std::string> keys;
     for (const auto& [key, _] : view.items()) keys.push_back(key);
-    EXPECT_EQ(keys, (std::vector<std::string>{"id", "requester", "source", "target", "argv",
-                                              "state", "cancel_requested", "timeout_ms",
+    EXPECT_EQ(keys, (std::vector<std::string>{"id", "requester", "source", "target", "argv", "user",
+                                              "group", "state", "cancel_requested", "timeout_ms",
                                               "created_at_ms", "finished_at_ms"}));
     EXPECT_EQ(view["state"], "queued");
+    EXPECT_EQ(view["user"], "");
+    EXPECT_EQ(view["group"], "");
+}
+
+TEST(JsonViews, JobViewSaysWhoTheJobRunsAs) {
+    Job job;
+    job.run_as_user = "deploy";
+    job.run_as_group = "www-data";
+    const auto view = job_json(job);
+    EXPECT_EQ(view["user"], "deploy");
+    EXPECT_EQ(view["group"], "www-data");
 }
 
 TEST(JsonViews, ErrorCodesFollowTheStatus) {

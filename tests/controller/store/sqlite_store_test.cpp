@@ -169,6 +169,8 @@ void expect_same_job(const Job& a, const Job& b) {
     EXPECT_EQ(a.argv, b.argv);
     EXPECT_EQ(a.env, b.env);
     EXPECT_EQ(a.cwd, b.cwd);
+    EXPECT_EQ(a.run_as_user, b.run_as_user);
+    EXPECT_EQ(a.run_as_group, b.run_as_group);
     EXPECT_EQ(a.timeout_ms, b.timeout_ms);
     EXPECT_EQ(a.state, b.state);
     EXPECT_EQ(a.cancel_requested, b.cancel_requested);
@@ -265,6 +267,36 @@ TEST_F(SqliteStoreTest, SavedJobComesBackWithItsRuns) {
     detail = job_detail(7);
     expect_same_job(detail.job, job);
     EXPECT_EQ(detail.runs.size(), 2u);
+}
+
+TEST_F(SqliteStoreTest, RunAsUserAndGroupComeBackEverywhereAJobIsRead) {
+    Store& store = open();
+    Job both = make_job(1);
+    both.run_as_user = "deploy";
+    both.run_as_group = "www-data";
+    Job group_only = make_job(2);
+    group_only.run_as_group = "adm";
+    Job neither = make_job(3);
+    store.save_job(both);
+    store.save_job(group_only);
+    store.save_job(neither);
+
+    expect_same_job(job_detail(1).job, both);
+    expect_same_job(job_detail(2).job, group_only);
+    expect_same_job(job_detail(3).job, neither);
+    EXPECT_EQ(job_detail(3).job.run_as_user, "");
+
+    auto listed = list(JobQuery{});
+    ASSERT_EQ(listed.size(), 3u);
+    expect_same_job(listed[2], both);
+    expect_same_job(listed[1], group_only);
+
+    store_.reset();
+    auto snapshot = open().load();
+    ASSERT_TRUE(snapshot.ok()) << snapshot.error().message;
+    ASSERT_EQ(snapshot->active_jobs.size(), 3u);
+    expect_same_job(snapshot->active_jobs[0], both);
+    expect_same_job(snapshot->active_jobs[1], group_only);
 }
 
 TEST_F(SqliteStoreTest, ActiveJobsAndTheirRunsAreInTheSnapshot) {

@@ -1,0 +1,74 @@
+#include "agent/agent_config.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+namespace hostline::agent {
+namespace {
+
+const char* kKey = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+
+class AgentConfigTest : public ::testing::Test {
+  protected:
+    Result<AgentConfig> load(const std::string& text) {
+        std::ofstream(path_) << text;
+        return load_agent_config(path_);
+    }
+    void TearDown() override { std::remove(path_.c_str()); }
+    std::string path_ = "/tmp/hostline-agent-config-test-" + std::to_string(::getpid()) + ".toml";
+};
+
+TEST_F(AgentConfigTest, ReadsEveryKey) {
+    auto c =
+        load(std::string("[agent]\nname = \"web-01\"\nstate_dir = \"/var/lib/x\"\ncapacity = 8\n"
+                         "kill_grace = \"3s\"\n[agent.labels]\nrole = \"web\"\n[controller]\n"
+                         "endpoint = \"tcp://ctl:7420\"\npublic_key = \"") +
+             kKey + "\"\n");
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_EQ(c->name, "web-01");
+    EXPECT_EQ(c->capacity, 8u);
+    EXPECT_EQ(c->kill_grace_ms, 3000);
+    EXPECT_EQ(c->labels.at("role"), "web");
+    EXPECT_EQ(c->controller_endpoint, "tcp://ctl:7420");
+    EXPECT_EQ(c->controller_public_key, kKey);
+}
+
+TEST_F(AgentConfigTest, NameDefaultsToTheHostName) {
+    auto c = load(std::string("[controller]\nendpoint = \"tcp://ctl:7420\"\npublic_key = \"") +
+                  kKey + "\"\n");
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_FALSE(c->name.empty());
+}
+
+TEST_F(AgentConfigTest, BadValuesNameFileKeyAndReason) {
+    auto c = load(
+        "[agent]\nname = \"bad name!\"\ncapacity = 0\nstate_dir = \"rel\"\n"
+        "[agent.labels]\nrole = \"a,b\"\n[controller]\nendpoint = \"http://x\"\npublic_key = "
+        "\"short\"\n");
+    ASSERT_FALSE(c.ok());
+    const std::string& m = c.error().message;
+    EXPECT_NE(m.find(path_ + ": agent.name: must be 1-63 letters"), std::string::npos) << m;
+    EXPECT_NE(m.find("agent.capacity: must be between 1 and 1024, not 0"), std::string::npos) << m;
+    EXPECT_NE(m.find("agent.state_dir: must be an absolute path"), std::string::npos) << m;
+    EXPECT_NE(m.find("agent.labels.role:"), std::string::npos) << m;
+    EXPECT_NE(m.find("controller.endpoint: must be set to tcp://HOST:PORT"), std::string::npos)
+        << m;
+    EXPECT_NE(m.find("controller.public_key: must be the controller's CURVE public key"),
+              std::string::npos)
+        << m;
+}
+
+TEST_F(AgentConfigTest, UnknownKeysAreErrors) {
+    auto c =
+        load(std::string(
+                 "[agent]\ncapasity = 4\n[controller]\nendpoint = \"tcp://c:1\"\npublic_key = \"") +
+             kKey + "\"\n");
+    ASSERT_FALSE(c.ok());
+    EXPECT_NE(c.error().message.find("agent.capasity: is not a known setting"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hostline::agent

@@ -1,0 +1,88 @@
+#include "controller/config/controller_config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+namespace hostline::controller {
+namespace {
+
+class ControllerConfigTest : public ::testing::Test {
+  protected:
+    Result<ControllerConfig> load(const std::string& text) {
+        std::ofstream(path_) << text;
+        return load_controller_config(path_);
+    }
+    void TearDown() override { std::remove(path_.c_str()); }
+    std::string path_ =
+        "/tmp/hostline-controller-config-test-" + std::to_string(::getpid()) + ".toml";
+};
+
+TEST_F(ControllerConfigTest, DefaultsWhenTheFileIsEmpty) {
+    auto c = load("");
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_EQ(c->agent_listen, "tcp://*:7420");
+    EXPECT_EQ(c->http_port, 7480);
+    EXPECT_EQ(c->heartbeat_ms, 5000);
+    EXPECT_EQ(c->agent_grace_ms, 300000);
+}
+
+TEST_F(ControllerConfigTest, ReadsEveryKey) {
+    auto c = load(
+        "[controller]\ndata_dir = \"/srv/hl\"\nagent_listen = \"tcp://0.0.0.0:9000\"\n"
+        "heartbeat = \"2s\"\nagent_grace = \"1m\"\ndefault_timeout = \"30s\"\n"
+        "output_cap_bytes = 4096\n[http]\nport = 8080\n[groups]\ndbs = \"role=db\"\n");
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_EQ(c->data_dir, "/srv/hl");
+    EXPECT_EQ(c->heartbeat_ms, 2000);
+    EXPECT_EQ(c->default_timeout_ms, 30000);
+    EXPECT_EQ(c->output_cap_bytes, 4096u);
+    EXPECT_EQ(c->http_port, 8080);
+    EXPECT_EQ(c->groups.at("dbs"), "role=db");
+}
+
+TEST_F(ControllerConfigTest, EveryProblemIsReportedWithFileKeyAndReason) {
+    auto c = load(
+        "[controller]\ndata_dir = \"relative\"\nheartbeat = 5\nagent_grace = \"soon\"\n"
+        "[http]\nport = 70000\naddress = \"0.0.0.0\"\n[groups]\nbad = \"web-* &\"\n"
+        "[controler]\nx = 1\n");
+    ASSERT_FALSE(c.ok());
+    const std::string& m = c.error().message;
+    EXPECT_NE(m.find(path_ + ": controller.data_dir: must be an absolute path"), std::string::npos)
+        << m;
+    EXPECT_NE(m.find("controller.heartbeat: must be a duration string"), std::string::npos) << m;
+    EXPECT_NE(m.find("controller.agent_grace:"), std::string::npos) << m;
+    EXPECT_NE(m.find("http.port: must be between 0 and 65535, not 70000"), std::string::npos) << m;
+    EXPECT_NE(m.find("http.address: must be a loopback address"), std::string::npos) << m;
+    EXPECT_NE(m.find("groups.bad:"), std::string::npos) << m;
+    EXPECT_NE(m.find("controler: is not a known setting"), std::string::npos) << m;
+}
+
+TEST_F(ControllerConfigTest, SyntaxErrorsNameTheLine) {
+    auto c = load("[controller]\ndata_dir = \n");
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().message.rfind(path_ + ":2:", 0), 0u) << c.error().message;
+}
+
+TEST_F(ControllerConfigTest, MissingFileIsAClearError) {
+    auto c = load_controller_config("/nonexistent/controller.toml");
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().message, "/nonexistent/controller.toml: cannot read the file");
+}
+
+}  // namespace
+}  // namespace hostline::controller
+
+namespace hostline::controller {
+namespace {
+
+TEST(PackagedConfig, ControllerTomlIsValid) {
+    auto c = load_controller_config(HOSTLINE_SOURCE_DIR "/packaging/controller.toml");
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_EQ(c->data_dir, "/var/lib/hostline");
+}
+
+}  // namespace
+}  // namespace hostline::controller

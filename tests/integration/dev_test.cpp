@@ -1,0 +1,103 @@
+// `hostline dev`: a controller and local agents that work at once and stop together.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "testing/local_cluster.hpp"
+
+namespace hostline::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string bin(const std::string& name) {
+    const char* dir = std::getenv("HOSTLINE_BIN_DIR");
+    return std::string(dir ? dir : ".") + "/" + name;
+}
+
+// Pids of live processes whose command line mentions text.
+std::vector<pid_t> processes_mentioning(const std::string& text) {
+    std::vector<pid_t> pids;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        std::string name = entry.path().filename();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream in(entry.path() / "cmdline");
+        std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        pid_t pid = std::stoi(name);
+        if (cmdline.find(text) != std::string::npos && process_alive(pid)) pids.push_back(pid);
+    }
+    return pids;
+}
+
+std::map<std::string, std::string> read_env(const std::string& path) {
+    std::map<std::string, std::string> env;
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("export ", 0) == 0) line = line.substr(7);
+        auto eq = line.find('=');
+        if (eq != std::string::npos) env[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+    return env;
+}
+
+TEST(Dev, StartsAControllerAndAgentsThatRunJobsAndStopsThemAllOnSigterm) {
+    char tmpl[] = "/tmp/hostline-dev-test-XXXXXX";
+    std::string dir = ::mkdtemp(tmpl);
+    std::string data = dir + "/data";
+    pid_t dev =
+        start_process({bin("hostline"), "dev", "--agents", "3", "--data", data}, dir + "/dev.log");
+
+    std::map<std::string, std::string> env;
+    for (int i = 0; i < 300 && env.size() < 2; ++i) {
+        std::this_thread::sleep_for(100ms);
+        env = read_env(data + "/env");
+    }
+    ASSERT_EQ(env.size(), 2u) << "no env file was written";
+    std::vector<std::string> cli{bin("hostline"), "--controller", env["HOSTLINE_CONTROLLER"],
+                                 "--token-file", env["HOSTLINE_TOKEN_FILE"]};
+    auto hostline = [&](std::vector<std::string> args) {
+        std::vector<std::string> argv = cli;
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_command(argv);
+    };
+
+    bool online = false;
+    for (int i = 0; i < 300 && !online; ++i) {
+        auto agents = nlohmann::json::parse(hostline({"agents", "--json"}).out, nullptr, false);
+        int count = 0;
+        if (agents.is_object())
+            for (const auto& a : agents["agents"]) count += a.value("online", false) ? 1 : 0;
+        online = count == 3;
+        if (!online) std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_TRUE(online) << "local-1..3 did not come online";
+
+    // The labels it gives make targets work: odd agents are role=web.
+    CommandResult run =
+        hostline({"run", "--on", "role=web", "--", "sh", "-c", "echo on $HOSTLINE_AGENT"});
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_NE(run.out.find("local-1 | on local-1"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("local-3 | on local-3"), std::string::npos) << run.out;
+    EXPECT_EQ(run.out.find("local-2"), std::string::npos) << run.out;
+
+    std::ifstream dev_log(dir + "/dev.log");
+    std::stringstream printed;
+    printed << dev_log.rdbuf();
+    EXPECT_NE(printed.str().find(". " + data + "/env"), std::string::npos) << printed.str();
+
+    EXPECT_FALSE(processes_mentioning(data).empty());
+    ::kill(dev, SIGTERM);
+    int status = 0;
+    ::waitpid(dev, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    EXPECT_TRUE(processes_mentioning(data).empty()) << "hostline dev left processes behind";
+    std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace hostline::testing
