@@ -139,6 +139,7 @@ class Agent::Impl {
 
     void handle(proto::Welcome& m) {
         heartbeat_ = milliseconds(std::clamp<std::uint32_t>(m.heartbeat_ms, 100, 60000));
+        next_heartbeat_ = std::min(next_heartbeat_, Clock::now() + heartbeat_);
         spdlog::info("welcomed by controller '{}' (heartbeat {} ms)", m.controller_id,
                      heartbeat_.count());
         for (const proto::Message& pending : outbox_.all(Clock::now())) link_->send(pending);

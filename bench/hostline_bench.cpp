@@ -79,6 +79,11 @@ double run_job(hostline::cli::ApiClient& api, const std::string& target,
     double elapsed = ms_since(start);
     if (!streamed || state != "succeeded") {
         std::fprintf(stderr, "job #%ld ended %s\n", id, state.c_str());
+        if (auto detail = api.get("/api/v1/jobs/" + std::to_string(id)))
+            for (const auto& run : (*detail)["runs"])
+                if (run.value("state", "") != "succeeded")
+                    std::fprintf(stderr, "  %s: %s %s\n", run.value("agent", "").c_str(),
+                                 run.value("state", "").c_str(), run.value("error", "").c_str());
         std::exit(1);
     }
     return elapsed;

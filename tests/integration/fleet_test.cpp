@@ -260,6 +260,17 @@ TEST_F(Fleet, RunAsUserDropsPrivilegesOnTheAgent) {
         << failed.dump();
 }
 
+TEST_F(Fleet, AgentsStayOnlineAcrossManyHeartbeatIntervals) {
+    cluster.start_controller();  // heartbeat 500ms: offline after 1.5 s of silence
+    cluster.add_agent("a1");
+    cluster.wait_online({"a1"});
+    std::this_thread::sleep_for(3s);
+    json agents = cluster.cli_json({"agents"});
+    ASSERT_EQ(agents["agents"].size(), 1u);
+    EXPECT_TRUE(agents["agents"][0]["online"].get<bool>());
+    EXPECT_EQ(cluster.controller_log().find("is offline"), std::string::npos) << cluster.controller_log();
+}
+
 TEST_F(Fleet, AgentWithAnUnknownKeyIsRefused) {
     cluster.start_controller();
     cluster.add_agent("known");
