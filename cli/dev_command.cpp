@@ -234,9 +234,10 @@ int run_dev(int agent_count, std::string data) {
     }
 
     const std::string env_path = data + "/env";
+    // Sourcing it points the CLI at this controller and puts this `hostline` first on PATH.
     (void)write_text(env_path, "export HOSTLINE_CONTROLLER=" + endpoints["http"] +
                                    "\nexport HOSTLINE_TOKEN_FILE=" + controller_dir +
-                                   "/admin.token\n");
+                                   "/admin.token\nexport PATH=\"" + bin + ":$PATH\"\n");
     std::printf(
         "Hostline dev is running: a controller and %d agent(s) (local-1 ... local-%d).\n\n"
         "  controller   %s (agents connect to %s)\n"

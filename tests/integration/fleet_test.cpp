@@ -268,7 +268,8 @@ TEST_F(Fleet, AgentsStayOnlineAcrossManyHeartbeatIntervals) {
     json agents = cluster.cli_json({"agents"});
     ASSERT_EQ(agents["agents"].size(), 1u);
     EXPECT_TRUE(agents["agents"][0]["online"].get<bool>());
-    EXPECT_EQ(cluster.controller_log().find("is offline"), std::string::npos) << cluster.controller_log();
+    EXPECT_EQ(cluster.controller_log().find("is offline"), std::string::npos)
+        << cluster.controller_log();
 }
 
 TEST_F(Fleet, AgentWithAnUnknownKeyIsRefused) {
