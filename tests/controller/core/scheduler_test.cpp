@@ -225,6 +225,40 @@ TEST_F(SchedulerTest, ResultsFinishRunsAndTheJob) {
     EXPECT_EQ(sent_to<proto::Ack>("a1")[0].seq, 1u);
 }
 
+TEST_F(SchedulerTest, OutputBeyondTheCapIsCountedButNotStored) {
+    SchedulerConfig config;
+    config.output_cap_bytes = 10;
+    open(config);
+    hello("a1");
+    auto reply = scheduler_->submit(request("a1", {"yes"}));
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+    EXPECT_EQ(sent_to<proto::Run>("a1")[0].output_cap, 10u) << "the agent is told the cap too";
+    std::uint64_t run = sent_to<proto::Run>("a1")[0].run_id;
+    scheduler_->on_agent_message("a1", proto::Output{run, 1, "stdout", proto::Bytes{"y\ny\ny\n"}});
+    scheduler_->on_agent_message("a1", proto::Output{run, 2, "stdout", proto::Bytes{"y\ny\ny\n"}});
+    scheduler_->on_agent_message("a1", proto::Output{run, 3, "stdout", proto::Bytes{"y\ny\ny\n"}});
+    proto::RunResult r;
+    r.run_id = run;
+    r.seq = 4;
+    r.status = "exited";
+    r.exit_code = 0;
+    r.stdout_bytes = 5000;
+    r.truncated = true;
+    scheduler_->on_agent_message("a1", r);
+    // Every message is acknowledged, also those whose bytes were dropped.
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Ack>("a1").size() == 4; }));
+    JobDetail d = detail(reply->job_id);
+    EXPECT_EQ(d.runs[0].stored_bytes, 10u);
+    EXPECT_TRUE(d.runs[0].truncated);
+    EXPECT_EQ(d.runs[0].stdout_bytes, 5000u) << "the agent's count is kept";
+    std::optional<Result<std::vector<OutputChunk>>> out;
+    scheduler_->output(reply->job_id, [&](auto o) { out = std::move(o); });
+    ASSERT_TRUE(run_until([&] { return out.has_value(); }));
+    std::string text;
+    for (const auto& c : out->value()) text += c.data;
+    EXPECT_EQ(text, "y\ny\ny\ny\ny\n");
+}
+
 TEST_F(SchedulerTest, DuplicateAndOutOfOrderOutputIsStoredOnce) {
     hello("a1");
     auto reply = scheduler_->submit(request("a1", {"cat"}));
