@@ -1,12 +1,9 @@
 #include "cli/dev_command.hpp"
 
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fcntl.h>
 
 #include <cerrno>
 #include <chrono>
@@ -20,9 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/process/spawn_with_log.hpp"
 #include "common/transport/curve_keys.hpp"
-
-extern char** environ;
 
 namespace hostline::cli {
 namespace {
@@ -45,30 +41,6 @@ Result<void> write_text(const std::string& path, const std::string& text) {
     std::ofstream out(path, std::ios::trunc);
     if (!(out << text)) return fail("cannot write " + path + ": " + std::strerror(errno));
     return {};
-}
-
-Result<pid_t> spawn(const std::vector<std::string>& argv, const std::string& log_path) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                     0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    pid_t pid = -1;
-    int rc = posix_spawn(&pid, args[0], &actions, &attr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) return fail("cannot start " + argv[0] + ": " + std::strerror(rc));
-    return pid;
 }
 
 // The endpoints file the controller writes once it listens: key=value lines.
@@ -170,7 +142,8 @@ int run_dev(int agent_count, std::string data) {
     const std::string endpoints_path = controller_dir + "/endpoints";
     fs::remove(endpoints_path, ec);
     Child controller{"controller", -1, logs + "/controller.log"};
-    auto pid = spawn({bin + "/hostline-controller", "--config", controller_toml}, controller.log);
+    auto pid = process::spawn_with_log({bin + "/hostline-controller", "--config", controller_toml},
+                                       controller.log);
     if (!pid) {
         std::fprintf(stderr, "hostline dev: %s\n", pid.error().message.c_str());
         return 1;
@@ -223,7 +196,7 @@ int run_dev(int agent_count, std::string data) {
             return 1;
         }
         Child agent{name, -1, logs + "/" + name + ".log"};
-        auto apid = spawn({bin + "/hostline-agent", "--config", toml}, agent.log);
+        auto apid = process::spawn_with_log({bin + "/hostline-agent", "--config", toml}, agent.log);
         if (!apid) {
             std::fprintf(stderr, "hostline dev: %s\n", apid.error().message.c_str());
             stop_all(children);

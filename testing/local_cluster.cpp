@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "common/process/spawn_with_log.hpp"
 #include "common/transport/curve_keys.hpp"
 
 extern char** environ;
@@ -138,18 +139,9 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
 }
 
 pid_t start_process(const std::vector<std::string>& argv, const std::string& log_path) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                     0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    pid_t pid = -1;
-    auto args = c_args(argv);
-    int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) fail_with("cannot start " + argv[0] + ": " + std::strerror(rc));
-    return pid;
+    auto pid = process::spawn_with_log(argv, log_path);
+    if (!pid) fail_with(pid.error().message);
+    return *pid;
 }
 
 bool process_alive(pid_t pid) {
