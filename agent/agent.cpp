@@ -9,6 +9,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "agent/controller_link.hpp"
 #include "agent/host_facts.hpp"
@@ -154,6 +155,7 @@ class Agent::Impl {
             link_->send(proto::RunAck{m.run_id, true, "already received"});
             return;
         }
+        if (cancelled_early_.erase(m.run_id) > 0) return reject("cancelled before it started");
         if (running_.size() >= config_.capacity)
             return reject("agent is at capacity (" + std::to_string(config_.capacity) +
                           " running)");
@@ -179,7 +181,12 @@ class Agent::Impl {
 
     void handle(proto::Cancel& m) {
         spdlog::info("run {} cancelled by the controller", m.run_id);
-        runner_.cancel(m.run_id);
+        if (runner_.is_running(m.run_id)) {
+            runner_.cancel(m.run_id);
+        } else if (cancelled_early_.size() < 10000) {
+            // The cancel overtook its run: refuse the run when it arrives.
+            cancelled_early_.insert(m.run_id);
+        }
     }
 
     void handle(proto::Ack& m) { outbox_.acknowledge(m.run_id, m.seq); }
@@ -282,6 +289,7 @@ class Agent::Impl {
     Outbox outbox_;
     std::unique_ptr<ControllerLink> link_;
     std::map<std::uint64_t, RunOutput> running_;
+    std::set<std::uint64_t> cancelled_early_;  // cancels that arrived before their run
     milliseconds heartbeat_ = kDefaultHeartbeat;
     Clock::time_point last_heard_;
     Clock::time_point next_heartbeat_;

@@ -183,7 +183,10 @@ void Scheduler::handle(const std::string& name, proto::RunAck& m) {
     ActiveRun* run = run_of(name, m.run_id);
     if (run == nullptr) return;
     if (!m.accepted) {
-        finish_run(*run, RunState::failed, "rejected by agent " + name + ": " + m.reason);
+        if (run->cancel_sent)
+            finish_run(*run, RunState::cancelled, "cancelled before it started");
+        else
+            finish_run(*run, RunState::failed, "rejected by agent " + name + ": " + m.reason);
         return;
     }
     if (run->record.state == RunState::dispatched || run->record.state == RunState::unknown) {
@@ -395,7 +398,8 @@ void Scheduler::on_tick() {
             run.unknown_since != Clock::time_point{} &&
             now - run.unknown_since > config_.agent_grace) {
             lost.push_back(id);
-        } else if (online && s == RunState::dispatched && now - run.sent_at > kResendRun) {
+        } else if (online && s == RunState::dispatched && !run.cancel_sent &&
+                   now - run.sent_at > kResendRun) {
             send_run(run);  // no run_ack yet
         } else if (online && run.cancel_sent && now - run.sent_at > kResendRun) {
             run.sent_at = now;

@@ -390,6 +390,20 @@ TEST_F(SchedulerTest, CancelReachesEveryRunningRunAndCancelsQueuedOnes) {
     ASSERT_FALSE(again.ok());
 }
 
+TEST_F(SchedulerTest, ACancelThatOvertakesItsRunCancelsIt) {
+    hello("a1");
+    auto reply = scheduler_->submit(request("a1", {"sleep", "60"}));
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+    ASSERT_TRUE(scheduler_->cancel(reply->job_id).ok());  // no run_ack yet
+    ASSERT_EQ(sent_to<proto::Cancel>("a1").size(), 1u);
+    // The agent got the cancel first, so it refuses the run when it arrives.
+    scheduler_->on_agent_message("a1", proto::RunAck{sent_to<proto::Run>("a1")[0].run_id, false,
+                                                     "cancelled before it started"});
+    JobDetail d = detail(reply->job_id);
+    EXPECT_EQ(d.job.state, JobState::cancelled);
+    EXPECT_EQ(d.runs[0].state, RunState::cancelled);
+}
+
 TEST_F(SchedulerTest, HeartbeatWithoutHelloAsksForHello) {
     scheduler_->on_agent_message("stranger", proto::Heartbeat{0});
     auto errors = sent_to<proto::ErrorReply>("stranger");
