@@ -1,0 +1,448 @@
+#include "controller/chat/chat_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "chat/grammar/parser.hpp"
+#include "common/duration.hpp"
+#include "common/target/target_expr.hpp"
+#include "controller/catalog/binding.hpp"
+
+namespace hostline::controller {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Builtin {
+    const char* name;
+    const char* usage;
+    const char* summary;
+};
+
+constexpr Builtin kBuiltins[] = {
+    {"help", "help [COMMAND]", "what you can run, or how to run one command"},
+    {"hosts", "hosts [TARGET]", "the agents, online or not, with their labels"},
+    {"run", "run --on TARGET [--timeout D] -- COMMAND [ARGS...]",
+     "run a command as argv (no shell)"},
+    {"jobs", "jobs", "the latest jobs"},
+    {"job", "job ID", "one job: who, what, where, and each host's result"},
+    {"output", "output ID", "the stored output of a job"},
+    {"cancel", "cancel ID", "stop a job on every host"},
+    {"whoami", "whoami", "who Hostline thinks you are"},
+};
+
+std::string join(const std::vector<std::string>& items, const char* sep = ", ") {
+    std::string out;
+    for (const auto& s : items) out += (out.empty() ? "" : sep) + s;
+    return out;
+}
+
+std::string shown_argv(const std::vector<std::string>& argv) {
+    std::string out;
+    for (const auto& a : argv) {
+        bool plain = !a.empty() && a.find_first_of(" \t'\"\\$`;|&<>(){}*?!#~") == std::string::npos;
+        out += (out.empty() ? "" : " ") + (plain ? a : "'" + a + "'");
+    }
+    return out;
+}
+
+std::optional<std::int64_t> job_id_of(const chat::ParsedCommand& c) {
+    if (c.tokens.size() != 1 || c.tokens[0].kind != chat::Token::Kind::word) return std::nullopt;
+    std::string_view text = c.tokens[0].text;
+    if (!text.empty() && text[0] == '#') text.remove_prefix(1);
+    std::int64_t id = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec != std::errc() || end != text.data() + text.size() || id <= 0) return std::nullopt;
+    return id;
+}
+
+std::string run_line(const RunRecord& r) {
+    std::string line = r.agent + "  " + std::string(to_string(r.state));
+    if (r.exit_code) line += "  exit " + std::to_string(*r.exit_code);
+    if (r.signal) line += "  signal " + std::to_string(*r.signal);
+    if (r.started_at_ms && r.ended_at_ms)
+        line += "  " + format_duration(std::chrono::milliseconds(r.ended_at_ms - r.started_at_ms));
+    if (!r.error.empty()) line += "  (" + r.error + ")";
+    return line;
+}
+
+// Cuts text to fit one message of the platform, at a line boundary, saying where the rest is.
+std::string fit(std::string text, std::size_t limit, const std::string& rest_hint) {
+    if (text.size() <= limit) return text;
+    std::string tail = "\n… (cut; " + rest_hint + ")";
+    std::size_t keep = limit > tail.size() ? limit - tail.size() : 0;
+    std::size_t cut = text.rfind('\n', keep);
+    text.resize(cut == std::string::npos ? keep : cut);
+    while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0x80)
+        text.pop_back();
+    if (!text.empty() && (static_cast<unsigned char>(text.back()) & 0x80)) text.pop_back();
+    return text + tail;
+}
+
+}  // namespace
+
+// One job being reported in the channel it was started from.
+struct ChatService::JobReport {
+    chat::Adapter* adapter = nullptr;
+    chat::IncomingMessage origin;
+    std::int64_t job_id = 0;
+    std::uint64_t subscription = 0;
+    std::map<std::int64_t, RunRecord> runs;
+    std::map<std::int64_t, std::string> partial;  // per run: the unfinished last line
+    std::vector<std::string> lines;               // the first summary_lines lines, "host | text"
+    std::size_t total_lines = 0;
+    std::optional<chat::PostedMessage> progress;
+    Clock::time_point last_edit{};
+    bool finished = false;
+};
+
+ChatService::ChatService(boost::asio::io_context& io, JobService& jobs, const Catalog& catalog,
+                         ChatConfig config)
+    : io_(io), jobs_(jobs), catalog_(catalog), config_(std::move(config)) {}
+
+ChatService::~ChatService() {
+    stop();
+}
+
+Result<void> ChatService::add_adapter(std::unique_ptr<chat::Adapter> adapter) {
+    chat::Adapter* a = adapter.get();
+    auto started = a->start({[this, a](const chat::IncomingMessage& m) { on_message(*a, m); },
+                             [a](const std::string& why) {
+                                 spdlog::warn("chat {}: disconnected: {}", a->platform(), why);
+                             }});
+    if (!started) return started;
+    adapters_.push_back(std::move(adapter));
+    return {};
+}
+
+void ChatService::stop() {
+    for (auto& [id, report] : reports_) jobs_.unsubscribe(report->subscription);
+    reports_.clear();
+    for (auto& a : adapters_) a->stop();
+}
+
+void ChatService::reply(chat::Adapter& adapter, const chat::IncomingMessage& to,
+                        const std::string& text) {
+    std::string hint = "the full answer is in the CLI or web UI";
+    adapter.post(to.channel, to.thread, fit(text, adapter.limits().max_message_bytes, hint),
+                 [platform = adapter.platform()](Result<chat::PostedMessage> posted) {
+                     if (!posted)
+                         spdlog::warn("chat {}: reply not posted: {}", platform,
+                                      posted.error().message);
+                 });
+}
+
+void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m) {
+    chat::Addressing addressing{config_.prefix, config_.bot_name, m.direct_message};
+    auto text = chat::addressed_text(m.text, addressing);
+    if (!text) return;  // ordinary chat
+    spdlog::info("chat {}: {} in {}: {}", a.platform(), m.sender.id, m.channel, *text);
+    auto parsed = chat::parse_command(*text);
+    if (!parsed) return reply(a, m, "error: " + parsed.error().message);
+    const chat::ParsedCommand& c = *parsed;
+
+    if (c.name == "help") return builtin_help(a, m, c);
+    if (c.name == "hosts") return builtin_hosts(a, m, c);
+    if (c.name == "jobs") return builtin_jobs(a, m);
+    if (c.name == "job") return builtin_job(a, m, c, false);
+    if (c.name == "output") return builtin_job(a, m, c, true);
+    if (c.name == "cancel") return builtin_cancel(a, m, c);
+    if (c.name == "whoami") return builtin_whoami(a, m);
+
+    SubmitRequest request;
+    request.requester = m.sender.id;
+    request.source = a.platform() + ":" + m.channel;
+    if (c.timeout) request.timeout_ms = c.timeout->count();
+    if (c.name == "run") {
+        for (const chat::Token& t : c.tokens)
+            if (!t.after_double_dash)
+                return reply(a, m,
+                             "error: put the command after --\nusage: " + config_.prefix +
+                                 kBuiltins[2].usage);
+            else
+                request.argv.push_back(t.text);
+        if (!c.target)
+            return reply(
+                a, m,
+                "error: say where: --on TARGET\nusage: " + config_.prefix + kBuiltins[2].usage);
+        if (request.argv.empty()) return reply(a, m, "error: nothing to run after --");
+        request.target = *c.target;
+        return start_job(a, m, std::move(request), c.dry_run);
+    }
+    const CommandSpec* spec = catalog_.find(c.name);
+    if (spec == nullptr)
+        return reply(a, m, "unknown command '" + c.name + "': try " + config_.prefix + "help");
+    if (!spec->channels.empty() &&
+        std::find(spec->channels.begin(), spec->channels.end(), m.channel) == spec->channels.end())
+        return reply(a, m, "error: " + c.name + " may only be used in " + join(spec->channels));
+    auto bound = bind(*spec, c);
+    if (!bound)
+        return reply(
+            a, m, "error: " + bound.error().message + "\nusage: " + usage(*spec, config_.prefix));
+    request.target = bound->target;
+    request.argv = bound->argv;
+    if (!c.timeout && spec->timeout) request.timeout_ms = spec->timeout->count();
+    request.env = spec->env;
+    request.cwd = spec->cwd;
+    request.run_as_user = spec->user;
+    start_job(a, m, std::move(request), c.dry_run);
+}
+
+void ChatService::builtin_help(chat::Adapter& a, const chat::IncomingMessage& m,
+                               const chat::ParsedCommand& c) {
+    const std::string& p = config_.prefix;
+    if (c.tokens.empty()) {
+        std::string text = "Commands:";
+        for (const CommandSpec& spec : catalog_.commands())
+            text += "\n  " + p + spec.name + " — " + spec.summary;
+        text += "\nBuilt-in:";
+        for (const Builtin& b : kBuiltins) text += "\n  " + p + b.name + " — " + b.summary;
+        text += "\nEvery command takes --on TARGET, --timeout D and --dry-run. " + p +
+                "help COMMAND for more.";
+        return reply(a, m, text);
+    }
+    std::string name = c.tokens[0].text;
+    if (!name.empty() && name.rfind(p, 0) == 0) name = name.substr(p.size());
+    for (const Builtin& b : kBuiltins)
+        if (name == b.name) return reply(a, m, p + b.usage + "\n" + b.summary);
+    const CommandSpec* spec = catalog_.find(name);
+    if (spec == nullptr) return reply(a, m, "unknown command '" + name + "': try " + p + "help");
+    std::string text = usage(*spec, p) + "\n" + spec->summary;
+    if (!spec->help.empty()) text += "\n" + spec->help;
+    for (const ParamSpec& param : spec->params) {
+        text += "\n  " + param.name + ": " + param.help;
+        if (!param.choices.empty()) text += " (one of " + join(param.choices) + ")";
+        if (param.default_value) text += " [default " + *param.default_value + "]";
+        if (param.required) text += " (required)";
+    }
+    if (!spec->default_target.empty())
+        text += "\nRuns on " + spec->default_target + " unless --on says otherwise.";
+    reply(a, m, text);
+}
+
+void ChatService::builtin_hosts(chat::Adapter& a, const chat::IncomingMessage& m,
+                                const chat::ParsedCommand& c) {
+    std::optional<target::TargetExpr> filter;
+    std::string target = c.target ? *c.target : (c.tokens.empty() ? "" : c.tokens[0].text);
+    if (!target.empty()) {
+        auto parsed = target::TargetExpr::parse(target);
+        if (!parsed) return reply(a, m, "error: " + parsed.error().message);
+        filter = std::move(*parsed);
+    }
+    std::string text;
+    std::size_t online = 0, shown = 0;
+    for (const AgentInfo& agent : jobs_.agents()) {
+        if (filter && !filter->matches({agent.name, agent.labels})) continue;
+        ++shown;
+        online += agent.online;
+        std::vector<std::string> labels;
+        for (const auto& [k, v] : agent.labels) labels.push_back(k + "=" + v);
+        text += "\n" + agent.name + "  " + (agent.online ? "online" : "offline") + "  " +
+                join(labels, ",");
+    }
+    if (shown == 0)
+        return reply(a, m, target.empty() ? "no agents yet" : "no agent matches " + target);
+    reply(a, m, std::to_string(shown) + " host(s), " + std::to_string(online) + " online:" + text);
+}
+
+void ChatService::builtin_jobs(chat::Adapter& a, const chat::IncomingMessage& m) {
+    JobQuery query;
+    query.limit = 10;
+    jobs_.list_jobs(query, [this, &a, m](Result<std::vector<Job>> jobs) {
+        if (!jobs) return reply(a, m, "error: " + jobs.error().message);
+        if (jobs->empty()) return reply(a, m, "no jobs yet");
+        std::string text = "latest jobs:";
+        for (const Job& j : *jobs)
+            text += "\n#" + std::to_string(j.id) + "  " + std::string(to_string(j.state)) + "  " +
+                    j.target + "  " + shown_argv(j.argv) + "  (" + j.requester + ")";
+        reply(a, m, text);
+    });
+}
+
+void ChatService::builtin_job(chat::Adapter& a, const chat::IncomingMessage& m,
+                              const chat::ParsedCommand& c, bool with_output) {
+    auto id = job_id_of(c);
+    if (!id)
+        return reply(
+            a, m,
+            std::string("usage: ") + config_.prefix + (with_output ? "output" : "job") + " ID");
+    std::string link =
+        config_.job_url_base.empty() ? "" : " " + config_.job_url_base + std::to_string(*id);
+    if (!with_output) {
+        jobs_.job(*id, [this, &a, m, link](Result<JobDetail> d) {
+            if (!d) return reply(a, m, "error: " + d.error().message);
+            std::string text = "job #" + std::to_string(d->job.id) + " " +
+                               std::string(to_string(d->job.state)) + link + "\n" +
+                               shown_argv(d->job.argv) + " on " + d->job.target + " by " +
+                               d->job.requester;
+            for (const RunRecord& r : d->runs) text += "\n" + run_line(r);
+            reply(a, m, text);
+        });
+        return;
+    }
+    jobs_.output(*id, [this, &a, m, link](Result<std::vector<OutputChunk>> out) {
+        if (!out) return reply(a, m, "error: " + out.error().message);
+        std::map<std::int64_t, std::string> per_run;
+        std::string text;
+        for (const OutputChunk& chunk : *out) per_run[chunk.run_id] += chunk.data;
+        for (const OutputChunk& chunk : *out) {
+            auto it = per_run.find(chunk.run_id);
+            if (it == per_run.end()) continue;
+            std::size_t start = 0;
+            while (start < it->second.size()) {
+                std::size_t end = it->second.find('\n', start);
+                if (end == std::string::npos) end = it->second.size();
+                text += chunk.agent + " | " + it->second.substr(start, end - start) + "\n";
+                start = end + 1;
+            }
+            per_run.erase(it);
+        }
+        if (text.empty()) text = "no output";
+        reply(a, m, text);
+    });
+}
+
+void ChatService::builtin_cancel(chat::Adapter& a, const chat::IncomingMessage& m,
+                                 const chat::ParsedCommand& c) {
+    auto id = job_id_of(c);
+    if (!id) return reply(a, m, "usage: " + config_.prefix + "cancel ID");
+    auto cancelled = jobs_.cancel(*id);
+    if (!cancelled) return reply(a, m, "error: " + cancelled.error().message);
+    reply(a, m, "cancelling job #" + std::to_string(*id));
+}
+
+void ChatService::builtin_whoami(chat::Adapter& a, const chat::IncomingMessage& m) {
+    reply(a, m,
+          "you are " + m.sender.id + " (" + m.sender.display_name +
+              "). There is no policy yet: every identity the chat adapters admit may run every "
+              "command.");
+}
+
+void ChatService::start_job(chat::Adapter& a, const chat::IncomingMessage& m, SubmitRequest request,
+                            bool dry_run) {
+    if (dry_run) {
+        auto expr = target::TargetExpr::parse(request.target);
+        if (!expr) return reply(a, m, "error: " + expr.error().message);
+        std::vector<std::string> online, offline;
+        for (const AgentInfo& agent : jobs_.agents())
+            if (expr->matches({agent.name, agent.labels}))
+                (agent.online ? online : offline).push_back(agent.name);
+        return reply(a, m,
+                     "dry run: would run " + shown_argv(request.argv) + " on " +
+                         (online.empty() ? std::string("no online host") : join(online)) +
+                         (offline.empty() ? "" : " (offline: " + join(offline) + ")") +
+                         "; nothing ran");
+    }
+    auto submitted = jobs_.submit(request);
+    if (!submitted) return reply(a, m, "error: " + submitted.error().message);
+    reply(
+        a, m,
+        "job #" + std::to_string(submitted->job_id) + " on " +
+            std::to_string(submitted->matched.size()) + " host(s): " + join(submitted->matched) +
+            (submitted->offline.empty() ? ""
+                                        : " (offline, skipped: " + join(submitted->offline) + ")"));
+
+    std::uint64_t id = next_report_++;
+    auto report = std::make_unique<JobReport>();
+    report->adapter = &a;
+    report->origin = m;
+    report->job_id = submitted->job_id;
+    reports_[id] = std::move(report);
+    jobs_.subscribe(
+        submitted->job_id, [this, id](const JobEvent& e) { on_job_event(id, e); },
+        [this, id](Result<std::uint64_t> subscription) {
+            auto it = reports_.find(id);
+            if (it == reports_.end()) return;
+            if (!subscription) {
+                spdlog::warn("chat: cannot follow job #{}: {}", it->second->job_id,
+                             subscription.error().message);
+                reports_.erase(it);
+                return;
+            }
+            it->second->subscription = *subscription;
+            if (it->second->finished) reports_.erase(it);
+        });
+}
+
+void ChatService::on_job_event(std::uint64_t report_id, const JobEvent& event) {
+    auto it = reports_.find(report_id);
+    if (it == reports_.end()) return;
+    JobReport& r = *it->second;
+    if (const auto* run = std::get_if<JobEvent::RunChanged>(&event.what)) {
+        r.runs[run->run.id] = run->run;
+        post_progress(r);
+        return;
+    }
+    if (const auto* out = std::get_if<JobEvent::OutputAdded>(&event.what)) {
+        std::string& partial = r.partial[out->chunk.run_id];
+        partial += out->chunk.data;
+        std::size_t start = 0;
+        for (std::size_t nl; (nl = partial.find('\n', start)) != std::string::npos;
+             start = nl + 1) {
+            ++r.total_lines;
+            if (r.lines.size() < config_.summary_lines)
+                r.lines.push_back(out->chunk.agent + " | " +
+                                  partial.substr(start, std::min<std::size_t>(nl - start, 300)));
+        }
+        partial.erase(0, start);
+        if (partial.size() > 4096) partial.resize(4096);  // a line that never ends is cut
+        post_progress(r);
+        return;
+    }
+    const Job& job = std::get<JobEvent::JobChanged>(event.what).job;
+    if (!is_final(job.state)) return;
+    for (auto& [run_id, rest] : r.partial)
+        if (!rest.empty()) {
+            ++r.total_lines;
+            if (r.lines.size() < config_.summary_lines)
+                r.lines.push_back(r.runs[run_id].agent + " | " + rest.substr(0, 300));
+        }
+    std::map<std::string, int> counts;
+    for (const auto& [id, run] : r.runs) ++counts[std::string(to_string(run.state))];
+    std::vector<std::string> tally;
+    for (const auto& [state, n] : counts) tally.push_back(std::to_string(n) + " " + state);
+    std::string link =
+        config_.job_url_base.empty() ? "" : " " + config_.job_url_base + std::to_string(job.id);
+    std::string text = "job #" + std::to_string(job.id) + " " + std::string(to_string(job.state)) +
+                       ": " + join(tally) + link;
+    for (const auto& [id, run] : r.runs) text += "\n" + run_line(run);
+    for (const std::string& line : r.lines) text += "\n" + line;
+    if (r.total_lines > r.lines.size())
+        text += "\n(+" + std::to_string(r.total_lines - r.lines.size()) +
+                " more lines: " + config_.prefix + "output " + std::to_string(job.id) +
+                (link.empty() ? "" : " or" + link) + ")";
+    std::string hint = config_.prefix + "output " + std::to_string(job.id);
+    r.adapter->post(r.origin.channel, r.origin.thread,
+                    fit(text, r.adapter->limits().max_message_bytes, hint),
+                    [](Result<chat::PostedMessage>) {});
+    r.finished = true;
+    if (r.subscription != 0) reports_.erase(it);  // the stream ends here; nothing to unsubscribe
+}
+
+void ChatService::post_progress(JobReport& r) {
+    if (!r.adapter->limits().can_edit) return;
+    auto now = Clock::now();
+    if (r.progress && now - r.last_edit < config_.progress_interval) return;
+    std::size_t done = 0;
+    for (const auto& [id, run] : r.runs) done += is_final(run.state);
+    std::string text = "job #" + std::to_string(r.job_id) + ": " + std::to_string(done) + "/" +
+                       std::to_string(r.runs.size()) + " hosts done, " +
+                       std::to_string(r.total_lines) + " lines";
+    if (!r.lines.empty()) text += "\n" + r.lines.back();
+    r.last_edit = now;
+    if (r.progress) {
+        r.adapter->edit(*r.progress, text);
+        return;
+    }
+    std::int64_t job_id = r.job_id;
+    r.progress = chat::PostedMessage{};  // posting: do not post twice
+    r.adapter->post(r.origin.channel, r.origin.thread, text,
+                    [this, job_id](Result<chat::PostedMessage> posted) {
+                        for (auto& [id, report] : reports_)
+                            if (report->job_id == job_id && posted) report->progress = *posted;
+                    });
+}
+
+}  // namespace hostline::controller

@@ -1,0 +1,77 @@
+// The chat service: what happens between a message in a channel and the replies to it.
+//
+// It reads messages from every adapter, parses them with the chat grammar, answers the
+// built-in commands, binds catalog commands to argv, submits jobs as the real chat user
+// through the JobService, and reports each job in the channel it came from: an
+// acknowledgement at once, a progress message edited at a safe rate where the platform can
+// edit, and a summary with per-host results, the first lines of output and a link.
+//
+// Threads: the controller's io_context thread only (adapters and the JobService call back
+// there). Owns no sockets; replies go through the adapters.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chat/adapter.hpp"
+#include "chat/grammar/command.hpp"
+#include "controller/catalog/catalog.hpp"
+#include "controller/jobs/job_service.hpp"
+
+namespace hostline::controller {
+
+struct ChatConfig {
+    std::string prefix = "!";
+    std::string bot_name = "hostline";
+    std::string job_url_base;  // e.g. "http://ops.example:7480/jobs/": the summary links the job
+    std::size_t summary_lines = 10;  // output lines per summary, all hosts together
+    std::chrono::milliseconds progress_interval{2000};  // at least this between edits
+};
+
+class ChatService {
+  public:
+    ChatService(boost::asio::io_context& io, JobService& jobs, const Catalog& catalog,
+                ChatConfig config);
+    ~ChatService();
+
+    // Takes the adapter and starts it; its messages are handled from now on.
+    Result<void> add_adapter(std::unique_ptr<chat::Adapter> adapter);
+    void stop();
+
+    // What an adapter's listener calls (public so tests can drive a fake adapter directly).
+    void on_message(chat::Adapter& adapter, const chat::IncomingMessage& message);
+
+  private:
+    struct JobReport;
+
+    void reply(chat::Adapter& adapter, const chat::IncomingMessage& to, const std::string& text);
+    void builtin_help(chat::Adapter& a, const chat::IncomingMessage& m,
+                      const chat::ParsedCommand& c);
+    void builtin_hosts(chat::Adapter& a, const chat::IncomingMessage& m,
+                       const chat::ParsedCommand& c);
+    void builtin_jobs(chat::Adapter& a, const chat::IncomingMessage& m);
+    void builtin_job(chat::Adapter& a, const chat::IncomingMessage& m, const chat::ParsedCommand& c,
+                     bool with_output);
+    void builtin_cancel(chat::Adapter& a, const chat::IncomingMessage& m,
+                        const chat::ParsedCommand& c);
+    void builtin_whoami(chat::Adapter& a, const chat::IncomingMessage& m);
+    void start_job(chat::Adapter& a, const chat::IncomingMessage& m, SubmitRequest request,
+                   bool dry_run);
+    void on_job_event(std::uint64_t report_id, const JobEvent& event);
+    void post_progress(JobReport& report);
+
+    boost::asio::io_context& io_;
+    JobService& jobs_;
+    const Catalog& catalog_;
+    const ChatConfig config_;
+    std::vector<std::unique_ptr<chat::Adapter>> adapters_;
+    std::map<std::uint64_t, std::unique_ptr<JobReport>> reports_;
+    std::uint64_t next_report_ = 1;
+};
+
+}  // namespace hostline::controller

@@ -1,0 +1,253 @@
+// The chat service with the real scheduler and store; the chat platform is a fake adapter
+// and the agents are played by the test (their messages fed in as the transport would).
+#include "controller/chat/chat_service.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/post.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "controller/scheduler/scheduler.hpp"
+
+namespace hostline::controller {
+namespace {
+
+using namespace std::chrono_literals;
+
+class FakeAdapter : public chat::Adapter {
+  public:
+    std::string platform() const override { return "test"; }
+    chat::PlatformLimits limits() const override { return limits_; }
+    Result<void> start(Listener) override { return {}; }
+    void stop() override {}
+    void post(const std::string& channel, const std::string&, const std::string& text,
+              std::function<void(Result<chat::PostedMessage>)> done) override {
+        posts.push_back(text);
+        done(chat::PostedMessage{channel, std::to_string(posts.size())});
+    }
+    void edit(const chat::PostedMessage&, const std::string& text) override {
+        edits.push_back(text);
+    }
+    void react(const chat::IncomingMessage&, const std::string&) override {}
+
+    chat::PlatformLimits limits_;
+    std::vector<std::string> posts;
+    std::vector<std::string> edits;
+};
+
+class ChatServiceTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/hostline-chat-XXXXXX";
+        dir_ = ::mkdtemp(tmpl);
+        std::filesystem::create_directories(dir_ + "/commands.d");
+        std::ofstream(dir_ + "/commands.d/greet.toml")
+            << "[[command]]\nname = \"greet\"\nsummary = \"Say hello\"\nrun = [\"echo\", \"hello "
+               "{name}\"]\n"
+               "[[command.param]]\nname = \"name\"\ntype = \"string\"\npattern = \"^[a-z]+$\"\n"
+               "required = true\nhelp = \"who to greet\"\n";
+        auto catalog = Catalog::load(dir_ + "/commands.d");
+        ASSERT_TRUE(catalog.ok()) << catalog.error().message;
+        catalog_ = std::make_unique<Catalog>(std::move(*catalog));
+        auto store = Store::open(dir_ + "/hostline.db", [this](std::function<void()> f) {
+            boost::asio::post(io_, std::move(f));
+        });
+        ASSERT_TRUE(store.ok());
+        store_ = std::move(*store);
+        scheduler_ = std::make_unique<Scheduler>(
+            io_, *store_,
+            [this](const std::string& agent, proto::Message m) {
+                sent_.emplace_back(agent, std::move(m));
+            },
+            SchedulerConfig{});
+        scheduler_->restore(*store_->load());
+        ChatConfig config;
+        config.job_url_base = "http://hostline.example/jobs/";
+        chat_ = std::make_unique<ChatService>(io_, *scheduler_, *catalog_, config);
+        proto::Hello hello;
+        hello.agent_id = "a1";
+        hello.capacity = 4;
+        hello.labels = {{"role", "web"}};
+        scheduler_->on_agent_message("a1", hello);
+    }
+    void TearDown() override {
+        chat_.reset();
+        scheduler_.reset();
+        store_.reset();
+        std::filesystem::remove_all(dir_);
+    }
+
+    void say(const std::string& text) {
+        chat::IncomingMessage m;
+        m.sender = {"irc:alice!al@example.org", "alice"};
+        m.channel = "#ops";
+        m.text = text;
+        chat_->on_message(adapter_, m);
+    }
+
+    template <typename Pred>
+    bool run_until(Pred pred, std::chrono::milliseconds timeout = 5s) {
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (!pred() && std::chrono::steady_clock::now() < deadline) {
+            io_.restart();
+            io_.run_for(5ms);
+        }
+        return pred();
+    }
+
+    std::vector<proto::Run> runs_sent() {
+        std::vector<proto::Run> out;
+        for (auto& [a, m] : sent_)
+            if (auto* r = std::get_if<proto::Run>(&m)) out.push_back(*r);
+        return out;
+    }
+
+    // Plays the agent: the run's output, then its result.
+    void agent_finishes(const proto::Run& run, const std::string& output, int exit_code) {
+        std::uint64_t seq = 0;
+        for (std::size_t at = 0; at < output.size(); at += 60000)
+            scheduler_->on_agent_message(
+                "a1",
+                proto::Output{run.run_id, ++seq, "stdout", proto::Bytes{output.substr(at, 60000)}});
+        proto::RunResult r;
+        r.run_id = run.run_id;
+        r.seq = seq + 1;
+        r.status = "exited";
+        r.exit_code = exit_code;
+        r.started_at_ms = 1000;
+        r.ended_at_ms = 1250;
+        scheduler_->on_agent_message("a1", r);
+    }
+
+    bool posted(const std::string& text) {
+        for (const auto& p : adapter_.posts)
+            if (p.find(text) != std::string::npos) return true;
+        return false;
+    }
+
+    std::string dir_;
+    boost::asio::io_context io_;
+    std::unique_ptr<Catalog> catalog_;
+    std::unique_ptr<Store> store_;
+    std::unique_ptr<Scheduler> scheduler_;
+    std::unique_ptr<ChatService> chat_;
+    FakeAdapter adapter_;
+    std::vector<std::pair<std::string, proto::Message>> sent_;
+};
+
+TEST_F(ChatServiceTest, OrdinaryChatIsIgnored) {
+    say("good morning everyone");
+    say("hostline is great");
+    EXPECT_TRUE(adapter_.posts.empty());
+}
+
+TEST_F(ChatServiceTest, HelpListsCatalogCommandsAndBuiltins) {
+    say("!help");
+    ASSERT_EQ(adapter_.posts.size(), 1u);
+    EXPECT_NE(adapter_.posts[0].find("!greet — Say hello"), std::string::npos) << adapter_.posts[0];
+    EXPECT_NE(adapter_.posts[0].find("!run — "), std::string::npos);
+    say("!help greet");
+    EXPECT_NE(adapter_.posts[1].find("!greet NAME"), std::string::npos) << adapter_.posts[1];
+    EXPECT_NE(adapter_.posts[1].find("name: who to greet"), std::string::npos) << adapter_.posts[1];
+}
+
+TEST_F(ChatServiceTest, HostsListsAgentsWithLabels) {
+    say("hostline: hosts");
+    ASSERT_EQ(adapter_.posts.size(), 1u);
+    EXPECT_NE(adapter_.posts[0].find("a1  online  role=web"), std::string::npos)
+        << adapter_.posts[0];
+}
+
+TEST_F(ChatServiceTest, ParseErrorsAndUnknownCommandsAreAnswered) {
+    say("!greet 'unclosed");
+    say("!deploy everything");
+    say("!greet --on a1");
+    ASSERT_EQ(adapter_.posts.size(), 3u);
+    EXPECT_NE(adapter_.posts[0].find("error: unclosed ' quote"), std::string::npos)
+        << adapter_.posts[0];
+    EXPECT_EQ(adapter_.posts[1], "unknown command 'deploy': try !help");
+    EXPECT_NE(adapter_.posts[2].find("usage: !greet NAME"), std::string::npos) << adapter_.posts[2];
+    EXPECT_TRUE(runs_sent().empty());
+}
+
+TEST_F(ChatServiceTest, CatalogCommandRunsAsTheChatUserAndEndsWithASummary) {
+    say("!greet world --on a1");
+    ASSERT_TRUE(posted("job #1 on 1 host(s): a1"));
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
+    EXPECT_EQ(runs_sent()[0].argv, (std::vector<std::string>{"echo", "hello world"}));
+    agent_finishes(runs_sent()[0], "hello world\n", 0);
+    ASSERT_TRUE(run_until([&] { return posted("job #1 succeeded"); }));
+    EXPECT_TRUE(posted("a1  succeeded  exit 0  250ms"));
+    EXPECT_TRUE(posted("a1 | hello world"));
+    EXPECT_TRUE(posted("http://hostline.example/jobs/1"));
+    std::optional<Result<JobDetail>> d;
+    scheduler_->job(1, [&](Result<JobDetail> r) { d = std::move(r); });
+    ASSERT_TRUE(run_until([&] { return d.has_value(); }));
+    EXPECT_EQ(d->value().job.requester, "irc:alice!al@example.org");
+    EXPECT_EQ(d->value().job.source, "test:#ops");
+}
+
+TEST_F(ChatServiceTest, WhatAUserTypesReachesArgvUnchangedAndNeverAShell) {
+    say("!run --on a1 -- echo '$(id); rm -rf / `reboot` | tee x' \"&&\"");
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
+    EXPECT_EQ(runs_sent()[0].argv,
+              (std::vector<std::string>{"echo", "$(id); rm -rf / `reboot` | tee x", "&&"}));
+    say("!greet 'x; rm -rf /' --on a1");  // refused by the parameter's pattern
+    EXPECT_EQ(runs_sent().size(), 1u);
+    EXPECT_TRUE(posted("usage: !greet"));
+}
+
+TEST_F(ChatServiceTest, TenThousandLinesAreCutInTheChannelAndKeptInTheJob) {
+    say("!run --on a1 -- seq 10000");
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
+    std::string output;
+    for (int i = 1; i <= 10000; ++i) output += std::to_string(i) + "\n";
+    agent_finishes(runs_sent()[0], output, 0);
+    ASSERT_TRUE(run_until([&] { return posted("job #1 succeeded"); }));
+    EXPECT_TRUE(posted("a1 | 10\n(+9990 more lines: !output 1 or http://hostline.example/jobs/1)"));
+    for (const auto& p : adapter_.posts) EXPECT_LE(p.size(), adapter_.limits().max_message_bytes);
+    std::optional<Result<std::vector<OutputChunk>>> stored;
+    scheduler_->output(1, [&](auto r) { stored = std::move(r); });
+    ASSERT_TRUE(run_until([&] { return stored.has_value(); }));
+    std::string all;
+    for (const auto& c : stored->value()) all += c.data;
+    EXPECT_EQ(all, output) << "the job keeps every line";
+}
+
+TEST_F(ChatServiceTest, DryRunShowsHostsAndArgvAndRunsNothing) {
+    say("!greet world --on 'role=web' --dry-run");
+    ASSERT_EQ(adapter_.posts.size(), 1u);
+    EXPECT_EQ(adapter_.posts[0], "dry run: would run echo 'hello world' on a1; nothing ran");
+    io_.restart();
+    io_.run_for(20ms);
+    EXPECT_TRUE(runs_sent().empty());
+}
+
+TEST_F(ChatServiceTest, ProgressIsEditedInPlaceWhereThePlatformCanEdit) {
+    adapter_.limits_.can_edit = true;
+    say("!run --on a1 -- sh -c 'echo one; sleep 1; echo two'");
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
+    agent_finishes(runs_sent()[0], "one\ntwo\n", 0);
+    ASSERT_TRUE(run_until([&] { return posted("job #1 succeeded"); }));
+    EXPECT_TRUE(posted("job #1: "));  // the progress message
+}
+
+TEST_F(ChatServiceTest, CancelAndJobAndJobsAnswer) {
+    say("!run --on a1 -- sleep 60");
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
+    say("!cancel #1");
+    EXPECT_TRUE(posted("cancelling job #1"));
+    say("!jobs");
+    ASSERT_TRUE(run_until([&] {
+        return posted("latest jobs:\n#1  running  a1  sleep 60  (irc:alice!al@example.org)");
+    }));
+    say("!job 1");
+    ASSERT_TRUE(run_until([&] { return posted("job #1 running http://hostline.example/jobs/1"); }));
+    say("!job x");
+    EXPECT_TRUE(posted("usage: !job ID"));
+}
+
+}  // namespace
+}  // namespace hostline::controller
