@@ -92,7 +92,7 @@ Result<void> ensure_dir(const std::string& path) {
     return {};
 }
 
-int run_dev(int agent_count, std::string data) {
+int run_dev(int agent_count, std::string data, std::string catalog) {
     std::error_code ec;
     data = fs::absolute(data, ec).lexically_normal().string();
     if (!data.empty() && data.back() == '/') data.pop_back();
@@ -121,6 +121,11 @@ int run_dev(int agent_count, std::string data) {
         std::fprintf(stderr, "hostline dev: %s\n", controller_keys.error().message.c_str());
         return 1;
     }
+    std::string catalog_line;
+    if (!catalog.empty()) {
+        catalog = fs::absolute(catalog, ec).lexically_normal().string();
+        catalog_line = "\n[catalog]\ndir = \"" + catalog + "\"\n";
+    }
     const std::string controller_toml = data + "/controller.toml";
     auto written = write_text(controller_toml,
                               "# Written by `hostline dev`.\n"
@@ -133,7 +138,8 @@ int run_dev(int agent_count, std::string data) {
                                   "agent_grace = \"30s\"\n\n"
                                   "[http]\n"
                                   "address = \"127.0.0.1\"\n"
-                                  "port = 0\n");
+                                  "port = 0\n" +
+                                  catalog_line);
     if (!written) {
         std::fprintf(stderr, "hostline dev: %s\n", written.error().message.c_str());
         return 1;
@@ -268,7 +274,12 @@ void add_dev_command(CLI::App& app) {
         ->capture_default_str();
     dev->add_option("--data", *data, "Directory for configs, keys, the database and logs")
         ->capture_default_str();
-    dev->callback([agents, data] { std::exit(run_dev(*agents, *data)); });
+    // From the repository's root (as `make run` is) the example catalog is used.
+    auto catalog = std::make_shared<std::string>(
+        fs::is_directory("examples/commands.d") ? "examples/commands.d" : "");
+    dev->add_option("--catalog", *catalog, "Directory of catalog commands (commands.d)")
+        ->capture_default_str();
+    dev->callback([agents, data, catalog] { std::exit(run_dev(*agents, *data, *catalog)); });
 }
 
 }  // namespace hostline::cli

@@ -13,6 +13,8 @@
 #include "common/transport/curve_keys.hpp"
 #include "common/transport/router_thread.hpp"
 #include "controller/agents/key_directory.hpp"
+#include "controller/catalog/catalog.hpp"
+#include "controller/chat/chat_service.hpp"
 #include "controller/http/http_server.hpp"
 #include "controller/scheduler/scheduler.hpp"
 #include "controller/store/store.hpp"
@@ -84,6 +86,20 @@ class App::Impl {
             sc);
         scheduler_->restore(*snapshot);
 
+        if (!config_.catalog_dir.empty()) {
+            auto catalog = Catalog::load(config_.catalog_dir, config_.groups);
+            if (!catalog)
+                return fail("the command catalog is invalid:\n" + catalog.error().message);
+            catalog_ = std::move(*catalog);
+            spdlog::info("catalog: {} command(s) from {}", catalog_.commands().size(),
+                         config_.catalog_dir);
+        }
+        ChatConfig chat_config;
+        chat_config.prefix = config_.chat_prefix;
+        chat_config.bot_name = config_.chat_bot_name;
+        chat_config.job_url_base = config_.job_url_base;
+        chat_ = std::make_unique<ChatService>(io_, *scheduler_, catalog_, chat_config);
+
         auto routed = router_->start({[this](const std::string& agent, proto::Message m) {
             boost::asio::post(io_, [this, agent, m = std::move(m)]() mutable {
                 scheduler_->on_agent_message(agent, std::move(m));
@@ -115,6 +131,7 @@ class App::Impl {
             if (ec) return;
             spdlog::info("signal {}: stopping", signal);
             http_->stop();
+            chat_->stop();
             scheduler_->stop();
             // Commit everything queued, then leave the loop.
             store_->flush([this] { io_.stop(); });
@@ -133,6 +150,8 @@ class App::Impl {
     std::unique_ptr<KeyDirectory> keys_;
     std::unique_ptr<transport::RouterThread> router_;
     std::unique_ptr<Scheduler> scheduler_;
+    Catalog catalog_;
+    std::unique_ptr<ChatService> chat_;
     std::unique_ptr<HttpServer> http_;
 };
 

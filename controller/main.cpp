@@ -6,6 +6,7 @@
 
 #include "common/log/log.hpp"
 #include "controller/app.hpp"
+#include "controller/catalog/catalog.hpp"
 #include "controller/config/controller_config.hpp"
 
 int main(int argc, char** argv) {
@@ -27,6 +28,16 @@ int main(int argc, char** argv) {
         return 2;
     }
     if (check_config) {
+        if (!config->catalog_dir.empty()) {
+            auto catalog = hostline::controller::Catalog::load(config->catalog_dir, config->groups);
+            if (!catalog) {
+                std::fprintf(stderr, "hostline-controller: invalid command catalog:\n%s\n",
+                             catalog.error().message.c_str());
+                return 2;
+            }
+            std::printf("%s: %zu command(s)\n", config->catalog_dir.c_str(),
+                        catalog->commands().size());
+        }
         std::printf("%s: ok\n", config_path.c_str());
         return 0;
     }

@@ -77,6 +77,24 @@ std::int64_t ConfigReader::duration_ms(std::string_view key, std::int64_t fallba
     return parsed->count();
 }
 
+std::vector<std::string> ConfigReader::string_list(std::string_view key) {
+    std::vector<std::string> out;
+    auto node = table_.at_path(key);
+    if (!node) return out;
+    const toml::array* array = node.as_array();
+    if (array == nullptr) {
+        problem(key, "must be an array of strings, e.g. [\"a\", \"b\"]");
+        return out;
+    }
+    for (const auto& item : *array) {
+        if (auto s = item.value_exact<std::string>())
+            out.push_back(*s);
+        else
+            problem(key, "must hold only strings");
+    }
+    return out;
+}
+
 std::map<std::string, std::string> ConfigReader::string_map(std::string_view key) {
     std::map<std::string, std::string> out;
     auto node = table_.at_path(key);

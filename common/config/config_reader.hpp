@@ -39,6 +39,8 @@ class ConfigReader {
     bool boolean(std::string_view key, bool fallback);
     // A duration written as "30s", "10m", "1h30m", "250ms".
     std::int64_t duration_ms(std::string_view key, std::int64_t fallback_ms);
+    // An array of strings, e.g. channels = ["#ops", "#deploys"].
+    std::vector<std::string> string_list(std::string_view key);
     // A table of string values, e.g. [agent.labels].
     std::map<std::string, std::string> string_map(std::string_view key);
     bool has(std::string_view key) const;

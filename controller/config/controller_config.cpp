@@ -42,7 +42,21 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
         auto parsed = target::TargetExpr::parse(expr, c.groups);
         r.check(parsed.ok(), "groups." + name, parsed ? "" : parsed.error().message);
     }
-    r.reject_unknown({"controller.data_dir", "controller.agent_listen", "controller.heartbeat",
+    c.catalog_dir = r.string("catalog.dir", "");
+    r.check(c.catalog_dir.empty() || c.catalog_dir[0] == '/', "catalog.dir",
+            "must be an absolute path");
+    c.chat_prefix = r.string("chat.prefix", c.chat_prefix);
+    r.check(!c.chat_prefix.empty() && c.chat_prefix.size() <= 4 &&
+                c.chat_prefix.find_first_of(" \t\"'") == std::string::npos,
+            "chat.prefix", "must be 1 to 4 characters without spaces or quotes, e.g. \"!\"");
+    c.chat_bot_name = r.string("chat.bot_name", c.chat_bot_name);
+    r.check(!c.chat_bot_name.empty(), "chat.bot_name", "must not be empty");
+    c.job_url_base = r.string("chat.job_url_base", "");
+    r.check(c.job_url_base.empty() || c.job_url_base.rfind("http://", 0) == 0 ||
+                c.job_url_base.rfind("https://", 0) == 0,
+            "chat.job_url_base", "must start with http:// or https://");
+    r.reject_unknown({"catalog.dir", "chat.prefix", "chat.bot_name", "chat.job_url_base",
+                      "controller.data_dir", "controller.agent_listen", "controller.heartbeat",
                       "controller.agent_grace", "controller.default_timeout",
                       "controller.output_cap_bytes", "controller.log_level", "http.address",
                       "http.port", "groups"});

@@ -60,6 +60,23 @@ TEST_F(ControllerConfigTest, EveryProblemIsReportedWithFileKeyAndReason) {
     EXPECT_NE(m.find("controler: is not a known setting"), std::string::npos) << m;
 }
 
+TEST_F(ControllerConfigTest, ReadsCatalogAndChatSettings) {
+    auto c = load(
+        "[catalog]\ndir = \"/etc/hostline/commands.d\"\n[chat]\nprefix = \".\"\n"
+        "bot_name = \"ops-bot\"\njob_url_base = \"https://ops.example/jobs/\"\n");
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_EQ(c->catalog_dir, "/etc/hostline/commands.d");
+    EXPECT_EQ(c->chat_prefix, ".");
+    EXPECT_EQ(c->chat_bot_name, "ops-bot");
+    EXPECT_EQ(c->job_url_base, "https://ops.example/jobs/");
+    auto bad = load(
+        "[catalog]\ndir = \"commands.d\"\n[chat]\nprefix = \"! \"\njob_url_base = \"ftp://x\"\n");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.error().message.find("catalog.dir: must be an absolute path"), std::string::npos);
+    EXPECT_NE(bad.error().message.find("chat.prefix:"), std::string::npos);
+    EXPECT_NE(bad.error().message.find("chat.job_url_base:"), std::string::npos);
+}
+
 TEST_F(ControllerConfigTest, SyntaxErrorsNameTheLine) {
     auto c = load("[controller]\ndata_dir = \n");
     ASSERT_FALSE(c.ok());
