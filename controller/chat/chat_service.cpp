@@ -96,11 +96,50 @@ struct ChatService::JobReport {
     std::optional<chat::PostedMessage> progress;
     Clock::time_point last_edit{};
     bool finished = false;
+    std::shared_ptr<void> done;  // the conversation ends when the report goes
+};
+
+// The terminal chat's platform: each conversation is a channel of its own, and whatever the
+// service posts to it goes to that conversation's callback.
+class ChatService::LocalAdapter : public chat::Adapter {
+  public:
+    std::string platform() const override { return "local"; }
+    chat::PlatformLimits limits() const override {
+        chat::PlatformLimits l;
+        l.max_message_bytes = 64 * 1024;
+        return l;
+    }
+    Result<void> start(Listener) override { return {}; }
+    void stop() override { conversations_.clear(); }
+    void post(const std::string& channel, const std::string&, const std::string& text,
+              std::function<void(Result<chat::PostedMessage>)> done) override {
+        auto it = conversations_.find(channel);
+        if (it == conversations_.end()) return done(fail("the conversation has ended"));
+        it->second(text);
+        done(chat::PostedMessage{channel, ""});
+    }
+    void edit(const chat::PostedMessage&, const std::string&) override {}
+    void react(const chat::IncomingMessage&, const std::string&) override {}
+
+    std::string open(std::function<void(const std::string&)> on_reply) {
+        std::string channel = "terminal-" + std::to_string(next_++);
+        conversations_[channel] = std::move(on_reply);
+        return channel;
+    }
+    void close(const std::string& channel) { conversations_.erase(channel); }
+
+  private:
+    std::map<std::string, std::function<void(const std::string&)>> conversations_;
+    std::uint64_t next_ = 1;
 };
 
 ChatService::ChatService(boost::asio::io_context& io, JobService& jobs, const Catalog& catalog,
                          ChatConfig config)
-    : io_(io), jobs_(jobs), catalog_(catalog), config_(std::move(config)) {}
+    : io_(io),
+      jobs_(jobs),
+      catalog_(catalog),
+      config_(std::move(config)),
+      local_(std::make_unique<LocalAdapter>()) {}
 
 ChatService::~ChatService() {
     stop();
@@ -121,6 +160,22 @@ void ChatService::stop() {
     for (auto& [id, report] : reports_) jobs_.unsubscribe(report->subscription);
     reports_.clear();
     for (auto& a : adapters_) a->stop();
+    local_->stop();
+}
+
+void ChatService::converse(const std::string& identity, const std::string& text,
+                           std::function<void(const std::string& reply)> on_reply,
+                           std::function<void()> on_done) {
+    std::string channel = local_->open(std::move(on_reply));
+    chat::IncomingMessage m;
+    m.sender = {identity, identity.substr(identity.find(':') + 1)};
+    m.channel = channel;
+    m.text = text;
+    m.direct_message = true;
+    on_message(*local_, m, [this, channel, on_done = std::move(on_done)] {
+        local_->close(channel);
+        if (on_done) on_done();
+    });
 }
 
 void ChatService::reply(chat::Adapter& adapter, const chat::IncomingMessage& to,
@@ -134,7 +189,12 @@ void ChatService::reply(chat::Adapter& adapter, const chat::IncomingMessage& to,
                  });
 }
 
-void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m) {
+void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
+                             std::function<void()> on_done) {
+    // Every step that answers later holds a copy; the last one to go ends the conversation.
+    DoneToken done(nullptr, [on_done = std::move(on_done)](void*) {
+        if (on_done) on_done();
+    });
     chat::Addressing addressing{config_.prefix, config_.bot_name, m.direct_message};
     auto text = chat::addressed_text(m.text, addressing);
     if (!text) return;  // ordinary chat
@@ -145,9 +205,9 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m) {
 
     if (c.name == "help") return builtin_help(a, m, c);
     if (c.name == "hosts") return builtin_hosts(a, m, c);
-    if (c.name == "jobs") return builtin_jobs(a, m);
-    if (c.name == "job") return builtin_job(a, m, c, false);
-    if (c.name == "output") return builtin_job(a, m, c, true);
+    if (c.name == "jobs") return builtin_jobs(a, m, done);
+    if (c.name == "job") return builtin_job(a, m, c, false, done);
+    if (c.name == "output") return builtin_job(a, m, c, true, done);
     if (c.name == "cancel") return builtin_cancel(a, m, c);
     if (c.name == "whoami") return builtin_whoami(a, m);
 
@@ -169,7 +229,7 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m) {
                 "error: say where: --on TARGET\nusage: " + config_.prefix + kBuiltins[2].usage);
         if (request.argv.empty()) return reply(a, m, "error: nothing to run after --");
         request.target = *c.target;
-        return start_job(a, m, std::move(request), c.dry_run);
+        return start_job(a, m, std::move(request), c.dry_run, done);
     }
     const CommandSpec* spec = catalog_.find(c.name);
     if (spec == nullptr)
@@ -187,7 +247,7 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m) {
     request.env = spec->env;
     request.cwd = spec->cwd;
     request.run_as_user = spec->user;
-    start_job(a, m, std::move(request), c.dry_run);
+    start_job(a, m, std::move(request), c.dry_run, done);
 }
 
 void ChatService::builtin_help(chat::Adapter& a, const chat::IncomingMessage& m,
@@ -247,10 +307,10 @@ void ChatService::builtin_hosts(chat::Adapter& a, const chat::IncomingMessage& m
     reply(a, m, std::to_string(shown) + " host(s), " + std::to_string(online) + " online:" + text);
 }
 
-void ChatService::builtin_jobs(chat::Adapter& a, const chat::IncomingMessage& m) {
+void ChatService::builtin_jobs(chat::Adapter& a, const chat::IncomingMessage& m, DoneToken done) {
     JobQuery query;
     query.limit = 10;
-    jobs_.list_jobs(query, [this, &a, m](Result<std::vector<Job>> jobs) {
+    jobs_.list_jobs(query, [this, &a, m, done](Result<std::vector<Job>> jobs) {
         if (!jobs) return reply(a, m, "error: " + jobs.error().message);
         if (jobs->empty()) return reply(a, m, "no jobs yet");
         std::string text = "latest jobs:";
@@ -262,7 +322,7 @@ void ChatService::builtin_jobs(chat::Adapter& a, const chat::IncomingMessage& m)
 }
 
 void ChatService::builtin_job(chat::Adapter& a, const chat::IncomingMessage& m,
-                              const chat::ParsedCommand& c, bool with_output) {
+                              const chat::ParsedCommand& c, bool with_output, DoneToken done) {
     auto id = job_id_of(c);
     if (!id)
         return reply(
@@ -271,7 +331,7 @@ void ChatService::builtin_job(chat::Adapter& a, const chat::IncomingMessage& m,
     std::string link =
         config_.job_url_base.empty() ? "" : " " + config_.job_url_base + std::to_string(*id);
     if (!with_output) {
-        jobs_.job(*id, [this, &a, m, link](Result<JobDetail> d) {
+        jobs_.job(*id, [this, &a, m, link, done](Result<JobDetail> d) {
             if (!d) return reply(a, m, "error: " + d.error().message);
             std::string text = "job #" + std::to_string(d->job.id) + " " +
                                std::string(to_string(d->job.state)) + link + "\n" +
@@ -282,7 +342,7 @@ void ChatService::builtin_job(chat::Adapter& a, const chat::IncomingMessage& m,
         });
         return;
     }
-    jobs_.output(*id, [this, &a, m, link](Result<std::vector<OutputChunk>> out) {
+    jobs_.output(*id, [this, &a, m, link, done](Result<std::vector<OutputChunk>> out) {
         if (!out) return reply(a, m, "error: " + out.error().message);
         std::map<std::int64_t, std::string> per_run;
         std::string text;
@@ -321,7 +381,7 @@ void ChatService::builtin_whoami(chat::Adapter& a, const chat::IncomingMessage& 
 }
 
 void ChatService::start_job(chat::Adapter& a, const chat::IncomingMessage& m, SubmitRequest request,
-                            bool dry_run) {
+                            bool dry_run, DoneToken done) {
     if (dry_run) {
         auto expr = target::TargetExpr::parse(request.target);
         if (!expr) return reply(a, m, "error: " + expr.error().message);
@@ -349,6 +409,7 @@ void ChatService::start_job(chat::Adapter& a, const chat::IncomingMessage& m, Su
     report->adapter = &a;
     report->origin = m;
     report->job_id = submitted->job_id;
+    report->done = std::move(done);
     reports_[id] = std::move(report);
     jobs_.subscribe(
         submitted->job_id, [this, id](const JobEvent& e) { on_job_event(id, e); },

@@ -21,6 +21,7 @@
 #include "chat/adapter.hpp"
 #include "chat/grammar/command.hpp"
 #include "controller/catalog/catalog.hpp"
+#include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
 
 namespace hostline::controller {
@@ -33,7 +34,7 @@ struct ChatConfig {
     std::chrono::milliseconds progress_interval{2000};  // at least this between edits
 };
 
-class ChatService {
+class ChatService : public ChatGateway {
   public:
     ChatService(boost::asio::io_context& io, JobService& jobs, const Catalog& catalog,
                 ChatConfig config);
@@ -44,24 +45,35 @@ class ChatService {
     void stop();
 
     // What an adapter's listener calls (public so tests can drive a fake adapter directly).
-    void on_message(chat::Adapter& adapter, const chat::IncomingMessage& message);
+    // done (optional) is called after the last reply to this message: at once for most
+    // built-ins, after the summary for a job.
+    void on_message(chat::Adapter& adapter, const chat::IncomingMessage& message,
+                    std::function<void()> done = {});
+
+    // ChatGateway: the terminal chat. The identity must be a local one ("local:NAME").
+    void converse(const std::string& identity, const std::string& text,
+                  std::function<void(const std::string& reply)> on_reply,
+                  std::function<void()> on_done) override;
 
   private:
     struct JobReport;
+    class LocalAdapter;
+    // Calls its function when the last copy goes: every step of a conversation holds one.
+    using DoneToken = std::shared_ptr<void>;
 
     void reply(chat::Adapter& adapter, const chat::IncomingMessage& to, const std::string& text);
     void builtin_help(chat::Adapter& a, const chat::IncomingMessage& m,
                       const chat::ParsedCommand& c);
     void builtin_hosts(chat::Adapter& a, const chat::IncomingMessage& m,
                        const chat::ParsedCommand& c);
-    void builtin_jobs(chat::Adapter& a, const chat::IncomingMessage& m);
+    void builtin_jobs(chat::Adapter& a, const chat::IncomingMessage& m, DoneToken done);
     void builtin_job(chat::Adapter& a, const chat::IncomingMessage& m, const chat::ParsedCommand& c,
-                     bool with_output);
+                     bool with_output, DoneToken done);
     void builtin_cancel(chat::Adapter& a, const chat::IncomingMessage& m,
                         const chat::ParsedCommand& c);
     void builtin_whoami(chat::Adapter& a, const chat::IncomingMessage& m);
     void start_job(chat::Adapter& a, const chat::IncomingMessage& m, SubmitRequest request,
-                   bool dry_run);
+                   bool dry_run, DoneToken done);
     void on_job_event(std::uint64_t report_id, const JobEvent& event);
     void post_progress(JobReport& report);
 
@@ -70,6 +82,7 @@ class ChatService {
     const Catalog& catalog_;
     const ChatConfig config_;
     std::vector<std::unique_ptr<chat::Adapter>> adapters_;
+    std::unique_ptr<LocalAdapter> local_;
     std::map<std::uint64_t, std::unique_ptr<JobReport>> reports_;
     std::uint64_t next_report_ = 1;
 };

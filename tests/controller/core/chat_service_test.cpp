@@ -234,6 +234,33 @@ TEST_F(ChatServiceTest, ProgressIsEditedInPlaceWhereThePlatformCanEdit) {
     EXPECT_TRUE(posted("job #1: "));  // the progress message
 }
 
+TEST_F(ChatServiceTest, ATerminalConversationEndsAfterItsLastReply) {
+    std::vector<std::string> replies;
+    bool done = false;
+    auto collect = [&](const std::string& r) { replies.push_back(r); };
+    chat_->converse("local:alice", "hosts", collect, [&] { done = true; });  // a DM needs no prefix
+    EXPECT_TRUE(done);
+    ASSERT_EQ(replies.size(), 1u);
+    EXPECT_NE(replies[0].find("a1  online"), std::string::npos);
+
+    replies.clear();
+    done = false;
+    chat_->converse("local:alice", "!run --on a1 -- echo hi", collect, [&] { done = true; });
+    EXPECT_FALSE(done) << "a job's conversation lasts until its summary";
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
+    agent_finishes(runs_sent()[0], "hi\n", 0);
+    ASSERT_TRUE(run_until([&] { return done; }));
+    ASSERT_EQ(replies.size(), 2u);
+    EXPECT_EQ(replies[0], "job #1 on 1 host(s): a1");
+    EXPECT_NE(replies[1].find("job #1 succeeded"), std::string::npos);
+    EXPECT_NE(replies[1].find("a1 | hi"), std::string::npos);
+
+    std::optional<Result<JobDetail>> d;
+    scheduler_->job(1, [&](Result<JobDetail> r) { d = std::move(r); });
+    ASSERT_TRUE(run_until([&] { return d.has_value(); }));
+    EXPECT_EQ(d->value().job.requester, "local:alice");
+}
+
 TEST_F(ChatServiceTest, CancelAndJobAndJobsAnswer) {
     say("!run --on a1 -- sleep 60");
     ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
