@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -63,10 +64,7 @@ double run_job(hostline::cli::ApiClient& api, const std::string& target,
                const std::vector<std::string>& argv) {
     auto start = Clock::now();
     auto submitted = api.post("/api/v1/jobs", {{"target", target}, {"argv", argv}});
-    if (!submitted) {
-        std::fprintf(stderr, "submit failed: %s\n", submitted.error().message.c_str());
-        std::exit(1);
-    }
+    if (!submitted) throw std::runtime_error("submit failed: " + submitted.error().message);
     long id = (*submitted)["job"];
     std::string state;
     auto streamed = api.stream_lines("/api/v1/jobs/" + std::to_string(id) + "/events",
@@ -84,7 +82,8 @@ double run_job(hostline::cli::ApiClient& api, const std::string& target,
                 if (run.value("state", "") != "succeeded")
                     std::fprintf(stderr, "  %s: %s %s\n", run.value("agent", "").c_str(),
                                  run.value("state", "").c_str(), run.value("error", "").c_str());
-        std::exit(1);
+        // Thrown, not exit(): the cluster's destructor must stop the processes it started.
+        throw std::runtime_error("job #" + std::to_string(id) + " did not succeed");
     }
     return elapsed;
 }
@@ -92,10 +91,7 @@ double run_job(hostline::cli::ApiClient& api, const std::string& target,
 double wall_of(const std::vector<std::string>& argv) {
     auto start = Clock::now();
     auto result = hostline::testing::run_command(argv, std::chrono::minutes(5));
-    if (result.exit_code != 0) {
-        std::fprintf(stderr, "baseline failed: %s\n", result.err.c_str());
-        std::exit(1);
-    }
+    if (result.exit_code != 0) throw std::runtime_error("baseline failed: " + result.err);
     return ms_since(start);
 }
 

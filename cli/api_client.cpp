@@ -349,12 +349,26 @@ Result<nlohmann::json> ApiClient::post(std::string_view path, const nlohmann::js
 Result<ApiClient::StreamEnd> ApiClient::stream_lines(
     std::string_view path, const std::function<bool(std::string_view line)>& on_line,
     int interrupt_fd) {
+    return stream(path, std::nullopt, on_line, interrupt_fd);
+}
+
+Result<ApiClient::StreamEnd> ApiClient::post_stream_lines(
+    std::string_view path, const nlohmann::json& body,
+    const std::function<bool(std::string_view line)>& on_line, int interrupt_fd) {
+    return stream(path, body.dump(), on_line, interrupt_fd);
+}
+
+Result<ApiClient::StreamEnd> ApiClient::stream(
+    std::string_view path, std::optional<std::string> body,
+    const std::function<bool(std::string_view line)>& on_line, int interrupt_fd) {
     Exchange exchange(url_, token_, last_status_, interrupt_fd);
     if (auto connected = exchange.connect(); !connected) {
         if (exchange.interrupted()) return StreamEnd::interrupted;
         return connected.error();
     }
-    if (auto sent = exchange.send(http::verb::get, path, {}); !sent) {
+    auto sent = body ? exchange.send(http::verb::post, path, std::move(*body))
+                     : exchange.send(http::verb::get, path, {});
+    if (!sent) {
         if (exchange.interrupted()) return StreamEnd::interrupted;
         return sent.error();
     }

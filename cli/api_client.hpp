@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -74,9 +75,18 @@ class ApiClient {
     // controller refused" (4xx) from "the controller could not be asked".
     unsigned last_status() const { return last_status_; }
 
+    // The same for a POST with a JSON body (the terminal chat: POST /api/v1/chat).
+    Result<StreamEnd> post_stream_lines(std::string_view path, const nlohmann::json& body,
+                                        const std::function<bool(std::string_view line)>& on_line,
+                                        int interrupt_fd = -1);
+
     const ControllerUrl& url() const { return url_; }
 
   private:
+    Result<StreamEnd> stream(std::string_view path, std::optional<std::string> body,
+                             const std::function<bool(std::string_view line)>& on_line,
+                             int interrupt_fd);
+
     ControllerUrl url_;
     ApiToken token_;
     unsigned last_status_ = 0;

@@ -1,10 +1,14 @@
 #include "cli/dev_command.hpp"
 
+#include <poll.h>
+#include <pwd.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -17,6 +21,10 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "cli/api_client.hpp"
+#include "cli/terminal_chat.hpp"
 #include "common/process/spawn_with_log.hpp"
 #include "common/transport/curve_keys.hpp"
 
@@ -77,6 +85,31 @@ void stop_all(std::vector<Child>& children) {
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
     }
+}
+
+// The local user the terminal chat speaks as: local:$USER (an admin in dev mode).
+std::string local_identity() {
+    std::string name;
+    if (const passwd* pw = ::getpwuid(::geteuid())) name = pw->pw_name;
+    std::string clean;
+    for (char c : name)
+        if (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')
+            clean += c;
+    return "local:" + (clean.empty() ? std::string("user") : clean);
+}
+
+// Waits (up to 30 s) until every agent has said hello, so piped commands find them.
+void wait_for_agents(ApiClient& api, int count) {
+    for (int i = 0; i < 300; ++i) {
+        auto agents = api.get("/api/v1/agents");
+        if (agents) {
+            int online = 0;
+            for (const auto& a : (*agents)["agents"]) online += a.value("online", false) ? 1 : 0;
+            if (online >= count) return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    std::fprintf(stderr, "hostline dev: not every agent came online within 30 s; see the logs\n");
 }
 
 std::string describe_exit(int status) {
@@ -234,29 +267,62 @@ int run_dev(int agent_count, std::string data, std::string catalog) {
         data.c_str(), logs.c_str(), env_path.c_str());
     std::fflush(stdout);
 
+    int signal_fd = ::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+    auto url = parse_controller_url(endpoints["http"]);
+    std::ifstream token_in(controller_dir + "/admin.token");
+    std::string token;
+    std::getline(token_in, token);
+    ApiClient api(*url, ApiToken{token, controller_dir + "/admin.token"});
+    wait_for_agents(api, agent_count);
+
+    // The terminal chat: what is typed (or piped) goes to the chat service as this user.
+    const bool interactive = ::isatty(STDIN_FILENO) != 0;
+    TerminalChat chat(api, local_identity(), interactive);
+    if (interactive)
+        std::printf("\nChat with Hostline here (try !help); Ctrl-D or Ctrl-C stops everything.\n");
+    chat.prompt();
+
     int status = 0;
-    for (;;) {
-        siginfo_t info{};
-        if (sigwaitinfo(&signals, &info) < 0) continue;
-        if (info.si_signo != SIGCHLD) {
-            std::printf("\nstopping...\n");
-            break;
+    bool input_open = true;
+    bool stopping = false;
+    while (!stopping) {
+        pollfd fds[2] = {{signal_fd, POLLIN, 0}, {input_open ? STDIN_FILENO : -1, POLLIN, 0}};
+        if (::poll(fds, 2, -1) < 0) continue;
+        if (fds[0].revents & POLLIN) {
+            signalfd_siginfo info{};
+            while (::read(signal_fd, &info, sizeof info) == sizeof info) {
+                if (info.ssi_signo != SIGCHLD) {
+                    std::printf("\nstopping...\n");
+                    stopping = true;
+                }
+            }
+            for (Child& c : children) {
+                int st = 0;
+                if (c.pid > 0 && ::waitpid(c.pid, &st, WNOHANG) == c.pid) {
+                    std::fprintf(stderr, "hostline dev: %s %s; see %s\n", c.name.c_str(),
+                                 describe_exit(st).c_str(), c.log.c_str());
+                    c.pid = -1;
+                    status = 1;
+                    stopping = true;
+                }
+            }
+            continue;
         }
-        bool died = false;
-        for (Child& c : children) {
-            int st = 0;
-            if (c.pid > 0 && ::waitpid(c.pid, &st, WNOHANG) == c.pid) {
-                std::fprintf(stderr, "hostline dev: %s %s; see %s\n", c.name.c_str(),
-                             describe_exit(st).c_str(), c.log.c_str());
-                c.pid = -1;
-                died = true;
+        if (fds[1].revents & (POLLIN | POLLHUP)) {
+            char buf[4096];
+            ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+            if (n > 0) {
+                chat.feed(std::string_view(buf, static_cast<std::size_t>(n)), signal_fd);
+            } else {
+                // End of input: every conversation has had its last reply; stop.
+                chat.finish(signal_fd);
+                input_open = false;
+                if (interactive) std::printf("\n");
+                stopping = true;
             }
         }
-        if (died) {
-            status = 1;
-            break;
-        }
     }
+    ::close(signal_fd);
     stop_all(children);
     std::printf("stopped. Job history is kept in %s\n", controller_dir.c_str());
     return status;

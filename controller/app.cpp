@@ -109,6 +109,7 @@ class App::Impl {
 
         http_ = std::make_unique<HttpServer>(
             io_, *scheduler_, HttpConfig{config_.http_address, config_.http_port, *token});
+        http_->enable_chat(*chat_);
         auto port = http_->start();
         if (!port) return port.error();
         scheduler_->start();

@@ -12,8 +12,9 @@ packages=(
   libsqlite3-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev
   libcli11-dev libssl-dev libhowardhinnant-date-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  # tests and benchmarks
-  procps sqlite3 curl
+  # tests and benchmarks (ngircd and openssl: a real IRC server, with a test certificate,
+  # for the IRC adapter's tests)
+  procps sqlite3 curl ngircd openssl
 )
 
 missing=()
@@ -35,3 +36,14 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# The IRC adapter's tests start ngircd themselves, with their own config on a free port on
+# 127.0.0.1. The package's own daemon (port 6667) is not wanted: where the package started
+# it, stop and disable it so nothing is left listening.
+if [[ " ${missing[*]} " == *" ngircd "* ]]; then
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet ngircd 2>/dev/null; then
+    "${sudo_cmd[@]}" systemctl disable --now ngircd || true
+  elif command -v service >/dev/null 2>&1 && service ngircd status >/dev/null 2>&1; then
+    "${sudo_cmd[@]}" service ngircd stop || true
+  fi
+fi

@@ -84,13 +84,14 @@ std::vector<char*> c_args(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                          const std::string& stdin_path) {
     int out_pipe[2], err_pipe[2];
     if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0)
         fail_with("pipe failed");
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 0, stdin_path.c_str(), O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
     posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
     pid_t pid = -1;
@@ -138,8 +139,9 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
     return result;
 }
 
-pid_t start_process(const std::vector<std::string>& argv, const std::string& log_path) {
-    auto pid = process::spawn_with_log(argv, log_path);
+pid_t start_process(const std::vector<std::string>& argv, const std::string& log_path,
+                    const std::string& stdin_path) {
+    auto pid = process::spawn_with_log(argv, log_path, stdin_path);
     if (!pid) fail_with(pid.error().message);
     return *pid;
 }

@@ -22,12 +22,15 @@ struct CommandResult {
     std::string err;
 };
 
-// Runs argv to completion (killing it after timeout) and captures stdout and stderr.
+// Runs argv to completion (killing it after timeout) and captures stdout and stderr; its
+// standard input is read from stdin_path.
 CommandResult run_command(const std::vector<std::string>& argv,
-                          std::chrono::milliseconds timeout = std::chrono::seconds(60));
+                          std::chrono::milliseconds timeout = std::chrono::seconds(60),
+                          const std::string& stdin_path = "/dev/null");
 
 // Starts argv in the background with output to log_path; returns its pid.
-pid_t start_process(const std::vector<std::string>& argv, const std::string& log_path);
+pid_t start_process(const std::vector<std::string>& argv, const std::string& log_path,
+                    const std::string& stdin_path = "/dev/null");
 
 bool process_alive(pid_t pid);  // false for zombies too
 

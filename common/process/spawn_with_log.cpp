@@ -10,11 +10,12 @@ extern char** environ;
 
 namespace hostline::process {
 
-Result<pid_t> spawn_with_log(const std::vector<std::string>& argv, const std::string& log_path) {
+Result<pid_t> spawn_with_log(const std::vector<std::string>& argv, const std::string& log_path,
+                             const std::string& stdin_path) {
     if (argv.empty()) return fail("nothing to start");
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 0, stdin_path.c_str(), O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
                                      0644);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);

@@ -12,8 +12,9 @@
 
 namespace hostline::process {
 
-// Starts argv (argv[0] is a path) with stdin from /dev/null, stdout and stderr appended to
+// Starts argv (argv[0] is a path) with stdin from stdin_path, stdout and stderr appended to
 // log_path, and an empty signal mask. Returns its pid; the caller reaps it.
-Result<pid_t> spawn_with_log(const std::vector<std::string>& argv, const std::string& log_path);
+Result<pid_t> spawn_with_log(const std::vector<std::string>& argv, const std::string& log_path,
+                             const std::string& stdin_path = "/dev/null");
 
 }  // namespace hostline::process

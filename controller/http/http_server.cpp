@@ -29,6 +29,10 @@ HttpServer::HttpServer(boost::asio::io_context& io, JobService& jobs, HttpConfig
     impl_->state = std::make_shared<http::ServerState>(jobs, std::move(config), std::move(defer));
 }
 
+void HttpServer::enable_chat(ChatGateway& chat) {
+    impl_->state->router.enable_chat(chat);
+}
+
 HttpServer::~HttpServer() {
     stop();
 }

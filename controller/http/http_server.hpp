@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
 
 namespace boost::asio {
@@ -40,6 +41,9 @@ class HttpServer {
     // the address is not an IP address, or it cannot be bound (in use, permission); the
     // message names the address and the reason. Calling it twice is an error.
     Result<std::uint16_t> start();
+    // Also serves POST /api/v1/chat through chat (which must outlive the server). Call before
+    // start().
+    void enable_chat(ChatGateway& chat);
 
     // Closes the listener and every connection, ending live event streams and dropping
     // their subscriptions. Requests still waiting on the JobService get no answer. Safe to

@@ -17,7 +17,7 @@
 
 namespace hostline::controller::http {
 
-const std::array<Router::Route, 7> Router::kRoutes{{
+const std::array<Router::Route, 8> Router::kRoutes{{
     {"GET", "/api/v1/agents", &Router::get_agents},
     {"GET", "/api/v1/jobs", &Router::get_jobs},
     {"POST", "/api/v1/jobs", &Router::post_jobs},
@@ -25,6 +25,7 @@ const std::array<Router::Route, 7> Router::kRoutes{{
     {"GET", "/api/v1/jobs/{id}/output", &Router::get_output},
     {"GET", "/api/v1/jobs/{id}/events", &Router::get_events},
     {"POST", "/api/v1/jobs/{id}/cancel", &Router::post_cancel},
+    {"POST", "/api/v1/chat", &Router::post_chat},
 }};
 
 namespace {
@@ -393,6 +394,43 @@ void Router::post_cancel(const Call& call) {
             error_response(message.starts_with("no job") ? 404 : 409, message));
     }
     call.exchange->respond(json_response(202, Json{{"job", call.job_id}, {"state", "cancelling"}}));
+}
+
+// The terminal chat: one message in, its replies streamed out as NDJSON lines
+// {"type":"reply","text":...}; the response ends after the last reply (for a job, its summary).
+void Router::post_chat(const Call& call) {
+    if (chat_ == nullptr) return call.exchange->respond(error_response(404, "chat is not enabled"));
+    InputJson body = InputJson::parse(call.request.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+        return call.exchange->respond(error_response(400, "the body must be a JSON object"));
+    auto identity = body.find("identity");
+    auto text = body.find("text");
+    if (identity == body.end() || !identity->is_string())
+        return call.exchange->respond(
+            error_response(400, "identity must be a string such as \"local:alice\""));
+    if (text == body.end() || !text->is_string())
+        return call.exchange->respond(error_response(400, "text must be a string"));
+    const std::string who = identity->get<std::string>();
+    const bool local =
+        who.size() > 6 && who.size() <= 70 && who.rfind("local:", 0) == 0 &&
+        who.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
+                              6) == std::string::npos;
+    if (!local)
+        return call.exchange->respond(
+            error_response(400, "identity must be local:NAME (letters, digits, '.', '_', '-')"));
+    auto gone = std::make_shared<bool>(false);
+    if (!call.exchange->start_stream("application/x-ndjson", [gone] { *gone = true; })) return;
+    chat_->converse(
+        who, text->get<std::string>(),
+        [exchange = call.exchange, gone](const std::string& reply) {
+            if (!*gone)
+                exchange->send(Json{{"type", "reply"}, {"text", reply}}.dump(
+                                   -1, ' ', false, Json::error_handler_t::replace) +
+                               "\n");
+        },
+        [exchange = call.exchange, gone] {
+            if (!*gone) exchange->end_stream();
+        });
 }
 
 }  // namespace hostline::controller::http

@@ -13,6 +13,7 @@
 
 #include "controller/http/event_stream.hpp"
 #include "controller/http/exchange.hpp"
+#include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
 
 namespace hostline::controller::http {
@@ -23,6 +24,9 @@ class Router {
     Router(JobService& jobs, std::string_view admin_token, Defer defer);
 
     void handle(const Request& request, const std::shared_ptr<Exchange>& exchange);
+
+    // Serves POST /api/v1/chat (the terminal chat) through chat, which must outlive the router.
+    void enable_chat(ChatGateway& chat) { chat_ = &chat; }
 
     // What a route handler gets: the request, its query string, the {id} of the path (0
     // when the route has none) and where to answer.
@@ -43,19 +47,21 @@ class Router {
     void get_output(const Call& call);
     void get_events(const Call& call);
     void post_cancel(const Call& call);
+    void post_chat(const Call& call);
 
     struct Route {
         std::string_view method;
         std::string_view pattern;  // "{id}" stands for a job id
         void (Router::*handler)(const Call&);
     };
-    static const std::array<Route, 7> kRoutes;
+    static const std::array<Route, 8> kRoutes;
 
     // Constant after construction.
     JobService& jobs_;
     bool has_token_;
     std::array<unsigned char, 32> token_digest_{};  // SHA-256 of the admin token
     Defer defer_;
+    ChatGateway* chat_ = nullptr;  // set once, before serving
 };
 
 }  // namespace hostline::controller::http

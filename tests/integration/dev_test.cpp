@@ -1,6 +1,8 @@
 // `hostline dev`: a controller and local agents that work at once and stop together.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <filesystem>
@@ -49,8 +51,12 @@ TEST(Dev, StartsAControllerAndAgentsThatRunJobsAndStopsThemAllOnSigterm) {
     char tmpl[] = "/tmp/hostline-dev-test-XXXXXX";
     std::string dir = ::mkdtemp(tmpl);
     std::string data = dir + "/data";
-    pid_t dev =
-        start_process({bin("hostline"), "dev", "--agents", "3", "--data", data}, dir + "/dev.log");
+    // Its standard input stays open (a FIFO the test holds) so the terminal chat keeps running.
+    std::string fifo = dir + "/stdin";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    int keep_open = ::open(fifo.c_str(), O_RDWR | O_CLOEXEC);
+    pid_t dev = start_process({bin("hostline"), "dev", "--agents", "3", "--data", data},
+                              dir + "/dev.log", fifo);
 
     std::map<std::string, std::string> env;
     for (int i = 0; i < 300 && env.count("HOSTLINE_TOKEN_FILE") == 0; ++i) {
@@ -98,6 +104,30 @@ TEST(Dev, StartsAControllerAndAgentsThatRunJobsAndStopsThemAllOnSigterm) {
     int status = 0;
     ::waitpid(dev, &status, 0);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    EXPECT_TRUE(processes_mentioning(data).empty()) << "hostline dev left processes behind";
+    ::close(keep_open);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Dev, PipedCommandsAreAnsweredThenEverythingStops) {
+    char tmpl[] = "/tmp/hostline-dev-test-XXXXXX";
+    std::string dir = ::mkdtemp(tmpl);
+    std::string data = dir + "/data";
+    std::ofstream(dir + "/script")
+        << "!hosts\n"
+           "!run --on local-1 -- sh -c 'echo hi from $HOSTLINE_AGENT'\n"
+           "!nonsense\n"
+           "!run --on local-2 -- sh -c 'sleep 1; echo done'";  // no newline
+    CommandResult r =
+        run_command({bin("hostline"), "dev", "--agents", "2", "--data", data, "--catalog", ""},
+                    std::chrono::seconds(90), dir + "/script");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("2 host(s), 2 online"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("job #1 succeeded"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("local-1 | hi from local-1"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("unknown command 'nonsense': try !help"), std::string::npos) << r.out;
+    // At the end of input it waits for the job it started and prints its summary.
+    EXPECT_NE(r.out.find("local-2 | done"), std::string::npos) << r.out;
     EXPECT_TRUE(processes_mentioning(data).empty()) << "hostline dev left processes behind";
     std::filesystem::remove_all(dir);
 }
