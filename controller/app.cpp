@@ -99,6 +99,13 @@ class App::Impl {
         chat_config.bot_name = config_.chat_bot_name;
         chat_config.job_url_base = config_.job_url_base;
         chat_ = std::make_unique<ChatService>(io_, *scheduler_, catalog_, chat_config);
+        if (config_.irc) {
+            auto added =
+                chat_->add_adapter(std::make_unique<chat::irc::IrcAdapter>(io_, *config_.irc));
+            if (!added) return fail("chat.irc: " + added.error().message);
+            spdlog::info("chat: IRC {}:{} as {}", config_.irc->host, config_.irc->port,
+                         config_.irc->nick);
+        }
 
         auto routed = router_->start({[this](const std::string& agent, proto::Message m) {
             boost::asio::post(io_, [this, agent, m = std::move(m)]() mutable {

@@ -53,6 +53,21 @@ std::int64_t ConfigReader::integer(std::string_view key, std::int64_t fallback, 
     return *v;
 }
 
+double ConfigReader::number(std::string_view key, double fallback, double min, double max) {
+    auto node = table_.at_path(key);
+    if (!node) return fallback;
+    std::optional<double> v = node.value<double>();
+    if (!v || !(node.is_integer() || node.is_floating_point())) {
+        problem(key, "must be a number");
+        return fallback;
+    }
+    if (*v < min || *v > max) {
+        problem(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+        return fallback;
+    }
+    return *v;
+}
+
 bool ConfigReader::boolean(std::string_view key, bool fallback) {
     auto node = table_.at_path(key);
     if (!node) return fallback;

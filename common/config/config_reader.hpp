@@ -37,6 +37,8 @@ class ConfigReader {
     std::int64_t integer(std::string_view key, std::int64_t fallback, std::int64_t min,
                          std::int64_t max);
     bool boolean(std::string_view key, bool fallback);
+    // An integer or a float.
+    double number(std::string_view key, double fallback, double min, double max);
     // A duration written as "30s", "10m", "1h30m", "250ms".
     std::int64_t duration_ms(std::string_view key, std::int64_t fallback_ms);
     // An array of strings, e.g. channels = ["#ops", "#deploys"].

@@ -1,5 +1,8 @@
 #include "controller/config/controller_config.hpp"
 
+#include <cstdlib>
+#include <fstream>
+
 #include "common/config/config_reader.hpp"
 #include "common/target/target_expr.hpp"
 
@@ -55,11 +58,70 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
     r.check(c.job_url_base.empty() || c.job_url_base.rfind("http://", 0) == 0 ||
                 c.job_url_base.rfind("https://", 0) == 0,
             "chat.job_url_base", "must start with http:// or https://");
-    r.reject_unknown({"catalog.dir", "chat.prefix", "chat.bot_name", "chat.job_url_base",
-                      "controller.data_dir", "controller.agent_listen", "controller.heartbeat",
-                      "controller.agent_grace", "controller.default_timeout",
-                      "controller.output_cap_bytes", "controller.log_level", "http.address",
-                      "http.port", "groups"});
+    if (r.has("chat.irc")) {
+        chat::irc::IrcConfig irc;
+        irc.host = r.string("chat.irc.host", "");
+        r.check(!irc.host.empty(), "chat.irc.host", "must name the IRC server");
+        irc.port = static_cast<std::uint16_t>(r.integer("chat.irc.port", 6697, 1, 65535));
+        irc.tls = r.boolean("chat.irc.tls", true);
+        irc.ca_file = r.string("chat.irc.ca_file", "");
+        irc.nick = r.string("chat.irc.nick", irc.nick);
+        irc.user = r.string("chat.irc.user", irc.user);
+        irc.realname = r.string("chat.irc.realname", irc.realname);
+        irc.sasl_user = r.string("chat.irc.sasl_user", "");
+        // The password never sits in the config: a file (0600) or an environment variable.
+        std::string password_file = r.string("chat.irc.sasl_password_file", "");
+        std::string password_env = r.string("chat.irc.sasl_password_env", "");
+        if (!password_file.empty()) {
+            std::ifstream in(password_file);
+            r.check(static_cast<bool>(in && std::getline(in, irc.sasl_password)),
+                    "chat.irc.sasl_password_file", "cannot read " + password_file);
+        } else if (!password_env.empty()) {
+            const char* value = std::getenv(password_env.c_str());
+            r.check(value != nullptr, "chat.irc.sasl_password_env",
+                    "$" + password_env + " is not set");
+            if (value) irc.sasl_password = value;
+        }
+        r.check(
+            irc.sasl_user.empty() == irc.sasl_password.empty(), "chat.irc.sasl_user",
+            "SASL needs both sasl_user and a password (sasl_password_file or sasl_password_env)");
+        irc.channels = r.string_list("chat.irc.channels");
+        for (const auto& ch : irc.channels)
+            r.check(!ch.empty() && (ch[0] == '#' || ch[0] == '&') &&
+                        ch.find_first_of(" ,\a") == std::string::npos,
+                    "chat.irc.channels", "'" + ch + "' is not a channel name (#name)");
+        irc.messages_per_second =
+            r.number("chat.irc.messages_per_second", irc.messages_per_second, 0.1, 100);
+        irc.burst = r.number("chat.irc.burst", irc.burst, 1, 100);
+        c.irc = std::move(irc);
+    }
+    r.reject_unknown({"chat.irc.host",
+                      "chat.irc.port",
+                      "chat.irc.tls",
+                      "chat.irc.ca_file",
+                      "chat.irc.nick",
+                      "chat.irc.user",
+                      "chat.irc.realname",
+                      "chat.irc.sasl_user",
+                      "chat.irc.sasl_password_file",
+                      "chat.irc.sasl_password_env",
+                      "chat.irc.channels",
+                      "chat.irc.messages_per_second",
+                      "chat.irc.burst",
+                      "catalog.dir",
+                      "chat.prefix",
+                      "chat.bot_name",
+                      "chat.job_url_base",
+                      "controller.data_dir",
+                      "controller.agent_listen",
+                      "controller.heartbeat",
+                      "controller.agent_grace",
+                      "controller.default_timeout",
+                      "controller.output_cap_bytes",
+                      "controller.log_level",
+                      "http.address",
+                      "http.port",
+                      "groups"});
     if (auto done = r.finish(); !done) return done.error();
     return c;
 }

@@ -77,6 +77,34 @@ TEST_F(ControllerConfigTest, ReadsCatalogAndChatSettings) {
     EXPECT_NE(bad.error().message.find("chat.job_url_base:"), std::string::npos);
 }
 
+TEST_F(ControllerConfigTest, ReadsTheIrcAdapterWithItsPasswordFromAFile) {
+    std::string secret = path_ + ".secret";
+    std::ofstream(secret) << "hunter2\n";
+    auto c = load(
+        "[chat.irc]\nhost = \"irc.example.org\"\nchannels = [\"#ops\"]\n"
+        "sasl_user = \"hostline\"\nsasl_password_file = \"" +
+        secret +
+        "\"\n"
+        "messages_per_second = 0.5\n");
+    std::remove(secret.c_str());
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    ASSERT_TRUE(c->irc.has_value());
+    EXPECT_EQ(c->irc->host, "irc.example.org");
+    EXPECT_EQ(c->irc->port, 6697);
+    EXPECT_TRUE(c->irc->tls);
+    EXPECT_EQ(c->irc->sasl_password, "hunter2");
+    EXPECT_EQ(c->irc->channels, std::vector<std::string>{"#ops"});
+    EXPECT_DOUBLE_EQ(c->irc->messages_per_second, 0.5);
+
+    auto bad = load("[chat.irc]\nchannels = [\"ops\"]\nsasl_user = \"x\"\n");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.error().message.find("chat.irc.host: must name the IRC server"),
+              std::string::npos);
+    EXPECT_NE(bad.error().message.find("'ops' is not a channel name"), std::string::npos);
+    EXPECT_NE(bad.error().message.find("SASL needs both"), std::string::npos);
+    EXPECT_FALSE(load("").value().irc.has_value());
+}
+
 TEST_F(ControllerConfigTest, SyntaxErrorsNameTheLine) {
     auto c = load("[controller]\ndata_dir = \n");
     ASSERT_FALSE(c.ok());
