@@ -15,6 +15,7 @@
 #include "agent/host_facts.hpp"
 #include "agent/runner/output_chunker.hpp"
 #include "agent/runner/process_runner.hpp"
+#include "agent/runner/script_file.hpp"
 #include "agent/spool/outbox.hpp"
 #include "common/transport/curve_keys.hpp"
 
@@ -33,6 +34,7 @@ class Agent::Impl {
   public:
     explicit Impl(AgentConfig config)
         : config_(std::move(config)),
+          scripts_(config_.state_dir + "/scripts"),
           runner_(ProcessRunner::Listener{
               [this](std::uint64_t id, Stream s, std::string_view b) { on_output(id, s, b); },
               [this](std::uint64_t id, const Exit& e) { on_exit(id, e); }}) {}
@@ -42,6 +44,7 @@ class Agent::Impl {
         if (!keys) return keys.error();
         spdlog::info("agent '{}' public key {} ({}/agent.pub)", config_.name, keys->public_key,
                      config_.state_dir);
+        if (auto prepared = scripts_.prepare(); !prepared) return prepared.error();
         link_ = std::make_unique<ControllerLink>(
             config_.controller_endpoint, config_.controller_public_key, *keys, config_.name,
             ControllerLink::Handlers{[this] { say_hello(); },
@@ -172,7 +175,18 @@ class Agent::Impl {
         spec.kill_grace = milliseconds(config_.kill_grace_ms);
         spec.user = m.user;
         spec.group = m.group;
-        if (auto started = runner_.start(spec); !started) return reject(started.error().message);
+        // A hash without content is a script too: one the controller no longer holds.
+        if (!m.script.data.empty() || !m.script_sha256.empty()) {
+            if (spec.argv.size() < 2)
+                return reject("a script run needs argv [interpreter, script, args...]");
+            auto path = scripts_.write(m.run_id, m.script.data, m.script_sha256, m.user);
+            if (!path) return reject(path.error().message);
+            spec.argv[1] = *path;
+        }
+        if (auto started = runner_.start(spec); !started) {
+            scripts_.remove(m.run_id);
+            return reject(started.error().message);
+        }
         running_[m.run_id] = RunOutput{m.output_cap};
         spdlog::info("run {} (job {}) started: {}", m.run_id, m.job_id,
                      m.argv.empty() ? "" : m.argv[0]);
@@ -235,6 +249,7 @@ class Agent::Impl {
     }
 
     void on_exit(std::uint64_t run_id, const Exit& exit) {
+        scripts_.remove(run_id);
         send_chunks(chunker_.flush_run(run_id));
         auto it = running_.find(run_id);
         bool truncated = it != running_.end() && it->second.truncated;
@@ -284,6 +299,7 @@ class Agent::Impl {
     };
 
     const AgentConfig config_;
+    ScriptFiles scripts_;  // before runner_: its processes die before their scripts go
     ProcessRunner runner_;
     OutputChunker chunker_;
     Outbox outbox_;

@@ -91,6 +91,11 @@ struct Run {
     std::uint64_t output_cap = 0;  // 0: no cap on what the agent sends
     std::string user;              // run as this user (agent must be root); empty: agent's
     std::string group;             // primary group; empty: the user's
+    // A catalog script to run (empty: none). Then argv is [interpreter, placeholder, args...]
+    // and the agent replaces argv[1] with the path of its private copy of the script, after
+    // checking that the content hashes to script_sha256 (lowercase hex).
+    Bytes script;
+    std::string script_sha256;
     template <class S, class F>
     static void each_field(S& s, F&& f) {
         f("run_id", s.run_id);
@@ -102,6 +107,8 @@ struct Run {
         f("output_cap", s.output_cap);
         f("user", s.user);
         f("group", s.group);
+        f("script", s.script);
+        f("script_sha256", s.script_sha256);
     }
 };
 

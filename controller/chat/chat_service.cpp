@@ -247,6 +247,10 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
     request.env = spec->env;
     request.cwd = spec->cwd;
     request.run_as_user = spec->user;
+    if (spec->is_script()) {  // the agent runs its own private copy of the script
+        request.script = spec->script_content;
+        request.script_sha256 = spec->script_sha256;
+    }
     start_job(a, m, std::move(request), c.dry_run, done);
 }
 

@@ -68,6 +68,10 @@ struct Job {
     std::string run_as_group;  // a group name; empty: the user's primary group (or, with no
                                // user, the agent's own group)
     std::int64_t timeout_ms = 0;
+    // A catalog script run: argv is [interpreter, script path in the catalog, args...].
+    std::string script_sha256;  // lowercase hex; empty: not a script. Stored with the job.
+    std::string script;         // the content; kept in memory only (the catalog holds it), so a job
+                                // restored from the store has the hash and no content
     JobState state = JobState::queued;
     bool cancel_requested = false;
     std::int64_t created_at_ms = 0;

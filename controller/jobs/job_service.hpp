@@ -41,6 +41,9 @@ struct SubmitRequest {
     std::string cwd;
     std::string run_as_user;   // empty: the agent's own user
     std::string run_as_group;  // empty: the user's primary group
+    // A catalog script (never from HTTP clients): argv is [interpreter, script, args...].
+    std::string script;         // the content; empty: none
+    std::string script_sha256;  // lowercase hex of script
 };
 
 struct SubmitReply {

@@ -317,6 +317,8 @@ void Scheduler::send_run(ActiveRun& run) {
     m.cwd = j.cwd;
     m.user = j.run_as_user;
     m.group = j.run_as_group;
+    m.script = proto::Bytes{j.script};
+    m.script_sha256 = j.script_sha256;
     m.timeout_ms = run.timeout_ms;
     m.output_cap = config_.output_cap_bytes;
     run.sent_at = Clock::now();
@@ -474,6 +476,8 @@ Result<SubmitReply> Scheduler::submit(const SubmitRequest& request) {
     job.cwd = request.cwd;
     job.run_as_user = request.run_as_user;
     job.run_as_group = request.run_as_group;
+    job.script = request.script;
+    job.script_sha256 = request.script_sha256;
     job.timeout_ms = request.timeout_ms.value_or(config_.default_timeout.count());
     job.state = JobState::running;
     job.created_at_ms = now_ms();

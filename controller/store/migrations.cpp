@@ -29,6 +29,7 @@ CREATE TABLE jobs (
     cwd               TEXT NOT NULL,
     run_as_user       TEXT NOT NULL DEFAULT '',  -- empty: the agent's own user
     run_as_group      TEXT NOT NULL DEFAULT '',
+    script_sha256     TEXT NOT NULL DEFAULT '',  -- a catalog script's hash; empty: none
     timeout_ms        INTEGER NOT NULL,
     state             TEXT NOT NULL,
     cancel_requested  INTEGER NOT NULL,

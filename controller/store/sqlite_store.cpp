@@ -168,20 +168,10 @@ State known_state(std::optional<State> state, std::string_view what, std::int64_
 }
 
 // Column lists: the order of bind_all() in the writers and of Row in the readers.
-constexpr std::array<std::string_view, 14> kJobColumns{"id",
-                                                       "requester",
-                                                       "source",
-                                                       "target",
-                                                       "argv",
-                                                       "env",
-                                                       "cwd",
-                                                       "run_as_user",
-                                                       "run_as_group",
-                                                       "timeout_ms",
-                                                       "state",
-                                                       "cancel_requested",
-                                                       "created_at_ms",
-                                                       "finished_at_ms"};
+constexpr std::array<std::string_view, 15> kJobColumns{
+    "id",         "requester", "source",           "target",        "argv",
+    "env",        "cwd",       "run_as_user",      "run_as_group",  "script_sha256",
+    "timeout_ms", "state",     "cancel_requested", "created_at_ms", "finished_at_ms"};
 constexpr std::array<std::string_view, 14> kRunColumns{
     "id",           "job_id",        "agent",       "state",        "exit_code",
     "signal",       "started_at_ms", "ended_at_ms", "stdout_bytes", "stderr_bytes",
@@ -225,6 +215,7 @@ Job job_from(SQLite::Statement& statement) {
     job.cwd = row.text();
     job.run_as_user = row.text();
     job.run_as_group = row.text();
+    job.script_sha256 = row.text();
     job.timeout_ms = row.int64();
     const std::string state = row.text();
     job.state = known_state(parse_job_state(state), "job", job.id, state);
@@ -384,8 +375,9 @@ class Connection {
     void write_job(const Job& job) {
         Use s(upsert_job_);
         bind_all(*s, job.id, job.requester, job.source, job.target, to_json(job.argv),
-                 to_json(job.env), job.cwd, job.run_as_user, job.run_as_group, job.timeout_ms,
-                 to_string(job.state), job.cancel_requested, job.created_at_ms, job.finished_at_ms);
+                 to_json(job.env), job.cwd, job.run_as_user, job.run_as_group, job.script_sha256,
+                 job.timeout_ms, to_string(job.state), job.cancel_requested, job.created_at_ms,
+                 job.finished_at_ms);
         s->exec();
     }
 

@@ -185,5 +185,25 @@ TEST(Codec, RandomGarbageNeverCrashes) {
     }
 }
 
+TEST(Codec, RunCarriesAScriptAsBinaryWithItsHash) {
+    proto::Run run;
+    run.run_id = 8;
+    run.argv = {"/bin/sh", "scripts/who.sh", "a b; rm -rf /"};
+    std::string content = "#!/bin/sh\nprintf '%s\\n' \"$@\"\n";
+    content += std::string("\0\xff", 2);  // a script need not be text
+    run.script = Bytes{content};
+    run.script_sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    proto::Run back = round_trip(run);
+    EXPECT_EQ(back.script.data, content);
+    EXPECT_EQ(back.script_sha256, run.script_sha256);
+    EXPECT_EQ(back.argv, run.argv);
+
+    // Runs from before scripts existed decode as "no script".
+    auto old = decode(pack_map({{"v", kVersion}, {"t", std::string("run")}, {"run_id", 9}}));
+    ASSERT_TRUE(old.ok()) << old.error().message;
+    EXPECT_EQ(std::get<proto::Run>(*old).script.data, "");
+    EXPECT_EQ(std::get<proto::Run>(*old).script_sha256, "");
+}
+
 }  // namespace
 }  // namespace hostline::proto

@@ -117,15 +117,19 @@ TEST(Dev, PipedCommandsAreAnsweredThenEverythingStops) {
         << "!hosts\n"
            "!run --on local-1 -- sh -c 'echo hi from $HOSTLINE_AGENT'\n"
            "!nonsense\n"
+           "!who-is-logged-in --on local-2\n"
            "!run --on local-2 -- sh -c 'sleep 1; echo done'";  // no newline
-    CommandResult r =
-        run_command({bin("hostline"), "dev", "--agents", "2", "--data", data, "--catalog", ""},
-                    std::chrono::seconds(90), dir + "/script");
+    CommandResult r = run_command({bin("hostline"), "dev", "--agents", "2", "--data", data,
+                                   "--catalog", HOSTLINE_SOURCE_DIR "/examples/commands.d"},
+                                  std::chrono::seconds(90), dir + "/script");
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("2 host(s), 2 online"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("job #1 succeeded"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("local-1 | hi from local-1"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("unknown command 'nonsense': try !help"), std::string::npos) << r.out;
+    // A catalog command backed by a script: the agent ran its private copy of it.
+    EXPECT_NE(r.out.find("job #2 succeeded"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("session(s) in total on"), std::string::npos) << r.out;
     // At the end of input it waits for the job it started and prints its summary.
     EXPECT_NE(r.out.find("local-2 | done"), std::string::npos) << r.out;
     EXPECT_TRUE(processes_mentioning(data).empty()) << "hostline dev left processes behind";

@@ -47,7 +47,11 @@ class ChatServiceTest : public ::testing::Test {
             << "[[command]]\nname = \"greet\"\nsummary = \"Say hello\"\nrun = [\"echo\", \"hello "
                "{name}\"]\n"
                "[[command.param]]\nname = \"name\"\ntype = \"string\"\npattern = \"^[a-z]+$\"\n"
-               "required = true\nhelp = \"who to greet\"\n";
+               "required = true\nhelp = \"who to greet\"\n"
+               "[[command]]\nname = \"tidy\"\nsummary = \"Tidy up\"\nscript = "
+               "\"scripts/tidy.sh\"\n";
+        std::filesystem::create_directories(dir_ + "/commands.d/scripts");
+        std::ofstream(dir_ + "/commands.d/scripts/tidy.sh") << "#!/bin/sh\necho tidy\n";
         auto catalog = Catalog::load(dir_ + "/commands.d");
         ASSERT_TRUE(catalog.ok()) << catalog.error().message;
         catalog_ = std::make_unique<Catalog>(std::move(*catalog));
@@ -214,6 +218,16 @@ TEST_F(ChatServiceTest, TenThousandLinesAreCutInTheChannelAndKeptInTheJob) {
     std::string all;
     for (const auto& c : stored->value()) all += c.data;
     EXPECT_EQ(all, output) << "the job keeps every line";
+}
+
+TEST_F(ChatServiceTest, AScriptCommandSendsTheScriptWithItsHash) {
+    say("!tidy --on a1");
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
+    proto::Run run = runs_sent()[0];
+    EXPECT_EQ(run.script.data, "#!/bin/sh\necho tidy\n");
+    EXPECT_EQ(run.script_sha256, catalog_->find("tidy")->script_sha256);
+    ASSERT_EQ(run.argv.size(), 2u);
+    EXPECT_EQ(run.argv[0], "/bin/sh");
 }
 
 TEST_F(ChatServiceTest, DryRunShowsHostsAndArgvAndRunsNothing) {

@@ -437,5 +437,36 @@ TEST_F(SchedulerTest, SubscriberSeesSnapshotThenEveryLiveEventOnce) {
     EXPECT_EQ(seen, "abc");
 }
 
+TEST_F(SchedulerTest, RunCarriesTheScriptAndItsHash) {
+    hello("a1");
+    SubmitRequest r = request("a1", {"/bin/sh", "scripts/who.sh", "a b; rm -rf /"});
+    r.script = "#!/bin/sh\necho \"$@\"\n";
+    r.script_sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    auto reply = scheduler_->submit(r);
+    ASSERT_TRUE(reply.ok()) << reply.error().message;
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+    const proto::Run run = sent_to<proto::Run>("a1")[0];
+    EXPECT_EQ(run.script.data, r.script);
+    EXPECT_EQ(run.script_sha256, r.script_sha256);
+    EXPECT_EQ(run.argv, r.argv);
+    EXPECT_EQ(detail(reply->job_id).job.script_sha256, r.script_sha256);
+
+    // Only the hash is stored: after a restart the job names the script but has no content.
+    open();
+    JobDetail restored = detail(reply->job_id);
+    EXPECT_EQ(restored.job.script_sha256, r.script_sha256);
+    EXPECT_EQ(restored.job.script, "");
+
+    // A plain run carries neither.
+    hello("a1");
+    ASSERT_TRUE(scheduler_->submit(request("a1", {"id"})).ok());
+    ASSERT_TRUE(run_until([&] {
+        auto runs = sent_to<proto::Run>("a1");
+        return !runs.empty() && runs.back().argv == std::vector<std::string>{"id"};
+    }));
+    EXPECT_EQ(sent_to<proto::Run>("a1").back().script.data, "");
+    EXPECT_EQ(sent_to<proto::Run>("a1").back().script_sha256, "");
+}
+
 }  // namespace
 }  // namespace hostline::controller

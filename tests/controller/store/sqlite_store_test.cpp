@@ -607,5 +607,30 @@ TEST_F(SqliteStoreTest, CannotOpenIsAnError) {
         << opened.error().message;
 }
 
+TEST_F(SqliteStoreTest, ScriptHashComesBackButNeverTheScript) {
+    Store& store = open();
+    Job script = make_job(1);
+    script.argv = {"/bin/sh", "scripts/who.sh"};
+    script.script = "echo secret-ish runbook\n";
+    script.script_sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    store.save_job(script);
+    store.save_job(make_job(2));
+
+    EXPECT_EQ(job_detail(1).job.script_sha256, script.script_sha256);
+    EXPECT_EQ(job_detail(1).job.script, "");
+    EXPECT_EQ(job_detail(2).job.script_sha256, "");
+    auto listed = list(JobQuery{});
+    ASSERT_EQ(listed.size(), 2u);
+    EXPECT_EQ(listed[1].script_sha256, script.script_sha256);
+
+    store_.reset();
+    auto snapshot = open().load();
+    ASSERT_TRUE(snapshot.ok()) << snapshot.error().message;
+    ASSERT_EQ(snapshot->active_jobs.size(), 2u);
+    EXPECT_EQ(snapshot->active_jobs[0].script_sha256, script.script_sha256);
+    EXPECT_EQ(snapshot->active_jobs[0].script, "");
+    EXPECT_EQ(snapshot->active_jobs[1].script_sha256, "");
+}
+
 }  // namespace
 }  // namespace hostline::controller
