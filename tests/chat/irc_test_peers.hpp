@@ -30,22 +30,15 @@
 #include <thread>
 #include <vector>
 
+#include "testing/local_cluster.hpp"
+
 namespace hostline::chat::irc::test_peers {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 inline std::uint16_t free_loopback_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
-    return ntohs(addr.sin_port);
+    return static_cast<std::uint16_t>(hostline::testing::free_tcp_port());
 }
 
 inline int connect_loopback(std::uint16_t port) {
