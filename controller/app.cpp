@@ -98,6 +98,7 @@ class App::Impl {
         chat_config.prefix = config_.chat_prefix;
         chat_config.bot_name = config_.chat_bot_name;
         chat_config.job_url_base = config_.job_url_base;
+        chat_config.groups = config_.groups;
         chat_ = std::make_unique<ChatService>(io_, *scheduler_, catalog_, chat_config);
         if (config_.irc) {
             auto added =

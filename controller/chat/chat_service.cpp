@@ -27,6 +27,7 @@ constexpr Builtin kBuiltins[] = {
     {"run", "run --on TARGET [--timeout D] -- COMMAND [ARGS...]",
      "run a command as argv (no shell)"},
     {"jobs", "jobs", "the latest jobs"},
+    {"history", "history", "your own latest jobs"},
     {"job", "job ID", "one job: who, what, where, and each host's result"},
     {"output", "output ID", "the stored output of a job"},
     {"cancel", "cancel ID", "stop a job on every host"},
@@ -205,7 +206,8 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
 
     if (c.name == "help") return builtin_help(a, m, c);
     if (c.name == "hosts") return builtin_hosts(a, m, c);
-    if (c.name == "jobs") return builtin_jobs(a, m, done);
+    if (c.name == "jobs") return builtin_jobs(a, m, {}, done);
+    if (c.name == "history") return builtin_jobs(a, m, m.sender.id, done);
     if (c.name == "job") return builtin_job(a, m, c, false, done);
     if (c.name == "output") return builtin_job(a, m, c, true, done);
     if (c.name == "cancel") return builtin_cancel(a, m, c);
@@ -242,11 +244,24 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
         return reply(
             a, m, "error: " + bound.error().message + "\nusage: " + usage(*spec, config_.prefix));
     request.target = bound->target;
+    if (spec->allowed_targets) {
+        auto hosts = matching_agents(request.target);
+        if (!hosts) return reply(a, m, "error: " + hosts.error().message);
+        std::vector<std::string> outside;
+        for (const AgentInfo* agent : *hosts)
+            if (!spec->allowed_targets->matches({agent->name, agent->labels}))
+                outside.push_back(agent->name);
+        if (!outside.empty())
+            return reply(a, m,
+                         "error: " + c.name + " may only run on " + spec->allowed_targets->text() +
+                             "; outside it: " + join(outside));
+    }
     request.argv = bound->argv;
     if (!c.timeout && spec->timeout) request.timeout_ms = spec->timeout->count();
     request.env = spec->env;
     request.cwd = spec->cwd;
     request.run_as_user = spec->user;
+    request.output_cap_bytes = spec->output_cap;
     if (spec->is_script()) {  // the agent runs its own private copy of the script
         request.script = spec->script_content;
         request.script_sha256 = spec->script_sha256;
@@ -311,18 +326,21 @@ void ChatService::builtin_hosts(chat::Adapter& a, const chat::IncomingMessage& m
     reply(a, m, std::to_string(shown) + " host(s), " + std::to_string(online) + " online:" + text);
 }
 
-void ChatService::builtin_jobs(chat::Adapter& a, const chat::IncomingMessage& m, DoneToken done) {
+void ChatService::builtin_jobs(chat::Adapter& a, const chat::IncomingMessage& m,
+                               const std::string& requester, DoneToken done) {
     JobQuery query;
     query.limit = 10;
-    jobs_.list_jobs(query, [this, &a, m, done](Result<std::vector<Job>> jobs) {
-        if (!jobs) return reply(a, m, "error: " + jobs.error().message);
-        if (jobs->empty()) return reply(a, m, "no jobs yet");
-        std::string text = "latest jobs:";
-        for (const Job& j : *jobs)
-            text += "\n#" + std::to_string(j.id) + "  " + std::string(to_string(j.state)) + "  " +
-                    j.target + "  " + shown_argv(j.argv) + "  (" + j.requester + ")";
-        reply(a, m, text);
-    });
+    query.requester = requester;
+    jobs_.list_jobs(
+        query, [this, &a, m, mine = !requester.empty(), done](Result<std::vector<Job>> jobs) {
+            if (!jobs) return reply(a, m, "error: " + jobs.error().message);
+            if (jobs->empty()) return reply(a, m, mine ? "you have no jobs yet" : "no jobs yet");
+            std::string text = mine ? "your latest jobs:" : "latest jobs:";
+            for (const Job& j : *jobs)
+                text += "\n#" + std::to_string(j.id) + "  " + std::string(to_string(j.state)) +
+                        "  " + j.target + "  " + shown_argv(j.argv) + "  (" + j.requester + ")";
+            reply(a, m, text);
+        });
 }
 
 void ChatService::builtin_job(chat::Adapter& a, const chat::IncomingMessage& m,
@@ -384,15 +402,24 @@ void ChatService::builtin_whoami(chat::Adapter& a, const chat::IncomingMessage& 
               "command.");
 }
 
+Result<std::vector<const AgentInfo*>> ChatService::matching_agents(const std::string& target) {
+    auto expr = target::TargetExpr::parse(target, config_.groups);
+    if (!expr) return expr.error();
+    agents_ = jobs_.agents();
+    std::vector<const AgentInfo*> matched;
+    for (const AgentInfo& agent : agents_)
+        if (expr->matches({agent.name, agent.labels})) matched.push_back(&agent);
+    return matched;
+}
+
 void ChatService::start_job(chat::Adapter& a, const chat::IncomingMessage& m, SubmitRequest request,
                             bool dry_run, DoneToken done) {
     if (dry_run) {
-        auto expr = target::TargetExpr::parse(request.target);
-        if (!expr) return reply(a, m, "error: " + expr.error().message);
+        auto hosts = matching_agents(request.target);
+        if (!hosts) return reply(a, m, "error: " + hosts.error().message);
         std::vector<std::string> online, offline;
-        for (const AgentInfo& agent : jobs_.agents())
-            if (expr->matches({agent.name, agent.labels}))
-                (agent.online ? online : offline).push_back(agent.name);
+        for (const AgentInfo* agent : *hosts)
+            (agent->online ? online : offline).push_back(agent->name);
         return reply(a, m,
                      "dry run: would run " + shown_argv(request.argv) + " on " +
                          (online.empty() ? std::string("no online host") : join(online)) +

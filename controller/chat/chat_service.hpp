@@ -20,6 +20,7 @@
 
 #include "chat/adapter.hpp"
 #include "chat/grammar/command.hpp"
+#include "common/target/target_expr.hpp"
 #include "controller/catalog/catalog.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
@@ -32,6 +33,7 @@ struct ChatConfig {
     std::string job_url_base;  // e.g. "http://ops.example:7480/jobs/": the summary links the job
     std::size_t summary_lines = 10;  // output lines per summary, all hosts together
     std::chrono::milliseconds progress_interval{2000};  // at least this between edits
+    target::Groups groups;  // the @groups a --on may name, as the scheduler expands them
 };
 
 class ChatService : public ChatGateway {
@@ -66,7 +68,9 @@ class ChatService : public ChatGateway {
                       const chat::ParsedCommand& c);
     void builtin_hosts(chat::Adapter& a, const chat::IncomingMessage& m,
                        const chat::ParsedCommand& c);
-    void builtin_jobs(chat::Adapter& a, const chat::IncomingMessage& m, DoneToken done);
+    // requester empty: everyone's jobs; else only theirs (`history`).
+    void builtin_jobs(chat::Adapter& a, const chat::IncomingMessage& m,
+                      const std::string& requester, DoneToken done);
     void builtin_job(chat::Adapter& a, const chat::IncomingMessage& m, const chat::ParsedCommand& c,
                      bool with_output, DoneToken done);
     void builtin_cancel(chat::Adapter& a, const chat::IncomingMessage& m,
@@ -74,6 +78,8 @@ class ChatService : public ChatGateway {
     void builtin_whoami(chat::Adapter& a, const chat::IncomingMessage& m);
     void start_job(chat::Adapter& a, const chat::IncomingMessage& m, SubmitRequest request,
                    bool dry_run, DoneToken done);
+    // The agents the target matches, online or not; valid until the next call.
+    Result<std::vector<const AgentInfo*>> matching_agents(const std::string& target);
     void on_job_event(std::uint64_t report_id, const JobEvent& event);
     void post_progress(JobReport& report);
 
@@ -85,6 +91,7 @@ class ChatService : public ChatGateway {
     std::unique_ptr<LocalAdapter> local_;
     std::map<std::uint64_t, std::unique_ptr<JobReport>> reports_;
     std::uint64_t next_report_ = 1;
+    std::vector<AgentInfo> agents_;  // matching_agents()' snapshot
 };
 
 }  // namespace hostline::controller

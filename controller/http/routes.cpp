@@ -144,6 +144,8 @@ Result<JobQuery> parse_job_query(std::string_view query_string) {
             }
         } else if (name == "agent") {
             query.agent = value;
+        } else if (name == "requester") {
+            query.requester = value;
         } else if (name == "before") {
             const auto before = parse_int<std::int64_t>(value);
             if (!before || *before < 1) {
@@ -159,7 +161,7 @@ Result<JobQuery> parse_job_query(std::string_view query_string) {
             query.limit = *limit;
         } else {
             return fail("unknown query parameter '" + name +
-                        "'; expected state, agent, before or limit");
+                        "'; expected state, agent, requester, before or limit");
         }
     }
     return query;

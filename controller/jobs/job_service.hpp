@@ -42,8 +42,9 @@ struct SubmitRequest {
     std::string run_as_user;   // empty: the agent's own user
     std::string run_as_group;  // empty: the user's primary group
     // A catalog script (never from HTTP clients): argv is [interpreter, script, args...].
-    std::string script;         // the content; empty: none
-    std::string script_sha256;  // lowercase hex of script
+    std::string script;                            // the content; empty: none
+    std::string script_sha256;                     // lowercase hex of script
+    std::optional<std::int64_t> output_cap_bytes;  // stored per run; empty: the controller's
 };
 
 struct SubmitReply {
@@ -55,6 +56,7 @@ struct SubmitReply {
 struct JobQuery {
     std::optional<JobState> state;
     std::string agent;           // only jobs with a run on this agent
+    std::string requester;       // only jobs this identity asked for
     std::int64_t before_id = 0;  // paging: ids below this; 0 = newest
     int limit = 50;
 };

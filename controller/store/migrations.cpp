@@ -68,8 +68,14 @@ CREATE TABLE output (
 ) WITHOUT ROWID;
 )sql";
 
+// `!history` and `?requester=` list one person's jobs, newest first.
+constexpr std::string_view kJobsByRequester = R"sql(
+CREATE INDEX jobs_by_requester ON jobs (requester, id);
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, kInitialSchema},
+    Migration{2, kJobsByRequester},
 };
 
 }  // namespace

@@ -444,11 +444,13 @@ class Connection {
     }
 
     std::vector<Job> read_jobs(const JobQuery& query) {
-        Use s(list_jobs_statement(query.state.has_value(), !query.agent.empty()));
+        Use s(list_jobs_statement(query.state.has_value(), !query.agent.empty(),
+                                  !query.requester.empty()));
         s->bind(":before",
                 query.before_id > 0 ? query.before_id : std::numeric_limits<std::int64_t>::max());
         if (query.state) s->bind(":state", std::string(to_string(*query.state)));
         if (!query.agent.empty()) s->bind(":agent", query.agent);
+        if (!query.requester.empty()) s->bind(":requester", query.requester);
         s->bind(":limit", std::clamp(query.limit, 0, kMaxListLimit));
         std::vector<Job> jobs;
         while (s->executeStep()) jobs.push_back(job_from(*s));
@@ -511,12 +513,13 @@ class Connection {
 
     // One statement per filter combination, prepared on first use. Filtered by agent, it walks
     // runs_by_agent backwards (a job may have several runs on one agent: GROUP BY).
-    SQLite::Statement& list_jobs_statement(bool by_state, bool by_agent) {
-        const int key = (by_state ? 1 : 0) | (by_agent ? 2 : 0);
+    SQLite::Statement& list_jobs_statement(bool by_state, bool by_agent, bool by_requester) {
+        const int key = (by_state ? 1 : 0) | (by_agent ? 2 : 0) | (by_requester ? 4 : 0);
         auto found = list_jobs_.find(key);
         if (found != list_jobs_.end()) return found->second;
         const std::string columns = select_list(kJobColumns, "j");
-        const std::string state = by_state ? " AND j.state = :state" : "";
+        const std::string state = std::string(by_state ? " AND j.state = :state" : "") +
+                                  (by_requester ? " AND j.requester = :requester" : "");
         std::string sql;
         if (by_agent) {
             sql = fmt::format(

@@ -49,7 +49,9 @@ class ChatServiceTest : public ::testing::Test {
                "[[command.param]]\nname = \"name\"\ntype = \"string\"\npattern = \"^[a-z]+$\"\n"
                "required = true\nhelp = \"who to greet\"\n"
                "[[command]]\nname = \"tidy\"\nsummary = \"Tidy up\"\nscript = "
-               "\"scripts/tidy.sh\"\n";
+               "\"scripts/tidy.sh\"\n"
+               "[[command]]\nname = \"flush\"\nsummary = \"Flush the web caches\"\n"
+               "run = [\"true\"]\nallowed_targets = \"role=web\"\n";
         std::filesystem::create_directories(dir_ + "/commands.d/scripts");
         std::ofstream(dir_ + "/commands.d/scripts/tidy.sh") << "#!/bin/sh\necho tidy\n";
         auto catalog = Catalog::load(dir_ + "/commands.d");
@@ -83,9 +85,10 @@ class ChatServiceTest : public ::testing::Test {
         std::filesystem::remove_all(dir_);
     }
 
-    void say(const std::string& text) {
+    void say(const std::string& text,
+             chat::Identity sender = {"irc:alice!al@example.org", "alice"}) {
         chat::IncomingMessage m;
-        m.sender = {"irc:alice!al@example.org", "alice"};
+        m.sender = std::move(sender);
         m.channel = "#ops";
         m.text = text;
         chat_->on_message(adapter_, m);
@@ -288,6 +291,42 @@ TEST_F(ChatServiceTest, CancelAndJobAndJobsAnswer) {
     ASSERT_TRUE(run_until([&] { return posted("job #1 running http://hostline.example/jobs/1"); }));
     say("!job x");
     EXPECT_TRUE(posted("usage: !job ID"));
+}
+
+TEST_F(ChatServiceTest, HistoryListsOnlyTheCallersOwnJobs) {
+    say("!history");
+    EXPECT_TRUE(run_until([&] { return posted("you have no jobs yet"); }));
+    say("!run --on a1 -- echo from alice");
+    say("!run --on a1 -- echo from bob", {"irc:bob!b@example.org", "bob"});
+    say("!run --on a1 -- echo alice again");
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 3; }));
+    say("!history");
+    ASSERT_TRUE(run_until([&] { return posted("your latest jobs:"); }));
+    const std::string& answer = adapter_.posts.back();
+    EXPECT_NE(answer.find("#3  running  a1  echo alice again"), std::string::npos) << answer;
+    EXPECT_NE(answer.find("#1  running  a1  echo from alice"), std::string::npos) << answer;
+    EXPECT_EQ(answer.find("bob"), std::string::npos) << answer;
+    EXPECT_LT(answer.find("#3"), answer.find("#1")) << "newest first: " << answer;
+}
+
+TEST_F(ChatServiceTest, AllowedTargetsRefuseHostsOutsideThemBeforeAnythingRuns) {
+    proto::Hello hello;
+    hello.agent_id = "db1";
+    hello.capacity = 4;
+    hello.labels = {{"role", "db"}};
+    scheduler_->on_agent_message("db1", hello);
+
+    say("!flush --on *");
+    EXPECT_TRUE(posted("error: flush may only run on role=web; outside it: db1"))
+        << adapter_.posts.back();
+    say("!flush --on db1 --dry-run");
+    EXPECT_TRUE(posted("outside it: db1")) << adapter_.posts.back();
+    run_until([] { return false; }, 50ms);
+    EXPECT_TRUE(runs_sent().empty()) << "nothing runs when any host is outside";
+
+    say("!flush --on role=web");
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
+    EXPECT_EQ(sent_.back().first, "a1");
 }
 
 }  // namespace

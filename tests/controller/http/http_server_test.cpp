@@ -595,8 +595,9 @@ TEST_F(HttpServerTest, ListJobsPassesFiltersAndReturnsNextBefore) {
         fake_.listed = {make_job(99, JobState::running), make_job(97, JobState::running),
                         make_job(90, JobState::running)};
     });
-    auto response =
-        call(bhttp::verb::get, "/api/v1/jobs?state=running&agent=web%2D01&before=100&limit=2");
+    auto response = call(bhttp::verb::get,
+                         "/api/v1/jobs?state=running&agent=web%2D01&before=100&limit=2"
+                         "&requester=irc%3Aalice%21a%40example.org");
     ASSERT_EQ(response.result_int(), 200u) << response.body();
     auto body = body_of(response);
     ASSERT_EQ(body["jobs"].size(), 2u);
@@ -606,6 +607,7 @@ TEST_F(HttpServerTest, ListJobsPassesFiltersAndReturnsNextBefore) {
     ASSERT_TRUE(query);
     EXPECT_EQ(query->state, JobState::running);
     EXPECT_EQ(query->agent, "web-01");
+    EXPECT_EQ(query->requester, "irc:alice!a@example.org");
     EXPECT_EQ(query->before_id, 100);
     EXPECT_EQ(query->limit, 2);
 

@@ -213,8 +213,8 @@ TEST_F(SqliteStoreTest, MigratesAnEmptyDatabaseAndReopens) {
     store_.reset();
 
     SQLite::Database db(path_);
-    EXPECT_EQ(db.execAndGet("SELECT MAX(version) FROM schema_version").getInt(), 1);
-    EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM schema_version").getInt(), 1);
+    EXPECT_EQ(db.execAndGet("SELECT MAX(version) FROM schema_version").getInt(), 2);
+    EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM schema_version").getInt(), 2);
     EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
 }
 
@@ -455,9 +455,34 @@ TEST_F(SqliteStoreTest, ListJobsFiltersByStateAndAgentAndPages) {
     nowhere.agent = "mail-01";
     EXPECT_TRUE(list(nowhere).empty());
 
+    JobQuery bobs;
+    bobs.requester = "slack:U0BOB";
+    EXPECT_TRUE(list(bobs).empty()) << "every job so far is local:alice's";
+    for (std::int64_t id = 21; id <= 24; ++id) {
+        Job job = make_job(id, id == 23 ? JobState::failed : JobState::succeeded);
+        job.requester = "slack:U0BOB";
+        store.save_job(job);
+        store.save_run(make_run(++run_id, id, id == 24 ? "db-01" : "web-01", RunState::succeeded));
+    }
+    EXPECT_EQ(ids_of(list(bobs)), (std::vector<std::int64_t>{24, 23, 22, 21}));
+    bobs.before_id = 24;
+    bobs.limit = 2;
+    EXPECT_EQ(ids_of(list(bobs)), (std::vector<std::int64_t>{23, 22}));
+    bobs.state = JobState::failed;
+    EXPECT_EQ(ids_of(list(bobs)), (std::vector<std::int64_t>{23}));
+    JobQuery bobs_on_db;
+    bobs_on_db.requester = "slack:U0BOB";
+    bobs_on_db.agent = "db-01";
+    EXPECT_EQ(ids_of(list(bobs_on_db)), (std::vector<std::int64_t>{24}));
+    JobQuery alices;
+    alices.requester = "local:alice";
+    alices.limit = 2;
+    EXPECT_EQ(ids_of(list(alices)), (std::vector<std::int64_t>{20, 19}));
+    EXPECT_TRUE(list(nowhere).empty());
+
     JobQuery huge;
     huge.limit = 1'000'000;
-    EXPECT_EQ(list(huge).size(), 20u);
+    EXPECT_EQ(list(huge).size(), 24u);
 }
 
 TEST_F(SqliteStoreTest, ListJobsIsCappedAt500) {
