@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -123,6 +124,56 @@ Result<void> ensure_dir(const std::string& path) {
     fs::create_directories(path, ec);
     if (ec) return fail("cannot create " + path + ": " + ec.message());
     return {};
+}
+
+// Why the terminal chat stopped.
+enum class ChatEnd { input_ended, signal, child_died };
+
+// Reads the pending signals: SIGINT or SIGTERM, or a child that died (said on stderr), say
+// stop; SIGCHLD for anything else does not.
+std::optional<ChatEnd> on_signals(int signal_fd, std::vector<Child>& children) {
+    std::optional<ChatEnd> end;
+    signalfd_siginfo info{};
+    while (::read(signal_fd, &info, sizeof info) == sizeof info)
+        if (info.ssi_signo != SIGCHLD) end = ChatEnd::signal;
+    for (Child& c : children) {
+        int st = 0;
+        if (c.pid > 0 && ::waitpid(c.pid, &st, WNOHANG) == c.pid) {
+            std::fprintf(stderr, "hostline dev: %s %s; see %s\n", c.name.c_str(),
+                         describe_exit(st).c_str(), c.log.c_str());
+            c.pid = -1;
+            end = ChatEnd::child_died;
+        }
+    }
+    return end;
+}
+
+// Feeds stdin to the chat until input has ended and every conversation has ended, or until
+// a signal or a dead child says stop. Input is not read while lines wait to be sent.
+ChatEnd run_chat(TerminalChat& chat, int signal_fd, std::vector<Child>& children) {
+    bool input_open = true;
+    while (input_open || !chat.done()) {
+        const bool read_input = input_open && chat.wants_input();
+        pollfd fds[3] = {{signal_fd, POLLIN, 0},
+                         {chat.wake_fd(), POLLIN, 0},
+                         {read_input ? STDIN_FILENO : -1, POLLIN, 0}};
+        if (::poll(fds, 3, -1) < 0) continue;
+        if (fds[0].revents & POLLIN)
+            if (auto end = on_signals(signal_fd, children)) return *end;
+        if (fds[1].revents & POLLIN) chat.on_wake();
+        if (fds[2].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) {
+            char buf[4096];
+            ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+            if (n > 0) {
+                chat.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+            } else if (n == 0 || errno != EINTR) {
+                // End of input: the conversations still running are waited for, then dev stops.
+                chat.finish();
+                input_open = false;
+            }
+        }
+    }
+    return ChatEnd::input_ended;
 }
 
 int run_dev(int agent_count, std::string data, std::string catalog) {
@@ -270,62 +321,32 @@ int run_dev(int agent_count, std::string data, std::string catalog) {
     int signal_fd = ::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
     auto url = parse_controller_url(endpoints["http"]);
     std::ifstream token_in(controller_dir + "/admin.token");
-    std::string token;
-    std::getline(token_in, token);
-    ApiClient api(*url, ApiToken{token, controller_dir + "/admin.token"});
+    ApiToken token{"", controller_dir + "/admin.token"};
+    std::getline(token_in, token.value);
+    ApiClient api(*url, token);
     wait_for_agents(api, agent_count);
 
     // The terminal chat: what is typed (or piped) goes to the chat service as this user.
     const bool interactive = ::isatty(STDIN_FILENO) != 0;
-    TerminalChat chat(api, local_identity(), interactive);
+    auto chat = TerminalChat::create(*url, token, local_identity(), interactive);
+    if (!chat) {
+        std::fprintf(stderr, "hostline dev: %s\n", chat.error().message.c_str());
+        ::close(signal_fd);
+        stop_all(children);
+        return 1;
+    }
     if (interactive)
         std::printf("\nChat with Hostline here (try !help); Ctrl-D or Ctrl-C stops everything.\n");
-    chat.prompt();
+    (*chat)->prompt();
 
-    int status = 0;
-    bool input_open = true;
-    bool stopping = false;
-    while (!stopping) {
-        pollfd fds[2] = {{signal_fd, POLLIN, 0}, {input_open ? STDIN_FILENO : -1, POLLIN, 0}};
-        if (::poll(fds, 2, -1) < 0) continue;
-        if (fds[0].revents & POLLIN) {
-            signalfd_siginfo info{};
-            while (::read(signal_fd, &info, sizeof info) == sizeof info) {
-                if (info.ssi_signo != SIGCHLD) {
-                    std::printf("\nstopping...\n");
-                    stopping = true;
-                }
-            }
-            for (Child& c : children) {
-                int st = 0;
-                if (c.pid > 0 && ::waitpid(c.pid, &st, WNOHANG) == c.pid) {
-                    std::fprintf(stderr, "hostline dev: %s %s; see %s\n", c.name.c_str(),
-                                 describe_exit(st).c_str(), c.log.c_str());
-                    c.pid = -1;
-                    status = 1;
-                    stopping = true;
-                }
-            }
-            continue;
-        }
-        if (fds[1].revents & (POLLIN | POLLHUP)) {
-            char buf[4096];
-            ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
-            if (n > 0) {
-                chat.feed(std::string_view(buf, static_cast<std::size_t>(n)), signal_fd);
-            } else {
-                // End of input: every conversation has had its last reply; stop.
-                chat.finish(signal_fd);
-                input_open = false;
-                if (interactive) std::printf("\n");
-                stopping = true;
-            }
-        }
-    }
+    const ChatEnd end = run_chat(**chat, signal_fd, children);
+    // Streams still running (a signal, a dead child) end now, before what they talk to.
+    (*chat)->interrupt();
+    if (end == ChatEnd::signal) std::printf("\nstopping...\n");
     ::close(signal_fd);
     stop_all(children);
     std::printf("stopped. Job history is kept in %s\n", controller_dir.c_str());
-    return status;
+    return end == ChatEnd::child_died ? 1 : 0;
 }
 
 }  // namespace

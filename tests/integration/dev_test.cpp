@@ -136,5 +136,33 @@ TEST(Dev, PipedCommandsAreAnsweredThenEverythingStops) {
     std::filesystem::remove_all(dir);
 }
 
+TEST(Dev, AJobDoesNotHoldUpTheNextLineAndEverySummaryIsPrintedBeforeItExits) {
+    char tmpl[] = "/tmp/hostline-dev-test-XXXXXX";
+    std::string dir = ::mkdtemp(tmpl);
+    std::string data = dir + "/data";
+    std::ofstream(dir + "/script") << "!run --on local-1 -- sleep 3\n"
+                                      "!run --on local-2 -- echo quick\n";
+    CommandResult r = run_command({bin("hostline"), "dev", "--agents", "2", "--data", data},
+                                  std::chrono::seconds(90), dir + "/script");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const std::string& out = r.out;
+    auto at = [&](const std::string& text) { return out.find(text); };
+    const auto npos = std::string::npos;
+    ASSERT_NE(at("job #1 on 1 host(s): local-1"), npos) << out;
+    ASSERT_NE(at("job #2 on 1 host(s): local-2"), npos) << out;
+    ASSERT_NE(at("job #1 succeeded"), npos) << out;
+    ASSERT_NE(at("job #2 succeeded"), npos) << out;
+    // The second line was sent while the sleep ran: both acks come before any summary, and
+    // the quick job is summed up first.
+    EXPECT_LT(at("job #2 on"), at("job #2 succeeded")) << out;
+    EXPECT_LT(at("job #2 on"), at("job #1 succeeded")) << out;
+    EXPECT_LT(at("job #2 succeeded"), at("job #1 succeeded")) << out;
+    EXPECT_NE(at("local-2 | quick"), npos) << out;
+    // It waited for the sleep at the end of input, then stopped everything.
+    EXPECT_LT(at("job #1 succeeded"), at("stopped.")) << out;
+    EXPECT_TRUE(processes_mentioning(data).empty()) << "hostline dev left processes behind";
+    std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace hostline::testing
