@@ -202,6 +202,10 @@ std::string LocalCluster::bin(const std::string& name) const {
     return std::string(dir ? dir : ".") + "/" + name;
 }
 
+void LocalCluster::add_controller_config(const std::string& toml) {
+    write_file(dir_ + "/controller.toml", read_file(dir_ + "/controller.toml") + toml);
+}
+
 void LocalCluster::start_controller() {
     std::error_code ec;
     fs::remove(controller_dir_ + "/endpoints", ec);

@@ -58,6 +58,8 @@ class LocalCluster {
     std::string token_file() const { return controller_dir_ + "/admin.token"; }
     std::string bin(const std::string& name) const;
 
+    // Appends TOML (whole sections) to controller.toml; call before start_controller().
+    void add_controller_config(const std::string& toml);
     void start_controller();
     void kill_controller();  // SIGKILL
     void stop_controller();  // SIGTERM and wait

@@ -114,7 +114,7 @@ Result<BoundCommand> bind(const CommandSpec& spec, const chat::ParsedCommand& pa
     }
     if (next_word < words.size())
         return fail("too many arguments for " + spec.name + " at '" +
-                    std::string(words[next_word]) + "'; usage: " + usage(spec));
+                    std::string(words[next_word]) + "'");
 
     for (const ParamSpec& param : spec.params) {
         if (values.count(param.name)) continue;

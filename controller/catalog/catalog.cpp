@@ -60,6 +60,16 @@ const std::set<std::string> kCommandKeys = {
 const std::set<std::string> kParamKeys = {"name",     "type", "pattern", "choices", "default",
                                           "required", "min",  "max",     "help"};
 
+// A name as an error quotes it: at most 40 bytes (cut on a UTF-8 boundary), in quotes.
+std::string quoted_name(std::string_view name) {
+    constexpr std::size_t kMaxQuoted = 40;
+    if (name.size() <= kMaxQuoted) return "'" + std::string(name) + "'";
+    std::size_t cut = kMaxQuoted;
+    while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
+    return "'" + std::string(name.substr(0, cut)) + "…' (" + std::to_string(name.size()) +
+           " bytes)";
+}
+
 bool is_command_name(std::string_view name) {
     if (name.empty() || name.size() > 64 || name[0] < 'a' || name[0] > 'z') return false;
     for (char c : name)
@@ -167,8 +177,8 @@ class FileLoader {
             reader.check(false, "name", "must be a string");
         else if (!named)
             reader.check(false, "name",
-                         "'" + *name +
-                             "' must be lowercase letters, digits and '-', "
+                         quoted_name(*name) +
+                             " must be lowercase letters, digits and '-', "
                              "starting with a letter, at most 64 long");
         else if (kBuiltins.count(*name))
             reader.check(false, "name", "'" + *name + "' is a built-in command");
@@ -267,8 +277,8 @@ class FileLoader {
             reader.check(false, "name", table.get("name") ? "must be a string" : "is required");
         else if (!named)
             reader.check(false, "name",
-                         "'" + *name +
-                             "' must be lowercase letters, digits and '_', "
+                         quoted_name(*name) +
+                             " must be lowercase letters, digits and '_', "
                              "starting with a letter");
         else if (kSharedOptions.count(*name))
             reader.check(false, "name",

@@ -201,7 +201,7 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
     if (!text) return;  // ordinary chat
     spdlog::info("chat {}: {} in {}: {}", a.platform(), m.sender.id, m.channel, *text);
     auto parsed = chat::parse_command(*text);
-    if (!parsed) return reply(a, m, "error: " + parsed.error().message);
+    if (!parsed) return reply(a, m, "error: " + parsed.error().message + usage_line(*text));
     const chat::ParsedCommand& c = *parsed;
 
     if (c.name == "help") return builtin_help(a, m, c);
@@ -267,6 +267,17 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
         request.script_sha256 = spec->script_sha256;
     }
     start_job(a, m, std::move(request), c.dry_run, done);
+}
+
+std::string ChatService::usage_line(std::string_view text) const {
+    auto start = text.find_first_not_of(" \t");
+    if (start == std::string_view::npos) return "";
+    text.remove_prefix(start);
+    std::string_view name = text.substr(0, text.find_first_of(" \t"));
+    for (const Builtin& b : kBuiltins)
+        if (name == b.name) return "\nusage: " + config_.prefix + b.usage;
+    const CommandSpec* spec = catalog_.find(name);
+    return spec ? "\nusage: " + usage(*spec, config_.prefix) : "";
 }
 
 void ChatService::builtin_help(chat::Adapter& a, const chat::IncomingMessage& m,

@@ -64,6 +64,8 @@ class ChatService : public ChatGateway {
     using DoneToken = std::shared_ptr<void>;
 
     void reply(chat::Adapter& adapter, const chat::IncomingMessage& to, const std::string& text);
+    // "\nusage: ..." for the command a (possibly unparsable) text starts with; "" if unknown.
+    std::string usage_line(std::string_view text) const;
     void builtin_help(chat::Adapter& a, const chat::IncomingMessage& m,
                       const chat::ParsedCommand& c);
     void builtin_hosts(chat::Adapter& a, const chat::IncomingMessage& m,

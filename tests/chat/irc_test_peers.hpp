@@ -234,17 +234,40 @@ class IrcUser {
         const std::function<bool(const std::vector<std::string>&)>& match,
         Clock::duration timeout = 10s) {
         const auto deadline = Clock::now() + timeout;
-        while (auto line = reader_.next(deadline)) {
-            lines_.push_back(*line);
-            auto words = words_of(*line);
-            if (!words.empty() && words[0] == "PING") {
-                send("PONG " + line->substr(5));
-                continue;
-            }
-            if (match(words)) return line;
-        }
+        while (auto line = next_line(deadline))
+            if (match(words_of(*line))) return line;
         return std::nullopt;
     }
+
+    struct Privmsg {
+        std::string from;  // nick
+        std::string to;    // channel or nick
+        std::string text;
+    };
+
+    // The next message from `from` to `to` containing `part`, in the order they arrived:
+    // messages read while waiting for something else are not lost, and each is returned at
+    // most once. Messages skipped on the way stay in messages().
+    std::optional<std::string> wait_for_message(const std::string& from, const std::string& to,
+                                                const std::string& part,
+                                                Clock::duration timeout = 10s) {
+        const auto deadline = Clock::now() + timeout;
+        for (;;) {
+            for (; unread_ < messages_.size(); ++unread_) {
+                const Privmsg& m = messages_[unread_];
+                if (m.from == from && m.to == to && m.text.find(part) != std::string::npos)
+                    return messages_[unread_++].text;
+            }
+            if (!next_line(deadline)) return std::nullopt;
+        }
+    }
+    // Reads (and keeps) whatever arrives until the deadline.
+    void drain_for(Clock::duration how_long) {
+        const auto deadline = Clock::now() + how_long;
+        while (next_line(deadline)) {
+        }
+    }
+    const std::vector<Privmsg>& messages() const { return messages_; }
 
     // Joins and waits for the server's echo.
     bool join(const std::string& channel) {
@@ -278,10 +301,28 @@ class IrcUser {
     }
 
   private:
+    // The next line, with PINGs answered and PRIVMSGs recorded.
+    std::optional<std::string> next_line(Clock::time_point deadline) {
+        auto line = reader_.next(deadline);
+        if (!line) return line;
+        lines_.push_back(*line);
+        auto words = words_of(*line);
+        if (!words.empty() && words[0] == "PING") send("PONG " + line->substr(5));
+        if (words.size() >= 3 && words[1] == "PRIVMSG" && words[0].size() > 1) {
+            std::string nick = words[0].substr(1, words[0].find('!') - 1);
+            auto text_at = line->find(" :", 1);
+            messages_.push_back(
+                {nick, words[2], text_at == std::string::npos ? "" : line->substr(text_at + 2)});
+        }
+        return line;
+    }
+
     std::string nick_;
     int fd_;
     LineReader reader_;
     std::vector<std::string> lines_;
+    std::vector<Privmsg> messages_;
+    std::size_t unread_ = 0;
 };
 
 // A scripted IRC server on a free port, one connection at a time, in its own thread.

@@ -244,6 +244,31 @@ default = "UPPER"
     EXPECT_THAT(m, HasSubstr("d.toml: command: must be an array of tables: write [[command]]"));
 }
 
+TEST_F(CatalogTest, HostileFilesGetClearErrorsAndNoCatalog) {
+    write("nul.toml",
+          std::string("[[command]]\nname = \"a\0b\"\nsummary = \"x\"\nrun = [\"true\"]\n", 52));
+    write("utf8.toml", "[[command]]\nname = \"ok\"\nsummary = \"\xff\xfe\"\nrun = [\"true\"]\n");
+    write("names.toml",
+          "[[command]]\nname = \"d\u00e9ploy\"\nsummary = \"x\"\nrun = [\"true\"]\n"
+          "[[command]]\nname = \"rm;reboot\"\nsummary = \"x\"\nrun = [\"true\"]\n"
+          "[[command]]\nname = \"help\"\nsummary = \"x\"\nrun = [\"true\"]\n"
+          "[[command]]\nname = \"" +
+              std::string(100 * 1024, 'a') + "\"\nsummary = \"x\"\nrun = [\"true\"]\n");
+    write("empty-argv.toml", "[[command]]\nname = \"nothing\"\nsummary = \"x\"\nrun = []\n");
+    auto catalog = load();
+    ASSERT_FALSE(catalog.ok());
+    const std::string& m = catalog.error().message;
+    EXPECT_THAT(m, HasSubstr("nul.toml:")) << m;
+    EXPECT_THAT(m, HasSubstr("utf8.toml:")) << m;
+    EXPECT_THAT(m, HasSubstr("command #1: name: 'd\u00e9ploy' must be lowercase letters")) << m;
+    EXPECT_THAT(m, HasSubstr("command #2: name: 'rm;reboot' must be lowercase letters")) << m;
+    EXPECT_THAT(m, HasSubstr("command #4: name: '" + std::string(40, 'a') + "…' (102400 bytes)"))
+        << m;
+    EXPECT_THAT(m, HasSubstr("command 'help': name:")) << m;
+    EXPECT_THAT(m, HasSubstr("empty-argv.toml: command 'nothing': run:")) << m;
+    EXPECT_LT(m.size(), 4096u) << "a 100 KB name is not echoed back whole";
+}
+
 TEST_F(CatalogTest, MissingDirectoryIsAnErrorAndAnEmptyOneIsAnEmptyCatalog) {
     auto empty = load();
     ASSERT_TRUE(empty.ok()) << empty.error().message;

@@ -174,6 +174,8 @@ TEST_F(ChatServiceTest, ParseErrorsAndUnknownCommandsAreAnswered) {
     ASSERT_EQ(adapter_.posts.size(), 3u);
     EXPECT_NE(adapter_.posts[0].find("error: unclosed ' quote"), std::string::npos)
         << adapter_.posts[0];
+    EXPECT_NE(adapter_.posts[0].find("\nusage: !greet NAME"), std::string::npos)
+        << "even a command that does not parse shows its usage: " << adapter_.posts[0];
     EXPECT_EQ(adapter_.posts[1], "unknown command 'deploy': try !help");
     EXPECT_NE(adapter_.posts[2].find("usage: !greet NAME"), std::string::npos) << adapter_.posts[2];
     EXPECT_TRUE(runs_sent().empty());
