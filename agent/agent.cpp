@@ -17,6 +17,7 @@
 #include "agent/runner/process_runner.hpp"
 #include "agent/runner/script_file.hpp"
 #include "agent/spool/outbox.hpp"
+#include "agent/state_dir.hpp"
 #include "common/transport/curve_keys.hpp"
 
 namespace hostline::agent {
@@ -40,6 +41,8 @@ class Agent::Impl {
               [this](std::uint64_t id, const Exit& e) { on_exit(id, e); }}) {}
 
     Result<void> start() {
+        if (auto prepared = prepare_state_dir(config_.state_dir); !prepared)
+            return prepared.error();
         auto keys = transport::load_or_create_key_pair(config_.state_dir, "agent");
         if (!keys) return keys.error();
         spdlog::info("agent '{}' public key {} ({}/agent.pub)", config_.name, keys->public_key,

@@ -15,8 +15,8 @@ class Agent {
     explicit Agent(AgentConfig config);
     ~Agent();
 
-    // Creates or loads the key pair in the state dir and connects. Errors: state dir not
-    // writable, bad keys, bad endpoint.
+    // Prepares the state dir (0711, see state_dir.hpp), creates or loads the key pair in it
+    // and connects. Errors: state dir not writable, bad keys, bad endpoint.
     Result<void> start();
 
     // Runs until SIGTERM or SIGINT; then cancels running processes, tells the controller

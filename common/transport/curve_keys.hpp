@@ -22,7 +22,8 @@ Result<CurveKeyPair> generate_key_pair();
 bool is_curve_key(std::string_view text);
 
 // Loads DIR/NAME.key, or creates the pair (and DIR, mode 0700) when it does not exist.
-// Refuses a secret key file that others can read.
+// Refuses a secret key file that others can read. The secret key is 0600 from the moment it
+// exists, so it stays private also in a DIR others may traverse (the agent's is 0711).
 Result<CurveKeyPair> load_or_create_key_pair(const std::string& dir, const std::string& name);
 
 // Reads a public key file (one Z85 key; surrounding whitespace ignored).

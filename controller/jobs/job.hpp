@@ -68,10 +68,13 @@ struct Job {
     std::string run_as_group;  // a group name; empty: the user's primary group (or, with no
                                // user, the agent's own group)
     std::int64_t timeout_ms = 0;
+    std::int64_t output_cap_bytes = 0;  // output stored per run; 0: the controller's default
     // A catalog script run: argv is [interpreter, script path in the catalog, args...].
-    std::string script_sha256;  // lowercase hex; empty: not a script. Stored with the job.
-    std::string script;         // the content; kept in memory only (the catalog holds it), so a job
-                                // restored from the store has the hash and no content
+    std::string script_sha256;  // lowercase hex; empty: not a script
+    // The content, stored with the job so that a run re-sent after a controller restart
+    // still carries it (the catalog may have changed meanwhile; the hash pins this one).
+    // Only the store's snapshot loads it back: job listings and details leave it empty.
+    std::string script;
     JobState state = JobState::queued;
     bool cancel_requested = false;
     std::int64_t created_at_ms = 0;

@@ -75,6 +75,7 @@ void Scheduler::restore(const StoreSnapshot& snapshot) {
         ActiveRun& run = runs_[r.id];
         run.record = r;
         run.timeout_ms = static_cast<std::uint64_t>(job->second.job.timeout_ms);
+        run.output_cap = output_cap_of(job->second.job);
         if (is_final(r.state)) continue;
         AgentState& agent = agents_[r.agent];
         agent.info.name = r.agent;
@@ -222,9 +223,8 @@ void Scheduler::handle(const std::string& name, proto::Output& m) {
         rec.state = RunState::running;
     }
     OutputChunk chunk{rec.id, name, m.seq, m.stream, std::move(m.data.data)};
-    std::uint64_t room = config_.output_cap_bytes > rec.stored_bytes
-                             ? config_.output_cap_bytes - rec.stored_bytes
-                             : 0;
+    std::uint64_t room =
+        run->output_cap > rec.stored_bytes ? run->output_cap - rec.stored_bytes : 0;
     if (chunk.data.size() > room) {
         chunk.data.resize(room);
         rec.truncated = true;
@@ -320,9 +320,14 @@ void Scheduler::send_run(ActiveRun& run) {
     m.script = proto::Bytes{j.script};
     m.script_sha256 = j.script_sha256;
     m.timeout_ms = run.timeout_ms;
-    m.output_cap = config_.output_cap_bytes;
+    m.output_cap = run.output_cap;
     run.sent_at = Clock::now();
     send_(run.record.agent, m);
+}
+
+std::uint64_t Scheduler::output_cap_of(const Job& job) const {
+    return job.output_cap_bytes > 0 ? static_cast<std::uint64_t>(job.output_cap_bytes)
+                                    : config_.output_cap_bytes;
 }
 
 void Scheduler::set_run_state(ActiveRun& run, RunState state, std::function<void()> on_committed) {
@@ -447,6 +452,8 @@ Result<SubmitReply> Scheduler::submit(const SubmitRequest& request) {
     auto expr = target::TargetExpr::parse(request.target, config_.groups);
     if (!expr) return expr.error();
     if (request.timeout_ms && *request.timeout_ms <= 0) return fail("timeout must be positive");
+    if (request.output_cap_bytes && *request.output_cap_bytes <= 0)
+        return fail("output cap must be positive");
     if (!request.run_as_user.empty() && !is_account_name(request.run_as_user))
         return fail("user '" + request.run_as_user + "' is not a valid user name");
     if (!request.run_as_group.empty() && !is_account_name(request.run_as_group))
@@ -479,6 +486,7 @@ Result<SubmitReply> Scheduler::submit(const SubmitRequest& request) {
     job.script = request.script;
     job.script_sha256 = request.script_sha256;
     job.timeout_ms = request.timeout_ms.value_or(config_.default_timeout.count());
+    job.output_cap_bytes = request.output_cap_bytes.value_or(0);
     job.state = JobState::running;
     job.created_at_ms = now_ms();
     reply.job_id = job.id;
@@ -495,6 +503,7 @@ Result<SubmitReply> Scheduler::submit(const SubmitRequest& request) {
         run.record.state = state;
         if (state == RunState::skipped) run.record.error = "agent " + agent + " was offline";
         run.timeout_ms = static_cast<std::uint64_t>(job.timeout_ms);
+        run.output_cap = output_cap_of(job);
         active.runs.push_back(run.record.id);
         store_.save_run(run.record);
         if (state == RunState::queued) agents_[agent].queue.push_back(run.record.id);

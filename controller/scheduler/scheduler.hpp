@@ -75,7 +75,8 @@ class Scheduler : public JobService {
     struct ActiveRun {
         RunRecord record;
         std::uint64_t timeout_ms = 0;
-        Clock::time_point sent_at{};  // last time the run (or cancel) was sent
+        std::uint64_t output_cap = 0;  // bytes stored; the agent is told it too
+        Clock::time_point sent_at{};   // last time the run (or cancel) was sent
         Clock::time_point unknown_since{};
         bool cancel_sent = false;
     };
@@ -108,6 +109,8 @@ class Scheduler : public JobService {
     ActiveRun* next_in_sequence(const std::string& agent, std::uint64_t run_id, std::uint64_t seq);
     void dispatch(const std::string& agent);
     void send_run(ActiveRun& run);
+    // The job's own cap (a catalog command's), else the controller's.
+    std::uint64_t output_cap_of(const Job& job) const;
     void set_run_state(ActiveRun& run, RunState state, std::function<void()> on_committed = {});
     void finish_run(ActiveRun& run, RunState state, std::string error = {},
                     std::function<void()> on_committed = {});

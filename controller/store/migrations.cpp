@@ -73,9 +73,17 @@ constexpr std::string_view kJobsByRequester = R"sql(
 CREATE INDEX jobs_by_requester ON jobs (requester, id);
 )sql";
 
+// A catalog command's own output cap, and the script's content, which a run re-sent after a
+// restart must carry (the agent refuses a hash without it).
+constexpr std::string_view kJobCapAndScript = R"sql(
+ALTER TABLE jobs ADD COLUMN output_cap_bytes INTEGER NOT NULL DEFAULT 0;  -- 0: the default
+ALTER TABLE jobs ADD COLUMN script BLOB NOT NULL DEFAULT x'';             -- empty: none
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, kInitialSchema},
     Migration{2, kJobsByRequester},
+    Migration{3, kJobCapAndScript},
 };
 
 }  // namespace

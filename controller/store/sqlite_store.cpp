@@ -123,7 +123,9 @@ void bind_all(SQLite::Statement& statement, const Values&... values) {
 // Reads the current row's columns in order.
 class Row {
   public:
-    explicit Row(SQLite::Statement& statement) : statement_(statement) {}
+    // first: the index of the first column to read.
+    explicit Row(SQLite::Statement& statement, int first = 0)
+        : statement_(statement), next_(first) {}
 
     std::int64_t int64() { return statement_.getColumn(next_++).getInt64(); }
     std::uint64_t uint64() { return static_cast<std::uint64_t>(int64()); }
@@ -144,7 +146,7 @@ class Row {
 
   private:
     SQLite::Statement& statement_;
-    int next_ = 0;
+    int next_;
 };
 
 // JSON text for argv, env, labels and facts. Invalid UTF-8 is replaced rather than failing the
@@ -168,16 +170,30 @@ State known_state(std::optional<State> state, std::string_view what, std::int64_
 }
 
 // Column lists: the order of bind_all() in the writers and of Row in the readers.
-constexpr std::array<std::string_view, 15> kJobColumns{
-    "id",         "requester", "source",           "target",        "argv",
-    "env",        "cwd",       "run_as_user",      "run_as_group",  "script_sha256",
-    "timeout_ms", "state",     "cancel_requested", "created_at_ms", "finished_at_ms"};
+constexpr std::array<std::string_view, 16> kJobColumns{
+    "id",    "requester",        "source",        "target",        "argv",       "env",
+    "cwd",   "run_as_user",      "run_as_group",  "script_sha256", "timeout_ms", "output_cap_bytes",
+    "state", "cancel_requested", "created_at_ms", "finished_at_ms"};
 constexpr std::array<std::string_view, 14> kRunColumns{
     "id",           "job_id",        "agent",       "state",        "exit_code",
     "signal",       "started_at_ms", "ended_at_ms", "stdout_bytes", "stderr_bytes",
     "stored_bytes", "truncated",     "last_seq",    "error"};
 constexpr std::array<std::string_view, 8> kAgentColumns{
     "name", "public_key", "hostname", "version", "labels", "facts", "capacity", "last_seen_ms"};
+
+template <std::size_t N>
+constexpr std::array<std::string_view, N + 1> with_column(
+    const std::array<std::string_view, N>& columns, std::string_view last) {
+    std::array<std::string_view, N + 1> out{};
+    std::copy(columns.begin(), columns.end(), out.begin());
+    out[N] = last;
+    return out;
+}
+
+// A job's script content is written with it but read back only by the snapshot, which
+// re-sends runs: a script may be 1 MiB, and listings and details have no use for it.
+constexpr std::string_view kJobScriptColumn = "script";
+constexpr auto kJobWriteColumns = with_column(kJobColumns, kJobScriptColumn);
 
 // "j.id, j.requester, ..." for a SELECT.
 std::string select_list(std::span<const std::string_view> columns, std::string_view alias) {
@@ -217,6 +233,7 @@ Job job_from(SQLite::Statement& statement) {
     job.run_as_group = row.text();
     job.script_sha256 = row.text();
     job.timeout_ms = row.int64();
+    job.output_cap_bytes = row.int64();
     const std::string state = row.text();
     job.state = known_state(parse_job_state(state), "job", job.id, state);
     job.cancel_requested = row.boolean();
@@ -328,7 +345,7 @@ class Connection {
           savepoint_(prepare(db_, "SAVEPOINT write")),
           release_(prepare(db_, "RELEASE write")),
           rollback_to_(prepare(db_, "ROLLBACK TO write")),
-          upsert_job_(prepare(db_, upsert("jobs", kJobColumns))),
+          upsert_job_(prepare(db_, upsert("jobs", kJobWriteColumns))),
           upsert_run_(prepare(db_, upsert("runs", kRunColumns))),
           upsert_agent_(prepare(db_, upsert("agents", kAgentColumns))),
           insert_output_(
@@ -376,8 +393,8 @@ class Connection {
         Use s(upsert_job_);
         bind_all(*s, job.id, job.requester, job.source, job.target, to_json(job.argv),
                  to_json(job.env), job.cwd, job.run_as_user, job.run_as_group, job.script_sha256,
-                 job.timeout_ms, to_string(job.state), job.cancel_requested, job.created_at_ms,
-                 job.finished_at_ms);
+                 job.timeout_ms, job.output_cap_bytes, to_string(job.state), job.cancel_requested,
+                 job.created_at_ms, job.finished_at_ms, Blob{job.script});
         s->exec();
     }
 
@@ -416,9 +433,9 @@ class Connection {
         // Which states are active is the job module's call (is_final), so ask which states
         // are present (one pass over jobs_by_state, once at start) rather than naming them.
         SQLite::Statement states = prepare(db_, "SELECT DISTINCT state FROM jobs");
-        SQLite::Statement jobs_in_state = prepare(
-            db_,
-            fmt::format("SELECT {} FROM jobs j WHERE j.state = ?1", select_list(kJobColumns, "j")));
+        SQLite::Statement jobs_in_state =
+            prepare(db_, fmt::format("SELECT {}, j.{} FROM jobs j WHERE j.state = ?1",
+                                     select_list(kJobColumns, "j"), kJobScriptColumn));
         while (states.executeStep()) {
             const std::string text = states.getColumn(0).getString();
             const auto state = parse_job_state(text);
@@ -426,8 +443,11 @@ class Connection {
             if (is_final(*state)) continue;
             jobs_in_state.reset();
             bind_all(jobs_in_state, text);
-            while (jobs_in_state.executeStep())
-                snapshot.active_jobs.push_back(job_from(jobs_in_state));
+            while (jobs_in_state.executeStep()) {
+                Job job = job_from(jobs_in_state);
+                job.script = Row(jobs_in_state, static_cast<int>(kJobColumns.size())).blob();
+                snapshot.active_jobs.push_back(std::move(job));
+            }
         }
         std::sort(snapshot.active_jobs.begin(), snapshot.active_jobs.end(),
                   [](const Job& a, const Job& b) { return a.id < b.id; });

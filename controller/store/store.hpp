@@ -45,7 +45,8 @@ struct AgentRecord {
 struct StoreSnapshot {
     std::int64_t max_job_id = 0;  // 0 when there are none
     std::int64_t max_run_id = 0;
-    std::vector<Job> active_jobs;        // jobs whose state is not final, by id
+    std::vector<Job> active_jobs;        // jobs whose state is not final, by id, with
+                                         // their scripts' content (Job::script)
     std::vector<RunRecord> active_runs;  // every run of those jobs (final or not), by id
     std::vector<AgentRecord> agents;     // by name
 };
@@ -75,6 +76,8 @@ class Store {
     // ~500 writes or ~5 ms of work) into one transaction. on_committed, if given, is posted
     // once the transaction holding that write has committed. It is never run for a write
     // that failed (the failure is logged); it is then destroyed on the caller's thread.
+    // Insert or replace by id, Job::script included: save a job as the scheduler holds it,
+    // never one read back by list_jobs() or job(), which leave the script out.
     virtual void save_job(const Job& job, std::function<void()> on_committed = {}) = 0;
     // Insert or replace by id. Its job must have been saved first.
     virtual void save_run(const RunRecord& run, std::function<void()> on_committed = {}) = 0;
@@ -91,6 +94,8 @@ class Store {
 
     // Reads run on the store thread after every write queued before them, so they see those
     // writes; `done` is posted with the result. Read errors are the database's, as text.
+
+    // Jobs read here leave Job::script empty (only load() reads it back).
 
     // Newest first; query.limit is clamped to [0, 500].
     virtual void list_jobs(const JobQuery& query, Callback<std::vector<Job>> done) = 0;

@@ -15,6 +15,8 @@
 #include <optional>
 
 #include "agent/runner/process_runner.hpp"
+#include "agent/state_dir.hpp"
+#include "common/transport/curve_keys.hpp"
 
 namespace hostline::agent {
 namespace {
@@ -207,6 +209,57 @@ TEST(ScriptFilesTest, AScriptForAnotherUserIsTheirsAndReadOnly) {
     EXPECT_EQ(done.exit->exit_code, 0) << done.err << done.exit->error;
     EXPECT_EQ(done.out, std::to_string(nobody_uid) + "\nx y\n");
     EXPECT_FALSE(fs::exists(path_text));
+}
+
+// The agent's own layout: scripts/ inside the state dir, beside the secret key.
+TEST(ScriptFilesTest, ARunUserReachesItsScriptInTheStateDirButNotTheSecretKey) {
+    TempDir parent;  // searchable, like /var/lib
+    const fs::path state = parent.path() / "state";
+    // An earlier agent left its state dir private (0700), with its key pair in it.
+    ASSERT_TRUE(transport::load_or_create_key_pair(state.string(), "agent").ok());
+    ASSERT_EQ(mode_of(state.string()), 0700u);
+
+    ASSERT_TRUE(prepare_state_dir(state.string()).ok());
+    EXPECT_EQ(mode_of(state.string()), 0711u);
+    auto keys = transport::load_or_create_key_pair(state.string(), "agent");
+    ASSERT_TRUE(keys.ok()) << keys.error().message;
+    EXPECT_EQ(mode_of((state / "agent.key").string()), 0600u);
+    ScriptFiles scripts((state / "scripts").string());
+    ASSERT_TRUE(scripts.prepare().ok());
+    if (::geteuid() != 0) GTEST_SKIP() << "only root can run a script as another user";
+    passwd* nobody = ::getpwnam("nobody");
+    ASSERT_NE(nobody, nullptr);
+    const uid_t nobody_uid = nobody->pw_uid;
+
+    const std::string script = "id -u\nprintf '%s\\n' \"$@\"\n";
+    auto path = scripts.write(1, script, sha256_hex(script), "nobody");
+    ASSERT_TRUE(path.ok()) << path.error().message;
+    const std::string path_text = *path;
+    Finished done = run_script(scripts, 1, {"/bin/sh", path_text, "x y"}, "nobody");
+    ASSERT_TRUE(done.exit);
+    EXPECT_EQ(done.exit->exit_code, 0) << done.err << done.exit->error;
+    EXPECT_EQ(done.out, std::to_string(nobody_uid) + "\nx y\n");
+    EXPECT_FALSE(fs::exists(path_text));
+    EXPECT_EQ(files_in(state / "scripts"), 0u);
+
+    // The same user can neither read the secret key nor list what else is there.
+    Finished key = run_script(scripts, 2, {"/bin/cat", (state / "agent.key").string()}, "nobody");
+    ASSERT_TRUE(key.exit);
+    EXPECT_NE(key.exit->exit_code, 0);
+    EXPECT_EQ(key.out, "");
+    Finished listing = run_script(scripts, 3, {"/bin/ls", state.string()}, "nobody");
+    ASSERT_TRUE(listing.exit);
+    EXPECT_NE(listing.exit->exit_code, 0);
+    EXPECT_EQ(listing.out, "");
+}
+
+TEST(ScriptFilesTest, AStateDirThatIsAFileIsAnError) {
+    TempDir parent;
+    const fs::path state = parent.path() / "state";
+    std::ofstream(state) << "not a directory\n";
+    auto prepared = prepare_state_dir(state.string());
+    ASSERT_FALSE(prepared.ok());
+    EXPECT_EQ(prepared.error().message, state.string() + " is not a directory");
 }
 
 }  // namespace

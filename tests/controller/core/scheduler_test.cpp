@@ -259,6 +259,41 @@ TEST_F(SchedulerTest, OutputBeyondTheCapIsCountedButNotStored) {
     EXPECT_EQ(text, "y\ny\ny\ny\ny\n");
 }
 
+TEST_F(SchedulerTest, ACommandsOwnOutputCapIsSentAndStoredOutputStopsAtIt) {
+    SchedulerConfig config;
+    config.output_cap_bytes = 1000;
+    open(config);
+    hello("a1");
+    SubmitRequest capped = request("a1", {"yes"});
+    capped.output_cap_bytes = 4;
+    auto reply = scheduler_->submit(capped);
+    ASSERT_TRUE(reply.ok()) << reply.error().message;
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+    EXPECT_EQ(sent_to<proto::Run>("a1")[0].output_cap, 4u);
+    std::uint64_t run = sent_to<proto::Run>("a1")[0].run_id;
+    scheduler_->on_agent_message("a1", proto::Output{run, 1, "stdout", proto::Bytes{"y\ny\ny\n"}});
+    finish("a1", run, 2, 0);
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Ack>("a1").size() == 2; }));
+    JobDetail d = detail(reply->job_id);
+    EXPECT_EQ(d.job.output_cap_bytes, 4);
+    EXPECT_EQ(d.runs[0].stored_bytes, 4u);
+    EXPECT_TRUE(d.runs[0].truncated);
+    std::optional<Result<std::vector<OutputChunk>>> out;
+    scheduler_->output(reply->job_id, [&](auto o) { out = std::move(o); });
+    ASSERT_TRUE(run_until([&] { return out.has_value(); }));
+    ASSERT_EQ(out->value().size(), 1u);
+    EXPECT_EQ(out->value()[0].data, "y\ny\n");
+
+    // Without a cap of its own a job gets the controller's; a cap must be positive.
+    ASSERT_TRUE(scheduler_->submit(request("a1", {"id"})).ok());
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 2; }));
+    EXPECT_EQ(sent_to<proto::Run>("a1")[1].output_cap, 1000u);
+    capped.output_cap_bytes = 0;
+    auto refused = scheduler_->submit(capped);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().message, "output cap must be positive");
+}
+
 TEST_F(SchedulerTest, DuplicateAndOutOfOrderOutputIsStoredOnce) {
     hello("a1");
     auto reply = scheduler_->submit(request("a1", {"cat"}));
@@ -370,6 +405,32 @@ TEST_F(SchedulerTest, RestartRestoresActiveJobsAndReconcilesFromHello) {
     EXPECT_EQ(d.job.state, JobState::partial);
 }
 
+TEST_F(SchedulerTest, AScriptRunResentAfterARestartCarriesTheScriptAndItsCap) {
+    hello("a1");
+    SubmitRequest r = request("a1", {"/bin/sh", "scripts/who.sh", "x"});
+    r.script = "#!/bin/sh\necho \"$@\"\n";
+    r.script_sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    r.output_cap_bytes = 2048;
+    auto reply = scheduler_->submit(r);
+    ASSERT_TRUE(reply.ok()) << reply.error().message;
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+    const std::uint64_t run = sent_to<proto::Run>("a1")[0].run_id;
+    std::optional<bool> flushed;
+    store_->flush([&] { flushed = true; });
+    ASSERT_TRUE(run_until([&] { return flushed.has_value(); }));
+
+    open();  // a new controller; the run never reached the agent
+    sent_.clear();
+    hello("a1", 4, {});
+    auto resent = sent_to<proto::Run>("a1");
+    ASSERT_EQ(resent.size(), 1u);
+    EXPECT_EQ(resent[0].run_id, run);
+    EXPECT_EQ(resent[0].argv, r.argv);
+    EXPECT_EQ(resent[0].script.data, r.script);
+    EXPECT_EQ(resent[0].script_sha256, r.script_sha256);
+    EXPECT_EQ(resent[0].output_cap, 2048u);
+}
+
 TEST_F(SchedulerTest, CancelReachesEveryRunningRunAndCancelsQueuedOnes) {
     hello("a1", 1);
     auto first = scheduler_->submit(request("a1", {"sleep", "60"}));
@@ -451,7 +512,7 @@ TEST_F(SchedulerTest, RunCarriesTheScriptAndItsHash) {
     EXPECT_EQ(run.argv, r.argv);
     EXPECT_EQ(detail(reply->job_id).job.script_sha256, r.script_sha256);
 
-    // Only the hash is stored: after a restart the job names the script but has no content.
+    // A job's details name the script but leave its content out.
     open();
     JobDetail restored = detail(reply->job_id);
     EXPECT_EQ(restored.job.script_sha256, r.script_sha256);

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/store/migrations.hpp"
 #include "controller/store/store.hpp"
 
 namespace hostline::controller {
@@ -172,6 +173,7 @@ void expect_same_job(const Job& a, const Job& b) {
     EXPECT_EQ(a.run_as_user, b.run_as_user);
     EXPECT_EQ(a.run_as_group, b.run_as_group);
     EXPECT_EQ(a.timeout_ms, b.timeout_ms);
+    EXPECT_EQ(a.output_cap_bytes, b.output_cap_bytes);
     EXPECT_EQ(a.state, b.state);
     EXPECT_EQ(a.cancel_requested, b.cancel_requested);
     EXPECT_EQ(a.created_at_ms, b.created_at_ms);
@@ -213,9 +215,58 @@ TEST_F(SqliteStoreTest, MigratesAnEmptyDatabaseAndReopens) {
     store_.reset();
 
     SQLite::Database db(path_);
-    EXPECT_EQ(db.execAndGet("SELECT MAX(version) FROM schema_version").getInt(), 2);
-    EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM schema_version").getInt(), 2);
+    EXPECT_EQ(db.execAndGet("SELECT MAX(version) FROM schema_version").getInt(), 3);
+    EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM schema_version").getInt(), 3);
     EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
+}
+
+TEST_F(SqliteStoreTest, AJobFromSchemaVersion2HasTheDefaultCapAndNoScript) {
+    {
+        SQLite::Database db(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.exec(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT "
+            "NULL)");
+        for (const auto& migration : detail::migrations()) {
+            if (migration.version > 2) break;
+            db.exec(std::string(migration.sql));
+            db.exec("INSERT INTO schema_version VALUES (" + std::to_string(migration.version) +
+                    ", 0)");
+        }
+        db.exec(
+            "INSERT INTO jobs (id, requester, source, target, argv, env, cwd, script_sha256, "
+            "timeout_ms, state, cancel_requested, created_at_ms, finished_at_ms) VALUES (1, "
+            "'local:alice', 'cli', 'web-*', '[\"uptime\"]', '{}', '', 'abc', 1000, 'running', 0, "
+            "1, "
+            "0)");
+    }
+
+    auto snapshot = open().load();
+    ASSERT_TRUE(snapshot.ok()) << snapshot.error().message;
+    ASSERT_EQ(snapshot->active_jobs.size(), 1u);
+    EXPECT_EQ(snapshot->active_jobs[0].output_cap_bytes, 0);
+    EXPECT_EQ(snapshot->active_jobs[0].script_sha256, "abc");
+    EXPECT_EQ(snapshot->active_jobs[0].script, "");
+}
+
+TEST_F(SqliteStoreTest, OutputCapComesBackEverywhereAJobIsRead) {
+    Store& store = open();
+    Job capped = make_job(1);
+    capped.output_cap_bytes = std::int64_t{1} << 40;  // over 32 bits
+    store.save_job(capped);
+    store.save_job(make_job(2));
+
+    expect_same_job(job_detail(1).job, capped);
+    EXPECT_EQ(job_detail(2).job.output_cap_bytes, 0);
+    auto listed = list(JobQuery{});
+    ASSERT_EQ(listed.size(), 2u);
+    expect_same_job(listed[1], capped);
+
+    store_.reset();
+    auto snapshot = open().load();
+    ASSERT_TRUE(snapshot.ok()) << snapshot.error().message;
+    ASSERT_EQ(snapshot->active_jobs.size(), 2u);
+    expect_same_job(snapshot->active_jobs[0], capped);
+    expect_same_job(snapshot->active_jobs[1], make_job(2));
 }
 
 TEST_F(SqliteStoreTest, RefusesANewerSchema) {
@@ -632,11 +683,13 @@ TEST_F(SqliteStoreTest, CannotOpenIsAnError) {
         << opened.error().message;
 }
 
-TEST_F(SqliteStoreTest, ScriptHashComesBackButNeverTheScript) {
+// The snapshot carries the content so that runs re-sent after a restart carry it; listings
+// and details, which may hold hundreds of jobs, leave it out.
+TEST_F(SqliteStoreTest, TheScriptComesBackOnlyInTheSnapshot) {
     Store& store = open();
     Job script = make_job(1);
     script.argv = {"/bin/sh", "scripts/who.sh"};
-    script.script = "echo secret-ish runbook\n";
+    script.script = std::string("echo runbook\n\0\xff", 15);  // any bytes
     script.script_sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
     store.save_job(script);
     store.save_job(make_job(2));
@@ -653,8 +706,9 @@ TEST_F(SqliteStoreTest, ScriptHashComesBackButNeverTheScript) {
     ASSERT_TRUE(snapshot.ok()) << snapshot.error().message;
     ASSERT_EQ(snapshot->active_jobs.size(), 2u);
     EXPECT_EQ(snapshot->active_jobs[0].script_sha256, script.script_sha256);
-    EXPECT_EQ(snapshot->active_jobs[0].script, "");
+    EXPECT_EQ(snapshot->active_jobs[0].script, script.script);
     EXPECT_EQ(snapshot->active_jobs[1].script_sha256, "");
+    EXPECT_EQ(snapshot->active_jobs[1].script, "");
 }
 
 }  // namespace
