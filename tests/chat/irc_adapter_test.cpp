@@ -335,6 +335,50 @@ std::vector<std::string> lines_starting(const std::vector<std::string>& lines,
     return out;
 }
 
+TEST_F(IrcAdapterTest, AReplyPostedWhileDisconnectedIsSentAfterRejoining) {
+    FakeIrcServer server([](const std::string& line) -> std::vector<std::string> {
+        if (line == "CAP LS 302") return {":fake.test CAP * LS :multi-prefix"};
+        if (line == "CAP END") return {":fake.test 001 hostline :Welcome"};
+        if (line == "JOIN #ops") return {":hostline!h@h JOIN #ops"};
+        return {};
+    });
+    auto config = config_for(server.port());
+    config.reconnect_min = 1s;  // a window to post in while it is away
+    config.reconnect_max = 1s;
+    start_bot(config);
+    auto wait_for_joins = [&](std::size_t n) {
+        const auto deadline = Clock::now() + 10s;
+        while (Clock::now() < deadline && lines_starting(server.received(), "JOIN").size() < n)
+            std::this_thread::sleep_for(10ms);
+        return lines_starting(server.received(), "JOIN").size() >= n;
+    };
+    ASSERT_TRUE(wait_for_joins(1));
+
+    server.drop();
+    const auto deadline = Clock::now() + 5s;
+    while (Clock::now() < deadline && disconnects().empty()) std::this_thread::sleep_for(10ms);
+    ASSERT_FALSE(disconnects().empty());
+    auto ok = std::make_shared<std::promise<bool>>();
+    auto posted = ok->get_future();
+    on_io([&] {
+        adapter_->post("#ops", "", "job #7 succeeded",
+                       [ok](Result<PostedMessage> r) { ok->set_value(r.ok()); });
+    });
+
+    ASSERT_TRUE(wait_for_joins(2)) << "it reconnects and rejoins";
+    const auto until = Clock::now() + 5s;
+    while (Clock::now() < until &&
+           lines_starting(server.received(), "PRIVMSG #ops :job #7").empty())
+        std::this_thread::sleep_for(10ms);
+    const auto lines = server.received();
+    auto reply = std::find(lines.begin(), lines.end(), "PRIVMSG #ops :job #7 succeeded");
+    ASSERT_NE(reply, lines.end()) << "the reply is not lost";
+    EXPECT_EQ(std::count(lines.begin(), reply, "JOIN #ops"), 2)
+        << "sent after the channel is joined again";
+    EXPECT_TRUE(posted.get());
+    EXPECT_EQ(server.connections(), 2);
+}
+
 TEST_F(IrcAdapterTest, SaslPlainIsSentAndAccepted) {
     FakeIrcServer server(sasl_server());
     auto config = config_for(server.port());

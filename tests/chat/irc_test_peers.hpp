@@ -363,6 +363,8 @@ class FakeIrcServer {
         std::lock_guard lock(mutex_);
         pushed_.push_back(line);
     }
+    // Closes the current connection, as a server going down does; the next one is served.
+    void drop() { dropping_ = true; }
 
   private:
     void run() {
@@ -379,7 +381,8 @@ class FakeIrcServer {
 
     void serve(int fd) {
         LineReader reader(fd);
-        while (!stopping_ && !reader.closed()) {
+        dropping_ = false;
+        while (!stopping_ && !dropping_ && !reader.closed()) {
             std::vector<std::string> out;
             {
                 std::lock_guard lock(mutex_);
@@ -403,6 +406,7 @@ class FakeIrcServer {
     int listen_fd_ = -1;
     std::uint16_t port_ = 0;
     std::atomic<bool> stopping_{false};
+    std::atomic<bool> dropping_{false};
     std::atomic<int> connections_{0};
     mutable std::mutex mutex_;
     std::vector<std::string> received_;
