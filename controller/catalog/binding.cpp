@@ -169,4 +169,18 @@ std::string usage(const CommandSpec& spec, std::string_view prefix) {
     return line;
 }
 
+std::string sample_arguments(const CommandSpec& spec) {
+    if (!spec.example.empty()) return spec.example;
+    std::string words;
+    for (const ParamSpec* param : positional_order(spec)) {
+        if (!param->required) continue;
+        std::string value = upper(param->name);
+        if (param->type == ParamType::enumeration) value = param->choices.front();
+        if (param->type == ParamType::integer) value = std::to_string(param->min.value_or(1));
+        if (param->type == ParamType::duration) value = "30s";
+        words += (words.empty() ? "" : " ") + value;
+    }
+    return words;
+}
+
 }  // namespace hostline::controller

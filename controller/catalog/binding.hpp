@@ -41,4 +41,8 @@ Result<BoundCommand> bind(const CommandSpec& spec, const chat::ParsedCommand& pa
 // One usage line for errors and help: "!restart-service SERVICE [--force] [--on TARGET]".
 std::string usage(const CommandSpec& spec, std::string_view prefix = "!");
 
+// The words after the name in an example for help: the catalog's `example`, or else a value
+// for each required parameter (its first choice, its minimum, 30s, or its NAME).
+std::string sample_arguments(const CommandSpec& spec);
+
 }  // namespace hostline::controller

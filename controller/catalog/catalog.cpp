@@ -16,9 +16,11 @@
 #include <set>
 #include <sstream>
 
+#include "chat/grammar/parser.hpp"
 #include "common/config/config_reader.hpp"
 #include "common/duration.hpp"
 #include "controller/catalog/argv_template.hpp"
+#include "controller/catalog/binding.hpp"
 #include "controller/catalog/param_value.hpp"
 
 namespace hostline::controller {
@@ -39,6 +41,7 @@ const std::set<std::string> kCommandKeys = {
     "name",
     "summary",
     "help",
+    "example",
     "run",
     "script",
     "interpreter",
@@ -242,9 +245,23 @@ class FileLoader {
             spec.approval = approval;
         }
 
+        spec.example = reader.string("example", "");
         collect(reader);
         if (!named || problems_.size() != problems_before) return std::nullopt;
+        if (auto bad = check_example(spec)) {
+            problems_.push_back(label + ": example: " + *bad);
+            return std::nullopt;
+        }
         return spec;
+    }
+
+    // An example that would not run as shown is a mistake in the catalog, caught at load.
+    static std::optional<std::string> check_example(const CommandSpec& spec) {
+        if (spec.example.empty()) return std::nullopt;
+        auto parsed = chat::parse_command(spec.name + " " + spec.example);
+        if (!parsed) return parsed.error().message;
+        if (auto bound = bind(spec, *parsed); !bound) return bound.error().message;
+        return std::nullopt;
     }
 
     void load_params(const toml::table& table, const std::string& label, CommandSpec& spec) {

@@ -43,6 +43,9 @@ struct CommandSpec {
     std::string summary;
     std::string help;
     std::string file;  // the file it was declared in, for messages
+    // What follows the name in an example shown by help ("/var/log/syslog --lines 100");
+    // checked at load: it must parse and bind. Empty: help makes one up where it can.
+    std::string example;
 
     // Exactly one of `run` (an argv template with {param} placeholders) and `script`.
     std::vector<std::string> run;

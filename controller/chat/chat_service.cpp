@@ -29,7 +29,7 @@ constexpr Builtin kBuiltins[] = {
     {"jobs", "jobs", "the latest jobs"},
     {"history", "history", "your own latest jobs"},
     {"job", "job ID", "one job: who, what, where, and each host's result"},
-    {"output", "output ID", "the stored output of a job"},
+    {"output", "output ID [HOST]", "the stored output of a job, or of one host's run"},
     {"cancel", "cancel ID", "stop a job on every host"},
     {"whoami", "whoami", "who Hostline thinks you are"},
 };
@@ -49,8 +49,11 @@ std::string shown_argv(const std::vector<std::string>& argv) {
     return out;
 }
 
-std::optional<std::int64_t> job_id_of(const chat::ParsedCommand& c) {
-    if (c.tokens.size() != 1 || c.tokens[0].kind != chat::Token::Kind::word) return std::nullopt;
+// The job id in "ID" (or "#ID"); with extra_words, that many more words may follow it.
+std::optional<std::int64_t> job_id_of(const chat::ParsedCommand& c, std::size_t extra_words = 0) {
+    if (c.tokens.empty() || c.tokens.size() > 1 + extra_words) return std::nullopt;
+    for (const chat::Token& t : c.tokens)
+        if (t.kind != chat::Token::Kind::word) return std::nullopt;
     std::string_view text = c.tokens[0].text;
     if (!text.empty() && text[0] == '#') text.remove_prefix(1);
     std::int64_t id = 0;
@@ -309,7 +312,18 @@ void ChatService::builtin_help(chat::Adapter& a, const chat::IncomingMessage& m,
     }
     if (!spec->default_target.empty())
         text += "\nRuns on " + spec->default_target + " unless --on says otherwise.";
+    text += "\nexample: " + p + spec->name;
+    if (std::string words = sample_arguments(*spec); !words.empty()) text += " " + words;
+    if (spec->default_target.empty() && spec->example.find("--on") == std::string::npos)
+        text += " --on " + example_host(*spec);
     reply(a, m, text);
+}
+
+std::string ChatService::example_host(const CommandSpec& spec) {
+    for (const AgentInfo& agent : jobs_.agents())
+        if (!spec.allowed_targets || spec.allowed_targets->matches({agent.name, agent.labels}))
+            return agent.name;
+    return "HOST";
 }
 
 void ChatService::builtin_hosts(chat::Adapter& a, const chat::IncomingMessage& m,
@@ -356,11 +370,12 @@ void ChatService::builtin_jobs(chat::Adapter& a, const chat::IncomingMessage& m,
 
 void ChatService::builtin_job(chat::Adapter& a, const chat::IncomingMessage& m,
                               const chat::ParsedCommand& c, bool with_output, DoneToken done) {
-    auto id = job_id_of(c);
+    auto id = job_id_of(c, with_output ? 1 : 0);
     if (!id)
-        return reply(
-            a, m,
-            std::string("usage: ") + config_.prefix + (with_output ? "output" : "job") + " ID");
+        return reply(a, m,
+                     std::string("usage: ") + config_.prefix +
+                         (with_output ? "output ID [HOST]" : "job ID"));
+    const std::string host = c.tokens.size() > 1 ? c.tokens[1].text : "";
     std::string link =
         config_.job_url_base.empty() ? "" : " " + config_.job_url_base + std::to_string(*id);
     if (!with_output) {
@@ -375,11 +390,12 @@ void ChatService::builtin_job(chat::Adapter& a, const chat::IncomingMessage& m,
         });
         return;
     }
-    jobs_.output(*id, [this, &a, m, link, done](Result<std::vector<OutputChunk>> out) {
+    jobs_.output(*id, [this, &a, m, id, host, done](Result<std::vector<OutputChunk>> out) {
         if (!out) return reply(a, m, "error: " + out.error().message);
         std::map<std::int64_t, std::string> per_run;
         std::string text;
-        for (const OutputChunk& chunk : *out) per_run[chunk.run_id] += chunk.data;
+        for (const OutputChunk& chunk : *out)
+            if (host.empty() || chunk.agent == host) per_run[chunk.run_id] += chunk.data;
         for (const OutputChunk& chunk : *out) {
             auto it = per_run.find(chunk.run_id);
             if (it == per_run.end()) continue;
@@ -392,7 +408,9 @@ void ChatService::builtin_job(chat::Adapter& a, const chat::IncomingMessage& m,
             }
             per_run.erase(it);
         }
-        if (text.empty()) text = "no output";
+        if (text.empty())
+            text = host.empty() ? "job #" + std::to_string(*id) + " has no output"
+                                : "job #" + std::to_string(*id) + " has no output from " + host;
         reply(a, m, text);
     });
 }

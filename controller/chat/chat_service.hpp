@@ -68,6 +68,8 @@ class ChatService : public ChatGateway {
     std::string usage_line(std::string_view text) const;
     void builtin_help(chat::Adapter& a, const chat::IncomingMessage& m,
                       const chat::ParsedCommand& c);
+    // A real host a command may run on, for an example; "HOST" when there is none.
+    std::string example_host(const CommandSpec& spec);
     void builtin_hosts(chat::Adapter& a, const chat::IncomingMessage& m,
                        const chat::ParsedCommand& c);
     // requester empty: everyone's jobs; else only theirs (`history`).

@@ -129,6 +129,10 @@ TEST_F(IrcChat, HelpAndHostsAnswerInTheChannel) {
     say("!help flood");
     EXPECT_NE(bot_says("!flood N"), "");
     EXPECT_NE(bot_says("n: how many lines"), "");
+    EXPECT_NE(bot_says("example: !flood 1 --on web-1"), "") << "made up, on a real host";
+    say("!help tail-log");
+    EXPECT_NE(bot_says("example: !tail-log /var/log/syslog --lines 100 --on web-01"), "")
+        << "the shipped catalog's own example";
 
     say("!hosts");
     EXPECT_NE(bot_says("2 host(s), 2 online:"), "");

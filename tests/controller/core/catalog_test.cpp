@@ -17,6 +17,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class CatalogTest : public ::testing::Test {
   protected:
@@ -267,6 +268,69 @@ TEST_F(CatalogTest, HostileFilesGetClearErrorsAndNoCatalog) {
     EXPECT_THAT(m, HasSubstr("command 'help': name:")) << m;
     EXPECT_THAT(m, HasSubstr("empty-argv.toml: command 'nothing': run:")) << m;
     EXPECT_LT(m.size(), 4096u) << "a 100 KB name is not echoed back whole";
+}
+
+TEST_F(CatalogTest, AnExampleMustRunAsShown) {
+    write("logs.toml", R"(
+[[command]]
+name = "tail-log"
+summary = "Tail a log"
+run = ["tail", "-n", "{lines}", "{path}"]
+example = "/var/log/syslog --lines 100 --on web-01"
+[[command.param]]
+name = "path"
+pattern = "^/var/log/.*$"
+required = true
+[[command.param]]
+name = "lines"
+type = "int"
+max = 5000
+default = 50
+[[command]]
+name = "bad-example"
+summary = "Its example breaks its own rules"
+run = ["tail", "-n", "{lines}"]
+example = "--lines 9999 --on web-01"
+[[command.param]]
+name = "lines"
+type = "int"
+max = 5000
+required = true
+)");
+    auto catalog = load();
+    ASSERT_FALSE(catalog.ok());
+    EXPECT_THAT(
+        catalog.error().message,
+        HasSubstr("logs.toml: command 'bad-example': example: --lines must be at most 5000"));
+    EXPECT_THAT(catalog.error().message, Not(HasSubstr("tail-log")));
+    fs::remove(fs::path(dir_) / "logs.toml");
+
+    const CommandSpec& spec = only(R"(
+[[command]]
+name = "restart"
+summary = "Restart"
+run = ["systemctl", "restart", "{service}", "--mode={mode}", "--within={within}", "{retries}"]
+targets = "role=web"
+[[command.param]]
+name = "service"
+required = true
+[[command.param]]
+name = "mode"
+type = "enum"
+choices = ["graceful", "hard"]
+required = true
+[[command.param]]
+name = "within"
+type = "duration"
+required = true
+[[command.param]]
+name = "retries"
+type = "int"
+min = 2
+default = 3
+)",
+                                   "restart");
+    EXPECT_EQ(sample_arguments(spec), "SERVICE graceful 30s");
 }
 
 TEST_F(CatalogTest, MissingDirectoryIsAnErrorAndAnEmptyOneIsAnEmptyCatalog) {

@@ -158,6 +158,11 @@ TEST_F(ChatServiceTest, HelpListsCatalogCommandsAndBuiltins) {
     say("!help greet");
     EXPECT_NE(adapter_.posts[1].find("!greet NAME"), std::string::npos) << adapter_.posts[1];
     EXPECT_NE(adapter_.posts[1].find("name: who to greet"), std::string::npos) << adapter_.posts[1];
+    EXPECT_NE(adapter_.posts[1].find("\nexample: !greet NAME --on a1"), std::string::npos)
+        << "an example made from the params, on a real host: " << adapter_.posts[1];
+    say("!help tidy");
+    EXPECT_NE(adapter_.posts[2].find("\nexample: !tidy --on a1"), std::string::npos)
+        << adapter_.posts[2];
 }
 
 TEST_F(ChatServiceTest, HostsListsAgentsWithLabels) {
@@ -293,6 +298,23 @@ TEST_F(ChatServiceTest, CancelAndJobAndJobsAnswer) {
     ASSERT_TRUE(run_until([&] { return posted("job #1 running http://hostline.example/jobs/1"); }));
     say("!job x");
     EXPECT_TRUE(posted("usage: !job ID"));
+}
+
+TEST_F(ChatServiceTest, OutputShowsEveryHostOrOne) {
+    say("!run --on a1 -- printf 'one\\ntwo\\n'");
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
+    agent_finishes(runs_sent()[0], "one\ntwo\n", 0);
+    ASSERT_TRUE(run_until([&] { return posted("job #1 succeeded"); }));
+
+    say("!output 1");
+    ASSERT_TRUE(run_until([&] { return posted("a1 | one\na1 | two"); }));
+    say("!output #1 a1");
+    ASSERT_TRUE(run_until([&] { return adapter_.posts.back() == "a1 | one\na1 | two\n"; }))
+        << adapter_.posts.back();
+    say("!output 1 web-9");
+    ASSERT_TRUE(run_until([&] { return posted("job #1 has no output from web-9"); }));
+    say("!output 1 a1 extra");
+    EXPECT_TRUE(posted("usage: !output ID [HOST]"));
 }
 
 TEST_F(ChatServiceTest, HistoryListsOnlyTheCallersOwnJobs) {
