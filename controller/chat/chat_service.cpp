@@ -545,7 +545,7 @@ void ChatService::on_job_event(std::uint64_t report_id, const JobEvent& event) {
 void ChatService::post_progress(JobReport& r) {
     if (!r.adapter->limits().can_edit) return;
     auto now = Clock::now();
-    if (r.progress && now - r.last_edit < config_.progress_interval) return;
+    if (r.progress && now - r.last_edit < r.adapter->limits().min_edit_interval) return;
     std::size_t done = 0;
     for (const auto& [id, run] : r.runs) done += is_final(run.state);
     std::string text = "job #" + std::to_string(r.job_id) + ": " + std::to_string(done) + "/" +

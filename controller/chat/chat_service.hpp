@@ -3,8 +3,9 @@
 // It reads messages from every adapter, parses them with the chat grammar, answers the
 // built-in commands, binds catalog commands to argv, submits jobs as the real chat user
 // through the JobService, and reports each job in the channel it came from: an
-// acknowledgement at once, a progress message edited at a safe rate where the platform can
-// edit, and a summary with per-host results, the first lines of output and a link.
+// acknowledgement at once, a progress message edited no more often than the adapter's
+// limits().min_edit_interval where the platform can edit, and a summary with per-host results, the
+// first lines of output and a link.
 //
 // Threads: the controller's io_context thread only (adapters and the JobService call back
 // there). Owns no sockets; replies go through the adapters.
@@ -32,8 +33,7 @@ struct ChatConfig {
     std::string bot_name = "hostline";
     std::string job_url_base;  // e.g. "http://ops.example:7480/jobs/": the summary links the job
     std::size_t summary_lines = 10;  // output lines per summary, all hosts together
-    std::chrono::milliseconds progress_interval{2000};  // at least this between edits
-    target::Groups groups;  // the @groups a --on may name, as the scheduler expands them
+    target::Groups groups;           // the @groups a --on may name, as the scheduler expands them
 };
 
 class ChatService : public ChatGateway {

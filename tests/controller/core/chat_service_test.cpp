@@ -29,12 +29,14 @@ class FakeAdapter : public chat::Adapter {
     }
     void edit(const chat::PostedMessage&, const std::string& text) override {
         edits.push_back(text);
+        edit_times.push_back(std::chrono::steady_clock::now());
     }
     void react(const chat::IncomingMessage&, const std::string&) override {}
 
     chat::PlatformLimits limits_;
     std::vector<std::string> posts;
     std::vector<std::string> edits;
+    std::vector<std::chrono::steady_clock::time_point> edit_times;
 };
 
 class ChatServiceTest : public ::testing::Test {
@@ -249,13 +251,35 @@ TEST_F(ChatServiceTest, DryRunShowsHostsAndArgvAndRunsNothing) {
     EXPECT_TRUE(runs_sent().empty());
 }
 
-TEST_F(ChatServiceTest, ProgressIsEditedInPlaceWhereThePlatformCanEdit) {
+TEST_F(ChatServiceTest, ProgressIsOneMessageEditedNoMoreOftenThanTheAdapterAllows) {
     adapter_.limits_.can_edit = true;
-    say("!run --on a1 -- sh -c 'echo one; sleep 1; echo two'");
+    adapter_.limits_.min_edit_interval = 200ms;
+    say("!run --on a1 -- sh -c 'for i in $(seq 40); do echo $i; sleep 0.02; done'");
     ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
-    agent_finishes(runs_sent()[0], "one\ntwo\n", 0);
+    const proto::Run run = runs_sent()[0];
+    // Forty lines over about a second, as the agent would stream them.
+    for (std::uint64_t seq = 1; seq <= 40; ++seq) {
+        scheduler_->on_agent_message("a1", proto::Output{run.run_id, seq, "stdout",
+                                                         proto::Bytes{std::to_string(seq) + "\n"}});
+        run_until([] { return false; }, 25ms);
+    }
+    proto::RunResult result;
+    result.run_id = run.run_id;
+    result.seq = 41;
+    result.status = "exited";
+    result.exit_code = 0;
+    scheduler_->on_agent_message("a1", result);
     ASSERT_TRUE(run_until([&] { return posted("job #1 succeeded"); }));
-    EXPECT_TRUE(posted("job #1: "));  // the progress message
+
+    int progress_posts = 0;
+    for (const auto& p : adapter_.posts) progress_posts += p.rfind("job #1: ", 0) == 0;
+    EXPECT_EQ(progress_posts, 1) << "one progress message, then edits";
+    ASSERT_FALSE(adapter_.edits.empty()) << "the progress message follows the output";
+    EXPECT_LT(adapter_.edits.size(), 40u / 2) << "not one edit per line";
+    for (std::size_t i = 1; i < adapter_.edit_times.size(); ++i)
+        EXPECT_GE(adapter_.edit_times[i] - adapter_.edit_times[i - 1], 200ms) << "edit " << i;
+    EXPECT_NE(adapter_.edits.back().find(" lines\na1 | "), std::string::npos)
+        << adapter_.edits.back();
 }
 
 TEST_F(ChatServiceTest, ATerminalConversationEndsAfterItsLastReply) {
