@@ -319,6 +319,7 @@ void Scheduler::send_run(ActiveRun& run) {
     m.group = j.run_as_group;
     m.script = proto::Bytes{j.script};
     m.script_sha256 = j.script_sha256;
+    m.command = j.command;
     m.timeout_ms = run.timeout_ms;
     m.output_cap = run.output_cap;
     run.sent_at = Clock::now();
@@ -485,6 +486,7 @@ Result<SubmitReply> Scheduler::submit(const SubmitRequest& request) {
     job.run_as_group = request.run_as_group;
     job.script = request.script;
     job.script_sha256 = request.script_sha256;
+    job.command = request.command;
     job.timeout_ms = request.timeout_ms.value_or(config_.default_timeout.count());
     job.output_cap_bytes = request.output_cap_bytes.value_or(0);
     job.state = JobState::running;
