@@ -13,6 +13,7 @@
 
 #include "agent/controller_link.hpp"
 #include "agent/host_facts.hpp"
+#include "agent/run_acceptance.hpp"
 #include "agent/runner/output_chunker.hpp"
 #include "agent/runner/process_runner.hpp"
 #include "agent/runner/script_file.hpp"
@@ -157,6 +158,9 @@ class Agent::Impl {
             spdlog::warn("run {} rejected: {}", m.run_id, reason);
             link_->send(proto::RunAck{m.run_id, false, std::move(reason)});
         };
+        // Before de-duplication: a refusal depends only on the run and this host's config, so
+        // a re-sent run (our rejection was lost) is refused again rather than taken as held.
+        if (auto refused = refusal(config_.accept, m)) return reject(std::move(*refused));
         if (!outbox_.remember_run(m.run_id)) {
             link_->send(proto::RunAck{m.run_id, true, "already received"});
             return;

@@ -253,7 +253,7 @@ void LocalCluster::add_agent(const std::string& name, AgentOptions options) {
                    "\"\ncapacity = " + std::to_string(options.capacity) + "\nkill_grace = \"" +
                    options.kill_grace + "\"\n[agent.labels]\n" + labels +
                    "[controller]\nendpoint = \"tcp://127.0.0.1:" + std::to_string(agent_port_) +
-                   "\"\npublic_key = \"" + controller_public_key_ + "\"\n");
+                   "\"\npublic_key = \"" + controller_public_key_ + "\"\n" + options.extra_toml);
     agents_[name] =
         start_process({bin("hostline-agent"), "--config", toml, "--log-level", log_level_},
                       dir_ + "/agents/" + name + ".log");

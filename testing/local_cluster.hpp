@@ -41,6 +41,8 @@ struct AgentOptions {
     int capacity = 4;
     std::string kill_grace = "1s";
     bool accepted = true;  // put its key in the controller's accepted dir
+    // Appended to its agent.toml: whole sections, e.g. "[agent.accept]\nadhoc = false\n".
+    std::string extra_toml;
 };
 
 class LocalCluster {

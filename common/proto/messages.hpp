@@ -96,6 +96,9 @@ struct Run {
     // checking that the content hashes to script_sha256 (lowercase hex).
     Bytes script;
     std::string script_sha256;
+    // The catalog command this run comes from; empty: an ad-hoc run. The agent may refuse
+    // a run by it (agent.toml [agent.accept]); peers that predate it ignore it.
+    std::string command;
     template <class S, class F>
     static void each_field(S& s, F&& f) {
         f("run_id", s.run_id);
@@ -109,6 +112,7 @@ struct Run {
         f("group", s.group);
         f("script", s.script);
         f("script_sha256", s.script_sha256);
+        f("command", s.command);
     }
 };
 

@@ -260,6 +260,7 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
                              "; outside it: " + join(outside));
     }
     request.argv = bound->argv;
+    request.command = spec->name;
     if (!c.timeout && spec->timeout) request.timeout_ms = spec->timeout->count();
     request.env = spec->env;
     request.cwd = spec->cwd;

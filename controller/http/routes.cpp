@@ -403,7 +403,10 @@ void Router::post_cancel(const Call& call) {
 void Router::post_chat(const Call& call) {
     if (chat_ == nullptr) return call.exchange->respond(error_response(404, "chat is not enabled"));
     InputJson body = InputJson::parse(call.request.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object())
+    if (body.is_discarded())  // invalid UTF-8 in a string lands here too
+        return call.exchange->respond(
+            error_response(400, "the body is not valid JSON (strings must be UTF-8)"));
+    if (!body.is_object())
         return call.exchange->respond(error_response(400, "the body must be a JSON object"));
     auto identity = body.find("identity");
     auto text = body.find("text");

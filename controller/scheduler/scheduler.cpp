@@ -49,8 +49,13 @@ bool is_account_name(std::string_view name) {
 }  // namespace
 
 Scheduler::Scheduler(boost::asio::io_context& io, Store& store, SendToAgent send,
-                     SchedulerConfig config)
-    : io_(io), store_(store), send_(std::move(send)), config_(std::move(config)), tick_timer_(io) {}
+                     SchedulerConfig config, AuditTrail* audit)
+    : io_(io),
+      store_(store),
+      send_(std::move(send)),
+      config_(std::move(config)),
+      audit_(audit != nullptr ? *audit : no_audit_),
+      tick_timer_(io) {}
 
 void Scheduler::restore(const StoreSnapshot& snapshot) {
     next_job_id_ = snapshot.max_job_id + 1;
@@ -184,10 +189,23 @@ void Scheduler::handle(const std::string& name, proto::RunAck& m) {
     ActiveRun* run = run_of(name, m.run_id);
     if (run == nullptr) return;
     if (!m.accepted) {
-        if (run->cancel_sent)
+        if (run->cancel_sent) {
             finish_run(*run, RunState::cancelled, "cancelled before it started");
-        else
-            finish_run(*run, RunState::failed, "rejected by agent " + name + ": " + m.reason);
+            return;
+        }
+        // An agent's refusal (its own [agent.accept] rules, or it could not start the run) is
+        // worth an audit row: it may be the only trace of a request a host was guarded against.
+        if (auto job = jobs_.find(run->record.job_id); job != jobs_.end()) {
+            const Job& j = job->second.job;
+            audit_.record(AuditEvent{"run.rejected",
+                                     "agent:" + name,
+                                     "run:" + std::to_string(run->record.id),
+                                     {{"job", std::to_string(j.id)},
+                                      {"requester", j.requester},
+                                      {"command", j.command},
+                                      {"reason", m.reason}}});
+        }
+        finish_run(*run, RunState::failed, "rejected by agent " + name + ": " + m.reason);
         return;
     }
     if (run->record.state == RunState::dispatched || run->record.state == RunState::unknown) {
@@ -319,6 +337,7 @@ void Scheduler::send_run(ActiveRun& run) {
     m.group = j.run_as_group;
     m.script = proto::Bytes{j.script};
     m.script_sha256 = j.script_sha256;
+    m.command = j.command;
     m.timeout_ms = run.timeout_ms;
     m.output_cap = run.output_cap;
     run.sent_at = Clock::now();
@@ -485,6 +504,7 @@ Result<SubmitReply> Scheduler::submit(const SubmitRequest& request) {
     job.run_as_group = request.run_as_group;
     job.script = request.script;
     job.script_sha256 = request.script_sha256;
+    job.command = request.command;
     job.timeout_ms = request.timeout_ms.value_or(config_.default_timeout.count());
     job.output_cap_bytes = request.output_cap_bytes.value_or(0);
     job.state = JobState::running;

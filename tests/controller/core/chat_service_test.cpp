@@ -246,6 +246,22 @@ TEST_F(ChatServiceTest, AScriptCommandSendsTheScriptWithItsHash) {
     EXPECT_EQ(run.argv[0], "/bin/sh");
 }
 
+TEST_F(ChatServiceTest, ARunNamesItsCatalogCommandAndARefusalReachesTheSummary) {
+    say("!greet world --on a1");
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
+    EXPECT_EQ(runs_sent()[0].command, "greet");
+    scheduler_->on_agent_message("a1",
+                                 proto::RunAck{runs_sent()[0].run_id, false,
+                                               "command 'greet' is not accepted on this host"});
+    ASSERT_TRUE(run_until([&] { return posted("job #1 failed"); }));
+    EXPECT_TRUE(
+        posted("a1  failed  (rejected by agent a1: command 'greet' is not accepted on "
+               "this host)"));
+    say("!run --on a1 -- uptime");
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 2; }));
+    EXPECT_EQ(runs_sent()[1].command, "") << "an ad-hoc run names no command";
+}
+
 TEST_F(ChatServiceTest, DryRunShowsHostsAndArgvAndRunsNothing) {
     say("!greet world --on 'role=web' --dry-run");
     ASSERT_EQ(adapter_.posts.size(), 1u);
