@@ -161,6 +161,7 @@ class App::Impl {
             io_, *scheduler_, HttpConfig{config_.http_address, config_.http_port, *token});
         http_->enable_chat(*chat_);
         http_->enable_agent_admin(*enrollment_);
+        chat_->enable_agent_admin(*enrollment_);
         auto port = http_->start();
         if (!port) return port.error();
         scheduler_->start();
