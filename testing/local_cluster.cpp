@@ -259,6 +259,13 @@ void LocalCluster::add_agent(const std::string& name, AgentOptions options) {
                       dir_ + "/agents/" + name + ".log");
 }
 
+void LocalCluster::start_agent(const std::string& id, const std::string& config_path) {
+    fs::create_directories(dir_ + "/agents");
+    agents_[id] =
+        start_process({bin("hostline-agent"), "--config", config_path, "--log-level", log_level_},
+                      dir_ + "/agents/" + id + ".log");
+}
+
 void LocalCluster::stop_agent(const std::string& name) {
     stop_pid(agents_[name], SIGTERM);
     agents_[name] = -1;

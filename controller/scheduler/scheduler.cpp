@@ -122,6 +122,20 @@ void Scheduler::on_agent_message(const std::string& agent, proto::Message messag
     std::visit([&](auto& m) { handle(agent, m); }, message);
 }
 
+void Scheduler::revoke_agent(const std::string& name) {
+    auto it = agents_.find(name);
+    if (it == agents_.end()) return;
+    std::vector<std::int64_t> runs(it->second.active.begin(), it->second.active.end());
+    runs.insert(runs.end(), it->second.queue.begin(), it->second.queue.end());
+    agents_.erase(it);  // first, so that finishing its runs dispatches nothing to it
+    spdlog::warn("agent {} was revoked; {} run(s) of it are lost", name, runs.size());
+    for (std::int64_t id : runs) {
+        auto run = runs_.find(id);
+        if (run != runs_.end() && !is_final(run->second.record.state))
+            finish_run(run->second, RunState::lost, "agent " + name + " was revoked");
+    }
+}
+
 void Scheduler::handle(const std::string& name, proto::Hello& m) {
     AgentState& agent = agents_[name];
     bool was_online = agent.info.online;

@@ -56,6 +56,11 @@ class Scheduler : public JobService {
 
     void on_agent_message(const std::string& agent, proto::Message message);
 
+    // The agent's key was revoked: it is no longer a host (targets do not match it), its
+    // runs in flight or queued become lost, and nothing more from it is expected. Its name
+    // may be accepted again later with another key.
+    void revoke_agent(const std::string& agent);
+
     // JobService
     Result<SubmitReply> submit(const SubmitRequest& request) override;
     Result<void> cancel(std::int64_t job_id) override;
