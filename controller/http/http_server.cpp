@@ -33,6 +33,10 @@ void HttpServer::enable_chat(ChatGateway& chat) {
     impl_->state->router.enable_chat(chat);
 }
 
+void HttpServer::enable_approvals(ApprovalDesk& approvals) {
+    impl_->state->router.enable_approvals(approvals);
+}
+
 HttpServer::~HttpServer() {
     stop();
 }

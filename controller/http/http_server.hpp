@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "controller/jobs/approval_desk.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
 
@@ -44,6 +45,9 @@ class HttpServer {
     // Also serves POST /api/v1/chat through chat (which must outlive the server). Call before
     // start().
     void enable_chat(ChatGateway& chat);
+    // Also serves /api/v1/approvals through approvals (which must outlive the server). Call
+    // before start().
+    void enable_approvals(ApprovalDesk& approvals);
 
     // Closes the listener and every connection, ending live event streams and dropping
     // their subscriptions. Requests still waiting on the JobService get no answer. Safe to

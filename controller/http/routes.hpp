@@ -13,6 +13,7 @@
 
 #include "controller/http/event_stream.hpp"
 #include "controller/http/exchange.hpp"
+#include "controller/jobs/approval_desk.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
 
@@ -27,6 +28,8 @@ class Router {
 
     // Serves POST /api/v1/chat (the terminal chat) through chat, which must outlive the router.
     void enable_chat(ChatGateway& chat) { chat_ = &chat; }
+    // Serves /api/v1/approvals through approvals, which must outlive the router.
+    void enable_approvals(ApprovalDesk& approvals) { approvals_ = &approvals; }
 
     // What a route handler gets: the request, its query string, the {id} of the path (0
     // when the route has none) and where to answer.
@@ -48,20 +51,24 @@ class Router {
     void get_events(const Call& call);
     void post_cancel(const Call& call);
     void post_chat(const Call& call);
+    void get_approvals(const Call& call);
+    void post_approve(const Call& call);
+    void post_deny(const Call& call);
 
     struct Route {
         std::string_view method;
         std::string_view pattern;  // "{id}" stands for a job id
         void (Router::*handler)(const Call&);
     };
-    static const std::array<Route, 8> kRoutes;
+    static const std::array<Route, 11> kRoutes;
 
     // Constant after construction.
     JobService& jobs_;
     bool has_token_;
     std::array<unsigned char, 32> token_digest_{};  // SHA-256 of the admin token
     Defer defer_;
-    ChatGateway* chat_ = nullptr;  // set once, before serving
+    ChatGateway* chat_ = nullptr;        // set once, before serving
+    ApprovalDesk* approvals_ = nullptr;  // set once, before serving
 };
 
 }  // namespace hostline::controller::http
