@@ -58,6 +58,13 @@ void ApprovalService::restore(const std::vector<Approval>& pending) {
     }
     if (!pending.empty())
         spdlog::info("approvals: restored {} pending approval(s)", pending_.size());
+    for (std::int64_t job_id : jobs_.held()) {
+        if (pending_.count(job_id)) continue;
+        spdlog::warn("approval {}: the job awaits approval but no request is pending; it expires",
+                     id_text(job_id));
+        if (auto closed = jobs_.close_held(job_id, JobState::expired); !closed)
+            spdlog::error("approval {}: {}", id_text(job_id), closed.error().message);
+    }
 }
 
 void ApprovalService::arm(Pending& p) {

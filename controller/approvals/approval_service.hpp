@@ -49,8 +49,9 @@ class ApprovalService final : public ApprovalDesk {
     ~ApprovalService() override;
 
     // Takes over the pending approvals a previous controller left (StoreSnapshot) and re-arms
-    // their expiry; those past it expire as soon as the loop runs. Call once, after the
-    // scheduler's restore().
+    // their expiry; those past it expire as soon as the loop runs. A held job without a pending
+    // approval (the controller stopped between saving one and the other) ends `expired`:
+    // nothing can approve it any more. Call once, after the scheduler's restore().
     void restore(const std::vector<Approval>& pending);
     void stop();  // cancels the timers
 

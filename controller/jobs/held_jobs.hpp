@@ -25,6 +25,9 @@ class HeldJobs {
     virtual Result<SubmitReply> release(std::int64_t job_id,
                                         const std::vector<std::string>& hosts) = 0;
 
+    // The ids of the jobs held now, ascending.
+    virtual std::vector<std::int64_t> held() const = 0;
+
     // Ends a held job without running it, in `state` (denied or expired). Error: no held job #N.
     virtual Result<void> close_held(std::int64_t job_id, JobState state) = 0;
 };

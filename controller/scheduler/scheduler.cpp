@@ -564,6 +564,13 @@ Result<SubmitReply> Scheduler::release(std::int64_t job_id, const std::vector<st
     return reply;
 }
 
+std::vector<std::int64_t> Scheduler::held() const {
+    std::vector<std::int64_t> ids;
+    for (const auto& [id, active] : jobs_)
+        if (active.job.state == JobState::pending_approval) ids.push_back(id);
+    return ids;
+}
+
 Result<void> Scheduler::close_held(std::int64_t job_id, JobState state) {
     auto it = jobs_.find(job_id);
     if (it == jobs_.end() || it->second.job.state != JobState::pending_approval)

@@ -69,6 +69,7 @@ class Scheduler : public JobService, public HeldJobs {
     Result<SubmitReply> release(std::int64_t job_id,
                                 const std::vector<std::string>& hosts) override;
     Result<void> close_held(std::int64_t job_id, JobState state) override;
+    std::vector<std::int64_t> held() const override;
 
   private:
     struct AgentState {

@@ -323,5 +323,20 @@ TEST_F(ApprovalServiceTest, TheRequesterMayWithdrawTheirOwnRequest) {
     EXPECT_EQ(detail(a.job_id).job.state, JobState::denied);
 }
 
+TEST_F(ApprovalServiceTest, AHeldJobWhoseRequestWasNeverSavedExpiresAtStart) {
+    hello("web-1");
+    SubmitRequest r;
+    r.requester = "irc:alice";
+    r.source = "irc:#ops";
+    r.target = "web-1";
+    r.argv = {"true"};
+    auto held = scheduler_->hold(r);  // as if the controller died before the approval was saved
+    ASSERT_TRUE(held.ok()) << held.error().message;
+    flush();
+    open();
+    EXPECT_EQ(detail(held->job_id).job.state, JobState::expired);
+    EXPECT_TRUE(listed(std::nullopt).empty());
+}
+
 }  // namespace
 }  // namespace hostline::controller
