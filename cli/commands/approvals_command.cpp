@@ -108,7 +108,7 @@ void add_approvals_command(CLI::App& app, CommandContext& context) {
         ->required()
         ->type_name("TEXT");
 
-    approvals->callback([options, approvals, approve, deny, &context] {
+    approvals->callback([options, approve, deny, &context] {
         run_api_command(context, [&](ApiClient& api) -> Result<int> {
             if (approve->parsed()) return decide(api, *options, true, context.console);
             if (deny->parsed()) return decide(api, *options, false, context.console);
