@@ -320,6 +320,9 @@ void ChatService::builtin_help(chat::Adapter& a, const chat::IncomingMessage& m,
     }
     if (!spec->default_target.empty())
         text += "\nRuns on " + spec->default_target + " unless --on says otherwise.";
+    if (spec->approval)
+        text += "\nNeeds " + std::to_string(spec->approval->count) + " approval(s) from group '" +
+                spec->approval->group + "' before it runs.";
     text += "\nexample: " + p + spec->name;
     if (std::string words = sample_arguments(*spec); !words.empty()) text += " " + words;
     if (spec->default_target.empty() && spec->example.find("--on") == std::string::npos)
@@ -648,13 +651,21 @@ void ChatService::on_approval(const Approval& ap) {
     switch (ap.state) {
         case ApprovalState::pending:
             if (ap.votes.empty()) {
+                std::vector<std::string> offline;
+                for (const AgentInfo& agent : jobs_.agents())
+                    if (!agent.online &&
+                        std::find(ap.hosts.begin(), ap.hosts.end(), agent.name) != ap.hosts.end())
+                        offline.push_back(agent.name);
                 text = "approval needed for job #" + id + ": " + ap.requester + " asks to run\n  " +
                        shown_argv(ap.argv) + "\non exactly " + std::to_string(ap.hosts.size()) +
-                       " host(s): " + join(ap.hosts) + "\nneeds " + std::to_string(ap.count) +
-                       " approval(s) from group '" + ap.group +
-                       "' (not the requester's own); expires " + expiry_text(ap.expires_at_ms) +
-                       "\ndecide: " + p + "approve " + id + "   or   " + p + "deny " + id +
-                       " REASON";
+                       " host(s): " + join(ap.hosts) +
+                       (offline.empty()
+                            ? ""
+                            : " (offline now, skipped unless back: " + join(offline) + ")") +
+                       "\nneeds " + std::to_string(ap.count) + " approval(s) from group '" +
+                       ap.group + "' (not the requester's own); expires " +
+                       expiry_text(ap.expires_at_ms) + "\ndecide: " + p + "approve " + id +
+                       "   or   " + p + "deny " + id + " REASON";
             } else {
                 text = "job #" + id + ": approved by " + join(approvers_of(ap)) + " (" +
                        std::to_string(ap.approvals()) + " of " + std::to_string(ap.count) +

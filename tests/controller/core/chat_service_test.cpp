@@ -457,6 +457,21 @@ TEST_F(ChatApprovalTest, TheRequestShowsArgvHostsRequesterAndHowToDecide) {
     EXPECT_NE(text.find("!approve 1"), std::string::npos) << text;
     EXPECT_NE(text.find("!deny 1 REASON"), std::string::npos) << text;
     EXPECT_TRUE(runs_sent().empty());
+
+    say_as("irc:alice", "!help restart");
+    EXPECT_TRUE(said("Needs 1 approval(s) from group 'ops' before it runs.")) << all_posts();
+}
+
+TEST_F(ChatApprovalTest, TheRequestSaysWhichApprovedHostsAreOfflineNow) {
+    proto::Hello hello;
+    hello.agent_id = "a2";
+    hello.capacity = 4;
+    hello.labels = {{"role", "web"}};
+    scheduler_->on_agent_message("a2", hello);
+    scheduler_->on_agent_message("a2", proto::Bye{"maintenance"});
+    say_as("irc:alice", "!restart nginx --on role=web");
+    EXPECT_TRUE(said("on exactly 2 host(s): a1, a2 (offline now, skipped unless back: a2)"))
+        << all_posts();
 }
 
 TEST_F(ChatApprovalTest, SelfApprovalIsRefusedAndAnotherApproverStartsTheJob) {
