@@ -16,6 +16,7 @@
 #include "controller/agents/agent_enrollment.hpp"
 #include "controller/agents/enrollment_tokens.hpp"
 #include "controller/agents/key_directory.hpp"
+#include "controller/approvals/approval_service.hpp"
 #include "controller/catalog/catalog.hpp"
 #include "controller/chat/chat_service.hpp"
 #include "controller/http/http_server.hpp"
@@ -25,6 +26,13 @@
 
 namespace hostline::controller {
 namespace {
+
+// TEMPORARY, until the policy engine is merged (the lead replaces this at merge): the only
+// approvers, in every group and with approvals.decide, are the terminal chat's local:*
+// identities (hostline dev) and the API's admin token.
+bool temporary_approver(const std::string& identity) {
+    return identity.rfind("local:", 0) == 0 || identity == "token:admin";
+}
 
 Result<void> make_dir(const std::string& path, mode_t mode) {
     if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
@@ -103,6 +111,14 @@ class App::Impl {
             },
             sc);
         scheduler_->restore(*snapshot);
+        approvals_ = std::make_unique<ApprovalService>(
+            io_, *store_, *scheduler_, audit_,
+            ApproverRules{
+                [](const std::string& who, const std::string&) { return temporary_approver(who); },
+                [](const std::string& who, const std::string&) {
+                    return temporary_approver(who);
+                }});
+        approvals_->restore(snapshot->pending_approvals);
 
         if (!config_.catalog_dir.empty()) {
             auto catalog = Catalog::load(config_.catalog_dir, config_.groups);
@@ -118,6 +134,7 @@ class App::Impl {
         chat_config.job_url_base = config_.job_url_base;
         chat_config.groups = config_.groups;
         chat_ = std::make_unique<ChatService>(io_, *scheduler_, catalog_, chat_config);
+        chat_->enable_approvals(*approvals_);
         if (config_.irc) {
             auto added =
                 chat_->add_adapter(std::make_unique<chat::irc::IrcAdapter>(io_, *config_.irc));
@@ -162,6 +179,7 @@ class App::Impl {
         http_->enable_chat(*chat_);
         http_->enable_agent_admin(*enrollment_);
         chat_->enable_agent_admin(*enrollment_);
+        http_->enable_approvals(*approvals_);
         auto port = http_->start();
         if (!port) return port.error();
         scheduler_->start();
@@ -185,6 +203,7 @@ class App::Impl {
             spdlog::info("signal {}: stopping", signal);
             http_->stop();
             chat_->stop();
+            approvals_->stop();
             scheduler_->stop();
             // Commit everything queued, then leave the loop.
             store_->flush([this] { io_.stop(); });
@@ -206,6 +225,8 @@ class App::Impl {
     std::unique_ptr<AgentEnrollment> enrollment_;
     std::unique_ptr<transport::RouterThread> router_;
     std::unique_ptr<Scheduler> scheduler_;
+    NoAuditTrail audit_;  // until the store-backed AuditTrail is wired
+    std::unique_ptr<ApprovalService> approvals_;
     Catalog catalog_;
     std::unique_ptr<ChatService> chat_;
     std::unique_ptr<HttpServer> http_;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <ctime>
 
 #include "chat/grammar/parser.hpp"
 #include "common/duration.hpp"
@@ -33,6 +34,9 @@ constexpr Builtin kBuiltins[] = {
     {"cancel", "cancel ID", "stop a job on every host"},
     {"whoami", "whoami", "who Hostline thinks you are"},
     {"agents", "agents accept NAME", "accept an agent waiting with its key (admin)"},
+    {"approve", "approve ID", "approve a job that awaits approval"},
+    {"deny", "deny ID REASON", "deny a job that awaits approval, saying why"},
+    {"pending", "pending", "the approvals you could decide now"},
 };
 
 std::string join(const std::vector<std::string>& items, const char* sep = ", ") {
@@ -217,6 +221,9 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
     if (c.name == "cancel") return builtin_cancel(a, m, c);
     if (c.name == "whoami") return builtin_whoami(a, m);
     if (c.name == "agents") return builtin_agents(a, m, c);
+    if (c.name == "approve") return builtin_decide(a, m, c, true);
+    if (c.name == "deny") return builtin_decide(a, m, c, false);
+    if (c.name == "pending") return builtin_pending(a, m);
 
     SubmitRequest request;
     request.requester = m.sender.id;
@@ -272,6 +279,7 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
         request.script = spec->script_content;
         request.script_sha256 = spec->script_sha256;
     }
+    if (spec->approval && !c.dry_run) return request_approval(a, m, request, *spec->approval);
     start_job(a, m, std::move(request), c.dry_run, done);
 }
 
@@ -315,6 +323,9 @@ void ChatService::builtin_help(chat::Adapter& a, const chat::IncomingMessage& m,
     }
     if (!spec->default_target.empty())
         text += "\nRuns on " + spec->default_target + " unless --on says otherwise.";
+    if (spec->approval)
+        text += "\nNeeds " + std::to_string(spec->approval->count) + " approval(s) from group '" +
+                spec->approval->group + "' before it runs.";
     text += "\nexample: " + p + spec->name;
     if (std::string words = sample_arguments(*spec); !words.empty()) text += " " + words;
     if (spec->default_target.empty() && spec->example.find("--on") == std::string::npos)
@@ -480,15 +491,20 @@ void ChatService::start_job(chat::Adapter& a, const chat::IncomingMessage& m, Su
             (submitted->offline.empty() ? ""
                                         : " (offline, skipped: " + join(submitted->offline) + ")"));
 
+    follow(a, m, submitted->job_id, std::move(done));
+}
+
+void ChatService::follow(chat::Adapter& a, const chat::IncomingMessage& m, std::int64_t job_id,
+                         DoneToken done) {
     std::uint64_t id = next_report_++;
     auto report = std::make_unique<JobReport>();
     report->adapter = &a;
     report->origin = m;
-    report->job_id = submitted->job_id;
+    report->job_id = job_id;
     report->done = std::move(done);
     reports_[id] = std::move(report);
     jobs_.subscribe(
-        submitted->job_id, [this, id](const JobEvent& e) { on_job_event(id, e); },
+        job_id, [this, id](const JobEvent& e) { on_job_event(id, e); },
         [this, id](Result<std::uint64_t> subscription) {
             auto it = reports_.find(id);
             if (it == reports_.end()) return;
@@ -580,6 +596,158 @@ void ChatService::post_progress(JobReport& r) {
                         for (auto& [id, report] : reports_)
                             if (report->job_id == job_id && posted) report->progress = *posted;
                     });
+}
+
+// ---- approvals ---------------------------------------------------------------------------
+
+namespace {
+
+std::int64_t wall_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// "in 30m (at 14:05 UTC)": what a person in any time zone can act on.
+std::string expiry_text(std::int64_t expires_at_ms) {
+    auto left = std::chrono::milliseconds(std::max<std::int64_t>(0, expires_at_ms - wall_ms()));
+    auto secs = std::chrono::seconds(left.count() / 1000 + (left.count() % 1000 ? 1 : 0));
+    std::time_t at = static_cast<std::time_t>(expires_at_ms / 1000);
+    std::tm utc{};
+    ::gmtime_r(&at, &utc);
+    char clock[16];
+    std::strftime(clock, sizeof clock, "%H:%M", &utc);
+    return "in " + format_duration(secs) + " (at " + clock + " UTC)";
+}
+
+std::vector<std::string> approvers_of(const Approval& a) {
+    std::vector<std::string> out;
+    for (const ApprovalVote& v : a.votes)
+        if (v.approve) out.push_back(v.approver);
+    return out;
+}
+
+}  // namespace
+
+void ChatService::enable_approvals(ApprovalService& approvals) {
+    approvals_ = &approvals;
+    approvals.add_listener([this](const Approval& a) { on_approval(a); });
+}
+
+void ChatService::request_approval(chat::Adapter& a, const chat::IncomingMessage& m,
+                                   const SubmitRequest& request, const ApprovalSpec& spec) {
+    if (approvals_ == nullptr)
+        return reply(a, m,
+                     "error: this command needs approval, and approvals are not enabled here");
+    auto requested = approvals_->request(request, spec);
+    if (!requested) return reply(a, m, "error: " + requested.error().message);
+    // The request itself is posted by on_approval, in this channel.
+}
+
+chat::Adapter* ChatService::adapter_of(const std::string& source, std::string& channel) {
+    auto colon = source.find(':');
+    if (colon == std::string::npos) return nullptr;
+    std::string platform = source.substr(0, colon);
+    channel = source.substr(colon + 1);
+    if (platform == local_->platform()) return local_.get();
+    for (auto& adapter : adapters_)
+        if (adapter->platform() == platform) return adapter.get();
+    return nullptr;
+}
+
+void ChatService::on_approval(const Approval& ap) {
+    std::string channel;
+    chat::Adapter* a = adapter_of(ap.source, channel);
+    if (a == nullptr) return;  // asked through the API or CLI, or its adapter is gone
+    chat::IncomingMessage origin;
+    origin.channel = channel;
+    const std::string& p = config_.prefix;
+    const std::string id = std::to_string(ap.job_id);
+    std::string text;
+    switch (ap.state) {
+        case ApprovalState::pending:
+            if (ap.votes.empty()) {
+                std::vector<std::string> offline;
+                for (const AgentInfo& agent : jobs_.agents())
+                    if (!agent.online &&
+                        std::find(ap.hosts.begin(), ap.hosts.end(), agent.name) != ap.hosts.end())
+                        offline.push_back(agent.name);
+                text = "approval needed for job #" + id + ": " + ap.requester + " asks to run\n  " +
+                       shown_argv(ap.argv) + "\non exactly " + std::to_string(ap.hosts.size()) +
+                       " host(s): " + join(ap.hosts) +
+                       (offline.empty()
+                            ? ""
+                            : " (offline now, skipped unless back: " + join(offline) + ")") +
+                       "\nneeds " + std::to_string(ap.count) + " approval(s) from group '" +
+                       ap.group + "' (not the requester's own); expires " +
+                       expiry_text(ap.expires_at_ms) + "\ndecide: " + p + "approve " + id +
+                       "   or   " + p + "deny " + id + " REASON";
+            } else {
+                text = "job #" + id + ": approved by " + join(approvers_of(ap)) + " (" +
+                       std::to_string(ap.approvals()) + " of " + std::to_string(ap.count) +
+                       "); needs " + std::to_string(ap.count - ap.approvals()) +
+                       " more from group '" + ap.group + "'";
+            }
+            break;
+        case ApprovalState::granted:
+            text = "job #" + id + " approved by " + join(approvers_of(ap)) + ": running " +
+                   shown_argv(ap.argv) + " on " + join(ap.hosts) +
+                   " (hosts offline now are skipped)";
+            break;
+        case ApprovalState::denied:
+            text = ap.requester + ": job #" + id + " was " + ap.reason + "; nothing ran";
+            break;
+        case ApprovalState::expired:
+            text = ap.requester + ": job #" + id + " expired, nothing ran: " + ap.reason;
+            break;
+    }
+    reply(*a, origin, text);
+    if (ap.state == ApprovalState::granted) follow(*a, origin, ap.job_id, nullptr);
+}
+
+void ChatService::builtin_decide(chat::Adapter& a, const chat::IncomingMessage& m,
+                                 const chat::ParsedCommand& c, bool approve) {
+    const std::string usage =
+        "usage: " + config_.prefix + (approve ? "approve ID" : "deny ID REASON");
+    if (approvals_ == nullptr) return reply(a, m, "error: approvals are not enabled here");
+    auto id = job_id_of(c, approve ? 0 : c.tokens.size());
+    if (!id) return reply(a, m, usage);
+    Result<Approval> decided = fail("");
+    if (approve) {
+        decided = approvals_->approve(*id, m.sender.id);
+    } else {
+        std::vector<std::string> words;
+        for (std::size_t i = 1; i < c.tokens.size(); ++i) words.push_back(c.tokens[i].text);
+        if (words.empty())
+            return reply(a, m,
+                         "error: say why you deny job #" + std::to_string(*id) + "\n" + usage);
+        decided = approvals_->deny(*id, m.sender.id, join(words, " "));
+    }
+    if (!decided) return reply(a, m, "error: " + decided.error().message);
+    // The decision is posted where the request was; tell the decider only if that is elsewhere.
+    std::string channel;
+    chat::Adapter* origin = adapter_of(decided->source, channel);
+    if (origin != &a || channel != m.channel)
+        reply(a, m,
+              "job #" + std::to_string(*id) + ": " +
+                  (approve ? "your approval is recorded (" + std::to_string(decided->approvals()) +
+                                 " of " + std::to_string(decided->count) + ")"
+                           : std::string("denied")));
+}
+
+void ChatService::builtin_pending(chat::Adapter& a, const chat::IncomingMessage& m) {
+    if (approvals_ == nullptr) return reply(a, m, "error: approvals are not enabled here");
+    auto pending = approvals_->pending_for(m.sender.id);
+    if (pending.empty()) return reply(a, m, "nothing awaits your approval");
+    std::string text = std::to_string(pending.size()) + " approval(s) await you:";
+    for (const Approval& ap : pending)
+        text += "\n#" + std::to_string(ap.job_id) + "  " + shown_argv(ap.argv) + " on " +
+                join(ap.hosts) + "  by " + ap.requester + "  " + std::to_string(ap.approvals()) +
+                "/" + std::to_string(ap.count) + " from " + ap.group + ", expires " +
+                expiry_text(ap.expires_at_ms);
+    text +=
+        "\ndecide: " + config_.prefix + "approve ID   or   " + config_.prefix + "deny ID REASON";
+    reply(a, m, text);
 }
 
 }  // namespace hostline::controller

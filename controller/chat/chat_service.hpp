@@ -22,6 +22,7 @@
 #include "chat/adapter.hpp"
 #include "chat/grammar/command.hpp"
 #include "common/target/target_expr.hpp"
+#include "controller/approvals/approval_service.hpp"
 #include "controller/catalog/catalog.hpp"
 #include "controller/jobs/agent_admin.hpp"
 #include "controller/jobs/chat_gateway.hpp"
@@ -42,6 +43,11 @@ class ChatService : public ChatGateway {
     ChatService(boost::asio::io_context& io, JobService& jobs, const Catalog& catalog,
                 ChatConfig config);
     ~ChatService();
+
+    // Catalog commands with an approval rule are held for approval through `approvals` (which
+    // must outlive the service); the service posts each request and decision in the channel
+    // it came from, and answers approve, deny and pending. Without it, such commands are refused.
+    void enable_approvals(ApprovalService& approvals);
 
     // Takes the adapter and starts it; its messages are handled from now on.
     Result<void> add_adapter(std::unique_ptr<chat::Adapter> adapter);
@@ -85,6 +91,18 @@ class ChatService : public ChatGateway {
     void builtin_whoami(chat::Adapter& a, const chat::IncomingMessage& m);
     void builtin_agents(chat::Adapter& a, const chat::IncomingMessage& m,
                         const chat::ParsedCommand& c);
+    void builtin_decide(chat::Adapter& a, const chat::IncomingMessage& m,
+                        const chat::ParsedCommand& c, bool approve);
+    void builtin_pending(chat::Adapter& a, const chat::IncomingMessage& m);
+    void request_approval(chat::Adapter& a, const chat::IncomingMessage& m,
+                          const SubmitRequest& request, const ApprovalSpec& spec);
+    // Posts an approval's change in the channel it was asked in (from its source).
+    void on_approval(const Approval& approval);
+    // The adapter of a job's source ("irc:#ops"), and the channel in it; nullptr if none.
+    chat::Adapter* adapter_of(const std::string& source, std::string& channel);
+    // Reports the job in origin's channel until its summary.
+    void follow(chat::Adapter& a, const chat::IncomingMessage& origin, std::int64_t job_id,
+                DoneToken done);
     void start_job(chat::Adapter& a, const chat::IncomingMessage& m, SubmitRequest request,
                    bool dry_run, DoneToken done);
     // The agents the target matches, online or not; valid until the next call.
@@ -101,7 +119,8 @@ class ChatService : public ChatGateway {
     std::unique_ptr<LocalAdapter> local_;
     std::map<std::uint64_t, std::unique_ptr<JobReport>> reports_;
     std::uint64_t next_report_ = 1;
-    std::vector<AgentInfo> agents_;  // matching_agents()' snapshot
+    std::vector<AgentInfo> agents_;         // matching_agents()' snapshot
+    ApprovalService* approvals_ = nullptr;  // set once, before messages arrive
 };
 
 }  // namespace hostline::controller

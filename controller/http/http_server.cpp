@@ -37,6 +37,10 @@ void HttpServer::enable_agent_admin(AgentAdmin& admin) {
     impl_->state->router.enable_agent_admin(admin);
 }
 
+void HttpServer::enable_approvals(ApprovalDesk& approvals) {
+    impl_->state->router.enable_approvals(approvals);
+}
+
 HttpServer::~HttpServer() {
     stop();
 }

@@ -12,6 +12,7 @@
 
 #include "common/error.hpp"
 #include "controller/jobs/agent_admin.hpp"
+#include "controller/jobs/approval_desk.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
 
@@ -48,6 +49,9 @@ class HttpServer {
     // Also serves the agent enrollment routes through admin (which must outlive the server).
     // Call before start().
     void enable_agent_admin(AgentAdmin& admin);
+    // Also serves /api/v1/approvals through approvals (which must outlive the server). Call
+    // before start().
+    void enable_approvals(ApprovalDesk& approvals);
 
     // Closes the listener and every connection, ending live event streams and dropping
     // their subscriptions. Requests still waiting on the JobService get no answer. Safe to

@@ -12,6 +12,8 @@ std::string_view error_code_for(unsigned status) {
             return "bad_request";
         case 401:
             return "unauthorized";
+        case 403:
+            return "forbidden";
         case 404:
             return "not_found";
         case 405:
@@ -47,6 +49,33 @@ Json job_json(const Job& job) {
         {"timeout_ms", job.timeout_ms},
         {"created_at_ms", job.created_at_ms},
         {"finished_at_ms", job.finished_at_ms},
+    };
+}
+
+Json approval_json(const Approval& a) {
+    Json votes = Json::array();
+    for (const ApprovalVote& v : a.votes)
+        votes.push_back(Json{{"approver", v.approver},
+                             {"decision", v.approve ? "approve" : "deny"},
+                             {"reason", v.reason},
+                             {"at_ms", v.at_ms}});
+    return Json{
+        {"id", a.job_id},
+        {"job", a.job_id},
+        {"state", to_string(a.state)},
+        {"requester", a.requester},
+        {"source", a.source},
+        {"target", a.target},
+        {"argv", a.argv},
+        {"hosts", a.hosts},
+        {"group", a.group},
+        {"count", a.count},
+        {"approvals", a.approvals()},
+        {"reason", a.reason},
+        {"created_at_ms", a.created_at_ms},
+        {"expires_at_ms", a.expires_at_ms},
+        {"decided_at_ms", a.decided_at_ms},
+        {"votes", std::move(votes)},
     };
 }
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "controller/http/exchange.hpp"
+#include "controller/jobs/approval.hpp"
 #include "controller/jobs/job_service.hpp"
 
 namespace hostline::controller::http {
@@ -20,6 +21,7 @@ Json job_json(const Job& job);
 Json run_json(const RunRecord& run);
 Json agent_json(const AgentInfo& agent);
 Json output_json(const OutputChunk& chunk);  // {"run_id","agent","seq","stream","data"}
+Json approval_json(const Approval& approval);
 
 // One line of an events stream, newline included.
 std::string event_line(const JobEvent& event);
@@ -31,7 +33,7 @@ std::string dump(const Json& json);
 Response json_response(unsigned status, const Json& body);
 
 // {"error": {"code", "message"}}, the code following from the status: 400 bad_request,
-// 401 unauthorized, 404 not_found, 405 method_not_allowed, 409 conflict, 413 and 431
+// 401 unauthorized, 403 forbidden, 404 not_found, 405 method_not_allowed, 409 conflict, 413 and 431
 // too_large, anything else internal.
 Response error_response(unsigned status, std::string_view message);
 

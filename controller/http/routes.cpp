@@ -29,6 +29,9 @@ const std::array<Router::Route, 11> Router::kRoutes{{
     {"GET", "/api/v1/jobs/{id}/events", &Router::get_events},
     {"POST", "/api/v1/jobs/{id}/cancel", &Router::post_cancel},
     {"POST", "/api/v1/chat", &Router::post_chat},
+    {"GET", "/api/v1/approvals", &Router::get_approvals},
+    {"POST", "/api/v1/approvals/{id}/approve", &Router::post_approve},
+    {"POST", "/api/v1/approvals/{id}/deny", &Router::post_deny},
 }};
 
 namespace {
@@ -529,6 +532,83 @@ void Router::post_chat(const Call& call) {
         [exchange = call.exchange, gone] {
             if (!*gone) exchange->end_stream();
         });
+}
+
+// The API's identity: the admin token's, until API tokens bind identities of their own.
+constexpr const char* kApiIdentity = "token:admin";
+
+void Router::get_approvals(const Call& call) {
+    if (approvals_ == nullptr)
+        return call.exchange->respond(error_response(404, "approvals are not enabled"));
+    auto params = parse_query(call.query);
+    if (!params) return call.exchange->respond(error_response(400, params.error().message));
+    std::optional<ApprovalState> state;
+    int limit = kDefaultLimit;
+    for (const auto& [name, value] : *params) {
+        if (name == "state") {
+            state = parse_approval_state(value);
+            if (!state)
+                return call.exchange->respond(error_response(
+                    400,
+                    "state '" + value +
+                        "' is not an approval state; use pending, granted, denied or expired"));
+        } else if (name == "limit") {
+            const auto n = parse_int<int>(value);
+            if (!n || *n < 1 || *n > kMaxLimit)
+                return call.exchange->respond(
+                    error_response(400, "limit must be an integer from 1 to " +
+                                            std::to_string(kMaxLimit) + ", not '" + value + "'"));
+            limit = *n;
+        } else {
+            return call.exchange->respond(error_response(
+                400, "unknown query parameter '" + name + "'; expected state or limit"));
+        }
+    }
+    approvals_->list_approvals(
+        state, limit, [exchange = call.exchange](Result<std::vector<Approval>> list) {
+            if (!list) return exchange->respond(error_response(500, list.error().message));
+            Json out = Json::array();
+            for (const Approval& a : *list) out.push_back(approval_json(a));
+            exchange->respond(json_response(200, Json{{"approvals", std::move(out)}}));
+        });
+}
+
+namespace {
+
+// 404 for an approval that is not pending, 403 for a refused approver.
+Response decision_error(const Error& error) {
+    const auto& message = error.message;
+    return error_response(message.starts_with("no pending approval") ? 404 : 403, message);
+}
+
+}  // namespace
+
+void Router::post_approve(const Call& call) {
+    if (approvals_ == nullptr)
+        return call.exchange->respond(error_response(404, "approvals are not enabled"));
+    auto approved = approvals_->approve(call.job_id, kApiIdentity);
+    if (!approved) return call.exchange->respond(decision_error(approved.error()));
+    call.exchange->respond(json_response(200, Json{{"approval", approval_json(*approved)}}));
+}
+
+void Router::post_deny(const Call& call) {
+    if (approvals_ == nullptr)
+        return call.exchange->respond(error_response(404, "approvals are not enabled"));
+    InputJson body = InputJson::parse(call.request.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+        return call.exchange->respond(
+            error_response(400, "the body must be a JSON object such as {\"reason\": \"...\"}"));
+    auto reason = body.find("reason");
+    if (reason == body.end() || !reason->is_string())
+        return call.exchange->respond(error_response(400, "reason must be a string: say why"));
+    auto denied = approvals_->deny(call.job_id, kApiIdentity, reason->get<std::string>());
+    if (!denied) {
+        const auto& message = denied.error().message;
+        bool bad_reason = message.starts_with("say why") || message.starts_with("the reason");
+        return call.exchange->respond(bad_reason ? error_response(400, message)
+                                                 : decision_error(denied.error()));
+    }
+    call.exchange->respond(json_response(200, Json{{"approval", approval_json(*denied)}}));
 }
 
 }  // namespace hostline::controller::http

@@ -14,6 +14,7 @@
 #include "controller/http/event_stream.hpp"
 #include "controller/http/exchange.hpp"
 #include "controller/jobs/agent_admin.hpp"
+#include "controller/jobs/approval_desk.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
 
@@ -30,6 +31,8 @@ class Router {
     void enable_chat(ChatGateway& chat) { chat_ = &chat; }
     // Serves enrollment tokens, accept and revoke through admin, which must outlive the router.
     void enable_agent_admin(AgentAdmin& admin) { agent_admin_ = &admin; }
+    // Serves /api/v1/approvals through approvals, which must outlive the router.
+    void enable_approvals(ApprovalDesk& approvals) { approvals_ = &approvals; }
 
     // What a route handler gets: the request, its query string, the {id} of the path (0
     // when the route has none) and where to answer.
@@ -54,6 +57,9 @@ class Router {
     void post_agent_token(const Call& call);
     void post_agent_accept(const Call& call);
     void post_agent_revoke(const Call& call);
+    void get_approvals(const Call& call);
+    void post_approve(const Call& call);
+    void post_deny(const Call& call);
 
     struct Route {
         std::string_view method;
@@ -69,6 +75,7 @@ class Router {
     Defer defer_;
     ChatGateway* chat_ = nullptr;        // set once, before serving
     AgentAdmin* agent_admin_ = nullptr;  // set once, before serving
+    ApprovalDesk* approvals_ = nullptr;  // set once, before serving
 };
 
 }  // namespace hostline::controller::http

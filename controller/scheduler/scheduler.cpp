@@ -399,6 +399,7 @@ void Scheduler::maybe_finish_job(std::int64_t job_id) {
     auto it = jobs_.find(job_id);
     if (it == jobs_.end()) return;
     ActiveJob& active = it->second;
+    if (active.job.state == JobState::pending_approval) return;  // no runs until approved
     std::vector<RunState> states;
     for (std::int64_t id : active.runs) states.push_back(runs_.at(id).record.state);
     JobState state = job_state_for(states, active.job.cancel_requested);
@@ -479,7 +480,7 @@ void Scheduler::mark_offline(AgentState& agent, const char* why) {
 
 // ---- JobService ------------------------------------------------------------------------
 
-Result<SubmitReply> Scheduler::submit(const SubmitRequest& request) {
+Result<Job> Scheduler::prepare_job(const SubmitRequest& request, SubmitReply& reply) {
     if (request.argv.empty() || request.argv[0].empty())
         return fail("argv is empty: say what to run");
     auto expr = target::TargetExpr::parse(request.target, config_.groups);
@@ -492,13 +493,11 @@ Result<SubmitReply> Scheduler::submit(const SubmitRequest& request) {
     if (!request.run_as_group.empty() && !is_account_name(request.run_as_group))
         return fail("group '" + request.run_as_group + "' is not a valid group name");
 
-    SubmitReply reply;
-    std::vector<std::string> online;
     for (const auto& [name, agent] : agents_) {
         if (!expr->matches(target::Host{name, agent.info.labels})) continue;
-        (agent.info.online && agent.session ? online : reply.offline).push_back(name);
+        (agent.info.online && agent.session ? reply.matched : reply.offline).push_back(name);
     }
-    if (online.empty() && reply.offline.empty()) {
+    if (reply.matched.empty() && reply.offline.empty()) {
         std::vector<std::string> known;
         for (const auto& [name, agent] : agents_) known.push_back(name);
         return fail(
@@ -524,11 +523,12 @@ Result<SubmitReply> Scheduler::submit(const SubmitRequest& request) {
     job.state = JobState::running;
     job.created_at_ms = now_ms();
     reply.job_id = job.id;
-    reply.matched = online;
+    return job;
+}
 
-    ActiveJob& active = jobs_[job.id];
-    active.job = job;
-    store_.save_job(job);
+void Scheduler::start_runs(ActiveJob& active, const std::vector<std::string>& online,
+                           const std::vector<std::string>& offline) {
+    const Job& job = active.job;
     auto add_run = [&](const std::string& agent, RunState state) {
         ActiveRun& run = runs_[next_run_id_];
         run.record.id = next_run_id_++;
@@ -543,21 +543,88 @@ Result<SubmitReply> Scheduler::submit(const SubmitRequest& request) {
         if (state == RunState::queued) agents_[agent].queue.push_back(run.record.id);
     };
     for (const std::string& name : online) add_run(name, RunState::queued);
-    for (const std::string& name : reply.offline) add_run(name, RunState::skipped);
+    for (const std::string& name : offline) add_run(name, RunState::skipped);
     spdlog::info("job #{} by {}: {} on {} host(s){}", job.id, job.requester, job.argv[0],
-                 online.size(),
-                 reply.offline.empty() ? "" : " (" + join(reply.offline) + " offline)");
+                 online.size(), offline.empty() ? "" : " (" + join(offline) + " offline)");
 
     std::int64_t job_id = job.id;
     for (const std::string& name : online) dispatch(name);
     maybe_finish_job(job_id);  // every host offline: finished already
+}
+
+Result<SubmitReply> Scheduler::submit(const SubmitRequest& request) {
+    SubmitReply reply;
+    auto job = prepare_job(request, reply);
+    if (!job) return job.error();
+    ActiveJob& active = jobs_[job->id];
+    active.job = std::move(*job);
+    store_.save_job(active.job);
+    start_runs(active, reply.matched, reply.offline);
     return reply;
+}
+
+// ---- HeldJobs ----------------------------------------------------------------------------
+
+Result<SubmitReply> Scheduler::hold(const SubmitRequest& request) {
+    SubmitReply reply;
+    auto job = prepare_job(request, reply);
+    if (!job) return job.error();
+    job->state = JobState::pending_approval;
+    ActiveJob& active = jobs_[job->id];
+    active.job = std::move(*job);
+    save_job(active.job);
+    spdlog::info("job #{} by {}: {} awaits approval ({} host(s))", active.job.id,
+                 active.job.requester, active.job.argv[0],
+                 reply.matched.size() + reply.offline.size());
+    return reply;
+}
+
+Result<SubmitReply> Scheduler::release(std::int64_t job_id, const std::vector<std::string>& hosts) {
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end() || it->second.job.state != JobState::pending_approval)
+        return fail("no job #" + std::to_string(job_id) + " awaits approval");
+    ActiveJob& active = it->second;
+    SubmitReply reply;
+    reply.job_id = job_id;
+    // Exactly the approved hosts: an agent that matches the target only now gets nothing.
+    for (const std::string& name : hosts) {
+        auto agent = agents_.find(name);
+        bool online = agent != agents_.end() && agent->second.info.online && agent->second.session;
+        (online ? reply.matched : reply.offline).push_back(name);
+    }
+    active.job.state = JobState::running;
+    save_job(active.job);
+    start_runs(active, reply.matched, reply.offline);
+    return reply;
+}
+
+std::vector<std::int64_t> Scheduler::held() const {
+    std::vector<std::int64_t> ids;
+    for (const auto& [id, active] : jobs_)
+        if (active.job.state == JobState::pending_approval) ids.push_back(id);
+    return ids;
+}
+
+Result<void> Scheduler::close_held(std::int64_t job_id, JobState state) {
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end() || it->second.job.state != JobState::pending_approval)
+        return fail("no job #" + std::to_string(job_id) + " awaits approval");
+    if (!is_final(state)) return fail("a held job can only end in a final state");
+    it->second.job.state = state;
+    it->second.job.finished_at_ms = now_ms();
+    save_job(it->second.job);
+    spdlog::info("job #{} {}", job_id, to_string(state));
+    jobs_.erase(it);
+    return {};
 }
 
 Result<void> Scheduler::cancel(std::int64_t job_id) {
     auto it = jobs_.find(job_id);
     if (it == jobs_.end()) return fail("no active job #" + std::to_string(job_id));
     ActiveJob& active = it->second;
+    if (active.job.state == JobState::pending_approval)
+        return fail("job #" + std::to_string(job_id) +
+                    " awaits approval and has not started: deny it instead");
     active.job.cancel_requested = true;
     save_job(active.job);
     spdlog::info("job #{}: cancel requested", job_id);

@@ -23,6 +23,7 @@
 #include "common/proto/messages.hpp"
 #include "common/target/target_expr.hpp"
 #include "controller/jobs/audit_trail.hpp"
+#include "controller/jobs/held_jobs.hpp"
 #include "controller/jobs/job_service.hpp"
 #include "controller/store/store.hpp"
 
@@ -37,7 +38,7 @@ struct SchedulerConfig {
     target::Groups groups;
 };
 
-class Scheduler : public JobService {
+class Scheduler : public JobService, public HeldJobs {
   public:
     using Clock = std::chrono::steady_clock;
     // How the scheduler reaches agents (the transport thread's send queue).
@@ -71,6 +72,13 @@ class Scheduler : public JobService {
     void subscribe(std::int64_t job_id, std::function<void(const JobEvent&)> listener,
                    Callback<std::uint64_t> subscribed) override;
     void unsubscribe(std::uint64_t subscription) override;
+
+    // HeldJobs (approvals)
+    Result<SubmitReply> hold(const SubmitRequest& request) override;
+    Result<SubmitReply> release(std::int64_t job_id,
+                                const std::vector<std::string>& hosts) override;
+    Result<void> close_held(std::int64_t job_id, JobState state) override;
+    std::vector<std::int64_t> held() const override;
 
   private:
     struct AgentState {
@@ -116,6 +124,12 @@ class Scheduler : public JobService {
     // The run an output or result with this seq continues, if seq is the next one. Otherwise
     // answers the agent with what is stored (a repeat, or a gap) and returns nullptr.
     ActiveRun* next_in_sequence(const std::string& agent, std::uint64_t run_id, std::uint64_t seq);
+    // Validates the request and resolves its target into reply.matched (online) and
+    // reply.offline; the job it returns has its id taken but is not stored yet.
+    Result<Job> prepare_job(const SubmitRequest& request, SubmitReply& reply);
+    // A queued run per online host, a skipped one per offline host; then dispatches.
+    void start_runs(ActiveJob& active, const std::vector<std::string>& online,
+                    const std::vector<std::string>& offline);
     void dispatch(const std::string& agent);
     void send_run(ActiveRun& run);
     // The job's own cap (a catalog command's), else the controller's.

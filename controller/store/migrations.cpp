@@ -86,11 +86,42 @@ constexpr std::string_view kJobCommand = R"sql(
 ALTER TABLE jobs ADD COLUMN command TEXT NOT NULL DEFAULT '';  -- empty: an ad-hoc run
 )sql";
 
+// Approvals (8; 4-7 are other features'). One row per held job, keyed by its id; the votes
+// beside it, one per approver. hosts is the exact host set the approvers saw (JSON array).
+constexpr std::string_view kApprovals = R"sql(
+CREATE TABLE approvals (
+    job_id          INTEGER PRIMARY KEY REFERENCES jobs (id),
+    requester       TEXT NOT NULL,
+    source          TEXT NOT NULL,
+    target          TEXT NOT NULL,
+    argv            TEXT NOT NULL,  -- JSON array
+    hosts           TEXT NOT NULL,  -- JSON array
+    approver_group  TEXT NOT NULL,
+    count           INTEGER NOT NULL,
+    state           TEXT NOT NULL,  -- pending | granted | denied | expired
+    reason          TEXT NOT NULL,
+    created_at_ms   INTEGER NOT NULL,
+    expires_at_ms   INTEGER NOT NULL,
+    decided_at_ms   INTEGER NOT NULL
+);
+CREATE INDEX approvals_by_state ON approvals (state, job_id);
+
+CREATE TABLE approval_votes (
+    job_id    INTEGER NOT NULL REFERENCES approvals (job_id),
+    approver  TEXT NOT NULL,
+    approve   INTEGER NOT NULL,  -- 1: approved, 0: denied
+    reason    TEXT NOT NULL,
+    at_ms     INTEGER NOT NULL,
+    PRIMARY KEY (job_id, approver)
+);
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, kInitialSchema},
     Migration{2, kJobsByRequester},
     Migration{3, kJobCapAndScript},
     Migration{6, kJobCommand},
+    Migration{8, kApprovals},
 };
 
 }  // namespace

@@ -191,6 +191,10 @@ constexpr std::array<std::string_view, 14> kRunColumns{
     "id",           "job_id",        "agent",       "state",        "exit_code",
     "signal",       "started_at_ms", "ended_at_ms", "stdout_bytes", "stderr_bytes",
     "stored_bytes", "truncated",     "last_seq",    "error"};
+constexpr std::array<std::string_view, 13> kApprovalColumns{
+    "job_id",        "requester",      "source",       "target", "argv",
+    "hosts",         "approver_group", "count",        "state",  "reason",
+    "created_at_ms", "expires_at_ms",  "decided_at_ms"};
 constexpr std::array<std::string_view, 8> kAgentColumns{
     "name", "public_key", "hostname", "version", "labels", "facts", "capacity", "last_seen_ms"};
 
@@ -474,6 +478,9 @@ class Connection {
                   [](const RunRecord& a, const RunRecord& b) { return a.id < b.id; });
 
         snapshot.agents = read_agents();
+        snapshot.pending_approvals =
+            read_approvals(ApprovalState::pending, std::numeric_limits<int>::max());
+        std::reverse(snapshot.pending_approvals.begin(), snapshot.pending_approvals.end());
         return snapshot;
     }
 
@@ -520,6 +527,70 @@ class Connection {
         std::vector<AgentRecord> agents;
         while (s->executeStep()) agents.push_back(agent_from(*s));
         return agents;
+    }
+
+    void write_approval(const Approval& a) {
+        SQLite::Statement s = prepare(db_, upsert("approvals", kApprovalColumns));
+        bind_all(s, a.job_id, a.requester, a.source, a.target, to_json(a.argv), to_json(a.hosts),
+                 a.group, static_cast<std::int64_t>(a.count), to_string(a.state), a.reason,
+                 a.created_at_ms, a.expires_at_ms, a.decided_at_ms);
+        s.exec();
+        SQLite::Statement vote =
+            prepare(db_,
+                    "INSERT INTO approval_votes (job_id, approver, approve, reason, at_ms)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (job_id, approver) DO NOTHING");
+        for (const ApprovalVote& v : a.votes) {
+            vote.reset();
+            bind_all(vote, a.job_id, v.approver, v.approve, v.reason, v.at_ms);
+            vote.exec();
+        }
+    }
+
+    // limit: at most this many (newest first); a negative limit is none.
+    std::vector<Approval> read_approvals(std::optional<ApprovalState> state, int limit) {
+        SQLite::Statement s =
+            prepare(db_, fmt::format("SELECT {} FROM approvals a{} ORDER BY a.job_id DESC LIMIT ?1",
+                                     select_list(kApprovalColumns, "a"),
+                                     state ? " WHERE a.state = ?2" : ""));
+        bind_value(s, 1, static_cast<std::int64_t>(std::max(limit, 0)));
+        if (state) bind_value(s, 2, to_string(*state));
+        std::vector<Approval> out;
+        while (s.executeStep()) {
+            Row row(s);
+            Approval a;
+            a.job_id = row.int64();
+            a.requester = row.text();
+            a.source = row.text();
+            a.target = row.text();
+            a.argv = from_json<std::vector<std::string>>(row.text());
+            a.hosts = from_json<std::vector<std::string>>(row.text());
+            a.group = row.text();
+            a.count = static_cast<int>(row.int64());
+            const std::string text = row.text();
+            a.state = known_state(parse_approval_state(text), "approval", a.job_id, text);
+            a.reason = row.text();
+            a.created_at_ms = row.int64();
+            a.expires_at_ms = row.int64();
+            a.decided_at_ms = row.int64();
+            out.push_back(std::move(a));
+        }
+        SQLite::Statement votes = prepare(db_,
+                                          "SELECT approver, approve, reason, at_ms FROM "
+                                          "approval_votes WHERE job_id = ?1 ORDER BY at_ms, rowid");
+        for (Approval& a : out) {
+            votes.reset();
+            bind_all(votes, a.job_id);
+            while (votes.executeStep()) {
+                Row row(votes);
+                ApprovalVote v;
+                v.approver = row.text();
+                v.approve = row.boolean();
+                v.reason = row.text();
+                v.at_ms = row.int64();
+                a.votes.push_back(std::move(v));
+            }
+        }
+        return out;
     }
 
   private:
@@ -732,6 +803,11 @@ class SqliteStore final : public Store {
                       fmt::format("output {} of run #{}", chunk.seq, chunk.run_id));
     }
 
+    void save_approval(const Approval& approval, std::function<void()> on_committed) override {
+        enqueue_write([approval](Connection& c) { c.write_approval(approval); },
+                      std::move(on_committed), fmt::format("approval #{}", approval.job_id));
+    }
+
     void flush(std::function<void()> on_committed) override {
         enqueue(Task{Task::Kind::flush, {}, std::move(on_committed)});
     }
@@ -754,6 +830,14 @@ class SqliteStore final : public Store {
     void agents(Callback<std::vector<AgentRecord>> done) override {
         enqueue_read<std::vector<AgentRecord>>(std::move(done),
                                                [](Connection& c) { return c.read_agents(); });
+    }
+
+    void list_approvals(std::optional<ApprovalState> state, int limit,
+                        Callback<std::vector<Approval>> done) override {
+        limit = std::clamp(limit, 0, kMaxListLimit);
+        enqueue_read<std::vector<Approval>>(std::move(done), [state, limit](Connection& c) {
+            return c.read_approvals(state, limit);
+        });
     }
 
   private:

@@ -21,10 +21,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/error.hpp"
+#include "controller/jobs/approval.hpp"
 #include "controller/jobs/job.hpp"
 #include "controller/jobs/job_service.hpp"
 
@@ -45,10 +47,11 @@ struct AgentRecord {
 struct StoreSnapshot {
     std::int64_t max_job_id = 0;  // 0 when there are none
     std::int64_t max_run_id = 0;
-    std::vector<Job> active_jobs;        // jobs whose state is not final, by id, with
-                                         // their scripts' content (Job::script)
-    std::vector<RunRecord> active_runs;  // every run of those jobs (final or not), by id
-    std::vector<AgentRecord> agents;     // by name
+    std::vector<Job> active_jobs;             // jobs whose state is not final, by id, with
+                                              // their scripts' content (Job::script)
+    std::vector<RunRecord> active_runs;       // every run of those jobs (final or not), by id
+    std::vector<AgentRecord> agents;          // by name
+    std::vector<Approval> pending_approvals;  // with their votes, by job id
 };
 
 // An interface so the scheduler can be tested against a fake; open() makes the SQLite one.
@@ -88,6 +91,10 @@ class Store {
     // not stored (the run names it).
     virtual void append_output(const OutputChunk& chunk, const RunRecord& run,
                                std::function<void()> on_committed = {}) = 0;
+    // Insert or update by job id (its job must have been saved first); votes are added, never
+    // changed or removed.
+    virtual void save_approval(const Approval& approval,
+                               std::function<void()> on_committed = {}) = 0;
     // Posts on_committed once every write queued before it has been committed or has failed
     // (and been logged); unlike a write's, it always runs.
     virtual void flush(std::function<void()> on_committed) = 0;
@@ -106,6 +113,10 @@ class Store {
     virtual void output(std::int64_t job_id, Callback<std::vector<OutputChunk>> done) = 0;
     // Every agent ever saved, by name.
     virtual void agents(Callback<std::vector<AgentRecord>> done) = 0;
+    // Approvals in this state (any state when empty) with their votes, newest first; limit is
+    // clamped to [0, 500].
+    virtual void list_approvals(std::optional<ApprovalState> state, int limit,
+                                Callback<std::vector<Approval>> done) = 0;
 };
 
 }  // namespace hostline::controller

@@ -626,5 +626,71 @@ TEST_F(Commands, CtrlCWhileStreamingDetaches) {
         << result.err;
 }
 
+// ---- approvals ----
+
+json approval_doc(const std::string& state, int approvals, const std::string& reason = "") {
+    return {{"id", 42},
+            {"job", 42},
+            {"state", state},
+            {"requester", "irc:alice"},
+            {"source", "irc:#ops"},
+            {"target", "role=web"},
+            {"argv", {"systemctl", "restart", "nginx"}},
+            {"hosts", {"web-01", "web-02"}},
+            {"group", "ops"},
+            {"count", 2},
+            {"approvals", approvals},
+            {"reason", reason},
+            {"created_at_ms", 1'700'000'000'000},
+            {"expires_at_ms", 1'700'001'800'000},
+            {"decided_at_ms", 0},
+            {"votes", json::array()}};
+}
+
+TEST_F(Commands, ApprovalsListsPendingOnesWithHostsAndCommand) {
+    server_.on("GET", "/api/v1/approvals",
+               json_answer(200, {{"approvals", {approval_doc("pending", 1)}}}));
+    auto result = hostline({"approvals"});
+    ASSERT_EQ(result.status, 0) << result.err;
+    EXPECT_TRUE(contains(result.out, "#42")) << result.out;
+    EXPECT_TRUE(contains(result.out, "irc:alice")) << result.out;
+    EXPECT_TRUE(contains(result.out, "1/2")) << result.out;
+    EXPECT_TRUE(contains(result.out, "web-01,web-02")) << result.out;
+    EXPECT_TRUE(contains(result.out, "systemctl restart nginx")) << result.out;
+
+    auto denied = hostline({"approvals", "list", "--state", "denied"});
+    ASSERT_EQ(denied.status, 0) << denied.err;
+    EXPECT_EQ(server_.requests().back().target, "/api/v1/approvals?state=denied");
+    EXPECT_EQ(hostline({"approvals", "list", "--state", "maybe"}).status, 2);
+}
+
+TEST_F(Commands, ApprovalsApproveAndDenyPostTheDecision) {
+    server_.on("POST", "/api/v1/approvals/42/approve",
+               json_answer(200, {{"approval", approval_doc("pending", 1)}}));
+    auto approved = hostline({"approvals", "approve", "#42"});
+    ASSERT_EQ(approved.status, 0) << approved.err;
+    EXPECT_EQ(approved.out, "job #42: your approval is recorded (1 of 2)\n");
+
+    server_.on("POST", "/api/v1/approvals/42/deny",
+               json_answer(200, {{"approval",
+                                  approval_doc("denied", 0, "denied by token:admin: not today")}}));
+    auto denied = hostline({"approvals", "deny", "42", "--reason", "not today"});
+    ASSERT_EQ(denied.status, 0) << denied.err;
+    EXPECT_EQ(denied.out, "job #42 denied: denied by token:admin: not today\n");
+    EXPECT_EQ(json::parse(server_.requests().back().body), json({{"reason", "not today"}}));
+
+    EXPECT_EQ(hostline({"approvals", "deny", "42"}).status, 2) << "--reason is required";
+}
+
+TEST_F(Commands, ARefusedApprovalPrintsTheControllersReason) {
+    server_.on("POST", "/api/v1/approvals/42/approve",
+               error_answer(403, "forbidden",
+                            "you asked for job #42: the requester never counts; someone else in "
+                            "group 'ops' must approve it"));
+    auto result = hostline({"approvals", "approve", "42"});
+    EXPECT_EQ(result.status, 1);
+    EXPECT_TRUE(contains(result.err, "the requester never counts")) << result.err;
+}
+
 }  // namespace
 }  // namespace hostline::cli

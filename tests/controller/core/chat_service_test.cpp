@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "controller/approvals/approval_service.hpp"
 #include "controller/scheduler/scheduler.hpp"
 
 namespace hostline::controller {
@@ -390,6 +391,154 @@ TEST_F(ChatServiceTest, AllowedTargetsRefuseHostsOutsideThemBeforeAnythingRuns) 
     say("!flush --on role=web");
     ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
     EXPECT_EQ(sent_.back().first, "a1");
+}
+
+// ---- approvals -------------------------------------------------------------------------
+
+// The same controller with approvals: `restart` needs one approval from group ops, whose
+// members (who may also decide) are bob and carol. The adapter is added to the service, so
+// approval news can find its way back to the channel.
+class ChatApprovalTest : public ChatServiceTest {
+  protected:
+    void SetUp() override {
+        ChatServiceTest::SetUp();
+        std::ofstream(dir_ + "/commands.d/restart.toml")
+            << "[[command]]\nname = \"restart\"\nsummary = \"Restart a service\"\n"
+               "run = [\"systemctl\", \"restart\", \"{unit}\"]\n"
+               "[[command.param]]\nname = \"unit\"\ntype = \"string\"\npattern = \"^[a-z]+$\"\n"
+               "required = true\n"
+               "[command.approval]\ngroup = \"ops\"\ncount = 1\nexpiry = \"30m\"\n";
+        auto catalog = Catalog::load(dir_ + "/commands.d");
+        ASSERT_TRUE(catalog.ok()) << catalog.error().message;
+        approval_catalog_ = std::make_unique<Catalog>(std::move(*catalog));
+        auto is_approver = [](const std::string& who, const std::string&) {
+            return who == "irc:bob" || who == "irc:carol";
+        };
+        approvals_ = std::make_unique<ApprovalService>(io_, *store_, *scheduler_, audit_,
+                                                       ApproverRules{is_approver, is_approver});
+        chat_.reset();
+        chat_ = std::make_unique<ChatService>(io_, *scheduler_, *approval_catalog_, ChatConfig{});
+        chat_->enable_approvals(*approvals_);
+        auto adapter = std::make_unique<FakeAdapter>();
+        channel_ = adapter.get();
+        ASSERT_TRUE(chat_->add_adapter(std::move(adapter)).ok());
+    }
+    void TearDown() override {
+        chat_.reset();
+        approvals_.reset();
+        ChatServiceTest::TearDown();
+    }
+
+    void say_as(const std::string& who, const std::string& text) {
+        chat::IncomingMessage m;
+        m.sender = {who, who.substr(4)};
+        m.channel = "#ops";
+        m.text = text;
+        chat_->on_message(*channel_, m);
+    }
+    bool said(const std::string& text) {
+        for (const auto& p : channel_->posts)
+            if (p.find(text) != std::string::npos) return true;
+        return false;
+    }
+    // Waits until everything queued is committed: a run would have been sent by then.
+    void flush_ok() {
+        bool done = false;
+        store_->flush([&] { done = true; });
+        ASSERT_TRUE(run_until([&] { return done; }));
+    }
+    std::string all_posts() {
+        std::string out;
+        for (const auto& p : channel_->posts) out += p + "\n---\n";
+        return out;
+    }
+
+    NoAuditTrail audit_;
+    std::unique_ptr<Catalog> approval_catalog_;
+    std::unique_ptr<ApprovalService> approvals_;
+    FakeAdapter* channel_ = nullptr;
+};
+
+TEST_F(ChatApprovalTest, TheRequestShowsArgvHostsRequesterAndHowToDecide) {
+    say_as("irc:alice", "!restart nginx --on a1");
+    ASSERT_EQ(channel_->posts.size(), 1u) << all_posts();
+    const std::string& text = channel_->posts[0];
+    EXPECT_NE(text.find("approval needed for job #1: irc:alice asks to run"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("systemctl restart nginx"), std::string::npos) << text;
+    EXPECT_NE(text.find("on exactly 1 host(s): a1"), std::string::npos) << text;
+    EXPECT_NE(text.find("needs 1 approval(s) from group 'ops'"), std::string::npos) << text;
+    EXPECT_NE(text.find("expires in 30m"), std::string::npos) << text;
+    EXPECT_NE(text.find("!approve 1"), std::string::npos) << text;
+    EXPECT_NE(text.find("!deny 1 REASON"), std::string::npos) << text;
+    EXPECT_TRUE(runs_sent().empty());
+
+    say_as("irc:alice", "!help restart");
+    EXPECT_TRUE(said("Needs 1 approval(s) from group 'ops' before it runs.")) << all_posts();
+}
+
+TEST_F(ChatApprovalTest, TheRequestSaysWhichApprovedHostsAreOfflineNow) {
+    proto::Hello hello;
+    hello.agent_id = "a2";
+    hello.capacity = 4;
+    hello.labels = {{"role", "web"}};
+    scheduler_->on_agent_message("a2", hello);
+    scheduler_->on_agent_message("a2", proto::Bye{"maintenance"});
+    say_as("irc:alice", "!restart nginx --on role=web");
+    EXPECT_TRUE(said("on exactly 2 host(s): a1, a2 (offline now, skipped unless back: a2)"))
+        << all_posts();
+}
+
+TEST_F(ChatApprovalTest, SelfApprovalIsRefusedAndAnotherApproverStartsTheJob) {
+    say_as("irc:alice", "!restart nginx --on a1");
+    say_as("irc:alice", "!approve 1");
+    EXPECT_TRUE(said("error: you asked for job #1: the requester never counts")) << all_posts();
+    say_as("irc:mallory", "!approve 1");
+    EXPECT_TRUE(said("error: you may not decide approvals")) << all_posts();
+    flush_ok();
+    EXPECT_TRUE(runs_sent().empty());
+
+    say_as("irc:bob", "!approve 1");
+    EXPECT_TRUE(said("job #1 approved by irc:bob: running systemctl restart nginx on a1"))
+        << all_posts();
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
+    EXPECT_EQ(runs_sent()[0].argv, (std::vector<std::string>{"systemctl", "restart", "nginx"}));
+    agent_finishes(runs_sent()[0], "restarted\n", 0);
+    ASSERT_TRUE(run_until([&] { return said("job #1 succeeded"); })) << all_posts();
+}
+
+TEST_F(ChatApprovalTest, DenyTellsTheChannelWhyAndNothingRuns) {
+    say_as("irc:alice", "!restart nginx --on a1");
+    say_as("irc:bob", "!deny 1");
+    EXPECT_TRUE(said("error: say why you deny job #1")) << all_posts();
+    say_as("irc:bob", "!deny 1 not during the sale");
+    EXPECT_TRUE(said("irc:alice: job #1 was denied by irc:bob: not during the sale; nothing ran"))
+        << all_posts();
+    say_as("irc:carol", "!approve 1");
+    EXPECT_TRUE(said("error: no pending approval for job #1")) << all_posts();
+    flush_ok();
+    EXPECT_TRUE(runs_sent().empty());
+}
+
+TEST_F(ChatApprovalTest, PendingListsWhatTheCallerCouldDecide) {
+    say_as("irc:alice", "!restart nginx --on a1");
+    say_as("irc:alice", "!pending");
+    EXPECT_TRUE(said("nothing awaits your approval")) << all_posts();
+    say_as("irc:bob", "!pending");
+    EXPECT_TRUE(said("1 approval(s) await you:\n#1  systemctl restart nginx on a1  by irc:alice"))
+        << all_posts();
+}
+
+TEST_F(ChatApprovalTest, AnExpiredRequestIsReportedToTheRequester) {
+    ApprovalSpec quick{"ops", 1, std::chrono::milliseconds(200)};
+    SubmitRequest r;
+    r.requester = "irc:alice";
+    r.source = "test:#ops";
+    r.target = "a1";
+    r.argv = {"systemctl", "restart", "nginx"};
+    ASSERT_TRUE(approvals_->request(r, quick).ok());
+    ASSERT_TRUE(run_until([&] { return said("irc:alice: job #1 expired, nothing ran"); }))
+        << all_posts();
 }
 
 }  // namespace

@@ -163,6 +163,52 @@ class FakeJobService final : public JobService {
     std::map<std::uint64_t, Subscription> subscriptions_;
 };
 
+// An ApprovalDesk over one pending approval (#5, 2 needed), deciding by simple rules.
+class FakeApprovalDesk final : public ApprovalDesk {
+  public:
+    FakeApprovalDesk() {
+        pending.job_id = 5;
+        pending.requester = "irc:alice";
+        pending.source = "irc:#ops";
+        pending.target = "role=web";
+        pending.argv = {"systemctl", "restart", "nginx"};
+        pending.hosts = {"web-01", "web-02"};
+        pending.group = "ops";
+        pending.count = 2;
+        pending.expires_at_ms = 1700000600000;
+    }
+
+    Approval pending;
+    std::optional<ApprovalState> last_state;
+    std::string last_decider, last_reason;
+
+    void list_approvals(std::optional<ApprovalState> state, int,
+                        Callback<std::vector<Approval>> done) override {
+        last_state = state;
+        done(std::vector<Approval>{pending});
+    }
+    std::vector<Approval> pending_for(const std::string&) const override { return {pending}; }
+    Result<Approval> approve(std::int64_t job_id, const std::string& approver) override {
+        last_decider = approver;
+        if (job_id == 6) return fail("you asked for job #6: the requester never counts");
+        if (job_id != 5) return fail("no pending approval for job #" + std::to_string(job_id));
+        Approval a = pending;
+        a.votes.push_back({approver, true, "", 1});
+        return a;
+    }
+    Result<Approval> deny(std::int64_t job_id, const std::string& approver,
+                          const std::string& reason) override {
+        last_decider = approver;
+        last_reason = reason;
+        if (job_id != 5) return fail("no pending approval for job #" + std::to_string(job_id));
+        if (reason.empty()) return fail("say why you deny job #5: a reason is required");
+        Approval a = pending;
+        a.state = ApprovalState::denied;
+        a.reason = "denied by " + approver + ": " + reason;
+        return a;
+    }
+};
+
 Job make_job(std::int64_t id, JobState state) {
     Job job{.id = id, .requester = "local:alice", .source = "cli", .target = "web-*"};
     job.argv = {"uptime"};
@@ -268,6 +314,7 @@ class HttpServerTest : public ::testing::Test {
         config.port = 0;
         config.admin_token = kToken;
         server_ = std::make_unique<HttpServer>(io_, fake_, config);
+        server_->enable_approvals(desk_);
         auto port = server_->start();
         ASSERT_TRUE(port.ok()) << port.error().message;
         port_ = *port;
@@ -350,6 +397,7 @@ class HttpServerTest : public ::testing::Test {
     net::io_context io_;
     net::executor_work_guard<net::io_context::executor_type> work_ = net::make_work_guard(io_);
     FakeJobService fake_{io_};
+    FakeApprovalDesk desk_;
     std::unique_ptr<HttpServer> server_;
     std::uint16_t port_ = 0;
     std::thread io_thread_;
@@ -827,6 +875,55 @@ TEST_F(HttpServerTest, StartFailureNamesTheAddressAndReason) {
         EXPECT_THAT(started.error().message, HasSubstr("127.0.0.1:" + std::to_string(port_)));
         EXPECT_THAT(started.error().message, HasSubstr("in use"));
     });
+}
+
+}  // namespace
+}  // namespace hostline::controller
+
+namespace hostline::controller {
+namespace {
+
+TEST_F(HttpServerTest, PendingApprovalsAreListedWithArgvHostsAndRequester) {
+    const auto response = call(bhttp::verb::get, "/api/v1/approvals");
+    ASSERT_EQ(response.result_int(), 200u) << response.body();
+    const auto list = body_of(response)["approvals"];
+    ASSERT_EQ(list.size(), 1u);
+    EXPECT_EQ(list[0]["id"], 5);
+    EXPECT_EQ(list[0]["state"], "pending");
+    EXPECT_EQ(list[0]["requester"], "irc:alice");
+    EXPECT_EQ(list[0]["argv"], json({"systemctl", "restart", "nginx"}));
+    EXPECT_EQ(list[0]["hosts"], json({"web-01", "web-02"}));
+    EXPECT_EQ(list[0]["count"], 2);
+    EXPECT_EQ(list[0]["group"], "ops");
+    EXPECT_FALSE(on_io([this] { return desk_.last_state.has_value(); }));
+
+    ASSERT_EQ(call(bhttp::verb::get, "/api/v1/approvals?state=denied").result_int(), 200u);
+    EXPECT_EQ(on_io([this] { return desk_.last_state; }), ApprovalState::denied);
+    expect_error(call(bhttp::verb::get, "/api/v1/approvals?state=maybe"), 400, "bad_request",
+                 "not an approval state");
+}
+
+TEST_F(HttpServerTest, ApproveAndDenyDecideAsTheTokensIdentity) {
+    const auto approved = call(bhttp::verb::post, "/api/v1/approvals/5/approve");
+    ASSERT_EQ(approved.result_int(), 200u) << approved.body();
+    EXPECT_EQ(body_of(approved)["approval"]["approvals"], 1);
+    EXPECT_EQ(on_io([this] { return desk_.last_decider; }), "token:admin");
+
+    const auto denied =
+        call(bhttp::verb::post, "/api/v1/approvals/5/deny", R"({"reason":"not today"})");
+    ASSERT_EQ(denied.result_int(), 200u) << denied.body();
+    EXPECT_EQ(body_of(denied)["approval"]["state"], "denied");
+    EXPECT_EQ(body_of(denied)["approval"]["reason"], "denied by token:admin: not today");
+
+    expect_error(call(bhttp::verb::post, "/api/v1/approvals/6/approve"), 403, "forbidden",
+                 "the requester never counts");
+    expect_error(call(bhttp::verb::post, "/api/v1/approvals/9/approve"), 404, "not_found",
+                 "no pending approval for job #9");
+    expect_error(call(bhttp::verb::post, "/api/v1/approvals/5/deny", R"({"why":"x"})"), 400,
+                 "bad_request", "reason must be a string");
+    expect_error(call(bhttp::verb::post, "/api/v1/approvals/5/deny", R"({"reason":""})"), 400,
+                 "bad_request", "reason is required");
+    expect_error(call(bhttp::verb::post, "/api/v1/approvals/x/approve"), 400, "bad_request");
 }
 
 }  // namespace
