@@ -225,7 +225,6 @@ class App::Impl {
     std::unique_ptr<AgentEnrollment> enrollment_;
     std::unique_ptr<transport::RouterThread> router_;
     std::unique_ptr<Scheduler> scheduler_;
-    NoAuditTrail audit_;  // until the store-backed AuditTrail is wired
     std::unique_ptr<ApprovalService> approvals_;
     Catalog catalog_;
     std::unique_ptr<ChatService> chat_;

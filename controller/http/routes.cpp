@@ -17,7 +17,7 @@
 
 namespace hostline::controller::http {
 
-const std::array<Router::Route, 11> Router::kRoutes{{
+const std::array<Router::Route, 14> Router::kRoutes{{
     {"GET", "/api/v1/agents", &Router::get_agents},
     {"POST", "/api/v1/agents/tokens", &Router::post_agent_token},
     {"POST", "/api/v1/agents/accept", &Router::post_agent_accept},

@@ -66,7 +66,7 @@ class Router {
         std::string_view pattern;  // "{id}" stands for a job id
         void (Router::*handler)(const Call&);
     };
-    static const std::array<Route, 11> kRoutes;
+    static const std::array<Route, 14> kRoutes;
 
     // Constant after construction.
     JobService& jobs_;
