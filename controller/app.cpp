@@ -13,11 +13,13 @@
 #include "common/transport/curve_keys.hpp"
 #include "common/transport/router_thread.hpp"
 #include "controller/agents/key_directory.hpp"
+#include "controller/audit/store_audit_trail.hpp"
 #include "controller/catalog/catalog.hpp"
 #include "controller/chat/chat_service.hpp"
 #include "controller/http/http_server.hpp"
 #include "controller/scheduler/scheduler.hpp"
 #include "controller/store/store.hpp"
+#include "controller/tokens/token_registry.hpp"
 
 namespace hostline::controller {
 namespace {
@@ -69,6 +71,9 @@ class App::Impl {
         store_ = std::move(*store);
         auto snapshot = store_->load();
         if (!snapshot) return snapshot.error();
+        audit_ = std::make_unique<StoreAuditTrail>(*store_);
+        audit_->record({"controller.started", "controller", "controller", {}});
+        tokens_ = std::make_unique<TokenRegistry>(*store_, *audit_, snapshot->tokens);
 
         keys_ = std::make_unique<KeyDirectory>(config_.accepted_agents_dir());
         router_ = std::make_unique<transport::RouterThread>(config_.agent_listen, *keys, *keys_);
@@ -78,6 +83,7 @@ class App::Impl {
         sc.default_timeout = std::chrono::milliseconds(config_.default_timeout_ms);
         sc.output_cap_bytes = config_.output_cap_bytes;
         sc.groups = config_.groups;
+        sc.audit = audit_.get();
         scheduler_ = std::make_unique<Scheduler>(
             io_, *store_,
             [this](const std::string& agent, proto::Message m) {
@@ -99,6 +105,7 @@ class App::Impl {
         chat_config.bot_name = config_.chat_bot_name;
         chat_config.job_url_base = config_.job_url_base;
         chat_config.groups = config_.groups;
+        chat_config.audit = audit_.get();
         chat_ = std::make_unique<ChatService>(io_, *scheduler_, catalog_, chat_config);
         if (config_.irc) {
             auto added =
@@ -118,6 +125,8 @@ class App::Impl {
         http_ = std::make_unique<HttpServer>(
             io_, *scheduler_, HttpConfig{config_.http_address, config_.http_port, *token});
         http_->enable_chat(*chat_);
+        http_->enable_audit(*audit_);
+        http_->enable_tokens(*tokens_);
         auto port = http_->start();
         if (!port) return port.error();
         scheduler_->start();
@@ -142,6 +151,10 @@ class App::Impl {
             http_->stop();
             chat_->stop();
             scheduler_->stop();
+            audit_->record({"controller.stopped",
+                            "controller",
+                            "controller",
+                            {{"signal", std::to_string(signal)}}});
             // Commit everything queued, then leave the loop.
             store_->flush([this] { io_.stop(); });
         });
@@ -156,6 +169,8 @@ class App::Impl {
     const ControllerConfig config_;
     boost::asio::io_context io_{1};
     std::unique_ptr<Store> store_;
+    std::unique_ptr<StoreAuditTrail> audit_;
+    std::unique_ptr<TokenRegistry> tokens_;
     std::unique_ptr<KeyDirectory> keys_;
     std::unique_ptr<transport::RouterThread> router_;
     std::unique_ptr<Scheduler> scheduler_;

@@ -33,6 +33,14 @@ void HttpServer::enable_chat(ChatGateway& chat) {
     impl_->state->router.enable_chat(chat);
 }
 
+void HttpServer::enable_audit(AuditLog& audit) {
+    impl_->state->router.enable_audit(audit);
+}
+
+void HttpServer::enable_tokens(ApiTokens& tokens) {
+    impl_->state->router.enable_tokens(tokens);
+}
+
 HttpServer::~HttpServer() {
     stop();
 }

@@ -2,9 +2,9 @@
 // acts as when it is presented. Only the SHA-256 of a secret is kept; the secret itself is
 // shown once, by create().
 //
-// Threads: every method is called on the controller's io_context thread and callbacks come
-// back on it. identity_for() answers at once, without the store, because it runs for every
-// API request (see TokenRegistry).
+// Threads: every method is called on the controller's io_context thread and answers at once,
+// without waiting for the store: identity_for() runs for every API request (see
+// TokenRegistry), and create/revoke take effect in memory before their write commits.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "common/error.hpp"
-#include "controller/jobs/job_service.hpp"
 
 namespace hostline::controller {
 
@@ -49,14 +48,15 @@ class ApiTokens {
     // token 'ci' was revoked"), expired ("the token 'ci' expired at ...").
     virtual Result<std::string> identity_for(std::string_view secret) = 0;
 
-    // Errors: a bad name or identity, a name in use by a live token. Audited as token.created.
-    virtual void create(const NewApiToken& request, Callback<CreatedApiToken> done) = 0;
+    // Errors: a bad name, identity or ttl; a name in use by a live token. Audited as
+    // token.created (without the secret).
+    virtual Result<CreatedApiToken> create(const NewApiToken& request) = 0;
 
     // Every token, revoked and expired ones too, by name.
     virtual std::vector<ApiTokenRecord> list() const = 0;
 
     // Error: no live token of that name. Audited as token.revoked, `by` as the actor.
-    virtual void revoke(const std::string& name, const std::string& by, Callback<void> done) = 0;
+    virtual Result<void> revoke(const std::string& name, const std::string& by) = 0;
 };
 
 }  // namespace hostline::controller

@@ -22,6 +22,7 @@
 
 #include "common/proto/messages.hpp"
 #include "common/target/target_expr.hpp"
+#include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/job_service.hpp"
 #include "controller/store/store.hpp"
 
@@ -34,6 +35,9 @@ struct SchedulerConfig {
     std::chrono::milliseconds default_timeout{10 * 60 * 1000};
     std::uint64_t output_cap_bytes = 16 * 1024 * 1024;
     target::Groups groups;
+    // Where job.created and run.finished are reported (must outlive the scheduler); none: no
+    // audit (tests).
+    AuditTrail* audit = nullptr;
 };
 
 class Scheduler : public JobService {
@@ -125,6 +129,8 @@ class Scheduler : public JobService {
     Store& store_;
     SendToAgent send_;
     const SchedulerConfig config_;
+    NoAuditTrail no_audit_;
+    AuditTrail& audit_;
     boost::asio::steady_timer tick_timer_;
     bool stopped_ = false;
 
