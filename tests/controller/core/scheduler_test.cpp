@@ -529,5 +529,37 @@ TEST_F(SchedulerTest, RunCarriesTheScriptAndItsHash) {
     EXPECT_EQ(sent_to<proto::Run>("a1").back().script_sha256, "");
 }
 
+// What the scheduler reports, as the audit trail would receive it.
+class RecordedAudit final : public AuditTrail {
+  public:
+    void record(AuditEvent event) override { events.push_back(std::move(event)); }
+    std::vector<AuditEvent> events;
+};
+
+TEST_F(SchedulerTest, JobCreatedAndRunFinishedAreAudited) {
+    RecordedAudit audit;
+    SchedulerConfig config;
+    config.audit = &audit;
+    open(config);
+    hello("web-1");
+    auto reply = scheduler_->submit(request("web-1", {"echo", "a \"b\""}));
+    ASSERT_TRUE(reply.ok()) << reply.error().message;
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("web-1").size() == 1; }));
+    finish("web-1", sent_to<proto::Run>("web-1")[0].run_id, 1, 3);
+
+    ASSERT_EQ(audit.events.size(), 2u);
+    const AuditEvent& created = audit.events[0];
+    EXPECT_EQ(created.kind, "job.created");
+    EXPECT_EQ(created.actor, "token:admin");
+    EXPECT_EQ(created.subject, "job:" + std::to_string(reply->job_id));
+    EXPECT_EQ(created.detail.at("argv"), R"(["echo","a \"b\""])");
+    EXPECT_EQ(created.detail.at("hosts"), "web-1");
+    const AuditEvent& finished = audit.events[1];
+    EXPECT_EQ(finished.kind, "run.finished");
+    EXPECT_EQ(finished.actor, "agent:web-1");
+    EXPECT_EQ(finished.detail.at("exit_code"), "3");
+    EXPECT_EQ(finished.detail.at("state"), "failed");
+}
+
 }  // namespace
 }  // namespace hostline::controller
