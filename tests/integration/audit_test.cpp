@@ -106,6 +106,8 @@ TEST_F(Audit, ARowChangedInTheDatabaseFileIsNamedByVerify) {
 
 TEST_F(Audit, ACreatedTokenWorksWithTokenFileUntilRevoked) {
     cluster.start_controller();
+    cluster.add_agent("web-1");
+    cluster.wait_online({"web-1"});
     CommandResult created =
         cluster.cli({"tokens", "create", "ci", "--identity", "local:ci", "--ttl", "1h"});
     ASSERT_EQ(created.exit_code, 0) << created.err;
@@ -115,8 +117,11 @@ TEST_F(Audit, ACreatedTokenWorksWithTokenFileUntilRevoked) {
     std::ofstream(token_file) << secret << "\n";
     ::chmod(token_file.c_str(), 0600);
 
-    CommandResult works = cli_with_token(token_file, {"agents"});
+    CommandResult works = cli_with_token(token_file, {"run", "--on", "web-1", "--", "true"});
     EXPECT_EQ(works.exit_code, 0) << works.err;
+    const json jobs = cluster.cli_json({"jobs"});
+    ASSERT_EQ(jobs["jobs"].size(), 1u);
+    EXPECT_EQ(jobs["jobs"][0]["requester"], "local:ci") << "the API acts as the token's identity";
 
     CommandResult listed = cluster.cli({"tokens", "list"});
     EXPECT_EQ(listed.exit_code, 0) << listed.err;
