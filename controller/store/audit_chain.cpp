@@ -24,7 +24,7 @@ std::string sha256_hex(std::string_view bytes) {
         std::abort();  // SHA-256 is always available in OpenSSL 3
     static constexpr char kHex[] = "0123456789abcdef";
     std::string hex;
-    hex.reserve(size * 2);
+    hex.reserve(std::size_t{size} * 2);
     for (unsigned int i = 0; i < size; ++i) {
         hex += kHex[digest[i] >> 4];
         hex += kHex[digest[i] & 15];
