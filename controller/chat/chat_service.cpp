@@ -32,6 +32,7 @@ constexpr Builtin kBuiltins[] = {
     {"output", "output ID [HOST]", "the stored output of a job, or of one host's run"},
     {"cancel", "cancel ID", "stop a job on every host"},
     {"whoami", "whoami", "who Hostline thinks you are"},
+    {"agents", "agents accept NAME", "accept an agent waiting with its key (admin)"},
 };
 
 std::string join(const std::vector<std::string>& items, const char* sep = ", ") {
@@ -220,6 +221,7 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
     if (c.name == "output") return builtin_job(a, m, c, true, done);
     if (c.name == "cancel") return builtin_cancel(a, m, c);
     if (c.name == "whoami") return builtin_whoami(a, m);
+    if (c.name == "agents") return builtin_agents(a, m, c);
 
     SubmitRequest request;
     request.requester = m.sender.id;
@@ -265,6 +267,7 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
                              "; outside it: " + join(outside));
     }
     request.argv = bound->argv;
+    request.command = spec->name;
     if (!c.timeout && spec->timeout) request.timeout_ms = spec->timeout->count();
     request.env = spec->env;
     request.cwd = spec->cwd;
@@ -434,6 +437,19 @@ void ChatService::builtin_whoami(chat::Adapter& a, const chat::IncomingMessage& 
           "you are " + m.sender.id + " (" + m.sender.display_name +
               "). There is no policy yet: every identity the chat adapters admit may run every "
               "command.");
+}
+
+// `!agents accept NAME`. Permission agents.manage: checked here once policy exists (the
+// policy engine decides before this runs).
+void ChatService::builtin_agents(chat::Adapter& a, const chat::IncomingMessage& m,
+                                 const chat::ParsedCommand& c) {
+    if (c.tokens.size() != 2 || c.tokens[0].text != "accept" ||
+        c.tokens[0].kind != chat::Token::Kind::word || c.tokens[1].kind != chat::Token::Kind::word)
+        return reply(a, m, "usage: " + config_.prefix + "agents accept NAME");
+    if (agent_admin_ == nullptr) return reply(a, m, "error: agent enrollment is not enabled");
+    auto accepted = agent_admin_->accept(c.tokens[1].text, m.sender.id);
+    if (!accepted) return reply(a, m, "error: " + accepted.error().message);
+    reply(a, m, "accepted agent " + accepted->name + " (key " + accepted->fingerprint + ")");
 }
 
 Result<std::vector<const AgentInfo*>> ChatService::matching_agents(const std::string& target) {

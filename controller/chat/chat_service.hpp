@@ -23,6 +23,7 @@
 #include "chat/grammar/command.hpp"
 #include "common/target/target_expr.hpp"
 #include "controller/catalog/catalog.hpp"
+#include "controller/jobs/agent_admin.hpp"
 #include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
@@ -48,6 +49,8 @@ class ChatService : public ChatGateway {
     // Takes the adapter and starts it; its messages are handled from now on.
     Result<void> add_adapter(std::unique_ptr<chat::Adapter> adapter);
     void stop();
+    // Serves `!agents accept NAME` through admin (which must outlive the service).
+    void enable_agent_admin(AgentAdmin& admin) { agent_admin_ = &admin; }
 
     // What an adapter's listener calls (public so tests can drive a fake adapter directly).
     // done (optional) is called after the last reply to this message: at once for most
@@ -83,6 +86,8 @@ class ChatService : public ChatGateway {
     void builtin_cancel(chat::Adapter& a, const chat::IncomingMessage& m,
                         const chat::ParsedCommand& c);
     void builtin_whoami(chat::Adapter& a, const chat::IncomingMessage& m);
+    void builtin_agents(chat::Adapter& a, const chat::IncomingMessage& m,
+                        const chat::ParsedCommand& c);
     void start_job(chat::Adapter& a, const chat::IncomingMessage& m, SubmitRequest request,
                    bool dry_run, DoneToken done);
     // The agents the target matches, online or not; valid until the next call.
@@ -92,6 +97,7 @@ class ChatService : public ChatGateway {
 
     boost::asio::io_context& io_;
     JobService& jobs_;
+    AgentAdmin* agent_admin_ = nullptr;
     const Catalog& catalog_;
     const ChatConfig config_;
     std::vector<std::unique_ptr<chat::Adapter>> adapters_;

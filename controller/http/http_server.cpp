@@ -33,6 +33,10 @@ void HttpServer::enable_chat(ChatGateway& chat) {
     impl_->state->router.enable_chat(chat);
 }
 
+void HttpServer::enable_agent_admin(AgentAdmin& admin) {
+    impl_->state->router.enable_agent_admin(admin);
+}
+
 void HttpServer::enable_audit(AuditLog& audit) {
     impl_->state->router.enable_audit(audit);
 }

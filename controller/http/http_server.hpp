@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "controller/jobs/agent_admin.hpp"
 #include "controller/jobs/api_tokens.hpp"
 #include "controller/jobs/audit_log.hpp"
 #include "controller/jobs/chat_gateway.hpp"
@@ -46,6 +47,9 @@ class HttpServer {
     // Also serves POST /api/v1/chat through chat (which must outlive the server). Call before
     // start().
     void enable_chat(ChatGateway& chat);
+    // Also serves the agent enrollment routes through admin (which must outlive the server).
+    // Call before start().
+    void enable_agent_admin(AgentAdmin& admin);
     // Also serves /api/v1/audit through audit (which must outlive the server). Before start().
     void enable_audit(AuditLog& audit);
     // Also accepts API tokens and serves /api/v1/tokens through tokens (which must outlive the

@@ -13,6 +13,7 @@
 
 #include "controller/http/event_stream.hpp"
 #include "controller/http/exchange.hpp"
+#include "controller/jobs/agent_admin.hpp"
 #include "controller/jobs/api_tokens.hpp"
 #include "controller/jobs/audit_log.hpp"
 #include "controller/jobs/chat_gateway.hpp"
@@ -29,6 +30,8 @@ class Router {
 
     // Serves POST /api/v1/chat (the terminal chat) through chat, which must outlive the router.
     void enable_chat(ChatGateway& chat) { chat_ = &chat; }
+    // Serves enrollment tokens, accept and revoke through admin, which must outlive the router.
+    void enable_agent_admin(AgentAdmin& admin) { agent_admin_ = &admin; }
     // Serves /api/v1/audit through audit, which must outlive the router.
     void enable_audit(AuditLog& audit) { audit_ = &audit; }
     // Accepts the tokens' bearer secrets beside the admin token, and serves /api/v1/tokens.
@@ -58,6 +61,9 @@ class Router {
     void get_events(const Call& call);
     void post_cancel(const Call& call);
     void post_chat(const Call& call);
+    void post_agent_token(const Call& call);
+    void post_agent_accept(const Call& call);
+    void post_agent_revoke(const Call& call);
     void get_audit(const Call& call);
     void get_audit_verify(const Call& call);
     void get_tokens(const Call& call);
@@ -71,16 +77,17 @@ class Router {
         // What the policy engine must grant call.identity before the handler runs.
         std::string_view permission;
     };
-    static const std::array<Route, 13> kRoutes;
+    static const std::array<Route, 16> kRoutes;
 
     // Constant after construction.
     JobService& jobs_;
     bool has_token_;
     std::array<unsigned char, 32> token_digest_{};  // SHA-256 of the admin token
     Defer defer_;
-    ChatGateway* chat_ = nullptr;  // set once, before serving
-    AuditLog* audit_ = nullptr;    // set once, before serving
-    ApiTokens* tokens_ = nullptr;  // set once, before serving
+    ChatGateway* chat_ = nullptr;        // set once, before serving
+    AgentAdmin* agent_admin_ = nullptr;  // set once, before serving
+    AuditLog* audit_ = nullptr;          // set once, before serving
+    ApiTokens* tokens_ = nullptr;        // set once, before serving
 };
 
 }  // namespace hostline::controller::http

@@ -35,9 +35,6 @@ struct SchedulerConfig {
     std::chrono::milliseconds default_timeout{10 * 60 * 1000};
     std::uint64_t output_cap_bytes = 16 * 1024 * 1024;
     target::Groups groups;
-    // Where job.created and run.finished are reported (must outlive the scheduler); none: no
-    // audit (tests).
-    AuditTrail* audit = nullptr;
 };
 
 class Scheduler : public JobService {
@@ -46,7 +43,11 @@ class Scheduler : public JobService {
     // How the scheduler reaches agents (the transport thread's send queue).
     using SendToAgent = std::function<void(const std::string& agent, proto::Message message)>;
 
-    Scheduler(boost::asio::io_context& io, Store& store, SendToAgent send, SchedulerConfig config);
+    // audit: where jobs created (job.created), runs finished (run.finished) and runs an agent
+    // rejected (run.rejected) are reported; nullptr: nowhere.
+    // It must outlive the scheduler.
+    Scheduler(boost::asio::io_context& io, Store& store, SendToAgent send, SchedulerConfig config,
+              AuditTrail* audit = nullptr);
 
     // Takes over the jobs, runs and agents a previous controller left in the store. Runs that
     // were in flight become unknown and get one grace period for their agents to report.
@@ -55,6 +56,11 @@ class Scheduler : public JobService {
     void stop();   // cancels timers and tells online agents the controller is going away
 
     void on_agent_message(const std::string& agent, proto::Message message);
+
+    // The agent's key was revoked: it is no longer a host (targets do not match it), its
+    // runs in flight or queued become lost, and nothing more from it is expected. Its name
+    // may be accepted again later with another key.
+    void revoke_agent(const std::string& agent);
 
     // JobService
     Result<SubmitReply> submit(const SubmitRequest& request) override;
@@ -130,7 +136,7 @@ class Scheduler : public JobService {
     SendToAgent send_;
     const SchedulerConfig config_;
     NoAuditTrail no_audit_;
-    AuditTrail& audit_;
+    AuditTrail& audit_;  // no_audit_ unless given one
     boost::asio::steady_timer tick_timer_;
     bool stopped_ = false;
 

@@ -109,11 +109,23 @@ CREATE TABLE tokens (
 );
 )sql";
 
-// Versions 5 and 6 are taken by work merged separately (policy, approvals, enrollment).
+// The catalog command a job runs (empty: ad-hoc), which agents may refuse runs by.
+constexpr std::string_view kJobCommand = R"sql(
+ALTER TABLE jobs ADD COLUMN command TEXT NOT NULL DEFAULT '';  -- empty: an ad-hoc run
+)sql";
+
+// 5 belongs to another part of the policy work; numbers may land in any order.
+// One per line, so that migrations merged from separate work do not collide.
+// clang-format off
 constexpr std::array kMigrations{
-    Migration{1, kInitialSchema}, Migration{2, kJobsByRequester}, Migration{3, kJobCapAndScript},
-    Migration{4, kAudit},         Migration{7, kTokens},
+    Migration{1, kInitialSchema},
+    Migration{2, kJobsByRequester},
+    Migration{3, kJobCapAndScript},
+    Migration{4, kAudit},
+    Migration{6, kJobCommand},
+    Migration{7, kTokens},
 };
+// clang-format on
 
 }  // namespace
 
