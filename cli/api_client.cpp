@@ -346,6 +346,10 @@ Result<nlohmann::json> ApiClient::post(std::string_view path, const nlohmann::js
     return exchange_json(url_, token_, last_status_, http::verb::post, path, std::move(text));
 }
 
+Result<nlohmann::json> ApiClient::remove(std::string_view path) {
+    return exchange_json(url_, token_, last_status_, http::verb::delete_, path, {});
+}
+
 Result<ApiClient::StreamEnd> ApiClient::stream_lines(
     std::string_view path, const std::function<bool(std::string_view line)>& on_line,
     int interrupt_fd) {

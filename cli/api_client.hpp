@@ -75,6 +75,9 @@ class ApiClient {
     // controller refused" (4xx) from "the controller could not be asked".
     unsigned last_status() const { return last_status_; }
 
+    // DELETE base_path + path; the parsed JSON body of a 2xx answer.
+    Result<nlohmann::json> remove(std::string_view path);
+
     // The same for a POST with a JSON body (the terminal chat: POST /api/v1/chat).
     Result<StreamEnd> post_stream_lines(std::string_view path, const nlohmann::json& body,
                                         const std::function<bool(std::string_view line)>& on_line,

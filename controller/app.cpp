@@ -17,12 +17,14 @@
 #include "controller/agents/enrollment_tokens.hpp"
 #include "controller/agents/key_directory.hpp"
 #include "controller/approvals/approval_service.hpp"
+#include "controller/audit/store_audit_trail.hpp"
 #include "controller/catalog/catalog.hpp"
 #include "controller/chat/chat_service.hpp"
 #include "controller/http/http_server.hpp"
 #include "controller/jobs/audit_trail.hpp"
 #include "controller/scheduler/scheduler.hpp"
 #include "controller/store/store.hpp"
+#include "controller/tokens/token_registry.hpp"
 
 namespace hostline::controller {
 namespace {
@@ -90,6 +92,9 @@ class App::Impl {
         store_ = std::move(*store);
         auto snapshot = store_->load();
         if (!snapshot) return snapshot.error();
+        audit_ = std::make_unique<StoreAuditTrail>(*store_);
+        audit_->record({"controller.started", "controller", "controller", {}});
+        api_tokens_ = std::make_unique<TokenRegistry>(*store_, *audit_, snapshot->tokens);
 
         keys_ = std::make_unique<KeyDirectory>(config_.accepted_agents_dir());
         // An agent whose key is no longer accepted (revoked) is not a host any more.
@@ -109,10 +114,10 @@ class App::Impl {
             [this](const std::string& agent, proto::Message m) {
                 router_->send(agent, std::move(m));
             },
-            sc);
+            sc, audit_.get());
         scheduler_->restore(*snapshot);
         approvals_ = std::make_unique<ApprovalService>(
-            io_, *store_, *scheduler_, audit_,
+            io_, *store_, *scheduler_, *audit_,
             ApproverRules{
                 [](const std::string& who, const std::string&) { return temporary_approver(who); },
                 [](const std::string& who, const std::string&) {
@@ -133,6 +138,7 @@ class App::Impl {
         chat_config.bot_name = config_.chat_bot_name;
         chat_config.job_url_base = config_.job_url_base;
         chat_config.groups = config_.groups;
+        chat_config.audit = audit_.get();
         chat_ = std::make_unique<ChatService>(io_, *scheduler_, catalog_, chat_config);
         chat_->enable_approvals(*approvals_);
         if (config_.irc) {
@@ -161,7 +167,7 @@ class App::Impl {
              }});
         if (!routed) return routed;
         enrollment_ = std::make_unique<AgentEnrollment>(
-            *keys_, *tokens_, audit_,
+            *keys_, *tokens_, *audit_,
             AgentEnrollment::Links{
                 [this](const transport::Stranger& to, proto::Message m) {
                     router_->reply(to, std::move(m));
@@ -180,6 +186,8 @@ class App::Impl {
         http_->enable_agent_admin(*enrollment_);
         chat_->enable_agent_admin(*enrollment_);
         http_->enable_approvals(*approvals_);
+        http_->enable_audit(*audit_);
+        http_->enable_tokens(*api_tokens_);
         auto port = http_->start();
         if (!port) return port.error();
         scheduler_->start();
@@ -205,6 +213,10 @@ class App::Impl {
             chat_->stop();
             approvals_->stop();
             scheduler_->stop();
+            audit_->record({"controller.stopped",
+                            "controller",
+                            "controller",
+                            {{"signal", std::to_string(signal)}}});
             // Commit everything queued, then leave the loop.
             store_->flush([this] { io_.stop(); });
         });
@@ -219,7 +231,8 @@ class App::Impl {
     const ControllerConfig config_;
     boost::asio::io_context io_{1};
     std::unique_ptr<Store> store_;
-    NoAuditTrail audit_;  // until the store-backed audit trail is wired in
+    std::unique_ptr<StoreAuditTrail> audit_;
+    std::unique_ptr<TokenRegistry> api_tokens_;
     std::unique_ptr<KeyDirectory> keys_;
     std::unique_ptr<EnrollmentTokens> tokens_;
     std::unique_ptr<AgentEnrollment> enrollment_;

@@ -116,6 +116,7 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
         if (stopped_) return;
         stopped_ = true;
         ++generation_;
+        say_goodbye();
         close_socket();
         error_code ignored;
         reconnect_timer_.cancel(ignored);
@@ -618,6 +619,22 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
 
     tcp::socket::lowest_layer_type& lowest_layer() {
         return config_.tls ? tls_stream_->lowest_layer() : socket_->lowest_layer();
+    }
+
+    // Best effort and synchronous (one short line the kernel buffers): with a QUIT the server
+    // frees the nick at once instead of after its ping timeout, so a restarted controller gets
+    // its own nick back. A line being written is ended first, so QUIT stands on its own.
+    void say_goodbye() {
+        if (!registered_) return;
+        const std::string line =
+            std::string(writing_ ? "\r\n" : "") + "QUIT :Hostline is stopping\r\n";
+        error_code ignored;
+        if (tls_stream_) {
+            asio::write(*tls_stream_, asio::buffer(line), ignored);
+        } else if (socket_) {
+            asio::write(*socket_, asio::buffer(line), ignored);
+        }
+        spdlog::debug("irc: >> QUIT");
     }
 
     void close_socket() {

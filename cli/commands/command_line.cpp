@@ -26,6 +26,8 @@ void add_api_commands(CLI::App& app, CommandContext& context) {
     add_agents_command(app, context);
     add_cancel_command(app, context);
     add_approvals_command(app, context);
+    add_audit_command(app, context);
+    add_tokens_command(app, context);
 }
 
 int run_command_line(CLI::App& app, CommandContext& context, int argc, const char* const* argv) {

@@ -208,6 +208,11 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
     auto text = chat::addressed_text(m.text, addressing);
     if (!text) return;  // ordinary chat
     spdlog::info("chat {}: {} in {}: {}", a.platform(), m.sender.id, m.channel, *text);
+    if (config_.audit)
+        config_.audit->record({"command.received",
+                               m.sender.id,
+                               a.platform() + ":" + m.channel,
+                               {{"channel", m.channel}, {"text", std::string(*text)}}});
     auto parsed = chat::parse_command(*text);
     if (!parsed) return reply(a, m, "error: " + parsed.error().message + usage_line(*text));
     const chat::ParsedCommand& c = *parsed;

@@ -25,6 +25,7 @@
 #include "controller/approvals/approval_service.hpp"
 #include "controller/catalog/catalog.hpp"
 #include "controller/jobs/agent_admin.hpp"
+#include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
 
@@ -36,6 +37,8 @@ struct ChatConfig {
     std::string job_url_base;  // e.g. "http://ops.example:7480/jobs/": the summary links the job
     std::size_t summary_lines = 10;  // output lines per summary, all hosts together
     target::Groups groups;           // the @groups a --on may name, as the scheduler expands them
+    AuditTrail* audit =
+        nullptr;  // where command.received goes (outlives the service); none: nowhere
 };
 
 class ChatService : public ChatGateway {

@@ -41,6 +41,14 @@ void HttpServer::enable_approvals(ApprovalDesk& approvals) {
     impl_->state->router.enable_approvals(approvals);
 }
 
+void HttpServer::enable_audit(AuditLog& audit) {
+    impl_->state->router.enable_audit(audit);
+}
+
+void HttpServer::enable_tokens(ApiTokens& tokens) {
+    impl_->state->router.enable_tokens(tokens);
+}
+
 HttpServer::~HttpServer() {
     stop();
 }

@@ -13,6 +13,8 @@
 #include "common/error.hpp"
 #include "controller/jobs/agent_admin.hpp"
 #include "controller/jobs/approval_desk.hpp"
+#include "controller/jobs/api_tokens.hpp"
+#include "controller/jobs/audit_log.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
 
@@ -52,6 +54,11 @@ class HttpServer {
     // Also serves /api/v1/approvals through approvals (which must outlive the server). Call
     // before start().
     void enable_approvals(ApprovalDesk& approvals);
+    // Also serves /api/v1/audit through audit (which must outlive the server). Before start().
+    void enable_audit(AuditLog& audit);
+    // Also accepts API tokens and serves /api/v1/tokens through tokens (which must outlive the
+    // server). Before start().
+    void enable_tokens(ApiTokens& tokens);
 
     // Closes the listener and every connection, ending live event streams and dropping
     // their subscriptions. Requests still waiting on the JobService get no answer. Safe to

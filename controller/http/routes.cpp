@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <limits>
 #include <map>
 #include <optional>
@@ -13,25 +14,34 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/duration.hpp"
+#include "controller/http/audit_views.hpp"
 #include "controller/http/json_views.hpp"
 
 namespace hostline::controller::http {
 
-const std::array<Router::Route, 14> Router::kRoutes{{
-    {"GET", "/api/v1/agents", &Router::get_agents},
-    {"POST", "/api/v1/agents/tokens", &Router::post_agent_token},
-    {"POST", "/api/v1/agents/accept", &Router::post_agent_accept},
-    {"POST", "/api/v1/agents/revoke", &Router::post_agent_revoke},
-    {"GET", "/api/v1/jobs", &Router::get_jobs},
-    {"POST", "/api/v1/jobs", &Router::post_jobs},
-    {"GET", "/api/v1/jobs/{id}", &Router::get_job},
-    {"GET", "/api/v1/jobs/{id}/output", &Router::get_output},
-    {"GET", "/api/v1/jobs/{id}/events", &Router::get_events},
-    {"POST", "/api/v1/jobs/{id}/cancel", &Router::post_cancel},
-    {"POST", "/api/v1/chat", &Router::post_chat},
-    {"GET", "/api/v1/approvals", &Router::get_approvals},
-    {"POST", "/api/v1/approvals/{id}/approve", &Router::post_approve},
-    {"POST", "/api/v1/approvals/{id}/deny", &Router::post_deny},
+// The permission column is for the policy engine (DESIGN.md, Policy): it is not enforced
+// here yet. The chat route has none: the chat service decides per command.
+const std::array<Router::Route, 19> Router::kRoutes{{
+    {"GET", "/api/v1/agents", &Router::get_agents, "agents.read"},
+    {"POST", "/api/v1/agents/tokens", &Router::post_agent_token, "agents.manage"},
+    {"POST", "/api/v1/agents/accept", &Router::post_agent_accept, "agents.manage"},
+    {"POST", "/api/v1/agents/revoke", &Router::post_agent_revoke, "agents.manage"},
+    {"GET", "/api/v1/jobs", &Router::get_jobs, "jobs.read"},
+    {"POST", "/api/v1/jobs", &Router::post_jobs, "run.adhoc"},
+    {"GET", "/api/v1/jobs/{id}", &Router::get_job, "jobs.read"},
+    {"GET", "/api/v1/jobs/{id}/output", &Router::get_output, "jobs.read"},
+    {"GET", "/api/v1/jobs/{id}/events", &Router::get_events, "jobs.read"},
+    {"POST", "/api/v1/jobs/{id}/cancel", &Router::post_cancel, "jobs.cancel"},
+    {"POST", "/api/v1/chat", &Router::post_chat, ""},
+    {"GET", "/api/v1/audit", &Router::get_audit, "audit.read"},
+    {"GET", "/api/v1/audit/verify", &Router::get_audit_verify, "audit.read"},
+    {"GET", "/api/v1/tokens", &Router::get_tokens, "tokens.manage"},
+    {"POST", "/api/v1/tokens", &Router::post_tokens, "tokens.manage"},
+    {"DELETE", "/api/v1/tokens/{name}", &Router::delete_token, "tokens.manage"},
+    {"GET", "/api/v1/approvals", &Router::get_approvals, "approvals.decide"},
+    {"POST", "/api/v1/approvals/{id}/approve", &Router::post_approve, "approvals.decide"},
+    {"POST", "/api/v1/approvals/{id}/deny", &Router::post_deny, "approvals.decide"},
 }};
 
 namespace {
@@ -60,14 +70,15 @@ bool iequals(std::string_view a, std::string_view b) {
     });
 }
 
-// Whether `path` has the shape of `pattern`; the "{id}" segment's text goes to `id`.
+// Whether `path` has the shape of `pattern`; the "{id}" or "{name}" segment's text goes to
+// `id`.
 bool matches(std::string_view pattern, std::string_view path, std::string_view& id) {
     while (!pattern.empty() && !path.empty()) {
         const auto pattern_end = std::min(pattern.find('/', 1), pattern.size());
         const auto path_end = std::min(path.find('/', 1), path.size());
         const auto want = pattern.substr(0, pattern_end);
         const auto got = path.substr(0, path_end);
-        if (want == "/{id}") {
+        if (want == "/{id}" || want == "/{name}") {
             if (got.size() < 2) return false;
             id = got.substr(1);
         } else if (want != got) {
@@ -253,6 +264,84 @@ Result<SubmitRequest> parse_submit(std::string_view body) {
     return request;
 }
 
+std::int64_t now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// A positive integer query value, or an error naming the parameter.
+Result<std::int64_t> positive_param(const std::string& name, const std::string& value,
+                                    std::string_view what) {
+    const auto number = parse_int<std::int64_t>(value);
+    if (!number || *number < 0)
+        return fail(name + " must be " + std::string(what) + ", not '" + value + "'");
+    return *number;
+}
+
+Result<AuditQuery> parse_audit_query(std::string_view query_string) {
+    auto params = parse_query(query_string);
+    if (!params) return params.error();
+    AuditQuery query;
+    query.limit = kDefaultLimit;
+    for (const auto& [name, value] : *params) {
+        if (name == "kind") {
+            query.kind = value;
+        } else if (name == "order") {
+            if (value != "newest" && value != "oldest")
+                return fail("order must be newest or oldest, not '" + value + "'");
+            query.oldest_first = value == "oldest";
+        } else if (name == "since") {
+            auto since = positive_param(name, value, "a time in milliseconds since 1970");
+            if (!since) return since.error();
+            query.since_ms = *since;
+        } else if (name == "before" || name == "after") {
+            auto id = positive_param(name, value, "an audit row id (a positive integer)");
+            if (!id) return id.error();
+            (name == "before" ? query.before_id : query.after_id) = *id;
+        } else if (name == "limit") {
+            const auto limit = parse_int<int>(value);
+            if (!limit || *limit < 1 || *limit > kMaxLimit) {
+                return fail("limit must be an integer from 1 to " + std::to_string(kMaxLimit) +
+                            ", not '" + value + "'");
+            }
+            query.limit = *limit;
+        } else {
+            return fail("unknown query parameter '" + name +
+                        "'; expected kind, order, since, before, after or limit");
+        }
+    }
+    return query;
+}
+
+Result<NewApiToken> parse_new_token(std::string_view body) {
+    InputJson doc = InputJson::parse(body, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object())
+        return fail(
+            "the body must be a JSON object such as {\"name\": \"ci\", \"identity\": "
+            "\"local:ci\", \"ttl\": \"30d\"}");
+    NewApiToken token;
+    bool has_name = false, has_identity = false;
+    for (const auto& [key, value] : doc.items()) {
+        if (key == "name" || key == "identity") {
+            if (!value.is_string()) return fail(key + " must be a string");
+            (key == "name" ? token.name : token.identity) = value.get<std::string>();
+            (key == "name" ? has_name : has_identity) = true;
+        } else if (key == "ttl") {
+            if (value.is_null()) continue;
+            if (!value.is_string()) return fail("ttl must be a duration such as \"30d\"");
+            auto ttl = parse_duration(value.get<std::string>());
+            if (!ttl) return fail("ttl: " + ttl.error().message);
+            token.ttl_ms = ttl->count();
+        } else {
+            return fail("unknown field '" + key + "'; expected name, identity or ttl");
+        }
+    }
+    if (!has_name) return fail("name is required: the token's name, such as \"ci\"");
+    if (!has_identity)
+        return fail("identity is required: who the token acts as, such as \"local:ci\"");
+    return token;
+}
+
 Response unauthorized(std::string_view message) {
     auto response = error_response(401, message);
     response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"hostline\"");
@@ -267,15 +356,21 @@ Router::Router(JobService& jobs, std::string_view admin_token, Defer defer)
       token_digest_(sha256(admin_token)),
       defer_(std::move(defer)) {}
 
-bool Router::authorized(std::string_view authorization) const {
+// The one place a bearer token becomes an identity: the admin token is token:admin, an API
+// token its bound identity (TokenRegistry answers from memory, so this never waits).
+Result<std::string> Router::authenticate(std::string_view authorization) const {
     constexpr std::string_view kScheme = "Bearer ";
-    if (!has_token_ || authorization.size() <= kScheme.size() ||
+    if (authorization.size() <= kScheme.size() ||
         !iequals(authorization.substr(0, kScheme.size()), kScheme)) {
-        return false;
+        return fail("the Authorization header must be 'Bearer <token>'");
     }
+    const auto secret = authorization.substr(kScheme.size());
     // Comparing digests takes the same time whatever the token's length or content.
-    const auto digest = sha256(authorization.substr(kScheme.size()));
-    return CRYPTO_memcmp(digest.data(), token_digest_.data(), digest.size()) == 0;
+    const auto digest = sha256(secret);
+    if (has_token_ && CRYPTO_memcmp(digest.data(), token_digest_.data(), digest.size()) == 0)
+        return std::string("token:admin");
+    if (tokens_ != nullptr) return tokens_->identity_for(secret);
+    return fail("the bearer token is not valid");
 }
 
 void Router::handle(const Request& request, const std::shared_ptr<Exchange>& exchange) {
@@ -299,9 +394,8 @@ void Router::handle(const Request& request, const std::shared_ptr<Exchange>& exc
         return exchange->respond(
             unauthorized("this API needs a token: send 'Authorization: Bearer <token>'"));
     }
-    if (!authorized(request.authorization)) {
-        return exchange->respond(unauthorized("the bearer token is not valid"));
-    }
+    auto identity = authenticate(request.authorization);
+    if (!identity) return exchange->respond(unauthorized(identity.error().message));
 
     const Route* route = nullptr;
     std::string allowed;
@@ -322,6 +416,8 @@ void Router::handle(const Request& request, const std::shared_ptr<Exchange>& exc
     }
 
     std::int64_t job_id = 0;
+    std::string_view name;
+    if (route->pattern.find("{name}") != std::string_view::npos) name = id_text;
     if (route->pattern.find("{id}") != std::string_view::npos) {
         const auto id = parse_int<std::int64_t>(id_text);
         if (!id || *id < 1) {
@@ -330,7 +426,8 @@ void Router::handle(const Request& request, const std::shared_ptr<Exchange>& exc
         }
         job_id = *id;
     }
-    (this->*route->handler)(Call{request, query, job_id, exchange});
+    // TODO(policy): decide route->permission for *identity here, before the handler.
+    (this->*route->handler)(Call{request, query, job_id, exchange, name, std::move(*identity)});
 }
 
 void Router::get_agents(const Call& call) {
@@ -356,7 +453,7 @@ void Router::post_agent_token(const Call& call) {
     if (body.is_discarded() || !body.is_object())
         return call.exchange->respond(error_response(400, "the body must be a JSON object"));
     TokenRequest request;
-    request.actor = "token:admin";
+    request.actor = call.identity;
     if (auto labels = body.find("labels"); labels != body.end()) {
         if (!labels->is_object())
             return call.exchange->respond(
@@ -411,7 +508,7 @@ void Router::post_agent_accept(const Call& call) {
     if (!name)
         return call.exchange->respond(
             error_response(400, "the body must be a JSON object with a string \"name\""));
-    auto accepted = agent_admin_->accept(*name, "token:admin");
+    auto accepted = agent_admin_->accept(*name, call.identity);
     if (!accepted) return call.exchange->respond(error_response(409, accepted.error().message));
     call.exchange->respond(json_response(200, Json{{"name", accepted->name},
                                                    {"state", accepted->state},
@@ -425,7 +522,7 @@ void Router::post_agent_revoke(const Call& call) {
     if (!name)
         return call.exchange->respond(
             error_response(400, "the body must be a JSON object with a string \"name\""));
-    auto revoked = agent_admin_->revoke(*name, "token:admin");
+    auto revoked = agent_admin_->revoke(*name, call.identity);
     if (!revoked) return call.exchange->respond(error_response(404, revoked.error().message));
     call.exchange->respond(json_response(200, Json{{"name", revoked->name},
                                                    {"state", revoked->state},
@@ -450,7 +547,7 @@ void Router::get_jobs(const Call& call) {
 void Router::post_jobs(const Call& call) {
     auto request = parse_submit(call.request.body);
     if (!request) return call.exchange->respond(error_response(400, request.error().message));
-    request->requester = "token:admin";
+    request->requester = call.identity;
     request->source = "api";
     auto reply = jobs_.submit(*request);
     if (!reply) return call.exchange->respond(error_response(400, reply.error().message));
@@ -609,6 +706,81 @@ void Router::post_deny(const Call& call) {
                                                  : decision_error(denied.error()));
     }
     call.exchange->respond(json_response(200, Json{{"approval", approval_json(*denied)}}));
+}
+
+}  // namespace hostline::controller::http
+
+namespace hostline::controller::http {
+
+void Router::get_audit(const Call& call) {
+    if (audit_ == nullptr)
+        return call.exchange->respond(error_response(404, "audit is not enabled"));
+    auto query = parse_audit_query(call.query);
+    if (!query) return call.exchange->respond(error_response(400, query.error().message));
+    const auto limit = static_cast<std::size_t>(query->limit);
+    const bool forward = query->oldest_first;
+    audit_->list(*query, [exchange = call.exchange, limit,
+                          forward](Result<std::vector<AuditRow>> rows) {
+        if (!rows) return exchange->respond(error_response(500, rows.error().message));
+        Json list = Json::array();
+        for (const auto& row : *rows) list.push_back(audit_row_json(row));
+        // A full page may have more after it: the id to page from (before= or after=).
+        const Json next = rows->size() >= limit ? Json(rows->back().id) : Json(nullptr);
+        exchange->respond(json_response(200, Json{{"events", std::move(list)},
+                                                  {forward ? "next_after" : "next_before", next}}));
+    });
+}
+
+void Router::get_audit_verify(const Call& call) {
+    if (audit_ == nullptr)
+        return call.exchange->respond(error_response(404, "audit is not enabled"));
+    if (!call.query.empty())
+        return call.exchange->respond(error_response(400, "/api/v1/audit/verify takes no query"));
+    audit_->verify([exchange = call.exchange](Result<AuditVerification> verification) {
+        if (!verification)
+            return exchange->respond(error_response(500, verification.error().message));
+        exchange->respond(json_response(200, verification_json(*verification)));
+    });
+}
+
+void Router::get_tokens(const Call& call) {
+    if (tokens_ == nullptr)
+        return call.exchange->respond(error_response(404, "tokens are not enabled"));
+    const auto now = now_ms();
+    Json list = Json::array();
+    for (const auto& token : tokens_->list()) list.push_back(token_json(token, now));
+    call.exchange->respond(json_response(200, Json{{"tokens", std::move(list)}}));
+}
+
+void Router::post_tokens(const Call& call) {
+    if (tokens_ == nullptr)
+        return call.exchange->respond(error_response(404, "tokens are not enabled"));
+    auto request = parse_new_token(call.request.body);
+    if (!request) return call.exchange->respond(error_response(400, request.error().message));
+    request->created_by = call.identity;
+    auto created = tokens_->create(*request);
+    if (!created) {
+        const auto& message = created.error().message;
+        return call.exchange->respond(
+            error_response(message.find("exists") != std::string::npos ? 409 : 400, message));
+    }
+    auto response = json_response(
+        201, Json{{"token", token_json(created->token, now_ms())}, {"secret", created->secret}});
+    response.headers.emplace_back("Cache-Control", "no-store");
+    call.exchange->respond(std::move(response));
+}
+
+void Router::delete_token(const Call& call) {
+    if (tokens_ == nullptr)
+        return call.exchange->respond(error_response(404, "tokens are not enabled"));
+    const std::string name(call.name);
+    auto revoked = tokens_->revoke(name, call.identity);
+    if (!revoked) {
+        const auto& message = revoked.error().message;
+        return call.exchange->respond(
+            error_response(message.starts_with("there is no") ? 404 : 409, message));
+    }
+    call.exchange->respond(json_response(200, Json{{"token", name}, {"state", "revoked"}}));
 }
 
 }  // namespace hostline::controller::http

@@ -15,6 +15,8 @@
 #include "controller/http/exchange.hpp"
 #include "controller/jobs/agent_admin.hpp"
 #include "controller/jobs/approval_desk.hpp"
+#include "controller/jobs/api_tokens.hpp"
+#include "controller/jobs/audit_log.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
 
@@ -33,18 +35,26 @@ class Router {
     void enable_agent_admin(AgentAdmin& admin) { agent_admin_ = &admin; }
     // Serves /api/v1/approvals through approvals, which must outlive the router.
     void enable_approvals(ApprovalDesk& approvals) { approvals_ = &approvals; }
+    // Serves /api/v1/audit through audit, which must outlive the router.
+    void enable_audit(AuditLog& audit) { audit_ = &audit; }
+    // Accepts the tokens' bearer secrets beside the admin token, and serves /api/v1/tokens.
+    void enable_tokens(ApiTokens& tokens) { tokens_ = &tokens; }
 
     // What a route handler gets: the request, its query string, the {id} of the path (0
-    // when the route has none) and where to answer.
+    // when the route has none), the {name} of the path, where to answer, and the identity
+    // the bearer token acts as ("token:admin" for the admin token, a token's bound identity).
     struct Call {
         const Request& request;
         std::string_view query;
         std::int64_t job_id;
         const std::shared_ptr<Exchange>& exchange;
+        std::string_view name = {};
+        std::string identity = {};
     };
 
   private:
-    bool authorized(std::string_view authorization) const;
+    // The identity behind an Authorization header; the error is the 401's message.
+    Result<std::string> authenticate(std::string_view authorization) const;
 
     void get_agents(const Call& call);
     void get_jobs(const Call& call);
@@ -60,13 +70,20 @@ class Router {
     void get_approvals(const Call& call);
     void post_approve(const Call& call);
     void post_deny(const Call& call);
+    void get_audit(const Call& call);
+    void get_audit_verify(const Call& call);
+    void get_tokens(const Call& call);
+    void post_tokens(const Call& call);
+    void delete_token(const Call& call);
 
     struct Route {
         std::string_view method;
-        std::string_view pattern;  // "{id}" stands for a job id
+        std::string_view pattern;  // "{id}" stands for a job id, "{name}" for a name
         void (Router::*handler)(const Call&);
+        // What the policy engine must grant call.identity before the handler runs.
+        std::string_view permission;
     };
-    static const std::array<Route, 14> kRoutes;
+    static const std::array<Route, 19> kRoutes;
 
     // Constant after construction.
     JobService& jobs_;
@@ -76,6 +93,8 @@ class Router {
     ChatGateway* chat_ = nullptr;        // set once, before serving
     AgentAdmin* agent_admin_ = nullptr;  // set once, before serving
     ApprovalDesk* approvals_ = nullptr;  // set once, before serving
+    AuditLog* audit_ = nullptr;          // set once, before serving
+    ApiTokens* tokens_ = nullptr;        // set once, before serving
 };
 
 }  // namespace hostline::controller::http

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include "controller/jobs/audit_detail.hpp"
+
 namespace hostline::controller {
 namespace {
 
@@ -384,6 +386,13 @@ void Scheduler::finish_run(ActiveRun& run, RunState state, std::string error,
     std::int64_t job_id = run.record.job_id;
     std::string agent_name = run.record.agent;
     set_run_state(run, state, std::move(on_committed));
+    std::map<std::string, std::string> detail{{"job", std::to_string(job_id)},
+                                              {"agent", agent_name},
+                                              {"state", std::string(to_string(state))}};
+    if (run.record.exit_code) detail["exit_code"] = std::to_string(*run.record.exit_code);
+    if (run.record.signal) detail["signal"] = std::to_string(*run.record.signal);
+    if (!run.record.error.empty()) detail["error"] = run.record.error;
+    audit_.record({"run.finished", "agent:" + agent_name, "run:" + std::to_string(id), detail});
     auto agent = agents_.find(agent_name);
     if (agent != agents_.end()) {
         agent->second.active.erase(id);
@@ -546,6 +555,15 @@ void Scheduler::start_runs(ActiveJob& active, const std::vector<std::string>& on
     for (const std::string& name : offline) add_run(name, RunState::skipped);
     spdlog::info("job #{} by {}: {} on {} host(s){}", job.id, job.requester, job.argv[0],
                  online.size(), offline.empty() ? "" : " (" + join(offline) + " offline)");
+
+    std::map<std::string, std::string> detail{{"target", job.target},
+                                              {"argv", audit_argv(job.argv)},
+                                              {"source", job.source},
+                                              {"hosts", join(online)}};
+    if (!offline.empty()) detail["offline"] = join(offline);
+    if (!job.script_sha256.empty()) detail["script_sha256"] = job.script_sha256;
+    if (!job.run_as_user.empty()) detail["user"] = job.run_as_user;
+    audit_.record({"job.created", job.requester, "job:" + std::to_string(job.id), detail});
 
     std::int64_t job_id = job.id;
     for (const std::string& name : online) dispatch(name);

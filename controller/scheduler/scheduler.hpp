@@ -44,7 +44,8 @@ class Scheduler : public JobService, public HeldJobs {
     // How the scheduler reaches agents (the transport thread's send queue).
     using SendToAgent = std::function<void(const std::string& agent, proto::Message message)>;
 
-    // audit: where runs an agent rejected are reported (run.rejected); nullptr: nowhere.
+    // audit: where jobs created (job.created), runs finished (run.finished) and runs an agent
+    // rejected (run.rejected) are reported; nullptr: nowhere.
     // It must outlive the scheduler.
     Scheduler(boost::asio::io_context& io, Store& store, SendToAgent send, SchedulerConfig config,
               AuditTrail* audit = nullptr);

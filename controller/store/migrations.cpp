@@ -80,8 +80,36 @@ ALTER TABLE jobs ADD COLUMN output_cap_bytes INTEGER NOT NULL DEFAULT 0;  -- 0: 
 ALTER TABLE jobs ADD COLUMN script BLOB NOT NULL DEFAULT x'';             -- empty: none
 )sql";
 
+// The audit chain (docs/audit.md). Rows are only ever inserted; detail is canonical JSON.
+constexpr std::string_view kAudit = R"sql(
+CREATE TABLE audit (
+    id         INTEGER PRIMARY KEY,
+    at_ms      INTEGER NOT NULL,
+    kind       TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    subject    TEXT NOT NULL,
+    detail     TEXT NOT NULL,  -- JSON object of strings, keys sorted
+    prev_hash  TEXT NOT NULL,  -- hex SHA-256 of the previous row; 64 zeros for the first
+    hash       TEXT NOT NULL   -- hex SHA-256 over this row's fields and prev_hash
+);
+CREATE INDEX audit_by_kind ON audit (kind, id);
+)sql";
+
+// API tokens: only the secret's SHA-256 is kept. Revoked tokens stay, for `tokens list`.
+constexpr std::string_view kTokens = R"sql(
+CREATE TABLE tokens (
+    name           TEXT PRIMARY KEY NOT NULL,
+    identity       TEXT NOT NULL,
+    created_by     TEXT NOT NULL,
+    secret_sha256  TEXT NOT NULL,
+    created_at_ms  INTEGER NOT NULL,
+    expires_at_ms  INTEGER NOT NULL,  -- 0: never
+    last_used_ms   INTEGER NOT NULL,  -- 0: never
+    revoked_at_ms  INTEGER NOT NULL   -- 0: not revoked
+);
+)sql";
+
 // The catalog command a job runs (empty: ad-hoc), which agents may refuse runs by.
-// Versions 4 and 5 belong to other parts of the policy work; they may land in any order.
 constexpr std::string_view kJobCommand = R"sql(
 ALTER TABLE jobs ADD COLUMN command TEXT NOT NULL DEFAULT '';  -- empty: an ad-hoc run
 )sql";
@@ -116,13 +144,19 @@ CREATE TABLE approval_votes (
 );
 )sql";
 
+// 5 belongs to another part of the policy work; numbers may land in any order.
+// One per line, so that migrations merged from separate work do not collide.
+// clang-format off
 constexpr std::array kMigrations{
     Migration{1, kInitialSchema},
     Migration{2, kJobsByRequester},
     Migration{3, kJobCapAndScript},
+    Migration{4, kAudit},
     Migration{6, kJobCommand},
+    Migration{7, kTokens},
     Migration{8, kApprovals},
 };
+// clang-format on
 
 }  // namespace
 

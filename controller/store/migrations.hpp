@@ -10,7 +10,7 @@
 namespace hostline::controller::detail {
 
 struct Migration {
-    int version;           // 1, 2, 3, ... in order, without gaps
+    int version;           // 1, 2, 3, ... in order; a number may be reserved and filled later
     std::string_view sql;  // one or more statements, run inside the migration transaction
 };
 

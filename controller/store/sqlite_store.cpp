@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "controller/store/audit_chain.hpp"
 #include "controller/store/migrations.hpp"
 #include "controller/store/store.hpp"
 
@@ -197,6 +198,11 @@ constexpr std::array<std::string_view, 13> kApprovalColumns{
     "created_at_ms", "expires_at_ms",  "decided_at_ms"};
 constexpr std::array<std::string_view, 8> kAgentColumns{
     "name", "public_key", "hostname", "version", "labels", "facts", "capacity", "last_seen_ms"};
+constexpr std::array<std::string_view, 8> kAuditColumns{"id",      "at_ms",  "kind",      "actor",
+                                                        "subject", "detail", "prev_hash", "hash"};
+constexpr std::array<std::string_view, 8> kTokenColumns{
+    "name",          "identity",      "created_by",   "secret_sha256",
+    "created_at_ms", "expires_at_ms", "last_used_ms", "revoked_at_ms"};
 
 template <std::size_t N>
 constexpr std::array<std::string_view, N + 1> with_column(
@@ -281,6 +287,34 @@ RunRecord run_from(SQLite::Statement& statement) {
     return run;
 }
 
+AuditRow audit_from(SQLite::Statement& statement) {
+    Row row(statement);
+    AuditRow audit;
+    audit.id = row.int64();
+    audit.at_ms = row.int64();
+    audit.kind = row.text();
+    audit.actor = row.text();
+    audit.subject = row.text();
+    audit.detail = row.text();
+    audit.prev_hash = row.text();
+    audit.hash = row.text();
+    return audit;
+}
+
+ApiTokenRecord token_from(SQLite::Statement& statement) {
+    Row row(statement);
+    ApiTokenRecord token;
+    token.name = row.text();
+    token.identity = row.text();
+    token.created_by = row.text();
+    token.secret_sha256 = row.text();
+    token.created_at_ms = row.int64();
+    token.expires_at_ms = row.int64();
+    token.last_used_ms = row.int64();
+    token.revoked_at_ms = row.int64();
+    return token;
+}
+
 AgentRecord agent_from(SQLite::Statement& statement) {
     Row row(statement);
     AgentRecord agent;
@@ -312,6 +346,9 @@ Result<void> migrate(SQLite::Database& db) {
         " version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL)");
     const int current =
         db.execAndGet("SELECT COALESCE(MAX(version), 0) FROM schema_version").getInt();
+    std::vector<int> applied;
+    SQLite::Statement versions(db, "SELECT version FROM schema_version");
+    while (versions.executeStep()) applied.push_back(versions.getColumn(0).getInt());
     if (current > known) {
         return fail(
             fmt::format("the database has schema version {}, newer than this hostline knows ({}); "
@@ -319,7 +356,9 @@ Result<void> migrate(SQLite::Database& db) {
                         current, known));
     }
     for (const auto& migration : all) {
-        if (migration.version <= current) continue;
+        // Not `<= current`: numbers may be reserved for work merged later, and a database
+        // that has 4 and 7 must still get 5 and 6 once this binary knows them.
+        if (std::find(applied.begin(), applied.end(), migration.version) != applied.end()) continue;
         try {
             db.exec(std::string(migration.sql));
             SQLite::Statement record(
@@ -380,7 +419,14 @@ class Connection {
                                  " FROM runs r JOIN output o ON o.run_id = r.id"
                                  " WHERE r.job_id = ?1 ORDER BY o.run_id, o.seq")),
           select_agents_(prepare(db_, fmt::format("SELECT {} FROM agents a ORDER BY a.name",
-                                                  select_list(kAgentColumns, "a")))) {}
+                                                  select_list(kAgentColumns, "a")))),
+          upsert_token_(prepare(db_, upsert("tokens", kTokenColumns))),
+          insert_audit_(prepare(db_,
+                                "INSERT INTO audit (id, at_ms, kind, actor, subject, detail,"
+                                " prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")),
+          select_audit_tail_(prepare(db_, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")),
+          select_audit_all_(prepare(db_, fmt::format("SELECT {} FROM audit a ORDER BY a.id",
+                                                     select_list(kAuditColumns, "a")))) {}
 
     // Runs a batch taken from the queue, grouping its writes into transactions.
     void run(std::span<Task> batch) {
@@ -443,6 +489,62 @@ class Connection {
         s->exec();
     }
 
+    // The id and prev_hash come from the last row as committed so far in this transaction:
+    // appends are serialised on this thread, so the chain cannot fork, and a write rolled back
+    // takes its row with it.
+    void write_audit(const AuditEvent& event, std::int64_t at_ms) {
+        AuditRow row;
+        row.prev_hash = std::string(kAuditGenesisHash);
+        {
+            Use tail(select_audit_tail_);
+            if (tail->executeStep()) {
+                Row last(*tail);
+                row.id = last.int64();
+                row.prev_hash = last.text();
+            }
+        }
+        row.id += 1;
+        row.at_ms = at_ms;
+        row.kind = event.kind;
+        row.actor = event.actor;
+        row.subject = event.subject;
+        row.detail = canonical_audit_detail(event.detail);
+        row.hash = audit_hash(row);
+        Use s(insert_audit_);
+        bind_all(*s, row.id, row.at_ms, row.kind, row.actor, row.subject, row.detail, row.prev_hash,
+                 row.hash);
+        s->exec();
+    }
+
+    void write_token(const ApiTokenRecord& token) {
+        Use s(upsert_token_);
+        bind_all(*s, token.name, token.identity, token.created_by, token.secret_sha256,
+                 token.created_at_ms, token.expires_at_ms, token.last_used_ms, token.revoked_at_ms);
+        s->exec();
+    }
+
+    std::vector<AuditRow> read_audit(const AuditQuery& query) {
+        Use s(query.oldest_first ? list_audit_statement(true) : list_audit_statement(false));
+        s->bind(":before",
+                query.before_id > 0 ? query.before_id : std::numeric_limits<std::int64_t>::max());
+        s->bind(":after", query.after_id);
+        s->bind(":since", query.since_ms);
+        s->bind(":kind", query.kind);
+        s->bind(":limit", std::clamp(query.limit, 0, kMaxListLimit));
+        std::vector<AuditRow> rows;
+        while (s->executeStep()) rows.push_back(audit_from(*s));
+        return rows;
+    }
+
+    AuditVerification verify_audit() {
+        Use s(select_audit_all_);
+        AuditChainCheck check;
+        while (s->executeStep()) {
+            if (!check.add(audit_from(*s))) break;
+        }
+        return check.result();
+    }
+
     StoreSnapshot read_snapshot() {
         StoreSnapshot snapshot;
         snapshot.max_job_id = db_.execAndGet("SELECT COALESCE(MAX(id), 0) FROM jobs").getInt64();
@@ -481,6 +583,10 @@ class Connection {
         snapshot.pending_approvals =
             read_approvals(ApprovalState::pending, std::numeric_limits<int>::max());
         std::reverse(snapshot.pending_approvals.begin(), snapshot.pending_approvals.end());
+        SQLite::Statement tokens =
+            prepare(db_, fmt::format("SELECT {} FROM tokens t ORDER BY t.name",
+                                     select_list(kTokenColumns, "t")));
+        while (tokens.executeStep()) snapshot.tokens.push_back(token_from(tokens));
         return snapshot;
     }
 
@@ -616,6 +722,19 @@ class Connection {
         return runs;
     }
 
+    // Newest or oldest first; an empty :kind matches every kind.
+    SQLite::Statement& list_audit_statement(bool oldest_first) {
+        auto& statement = oldest_first ? list_audit_forward_ : list_audit_backward_;
+        if (!statement) {
+            statement = prepare(
+                db_, fmt::format("SELECT {} FROM audit a WHERE a.id < :before AND a.id > :after"
+                                 " AND a.at_ms >= :since AND (:kind = '' OR a.kind = :kind)"
+                                 " ORDER BY a.id {} LIMIT :limit",
+                                 select_list(kAuditColumns, "a"), oldest_first ? "ASC" : "DESC"));
+        }
+        return *statement;
+    }
+
     // One statement per filter combination, prepared on first use. Filtered by agent, it walks
     // runs_by_agent backwards (a job may have several runs on one agent: GROUP BY).
     SQLite::Statement& list_jobs_statement(bool by_state, bool by_agent, bool by_requester) {
@@ -735,6 +854,8 @@ class Connection {
     SQLite::Statement begin_, commit_, rollback_, savepoint_, release_, rollback_to_;
     SQLite::Statement upsert_job_, upsert_run_, upsert_agent_, insert_output_;
     SQLite::Statement select_job_, select_runs_, select_output_, select_agents_;
+    SQLite::Statement upsert_token_, insert_audit_, select_audit_tail_, select_audit_all_;
+    std::optional<SQLite::Statement> list_audit_forward_, list_audit_backward_;
     std::map<int, SQLite::Statement> list_jobs_;
 
     // The current group: open transaction, when it began, its writes, who waits on it.
@@ -808,6 +929,17 @@ class SqliteStore final : public Store {
                       std::move(on_committed), fmt::format("approval #{}", approval.job_id));
     }
 
+    void append_audit(const AuditEvent& event, std::int64_t at_ms,
+                      std::function<void()> on_committed) override {
+        enqueue_write([event, at_ms](Connection& c) { c.write_audit(event, at_ms); },
+                      std::move(on_committed), fmt::format("audit event {}", event.kind));
+    }
+
+    void save_token(const ApiTokenRecord& token, std::function<void()> on_committed) override {
+        enqueue_write([token](Connection& c) { c.write_token(token); }, std::move(on_committed),
+                      fmt::format("token {}", token.name));
+    }
+
     void flush(std::function<void()> on_committed) override {
         enqueue(Task{Task::Kind::flush, {}, std::move(on_committed)});
     }
@@ -838,6 +970,16 @@ class SqliteStore final : public Store {
         enqueue_read<std::vector<Approval>>(std::move(done), [state, limit](Connection& c) {
             return c.read_approvals(state, limit);
         });
+    }
+
+    void audit(const AuditQuery& query, Callback<std::vector<AuditRow>> done) override {
+        enqueue_read<std::vector<AuditRow>>(std::move(done),
+                                            [query](Connection& c) { return c.read_audit(query); });
+    }
+
+    void verify_audit(Callback<AuditVerification> done) override {
+        enqueue_read<AuditVerification>(std::move(done),
+                                        [](Connection& c) { return c.verify_audit(); });
     }
 
   private:

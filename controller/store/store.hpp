@@ -1,4 +1,5 @@
-// The controller's store: jobs, runs, output and agents in one SQLite database
+// The controller's store: jobs, runs, output, agents, the audit chain and API tokens in one
+// SQLite database
 // (DESIGN.md, Persistence).
 //
 // One store thread owns the connection. open() opens and migrates the database on the calling
@@ -27,6 +28,9 @@
 
 #include "common/error.hpp"
 #include "controller/jobs/approval.hpp"
+#include "controller/jobs/api_tokens.hpp"
+#include "controller/jobs/audit_log.hpp"
+#include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/job.hpp"
 #include "controller/jobs/job_service.hpp"
 
@@ -52,6 +56,7 @@ struct StoreSnapshot {
     std::vector<RunRecord> active_runs;       // every run of those jobs (final or not), by id
     std::vector<AgentRecord> agents;          // by name
     std::vector<Approval> pending_approvals;  // with their votes, by job id
+    std::vector<ApiTokenRecord> tokens;       // every API token, revoked ones too, by name
 };
 
 // An interface so the scheduler can be tested against a fake; open() makes the SQLite one.
@@ -95,6 +100,15 @@ class Store {
     // changed or removed.
     virtual void save_approval(const Approval& approval,
                                std::function<void()> on_committed = {}) = 0;
+    // Appends the event to the audit chain (docs/audit.md). The row's id and prev_hash are
+    // taken from the last stored row inside the write, on the store thread, so rows chain in
+    // commit order whoever queued them, and a write that fails leaves no gap. Never updated
+    // or deleted afterwards.
+    virtual void append_audit(const AuditEvent& event, std::int64_t at_ms,
+                              std::function<void()> on_committed = {}) = 0;
+    // Insert or replace by name.
+    virtual void save_token(const ApiTokenRecord& token,
+                            std::function<void()> on_committed = {}) = 0;
     // Posts on_committed once every write queued before it has been committed or has failed
     // (and been logged); unlike a write's, it always runs.
     virtual void flush(std::function<void()> on_committed) = 0;
@@ -117,6 +131,10 @@ class Store {
     // clamped to [0, 500].
     virtual void list_approvals(std::optional<ApprovalState> state, int limit,
                                 Callback<std::vector<Approval>> done) = 0;
+    // Audit rows matching the query, by id (newest or oldest first).
+    virtual void audit(const AuditQuery& query, Callback<std::vector<AuditRow>> done) = 0;
+    // Checks the whole chain as stored (AuditChainCheck).
+    virtual void verify_audit(Callback<AuditVerification> done) = 0;
 };
 
 }  // namespace hostline::controller

@@ -379,6 +379,24 @@ TEST_F(IrcAdapterTest, AReplyPostedWhileDisconnectedIsSentAfterRejoining) {
     EXPECT_EQ(server.connections(), 2);
 }
 
+TEST_F(IrcAdapterTest, StoppingSaysQuitSoTheServerFreesTheNickAtOnce) {
+    FakeIrcServer server([](const std::string& line) -> std::vector<std::string> {
+        if (line == "CAP LS 302") return {":fake.test CAP * LS :multi-prefix"};
+        if (line == "CAP END") return {":fake.test 001 hostline :Welcome"};
+        return {};
+    });
+    start_bot(config_for(server.port()));
+    const auto deadline = Clock::now() + 10s;
+    while (Clock::now() < deadline && lines_starting(server.received(), "JOIN").empty())
+        std::this_thread::sleep_for(10ms);
+    on_io([&] { adapter_->stop(); });
+    const auto until = Clock::now() + 5s;
+    while (Clock::now() < until && lines_starting(server.received(), "QUIT").empty())
+        std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(lines_starting(server.received(), "QUIT"),
+              std::vector<std::string>{"QUIT :Hostline is stopping"});
+}
+
 TEST_F(IrcAdapterTest, SaslPlainIsSentAndAccepted) {
     FakeIrcServer server(sasl_server());
     auto config = config_for(server.port());

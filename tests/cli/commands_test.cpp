@@ -692,5 +692,124 @@ TEST_F(Commands, ARefusedApprovalPrintsTheControllersReason) {
     EXPECT_TRUE(contains(result.err, "the requester never counts")) << result.err;
 }
 
+// ---- audit and tokens ----
+
+json audit_event(int id, const std::string& kind) {
+    return {{"id", id},
+            {"at_ms", 1'700'000'000'000 + id},
+            {"kind", kind},
+            {"actor", "irc:alice"},
+            {"subject", "job:" + std::to_string(id)},
+            {"detail", {{"target", "web-*"}}},
+            {"prev_hash", std::string(64, '0')},
+            {"hash", std::string(64, 'a')}};
+}
+
+TEST_F(Commands, AuditVerifyNamesTheBrokenRowAndExits1) {
+    server_.on("GET", "/api/v1/audit/verify",
+               json_answer(200, {{"ok", false},
+                                 {"rows", 17},
+                                 {"broken_row", 17},
+                                 {"problem", "row 17: hash does not match its contents"}}));
+    auto result = hostline({"audit", "verify"});
+    EXPECT_EQ(result.status, 1);
+    EXPECT_EQ(result.out, "the audit chain is broken: row 17: hash does not match its contents\n");
+}
+
+TEST_F(Commands, AuditVerifyOfAWholeChainExits0) {
+    server_.on(
+        "GET", "/api/v1/audit/verify",
+        json_answer(200,
+                    {{"ok", true}, {"rows", 3}, {"broken_row", nullptr}, {"problem", nullptr}}));
+    auto result = hostline({"audit", "verify"});
+    EXPECT_EQ(result.status, 0);
+    EXPECT_EQ(result.out, "the audit chain is intact: 3 row(s) verified\n");
+}
+
+TEST_F(Commands, AuditExportPagesForwardAndWritesOneJsonLinePerEvent) {
+    server_.on(
+        "GET", "/api/v1/audit",
+        std::vector{
+            json_answer(
+                200, {{"events", {audit_event(1, "job.created"), audit_event(2, "run.finished")}},
+                      {"next_after", 2}}),
+            json_answer(200,
+                        {{"events", {audit_event(3, "job.created")}}, {"next_after", nullptr}})});
+    auto result = hostline({"audit", "export", "--kind", "job.created", "--since", "2026-11-24"});
+    EXPECT_EQ(result.status, 0) << result.err;
+    std::istringstream lines(result.out);
+    std::string line;
+    std::vector<json> events;
+    while (std::getline(lines, line)) events.push_back(json::parse(line));
+    ASSERT_EQ(events.size(), 3u);
+    EXPECT_EQ(events[2]["id"], 3);
+    EXPECT_EQ(events[0]["hash"], std::string(64, 'a'));
+    const auto requests = server_.requests();
+    ASSERT_EQ(requests.size(), 2u);
+    EXPECT_TRUE(contains(requests[0].target, "order=oldest")) << requests[0].target;
+    EXPECT_TRUE(contains(requests[0].target, "kind=job.created")) << requests[0].target;
+    EXPECT_TRUE(contains(requests[0].target, "since=1795478400000")) << requests[0].target;
+    EXPECT_TRUE(contains(requests[1].target, "after=2")) << requests[1].target;
+}
+
+TEST_F(Commands, AuditWithABadSinceSaysWhatItTakes) {
+    auto result = hostline({"audit", "export", "--since", "yesterday"});
+    EXPECT_EQ(result.status, 1);
+    EXPECT_TRUE(contains(result.err, "neither a duration")) << result.err;
+}
+
+TEST_F(Commands, AuditListsEventsInATable) {
+    server_.on(
+        "GET", "/api/v1/audit",
+        json_answer(200, {{"events", {audit_event(2, "run.finished")}}, {"next_before", nullptr}}));
+    auto result = hostline({"audit"});
+    EXPECT_EQ(result.status, 0) << result.err;
+    EXPECT_TRUE(contains(result.out, "run.finished")) << result.out;
+    EXPECT_TRUE(contains(result.out, "target=web-*")) << result.out;
+}
+
+TEST_F(Commands, TokensCreatePrintsTheSecretAloneOnStdout) {
+    server_.on("POST", "/api/v1/tokens",
+               json_answer(201, {{"token",
+                                  {{"name", "ci"},
+                                   {"identity", "local:ci"},
+                                   {"expires_at_ms", nullptr},
+                                   {"state", "active"}}},
+                                 {"secret", "hlt_0123"}}));
+    auto result = hostline({"tokens", "create", "ci", "--identity", "local:ci", "--ttl", "30d"});
+    EXPECT_EQ(result.status, 0) << result.err;
+    EXPECT_EQ(result.out, "hlt_0123\n");
+    EXPECT_TRUE(contains(result.err, "not shown again")) << result.err;
+    const auto body = json::parse(server_.requests().at(0).body);
+    EXPECT_EQ(body, (json{{"name", "ci"}, {"identity", "local:ci"}, {"ttl", "30d"}}));
+}
+
+TEST_F(Commands, TokensRevokeSendsDeleteAndABadNameIsAUsageError) {
+    server_.on("DELETE", "/api/v1/tokens/ci", json_answer(200, {{"token", "ci"}}));
+    auto result = hostline({"tokens", "revoke", "ci"});
+    EXPECT_EQ(result.status, 0) << result.err;
+    EXPECT_EQ(result.out, "revoked token 'ci'\n");
+    auto bad = hostline({"tokens", "revoke", "../jobs"});
+    EXPECT_EQ(bad.status, 2);
+    EXPECT_EQ(server_.requests().size(), 1u);
+}
+
+TEST_F(Commands, TokensListNeverShowsSecrets) {
+    server_.on("GET", "/api/v1/tokens",
+               json_answer(200, {{"tokens",
+                                  {{{"name", "ci"},
+                                    {"identity", "local:ci"},
+                                    {"state", "revoked"},
+                                    {"created_by", "token:admin"},
+                                    {"created_at_ms", 1'700'000'000'000},
+                                    {"expires_at_ms", nullptr},
+                                    {"last_used_ms", nullptr}}}}}));
+    auto result = hostline({"tokens", "list"});
+    EXPECT_EQ(result.status, 0) << result.err;
+    EXPECT_TRUE(contains(result.out, "NAME")) << result.out;
+    EXPECT_TRUE(contains(result.out, "revoked")) << result.out;
+    EXPECT_TRUE(contains(result.out, "never")) << result.out;
+}
+
 }  // namespace
 }  // namespace hostline::cli

@@ -541,5 +541,35 @@ TEST_F(ChatApprovalTest, AnExpiredRequestIsReportedToTheRequester) {
         << all_posts();
 }
 
+// What the chat service reports, as the audit trail would receive it.
+class RecordedAudit final : public AuditTrail {
+  public:
+    void record(AuditEvent event) override { events.push_back(std::move(event)); }
+    std::vector<AuditEvent> events;
+};
+
+TEST_F(ChatServiceTest, ACommandAddressedToTheBotIsAuditedAsReceivedAndOrdinaryChatIsNot) {
+    RecordedAudit audit;
+    ChatConfig config;
+    config.audit = &audit;
+    ChatService audited(io_, *scheduler_, *catalog_, config);
+    chat::IncomingMessage m;
+    m.sender = {"irc:alice!al@example.org", "alice"};
+    m.channel = "#ops";
+    m.text = "lunch anyone?";
+    audited.on_message(adapter_, m);
+    m.text = "!greet bob --on a1";
+    audited.on_message(adapter_, m);
+
+    ASSERT_GE(audit.events.size(), 1u);
+    const AuditEvent& received = audit.events[0];
+    EXPECT_EQ(received.kind, "command.received");
+    EXPECT_EQ(received.actor, "irc:alice!al@example.org");
+    EXPECT_EQ(received.subject, "test:#ops");
+    EXPECT_EQ(received.detail.at("channel"), "#ops");
+    EXPECT_EQ(received.detail.at("text"), "greet bob --on a1");
+    audited.stop();
+}
+
 }  // namespace
 }  // namespace hostline::controller

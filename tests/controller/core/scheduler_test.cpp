@@ -18,6 +18,12 @@ using namespace std::chrono_literals;
 class RecordedAuditTrail final : public AuditTrail {
   public:
     void record(AuditEvent event) override { events.push_back(std::move(event)); }
+    std::vector<AuditEvent> of_kind(const std::string& kind) const {
+        std::vector<AuditEvent> out;
+        for (const auto& e : events)
+            if (e.kind == kind) out.push_back(e);
+        return out;
+    }
     std::vector<AuditEvent> events;
 };
 
@@ -492,9 +498,9 @@ TEST_F(SchedulerTest, ARunTheAgentRefusesFailsWithItsReasonAndIsAudited) {
     EXPECT_EQ(d.runs[0].state, RunState::failed);
     EXPECT_EQ(d.runs[0].error,
               "rejected by agent a1: command 'restart-service' is not accepted on this host");
-    ASSERT_EQ(audit_.events.size(), 1u);
-    const AuditEvent& e = audit_.events[0];
-    EXPECT_EQ(e.kind, "run.rejected");
+    const auto rejected = audit_.of_kind("run.rejected");
+    ASSERT_EQ(rejected.size(), 1u);
+    const AuditEvent& e = rejected[0];
     EXPECT_EQ(e.actor, "agent:a1");
     EXPECT_EQ(e.subject, "run:" + std::to_string(sent.run_id));
     EXPECT_EQ(e.detail.at("job"), std::to_string(reply->job_id));
@@ -510,7 +516,7 @@ TEST_F(SchedulerTest, ARunCancelledBeforeItStartedIsNotAuditedAsRejected) {
     ASSERT_TRUE(scheduler_->cancel(reply->job_id).ok());
     scheduler_->on_agent_message("a1", proto::RunAck{sent_to<proto::Run>("a1")[0].run_id, false,
                                                      "cancelled before it started"});
-    EXPECT_TRUE(audit_.events.empty());
+    EXPECT_TRUE(audit_.of_kind("run.rejected").empty());
 }
 
 TEST_F(SchedulerTest, HeartbeatWithoutHelloAsksForHello) {
@@ -575,6 +581,27 @@ TEST_F(SchedulerTest, RunCarriesTheScriptAndItsHash) {
     }));
     EXPECT_EQ(sent_to<proto::Run>("a1").back().script.data, "");
     EXPECT_EQ(sent_to<proto::Run>("a1").back().script_sha256, "");
+}
+
+TEST_F(SchedulerTest, JobCreatedAndRunFinishedAreAudited) {
+    hello("web-1");
+    auto reply = scheduler_->submit(request("web-1", {"echo", "a \"b\""}));
+    ASSERT_TRUE(reply.ok()) << reply.error().message;
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("web-1").size() == 1; }));
+    finish("web-1", sent_to<proto::Run>("web-1")[0].run_id, 1, 3);
+
+    ASSERT_EQ(audit_.events.size(), 2u);
+    const AuditEvent& created = audit_.events[0];
+    EXPECT_EQ(created.kind, "job.created");
+    EXPECT_EQ(created.actor, "token:admin");
+    EXPECT_EQ(created.subject, "job:" + std::to_string(reply->job_id));
+    EXPECT_EQ(created.detail.at("argv"), R"(["echo","a \"b\""])");
+    EXPECT_EQ(created.detail.at("hosts"), "web-1");
+    const AuditEvent& finished = audit_.events[1];
+    EXPECT_EQ(finished.kind, "run.finished");
+    EXPECT_EQ(finished.actor, "agent:web-1");
+    EXPECT_EQ(finished.detail.at("exit_code"), "3");
+    EXPECT_EQ(finished.detail.at("state"), "failed");
 }
 
 }  // namespace

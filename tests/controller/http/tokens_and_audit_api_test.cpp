@@ -1,0 +1,246 @@
+// The API's tokens and audit routes over the real pieces behind them: an HttpServer on port
+// 0, a real Scheduler, SQLite store, StoreAuditTrail and TokenRegistry, driven by a real HTTP
+// client. The io_context runs on its own thread, as in the controller.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "controller/audit/store_audit_trail.hpp"
+#include "controller/http/http_server.hpp"
+#include "controller/scheduler/scheduler.hpp"
+#include "controller/tokens/token_registry.hpp"
+
+namespace hostline::controller {
+namespace {
+
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+constexpr const char* kAdmin = "the-admin-token-for-these-tests";
+
+struct Answer {
+    unsigned status = 0;
+    json body;
+};
+
+class TokensAndAuditApiTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "tokens-api-XXXXXX").string();
+        ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+        dir_ = pattern;
+        start();
+    }
+
+    void TearDown() override {
+        stop();
+        std::filesystem::remove_all(dir_);
+    }
+
+    // The controller's pieces as app.cpp wires them, over the database in dir_.
+    void start() {
+        auto store = Store::open((dir_ / "hostline.db").string(),
+                                 [this](std::function<void()> f) { net::post(io_, std::move(f)); });
+        ASSERT_TRUE(store.ok()) << store.error().message;
+        store_ = std::move(*store);
+        auto snapshot = store_->load();
+        ASSERT_TRUE(snapshot.ok()) << snapshot.error().message;
+        audit_ = std::make_unique<StoreAuditTrail>(*store_);
+        tokens_ = std::make_unique<TokenRegistry>(*store_, *audit_, snapshot->tokens);
+        scheduler_ = std::make_unique<Scheduler>(
+            io_, *store_, [](const std::string&, proto::Message) {}, SchedulerConfig{});
+        HttpConfig config;
+        config.port = 0;
+        config.admin_token = kAdmin;
+        server_ = std::make_unique<HttpServer>(io_, *scheduler_, config);
+        server_->enable_audit(*audit_);
+        server_->enable_tokens(*tokens_);
+        auto port = server_->start();
+        ASSERT_TRUE(port.ok()) << port.error().message;
+        port_ = *port;
+        io_.restart();
+        work_.emplace(net::make_work_guard(io_));
+        io_thread_ = std::thread([this] { io_.run(); });
+    }
+
+    // Everything down, the store's queue committed.
+    void stop() {
+        if (!io_thread_.joinable()) return;
+        std::promise<void> stopped;
+        net::post(io_, [&] {
+            server_.reset();
+            scheduler_.reset();
+            stopped.set_value();
+        });
+        stopped.get_future().get();
+        work_.reset();
+        io_thread_.join();
+        tokens_.reset();
+        audit_.reset();
+        store_.reset();
+    }
+
+    Answer call(bhttp::verb method, const std::string& target, const std::string& token = kAdmin,
+                const std::string& body = {}) {
+        net::io_context client;
+        net::ip::tcp::socket socket(client);
+        socket.connect({net::ip::make_address("127.0.0.1"), port_});
+        bhttp::request<bhttp::string_body> request{method, target, 11};
+        request.set(bhttp::field::host, "127.0.0.1");
+        request.set(bhttp::field::authorization, "Bearer " + token);
+        if (!body.empty()) request.set(bhttp::field::content_type, "application/json");
+        request.body() = body;
+        request.prepare_payload();
+        bhttp::write(socket, request);
+        boost::beast::flat_buffer buffer;
+        bhttp::response<bhttp::string_body> response;
+        bhttp::read(socket, buffer, response);
+        return Answer{response.result_int(), json::parse(response.body(), nullptr, false)};
+    }
+
+    std::string create(const std::string& name, const std::string& ttl = "") {
+        json body{{"name", name}, {"identity", "local:" + name}};
+        if (!ttl.empty()) body["ttl"] = ttl;
+        auto answer = call(bhttp::verb::post, "/api/v1/tokens", kAdmin, body.dump());
+        EXPECT_EQ(answer.status, 201u) << answer.body.dump();
+        return answer.body.value("secret", "");
+    }
+
+    std::string error_message(const Answer& answer) {
+        return answer.body["error"]["message"].get<std::string>();
+    }
+
+    std::filesystem::path dir_;
+    net::io_context io_{1};
+    std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
+    std::unique_ptr<Store> store_;
+    std::unique_ptr<StoreAuditTrail> audit_;
+    std::unique_ptr<TokenRegistry> tokens_;
+    std::unique_ptr<Scheduler> scheduler_;
+    std::unique_ptr<HttpServer> server_;
+    std::uint16_t port_ = 0;
+    std::thread io_thread_;
+};
+
+TEST_F(TokensAndAuditApiTest, ACreatedTokenIsShownOnceAndListedWithoutItsSecret) {
+    const auto secret = create("ci", "30d");
+    EXPECT_THAT(secret, ::testing::StartsWith("hlt_"));
+    EXPECT_EQ(secret.size(), 4u + 64u);
+
+    const auto listed = call(bhttp::verb::get, "/api/v1/tokens");
+    ASSERT_EQ(listed.status, 200u);
+    ASSERT_EQ(listed.body["tokens"].size(), 1u);
+    const auto& token = listed.body["tokens"][0];
+    EXPECT_EQ(token["name"], "ci");
+    EXPECT_EQ(token["identity"], "local:ci");
+    EXPECT_EQ(token["created_by"], "token:admin");
+    EXPECT_EQ(token["state"], "active");
+    EXPECT_TRUE(token["expires_at_ms"].is_number());
+    EXPECT_TRUE(token["last_used_ms"].is_null());
+    EXPECT_EQ(listed.body.dump().find(secret.substr(4)), std::string::npos);
+    EXPECT_FALSE(token.contains("secret_sha256"));
+}
+
+TEST_F(TokensAndAuditApiTest, ATokenActsAsItsIdentityUntilRevoked) {
+    const auto secret = create("ci");
+    EXPECT_EQ(call(bhttp::verb::get, "/api/v1/agents", secret).status, 200u);
+    EXPECT_EQ(
+        call(bhttp::verb::get, "/api/v1/tokens").body["tokens"][0]["last_used_ms"].is_number(),
+        true);
+
+    const auto revoked = call(bhttp::verb::delete_, "/api/v1/tokens/ci");
+    ASSERT_EQ(revoked.status, 200u) << revoked.body.dump();
+    const auto refused = call(bhttp::verb::get, "/api/v1/agents", secret);
+    EXPECT_EQ(refused.status, 401u);
+    EXPECT_THAT(error_message(refused), HasSubstr("the token 'ci' was revoked"));
+    EXPECT_EQ(call(bhttp::verb::get, "/api/v1/tokens").body["tokens"][0]["state"], "revoked");
+}
+
+TEST_F(TokensAndAuditApiTest, AnExpiredTokenIs401SayingSo) {
+    const auto secret = create("short", "1ms");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const auto refused = call(bhttp::verb::get, "/api/v1/agents", secret);
+    EXPECT_EQ(refused.status, 401u);
+    EXPECT_THAT(error_message(refused), HasSubstr("the token 'short' expired at"));
+}
+
+TEST_F(TokensAndAuditApiTest, TokensSurviveARestartAndARevocationStays) {
+    const auto kept = create("kept");
+    const auto gone = create("gone");
+    ASSERT_EQ(call(bhttp::verb::delete_, "/api/v1/tokens/gone").status, 200u);
+    stop();
+    start();
+    EXPECT_EQ(call(bhttp::verb::get, "/api/v1/agents", kept).status, 200u);
+    EXPECT_EQ(call(bhttp::verb::get, "/api/v1/agents", gone).status, 401u);
+}
+
+TEST_F(TokensAndAuditApiTest, BadRequestsNameWhatWasWrong) {
+    const auto bad_identity =
+        call(bhttp::verb::post, "/api/v1/tokens", kAdmin, R"({"name": "ci", "identity": "alice"})");
+    EXPECT_EQ(bad_identity.status, 400u);
+    EXPECT_THAT(error_message(bad_identity), HasSubstr("platform:id"));
+    const auto bad_name = call(bhttp::verb::post, "/api/v1/tokens", kAdmin,
+                               R"({"name": "a b", "identity": "local:x"})");
+    EXPECT_EQ(bad_name.status, 400u);
+    EXPECT_THAT(error_message(bad_name), HasSubstr("token name"));
+    const auto bad_ttl = call(bhttp::verb::post, "/api/v1/tokens", kAdmin,
+                              R"({"name": "ci", "identity": "local:x", "ttl": "soon"})");
+    EXPECT_EQ(bad_ttl.status, 400u);
+    EXPECT_THAT(error_message(bad_ttl), HasSubstr("ttl"));
+    create("ci");
+    const auto twice = call(bhttp::verb::post, "/api/v1/tokens", kAdmin,
+                            R"({"name": "ci", "identity": "local:x"})");
+    EXPECT_EQ(twice.status, 409u);
+    const auto unknown = call(bhttp::verb::delete_, "/api/v1/tokens/nope");
+    EXPECT_EQ(unknown.status, 404u);
+    EXPECT_THAT(error_message(unknown), HasSubstr("no token named 'nope'"));
+}
+
+TEST_F(TokensAndAuditApiTest, TokenChangesAreAuditedWithoutTheSecretAndTheChainVerifies) {
+    const auto secret = create("ci");
+    ASSERT_EQ(call(bhttp::verb::delete_, "/api/v1/tokens/ci").status, 200u);
+
+    const auto listed = call(bhttp::verb::get, "/api/v1/audit");
+    ASSERT_EQ(listed.status, 200u) << listed.body.dump();
+    const auto& events = listed.body["events"];
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events[0]["kind"], "token.revoked");  // newest first
+    EXPECT_EQ(events[1]["kind"], "token.created");
+    EXPECT_EQ(events[1]["actor"], "token:admin");
+    EXPECT_EQ(events[1]["subject"], "token:ci");
+    EXPECT_EQ(events[1]["detail"]["identity"], "local:ci");
+    EXPECT_EQ(events[0]["prev_hash"], events[1]["hash"]);
+    EXPECT_EQ(listed.body.dump().find(secret), std::string::npos);
+
+    const auto page = call(bhttp::verb::get, "/api/v1/audit?order=oldest&limit=1&after=0");
+    ASSERT_EQ(page.body["events"].size(), 1u);
+    EXPECT_EQ(page.body["next_after"], 1);
+    const auto kind = call(bhttp::verb::get, "/api/v1/audit?kind=token.revoked");
+    EXPECT_EQ(kind.body["events"].size(), 1u);
+    EXPECT_EQ(call(bhttp::verb::get, "/api/v1/audit?limit=0").status, 400u);
+
+    const auto verified = call(bhttp::verb::get, "/api/v1/audit/verify");
+    ASSERT_EQ(verified.status, 200u);
+    EXPECT_EQ(verified.body["ok"], true);
+    EXPECT_EQ(verified.body["rows"], 2);
+    EXPECT_TRUE(verified.body["broken_row"].is_null());
+}
+
+}  // namespace
+}  // namespace hostline::controller
