@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <set>
 
 #include "common/transport/curve_keys.hpp"
 #include "common/transport/router_thread.hpp"
@@ -16,6 +17,7 @@
 #include "controller/catalog/catalog.hpp"
 #include "controller/chat/chat_service.hpp"
 #include "controller/http/http_server.hpp"
+#include "controller/policy/policy_file.hpp"
 #include "controller/scheduler/scheduler.hpp"
 #include "controller/store/store.hpp"
 
@@ -94,12 +96,28 @@ class App::Impl {
             spdlog::info("catalog: {} command(s) from {}", catalog_.commands().size(),
                          config_.catalog_dir);
         }
+        std::set<std::string> command_permissions;
+        for (const CommandSpec& spec : catalog_.commands())
+            command_permissions.insert(spec.permission);
+        policy_ = std::make_unique<PolicyFile>(
+            config_.policy_file, config_.groups, std::move(command_permissions), audit_,
+            [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); });
+        if (config_.policy_file.empty()) {
+            spdlog::warn(
+                "policy: no policy_file in [controller]: deny by default, so only the admin API "
+                "token may do anything; no chat user may run a command");
+        } else {
+            if (auto loaded = policy_->load(); !loaded)
+                return fail("the policy is invalid:\n" + loaded.error().message);
+            spdlog::info("policy: loaded {}", config_.policy_file);
+        }
         ChatConfig chat_config;
         chat_config.prefix = config_.chat_prefix;
         chat_config.bot_name = config_.chat_bot_name;
         chat_config.job_url_base = config_.job_url_base;
         chat_config.groups = config_.groups;
-        chat_ = std::make_unique<ChatService>(io_, *scheduler_, catalog_, chat_config);
+        chat_ = std::make_unique<ChatService>(io_, *scheduler_, catalog_, *policy_, audit_,
+                                              chat_config);
         if (config_.irc) {
             auto added =
                 chat_->add_adapter(std::make_unique<chat::irc::IrcAdapter>(io_, *config_.irc));
@@ -118,6 +136,7 @@ class App::Impl {
         http_ = std::make_unique<HttpServer>(
             io_, *scheduler_, HttpConfig{config_.http_address, config_.http_port, *token});
         http_->enable_chat(*chat_);
+        http_->enable_policy(*policy_, audit_);
         auto port = http_->start();
         if (!port) return port.error();
         scheduler_->start();
@@ -135,10 +154,22 @@ class App::Impl {
     }
 
     int run() {
+        // SIGHUP reloads the policy; the file is read off the loop, and a bad one is refused.
+        boost::asio::signal_set hangups(io_, SIGHUP);
+        std::function<void()> on_hangup = [this, &hangups, &on_hangup] {
+            hangups.async_wait([this, &on_hangup](const boost::system::error_code& ec, int) {
+                if (ec) return;
+                spdlog::info("signal SIGHUP: reloading the policy");
+                policy_->reload("controller", [](Result<void>) {});
+                on_hangup();
+            });
+        };
+        on_hangup();
         boost::asio::signal_set signals(io_, SIGINT, SIGTERM);
-        signals.async_wait([this](const boost::system::error_code& ec, int signal) {
+        signals.async_wait([this, &hangups](const boost::system::error_code& ec, int signal) {
             if (ec) return;
             spdlog::info("signal {}: stopping", signal);
+            hangups.cancel();
             http_->stop();
             chat_->stop();
             scheduler_->stop();
@@ -160,6 +191,9 @@ class App::Impl {
     std::unique_ptr<transport::RouterThread> router_;
     std::unique_ptr<Scheduler> scheduler_;
     Catalog catalog_;
+    // Nowhere to report to yet: the store-backed audit trail replaces this.
+    NoAuditTrail audit_;
+    std::unique_ptr<PolicyFile> policy_;
     std::unique_ptr<ChatService> chat_;
     std::unique_ptr<HttpServer> http_;
 };

@@ -11,8 +11,10 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
+#include "controller/policy/policy_file.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -44,6 +46,9 @@ class HttpServer {
     // Also serves POST /api/v1/chat through chat (which must outlive the server). Call before
     // start().
     void enable_chat(ChatGateway& chat);
+    // Decides every call by policy (and serves POST /api/v1/policy/reload); without it only
+    // the admin token may do anything. Both must outlive the server. Call before start().
+    void enable_policy(PolicyFile& policy, AuditTrail& audit);
 
     // Closes the listener and every connection, ending live event streams and dropping
     // their subscriptions. Requests still waiting on the JobService get no answer. Safe to

@@ -41,6 +41,8 @@ class PolicyFile {
     // The policy in force. Hold the pointer for as long as one decision needs it.
     std::shared_ptr<const Policy> current() const { return current_; }
     const std::string& path() const { return path_; }
+    // The @groups of controller.toml, for resolving targets the way the scheduler does.
+    const target::Groups& groups() const { return groups_; }
 
   private:
     Result<Policy> read() const;
