@@ -12,6 +12,8 @@ std::string_view error_code_for(unsigned status) {
             return "bad_request";
         case 401:
             return "unauthorized";
+        case 403:
+            return "forbidden";
         case 404:
             return "not_found";
         case 405:
@@ -21,6 +23,8 @@ std::string_view error_code_for(unsigned status) {
         case 413:
         case 431:
             return "too_large";
+        case 422:
+            return "invalid";
         default:
             return "internal";
     }
