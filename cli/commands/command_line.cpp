@@ -25,6 +25,7 @@ void add_api_commands(CLI::App& app, CommandContext& context) {
     add_job_command(app, context);
     add_agents_command(app, context);
     add_cancel_command(app, context);
+    add_policy_command(app, context);
 }
 
 int run_command_line(CLI::App& app, CommandContext& context, int argc, const char* const* argv) {

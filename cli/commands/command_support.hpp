@@ -23,6 +23,7 @@ void add_jobs_command(CLI::App& app, CommandContext& context);
 void add_job_command(CLI::App& app, CommandContext& context);
 void add_agents_command(CLI::App& app, CommandContext& context);
 void add_cancel_command(CLI::App& app, CommandContext& context);
+void add_policy_command(CLI::App& app, CommandContext& context);
 
 // A client for the controller in context: its URL checked, its token read from the token
 // file (contents, whitespace trimmed). Errors say how to set what is missing.

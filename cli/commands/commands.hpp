@@ -1,5 +1,5 @@
-// The API subcommands of `hostline` (run, jobs, job, agents, cancel) and the command line
-// they share: --controller and --token-file, usable before or after the subcommand.
+// The API subcommands of `hostline` (run, jobs, job, agents, cancel, policy reload) and the command
+// line they share: --controller and --token-file, usable before or after the subcommand.
 //
 // Each add_*_command registers a CLI11 subcommand whose callback talks to the controller
 // and leaves its exit status in CommandContext::exit_status. Main thread only.
