@@ -10,6 +10,9 @@
 // the channel. The built-in role `admin` has every permission, host and channel; the API's
 // admin token (identity token:admin) always holds it.
 //
+// Scheduled runs (a later issue) must be decided here too when each one fires, as the
+// identity that created the schedule, with channel "": the same decide() call.
+//
 // A loaded Policy is immutable, so any thread may read it; reloading builds a new one.
 #pragma once
 
