@@ -376,15 +376,15 @@ void Router::get_agents(const Call& call) {
 void Router::get_jobs(const Call& call) {
     auto query = parse_job_query(call.query);
     if (!query) return call.exchange->respond(error_response(400, query.error().message));
-    // Everyone may list their own jobs; anyone else's needs jobs.read.
-    if (query->requester != call.identity &&
-        !policy()->decide({call.identity, "jobs.read", {}, ""}).allowed) {
-        if (!query->requester.empty()) {
-            if (!allowed(call.identity, call.exchange, "jobs.read", {}, "jobs:" + query->requester))
-                return;
-        } else {
+    // Everyone may list their own jobs; anyone else's needs jobs.read. Without it, a list
+    // of everyone's is the caller's own.
+    if (query->requester.empty()) {
+        if (!policy()->decide({call.identity, "jobs.read", {}, ""}).allowed)
             query->requester = call.identity;
-        }
+    } else if (query->requester != call.identity &&
+               !allowed(call.identity, call.exchange, "jobs.read", {},
+                        "jobs:" + query->requester)) {
+        return;
     }
     const auto limit = static_cast<std::size_t>(query->limit);
     jobs_.list_jobs(*query, [exchange = call.exchange, limit](Result<std::vector<Job>> jobs) {
