@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "controller/catalog/catalog.hpp"
 #include "controller/policy/policy_file.hpp"
 
 namespace hostline::controller {
@@ -322,6 +323,29 @@ TEST_F(PolicyTest, ReloadWithoutAPolicyFileIsRefused) {
     EXPECT_EQ(outcome->error().message,
               "no policy file is configured ([controller] policy_file in controller.toml)");
     EXPECT_FALSE(file.current()->decide({"local:me", "jobs.read", {}, ""}).allowed);
+}
+
+}  // namespace
+}  // namespace hostline::controller
+
+namespace hostline::controller {
+namespace {
+
+TEST(ExamplePolicy, LoadsWithTheExampleCatalog) {
+    auto catalog = Catalog::load(HOSTLINE_SOURCE_DIR "/examples/commands.d");
+    ASSERT_TRUE(catalog.ok()) << catalog.error().message;
+    std::set<std::string> permissions;
+    for (const CommandSpec& spec : catalog->commands()) permissions.insert(spec.permission);
+    auto policy = Policy::load(HOSTLINE_SOURCE_DIR "/examples/policy.toml", {}, permissions);
+    ASSERT_TRUE(policy.ok()) << policy.error().message;
+    Decision d = policy->decide(
+        {"irc:alice", "command.restart-service", {{"web-01", {{"role", "web"}}}}, "irc:#ops"});
+    EXPECT_EQ(d.reason, "you (irc:alice) lack command.restart-service");
+    EXPECT_TRUE(
+        policy
+            ->decide(
+                {"irc:carol", "command.restart-service", {{"db-01", {{"role", "db"}}}}, "irc:#ops"})
+            .allowed);
 }
 
 }  // namespace
