@@ -325,6 +325,9 @@ void ChatService::builtin_help(chat::Adapter& a, const chat::IncomingMessage& m,
     const CommandSpec* spec = catalog_.find(name);
     if (spec == nullptr) return reply(a, m, "unknown command '" + name + "': try " + p + "help");
     std::string text = usage(*spec, p) + "\n" + spec->summary;
+    Decision d = policy_.current()->decide(
+        {m.sender.id, spec->permission, {}, a.platform() + ":" + m.channel});
+    if (!d.allowed) text += "\nYou may not run it here: " + d.reason + ".";
     if (!spec->help.empty()) text += "\n" + spec->help;
     for (const ParamSpec& param : spec->params) {
         text += "\n  " + param.name + ": " + param.help;

@@ -14,7 +14,7 @@ PolicyFile::PolicyFile(std::string path, target::Groups groups,
       current_(std::make_shared<const Policy>()) {}
 
 PolicyFile::~PolicyFile() {
-    for (std::thread& t : readers_) t.join();
+    for (auto& [id, reader] : readers_) reader.join();
 }
 
 Result<Policy> PolicyFile::read() const {
@@ -31,9 +31,16 @@ Result<void> PolicyFile::load() {
 }
 
 void PolicyFile::reload(const std::string& actor, std::function<void(Result<void>)> done) {
-    readers_.emplace_back([this, actor, done = std::move(done)]() mutable {
+    for (std::uint64_t id : delivered_) {
+        readers_.at(id).join();
+        readers_.erase(id);
+    }
+    delivered_.clear();
+    const std::uint64_t id = next_reader_++;
+    readers_[id] = std::thread([this, id, actor, done = std::move(done)]() mutable {
         auto policy = std::make_shared<Result<Policy>>(read());
-        post_([this, actor, policy, done = std::move(done)] {
+        post_([this, id, actor, policy, done = std::move(done)] {
+            delivered_.push_back(id);
             AuditEvent event{"policy.reloaded", actor, "policy:" + path_, {}};
             if (!*policy) {
                 spdlog::error("policy: reload refused, the policy in force stays:\n{}",

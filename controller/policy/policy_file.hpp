@@ -9,7 +9,9 @@
 // before destroying it) and joins its reading threads when destroyed.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -55,7 +57,11 @@ class PolicyFile {
     const Post post_;
 
     std::shared_ptr<const Policy> current_;
-    std::vector<std::thread> readers_;
+    // Reading threads by id; those whose result has been delivered are joined (at once: they
+    // end right after posting it) when the next reload starts, so they do not pile up.
+    std::map<std::uint64_t, std::thread> readers_;
+    std::vector<std::uint64_t> delivered_;
+    std::uint64_t next_reader_ = 1;
 };
 
 }  // namespace hostline::controller

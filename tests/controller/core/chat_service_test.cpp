@@ -494,6 +494,14 @@ TEST_F(ChatPolicyTest, HelpListsOnlyWhatTheCallerMayRun) {
     say("!help", alice_, "#random");  // greet is not allowed there
     EXPECT_EQ(adapter_.posts.back().find("!greet"), std::string::npos) << adapter_.posts.back();
 
+    say("!help tidy", alice_);
+    EXPECT_NE(adapter_.posts.back().find(
+                  "You may not run it here: you (irc:alice!al@example.org) lack command.tidy."),
+              std::string::npos)
+        << adapter_.posts.back();
+    say("!help greet", alice_);
+    EXPECT_EQ(adapter_.posts.back().find("You may not"), std::string::npos);
+
     say("!help", bob_);
     help = adapter_.posts.back();
     EXPECT_NE(help.find("You may run no catalog command here"), std::string::npos) << help;
