@@ -12,7 +12,9 @@
 #include <set>
 
 #include "agent/controller_link.hpp"
+#include "agent/enrollment.hpp"
 #include "agent/host_facts.hpp"
+#include "agent/run_acceptance.hpp"
 #include "agent/runner/output_chunker.hpp"
 #include "agent/runner/process_runner.hpp"
 #include "agent/runner/script_file.hpp"
@@ -45,8 +47,8 @@ class Agent::Impl {
             return prepared.error();
         auto keys = transport::load_or_create_key_pair(config_.state_dir, "agent");
         if (!keys) return keys.error();
-        spdlog::info("agent '{}' public key {} ({}/agent.pub)", config_.name, keys->public_key,
-                     config_.state_dir);
+        spdlog::info("agent '{}' public key {} ({}/agent.pub), fingerprint {}", config_.name,
+                     keys->public_key, config_.state_dir, key_fingerprint(keys->public_key));
         if (auto prepared = scripts_.prepare(); !prepared) return prepared.error();
         link_ = std::make_unique<ControllerLink>(
             config_.controller_endpoint, config_.controller_public_key, *keys, config_.name,
@@ -157,6 +159,9 @@ class Agent::Impl {
             spdlog::warn("run {} rejected: {}", m.run_id, reason);
             link_->send(proto::RunAck{m.run_id, false, std::move(reason)});
         };
+        // Before de-duplication: a refusal depends only on the run and this host's config, so
+        // a re-sent run (our rejection was lost) is refused again rather than taken as held.
+        if (auto refused = refusal(config_.accept, m)) return reject(std::move(*refused));
         if (!outbox_.remember_run(m.run_id)) {
             link_->send(proto::RunAck{m.run_id, true, "already received"});
             return;
@@ -211,6 +216,18 @@ class Agent::Impl {
     void handle(proto::ErrorReply& m) {
         if (m.code == "no_session") {
             say_hello();
+            return;
+        }
+        if (m.code == "not_accepted") {
+            // Pending (or its name is taken): say so once per distinct reason, keep asking.
+            if (m.message != last_refusal_) spdlog::warn("not accepted yet: {}", m.message);
+            last_refusal_ = m.message;
+            return;
+        }
+        if (m.code == "revoked") {
+            spdlog::error("the controller revoked this agent: {}; nothing more will run here",
+                          m.message);
+            link_->reset(Clock::now());
             return;
         }
         spdlog::warn("controller reported an error: {} ({})", m.message, m.code);
@@ -310,6 +327,7 @@ class Agent::Impl {
     std::map<std::uint64_t, RunOutput> running_;
     std::set<std::uint64_t> cancelled_early_;  // cancels that arrived before their run
     milliseconds heartbeat_ = kDefaultHeartbeat;
+    std::string last_refusal_;
     Clock::time_point last_heard_;
     Clock::time_point next_heartbeat_;
 };

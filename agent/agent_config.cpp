@@ -2,6 +2,8 @@
 
 #include "agent/host_facts.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <regex>
 
 #include "common/config/config_reader.hpp"
@@ -13,6 +15,43 @@ namespace {
 bool is_valid_name(const std::string& name) {
     static const std::regex kName("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
     return std::regex_match(name, kName);
+}
+
+bool is_command_name(const std::string& name) {
+    static const std::regex kCommand("[a-z][a-z0-9-]{0,63}");  // as the catalog names them
+    return std::regex_match(name, kCommand);
+}
+
+bool is_sha256_hex(const std::string& text) {
+    return text.size() == 64 && std::all_of(text.begin(), text.end(), [](unsigned char ch) {
+               return std::isxdigit(ch) != 0;
+           });
+}
+
+// [agent.accept]. Naming commands without saying anything of ad-hoc runs turns those off:
+// whoever lists what may run here does not mean "and anything typed after run --".
+RunAcceptance read_acceptance(config::ConfigReader& r) {
+    RunAcceptance accept;
+    if (r.has("agent.accept.commands")) {
+        accept.commands.emplace();
+        for (const std::string& name : r.string_list("agent.accept.commands")) {
+            r.check(is_command_name(name), "agent.accept.commands",
+                    "'" + name + "' is not a catalog command name ([a-z][a-z0-9-]*, at most 64)");
+            accept.commands->insert(name);
+        }
+    }
+    accept.adhoc = r.boolean("agent.accept.adhoc", !accept.commands.has_value());
+    if (r.has("agent.accept.script_hashes")) {
+        accept.script_hashes.emplace();
+        for (std::string hash : r.string_list("agent.accept.script_hashes")) {
+            r.check(is_sha256_hex(hash), "agent.accept.script_hashes",
+                    "'" + hash + "' is not a SHA-256 in hex (64 characters, as sha256sum prints)");
+            std::transform(hash.begin(), hash.end(), hash.begin(),
+                           [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+            accept.script_hashes->insert(hash);
+        }
+    }
+    return accept;
 }
 
 }  // namespace
@@ -35,6 +74,7 @@ Result<AgentConfig> load_agent_config(const std::string& path) {
             "must be an absolute path");
     c.capacity = static_cast<std::uint32_t>(r.integer("agent.capacity", c.capacity, 1, 1024));
     c.kill_grace_ms = r.duration_ms("agent.kill_grace", c.kill_grace_ms);
+    c.accept = read_acceptance(r);
 
     c.controller_endpoint = r.string("controller.endpoint", "");
     r.check(c.controller_endpoint.rfind("tcp://", 0) == 0 ||
@@ -52,7 +92,8 @@ Result<AgentConfig> load_agent_config(const std::string& path) {
                 "public_key_file");
     }
     r.reject_unknown({"agent.name", "agent.labels", "agent.state_dir", "agent.capacity",
-                      "agent.kill_grace", "controller.endpoint", "controller.public_key",
+                      "agent.kill_grace", "agent.accept.adhoc", "agent.accept.commands",
+                      "agent.accept.script_hashes", "controller.endpoint", "controller.public_key",
                       "controller.public_key_file"});
     if (auto done = r.finish(); !done) return done.error();
     return c;

@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "agent/run_acceptance.hpp"
 #include "common/error.hpp"
 
 namespace hostline::agent {
@@ -17,6 +18,7 @@ struct AgentConfig {
     std::int64_t kill_grace_ms = 10000;  // SIGTERM, then SIGKILL this much later
     std::string controller_endpoint;     // [controller] endpoint, e.g. tcp://ctl:7420
     std::string controller_public_key;   // [controller] public_key, or public_key_file
+    RunAcceptance accept;                // [agent.accept]
 };
 
 // Reads and validates path. Every problem is reported with file, key and reason.

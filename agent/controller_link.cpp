@@ -42,7 +42,8 @@ Result<void> ControllerLink::connect() {
 void ControllerLink::open_socket() {
     ++generation_;
     socket_ = zmq::socket_t(context_, zmq::socket_type::dealer);
-    socket_.set(zmq::sockopt::routing_id, name_);
+    // No routing id of our own: the controller's ROUTER gives each connection one, so no
+    // other agent can take this one's connection over by claiming the same id.
     socket_.set(zmq::sockopt::curve_serverkey, server_key_);
     socket_.set(zmq::sockopt::curve_publickey, keys_.public_key);
     socket_.set(zmq::sockopt::curve_secretkey, keys_.secret_key);
@@ -146,7 +147,7 @@ void ControllerLink::drain_monitor() {
             case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
                 connected_ = true;
                 failures_ = 0;
-                spdlog::info("connected to the controller at {}", endpoint_);
+                spdlog::info("connected to the controller at {} as {}", endpoint_, name_);
                 handlers_.on_connected();
                 break;
             case ZMQ_EVENT_DISCONNECTED:

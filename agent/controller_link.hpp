@@ -1,5 +1,6 @@
-// The agent's link to the controller: a DEALER socket (CURVE client, routing id = agent
-// name) that connects out, and a monitor that tells when a handshake succeeds or is refused.
+// The agent's link to the controller: a DEALER socket (CURVE client; the
+// controller tells agents apart by their keys) that connects out, and a monitor that tells when a
+// handshake succeeds or is refused.
 //
 // ZeroMQ reconnects by itself with exponential backoff; the initial interval is jittered per
 // process so a restarted controller is not hit by every agent in the same millisecond. When

@@ -6,6 +6,7 @@
 
 #include "agent/agent.hpp"
 #include "agent/agent_config.hpp"
+#include "agent/enrollment.hpp"
 #include "common/log/log.hpp"
 
 int main(int argc, char** argv) {
@@ -18,7 +19,40 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_flag("--check-config", check_config, "Validate the configuration and exit");
     app.set_version_flag("--version", std::string("hostline-agent ") + HOSTLINE_VERSION);
+
+    hostline::agent::EnrollRequest enroll;
+    auto* enroll_command = app.add_subcommand(
+        "enroll",
+        "Join this host to a controller with an enrollment token, write agent.toml, exit");
+    enroll_command
+        ->add_option("token", enroll.token, "The token from `hostline agents token create`")
+        ->required();
+    enroll_command->add_option("--name", enroll.name, "This agent's name (default: the host name)");
+    enroll_command->add_option("-c,--config", enroll.config_path, "Where to write agent.toml")
+        ->capture_default_str();
+    enroll_command->add_option("--state-dir", enroll.state_dir, "Where the agent keeps its keys")
+        ->capture_default_str();
+    enroll_command->add_flag("--force", enroll.force, "Overwrite an existing agent.toml");
     CLI11_PARSE(app, argc, argv);
+
+    if (*enroll_command) {
+        if (auto logging = hostline::log::setup("agent", "warn"); !logging) {
+            std::fprintf(stderr, "hostline-agent: %s\n", logging.error().message.c_str());
+            return 2;
+        }
+        auto enrolled = hostline::agent::enroll(enroll);
+        if (!enrolled) {
+            std::fprintf(stderr, "hostline-agent: enrollment failed: %s\n",
+                         enrolled.error().message.c_str());
+            return 1;
+        }
+        std::printf(
+            "enrolled as %s (key %s); wrote %s\nstart the agent: systemctl start "
+            "hostline-agent (or hostline-agent --config %s)\n",
+            enrolled->name.c_str(), enrolled->fingerprint.c_str(), enroll.config_path.c_str(),
+            enroll.config_path.c_str());
+        return 0;
+    }
 
     auto config = hostline::agent::load_agent_config(config_path);
     if (!config) {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -13,10 +14,13 @@
 
 #include "common/transport/curve_keys.hpp"
 #include "common/transport/router_thread.hpp"
+#include "controller/agents/agent_enrollment.hpp"
+#include "controller/agents/enrollment_tokens.hpp"
 #include "controller/agents/key_directory.hpp"
 #include "controller/catalog/catalog.hpp"
 #include "controller/chat/chat_service.hpp"
 #include "controller/http/http_server.hpp"
+#include "controller/jobs/audit_trail.hpp"
 #include "controller/policy/policy_file.hpp"
 #include "controller/scheduler/scheduler.hpp"
 #include "controller/store/store.hpp"
@@ -49,6 +53,15 @@ Result<std::string> load_or_create_token(const std::string& path) {
     return token;
 }
 
+// The bound endpoint as another host can reach it: a wildcard address becomes the host name.
+std::string reachable(const std::string& endpoint) {
+    const std::string wildcard = "tcp://0.0.0.0:";
+    if (endpoint.rfind(wildcard, 0) != 0) return endpoint;
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0) return endpoint;
+    return "tcp://" + std::string(host) + ":" + endpoint.substr(wildcard.size());
+}
+
 }  // namespace
 
 class App::Impl {
@@ -73,6 +86,11 @@ class App::Impl {
         if (!snapshot) return snapshot.error();
 
         keys_ = std::make_unique<KeyDirectory>(config_.accepted_agents_dir());
+        // An agent whose key is no longer accepted (revoked) is not a host any more.
+        std::erase_if(snapshot->agents,
+                      [this](const AgentRecord& a) { return !keys_->is_accepted(a.name); });
+        tokens_ = std::make_unique<EnrollmentTokens>(config_.data_dir + "/enrollment-tokens");
+        if (auto loaded = tokens_->load(); !loaded) return loaded;
         router_ = std::make_unique<transport::RouterThread>(config_.agent_listen, *keys, *keys_);
         SchedulerConfig sc;
         sc.heartbeat = std::chrono::milliseconds(config_.heartbeat_ms);
@@ -126,17 +144,43 @@ class App::Impl {
                          config_.irc->nick);
         }
 
-        auto routed = router_->start({[this](const std::string& agent, proto::Message m) {
-            boost::asio::post(io_, [this, agent, m = std::move(m)]() mutable {
-                scheduler_->on_agent_message(agent, std::move(m));
-            });
-        }});
+        auto routed = router_->start(
+            {[this](const std::string& agent, const std::string& key, proto::Message m) {
+                 boost::asio::post(io_, [this, agent, key, m = std::move(m)]() mutable {
+                     // Revoked between the transport's check and now: nothing more from it.
+                     auto status = keys_->status_of(key);
+                     if (status.state != transport::KeyStatus::State::accepted ||
+                         status.agent != agent)
+                         return;
+                     scheduler_->on_agent_message(agent, std::move(m));
+                 });
+             },
+             [this](const transport::Stranger& from, proto::Message m) {
+                 boost::asio::post(io_, [this, from, m = std::move(m)]() mutable {
+                     enrollment_->on_stranger(from, std::move(m));
+                 });
+             }});
         if (!routed) return routed;
+        enrollment_ = std::make_unique<AgentEnrollment>(
+            *keys_, *tokens_, audit_,
+            AgentEnrollment::Links{
+                [this](const transport::Stranger& to, proto::Message m) {
+                    router_->reply(to, std::move(m));
+                },
+                [this](const std::string& agent, proto::Message m) {
+                    router_->send(agent, std::move(m));
+                },
+                [this](const std::string& agent) { scheduler_->revoke_agent(agent); }},
+            config_.agent_public_endpoint.empty() ? reachable(router_->endpoint())
+                                                  : config_.agent_public_endpoint,
+            keys->public_key);
 
         http_ = std::make_unique<HttpServer>(
             io_, *scheduler_, HttpConfig{config_.http_address, config_.http_port, *token});
         http_->enable_chat(*chat_);
         http_->enable_policy(*policy_, audit_);
+        http_->enable_agent_admin(*enrollment_);
+        chat_->enable_agent_admin(*enrollment_);
         auto port = http_->start();
         if (!port) return port.error();
         scheduler_->start();
@@ -187,12 +231,13 @@ class App::Impl {
     const ControllerConfig config_;
     boost::asio::io_context io_{1};
     std::unique_ptr<Store> store_;
+    NoAuditTrail audit_;  // until the store-backed audit trail is wired in
     std::unique_ptr<KeyDirectory> keys_;
+    std::unique_ptr<EnrollmentTokens> tokens_;
+    std::unique_ptr<AgentEnrollment> enrollment_;
     std::unique_ptr<transport::RouterThread> router_;
     std::unique_ptr<Scheduler> scheduler_;
     Catalog catalog_;
-    // Nowhere to report to yet: the store-backed audit trail replaces this.
-    NoAuditTrail audit_;
     std::unique_ptr<PolicyFile> policy_;
     std::unique_ptr<ChatService> chat_;
     std::unique_ptr<HttpServer> http_;

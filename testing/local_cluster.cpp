@@ -326,10 +326,17 @@ void LocalCluster::add_agent(const std::string& name, AgentOptions options) {
                    "\"\ncapacity = " + std::to_string(options.capacity) + "\nkill_grace = \"" +
                    options.kill_grace + "\"\n[agent.labels]\n" + labels +
                    "[controller]\nendpoint = \"tcp://127.0.0.1:" + std::to_string(agent_port_) +
-                   "\"\npublic_key = \"" + controller_public_key_ + "\"\n");
+                   "\"\npublic_key = \"" + controller_public_key_ + "\"\n" + options.extra_toml);
     agents_[name] =
         start_process({bin("hostline-agent"), "--config", toml, "--log-level", log_level_},
                       dir_ + "/agents/" + name + ".log");
+}
+
+void LocalCluster::start_agent(const std::string& id, const std::string& config_path) {
+    fs::create_directories(dir_ + "/agents");
+    agents_[id] =
+        start_process({bin("hostline-agent"), "--config", config_path, "--log-level", log_level_},
+                      dir_ + "/agents/" + id + ".log");
 }
 
 void LocalCluster::stop_agent(const std::string& name) {

@@ -41,6 +41,8 @@ struct AgentOptions {
     int capacity = 4;
     std::string kill_grace = "1s";
     bool accepted = true;  // put its key in the controller's accepted dir
+    // Appended to its agent.toml: whole sections, e.g. "[agent.accept]\nadhoc = false\n".
+    std::string extra_toml;
 };
 
 class LocalCluster {
@@ -69,6 +71,12 @@ class LocalCluster {
     void kill_controller();  // SIGKILL
     void stop_controller();  // SIGTERM and wait
     void add_agent(const std::string& name, AgentOptions options = {});
+    // Starts hostline-agent with a config of the test's own (e.g. one `enroll` wrote); `id`
+    // names its log (DIR/agents/ID.log) and stop_agent(id) stops it.
+    void start_agent(const std::string& id, const std::string& config_path);
+    // Where agents connect, and the controller's public key (after start_controller()).
+    std::string agent_endpoint() const { return "tcp://127.0.0.1:" + std::to_string(agent_port_); }
+    const std::string& controller_public_key() const { return controller_public_key_; }
     void stop_agent(const std::string& name);  // SIGTERM and wait
     std::string agent_log(const std::string& name) const;
     std::string controller_log() const;

@@ -83,6 +83,8 @@ std::string render_job_header(const nlohmann::json& job) {
     add("source", or_dash(text_field(job, "source")));
     add("target", or_dash(text_field(job, "target")));
     add("command", or_dash(quote_argv(strings_field(job, "argv"))));
+    if (const std::string name = text_field(job, "catalog_command"); !name.empty())
+        add("catalog", name);
     // As chown writes it: "USER", "USER:GROUP", or ":GROUP" when only the group changes.
     const std::string user = text_field(job, "user");
     const std::string group = text_field(job, "group");

@@ -96,6 +96,9 @@ struct Run {
     // checking that the content hashes to script_sha256 (lowercase hex).
     Bytes script;
     std::string script_sha256;
+    // The catalog command this run comes from; empty: an ad-hoc run. The agent may refuse
+    // a run by it (agent.toml [agent.accept]); peers that predate it ignore it.
+    std::string command;
     template <class S, class F>
     static void each_field(S& s, F&& f) {
         f("run_id", s.run_id);
@@ -109,6 +112,7 @@ struct Run {
         f("group", s.group);
         f("script", s.script);
         f("script_sha256", s.script_sha256);
+        f("command", s.command);
     }
 };
 
@@ -202,8 +206,44 @@ struct Bye {
     }
 };
 
+// An agent whose key the controller does not know asks to be accepted with an enrollment
+// token's secret. The controller answers with an EnrollReply.
+struct Enroll {
+    static constexpr const char* kType = "enroll";
+    std::string agent_id;  // the name it asks for
+    std::string hostname;
+    std::string version;
+    Labels labels;       // its own; the token's labels are added by the controller
+    std::string secret;  // the token's one-time secret (never logged)
+    template <class S, class F>
+    static void each_field(S& s, F&& f) {
+        f("agent_id", s.agent_id);
+        f("hostname", s.hostname);
+        f("version", s.version);
+        f("labels", s.labels);
+        f("secret", s.secret);
+    }
+};
+
+struct EnrollReply {
+    static constexpr const char* kType = "enroll_reply";
+    bool accepted = false;
+    std::string agent_id;  // the name the key was accepted as
+    Labels labels;         // the token's labels, for agent.toml
+    std::string reason;    // why it was refused
+    template <class S, class F>
+    static void each_field(S& s, F&& f) {
+        f("accepted", s.accepted);
+        f("agent_id", s.agent_id);
+        f("labels", s.labels);
+        f("reason", s.reason);
+    }
+};
+
 // The answer to a message the receiver could not use. `code` is machine-readable:
-// "malformed", "unknown_type", "version", "no_session" (send hello first).
+// "malformed", "unknown_type", "version", "no_session" (send hello first), "not_accepted"
+// (the agent's key waits for an admin: pending, or its name is taken), "revoked" (the
+// agent's key was revoked: nothing more is accepted from it).
 struct ErrorReply {
     static constexpr const char* kType = "error";
     std::string code;
@@ -216,6 +256,6 @@ struct ErrorReply {
 };
 
 using Message = std::variant<Hello, Welcome, Heartbeat, Run, RunAck, Output, RunResult, Ack, Cancel,
-                             Bye, ErrorReply>;
+                             Bye, ErrorReply, Enroll, EnrollReply>;
 
 }  // namespace hostline::proto

@@ -41,7 +41,8 @@ Result<void> RouterThread::start(Handlers handlers) {
 
         router_ = zmq::socket_t(context_, zmq::socket_type::router);
         router_.set(zmq::sockopt::router_mandatory, 1);
-        router_.set(zmq::sockopt::router_handover, 1);  // a restarted agent takes its id back
+        // No ROUTER_HANDOVER: routing ids are the ROUTER's own, one per connection, so no
+        // peer can take over another's connection by claiming its id.
         router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(proto::kMaxMessageBytes));
         router_.set(zmq::sockopt::sndhwm, 10000);
         router_.set(zmq::sockopt::rcvhwm, 10000);
@@ -76,9 +77,17 @@ void RouterThread::send(std::string agent, proto::Message message) {
 }
 
 void RouterThread::send_encoded(std::string agent, std::string frame) {
+    enqueue(std::move(agent), false, std::move(frame));
+}
+
+void RouterThread::reply(const Stranger& to, proto::Message message) {
+    enqueue(to.connection, true, proto::encode(message));
+}
+
+void RouterThread::enqueue(std::string destination, bool is_connection, std::string frame) {
     {
         std::lock_guard lock(outbox_mutex_);
-        outbox_.emplace_back(std::move(agent), std::move(frame));
+        outbox_.push_back({std::move(destination), is_connection, std::move(frame)});
     }
     std::uint64_t one = 1;
     (void)::write(wake_fd_, &one, sizeof one);
@@ -128,43 +137,76 @@ void RouterThread::drain_router() {
             spdlog::warn("agent transport: receive failed: {}", e.what());
             return;
         }
-        std::string agent = to_string(id);
-        // The ZAP handler bound the key to a name; the routing id must be that name.
+        std::string connection = to_string(id);
+        // The ZAP handler admitted the connection's key and made it the User-Id.
         const char* user = body.gets("User-Id");
-        if (user == nullptr || agent != user) {
-            spdlog::warn("agent transport: dropped a message from '{}' authenticated as '{}'",
-                         printable(agent), user ? user : "nobody");
+        if (user == nullptr) {
+            spdlog::warn("agent transport: dropped a message from an unauthenticated peer");
+            continue;
+        }
+        std::string key = user;
+        Stranger from{connection, key};
+        KeyStatus status = authority_.status_of(key);
+        auto answer = [&](const char* code, std::string text) {
+            enqueue(connection, true, proto::encode(proto::ErrorReply{code, std::move(text)}));
+        };
+        if (status.state == KeyStatus::State::revoked) {
+            answer("revoked", "this agent's key was revoked on the controller");
             continue;
         }
         auto decoded = proto::decode(std::string_view(body.data<char>(), body.size()));
         if (!decoded) {
-            spdlog::warn("agent {}: dropped a message: {}", agent, decoded.error().message);
+            spdlog::warn("agent {}: dropped a message: {}",
+                         status.agent.empty() ? printable(key) : status.agent,
+                         decoded.error().message);
             std::string code = decoded.error().message.rfind("unknown message type", 0) == 0
                                    ? "unknown_type"
                                    : "malformed";
-            send_encoded(agent, proto::encode(proto::ErrorReply{code, decoded.error().message}));
+            answer(code.c_str(), decoded.error().message);
             continue;
         }
-        handlers_.on_message(agent, std::move(*decoded));
+        if (status.state == KeyStatus::State::unknown) {
+            if (std::holds_alternative<proto::Hello>(*decoded) ||
+                std::holds_alternative<proto::Enroll>(*decoded)) {
+                handlers_.on_stranger(from, std::move(*decoded));
+            } else {
+                answer("not_accepted",
+                       "this agent's key is not accepted: it waits for an admin, or enroll it "
+                       "with a token");
+            }
+            continue;
+        }
+        connection_of_agent_[status.agent] = connection;
+        handlers_.on_message(status.agent, key, std::move(*decoded));
     }
 }
 
 void RouterThread::drain_outbox() {
-    std::deque<std::pair<std::string, std::string>> batch;
+    std::deque<Outgoing> batch;
     {
         std::lock_guard lock(outbox_mutex_);
         batch.swap(outbox_);
     }
-    for (auto& [agent, frame] : batch) {
+    for (auto& [destination, is_connection, frame] : batch) {
+        std::string_view agent = destination;
+        if (!is_connection) {
+            auto it = connection_of_agent_.find(destination);
+            if (it == connection_of_agent_.end()) {
+                spdlog::debug("agent {}: not connected, message dropped", destination);
+                continue;
+            }
+            agent = it->second;
+        }
         try {
             if (!router_.send(zmq::buffer(agent),
                               zmq::send_flags::sndmore | zmq::send_flags::dontwait) ||
                 !router_.send(zmq::message_t(frame.data(), frame.size()),
                               zmq::send_flags::dontwait))
-                spdlog::debug("agent {}: send queue full, message dropped", agent);
+                spdlog::debug("agent {}: send queue full, message dropped", printable(destination));
         } catch (const zmq::error_t& e) {
             // EHOSTUNREACH: not connected. Delivery is the protocol's job (resend until acked).
-            spdlog::debug("agent {}: not connected, message dropped ({})", agent, e.what());
+            spdlog::debug("agent {}: not connected, message dropped ({})", printable(destination),
+                          e.what());
         }
     }
 }
@@ -190,17 +232,17 @@ void RouterThread::answer_zap() {
         if (request.size() >= 7 && to_string(request[5]) == "CURVE" && request[6].size() == 32) {
             char z85[41] = {};
             zmq_z85_encode(z85, request[6].data<uint8_t>(), 32);
-            // Frame 4 is the server socket's own routing id, not the agent's: the agent's
-            // claimed name is checked against `user` on every message instead (drain_router).
+            // Accepted and unknown keys are admitted with the key as User-Id: what a connection
+            // may do is decided per message (drain_router), so accepting or revoking a key
+            // takes effect on a live connection. Revoked keys never get that far.
             std::string address = to_string(request[3]);
-            auto name = authority_.agent_for_key(z85);
-            if (!name) {
-                text = "unknown key";
-                spdlog::warn("refused an agent from {} with an unknown key {}", address, z85);
+            if (authority_.status_of(z85).state == KeyStatus::State::revoked) {
+                text = "revoked key";
+                spdlog::warn("refused an agent from {} with a revoked key {}", address, z85);
             } else {
                 status = "200";
                 text = "OK";
-                user = *name;
+                user = z85;
             }
         }
         try {

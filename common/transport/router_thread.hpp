@@ -11,6 +11,7 @@
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -25,19 +26,40 @@
 
 namespace hostline::transport {
 
-// Decides at the CURVE handshake who an agent is. Called on the transport thread.
+// What the controller knows of an agent's CURVE public key.
+struct KeyStatus {
+    enum class State { accepted, unknown, revoked };
+    State state = State::unknown;
+    std::string agent;  // the name an accepted key was accepted as
+};
+
+// Decides who an agent is: at the CURVE handshake (revoked keys are refused there; accepted
+// and unknown keys are admitted) and again for every message, so that accepting or revoking a
+// key takes effect on a live connection at once. Called on the transport thread, and possibly
+// on others by the implementation's owner: implementations must be thread-safe and fast.
 class KeyAuthority {
   public:
     virtual ~KeyAuthority() = default;
-    // The agent name this public key is accepted as, or an empty optional to refuse.
-    virtual std::optional<std::string> agent_for_key(const std::string& public_key) = 0;
+    virtual KeyStatus status_of(const std::string& public_key) = 0;
+};
+
+// A connection whose key is not accepted (yet): what the controller may answer to.
+struct Stranger {
+    std::string connection;  // the ROUTER's routing id of the connection (opaque bytes)
+    std::string public_key;  // Z85
 };
 
 class RouterThread {
   public:
     struct Handlers {
-        // A decoded message from an authenticated agent.
-        std::function<void(const std::string& agent, proto::Message message)> on_message;
+        // A decoded message from an agent whose key is accepted, by the name it was accepted
+        // as; public_key lets the receiver check the key is still accepted when it handles it.
+        std::function<void(const std::string& agent, const std::string& public_key,
+                           proto::Message message)>
+            on_message;
+        // A hello or enroll from a connection whose key is unknown. Every other message from
+        // such a connection is answered error{not_accepted} here and never handed on.
+        std::function<void(const Stranger& from, proto::Message message)> on_stranger;
     };
 
     RouterThread(std::string endpoint, CurveKeyPair server_keys, KeyAuthority& authority);
@@ -54,12 +76,15 @@ class RouterThread {
     void send(std::string agent, proto::Message message);
     // Same, with an already encoded message (for one encode sent to many).
     void send_encoded(std::string agent, std::string frame);
+    // Answers a connection that is not (or not yet) an accepted agent.
+    void reply(const Stranger& to, proto::Message message);
 
   private:
     void run();
     void drain_router();
     void drain_outbox();
     void answer_zap();
+    void enqueue(std::string destination, bool is_connection, std::string frame);
 
     // Constant after construction.
     const std::string endpoint_;
@@ -72,13 +97,22 @@ class RouterThread {
     zmq::socket_t zap_;
     Handlers handlers_;
     std::string bound_endpoint_;
+    // Agents do not choose their routing id (the ROUTER makes one per connection, so nobody
+    // can take over another's connection); an accepted agent is reached through the
+    // connection its key last spoke on.
+    std::map<std::string, std::string> connection_of_agent_;
     std::thread thread_;
     int wake_fd_ = -1;
     std::atomic<bool> stopping_{false};
 
     // Guarded by outbox_mutex_.
     std::mutex outbox_mutex_;
-    std::deque<std::pair<std::string, std::string>> outbox_;
+    struct Outgoing {
+        std::string destination;  // an agent name, or a connection's routing id
+        bool is_connection = false;
+        std::string frame;
+    };
+    std::deque<Outgoing> outbox_;
 };
 
 }  // namespace hostline::transport

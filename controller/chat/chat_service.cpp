@@ -32,6 +32,7 @@ constexpr Builtin kBuiltins[] = {
     {"output", "output ID [HOST]", "the stored output of a job, or of one host's run"},
     {"cancel", "cancel ID", "stop a job on every host"},
     {"whoami", "whoami", "who Hostline thinks you are"},
+    {"agents", "agents accept NAME", "accept an agent waiting with its key (admin)"},
 };
 
 std::string join(const std::vector<std::string>& items, const char* sep = ", ") {
@@ -218,6 +219,7 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
     if (c.name == "output") return builtin_job(a, m, c, true, done);
     if (c.name == "cancel") return builtin_cancel(a, m, c, done);
     if (c.name == "whoami") return builtin_whoami(a, m);
+    if (c.name == "agents") return builtin_agents(a, m, c);
 
     SubmitRequest request;
     request.requester = m.sender.id;
@@ -275,6 +277,7 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
             return reply(a, m, "denied: " + d.reason);
     }
     request.argv = bound->argv;
+    request.command = spec->name;
     if (!c.timeout && spec->timeout) request.timeout_ms = spec->timeout->count();
     request.env = spec->env;
     request.cwd = spec->cwd;
@@ -312,7 +315,8 @@ void ChatService::builtin_help(chat::Adapter& a, const chat::IncomingMessage& m,
                                : "Commands:" + commands;
         text += "\nBuilt-in:";
         for (const Builtin& b : kBuiltins)
-            if (std::string_view(b.name) != "run" || may(a, m, "run.adhoc"))
+            if ((std::string_view(b.name) != "run" || may(a, m, "run.adhoc")) &&
+                (std::string_view(b.name) != "agents" || may(a, m, "agents.manage")))
                 text += "\n  " + p + b.name + " — " + b.summary;
         text += "\nEvery command takes --on TARGET, --timeout D and --dry-run. " + p +
                 "help COMMAND for more.";
@@ -527,6 +531,21 @@ bool ChatService::may(const chat::Adapter& a, const chat::IncomingMessage& m,
     return policy_.current()
         ->decide({m.sender.id, permission, {}, a.platform() + ":" + m.channel})
         .allowed;
+}
+
+// `!agents accept NAME`. Permission agents.manage: checked here once policy exists (the
+// policy engine decides before this runs).
+void ChatService::builtin_agents(chat::Adapter& a, const chat::IncomingMessage& m,
+                                 const chat::ParsedCommand& c) {
+    if (c.tokens.size() != 2 || c.tokens[0].text != "accept" ||
+        c.tokens[0].kind != chat::Token::Kind::word || c.tokens[1].kind != chat::Token::Kind::word)
+        return reply(a, m, "usage: " + config_.prefix + "agents accept NAME");
+    if (Decision d = decide(a, m, "agents.manage", {}, "agent:" + c.tokens[1].text); !d.allowed)
+        return reply(a, m, "denied: " + d.reason);
+    if (agent_admin_ == nullptr) return reply(a, m, "error: agent enrollment is not enabled");
+    auto accepted = agent_admin_->accept(c.tokens[1].text, m.sender.id);
+    if (!accepted) return reply(a, m, "error: " + accepted.error().message);
+    reply(a, m, "accepted agent " + accepted->name + " (key " + accepted->fingerprint + ")");
 }
 
 Result<std::vector<const AgentInfo*>> ChatService::matching_agents(const std::string& target) {

@@ -24,6 +24,7 @@
 #include "chat/grammar/command.hpp"
 #include "common/target/target_expr.hpp"
 #include "controller/catalog/catalog.hpp"
+#include "controller/jobs/agent_admin.hpp"
 #include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
@@ -49,6 +50,8 @@ class ChatService : public ChatGateway {
     // Takes the adapter and starts it; its messages are handled from now on.
     Result<void> add_adapter(std::unique_ptr<chat::Adapter> adapter);
     void stop();
+    // Serves `!agents accept NAME` through admin (which must outlive the service).
+    void enable_agent_admin(AgentAdmin& admin) { agent_admin_ = &admin; }
 
     // What an adapter's listener calls (public so tests can drive a fake adapter directly).
     // done (optional) is called after the last reply to this message: at once for most
@@ -86,6 +89,8 @@ class ChatService : public ChatGateway {
     void builtin_cancel(chat::Adapter& a, const chat::IncomingMessage& m,
                         const chat::ParsedCommand& c, DoneToken done);
     void builtin_whoami(chat::Adapter& a, const chat::IncomingMessage& m);
+    void builtin_agents(chat::Adapter& a, const chat::IncomingMessage& m,
+                        const chat::ParsedCommand& c);
     void start_job(chat::Adapter& a, const chat::IncomingMessage& m, SubmitRequest request,
                    bool dry_run, DoneToken done);
     // Asks the policy whether the sender may use permission on hosts from this channel, and
@@ -103,6 +108,7 @@ class ChatService : public ChatGateway {
 
     boost::asio::io_context& io_;
     JobService& jobs_;
+    AgentAdmin* agent_admin_ = nullptr;
     const Catalog& catalog_;
     const PolicyFile& policy_;
     AuditTrail& audit_;

@@ -19,6 +19,9 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
     c.agent_listen = r.string("controller.agent_listen", c.agent_listen);
     r.check(c.agent_listen.rfind("tcp://", 0) == 0 || c.agent_listen.rfind("ipc://", 0) == 0,
             "controller.agent_listen", "must be tcp://ADDRESS:PORT or ipc://PATH");
+    c.agent_public_endpoint = r.string("controller.agent_endpoint", c.agent_public_endpoint);
+    r.check(c.agent_public_endpoint.empty() || c.agent_public_endpoint.rfind("tcp://", 0) == 0,
+            "controller.agent_endpoint", "must be tcp://HOST:PORT");
     c.heartbeat_ms = r.duration_ms("controller.heartbeat", c.heartbeat_ms);
     r.check(c.heartbeat_ms >= 100 && c.heartbeat_ms <= 60000, "controller.heartbeat",
             "must be between 100ms and 1m");

@@ -12,8 +12,11 @@
 namespace hostline::controller {
 
 struct ControllerConfig {
-    std::string data_dir = "/var/lib/hostline";   // database, keys, admin token
-    std::string agent_listen = "tcp://*:7420";    // ZeroMQ ROUTER endpoint
+    std::string data_dir = "/var/lib/hostline";  // database, keys, admin token
+    std::string agent_listen = "tcp://*:7420";   // ZeroMQ ROUTER endpoint
+    // [controller] agent_endpoint: where agents reach the controller, put into enrollment
+    // tokens; empty: the bound endpoint, with a wildcard address replaced by the host name.
+    std::string agent_public_endpoint;
     std::string http_address = "127.0.0.1";       // [http] address
     std::uint16_t http_port = 7480;               // [http] port; 0 picks a free one
     std::int64_t heartbeat_ms = 5000;             // agents are offline after 3 silent intervals

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "controller/jobs/agent_admin.hpp"
 #include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
@@ -49,6 +50,9 @@ class HttpServer {
     // Decides every call by policy (and serves POST /api/v1/policy/reload); without it only
     // the admin token may do anything. Both must outlive the server. Call before start().
     void enable_policy(PolicyFile& policy, AuditTrail& audit);
+    // Also serves the agent enrollment routes through admin (which must outlive the server).
+    // Call before start().
+    void enable_agent_admin(AgentAdmin& admin);
 
     // Closes the listener and every connection, ending live event streams and dropping
     // their subscriptions. Requests still waiting on the JobService get no answer. Safe to

@@ -43,6 +43,7 @@ Json job_json(const Job& job) {
         {"source", job.source},
         {"target", job.target},
         {"argv", job.argv},
+        {"catalog_command", job.command},
         {"user", job.run_as_user},
         {"group", job.run_as_group},
         {"state", to_string(job.state)},

@@ -18,8 +18,11 @@
 
 namespace hostline::controller::http {
 
-const std::array<Router::Route, 9> Router::kRoutes{{
+const std::array<Router::Route, 12> Router::kRoutes{{
     {"GET", "/api/v1/agents", &Router::get_agents},
+    {"POST", "/api/v1/agents/tokens", &Router::post_agent_token},
+    {"POST", "/api/v1/agents/accept", &Router::post_agent_accept},
+    {"POST", "/api/v1/agents/revoke", &Router::post_agent_revoke},
     {"GET", "/api/v1/jobs", &Router::get_jobs},
     {"POST", "/api/v1/jobs", &Router::post_jobs},
     {"GET", "/api/v1/jobs/{id}", &Router::get_job},
@@ -370,7 +373,100 @@ void Router::get_agents(const Call& call) {
               [](const AgentInfo& a, const AgentInfo& b) { return a.name < b.name; });
     Json list = Json::array();
     for (const auto& agent : agents) list.push_back(agent_json(agent));
-    call.exchange->respond(json_response(200, Json{{"agents", std::move(list)}}));
+    Json keys = Json::array();
+    if (agent_admin_ != nullptr)
+        for (const auto& key : agent_admin_->agent_keys())
+            keys.push_back(
+                Json{{"name", key.name}, {"state", key.state}, {"fingerprint", key.fingerprint}});
+    call.exchange->respond(
+        json_response(200, Json{{"agents", std::move(list)}, {"keys", std::move(keys)}}));
+}
+
+// {"labels": {"k": "v"}, "ttl_ms": 3600000, "uses": 1} -> {"token": "hle1...", ...}
+void Router::post_agent_token(const Call& call) {
+    if (agent_admin_ == nullptr)
+        return call.exchange->respond(error_response(404, "enrollment is not enabled"));
+    if (!allowed(call.identity, call.exchange, "agents.manage", {}, "agents")) return;
+    InputJson body = InputJson::parse(call.request.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+        return call.exchange->respond(error_response(400, "the body must be a JSON object"));
+    TokenRequest request;
+    request.actor = call.identity;
+    if (auto labels = body.find("labels"); labels != body.end()) {
+        if (!labels->is_object())
+            return call.exchange->respond(
+                error_response(400, "labels must be an object of strings"));
+        for (const auto& [k, v] : labels->items()) {
+            if (!v.is_string())
+                return call.exchange->respond(
+                    error_response(400, "label " + k + ": the value must be a string"));
+            request.labels[k] = v.get<std::string>();
+        }
+    }
+    if (auto ttl = body.find("ttl_ms"); ttl != body.end()) {
+        if (!ttl->is_number_integer())
+            return call.exchange->respond(error_response(400, "ttl_ms must be an integer"));
+        request.ttl_ms = ttl->get<std::int64_t>();
+    }
+    if (auto uses = body.find("uses"); uses != body.end()) {
+        if (!uses->is_number_integer() || uses->get<std::int64_t>() < 1 ||
+            uses->get<std::int64_t>() > 10000)
+            return call.exchange->respond(
+                error_response(400, "uses must be an integer from 1 to 10000"));
+        request.uses = uses->get<std::uint32_t>();
+    }
+    auto created = agent_admin_->create_token(request);
+    if (!created) return call.exchange->respond(error_response(400, created.error().message));
+    Json labels = Json::object();
+    for (const auto& [k, v] : created->labels) labels[k] = v;
+    call.exchange->respond(json_response(201, Json{{"token", created->token},
+                                                   {"id", created->id},
+                                                   {"expires_ms", created->expires_ms},
+                                                   {"uses", created->uses},
+                                                   {"labels", std::move(labels)}}));
+}
+
+namespace {
+
+std::optional<std::string> name_in(const std::string& body_text) {
+    InputJson body = InputJson::parse(body_text, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) return std::nullopt;
+    auto name = body.find("name");
+    if (name == body.end() || !name->is_string()) return std::nullopt;
+    return name->get<std::string>();
+}
+
+}  // namespace
+
+// {"name": "web-01"} -> {"name", "state": "accepted", "fingerprint"}
+void Router::post_agent_accept(const Call& call) {
+    if (agent_admin_ == nullptr)
+        return call.exchange->respond(error_response(404, "enrollment is not enabled"));
+    if (!allowed(call.identity, call.exchange, "agents.manage", {}, "agents")) return;
+    auto name = name_in(call.request.body);
+    if (!name)
+        return call.exchange->respond(
+            error_response(400, "the body must be a JSON object with a string \"name\""));
+    auto accepted = agent_admin_->accept(*name, call.identity);
+    if (!accepted) return call.exchange->respond(error_response(409, accepted.error().message));
+    call.exchange->respond(json_response(200, Json{{"name", accepted->name},
+                                                   {"state", accepted->state},
+                                                   {"fingerprint", accepted->fingerprint}}));
+}
+
+void Router::post_agent_revoke(const Call& call) {
+    if (agent_admin_ == nullptr)
+        return call.exchange->respond(error_response(404, "enrollment is not enabled"));
+    if (!allowed(call.identity, call.exchange, "agents.manage", {}, "agents")) return;
+    auto name = name_in(call.request.body);
+    if (!name)
+        return call.exchange->respond(
+            error_response(400, "the body must be a JSON object with a string \"name\""));
+    auto revoked = agent_admin_->revoke(*name, call.identity);
+    if (!revoked) return call.exchange->respond(error_response(404, revoked.error().message));
+    call.exchange->respond(json_response(200, Json{{"name", revoked->name},
+                                                   {"state", revoked->state},
+                                                   {"fingerprint", revoked->fingerprint}}));
 }
 
 void Router::get_jobs(const Call& call) {
@@ -485,7 +581,10 @@ void Router::post_chat(const Call& call) {
             403, "only an admin may speak in the terminal chat as another identity; " +
                      call.identity + " holds no admin role"));
     InputJson body = InputJson::parse(call.request.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object())
+    if (body.is_discarded())  // invalid UTF-8 in a string lands here too
+        return call.exchange->respond(
+            error_response(400, "the body is not valid JSON (strings must be UTF-8)"));
+    if (!body.is_object())
         return call.exchange->respond(error_response(400, "the body must be a JSON object"));
     auto identity = body.find("identity");
     auto text = body.find("text");

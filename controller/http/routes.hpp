@@ -16,6 +16,7 @@
 
 #include "controller/http/event_stream.hpp"
 #include "controller/http/exchange.hpp"
+#include "controller/jobs/agent_admin.hpp"
 #include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
@@ -38,6 +39,8 @@ class Router {
         policy_ = &policy;
         audit_ = &audit;
     }
+    // Serves enrollment tokens, accept and revoke through admin, which must outlive the router.
+    void enable_agent_admin(AgentAdmin& admin) { agent_admin_ = &admin; }
 
     // What a route handler gets: who is asking, the request, its query string, the {id} of
     // the path (0 when the route has none) and where to answer.
@@ -72,22 +75,26 @@ class Router {
     void post_cancel(const Call& call);
     void post_chat(const Call& call);
     void post_policy_reload(const Call& call);
+    void post_agent_token(const Call& call);
+    void post_agent_accept(const Call& call);
+    void post_agent_revoke(const Call& call);
 
     struct Route {
         std::string_view method;
         std::string_view pattern;  // "{id}" stands for a job id
         void (Router::*handler)(const Call&);
     };
-    static const std::array<Route, 9> kRoutes;
+    static const std::array<Route, 12> kRoutes;
 
     // Constant after construction.
     JobService& jobs_;
     bool has_token_;
     std::array<unsigned char, 32> token_digest_{};  // SHA-256 of the admin token
     Defer defer_;
-    ChatGateway* chat_ = nullptr;   // set once, before serving
-    PolicyFile* policy_ = nullptr;  // set once, before serving
-    AuditTrail* audit_ = nullptr;   // set with policy_
+    ChatGateway* chat_ = nullptr;        // set once, before serving
+    AgentAdmin* agent_admin_ = nullptr;  // set once, before serving
+    PolicyFile* policy_ = nullptr;       // set once, before serving
+    AuditTrail* audit_ = nullptr;        // set with policy_
     NoAuditTrail no_audit_;
     std::shared_ptr<const Policy> no_policy_ = std::make_shared<const Policy>();
 };

@@ -45,6 +45,7 @@ struct SubmitRequest {
     std::string script;                            // the content; empty: none
     std::string script_sha256;                     // lowercase hex of script
     std::optional<std::int64_t> output_cap_bytes;  // stored per run; empty: the controller's
+    std::string command;  // the catalog command's name (never from HTTP clients); empty: ad-hoc
 };
 
 struct SubmitReply {

@@ -49,8 +49,13 @@ bool is_account_name(std::string_view name) {
 }  // namespace
 
 Scheduler::Scheduler(boost::asio::io_context& io, Store& store, SendToAgent send,
-                     SchedulerConfig config)
-    : io_(io), store_(store), send_(std::move(send)), config_(std::move(config)), tick_timer_(io) {}
+                     SchedulerConfig config, AuditTrail* audit)
+    : io_(io),
+      store_(store),
+      send_(std::move(send)),
+      config_(std::move(config)),
+      audit_(audit != nullptr ? *audit : no_audit_),
+      tick_timer_(io) {}
 
 void Scheduler::restore(const StoreSnapshot& snapshot) {
     next_job_id_ = snapshot.max_job_id + 1;
@@ -115,6 +120,20 @@ void Scheduler::stop() {
 void Scheduler::on_agent_message(const std::string& agent, proto::Message message) {
     if (stopped_) return;
     std::visit([&](auto& m) { handle(agent, m); }, message);
+}
+
+void Scheduler::revoke_agent(const std::string& name) {
+    auto it = agents_.find(name);
+    if (it == agents_.end()) return;
+    std::vector<std::int64_t> runs(it->second.active.begin(), it->second.active.end());
+    runs.insert(runs.end(), it->second.queue.begin(), it->second.queue.end());
+    agents_.erase(it);  // first, so that finishing its runs dispatches nothing to it
+    spdlog::warn("agent {} was revoked; {} run(s) of it are lost", name, runs.size());
+    for (std::int64_t id : runs) {
+        auto run = runs_.find(id);
+        if (run != runs_.end() && !is_final(run->second.record.state))
+            finish_run(run->second, RunState::lost, "agent " + name + " was revoked");
+    }
 }
 
 void Scheduler::handle(const std::string& name, proto::Hello& m) {
@@ -184,10 +203,23 @@ void Scheduler::handle(const std::string& name, proto::RunAck& m) {
     ActiveRun* run = run_of(name, m.run_id);
     if (run == nullptr) return;
     if (!m.accepted) {
-        if (run->cancel_sent)
+        if (run->cancel_sent) {
             finish_run(*run, RunState::cancelled, "cancelled before it started");
-        else
-            finish_run(*run, RunState::failed, "rejected by agent " + name + ": " + m.reason);
+            return;
+        }
+        // An agent's refusal (its own [agent.accept] rules, or it could not start the run) is
+        // worth an audit row: it may be the only trace of a request a host was guarded against.
+        if (auto job = jobs_.find(run->record.job_id); job != jobs_.end()) {
+            const Job& j = job->second.job;
+            audit_.record(AuditEvent{"run.rejected",
+                                     "agent:" + name,
+                                     "run:" + std::to_string(run->record.id),
+                                     {{"job", std::to_string(j.id)},
+                                      {"requester", j.requester},
+                                      {"command", j.command},
+                                      {"reason", m.reason}}});
+        }
+        finish_run(*run, RunState::failed, "rejected by agent " + name + ": " + m.reason);
         return;
     }
     if (run->record.state == RunState::dispatched || run->record.state == RunState::unknown) {
@@ -319,6 +351,7 @@ void Scheduler::send_run(ActiveRun& run) {
     m.group = j.run_as_group;
     m.script = proto::Bytes{j.script};
     m.script_sha256 = j.script_sha256;
+    m.command = j.command;
     m.timeout_ms = run.timeout_ms;
     m.output_cap = run.output_cap;
     run.sent_at = Clock::now();
@@ -485,6 +518,7 @@ Result<SubmitReply> Scheduler::submit(const SubmitRequest& request) {
     job.run_as_group = request.run_as_group;
     job.script = request.script;
     job.script_sha256 = request.script_sha256;
+    job.command = request.command;
     job.timeout_ms = request.timeout_ms.value_or(config_.default_timeout.count());
     job.output_cap_bytes = request.output_cap_bytes.value_or(0);
     job.state = JobState::running;

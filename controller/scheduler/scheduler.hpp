@@ -22,6 +22,7 @@
 
 #include "common/proto/messages.hpp"
 #include "common/target/target_expr.hpp"
+#include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/job_service.hpp"
 #include "controller/store/store.hpp"
 
@@ -42,7 +43,10 @@ class Scheduler : public JobService {
     // How the scheduler reaches agents (the transport thread's send queue).
     using SendToAgent = std::function<void(const std::string& agent, proto::Message message)>;
 
-    Scheduler(boost::asio::io_context& io, Store& store, SendToAgent send, SchedulerConfig config);
+    // audit: where runs an agent rejected are reported (run.rejected); nullptr: nowhere.
+    // It must outlive the scheduler.
+    Scheduler(boost::asio::io_context& io, Store& store, SendToAgent send, SchedulerConfig config,
+              AuditTrail* audit = nullptr);
 
     // Takes over the jobs, runs and agents a previous controller left in the store. Runs that
     // were in flight become unknown and get one grace period for their agents to report.
@@ -51,6 +55,11 @@ class Scheduler : public JobService {
     void stop();   // cancels timers and tells online agents the controller is going away
 
     void on_agent_message(const std::string& agent, proto::Message message);
+
+    // The agent's key was revoked: it is no longer a host (targets do not match it), its
+    // runs in flight or queued become lost, and nothing more from it is expected. Its name
+    // may be accepted again later with another key.
+    void revoke_agent(const std::string& agent);
 
     // JobService
     Result<SubmitReply> submit(const SubmitRequest& request) override;
@@ -125,6 +134,8 @@ class Scheduler : public JobService {
     Store& store_;
     SendToAgent send_;
     const SchedulerConfig config_;
+    NoAuditTrail no_audit_;
+    AuditTrail& audit_;  // no_audit_ unless given one
     boost::asio::steady_timer tick_timer_;
     bool stopped_ = false;
 

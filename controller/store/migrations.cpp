@@ -80,10 +80,17 @@ ALTER TABLE jobs ADD COLUMN output_cap_bytes INTEGER NOT NULL DEFAULT 0;  -- 0: 
 ALTER TABLE jobs ADD COLUMN script BLOB NOT NULL DEFAULT x'';             -- empty: none
 )sql";
 
+// The catalog command a job runs (empty: ad-hoc), which agents may refuse runs by.
+// Versions 4 and 5 belong to other parts of the policy work; they may land in any order.
+constexpr std::string_view kJobCommand = R"sql(
+ALTER TABLE jobs ADD COLUMN command TEXT NOT NULL DEFAULT '';  -- empty: an ad-hoc run
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, kInitialSchema},
     Migration{2, kJobsByRequester},
     Migration{3, kJobCapAndScript},
+    Migration{6, kJobCommand},
 };
 
 }  // namespace

@@ -170,10 +170,23 @@ State known_state(std::optional<State> state, std::string_view what, std::int64_
 }
 
 // Column lists: the order of bind_all() in the writers and of Row in the readers.
-constexpr std::array<std::string_view, 16> kJobColumns{
-    "id",    "requester",        "source",        "target",        "argv",       "env",
-    "cwd",   "run_as_user",      "run_as_group",  "script_sha256", "timeout_ms", "output_cap_bytes",
-    "state", "cancel_requested", "created_at_ms", "finished_at_ms"};
+constexpr std::array<std::string_view, 17> kJobColumns{"id",
+                                                       "requester",
+                                                       "source",
+                                                       "target",
+                                                       "argv",
+                                                       "env",
+                                                       "cwd",
+                                                       "run_as_user",
+                                                       "run_as_group",
+                                                       "script_sha256",
+                                                       "timeout_ms",
+                                                       "output_cap_bytes",
+                                                       "state",
+                                                       "cancel_requested",
+                                                       "created_at_ms",
+                                                       "finished_at_ms",
+                                                       "command"};
 constexpr std::array<std::string_view, 14> kRunColumns{
     "id",           "job_id",        "agent",       "state",        "exit_code",
     "signal",       "started_at_ms", "ended_at_ms", "stdout_bytes", "stderr_bytes",
@@ -239,6 +252,7 @@ Job job_from(SQLite::Statement& statement) {
     job.cancel_requested = row.boolean();
     job.created_at_ms = row.int64();
     job.finished_at_ms = row.int64();
+    job.command = row.text();
     return job;
 }
 
@@ -394,7 +408,7 @@ class Connection {
         bind_all(*s, job.id, job.requester, job.source, job.target, to_json(job.argv),
                  to_json(job.env), job.cwd, job.run_as_user, job.run_as_group, job.script_sha256,
                  job.timeout_ms, job.output_cap_bytes, to_string(job.state), job.cancel_requested,
-                 job.created_at_ms, job.finished_at_ms, Blob{job.script});
+                 job.created_at_ms, job.finished_at_ms, job.command, Blob{job.script});
         s->exec();
     }
 

@@ -70,5 +70,62 @@ TEST_F(AgentConfigTest, UnknownKeysAreErrors) {
     EXPECT_NE(c.error().message.find("agent.capasity: is not a known setting"), std::string::npos);
 }
 
+TEST_F(AgentConfigTest, AcceptsEverythingWhenAcceptIsAbsent) {
+    auto c = load(std::string("[controller]\nendpoint = \"tcp://ctl:7420\"\npublic_key = \"") +
+                  kKey + "\"\n");
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_TRUE(c->accept.adhoc);
+    EXPECT_FALSE(c->accept.commands.has_value());
+    EXPECT_FALSE(c->accept.script_hashes.has_value());
+}
+
+TEST_F(AgentConfigTest, ReadsTheAcceptTable) {
+    const std::string upper(64, 'A');
+    auto c = load(std::string("[agent.accept]\nadhoc = true\ncommands = [\"uptime\", "
+                              "\"service-status\"]\nscript_hashes = [\"") +
+                  upper + "\"]\n[controller]\nendpoint = \"tcp://ctl:7420\"\npublic_key = \"" +
+                  kKey + "\"\n");
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_TRUE(c->accept.adhoc);
+    EXPECT_EQ(c->accept.commands, (std::set<std::string>{"service-status", "uptime"}));
+    // Hashes compare in lowercase, as the controller sends them.
+    EXPECT_EQ(c->accept.script_hashes, (std::set<std::string>{std::string(64, 'a')}));
+}
+
+TEST_F(AgentConfigTest, NamingCommandsTurnsAdHocRunsOffUnlessSaidOtherwise) {
+    auto c = load(std::string("[agent.accept]\ncommands = [\"uptime\"]\n[controller]\n"
+                              "endpoint = \"tcp://ctl:7420\"\npublic_key = \"") +
+                  kKey + "\"\n");
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_FALSE(c->accept.adhoc);
+}
+
+TEST_F(AgentConfigTest, BadAcceptValuesNameTheKey) {
+    auto c = load(std::string("[agent.accept]\nadhoc = \"no\"\ncommands = [\"Restart Service\"]\n"
+                              "script_hashes = [\"1f2e\"]\nshell = true\n[controller]\n"
+                              "endpoint = \"tcp://ctl:7420\"\npublic_key = \"") +
+                  kKey + "\"\n");
+    ASSERT_FALSE(c.ok());
+    const std::string& m = c.error().message;
+    EXPECT_NE(m.find(path_ + ": agent.accept.adhoc:"), std::string::npos) << m;
+    EXPECT_NE(m.find("agent.accept.commands: 'Restart Service' is not a catalog command name"),
+              std::string::npos)
+        << m;
+    EXPECT_NE(m.find("agent.accept.script_hashes: '1f2e' is not a SHA-256 in hex"),
+              std::string::npos)
+        << m;
+    EXPECT_NE(m.find("agent.accept.shell"), std::string::npos) << m;
+}
+
+TEST_F(AgentConfigTest, AcceptListsMustBeArraysOfStrings) {
+    auto c = load(std::string("[agent.accept]\ncommands = \"uptime\"\nscript_hashes = [1]\n"
+                              "[controller]\nendpoint = \"tcp://ctl:7420\"\npublic_key = \"") +
+                  kKey + "\"\n");
+    ASSERT_FALSE(c.ok());
+    const std::string& m = c.error().message;
+    EXPECT_NE(m.find("agent.accept.commands: must be an array of strings"), std::string::npos) << m;
+    EXPECT_NE(m.find("agent.accept.script_hashes: must hold only strings"), std::string::npos) << m;
+}
+
 }  // namespace
 }  // namespace hostline::agent

@@ -332,6 +332,25 @@ TEST_F(Commands, JobHeaderShowsWhoTheJobRunsAs) {
     EXPECT_FALSE(contains(result.out, "run as")) << result.out;
 }
 
+TEST_F(Commands, JobHeaderNamesTheCatalogCommandButNotForAdHocRuns) {
+    json catalog = job_doc("succeeded");
+    catalog["catalog_command"] = "service-status";
+    json adhoc = job_doc("succeeded");
+    adhoc["catalog_command"] = "";
+    server_.on("GET", "/api/v1/jobs/42",
+               std::vector{json_answer(200, {{"job", catalog}, {"runs", json::array()}}),
+                           json_answer(200, {{"job", adhoc}, {"runs", json::array()}})});
+
+    auto result = hostline({"job", "42"});
+    EXPECT_EQ(result.status, 0) << result.err;
+    EXPECT_TRUE(contains(result.out,
+                         "  command    uptime\n"
+                         "  catalog    service-status\n"))
+        << result.out;
+    result = hostline({"job", "42"});
+    EXPECT_FALSE(contains(result.out, "catalog")) << result.out;
+}
+
 TEST_F(Commands, JobJsonAddsTheOutputWhenAsked) {
     json document = {{"job", job_doc("succeeded")},
                      {"runs", {run_doc(1, "web-01", "succeeded", 0)}}};

@@ -205,5 +205,17 @@ TEST(Codec, RunCarriesAScriptAsBinaryWithItsHash) {
     EXPECT_EQ(std::get<proto::Run>(*old).script_sha256, "");
 }
 
+TEST(Codec, RunCarriesTheCatalogCommandAndOlderRunsAreAdHoc) {
+    proto::Run run;
+    run.run_id = 10;
+    run.argv = {"uptime"};
+    run.command = "uptime";
+    EXPECT_EQ(round_trip(run).command, "uptime");
+
+    auto old = decode(pack_map({{"v", kVersion}, {"t", std::string("run")}, {"run_id", 11}}));
+    ASSERT_TRUE(old.ok()) << old.error().message;
+    EXPECT_EQ(std::get<proto::Run>(*old).command, "");
+}
+
 }  // namespace
 }  // namespace hostline::proto

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "common/proto/codec.hpp"
 
@@ -17,14 +18,22 @@ using namespace std::chrono_literals;
 class FixedKeys : public KeyAuthority {
   public:
     explicit FixedKeys(std::map<std::string, std::string> names) : names_(std::move(names)) {}
-    std::optional<std::string> agent_for_key(const std::string& key) override {
+    KeyStatus status_of(const std::string& key) override {
+        std::lock_guard lock(mutex_);
+        if (revoked_.count(key)) return {KeyStatus::State::revoked, {}};
         auto it = names_.find(key);
-        if (it == names_.end()) return std::nullopt;
-        return it->second;
+        if (it == names_.end()) return {KeyStatus::State::unknown, {}};
+        return {KeyStatus::State::accepted, it->second};
+    }
+    void revoke(const std::string& key) {
+        std::lock_guard lock(mutex_);
+        revoked_.insert(key);
     }
 
   private:
+    std::mutex mutex_;
     std::map<std::string, std::string> names_;
+    std::set<std::string> revoked_;
 };
 
 class RouterThreadTest : public ::testing::Test {
@@ -35,11 +44,17 @@ class RouterThreadTest : public ::testing::Test {
         keys_ = std::make_unique<FixedKeys>(
             std::map<std::string, std::string>{{client_.public_key, "web-01"}});
         router_ = std::make_unique<RouterThread>("tcp://127.0.0.1:*", server_, *keys_);
-        auto started = router_->start({[this](const std::string& agent, proto::Message m) {
-            std::lock_guard lock(mutex_);
-            received_.emplace_back(agent, std::move(m));
-            arrived_.notify_all();
-        }});
+        auto started =
+            router_->start({[this](const std::string& agent, const std::string&, proto::Message m) {
+                                std::lock_guard lock(mutex_);
+                                received_.emplace_back(agent, std::move(m));
+                                arrived_.notify_all();
+                            },
+                            [this](const Stranger& from, proto::Message m) {
+                                std::lock_guard lock(mutex_);
+                                strangers_.emplace_back(from, std::move(m));
+                                arrived_.notify_all();
+                            }});
         ASSERT_TRUE(started.ok()) << started.error().message;
     }
     void TearDown() override { router_->stop(); }
@@ -83,6 +98,7 @@ class RouterThreadTest : public ::testing::Test {
     std::mutex mutex_;
     std::condition_variable arrived_;
     std::vector<std::pair<std::string, proto::Message>> received_;
+    std::vector<std::pair<Stranger, proto::Message>> strangers_;
 };
 
 TEST_F(RouterThreadTest, DeliversMessagesFromAnAcceptedAgentAndSendsBack) {
@@ -127,18 +143,51 @@ TEST_F(RouterThreadTest, GarbageIsAnsweredWithAnErrorAndThePeerStaysConnected) {
     EXPECT_EQ(std::get<proto::Heartbeat>(received_[0].second).running, 7u);
 }
 
-TEST_F(RouterThreadTest, UnknownKeyIsRefusedAtTheHandshake) {
+TEST_F(RouterThreadTest, AnUnknownKeyMayOnlySayHelloOrEnroll) {
     CurveKeyPair stranger = *generate_key_pair();
     zmq::socket_t s = agent("web-09", stranger);
     send(s, proto::encode(proto::Heartbeat{1}));
-    EXPECT_FALSE(wait_received(1, 1s));
-    EXPECT_FALSE(receive(s, 200ms).has_value());
+    auto refused = receive(s);
+    ASSERT_TRUE(refused.has_value());
+    EXPECT_EQ(std::get<proto::ErrorReply>(*refused).code, "not_accepted");
+
+    proto::Hello hello;
+    hello.agent_id = "web-09";
+    send(s, proto::encode(hello));
+    {
+        std::unique_lock lock(mutex_);
+        ASSERT_TRUE(arrived_.wait_for(lock, 3s, [&] { return !strangers_.empty(); }));
+    }
+    EXPECT_TRUE(received_.empty()) << "nothing from an unknown key reaches the scheduler";
+    EXPECT_EQ(strangers_[0].first.public_key, stranger.public_key);
+    router_->reply(strangers_[0].first, proto::ErrorReply{"not_accepted", "pending"});
+    auto answer = receive(s);
+    ASSERT_TRUE(answer.has_value());
+    EXPECT_EQ(std::get<proto::ErrorReply>(*answer).message, "pending");
 }
 
-TEST_F(RouterThreadTest, AKeyClaimingAnotherAgentsNameIsDropped) {
-    zmq::socket_t impostor = agent("db-01", client_);  // the key belongs to web-01
-    send(impostor, proto::encode(proto::Heartbeat{1}));
-    EXPECT_FALSE(wait_received(1, 1s));
+TEST_F(RouterThreadTest, TheKeyNotTheRoutingIdSaysWhoAnAgentIs) {
+    zmq::socket_t a = agent("db-01", client_);  // the key belongs to web-01
+    send(a, proto::encode(proto::Heartbeat{1}));
+    ASSERT_TRUE(wait_received(1));
+    EXPECT_EQ(received_[0].first, "web-01");
+}
+
+TEST_F(RouterThreadTest, ARevokedKeyIsCutOffAndRefusedAtTheHandshake) {
+    zmq::socket_t a = agent("web-01", client_);
+    send(a, proto::encode(proto::Heartbeat{1}));
+    ASSERT_TRUE(wait_received(1));
+    keys_->revoke(client_.public_key);
+    send(a, proto::encode(proto::Heartbeat{2}));
+    auto answer = receive(a);
+    ASSERT_TRUE(answer.has_value());
+    EXPECT_EQ(std::get<proto::ErrorReply>(*answer).code, "revoked");
+    EXPECT_EQ(received_.size(), 1u);
+
+    zmq::socket_t again = agent("web-01", client_);
+    send(again, proto::encode(proto::Heartbeat{3}));
+    EXPECT_FALSE(receive(again, 1s).has_value());
+    EXPECT_EQ(received_.size(), 1u);
 }
 
 TEST_F(RouterThreadTest, SendingToAnAgentThatIsNotConnectedIsDroppedQuietly) {

@@ -141,9 +141,13 @@ class ChatServiceTest : public ::testing::Test {
             scheduler_->on_agent_message(
                 "a1",
                 proto::Output{run.run_id, ++seq, "stdout", proto::Bytes{output.substr(at, 60000)}});
+        agent_exits(run, seq + 1, exit_code);
+    }
+    // Plays the agent's result message, numbered seq.
+    void agent_exits(const proto::Run& run, std::uint64_t seq, int exit_code) {
         proto::RunResult r;
         r.run_id = run.run_id;
-        r.seq = seq + 1;
+        r.seq = seq;
         r.status = "exited";
         r.exit_code = exit_code;
         r.started_at_ms = 1000;
@@ -265,6 +269,22 @@ TEST_F(ChatServiceTest, AScriptCommandSendsTheScriptWithItsHash) {
     EXPECT_EQ(run.argv[0], "/bin/sh");
 }
 
+TEST_F(ChatServiceTest, ARunNamesItsCatalogCommandAndARefusalReachesTheSummary) {
+    say("!greet world --on a1");
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
+    EXPECT_EQ(runs_sent()[0].command, "greet");
+    scheduler_->on_agent_message("a1",
+                                 proto::RunAck{runs_sent()[0].run_id, false,
+                                               "command 'greet' is not accepted on this host"});
+    ASSERT_TRUE(run_until([&] { return posted("job #1 failed"); }));
+    EXPECT_TRUE(
+        posted("a1  failed  (rejected by agent a1: command 'greet' is not accepted on "
+               "this host)"));
+    say("!run --on a1 -- uptime");
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 2; }));
+    EXPECT_EQ(runs_sent()[1].command, "") << "an ad-hoc run names no command";
+}
+
 TEST_F(ChatServiceTest, DryRunShowsHostsAndArgvAndRunsNothing) {
     say("!greet world --on 'role=web' --dry-run");
     ASSERT_EQ(adapter_.posts.size(), 1u);
@@ -286,12 +306,7 @@ TEST_F(ChatServiceTest, ProgressIsOneMessageEditedNoMoreOftenThanTheAdapterAllow
                                                          proto::Bytes{std::to_string(seq) + "\n"}});
         run_until([] { return false; }, 25ms);
     }
-    proto::RunResult result;
-    result.run_id = run.run_id;
-    result.seq = 41;
-    result.status = "exited";
-    result.exit_code = 0;
-    scheduler_->on_agent_message("a1", result);
+    agent_exits(run, 41, 0);
     ASSERT_TRUE(run_until([&] { return posted("job #1 succeeded"); }));
 
     int progress_posts = 0;
@@ -448,6 +463,8 @@ TEST_F(ChatPolicyTest, EveryCommandIsDecidedForTheRealUserBeforeAnythingRuns) {
     EXPECT_EQ(adapter_.posts.back(), "denied: you (irc:alice!al@example.org) lack command.tidy");
     say("!run --on a1 -- uptime", alice_);
     EXPECT_EQ(adapter_.posts.back(), "denied: you (irc:alice!al@example.org) lack run.adhoc");
+    say("!agents accept web-9", alice_);
+    EXPECT_EQ(adapter_.posts.back(), "denied: you (irc:alice!al@example.org) lack agents.manage");
     say("!greet x --on a1 --dry-run", mallory_);
     EXPECT_EQ(adapter_.posts.back(), "denied: you (irc:mallory) lack command.greet");
     say("!run --on db1 -- uptime", bob_);
@@ -467,7 +484,7 @@ TEST_F(ChatPolicyTest, EveryCommandIsDecidedForTheRealUserBeforeAnythingRuns) {
     std::vector<AuditEvent> denied;
     for (const AuditEvent& e : audit_.events)
         if (e.kind == "policy.denied") denied.push_back(e);
-    ASSERT_EQ(denied.size(), 7u);
+    ASSERT_EQ(denied.size(), 8u);
     EXPECT_EQ(denied[0].actor, "irc:alice!al@example.org");
     EXPECT_EQ(denied[0].subject, "command:greet");
     EXPECT_EQ(denied[0].detail.at("permission"), "command.greet");
@@ -489,6 +506,7 @@ TEST_F(ChatPolicyTest, HelpListsOnlyWhatTheCallerMayRun) {
     EXPECT_EQ(help.find("!tidy"), std::string::npos) << help;
     EXPECT_EQ(help.find("!flush"), std::string::npos) << help;
     EXPECT_EQ(help.find("!run —"), std::string::npos) << help;
+    EXPECT_EQ(help.find("!agents —"), std::string::npos) << help;
     EXPECT_NE(help.find("!whoami —"), std::string::npos) << help;
 
     say("!help", alice_, "#random");  // greet is not allowed there

@@ -14,6 +14,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Keeps what the scheduler reports, so tests can assert on the audit trail.
+class RecordedAuditTrail final : public AuditTrail {
+  public:
+    void record(AuditEvent event) override { events.push_back(std::move(event)); }
+    std::vector<AuditEvent> events;
+};
+
 class SchedulerTest : public ::testing::Test {
   protected:
     void SetUp() override {
@@ -42,7 +49,7 @@ class SchedulerTest : public ::testing::Test {
             [this](const std::string& agent, proto::Message m) {
                 sent_.emplace_back(agent, std::move(m));
             },
-            config);
+            config, &audit_);
         auto snapshot = store_->load();
         ASSERT_TRUE(snapshot.ok());
         scheduler_->restore(*snapshot);
@@ -98,6 +105,7 @@ class SchedulerTest : public ::testing::Test {
 
     std::string dir_;
     boost::asio::io_context io_;
+    RecordedAuditTrail audit_;
     std::unique_ptr<Store> store_;
     std::unique_ptr<Scheduler> scheduler_;
     std::vector<std::pair<std::string, proto::Message>> sent_;
@@ -463,6 +471,46 @@ TEST_F(SchedulerTest, ACancelThatOvertakesItsRunCancelsIt) {
     JobDetail d = detail(reply->job_id);
     EXPECT_EQ(d.job.state, JobState::cancelled);
     EXPECT_EQ(d.runs[0].state, RunState::cancelled);
+}
+
+TEST_F(SchedulerTest, ARunTheAgentRefusesFailsWithItsReasonAndIsAudited) {
+    hello("a1");
+    SubmitRequest r = request("a1", {"systemctl", "restart", "nginx"});
+    r.command = "restart-service";
+    auto reply = scheduler_->submit(r);
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+    proto::Run sent = sent_to<proto::Run>("a1")[0];
+    EXPECT_EQ(sent.command, "restart-service");
+    scheduler_->on_agent_message(
+        "a1", proto::RunAck{sent.run_id, false,
+                            "command 'restart-service' is not accepted on this host"});
+
+    JobDetail d = detail(reply->job_id);
+    EXPECT_EQ(d.job.state, JobState::failed);
+    EXPECT_EQ(d.job.command, "restart-service");
+    ASSERT_EQ(d.runs.size(), 1u);
+    EXPECT_EQ(d.runs[0].state, RunState::failed);
+    EXPECT_EQ(d.runs[0].error,
+              "rejected by agent a1: command 'restart-service' is not accepted on this host");
+    ASSERT_EQ(audit_.events.size(), 1u);
+    const AuditEvent& e = audit_.events[0];
+    EXPECT_EQ(e.kind, "run.rejected");
+    EXPECT_EQ(e.actor, "agent:a1");
+    EXPECT_EQ(e.subject, "run:" + std::to_string(sent.run_id));
+    EXPECT_EQ(e.detail.at("job"), std::to_string(reply->job_id));
+    EXPECT_EQ(e.detail.at("requester"), "token:admin");
+    EXPECT_EQ(e.detail.at("command"), "restart-service");
+    EXPECT_EQ(e.detail.at("reason"), "command 'restart-service' is not accepted on this host");
+}
+
+TEST_F(SchedulerTest, ARunCancelledBeforeItStartedIsNotAuditedAsRejected) {
+    hello("a1");
+    auto reply = scheduler_->submit(request("a1", {"sleep", "60"}));
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+    ASSERT_TRUE(scheduler_->cancel(reply->job_id).ok());
+    scheduler_->on_agent_message("a1", proto::RunAck{sent_to<proto::Run>("a1")[0].run_id, false,
+                                                     "cancelled before it started"});
+    EXPECT_TRUE(audit_.events.empty());
 }
 
 TEST_F(SchedulerTest, HeartbeatWithoutHelloAsksForHello) {

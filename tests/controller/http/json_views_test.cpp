@@ -28,12 +28,20 @@ TEST(JsonViews, JobViewHasExactlyTheDocumentedFields) {
     const auto view = job_json(job);
     std::vector<std::string> keys;
     for (const auto& [key, _] : view.items()) keys.push_back(key);
-    EXPECT_EQ(keys, (std::vector<std::string>{"id", "requester", "source", "target", "argv", "user",
-                                              "group", "state", "cancel_requested", "timeout_ms",
-                                              "created_at_ms", "finished_at_ms"}));
+    EXPECT_EQ(keys,
+              (std::vector<std::string>{
+                  "id", "requester", "source", "target", "argv", "catalog_command", "user", "group",
+                  "state", "cancel_requested", "timeout_ms", "created_at_ms", "finished_at_ms"}));
     EXPECT_EQ(view["state"], "queued");
     EXPECT_EQ(view["user"], "");
     EXPECT_EQ(view["group"], "");
+    EXPECT_EQ(view["catalog_command"], "");  // ad-hoc
+}
+
+TEST(JsonViews, JobViewNamesTheCatalogCommand) {
+    Job job;
+    job.command = "service-status";
+    EXPECT_EQ(job_json(job)["catalog_command"], "service-status");
 }
 
 TEST(JsonViews, JobViewSaysWhoTheJobRunsAs) {

@@ -140,6 +140,7 @@ Job make_job(std::int64_t id, JobState state = JobState::running) {
     job.argv = {"uptime", "--pretty", "with space"};
     job.env = {{"LANG", "C"}, {"TZ", "UTC"}};
     job.cwd = "/tmp";
+    job.command = "uptime";
     job.timeout_ms = 600'000;
     job.state = state;
     job.created_at_ms = 1'700'000'000'000 + id;
@@ -174,6 +175,7 @@ void expect_same_job(const Job& a, const Job& b) {
     EXPECT_EQ(a.run_as_group, b.run_as_group);
     EXPECT_EQ(a.timeout_ms, b.timeout_ms);
     EXPECT_EQ(a.output_cap_bytes, b.output_cap_bytes);
+    EXPECT_EQ(a.command, b.command);
     EXPECT_EQ(a.state, b.state);
     EXPECT_EQ(a.cancel_requested, b.cancel_requested);
     EXPECT_EQ(a.created_at_ms, b.created_at_ms);
@@ -215,8 +217,10 @@ TEST_F(SqliteStoreTest, MigratesAnEmptyDatabaseAndReopens) {
     store_.reset();
 
     SQLite::Database db(path_);
-    EXPECT_EQ(db.execAndGet("SELECT MAX(version) FROM schema_version").getInt(), 3);
-    EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM schema_version").getInt(), 3);
+    EXPECT_EQ(db.execAndGet("SELECT MAX(version) FROM schema_version").getInt(),
+              detail::migrations().back().version);
+    EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM schema_version").getInt(),
+              static_cast<int>(detail::migrations().size()));
     EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
 }
 
@@ -246,6 +250,30 @@ TEST_F(SqliteStoreTest, AJobFromSchemaVersion2HasTheDefaultCapAndNoScript) {
     EXPECT_EQ(snapshot->active_jobs[0].output_cap_bytes, 0);
     EXPECT_EQ(snapshot->active_jobs[0].script_sha256, "abc");
     EXPECT_EQ(snapshot->active_jobs[0].script, "");
+}
+
+TEST_F(SqliteStoreTest, AJobFromBeforeCatalogNamesIsAnAdHocRun) {
+    {
+        SQLite::Database db(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.exec(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT "
+            "NULL)");
+        for (const auto& migration : detail::migrations()) {
+            if (migration.version > 3) break;
+            db.exec(std::string(migration.sql));
+            db.exec("INSERT INTO schema_version VALUES (" + std::to_string(migration.version) +
+                    ", 0)");
+        }
+        db.exec(
+            "INSERT INTO jobs (id, requester, source, target, argv, env, cwd, timeout_ms, state, "
+            "cancel_requested, created_at_ms, finished_at_ms) VALUES (1, 'local:alice', 'cli', "
+            "'web-*', '[\"uptime\"]', '{}', '', 1000, 'running', 0, 1, 0)");
+    }
+
+    auto snapshot = open().load();
+    ASSERT_TRUE(snapshot.ok()) << snapshot.error().message;
+    ASSERT_EQ(snapshot->active_jobs.size(), 1u);
+    EXPECT_EQ(snapshot->active_jobs[0].command, "");
 }
 
 TEST_F(SqliteStoreTest, OutputCapComesBackEverywhereAJobIsRead) {
