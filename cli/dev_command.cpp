@@ -210,6 +210,19 @@ int run_dev(int agent_count, std::string data, std::string catalog) {
         catalog = fs::absolute(catalog, ec).lexically_normal().string();
         catalog_line = "\n[catalog]\ndir = \"" + catalog + "\"\n";
     }
+    // The policy makes the one local user an admin, so the terminal chat may run everything.
+    const std::string policy_toml = data + "/policy.toml";
+    if (auto policy = write_text(policy_toml, "# Written by `hostline dev`: " + local_identity() +
+                                                  " may do everything.\n"
+                                                  "[groups.dev]\n"
+                                                  "members = [\"" +
+                                                  local_identity() +
+                                                  "\"]\n"
+                                                  "roles = [\"admin\"]\n");
+        !policy) {
+        std::fprintf(stderr, "hostline dev: %s\n", policy.error().message.c_str());
+        return 1;
+    }
     const std::string controller_toml = data + "/controller.toml";
     auto written = write_text(controller_toml,
                               "# Written by `hostline dev`.\n"
@@ -219,7 +232,10 @@ int run_dev(int agent_count, std::string data, std::string catalog) {
                                   "\"\n"
                                   "agent_listen = \"tcp://127.0.0.1:*\"\n"
                                   "heartbeat = \"2s\"\n"
-                                  "agent_grace = \"30s\"\n\n"
+                                  "agent_grace = \"30s\"\n"
+                                  "policy_file = \"" +
+                                  policy_toml +
+                                  "\"\n\n"
                                   "[http]\n"
                                   "address = \"127.0.0.1\"\n"
                                   "port = 0\n" +

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <set>
 
 #include "common/transport/curve_keys.hpp"
 #include "common/transport/router_thread.hpp"
@@ -22,19 +23,13 @@
 #include "controller/chat/chat_service.hpp"
 #include "controller/http/http_server.hpp"
 #include "controller/jobs/audit_trail.hpp"
+#include "controller/policy/policy_file.hpp"
 #include "controller/scheduler/scheduler.hpp"
 #include "controller/store/store.hpp"
 #include "controller/tokens/token_registry.hpp"
 
 namespace hostline::controller {
 namespace {
-
-// TEMPORARY, until the policy engine is merged (the lead replaces this at merge): the only
-// approvers, in every group and with approvals.decide, are the terminal chat's local:*
-// identities (hostline dev) and the API's admin token.
-bool temporary_approver(const std::string& identity) {
-    return identity.rfind("local:", 0) == 0 || identity == "token:admin";
-}
 
 Result<void> make_dir(const std::string& path, mode_t mode) {
     if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
@@ -118,11 +113,14 @@ class App::Impl {
         scheduler_->restore(*snapshot);
         approvals_ = std::make_unique<ApprovalService>(
             io_, *store_, *scheduler_, *audit_,
-            ApproverRules{
-                [](const std::string& who, const std::string&) { return temporary_approver(who); },
-                [](const std::string& who, const std::string&) {
-                    return temporary_approver(who);
-                }});
+            // An approver is a member of the approval's group in the policy in force at the
+            // moment of the vote, and holds approvals.decide.
+            ApproverRules{[this](const std::string& who, const std::string& group) {
+                              return policy_->current()->in_group(who, group);
+                          },
+                          [this](const std::string& who, const std::string& permission) {
+                              return policy_->current()->decide({who, permission, {}, ""}).allowed;
+                          }});
         approvals_->restore(snapshot->pending_approvals);
 
         if (!config_.catalog_dir.empty()) {
@@ -133,13 +131,28 @@ class App::Impl {
             spdlog::info("catalog: {} command(s) from {}", catalog_.commands().size(),
                          config_.catalog_dir);
         }
+        std::set<std::string> command_permissions;
+        for (const CommandSpec& spec : catalog_.commands())
+            command_permissions.insert(spec.permission);
+        policy_ = std::make_unique<PolicyFile>(
+            config_.policy_file, config_.groups, std::move(command_permissions), *audit_,
+            [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); });
+        if (config_.policy_file.empty()) {
+            spdlog::warn(
+                "policy: no policy_file in [controller]: deny by default, so only the admin API "
+                "token may do anything; no chat user may run a command");
+        } else {
+            if (auto loaded = policy_->load(); !loaded)
+                return fail("the policy is invalid:\n" + loaded.error().message);
+            spdlog::info("policy: loaded {}", config_.policy_file);
+        }
         ChatConfig chat_config;
         chat_config.prefix = config_.chat_prefix;
         chat_config.bot_name = config_.chat_bot_name;
         chat_config.job_url_base = config_.job_url_base;
         chat_config.groups = config_.groups;
-        chat_config.audit = audit_.get();
-        chat_ = std::make_unique<ChatService>(io_, *scheduler_, catalog_, chat_config);
+        chat_ = std::make_unique<ChatService>(io_, *scheduler_, catalog_, *policy_, *audit_,
+                                              chat_config);
         chat_->enable_approvals(*approvals_);
         if (config_.irc) {
             auto added =
@@ -183,6 +196,7 @@ class App::Impl {
         http_ = std::make_unique<HttpServer>(
             io_, *scheduler_, HttpConfig{config_.http_address, config_.http_port, *token});
         http_->enable_chat(*chat_);
+        http_->enable_policy(*policy_, *audit_);
         http_->enable_agent_admin(*enrollment_);
         chat_->enable_agent_admin(*enrollment_);
         http_->enable_approvals(*approvals_);
@@ -205,10 +219,22 @@ class App::Impl {
     }
 
     int run() {
+        // SIGHUP reloads the policy; the file is read off the loop, and a bad one is refused.
+        boost::asio::signal_set hangups(io_, SIGHUP);
+        std::function<void()> on_hangup = [this, &hangups, &on_hangup] {
+            hangups.async_wait([this, &on_hangup](const boost::system::error_code& ec, int) {
+                if (ec) return;
+                spdlog::info("signal SIGHUP: reloading the policy");
+                policy_->reload("controller", [](Result<void>) {});
+                on_hangup();
+            });
+        };
+        on_hangup();
         boost::asio::signal_set signals(io_, SIGINT, SIGTERM);
-        signals.async_wait([this](const boost::system::error_code& ec, int signal) {
+        signals.async_wait([this, &hangups](const boost::system::error_code& ec, int signal) {
             if (ec) return;
             spdlog::info("signal {}: stopping", signal);
+            hangups.cancel();
             http_->stop();
             chat_->stop();
             approvals_->stop();
@@ -240,6 +266,7 @@ class App::Impl {
     std::unique_ptr<Scheduler> scheduler_;
     std::unique_ptr<ApprovalService> approvals_;
     Catalog catalog_;
+    std::unique_ptr<PolicyFile> policy_;
     std::unique_ptr<ChatService> chat_;
     std::unique_ptr<HttpServer> http_;
 };

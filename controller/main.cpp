@@ -3,11 +3,14 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <set>
+#include <string>
 
 #include "common/log/log.hpp"
 #include "controller/app.hpp"
 #include "controller/catalog/catalog.hpp"
 #include "controller/config/controller_config.hpp"
+#include "controller/policy/policy.hpp"
 
 int main(int argc, char** argv) {
     CLI::App cli{"hostline-controller: schedules Hostline jobs on agents"};
@@ -28,6 +31,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     if (check_config) {
+        std::set<std::string> command_permissions;
         if (!config->catalog_dir.empty()) {
             auto catalog = hostline::controller::Catalog::load(config->catalog_dir, config->groups);
             if (!catalog) {
@@ -37,6 +41,20 @@ int main(int argc, char** argv) {
             }
             std::printf("%s: %zu command(s)\n", config->catalog_dir.c_str(),
                         catalog->commands().size());
+            for (const auto& spec : catalog->commands())
+                command_permissions.insert(spec.permission);
+        }
+        if (!config->policy_file.empty()) {
+            auto policy = hostline::controller::Policy::load(config->policy_file, config->groups,
+                                                             command_permissions);
+            if (!policy) {
+                std::fprintf(stderr, "hostline-controller: invalid policy:\n%s\n",
+                             policy.error().message.c_str());
+                return 2;
+            }
+            std::printf("%s: ok\n", config->policy_file.c_str());
+        } else {
+            std::printf("no policy_file: only the admin API token may do anything\n");
         }
         std::printf("%s: ok\n", config_path.c_str());
         return 0;

@@ -226,6 +226,79 @@ void LocalCluster::start_controller() {
     fail_with("controller did not start:\n" + controller_log());
 }
 
+void LocalCluster::set_policy(const std::string& toml) {
+    std::string config = read_file(dir_ + "/controller.toml");
+    const std::string line = "policy_file = \"" + policy_path() + "\"\n";
+    if (config.find(line) == std::string::npos) {
+        config.insert(config.find("[controller]\n") + 13, line);
+        write_file(dir_ + "/controller.toml", config);
+    }
+    write_file(policy_path(), toml);
+}
+
+void LocalCluster::signal_controller(int signal) {
+    if (controller_pid_ > 0) ::kill(controller_pid_, signal);
+}
+
+std::string LocalCluster::chat(const std::string& identity, const std::string& text) {
+    const std::string body = nlohmann::json{{"identity", identity}, {"text", text}}.dump();
+    std::ifstream token_in(token_file());
+    std::string token;
+    std::getline(token_in, token);
+    const auto colon = http_url_.rfind(':');
+    const int port = std::stoi(http_url_.substr(colon + 1));
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        if (fd >= 0) ::close(fd);
+        fail_with("cannot connect to " + http_url_);
+    }
+    const std::string request =
+        "POST /api/v1/chat HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Authorization: Bearer " +
+        token +
+        "\r\nContent-Type: application/json\r\nConnection: close\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
+    for (std::size_t sent = 0; sent < request.size();) {
+        ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+        if (n <= 0) break;
+        sent += static_cast<std::size_t>(n);
+    }
+    std::string response;
+    char buffer[4096];
+    pollfd p{fd, POLLIN, 0};
+    while (::poll(&p, 1, 60000) > 0) {
+        ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n <= 0) break;
+        response.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    const auto head_end = response.find("\r\n\r\n");
+    if (head_end == std::string::npos) fail_with("no HTTP answer from " + http_url_);
+    const std::string head = response.substr(0, head_end);
+    std::string rest = response.substr(head_end + 4), data;
+    if (head.find("chunked") == std::string::npos) return head + "\n" + rest;  // an error
+    while (!rest.empty()) {  // chunked: SIZE CRLF DATA CRLF ... 0 CRLF CRLF
+        const auto eol = rest.find("\r\n");
+        const std::size_t size = std::stoul(rest.substr(0, eol), nullptr, 16);
+        if (size == 0) break;
+        data += rest.substr(eol + 2, size);
+        rest.erase(0, eol + 2 + size + 2);
+    }
+    std::string replies;
+    std::istringstream lines(data);
+    for (std::string line; std::getline(lines, line);) {
+        auto doc = nlohmann::json::parse(line, nullptr, false);
+        if (doc.is_object() && doc.contains("text"))
+            replies += doc["text"].get<std::string>() + "\n";
+    }
+    return replies;
+}
+
 void LocalCluster::kill_controller() {
     ::kill(controller_pid_, SIGKILL);
     int status;

@@ -62,6 +62,11 @@ class LocalCluster {
 
     // Appends TOML (whole sections) to controller.toml; call before start_controller().
     void add_controller_config(const std::string& toml);
+    // Writes policy.toml and points [controller] policy_file at it; later calls rewrite
+    // the file only (send SIGHUP or `hostline policy reload` to apply it).
+    void set_policy(const std::string& toml);
+    std::string policy_path() const { return dir_ + "/policy.toml"; }
+    void signal_controller(int signal);
     void start_controller();
     void kill_controller();  // SIGKILL
     void stop_controller();  // SIGTERM and wait
@@ -87,6 +92,9 @@ class LocalCluster {
     nlohmann::json cli_json(const std::vector<std::string>& args, int* exit_code = nullptr);
     // Same, but an empty object when the command fails or prints no JSON.
     nlohmann::json try_cli_json(const std::vector<std::string>& args);
+    // Says text in the terminal chat as identity (POST /api/v1/chat with the admin token);
+    // returns the replies, one per line, once the conversation has ended.
+    std::string chat(const std::string& identity, const std::string& text);
     // Starts `hostline ARGS...` in the background.
     pid_t cli_background(const std::vector<std::string>& args, const std::string& log_path);
 

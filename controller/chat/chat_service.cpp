@@ -143,10 +143,12 @@ class ChatService::LocalAdapter : public chat::Adapter {
 };
 
 ChatService::ChatService(boost::asio::io_context& io, JobService& jobs, const Catalog& catalog,
-                         ChatConfig config)
+                         const PolicyFile& policy, AuditTrail& audit, ChatConfig config)
     : io_(io),
       jobs_(jobs),
       catalog_(catalog),
+      policy_(policy),
+      audit_(audit),
       config_(std::move(config)),
       local_(std::make_unique<LocalAdapter>()) {}
 
@@ -208,22 +210,22 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
     auto text = chat::addressed_text(m.text, addressing);
     if (!text) return;  // ordinary chat
     spdlog::info("chat {}: {} in {}: {}", a.platform(), m.sender.id, m.channel, *text);
-    if (config_.audit)
-        config_.audit->record({"command.received",
-                               m.sender.id,
-                               a.platform() + ":" + m.channel,
-                               {{"channel", m.channel}, {"text", std::string(*text)}}});
+    audit_.record({"command.received",
+                   m.sender.id,
+                   a.platform() + ":" + m.channel,
+                   {{"channel", m.channel}, {"text", std::string(*text)}}});
     auto parsed = chat::parse_command(*text);
     if (!parsed) return reply(a, m, "error: " + parsed.error().message + usage_line(*text));
     const chat::ParsedCommand& c = *parsed;
 
     if (c.name == "help") return builtin_help(a, m, c);
     if (c.name == "hosts") return builtin_hosts(a, m, c);
-    if (c.name == "jobs") return builtin_jobs(a, m, {}, done);
+    if (c.name == "jobs")  // everyone may list their own jobs; others' need jobs.read
+        return builtin_jobs(a, m, may(a, m, "jobs.read") ? "" : m.sender.id, done);
     if (c.name == "history") return builtin_jobs(a, m, m.sender.id, done);
     if (c.name == "job") return builtin_job(a, m, c, false, done);
     if (c.name == "output") return builtin_job(a, m, c, true, done);
-    if (c.name == "cancel") return builtin_cancel(a, m, c);
+    if (c.name == "cancel") return builtin_cancel(a, m, c, done);
     if (c.name == "whoami") return builtin_whoami(a, m);
     if (c.name == "agents") return builtin_agents(a, m, c);
     if (c.name == "approve") return builtin_decide(a, m, c, true);
@@ -248,6 +250,11 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
                 "error: say where: --on TARGET\nusage: " + config_.prefix + kBuiltins[2].usage);
         if (request.argv.empty()) return reply(a, m, "error: nothing to run after --");
         request.target = *c.target;
+        auto hosts = matching_agents(request.target);
+        if (!hosts) return reply(a, m, "error: " + hosts.error().message);
+        if (Decision d = decide(a, m, "run.adhoc", *hosts, "run:" + shown_argv(request.argv));
+            !d.allowed)
+            return reply(a, m, "denied: " + d.reason);
         return start_job(a, m, std::move(request), c.dry_run, done);
     }
     const CommandSpec* spec = catalog_.find(c.name);
@@ -272,6 +279,13 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
             return reply(a, m,
                          "error: " + c.name + " may only run on " + spec->allowed_targets->text() +
                              "; outside it: " + join(outside));
+    }
+    {
+        auto hosts = matching_agents(request.target);
+        if (!hosts) return reply(a, m, "error: " + hosts.error().message);
+        if (Decision d = decide(a, m, spec->permission, *hosts, "command:" + spec->name);
+            !d.allowed)
+            return reply(a, m, "denied: " + d.reason);
     }
     request.argv = bound->argv;
     request.command = spec->name;
@@ -303,11 +317,19 @@ void ChatService::builtin_help(chat::Adapter& a, const chat::IncomingMessage& m,
                                const chat::ParsedCommand& c) {
     const std::string& p = config_.prefix;
     if (c.tokens.empty()) {
-        std::string text = "Commands:";
+        // Only what the caller may run; the hosts are decided when a command names them.
+        std::string commands;
         for (const CommandSpec& spec : catalog_.commands())
-            text += "\n  " + p + spec.name + " — " + spec.summary;
+            if (may(a, m, spec.permission))
+                commands += "\n  " + p + spec.name + " — " + spec.summary;
+        std::string text = commands.empty()
+                               ? "You may run no catalog command here (" + p + "whoami says why)."
+                               : "Commands:" + commands;
         text += "\nBuilt-in:";
-        for (const Builtin& b : kBuiltins) text += "\n  " + p + b.name + " — " + b.summary;
+        for (const Builtin& b : kBuiltins)
+            if ((std::string_view(b.name) != "run" || may(a, m, "run.adhoc")) &&
+                (std::string_view(b.name) != "agents" || may(a, m, "agents.manage")))
+                text += "\n  " + p + b.name + " — " + b.summary;
         text += "\nEvery command takes --on TARGET, --timeout D and --dry-run. " + p +
                 "help COMMAND for more.";
         return reply(a, m, text);
@@ -319,6 +341,9 @@ void ChatService::builtin_help(chat::Adapter& a, const chat::IncomingMessage& m,
     const CommandSpec* spec = catalog_.find(name);
     if (spec == nullptr) return reply(a, m, "unknown command '" + name + "': try " + p + "help");
     std::string text = usage(*spec, p) + "\n" + spec->summary;
+    Decision d = policy_.current()->decide(
+        {m.sender.id, spec->permission, {}, a.platform() + ":" + m.channel});
+    if (!d.allowed) text += "\nYou may not run it here: " + d.reason + ".";
     if (!spec->help.empty()) text += "\n" + spec->help;
     for (const ParamSpec& param : spec->params) {
         text += "\n  " + param.name + ": " + param.help;
@@ -397,19 +422,30 @@ void ChatService::builtin_job(chat::Adapter& a, const chat::IncomingMessage& m,
     const std::string host = c.tokens.size() > 1 ? c.tokens[1].text : "";
     std::string link =
         config_.job_url_base.empty() ? "" : " " + config_.job_url_base + std::to_string(*id);
-    if (!with_output) {
-        jobs_.job(*id, [this, &a, m, link, done](Result<JobDetail> d) {
-            if (!d) return reply(a, m, "error: " + d.error().message);
-            std::string text = "job #" + std::to_string(d->job.id) + " " +
-                               std::string(to_string(d->job.state)) + link + "\n" +
-                               shown_argv(d->job.argv) + " on " + d->job.target + " by " +
-                               d->job.requester;
-            for (const RunRecord& r : d->runs) text += "\n" + run_line(r);
-            reply(a, m, text);
-        });
-        return;
-    }
-    jobs_.output(*id, [this, &a, m, id, host, done](Result<std::vector<OutputChunk>> out) {
+    // Everyone may read their own jobs; someone else's needs jobs.read.
+    jobs_.job(*id, [this, &a, m, link, host, with_output, done](Result<JobDetail> d) {
+        if (!d) return reply(a, m, "error: " + d.error().message);
+        if (d->job.requester != m.sender.id) {
+            Decision allowed = decide(a, m, "jobs.read", {}, "job:" + std::to_string(d->job.id));
+            if (!allowed.allowed)
+                return reply(a, m,
+                             "denied: " + allowed.reason + " (job #" + std::to_string(d->job.id) +
+                                 " is " + d->job.requester + "'s)");
+        }
+        if (with_output) return show_output(a, m, d->job.id, host, done);
+        std::string text = "job #" + std::to_string(d->job.id) + " " +
+                           std::string(to_string(d->job.state)) + link + "\n" +
+                           shown_argv(d->job.argv) + " on " + d->job.target + " by " +
+                           d->job.requester;
+        for (const RunRecord& r : d->runs) text += "\n" + run_line(r);
+        reply(a, m, text);
+    });
+}
+
+void ChatService::show_output(chat::Adapter& a, const chat::IncomingMessage& m, std::int64_t job_id,
+                              const std::string& host, DoneToken done) {
+    auto id = std::optional<std::int64_t>(job_id);
+    jobs_.output(job_id, [this, &a, m, id, host, done](Result<std::vector<OutputChunk>> out) {
         if (!out) return reply(a, m, "error: " + out.error().message);
         std::map<std::int64_t, std::string> per_run;
         std::string text;
@@ -435,19 +471,81 @@ void ChatService::builtin_job(chat::Adapter& a, const chat::IncomingMessage& m,
 }
 
 void ChatService::builtin_cancel(chat::Adapter& a, const chat::IncomingMessage& m,
-                                 const chat::ParsedCommand& c) {
+                                 const chat::ParsedCommand& c, DoneToken done) {
     auto id = job_id_of(c);
     if (!id) return reply(a, m, "usage: " + config_.prefix + "cancel ID");
-    auto cancelled = jobs_.cancel(*id);
-    if (!cancelled) return reply(a, m, "error: " + cancelled.error().message);
-    reply(a, m, "cancelling job #" + std::to_string(*id));
+    // Everyone may cancel their own jobs; someone else's needs jobs.cancel.any.
+    jobs_.job(*id, [this, &a, m, done](Result<JobDetail> d) {
+        if (!d) return reply(a, m, "error: " + d.error().message);
+        const std::int64_t id = d->job.id;
+        if (d->job.requester != m.sender.id) {
+            Decision allowed = decide(a, m, "jobs.cancel.any", {}, "job:" + std::to_string(id));
+            if (!allowed.allowed)
+                return reply(a, m,
+                             "denied: " + allowed.reason + " (job #" + std::to_string(id) + " is " +
+                                 d->job.requester + "'s)");
+        }
+        auto cancelled = jobs_.cancel(id);
+        if (!cancelled) return reply(a, m, "error: " + cancelled.error().message);
+        reply(a, m, "cancelling job #" + std::to_string(id));
+    });
 }
 
 void ChatService::builtin_whoami(chat::Adapter& a, const chat::IncomingMessage& m) {
-    reply(a, m,
-          "you are " + m.sender.id + " (" + m.sender.display_name +
-              "). There is no policy yet: every identity the chat adapters admit may run every "
-              "command.");
+    auto policy = policy_.current();
+    std::string text = "you are " + m.sender.id + " (" + m.sender.display_name + "), here in " +
+                       a.platform() + ":" + m.channel + ".";
+    std::vector<std::string> roles = policy->roles_of(m.sender.id);
+    if (roles.empty())
+        return reply(a, m,
+                     text + "\nYou hold no role" +
+                         (policy->file().empty() ? " (no policy file is loaded)" : "") +
+                         ", so you may run nothing but " + config_.prefix + "help, " +
+                         config_.prefix + "hosts and your own jobs. Ask an admin to add " +
+                         m.sender.id + " to a group in the policy.");
+    text += "\nYour roles:";
+    for (const std::string& name : roles) {
+        const Role* role = policy->role(name);
+        if (role == nullptr) continue;
+        if (role->all) {
+            text += "\n  admin: every permission, on every host, in every channel";
+            continue;
+        }
+        std::vector<std::string> permissions(role->permissions.begin(), role->permissions.end());
+        text += "\n  " + name + ": " + (permissions.empty() ? "no permission" : join(permissions)) +
+                "; hosts: " + (role->targets ? role->targets->text() : "none") +
+                "; channels: " + (role->channels.empty() ? "any" : join(role->channels));
+    }
+    reply(a, m, text);
+}
+
+Decision ChatService::decide(const chat::Adapter& a, const chat::IncomingMessage& m,
+                             const std::string& permission,
+                             const std::vector<const AgentInfo*>& hosts,
+                             const std::string& subject) {
+    PolicyRequest request{m.sender.id, permission, {}, a.platform() + ":" + m.channel};
+    std::vector<std::string> names;
+    for (const AgentInfo* agent : hosts) {
+        request.hosts.push_back({agent->name, agent->labels});
+        names.push_back(agent->name);
+    }
+    Decision d = policy_.current()->decide(request);
+    AuditEvent event{d.allowed ? "policy.allowed" : "policy.denied", m.sender.id, subject, {}};
+    event.detail["permission"] = permission;
+    event.detail["hosts"] = join(names, ",");
+    event.detail["channel"] = request.channel;
+    event.detail[d.allowed ? "role" : "reason"] = d.allowed ? d.role : d.reason;
+    audit_.record(std::move(event));
+    if (!d.allowed)
+        spdlog::info("chat {}: denied {} {}: {}", a.platform(), m.sender.id, subject, d.reason);
+    return d;
+}
+
+bool ChatService::may(const chat::Adapter& a, const chat::IncomingMessage& m,
+                      const std::string& permission) const {
+    return policy_.current()
+        ->decide({m.sender.id, permission, {}, a.platform() + ":" + m.channel})
+        .allowed;
 }
 
 // `!agents accept NAME`. Permission agents.manage: checked here once policy exists (the
@@ -457,6 +555,8 @@ void ChatService::builtin_agents(chat::Adapter& a, const chat::IncomingMessage& 
     if (c.tokens.size() != 2 || c.tokens[0].text != "accept" ||
         c.tokens[0].kind != chat::Token::Kind::word || c.tokens[1].kind != chat::Token::Kind::word)
         return reply(a, m, "usage: " + config_.prefix + "agents accept NAME");
+    if (Decision d = decide(a, m, "agents.manage", {}, "agent:" + c.tokens[1].text); !d.allowed)
+        return reply(a, m, "denied: " + d.reason);
     if (agent_admin_ == nullptr) return reply(a, m, "error: agent enrollment is not enabled");
     auto accepted = agent_admin_->accept(c.tokens[1].text, m.sender.id);
     if (!accepted) return reply(a, m, "error: " + accepted.error().message);

@@ -1,11 +1,12 @@
 // The chat service: what happens between a message in a channel and the replies to it.
 //
 // It reads messages from every adapter, parses them with the chat grammar, answers the
-// built-in commands, binds catalog commands to argv, submits jobs as the real chat user
-// through the JobService, and reports each job in the channel it came from: an
-// acknowledgement at once, a progress message edited no more often than the adapter's
-// limits().min_edit_interval where the platform can edit, and a summary with per-host results, the
-// first lines of output and a link.
+// built-in commands, binds catalog commands to argv, asks the policy whether the real chat
+// user may run each one on the hosts it matches from this channel (and reports each decision
+// to the AuditTrail), submits jobs as that user through the JobService, and reports each job in the
+// channel it came from: an acknowledgement at once, a progress message edited no more often than
+// the adapter's limits().min_edit_interval where the platform can edit, and a summary with per-host
+// results, the first lines of output and a link.
 //
 // Threads: the controller's io_context thread only (adapters and the JobService call back
 // there). Owns no sockets; replies go through the adapters.
@@ -28,6 +29,7 @@
 #include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
+#include "controller/policy/policy_file.hpp"
 
 namespace hostline::controller {
 
@@ -37,14 +39,13 @@ struct ChatConfig {
     std::string job_url_base;  // e.g. "http://ops.example:7480/jobs/": the summary links the job
     std::size_t summary_lines = 10;  // output lines per summary, all hosts together
     target::Groups groups;           // the @groups a --on may name, as the scheduler expands them
-    AuditTrail* audit =
-        nullptr;  // where command.received goes (outlives the service); none: nowhere
 };
 
 class ChatService : public ChatGateway {
   public:
+    // jobs, catalog, policy and audit must outlive the service.
     ChatService(boost::asio::io_context& io, JobService& jobs, const Catalog& catalog,
-                ChatConfig config);
+                const PolicyFile& policy, AuditTrail& audit, ChatConfig config);
     ~ChatService();
 
     // Catalog commands with an approval rule are held for approval through `approvals` (which
@@ -89,8 +90,10 @@ class ChatService : public ChatGateway {
                       const std::string& requester, DoneToken done);
     void builtin_job(chat::Adapter& a, const chat::IncomingMessage& m, const chat::ParsedCommand& c,
                      bool with_output, DoneToken done);
+    void show_output(chat::Adapter& a, const chat::IncomingMessage& m, std::int64_t job_id,
+                     const std::string& host, DoneToken done);
     void builtin_cancel(chat::Adapter& a, const chat::IncomingMessage& m,
-                        const chat::ParsedCommand& c);
+                        const chat::ParsedCommand& c, DoneToken done);
     void builtin_whoami(chat::Adapter& a, const chat::IncomingMessage& m);
     void builtin_agents(chat::Adapter& a, const chat::IncomingMessage& m,
                         const chat::ParsedCommand& c);
@@ -108,6 +111,14 @@ class ChatService : public ChatGateway {
                 DoneToken done);
     void start_job(chat::Adapter& a, const chat::IncomingMessage& m, SubmitRequest request,
                    bool dry_run, DoneToken done);
+    // Asks the policy whether the sender may use permission on hosts from this channel, and
+    // reports the decision to the audit trail (subject: what it was about).
+    Decision decide(const chat::Adapter& a, const chat::IncomingMessage& m,
+                    const std::string& permission, const std::vector<const AgentInfo*>& hosts,
+                    const std::string& subject);
+    // The same question without hosts, for what help lists: not audited.
+    bool may(const chat::Adapter& a, const chat::IncomingMessage& m,
+             const std::string& permission) const;
     // The agents the target matches, online or not; valid until the next call.
     Result<std::vector<const AgentInfo*>> matching_agents(const std::string& target);
     void on_job_event(std::uint64_t report_id, const JobEvent& event);
@@ -117,6 +128,8 @@ class ChatService : public ChatGateway {
     JobService& jobs_;
     AgentAdmin* agent_admin_ = nullptr;
     const Catalog& catalog_;
+    const PolicyFile& policy_;
+    AuditTrail& audit_;
     const ChatConfig config_;
     std::vector<std::unique_ptr<chat::Adapter>> adapters_;
     std::unique_ptr<LocalAdapter> local_;

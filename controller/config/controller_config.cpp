@@ -33,6 +33,9 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
         r.integer("controller.output_cap_bytes", static_cast<std::int64_t>(c.output_cap_bytes),
                   1024, std::int64_t{1} << 32));
     c.log_level = r.string("controller.log_level", c.log_level);
+    c.policy_file = r.string("controller.policy_file", "");
+    r.check(c.policy_file.empty() || c.policy_file[0] == '/', "controller.policy_file",
+            "must be an absolute path");
 
     c.http_address = r.string("http.address", c.http_address);
     // One admin token guards the API until policy exists, so it stays on this host.
@@ -122,6 +125,7 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
                       "controller.default_timeout",
                       "controller.output_cap_bytes",
                       "controller.log_level",
+                      "controller.policy_file",
                       "http.address",
                       "http.port",
                       "groups"});

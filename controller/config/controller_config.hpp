@@ -24,8 +24,9 @@ struct ControllerConfig {
     std::int64_t default_timeout_ms = 10 * 60 * 1000;
     std::uint64_t output_cap_bytes = 16 * 1024 * 1024;  // stored per run
     std::map<std::string, std::string> groups;          // [groups] name = "target expression"
-    std::string catalog_dir;                  // [catalog] dir: commands.d; empty: built-ins only
-    std::string chat_prefix = "!";            // [chat] prefix
+    std::string policy_file;        // [controller] policy_file; empty: only the admin token may act
+    std::string catalog_dir;        // [catalog] dir: commands.d; empty: built-ins only
+    std::string chat_prefix = "!";  // [chat] prefix
     std::string chat_bot_name = "hostline";   // [chat] bot_name, for mentions
     std::string job_url_base;                 // [chat] job_url_base: links in job summaries
     std::optional<chat::irc::IrcConfig> irc;  // [chat.irc]: connect to an IRC network

@@ -33,6 +33,10 @@ void HttpServer::enable_chat(ChatGateway& chat) {
     impl_->state->router.enable_chat(chat);
 }
 
+void HttpServer::enable_policy(PolicyFile& policy, AuditTrail& audit) {
+    impl_->state->router.enable_policy(policy, audit);
+}
+
 void HttpServer::enable_agent_admin(AgentAdmin& admin) {
     impl_->state->router.enable_agent_admin(admin);
 }

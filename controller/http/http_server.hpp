@@ -12,11 +12,13 @@
 
 #include "common/error.hpp"
 #include "controller/jobs/agent_admin.hpp"
-#include "controller/jobs/approval_desk.hpp"
 #include "controller/jobs/api_tokens.hpp"
+#include "controller/jobs/approval_desk.hpp"
 #include "controller/jobs/audit_log.hpp"
+#include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
+#include "controller/policy/policy_file.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -48,6 +50,9 @@ class HttpServer {
     // Also serves POST /api/v1/chat through chat (which must outlive the server). Call before
     // start().
     void enable_chat(ChatGateway& chat);
+    // Decides every call by policy (and serves POST /api/v1/policy/reload); without it only
+    // the admin token may do anything. Both must outlive the server. Call before start().
+    void enable_policy(PolicyFile& policy, AuditTrail& audit);
     // Also serves the agent enrollment routes through admin (which must outlive the server).
     // Call before start().
     void enable_agent_admin(AgentAdmin& admin);

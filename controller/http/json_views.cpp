@@ -23,6 +23,8 @@ std::string_view error_code_for(unsigned status) {
         case 413:
         case 431:
             return "too_large";
+        case 422:
+            return "invalid";
         default:
             return "internal";
     }

@@ -15,33 +15,37 @@
 #include <nlohmann/json.hpp>
 
 #include "common/duration.hpp"
+#include "common/target/target_expr.hpp"
 #include "controller/http/audit_views.hpp"
 #include "controller/http/json_views.hpp"
 
 namespace hostline::controller::http {
 
-// The permission column is for the policy engine (DESIGN.md, Policy): it is not enforced
-// here yet. The chat route has none: the chat service decides per command.
-const std::array<Router::Route, 19> Router::kRoutes{{
-    {"GET", "/api/v1/agents", &Router::get_agents, "agents.read"},
-    {"POST", "/api/v1/agents/tokens", &Router::post_agent_token, "agents.manage"},
-    {"POST", "/api/v1/agents/accept", &Router::post_agent_accept, "agents.manage"},
-    {"POST", "/api/v1/agents/revoke", &Router::post_agent_revoke, "agents.manage"},
-    {"GET", "/api/v1/jobs", &Router::get_jobs, "jobs.read"},
-    {"POST", "/api/v1/jobs", &Router::post_jobs, "run.adhoc"},
-    {"GET", "/api/v1/jobs/{id}", &Router::get_job, "jobs.read"},
-    {"GET", "/api/v1/jobs/{id}/output", &Router::get_output, "jobs.read"},
-    {"GET", "/api/v1/jobs/{id}/events", &Router::get_events, "jobs.read"},
-    {"POST", "/api/v1/jobs/{id}/cancel", &Router::post_cancel, "jobs.cancel"},
+// The permission the policy engine must grant before the handler runs. Empty: the handler
+// decides itself, because the answer depends on more than the route (the hosts a job would
+// touch, whether the job is the caller's own, the approval's group; the chat decides per
+// command).
+const std::array<Router::Route, 20> Router::kRoutes{{
+    {"GET", "/api/v1/agents", &Router::get_agents, ""},
+    {"POST", "/api/v1/agents/tokens", &Router::post_agent_token, ""},
+    {"POST", "/api/v1/agents/accept", &Router::post_agent_accept, ""},
+    {"POST", "/api/v1/agents/revoke", &Router::post_agent_revoke, ""},
+    {"GET", "/api/v1/jobs", &Router::get_jobs, ""},
+    {"POST", "/api/v1/jobs", &Router::post_jobs, ""},
+    {"GET", "/api/v1/jobs/{id}", &Router::get_job, ""},
+    {"GET", "/api/v1/jobs/{id}/output", &Router::get_output, ""},
+    {"GET", "/api/v1/jobs/{id}/events", &Router::get_events, ""},
+    {"POST", "/api/v1/jobs/{id}/cancel", &Router::post_cancel, ""},
     {"POST", "/api/v1/chat", &Router::post_chat, ""},
+    {"POST", "/api/v1/policy/reload", &Router::post_policy_reload, ""},
     {"GET", "/api/v1/audit", &Router::get_audit, "audit.read"},
     {"GET", "/api/v1/audit/verify", &Router::get_audit_verify, "audit.read"},
     {"GET", "/api/v1/tokens", &Router::get_tokens, "tokens.manage"},
     {"POST", "/api/v1/tokens", &Router::post_tokens, "tokens.manage"},
     {"DELETE", "/api/v1/tokens/{name}", &Router::delete_token, "tokens.manage"},
     {"GET", "/api/v1/approvals", &Router::get_approvals, "approvals.decide"},
-    {"POST", "/api/v1/approvals/{id}/approve", &Router::post_approve, "approvals.decide"},
-    {"POST", "/api/v1/approvals/{id}/deny", &Router::post_deny, "approvals.decide"},
+    {"POST", "/api/v1/approvals/{id}/approve", &Router::post_approve, ""},
+    {"POST", "/api/v1/approvals/{id}/deny", &Router::post_deny, ""},
 }};
 
 namespace {
@@ -368,9 +372,41 @@ Result<std::string> Router::authenticate(std::string_view authorization) const {
     // Comparing digests takes the same time whatever the token's length or content.
     const auto digest = sha256(secret);
     if (has_token_ && CRYPTO_memcmp(digest.data(), token_digest_.data(), digest.size()) == 0)
-        return std::string("token:admin");
+        return std::string(kAdminTokenIdentity);
     if (tokens_ != nullptr) return tokens_->identity_for(secret);
     return fail("the bearer token is not valid");
+}
+
+std::shared_ptr<const Policy> Router::policy() const {
+    return policy_ != nullptr ? policy_->current() : no_policy_;
+}
+
+bool Router::allowed(const std::string& identity, const std::shared_ptr<Exchange>& exchange,
+                     const std::string& permission, const std::vector<target::Host>& hosts,
+                     const std::string& subject) {
+    const Decision d = policy()->decide({identity, permission, hosts, ""});
+    AuditEvent event{d.allowed ? "policy.allowed" : "policy.denied", identity, subject, {}};
+    std::string names;
+    for (const auto& host : hosts) names += (names.empty() ? "" : ",") + host.name;
+    event.detail = {{"permission", permission}, {"hosts", names}, {"channel", "api"}};
+    event.detail[d.allowed ? "role" : "reason"] = d.allowed ? d.role : d.reason;
+    (audit_trail_ != nullptr ? *audit_trail_ : no_audit_).record(std::move(event));
+    if (!d.allowed) exchange->respond(error_response(403, d.reason));
+    return d.allowed;
+}
+
+void Router::with_job(const Call& call, const std::string& permission,
+                      std::function<void(const JobDetail&)> then) {
+    // The Call refers to the request, which may be gone when the store answers: copy.
+    jobs_.job(call.job_id, [this, identity = call.identity, exchange = call.exchange, permission,
+                            then = std::move(then)](Result<JobDetail> d) {
+        if (!d) return exchange->respond(job_error_response(d.error()));
+        // Everyone may see and cancel their own jobs; someone else's needs permission.
+        if (d->job.requester != identity &&
+            !allowed(identity, exchange, permission, {}, "job:" + std::to_string(d->job.id)))
+            return;
+        then(*d);
+    });
 }
 
 void Router::handle(const Request& request, const std::shared_ptr<Exchange>& exchange) {
@@ -426,7 +462,10 @@ void Router::handle(const Request& request, const std::shared_ptr<Exchange>& exc
         }
         job_id = *id;
     }
-    // TODO(policy): decide route->permission for *identity here, before the handler.
+    if (!route->permission.empty() &&
+        !this->allowed(*identity, exchange, std::string(route->permission), {},
+                       std::string(route->pattern)))
+        return;
     (this->*route->handler)(Call{request, query, job_id, exchange, name, std::move(*identity)});
 }
 
@@ -449,6 +488,7 @@ void Router::get_agents(const Call& call) {
 void Router::post_agent_token(const Call& call) {
     if (agent_admin_ == nullptr)
         return call.exchange->respond(error_response(404, "enrollment is not enabled"));
+    if (!allowed(call.identity, call.exchange, "agents.manage", {}, "agents")) return;
     InputJson body = InputJson::parse(call.request.body, nullptr, false);
     if (body.is_discarded() || !body.is_object())
         return call.exchange->respond(error_response(400, "the body must be a JSON object"));
@@ -504,6 +544,7 @@ std::optional<std::string> name_in(const std::string& body_text) {
 void Router::post_agent_accept(const Call& call) {
     if (agent_admin_ == nullptr)
         return call.exchange->respond(error_response(404, "enrollment is not enabled"));
+    if (!allowed(call.identity, call.exchange, "agents.manage", {}, "agents")) return;
     auto name = name_in(call.request.body);
     if (!name)
         return call.exchange->respond(
@@ -518,6 +559,7 @@ void Router::post_agent_accept(const Call& call) {
 void Router::post_agent_revoke(const Call& call) {
     if (agent_admin_ == nullptr)
         return call.exchange->respond(error_response(404, "enrollment is not enabled"));
+    if (!allowed(call.identity, call.exchange, "agents.manage", {}, "agents")) return;
     auto name = name_in(call.request.body);
     if (!name)
         return call.exchange->respond(
@@ -532,6 +574,16 @@ void Router::post_agent_revoke(const Call& call) {
 void Router::get_jobs(const Call& call) {
     auto query = parse_job_query(call.query);
     if (!query) return call.exchange->respond(error_response(400, query.error().message));
+    // Everyone may list their own jobs; anyone else's needs jobs.read. Without it, a list
+    // of everyone's is the caller's own.
+    if (query->requester.empty()) {
+        if (!policy()->decide({call.identity, "jobs.read", {}, ""}).allowed)
+            query->requester = call.identity;
+    } else if (query->requester != call.identity &&
+               !allowed(call.identity, call.exchange, "jobs.read", {},
+                        "jobs:" + query->requester)) {
+        return;
+    }
     const auto limit = static_cast<std::size_t>(query->limit);
     jobs_.list_jobs(*query, [exchange = call.exchange, limit](Result<std::vector<Job>> jobs) {
         if (!jobs) return exchange->respond(error_response(500, jobs.error().message));
@@ -549,6 +601,13 @@ void Router::post_jobs(const Call& call) {
     if (!request) return call.exchange->respond(error_response(400, request.error().message));
     request->requester = call.identity;
     request->source = "api";
+    auto expr = target::TargetExpr::parse(
+        request->target, policy_ != nullptr ? policy_->groups() : target::Groups{});
+    if (!expr) return call.exchange->respond(error_response(400, expr.error().message));
+    std::vector<target::Host> hosts;
+    for (const AgentInfo& agent : jobs_.agents())
+        if (expr->matches({agent.name, agent.labels})) hosts.push_back({agent.name, agent.labels});
+    if (!allowed(call.identity, call.exchange, "run.adhoc", hosts, "api:run")) return;
     auto reply = jobs_.submit(*request);
     if (!reply) return call.exchange->respond(error_response(400, reply.error().message));
     auto response = json_response(
@@ -559,42 +618,70 @@ void Router::post_jobs(const Call& call) {
 }
 
 void Router::get_job(const Call& call) {
-    jobs_.job(call.job_id, [exchange = call.exchange](Result<JobDetail> detail) {
-        if (!detail) return exchange->respond(job_error_response(detail.error()));
+    with_job(call, "jobs.read", [exchange = call.exchange](const JobDetail& detail) {
         Json runs = Json::array();
-        for (const auto& run : detail->runs) runs.push_back(run_json(run));
+        for (const auto& run : detail.runs) runs.push_back(run_json(run));
         exchange->respond(
-            json_response(200, Json{{"job", job_json(detail->job)}, {"runs", std::move(runs)}}));
+            json_response(200, Json{{"job", job_json(detail.job)}, {"runs", std::move(runs)}}));
     });
 }
 
 void Router::get_output(const Call& call) {
-    jobs_.output(call.job_id, [exchange = call.exchange](Result<std::vector<OutputChunk>> chunks) {
-        if (!chunks) return exchange->respond(job_error_response(chunks.error()));
-        Json list = Json::array();
-        for (const auto& chunk : *chunks) list.push_back(output_json(chunk));
-        exchange->respond(json_response(200, Json{{"output", std::move(list)}}));
-    });
+    with_job(call, "jobs.read",
+             [this, exchange = call.exchange, id = call.job_id](const JobDetail&) {
+                 jobs_.output(id, [exchange](Result<std::vector<OutputChunk>> chunks) {
+                     if (!chunks) return exchange->respond(job_error_response(chunks.error()));
+                     Json list = Json::array();
+                     for (const auto& chunk : *chunks) list.push_back(output_json(chunk));
+                     exchange->respond(json_response(200, Json{{"output", std::move(list)}}));
+                 });
+             });
 }
 
 void Router::get_events(const Call& call) {
-    EventStream::start(jobs_, call.job_id, call.exchange, defer_);
+    with_job(call, "jobs.read",
+             [this, exchange = call.exchange, id = call.job_id](const JobDetail&) {
+                 EventStream::start(jobs_, id, exchange, defer_);
+             });
 }
 
 void Router::post_cancel(const Call& call) {
-    const auto cancelled = jobs_.cancel(call.job_id);
-    if (!cancelled) {
-        const auto& message = cancelled.error().message;
-        return call.exchange->respond(
-            error_response(message.starts_with("no job") ? 404 : 409, message));
-    }
-    call.exchange->respond(json_response(202, Json{{"job", call.job_id}, {"state", "cancelling"}}));
+    with_job(call, "jobs.cancel.any",
+             [this, exchange = call.exchange, id = call.job_id](const JobDetail&) {
+                 const auto cancelled = jobs_.cancel(id);
+                 if (!cancelled) {
+                     const auto& message = cancelled.error().message;
+                     return exchange->respond(
+                         error_response(message.starts_with("no job") ? 404 : 409, message));
+                 }
+                 exchange->respond(json_response(202, Json{{"job", id}, {"state", "cancelling"}}));
+             });
+}
+
+void Router::post_policy_reload(const Call& call) {
+    if (!allowed(call.identity, call.exchange, "policy.reload", {}, "policy")) return;
+    if (policy_ == nullptr)
+        return call.exchange->respond(error_response(
+            409, "no policy file is configured ([controller] policy_file in controller.toml)"));
+    policy_->reload(call.identity, [this, exchange = call.exchange](Result<void> done) {
+        if (!done)
+            return exchange->respond(
+                error_response(422, "the policy file was refused; the policy in force stays:\n" +
+                                        done.error().message));
+        exchange->respond(json_response(200, Json{{"reloaded", policy_->path()}}));
+    });
 }
 
 // The terminal chat: one message in, its replies streamed out as NDJSON lines
 // {"type":"reply","text":...}; the response ends after the last reply (for a job, its summary).
 void Router::post_chat(const Call& call) {
     if (chat_ == nullptr) return call.exchange->respond(error_response(404, "chat is not enabled"));
+    // Speaking as any local:NAME is an admin's power: the chat then decides as that NAME.
+    const auto roles = policy()->roles_of(call.identity);
+    if (std::find(roles.begin(), roles.end(), kAdminRole) == roles.end())
+        return call.exchange->respond(error_response(
+            403, "only an admin may speak in the terminal chat as another identity; " +
+                     call.identity + " holds no admin role"));
     InputJson body = InputJson::parse(call.request.body, nullptr, false);
     if (body.is_discarded())  // invalid UTF-8 in a string lands here too
         return call.exchange->respond(

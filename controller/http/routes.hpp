@@ -1,24 +1,29 @@
-// The API's routes (docs/api.md): authentication, request validation, the JobService
-// calls, and the JSON answers. Knows nothing of sockets or Beast: it reads a Request and
-// answers through an Exchange, now or when the JobService calls back.
+// The API's routes (docs/api.md): authentication, the policy decision for the caller's
+// identity, request validation, the JobService calls, and the JSON answers. Knows nothing of
+// sockets or Beast: it reads a Request and answers through an Exchange, now or when the JobService
+// calls back.
 //
 // Runs on the io_context thread. This is the one file that parses JSON.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "controller/http/event_stream.hpp"
 #include "controller/http/exchange.hpp"
 #include "controller/jobs/agent_admin.hpp"
-#include "controller/jobs/approval_desk.hpp"
 #include "controller/jobs/api_tokens.hpp"
+#include "controller/jobs/approval_desk.hpp"
 #include "controller/jobs/audit_log.hpp"
+#include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
+#include "controller/policy/policy_file.hpp"
 
 namespace hostline::controller::http {
 
@@ -31,6 +36,12 @@ class Router {
 
     // Serves POST /api/v1/chat (the terminal chat) through chat, which must outlive the router.
     void enable_chat(ChatGateway& chat) { chat_ = &chat; }
+    // Decides calls by this policy and reports decisions to audit; both must outlive the
+    // router. Without it, the policy is the empty one: only the admin token may act.
+    void enable_policy(PolicyFile& policy, AuditTrail& audit) {
+        policy_ = &policy;
+        audit_trail_ = &audit;
+    }
     // Serves enrollment tokens, accept and revoke through admin, which must outlive the router.
     void enable_agent_admin(AgentAdmin& admin) { agent_admin_ = &admin; }
     // Serves /api/v1/approvals through approvals, which must outlive the router.
@@ -53,8 +64,18 @@ class Router {
     };
 
   private:
-    // The identity behind an Authorization header; the error is the 401's message.
+    // The identity behind an Authorization header; the error is the 401's message. The one
+    // place a bearer token becomes an identity.
     Result<std::string> authenticate(std::string_view authorization) const;
+    // Decides permission for the caller on hosts; on a denial answers 403 with the reason and
+    // returns false. Every decision goes to the audit trail.
+    bool allowed(const std::string& identity, const std::shared_ptr<Exchange>& exchange,
+                 const std::string& permission, const std::vector<target::Host>& hosts,
+                 const std::string& subject);
+    // Fetches the job and calls then(job) if the caller asked for it or holds permission.
+    void with_job(const Call& call, const std::string& permission,
+                  std::function<void(const JobDetail&)> then);
+    std::shared_ptr<const Policy> policy() const;
 
     void get_agents(const Call& call);
     void get_jobs(const Call& call);
@@ -64,6 +85,7 @@ class Router {
     void get_events(const Call& call);
     void post_cancel(const Call& call);
     void post_chat(const Call& call);
+    void post_policy_reload(const Call& call);
     void post_agent_token(const Call& call);
     void post_agent_accept(const Call& call);
     void post_agent_revoke(const Call& call);
@@ -80,10 +102,11 @@ class Router {
         std::string_view method;
         std::string_view pattern;  // "{id}" stands for a job id, "{name}" for a name
         void (Router::*handler)(const Call&);
-        // What the policy engine must grant call.identity before the handler runs.
+        // What the policy engine must grant call.identity before the handler runs; empty:
+        // the handler decides itself.
         std::string_view permission;
     };
-    static const std::array<Route, 19> kRoutes;
+    static const std::array<Route, 20> kRoutes;
 
     // Constant after construction.
     JobService& jobs_;
@@ -95,6 +118,10 @@ class Router {
     ApprovalDesk* approvals_ = nullptr;  // set once, before serving
     AuditLog* audit_ = nullptr;          // set once, before serving
     ApiTokens* tokens_ = nullptr;        // set once, before serving
+    PolicyFile* policy_ = nullptr;       // set once, before serving
+    AuditTrail* audit_trail_ = nullptr;  // set with policy_
+    NoAuditTrail no_audit_;
+    std::shared_ptr<const Policy> no_policy_ = std::make_shared<const Policy>();
 };
 
 }  // namespace hostline::controller::http

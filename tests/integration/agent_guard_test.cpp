@@ -47,6 +47,8 @@ class AgentGuard : public ::testing::Test {
         tidy_sha256_ = sha256_of(catalog + "/scripts/tidy.sh");
         wipe_sha256_ = sha256_of(catalog + "/scripts/wipe.sh");
         cluster.add_controller_config("[catalog]\ndir = \"" + catalog + "\"\n");
+        // The controller's policy allows everything: what is under test is the agent's own.
+        cluster.set_policy("[groups.everyone]\nmembers = [\"local:*\"]\nroles = [\"admin\"]\n");
         cluster.start_controller();
     }
 

@@ -56,6 +56,21 @@ class Approvals : public ::testing::Test {
                                       "\ntls = false\nnick = \"hostline\"\n"
                                       "channels = [\"#ops\"]\n"
                                       "messages_per_second = 20\nburst = 20\n");
+        // Alice (any IRC hostmask, as ngircd has no accounts) may ask for bounce on the web
+        // hosts; the ops group, the admin token here, decides.
+        cluster.set_policy(R"toml(
+[roles.web-operator]
+permissions = ["command.bounce"]
+targets = "role=web"
+[roles.approver]
+permissions = ["approvals.decide"]
+[groups.operators]
+members = ["irc:alice!*"]
+roles = ["web-operator"]
+[groups.ops]
+members = ["token:admin"]
+roles = ["approver"]
+)toml");
         cluster.start_controller();
         cluster.add_agent("web-1", {.labels = {{"role", "web"}}});
         cluster.add_agent("web-2", {.labels = {{"role", "web"}}});

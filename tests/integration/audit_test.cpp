@@ -105,6 +105,10 @@ TEST_F(Audit, ARowChangedInTheDatabaseFileIsNamedByVerify) {
 }
 
 TEST_F(Audit, ACreatedTokenWorksWithTokenFileUntilRevoked) {
+    // The token's identity may run ad-hoc commands, and nothing else.
+    cluster.set_policy(
+        "[roles.ci]\npermissions = [\"run.adhoc\"]\ntargets = \"*\"\n"
+        "[groups.ci]\nmembers = [\"local:ci\"]\nroles = [\"ci\"]\n");
     cluster.start_controller();
     cluster.add_agent("web-1");
     cluster.wait_online({"web-1"});
@@ -119,6 +123,10 @@ TEST_F(Audit, ACreatedTokenWorksWithTokenFileUntilRevoked) {
 
     CommandResult works = cli_with_token(token_file, {"run", "--on", "web-1", "--", "true"});
     EXPECT_EQ(works.exit_code, 0) << works.err;
+    CommandResult beyond = cli_with_token(token_file, {"audit", "verify"});
+    EXPECT_EQ(beyond.exit_code, 1);
+    EXPECT_NE(beyond.err.find("you (local:ci) lack audit.read"), std::string::npos)
+        << "the token obeys its identity's policy: " << beyond.err;
     const json jobs = cluster.cli_json({"jobs"});
     ASSERT_EQ(jobs["jobs"].size(), 1u);
     EXPECT_EQ(jobs["jobs"][0]["requester"], "local:ci") << "the API acts as the token's identity";

@@ -287,6 +287,8 @@ TEST_F(HostileArguments, EveryAttemptIsRefusedOrArrivesAsExactlyOneArgvElement) 
         << command("rec-enum", "type = \"enum\"\nchoices = [\"start\", \"stop\", \"status\"]")
         << command("rec-bool", "type = \"bool\"") << command("rec-duration", "type = \"duration\"");
     cluster.add_controller_config("[catalog]\ndir = \"" + catalog + "\"\n");
+    // The policy lets mallory run every command: what is under test is the arguments alone.
+    cluster.set_policy("[groups.everyone]\nmembers = [\"local:*\"]\nroles = [\"admin\"]\n");
     cluster.set_log_level("info");
     cluster.start_controller();
     cluster.add_agent(kHost, {.capacity = 16});

@@ -68,6 +68,8 @@ class IrcChat : public ::testing::Test {
                                       "\ntls = false\nnick = \"hostline\"\n"
                                       "channels = [\"#ops\"]\n"
                                       "messages_per_second = 20\nburst = 20\n");
+        // Everyone on this IRC network is an admin: these tests are about the chat.
+        cluster.set_policy("[groups.everyone]\nmembers = [\"irc:*\"]\nroles = [\"admin\"]\n");
         cluster.start_controller();
         cluster.add_agent("web-1", {.labels = {{"role", "web"}}});
         cluster.add_agent("web-2", {.labels = {{"role", "web"}}});

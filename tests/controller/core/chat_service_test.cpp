@@ -40,6 +40,12 @@ class FakeAdapter : public chat::Adapter {
     std::vector<std::chrono::steady_clock::time_point> edit_times;
 };
 
+class RecordingAudit : public AuditTrail {
+  public:
+    void record(AuditEvent event) override { events.push_back(std::move(event)); }
+    std::vector<AuditEvent> events;
+};
+
 class ChatServiceTest : public ::testing::Test {
   protected:
     void SetUp() override {
@@ -74,7 +80,15 @@ class ChatServiceTest : public ::testing::Test {
         scheduler_->restore(*store_->load());
         ChatConfig config;
         config.job_url_base = "http://hostline.example/jobs/";
-        chat_ = std::make_unique<ChatService>(io_, *scheduler_, *catalog_, config);
+        std::set<std::string> permissions;
+        for (const CommandSpec& spec : catalog_->commands()) permissions.insert(spec.permission);
+        policy_ = std::make_unique<PolicyFile>(
+            dir_ + "/policy.toml", target::Groups{}, permissions, audit_,
+            [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); });
+        // Most tests are about the chat, not the policy: everyone is an admin there.
+        use_policy("[groups.everyone]\nmembers = [\"irc:*\", \"local:*\"]\nroles = [\"admin\"]\n");
+        chat_ =
+            std::make_unique<ChatService>(io_, *scheduler_, *catalog_, *policy_, audit_, config);
         proto::Hello hello;
         hello.agent_id = "a1";
         hello.capacity = 4;
@@ -83,18 +97,25 @@ class ChatServiceTest : public ::testing::Test {
     }
     void TearDown() override {
         chat_.reset();
+        policy_.reset();
         scheduler_.reset();
         store_.reset();
         std::filesystem::remove_all(dir_);
     }
 
-    void say(const std::string& text,
-             chat::Identity sender = {"irc:alice!al@example.org", "alice"}) {
+    void say(const std::string& text, chat::Identity sender = {"irc:alice!al@example.org", "alice"},
+             const std::string& channel = "#ops") {
         chat::IncomingMessage m;
         m.sender = std::move(sender);
-        m.channel = "#ops";
+        m.channel = channel;
         m.text = text;
         chat_->on_message(adapter_, m);
+    }
+
+    void use_policy(const std::string& text) {
+        std::ofstream(dir_ + "/policy.toml") << text;
+        auto loaded = policy_->load();
+        ASSERT_TRUE(loaded.ok()) << loaded.error().message;
     }
 
     template <typename Pred>
@@ -146,6 +167,8 @@ class ChatServiceTest : public ::testing::Test {
     std::unique_ptr<Catalog> catalog_;
     std::unique_ptr<Store> store_;
     std::unique_ptr<Scheduler> scheduler_;
+    RecordingAudit audit_;
+    std::unique_ptr<PolicyFile> policy_;
     std::unique_ptr<ChatService> chat_;
     FakeAdapter adapter_;
     std::vector<std::pair<std::string, proto::Message>> sent_;
@@ -328,8 +351,8 @@ TEST_F(ChatServiceTest, ATerminalConversationEndsAfterItsLastReply) {
 TEST_F(ChatServiceTest, CancelAndJobAndJobsAnswer) {
     say("!run --on a1 -- sleep 60");
     ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
-    say("!cancel #1");
-    EXPECT_TRUE(posted("cancelling job #1"));
+    say("!cancel #1");  // answered once the job is read: is it the caller's?
+    ASSERT_TRUE(run_until([&] { return posted("cancelling job #1"); }));
     say("!jobs");
     ASSERT_TRUE(run_until([&] {
         return posted("latest jobs:\n#1  running  a1  sleep 60  (irc:alice!al@example.org)");
@@ -417,7 +440,8 @@ class ChatApprovalTest : public ChatServiceTest {
         approvals_ = std::make_unique<ApprovalService>(io_, *store_, *scheduler_, audit_,
                                                        ApproverRules{is_approver, is_approver});
         chat_.reset();
-        chat_ = std::make_unique<ChatService>(io_, *scheduler_, *approval_catalog_, ChatConfig{});
+        chat_ = std::make_unique<ChatService>(io_, *scheduler_, *approval_catalog_, *policy_,
+                                              audit_, ChatConfig{});
         chat_->enable_approvals(*approvals_);
         auto adapter = std::make_unique<FakeAdapter>();
         channel_ = adapter.get();
@@ -550,9 +574,7 @@ class RecordedAudit final : public AuditTrail {
 
 TEST_F(ChatServiceTest, ACommandAddressedToTheBotIsAuditedAsReceivedAndOrdinaryChatIsNot) {
     RecordedAudit audit;
-    ChatConfig config;
-    config.audit = &audit;
-    ChatService audited(io_, *scheduler_, *catalog_, config);
+    ChatService audited(io_, *scheduler_, *catalog_, *policy_, audit, ChatConfig{});
     chat::IncomingMessage m;
     m.sender = {"irc:alice!al@example.org", "alice"};
     m.channel = "#ops";
@@ -569,6 +591,160 @@ TEST_F(ChatServiceTest, ACommandAddressedToTheBotIsAuditedAsReceivedAndOrdinaryC
     EXPECT_EQ(received.detail.at("channel"), "#ops");
     EXPECT_EQ(received.detail.at("text"), "greet bob --on a1");
     audited.stop();
+}
+
+const char* kTeamPolicy = R"(
+[roles.greeter]
+permissions = ["command.greet", "jobs.read"]
+targets = "role=web"
+channels = ["test:#ops"]
+
+[roles.adhoc]
+permissions = ["run.adhoc"]
+targets = "a1"
+
+[groups.greeters]
+members = ["irc:alice!*"]
+roles = ["greeter"]
+
+[groups.bobs]
+members = ["irc:bob"]
+roles = ["adhoc"]
+)";
+
+class ChatPolicyTest : public ChatServiceTest {
+  protected:
+    void SetUp() override {
+        ChatServiceTest::SetUp();
+        use_policy(kTeamPolicy);
+        proto::Hello hello;
+        hello.agent_id = "db1";
+        hello.capacity = 4;
+        hello.labels = {{"role", "db"}};
+        scheduler_->on_agent_message("db1", hello);
+    }
+    const chat::Identity alice_{"irc:alice!al@example.org", "alice"};
+    const chat::Identity bob_{"irc:bob", "bob"};
+    const chat::Identity mallory_{"irc:mallory", "mallory"};
+};
+
+TEST_F(ChatPolicyTest, EveryCommandIsDecidedForTheRealUserBeforeAnythingRuns) {
+    say("!greet bob --on db1", alice_);
+    EXPECT_EQ(adapter_.posts.back(),
+              "denied: db1 is outside the hosts your roles may touch (role=web)");
+    say("!greet bob --on *", alice_);
+    EXPECT_EQ(adapter_.posts.back(),
+              "denied: db1 is outside the hosts your roles may touch (role=web)");
+    say("!greet bob --on a1", alice_, "#random");
+    EXPECT_EQ(adapter_.posts.back(), "denied: command.greet is not allowed in test:#random");
+    say("!tidy --on a1", alice_);
+    EXPECT_EQ(adapter_.posts.back(), "denied: you (irc:alice!al@example.org) lack command.tidy");
+    say("!run --on a1 -- uptime", alice_);
+    EXPECT_EQ(adapter_.posts.back(), "denied: you (irc:alice!al@example.org) lack run.adhoc");
+    say("!agents accept web-9", alice_);
+    EXPECT_EQ(adapter_.posts.back(), "denied: you (irc:alice!al@example.org) lack agents.manage");
+    say("!greet x --on a1 --dry-run", mallory_);
+    EXPECT_EQ(adapter_.posts.back(), "denied: you (irc:mallory) lack command.greet");
+    say("!run --on db1 -- uptime", bob_);
+    EXPECT_EQ(adapter_.posts.back(), "denied: db1 is outside the hosts your roles may touch (a1)");
+    run_until([] { return false; }, 50ms);
+    EXPECT_TRUE(runs_sent().empty()) << "nothing denied runs";
+
+    say("!greet bob --on a1 --dry-run", alice_);
+    EXPECT_EQ(adapter_.posts.back(), "dry run: would run echo 'hello bob' on a1; nothing ran");
+    say("!greet bob --on role=web", alice_);
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
+    EXPECT_EQ(runs_sent()[0].argv, (std::vector<std::string>{"echo", "hello bob"}));
+    say("!run --on a1 -- uptime", bob_);
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 2; }));
+
+    // Each decision went to the audit trail with what it was about.
+    std::vector<AuditEvent> denied;
+    for (const AuditEvent& e : audit_.events)
+        if (e.kind == "policy.denied") denied.push_back(e);
+    ASSERT_EQ(denied.size(), 8u);
+    EXPECT_EQ(denied[0].actor, "irc:alice!al@example.org");
+    EXPECT_EQ(denied[0].subject, "command:greet");
+    EXPECT_EQ(denied[0].detail.at("permission"), "command.greet");
+    EXPECT_EQ(denied[0].detail.at("hosts"), "db1");
+    EXPECT_EQ(denied[0].detail.at("channel"), "test:#ops");
+    EXPECT_EQ(denied[0].detail.at("reason"),
+              "db1 is outside the hosts your roles may touch (role=web)");
+    const AuditEvent& last = audit_.events.back();
+    EXPECT_EQ(last.kind, "policy.allowed");
+    EXPECT_EQ(last.actor, "irc:bob");
+    EXPECT_EQ(last.detail.at("role"), "adhoc");
+    EXPECT_EQ(last.detail.at("permission"), "run.adhoc");
+}
+
+TEST_F(ChatPolicyTest, HelpListsOnlyWhatTheCallerMayRun) {
+    say("!help", alice_);
+    std::string help = adapter_.posts.back();
+    EXPECT_NE(help.find("!greet — Say hello"), std::string::npos) << help;
+    EXPECT_EQ(help.find("!tidy"), std::string::npos) << help;
+    EXPECT_EQ(help.find("!flush"), std::string::npos) << help;
+    EXPECT_EQ(help.find("!run —"), std::string::npos) << help;
+    EXPECT_EQ(help.find("!agents —"), std::string::npos) << help;
+    EXPECT_NE(help.find("!whoami —"), std::string::npos) << help;
+
+    say("!help", alice_, "#random");  // greet is not allowed there
+    EXPECT_EQ(adapter_.posts.back().find("!greet"), std::string::npos) << adapter_.posts.back();
+
+    say("!help tidy", alice_);
+    EXPECT_NE(adapter_.posts.back().find(
+                  "You may not run it here: you (irc:alice!al@example.org) lack command.tidy."),
+              std::string::npos)
+        << adapter_.posts.back();
+    say("!help greet", alice_);
+    EXPECT_EQ(adapter_.posts.back().find("You may not"), std::string::npos);
+
+    say("!help", bob_);
+    help = adapter_.posts.back();
+    EXPECT_NE(help.find("You may run no catalog command here"), std::string::npos) << help;
+    EXPECT_NE(help.find("!run — run a command as argv"), std::string::npos) << help;
+}
+
+TEST_F(ChatPolicyTest, WhoamiExplainsRolesScopesAndChannels) {
+    say("!whoami", alice_);
+    EXPECT_EQ(adapter_.posts.back(),
+              "you are irc:alice!al@example.org (alice), here in test:#ops.\nYour roles:\n"
+              "  greeter: command.greet, jobs.read; hosts: role=web; channels: test:#ops");
+    say("!whoami", mallory_);
+    EXPECT_EQ(adapter_.posts.back(),
+              "you are irc:mallory (mallory), here in test:#ops.\nYou hold no role, so you may "
+              "run nothing but !help, !hosts and your own jobs. Ask an admin to add irc:mallory "
+              "to a group in the policy.");
+}
+
+TEST_F(ChatPolicyTest, OthersJobsNeedJobsReadAndCancellingThemJobsCancelAny) {
+    say("!run --on a1 -- sleep 60", bob_);
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
+
+    say("!job 1", mallory_);
+    ASSERT_TRUE(run_until([&] { return posted("denied: you (irc:mallory) lack jobs.read"); }));
+    EXPECT_EQ(adapter_.posts.back(),
+              "denied: you (irc:mallory) lack jobs.read (job #1 is irc:bob's)");
+    say("!output 1", mallory_);
+    ASSERT_TRUE(run_until([&] {
+        return adapter_.posts.back().starts_with("denied: you (irc:mallory) lack jobs.read");
+    }));
+    say("!jobs", mallory_);
+    ASSERT_TRUE(run_until([&] { return posted("you have no jobs yet"); }));
+    say("!cancel 1", mallory_);
+    ASSERT_TRUE(run_until([&] { return posted("lack jobs.cancel.any"); }));
+    EXPECT_EQ(adapter_.posts.back(),
+              "denied: you (irc:mallory) lack jobs.cancel.any (job #1 is irc:bob's)");
+
+    say("!job 1", alice_);  // alice holds jobs.read
+    ASSERT_TRUE(run_until([&] { return posted("job #1 running"); }));
+    say("!jobs", alice_);
+    ASSERT_TRUE(run_until([&] { return posted("latest jobs:\n#1"); }));
+    say("!cancel 1", alice_);
+    ASSERT_TRUE(run_until(
+        [&] { return posted("denied: you (irc:alice!al@example.org) lack jobs.cancel.any"); }));
+
+    say("!cancel 1", bob_);  // everyone may cancel their own
+    ASSERT_TRUE(run_until([&] { return posted("cancelling job #1"); }));
 }
 
 }  // namespace

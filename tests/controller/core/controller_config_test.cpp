@@ -77,6 +77,20 @@ TEST_F(ControllerConfigTest, ReadsCatalogAndChatSettings) {
     EXPECT_NE(bad.error().message.find("chat.job_url_base:"), std::string::npos);
 }
 
+TEST_F(ControllerConfigTest, ReadsThePolicyFileWhichMustBeAbsolute) {
+    auto none = load("");
+    ASSERT_TRUE(none.ok());
+    EXPECT_EQ(none->policy_file, "") << "no policy file: deny by default";
+    auto c = load("[controller]\npolicy_file = \"/etc/hostline/policy.toml\"\n");
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_EQ(c->policy_file, "/etc/hostline/policy.toml");
+    auto bad = load("[controller]\npolicy_file = \"policy.toml\"\n");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.error().message.find("controller.policy_file: must be an absolute path"),
+              std::string::npos)
+        << bad.error().message;
+}
+
 TEST_F(ControllerConfigTest, ReadsTheIrcAdapterWithItsPasswordFromAFile) {
     std::string secret = path_ + ".secret";
     std::ofstream(secret) << "hunter2\n";

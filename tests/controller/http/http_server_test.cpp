@@ -4,10 +4,14 @@
 #include "controller/http/http_server.hpp"
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -401,7 +405,8 @@ class HttpServerTest : public ::testing::Test {
     std::unique_ptr<HttpServer> server_;
     std::uint16_t port_ = 0;
     std::thread io_thread_;
-    net::io_context client_io_;  // for the client's blocking sockets
+    net::io_context client_io_;                  // for the client's blocking sockets
+    std::unique_ptr<HttpServer> policy_server_;  // a second server, for policy tests
 };
 
 // ---------------------------------------------------------------------------------------
@@ -468,6 +473,52 @@ TEST_F(HttpServerTest, SubmitPassesTargetArgvAndTimeoutToTheService) {
     EXPECT_EQ(submitted->cwd, "/tmp");
     EXPECT_EQ(submitted->requester, "token:admin");
     EXPECT_EQ(submitted->source, "api");
+}
+
+TEST_F(HttpServerTest, PolicyReloadAnswersWithTheFileOrItsErrors) {
+    // The fixture's server has no policy file: only the admin token may act, and there is
+    // nothing to reload.
+    expect_error(call(bhttp::verb::post, "/api/v1/policy/reload"), 409, "conflict",
+                 "no policy file is configured");
+
+    char tmpl[] = "/tmp/hostline-http-policy-XXXXXX";
+    const std::string dir = ::mkdtemp(tmpl);
+    const std::string path = dir + "/policy.toml";
+    std::ofstream(path) << "[roles.ops]\npermissions = [\"jobs.read\"]\n";
+    NoAuditTrail audit;
+    auto [policy, port] = on_io([&] {
+        auto file = std::make_unique<PolicyFile>(
+            path, target::Groups{}, std::set<std::string>{}, audit,
+            [this](std::function<void()> f) { net::post(io_, std::move(f)); });
+        EXPECT_TRUE(file->load().ok());
+        HttpConfig config;
+        config.port = 0;
+        config.admin_token = kToken;
+        auto server = std::make_unique<HttpServer>(io_, fake_, config);
+        server->enable_policy(*file, audit);
+        auto bound = server->start();
+        policy_server_ = std::move(server);
+        return std::pair{std::move(file), bound.ok() ? *bound : std::uint16_t{0}};
+    });
+    ASSERT_NE(port, 0);
+
+    auto response = call(bhttp::verb::post, "/api/v1/policy/reload", {}, kToken, port);
+    ASSERT_EQ(response.result_int(), 200u) << response.body();
+    EXPECT_EQ(body_of(response), json({{"reloaded", path}}));
+
+    std::ofstream(path) << "[roles.ops]\npermissions = [\"jobs.raed\"]\n";
+    response = call(bhttp::verb::post, "/api/v1/policy/reload", {}, kToken, port);
+    expect_error(response, 422, "invalid",
+                 "the policy file was refused; the policy in force stays:\n" + path +
+                     ": roles.ops.permissions: unknown permission 'jobs.raed'");
+    expect_error(call(bhttp::verb::post, "/api/v1/policy/reload", {}, "wrong", port), 401,
+                 "unauthorized");
+    on_io([&] {
+        policy_server_.reset();
+        policy.reset();
+        return 0;
+    });
+    std::filesystem::remove_all(dir);
 }
 
 TEST_F(HttpServerTest, SubmitWithoutOptionalFieldsLeavesThemEmpty) {
