@@ -160,6 +160,29 @@ TEST_F(Enrollment, AnAgentWithoutATokenIsPendingUntilAccepted) {
     EXPECT_EQ(exit_code, 0);
 }
 
+TEST_F(Enrollment, AnAdminAcceptsAPendingAgentFromTheChatAndOthersMayNot) {
+    cluster.set_policy(
+        "[groups.admins]\nmembers = [\"local:root-admin\"]\nroles = [\"admin\"]\n"
+        "[roles.viewer]\npermissions = [\"jobs.read\"]\n"
+        "[groups.viewers]\nmembers = [\"local:visitor\"]\nroles = [\"viewer\"]\n");
+    cluster.start_controller();
+    cluster.add_agent("newcomer", {.accepted = false});
+    ASSERT_TRUE(eventually([&] { return !key_of("newcomer", "pending").is_null(); }));
+    const std::string fingerprint = key_of("newcomer", "pending")["fingerprint"];
+
+    std::string refused = cluster.chat("local:visitor", "!agents accept newcomer");
+    EXPECT_NE(refused.find("denied: you (local:visitor) lack agents.manage"), std::string::npos)
+        << refused;
+    EXPECT_TRUE(key_of("newcomer", "accepted").is_null()) << "still pending";
+
+    std::string accepted = cluster.chat("local:root-admin", "!agents accept newcomer");
+    EXPECT_NE(accepted.find("accepted agent newcomer (key " + fingerprint + ")"), std::string::npos)
+        << accepted;
+    cluster.wait_online({"newcomer"}, 30s);
+    EXPECT_NE(cluster.chat("local:root-admin", "!agents accept ghost").find("error:"),
+              std::string::npos);
+}
+
 TEST_F(Enrollment, ARevokedAgentIsCutOffAtOnceAndRefusedOnReconnect) {
     cluster.start_controller();
     cluster.add_agent("a1");
