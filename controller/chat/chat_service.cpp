@@ -39,6 +39,11 @@ constexpr Builtin kBuiltins[] = {
     {"pending", "pending", "the approvals you could decide now"},
 };
 
+// A policy role's approval rule in the catalog's terms.
+ApprovalSpec approval_of(const RoleApproval& rule) {
+    return {rule.group, rule.count, std::chrono::milliseconds(rule.expiry_ms)};
+}
+
 std::string join(const std::vector<std::string>& items, const char* sep = ", ") {
     std::string out;
     for (const auto& s : items) out += (out.empty() ? "" : sep) + s;
@@ -252,9 +257,10 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
         request.target = *c.target;
         auto hosts = matching_agents(request.target);
         if (!hosts) return reply(a, m, "error: " + hosts.error().message);
-        if (Decision d = decide(a, m, "run.adhoc", *hosts, "run:" + shown_argv(request.argv));
-            !d.allowed)
-            return reply(a, m, "denied: " + d.reason);
+        Decision d = decide(a, m, "run.adhoc", *hosts, "run:" + shown_argv(request.argv));
+        if (!d.allowed) return reply(a, m, "denied: " + d.reason);
+        if (d.approval && !c.dry_run)
+            return request_approval(a, m, request, approval_of(*d.approval));
         return start_job(a, m, std::move(request), c.dry_run, done);
     }
     const CommandSpec* spec = catalog_.find(c.name);
@@ -280,12 +286,13 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
                          "error: " + c.name + " may only run on " + spec->allowed_targets->text() +
                              "; outside it: " + join(outside));
     }
+    std::optional<ApprovalSpec> approval = spec->approval;
     {
         auto hosts = matching_agents(request.target);
         if (!hosts) return reply(a, m, "error: " + hosts.error().message);
-        if (Decision d = decide(a, m, spec->permission, *hosts, "command:" + spec->name);
-            !d.allowed)
-            return reply(a, m, "denied: " + d.reason);
+        Decision d = decide(a, m, spec->permission, *hosts, "command:" + spec->name);
+        if (!d.allowed) return reply(a, m, "denied: " + d.reason);
+        if (!approval && d.approval) approval = approval_of(*d.approval);
     }
     request.argv = bound->argv;
     request.command = spec->name;
@@ -298,7 +305,7 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
         request.script = spec->script_content;
         request.script_sha256 = spec->script_sha256;
     }
-    if (spec->approval && !c.dry_run) return request_approval(a, m, request, *spec->approval);
+    if (approval && !c.dry_run) return request_approval(a, m, request, *approval);
     start_job(a, m, std::move(request), c.dry_run, done);
 }
 

@@ -109,7 +109,22 @@ Result<Policy> Policy::load(const std::string& path, const target::Groups& targe
             r.check(
                 is_pattern(ch), key + ".channels",
                 "'" + ch + "' is not platform:channel (e.g. \"irc:#ops\", \"slack:C024BE91L\")");
-        for (const char* k : {".permissions", ".targets", ".channels"}) known_keys.insert(key + k);
+        if (r.has(key + ".approval")) {
+            RoleApproval approval;
+            approval.group = r.string(key + ".approval.group", "");
+            r.check(!approval.group.empty(), key + ".approval.group", "is required");
+            approval.count = static_cast<int>(r.integer(key + ".approval.count", 1, 1, 100));
+            approval.expiry_ms = r.duration_ms(key + ".approval.expiry", approval.expiry_ms);
+            r.check(approval.expiry_ms > 0, key + ".approval.expiry", "must be more than 0s");
+            role.approval = approval;
+            if (const toml::table* t = (*table)["roles"][name]["approval"].as_table())
+                for (const auto& [k, v] : *t)
+                    r.check(k.str() == "group" || k.str() == "count" || k.str() == "expiry",
+                            key + ".approval." + std::string(k.str()),
+                            "is not a known setting; expected group, count, expiry");
+        }
+        for (const char* k : {".permissions", ".targets", ".channels", ".approval"})
+            known_keys.insert(key + k);
         policy.roles_.push_back(std::move(role));
     }
 
@@ -146,8 +161,9 @@ Result<Policy> Policy::load(const std::string& path, const target::Groups& targe
                                    std::string(k.str());
                 r.check(known_keys.count(full) > 0, full,
                         std::string("is not a known setting; expected ") +
-                            (std::string(section) == "roles" ? "permissions, targets, channels"
-                                                             : "members, roles"));
+                            (std::string(section) == "roles"
+                                 ? "permissions, targets, channels, approval"
+                                 : "members, roles"));
             }
         }
     }
@@ -186,7 +202,7 @@ Decision Policy::decide(const PolicyRequest& request) const {
             granting.push_back(r);
     }
     if (granting.empty())
-        return {false, "", "you (" + request.identity + ") lack " + request.permission};
+        return {false, "", "you (" + request.identity + ") lack " + request.permission, {}};
 
     // The API and the CLI are not chat channels: a role's channels restrict chat only.
     std::vector<const Role*> here;
@@ -198,24 +214,32 @@ Decision Policy::decide(const PolicyRequest& request) const {
         if (ok) here.push_back(r);
     }
     if (here.empty())
-        return {false, "", request.permission + " is not allowed in " + request.channel};
+        return {false, "", request.permission + " is not allowed in " + request.channel, {}};
 
     std::vector<std::string> best_outside;
     bool first = true;
     std::vector<std::string> scopes;
+    const Role* allowing = nullptr;  // preferring a role that needs no approval
     for (const Role* r : here) {
         std::vector<std::string> outside;
         for (const target::Host& host : request.hosts)
             if (!r->all && !(r->targets && r->targets->matches(host))) outside.push_back(host.name);
-        if (outside.empty()) return {true, r->name, ""};
+        if (outside.empty()) {
+            if (!r->approval) return {true, r->name, "", std::nullopt};
+            if (allowing == nullptr) allowing = r;
+            continue;
+        }
         std::string scope = r->targets ? r->targets->text() : "no hosts";
         if (std::find(scopes.begin(), scopes.end(), scope) == scopes.end()) scopes.push_back(scope);
         if (first || outside.size() < best_outside.size()) best_outside = std::move(outside);
         first = false;
     }
-    return {false, "",
+    if (allowing != nullptr) return {true, allowing->name, "", allowing->approval};
+    return {false,
+            "",
             join(best_outside) + (best_outside.size() == 1 ? " is" : " are") +
-                " outside the hosts your roles may touch (" + join(scopes, " or ") + ")"};
+                " outside the hosts your roles may touch (" + join(scopes, " or ") + ")",
+            {}};
 }
 
 }  // namespace hostline::controller

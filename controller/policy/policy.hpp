@@ -45,10 +45,21 @@ struct PolicyRequest {
     std::string channel;  // "platform:channel", e.g. "irc:#ops"; "" for the API and CLI
 };
 
+// A role's own approval rule ([roles.NAME.approval]): what it allows waits for this many
+// approvals from the group, as a catalog command's [command.approval] does.
+struct RoleApproval {
+    std::string group;
+    int count = 1;
+    std::int64_t expiry_ms = 30 * 60 * 1000;
+};
+
 struct Decision {
     bool allowed = false;
     std::string role;    // the role that allowed it
     std::string reason;  // why not: "you (irc:alice) lack command.restart-service", ...
+    // Set when the role that allowed it needs approval (no other role of the caller allowed
+    // it without one).
+    std::optional<RoleApproval> approval;
 };
 
 struct Role {
@@ -57,6 +68,7 @@ struct Role {
     bool all = false;                           // admin: every permission, host and channel
     std::optional<target::TargetExpr> targets;  // unset: no host (unless all)
     std::vector<std::string> channels;          // empty: any channel
+    std::optional<RoleApproval> approval;       // what it allows needs approval first
 };
 
 class Policy {

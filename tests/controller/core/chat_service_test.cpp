@@ -544,6 +544,20 @@ TEST_F(ChatApprovalTest, DenyTellsTheChannelWhyAndNothingRuns) {
     EXPECT_TRUE(runs_sent().empty());
 }
 
+TEST_F(ChatApprovalTest, APolicyRoleCanRequireApprovalForACommandThatNeedsNoneItself) {
+    use_policy(
+        "[roles.greeter]\npermissions = [\"command.greet\"]\ntargets = \"*\"\n"
+        "approval = { group = \"ops\", count = 1, expiry = \"30m\" }\n"
+        "[groups.greeters]\nmembers = [\"irc:alice\"]\nroles = [\"greeter\"]\n");
+    say_as("irc:alice", "!greet bob --on a1");
+    ASSERT_TRUE(run_until([&] { return said("approval needed for job #1"); })) << all_posts();
+    flush_ok();
+    EXPECT_TRUE(runs_sent().empty()) << "nothing runs before the approval";
+    say_as("irc:bob", "!approve 1");
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; })) << all_posts();
+    EXPECT_EQ(runs_sent()[0].argv, (std::vector<std::string>{"echo", "hello bob"}));
+}
+
 TEST_F(ChatApprovalTest, PendingListsWhatTheCallerCouldDecide) {
     say_as("irc:alice", "!restart nginx --on a1");
     say_as("irc:alice", "!pending");

@@ -221,6 +221,41 @@ TEST_F(PolicyTest, RolesOfAndGroupMembership) {
     EXPECT_FALSE(policy.in_group("irc:alice", "no-such-group"));
 }
 
+TEST_F(PolicyTest, ARoleMayRequireApprovalForWhatItAllowsUnlessAnotherRoleAllowsItOutright) {
+    Policy policy = load(R"(
+[roles.junior]
+permissions = ["command.restart-service", "command.uptime"]
+targets = "*"
+approval = { group = "ops-leads", count = 2, expiry = "15m" }
+[roles.uptimer]
+permissions = ["command.uptime"]
+targets = "*"
+[groups.juniors]
+members = ["irc:jim"]
+roles = ["junior"]
+[groups.both]
+members = ["irc:kim"]
+roles = ["junior", "uptimer"]
+)");
+    Decision jim = policy.decide({"irc:jim", "command.restart-service", {kWeb01}, ""});
+    ASSERT_TRUE(jim.allowed) << jim.reason;
+    ASSERT_TRUE(jim.approval);
+    EXPECT_EQ(jim.approval->group, "ops-leads");
+    EXPECT_EQ(jim.approval->count, 2);
+    EXPECT_EQ(jim.approval->expiry_ms, 15 * 60 * 1000);
+    Decision kim = policy.decide({"irc:kim", "command.uptime", {kWeb01}, ""});
+    ASSERT_TRUE(kim.allowed);
+    EXPECT_FALSE(kim.approval) << "uptimer allows it without approval";
+    EXPECT_EQ(kim.role, "uptimer");
+    EXPECT_TRUE(policy.decide({"irc:kim", "command.restart-service", {kWeb01}, ""}).approval);
+
+    std::string e = error_of(
+        "[roles.r]\npermissions = [\"run.adhoc\"]\napproval = { count = 0, colour = 1 }\n");
+    EXPECT_NE(e.find("roles.r.approval.group: is required"), std::string::npos) << e;
+    EXPECT_NE(e.find("roles.r.approval.count:"), std::string::npos) << e;
+    EXPECT_NE(e.find("roles.r.approval.colour: is not a known setting"), std::string::npos) << e;
+}
+
 TEST_F(PolicyTest, LoaderErrorsNameTheFileAndTheKey) {
     std::string path = dir_ + "/policy.toml";
     std::string e = error_of(
