@@ -540,23 +540,16 @@ std::optional<std::string> name_in(const std::string& body_text) {
 
 }  // namespace
 
-// {"name": "web-01"} -> {"name", "state": "accepted", "fingerprint"}
 void Router::post_agent_accept(const Call& call) {
-    if (agent_admin_ == nullptr)
-        return call.exchange->respond(error_response(404, "enrollment is not enabled"));
-    if (!allowed(call.identity, call.exchange, "agents.manage", {}, "agents")) return;
-    auto name = name_in(call.request.body);
-    if (!name)
-        return call.exchange->respond(
-            error_response(400, "the body must be a JSON object with a string \"name\""));
-    auto accepted = agent_admin_->accept(*name, call.identity);
-    if (!accepted) return call.exchange->respond(error_response(409, accepted.error().message));
-    call.exchange->respond(json_response(200, Json{{"name", accepted->name},
-                                                   {"state", accepted->state},
-                                                   {"fingerprint", accepted->fingerprint}}));
+    change_agent_key(call, true);
 }
 
 void Router::post_agent_revoke(const Call& call) {
+    change_agent_key(call, false);
+}
+
+// {"name": "web-01"} -> {"name", "state": "accepted" or "revoked", "fingerprint"}
+void Router::change_agent_key(const Call& call, bool accept) {
     if (agent_admin_ == nullptr)
         return call.exchange->respond(error_response(404, "enrollment is not enabled"));
     if (!allowed(call.identity, call.exchange, "agents.manage", {}, "agents")) return;
@@ -564,11 +557,14 @@ void Router::post_agent_revoke(const Call& call) {
     if (!name)
         return call.exchange->respond(
             error_response(400, "the body must be a JSON object with a string \"name\""));
-    auto revoked = agent_admin_->revoke(*name, call.identity);
-    if (!revoked) return call.exchange->respond(error_response(404, revoked.error().message));
-    call.exchange->respond(json_response(200, Json{{"name", revoked->name},
-                                                   {"state", revoked->state},
-                                                   {"fingerprint", revoked->fingerprint}}));
+    auto changed = accept ? agent_admin_->accept(*name, call.identity)
+                          : agent_admin_->revoke(*name, call.identity);
+    // Nothing pending to accept is a conflict with the key's state; no agent to revoke is 404.
+    if (!changed)
+        return call.exchange->respond(error_response(accept ? 409 : 404, changed.error().message));
+    call.exchange->respond(json_response(200, Json{{"name", changed->name},
+                                                   {"state", changed->state},
+                                                   {"fingerprint", changed->fingerprint}}));
 }
 
 void Router::get_jobs(const Call& call) {

@@ -89,6 +89,7 @@ class Router {
     void post_agent_token(const Call& call);
     void post_agent_accept(const Call& call);
     void post_agent_revoke(const Call& call);
+    void change_agent_key(const Call& call, bool accept);
     void get_approvals(const Call& call);
     void post_approve(const Call& call);
     void post_deny(const Call& call);
