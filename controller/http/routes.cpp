@@ -840,6 +840,17 @@ void Router::post_tokens(const Call& call) {
         return call.exchange->respond(error_response(404, "tokens are not enabled"));
     auto request = parse_new_token(call.request.body);
     if (!request) return call.exchange->respond(error_response(400, request.error().message));
+    // A token is as strong as its identity's roles: tokens.manage alone mints tokens for the
+    // caller only; a token for anyone else needs the admin role.
+    if (request->identity != call.identity) {
+        const auto roles = policy()->roles_of(call.identity);
+        if (std::find(roles.begin(), roles.end(), kAdminRole) == roles.end())
+            return call.exchange->respond(
+                error_response(403, "you (" + call.identity +
+                                        ") may create tokens only for yourself; a token "
+                                        "for " +
+                                        request->identity + " needs the admin role"));
+    }
     request->created_by = call.identity;
     auto created = tokens_->create(*request);
     if (!created) {

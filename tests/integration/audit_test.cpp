@@ -104,6 +104,30 @@ TEST_F(Audit, ARowChangedInTheDatabaseFileIsNamedByVerify) {
                               ": hash does not match its contents\n");
 }
 
+TEST_F(Audit, TokensManageAloneMintsTokensOnlyForTheCallersOwnIdentity) {
+    cluster.set_policy(
+        "[roles.token-keeper]\npermissions = [\"tokens.manage\"]\n"
+        "[groups.keepers]\nmembers = [\"local:ops\"]\nroles = [\"token-keeper\"]\n");
+    cluster.start_controller();
+    CommandResult created = cluster.cli({"tokens", "create", "ops", "--identity", "local:ops"});
+    ASSERT_EQ(created.exit_code, 0) << created.err;
+    const std::string token_file = cluster.dir() + "/ops.token";
+    std::ofstream(token_file) << created.out.substr(0, created.out.find('\n')) << "\n";
+    ::chmod(token_file.c_str(), 0600);
+
+    CommandResult escalate =
+        cli_with_token(token_file, {"tokens", "create", "root", "--identity", "token:admin"});
+    EXPECT_EQ(escalate.exit_code, 1);
+    EXPECT_NE(escalate.err.find("may create tokens only for yourself"), std::string::npos)
+        << escalate.err;
+    CommandResult other =
+        cli_with_token(token_file, {"tokens", "create", "bob", "--identity", "irc:bob"});
+    EXPECT_EQ(other.exit_code, 1) << other.out;
+    CommandResult own =
+        cli_with_token(token_file, {"tokens", "create", "ops-2", "--identity", "local:ops"});
+    EXPECT_EQ(own.exit_code, 0) << own.err;
+}
+
 TEST_F(Audit, ACreatedTokenWorksWithTokenFileUntilRevoked) {
     // The token's identity may run ad-hoc commands, and nothing else.
     cluster.set_policy(
