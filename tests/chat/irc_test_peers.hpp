@@ -247,7 +247,9 @@ class IrcUser {
 
     // The next message from `from` to `to` containing `part`, in the order they arrived:
     // messages read while waiting for something else are not lost, and each is returned at
-    // most once. Messages skipped on the way stay in messages().
+    // most once. Messages skipped on the way stay in messages(). `from` matches its nick with
+    // '_' added too: a bot that reconnects before the server has let its old connection go
+    // gets "hostline_" until the old one times out, and it is still the same bot.
     std::optional<std::string> wait_for_message(const std::string& from, const std::string& to,
                                                 const std::string& part,
                                                 Clock::duration timeout = 10s) {
@@ -255,7 +257,8 @@ class IrcUser {
         for (;;) {
             for (; unread_ < messages_.size(); ++unread_) {
                 const Privmsg& m = messages_[unread_];
-                if (m.from == from && m.to == to && m.text.find(part) != std::string::npos)
+                if (same_speaker(m.from, from) && m.to == to &&
+                    m.text.find(part) != std::string::npos)
                     return messages_[unread_++].text;
             }
             if (!next_line(deadline)) return std::nullopt;
@@ -301,6 +304,11 @@ class IrcUser {
     }
 
   private:
+    static bool same_speaker(const std::string& nick, const std::string& wanted) {
+        return nick.rfind(wanted, 0) == 0 &&
+               nick.find_first_not_of('_', wanted.size()) == std::string::npos;
+    }
+
     // The next line, with PINGs answered and PRIVMSGs recorded.
     std::optional<std::string> next_line(Clock::time_point deadline) {
         auto line = reader_.next(deadline);
