@@ -89,6 +89,7 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
           reconnect_timer_(io),
           send_timer_(io),
           watchdog_(io),
+          regain_timer_(io),
           bucket_(config_.messages_per_second > 0 && std::isfinite(config_.messages_per_second)
                       ? config_.messages_per_second
                       : 1.0,
@@ -122,6 +123,7 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
         reconnect_timer_.cancel(ignored);
         send_timer_.cancel(ignored);
         watchdog_.cancel(ignored);
+        regain_timer_.cancel(ignored);
         resolver_.cancel();
         outgoing_.clear();
         if (started_) spdlog::info("irc: stopped");
@@ -184,6 +186,7 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
             return fail("irc: burst must be at least 1");
         if (c.reconnect_min.count() <= 0 || c.reconnect_max < c.reconnect_min)
             return fail("irc: need 0 < reconnect_min <= reconnect_max");
+        if (c.nick_regain.count() <= 0) return fail("irc: nick_regain must be more than 0");
         if (c.sasl_user.empty() != c.sasl_password.empty())
             return fail("irc: give both sasl_user and sasl_password, or neither");
         return {};
@@ -431,6 +434,23 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
         spdlog::info("irc: registered as {} on {}", nick_, config_.host);
         for (const auto& channel : config_.channels) send_command("JOIN", {channel});
         pump();
+        arm_nick_regain();
+    }
+
+    // While registered under a nick other than ours, asks for ours back now and then; the
+    // server answers with a NICK change (handled like any other) or 433, which is ignored.
+    void arm_nick_regain() {
+        if (!registered_ || same_nick(nick_, config_.nick)) return;
+        const auto gen = generation_;
+        regain_timer_.expires_after(config_.nick_regain);
+        regain_timer_.async_wait([self = shared_from_this(), gen](const error_code& ec) {
+            if (ec || gen != self->generation_) return;
+            if (!self->registered_ || same_nick(self->nick_, self->config_.nick)) return;
+            spdlog::info("irc: asking for the nick {} back (now {})", self->config_.nick,
+                         self->nick_);
+            self->send_command("NICK", {self->config_.nick});
+            self->arm_nick_regain();
+        });
     }
 
     void on_kicked(const std::string& channel, const std::string& reason) {
@@ -665,7 +685,7 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
     // stream outlives them.
     std::shared_ptr<ssl::stream<tcp::socket>> tls_stream_;
     std::shared_ptr<tcp::socket> socket_;
-    asio::steady_timer reconnect_timer_, send_timer_, watchdog_;
+    asio::steady_timer reconnect_timer_, send_timer_, watchdog_, regain_timer_;
     std::chrono::milliseconds backoff_{0};
     TokenBucket bucket_;
     std::mt19937_64 random_;

@@ -46,6 +46,9 @@ struct IrcConfig {
     // Reconnect backoff: the first delay, doubled after each failure up to the maximum, with
     // jitter (each wait is between half the delay and the delay).
     std::chrono::milliseconds reconnect_min{1000}, reconnect_max{60000};
+    // Registered under another nick (ours was taken, often by our own connection the server
+    // has not let go yet): how often to ask for ours back.
+    std::chrono::milliseconds nick_regain{30000};
 };
 
 class IrcAdapter : public chat::Adapter {

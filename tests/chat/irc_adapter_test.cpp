@@ -397,6 +397,30 @@ TEST_F(IrcAdapterTest, StoppingSaysQuitSoTheServerFreesTheNickAtOnce) {
               std::vector<std::string>{"QUIT :Hostline is stopping"});
 }
 
+TEST_F(IrcAdapterTest, RegisteredUnderAnotherNickItAsksForItsOwnBack) {
+    // The first NICK hostline is refused (the old connection still holds it); later ones are
+    // granted as a nick change.
+    std::atomic<int> asked{0};
+    FakeIrcServer server([&](const std::string& line) -> std::vector<std::string> {
+        if (line == "CAP LS 302") return {":fake.test CAP * LS :multi-prefix"};
+        if (line == "NICK hostline" && asked++ == 0)
+            return {":fake.test 433 * hostline :Nickname already in use"};
+        if (line == "NICK hostline") return {":hostline_!h@h NICK :hostline"};
+        if (line == "CAP END") return {":fake.test 001 hostline_ :Welcome"};
+        return {};
+    });
+    auto config = config_for(server.port());
+    config.nick_regain = 200ms;
+    start_bot(config);
+    const auto deadline = Clock::now() + 10s;
+    while (Clock::now() < deadline && asked < 2) std::this_thread::sleep_for(10ms);
+    ASSERT_GE(asked, 2) << "it asked for its nick back";
+    std::this_thread::sleep_for(600ms);  // three more regain periods
+    EXPECT_EQ(asked, 2) << "and stopped asking once it had it";
+    EXPECT_EQ(lines_starting(server.received(), "NICK"),
+              (std::vector<std::string>{"NICK hostline", "NICK hostline_", "NICK hostline"}));
+}
+
 TEST_F(IrcAdapterTest, SaslPlainIsSentAndAccepted) {
     FakeIrcServer server(sasl_server());
     auto config = config_for(server.port());
