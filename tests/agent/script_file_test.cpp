@@ -226,7 +226,13 @@ TEST(ScriptFilesTest, ARunUserReachesItsScriptInTheStateDirButNotTheSecretKey) {
     EXPECT_EQ(mode_of((state / "agent.key").string()), 0600u);
     ScriptFiles scripts((state / "scripts").string());
     ASSERT_TRUE(scripts.prepare().ok());
-    if (::geteuid() != 0) GTEST_SKIP() << "only root can run a script as another user";
+    if (::geteuid() != 0) {  // the state dir is still prepared; another user is refused
+        auto refused = scripts.write(1, "true\n", sha256_hex("true\n"), "nobody");
+        ASSERT_FALSE(refused.ok());
+        EXPECT_EQ(refused.error().message,
+                  "cannot run as user 'nobody': the agent is not running as root");
+        return;
+    }
     passwd* nobody = ::getpwnam("nobody");
     ASSERT_NE(nobody, nullptr);
     const uid_t nobody_uid = nobody->pw_uid;
