@@ -10,23 +10,13 @@
 #include <filesystem>
 #include <set>
 
+#include "controller/core/recorded_audit.hpp"
 #include "controller/scheduler/scheduler.hpp"
 
 namespace hostline::controller {
 namespace {
 
 using namespace std::chrono_literals;
-
-class RecordingAuditTrail : public AuditTrail {
-  public:
-    void record(AuditEvent event) override { events.push_back(std::move(event)); }
-    std::vector<std::string> kinds() const {
-        std::vector<std::string> out;
-        for (const auto& e : events) out.push_back(e.kind);
-        return out;
-    }
-    std::vector<AuditEvent> events;
-};
 
 class ApprovalServiceTest : public ::testing::Test {
   protected:
@@ -138,7 +128,7 @@ class ApprovalServiceTest : public ::testing::Test {
     std::unique_ptr<Store> store_;
     std::unique_ptr<Scheduler> scheduler_;
     std::unique_ptr<ApprovalService> approvals_;
-    RecordingAuditTrail audit_;
+    RecordedAudit audit_;
     std::vector<std::pair<std::string, proto::Message>> sent_;
     std::vector<Approval> changes_;
     std::map<std::string, std::set<std::string>> members_{

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "controller/approvals/approval_service.hpp"
+#include "controller/core/recorded_audit.hpp"
 #include "controller/scheduler/scheduler.hpp"
 
 namespace hostline::controller {
@@ -38,12 +39,6 @@ class FakeAdapter : public chat::Adapter {
     std::vector<std::string> posts;
     std::vector<std::string> edits;
     std::vector<std::chrono::steady_clock::time_point> edit_times;
-};
-
-class RecordingAudit : public AuditTrail {
-  public:
-    void record(AuditEvent event) override { events.push_back(std::move(event)); }
-    std::vector<AuditEvent> events;
 };
 
 class ChatServiceTest : public ::testing::Test {
@@ -167,7 +162,7 @@ class ChatServiceTest : public ::testing::Test {
     std::unique_ptr<Catalog> catalog_;
     std::unique_ptr<Store> store_;
     std::unique_ptr<Scheduler> scheduler_;
-    RecordingAudit audit_;
+    RecordedAudit audit_;
     std::unique_ptr<PolicyFile> policy_;
     std::unique_ptr<ChatService> chat_;
     FakeAdapter adapter_;
@@ -578,13 +573,6 @@ TEST_F(ChatApprovalTest, AnExpiredRequestIsReportedToTheRequester) {
     ASSERT_TRUE(run_until([&] { return said("irc:alice: job #1 expired, nothing ran"); }))
         << all_posts();
 }
-
-// What the chat service reports, as the audit trail would receive it.
-class RecordedAudit final : public AuditTrail {
-  public:
-    void record(AuditEvent event) override { events.push_back(std::move(event)); }
-    std::vector<AuditEvent> events;
-};
 
 TEST_F(ChatServiceTest, ACommandAddressedToTheBotIsAuditedAsReceivedAndOrdinaryChatIsNot) {
     RecordedAudit audit;

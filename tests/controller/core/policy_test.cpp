@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "controller/catalog/catalog.hpp"
+#include "controller/core/recorded_audit.hpp"
 #include "controller/policy/policy_file.hpp"
 
 namespace hostline::controller {
@@ -306,15 +307,9 @@ Result<void> reload(boost::asio::io_context& io, PolicyFile& file, const std::st
     return outcome.has_value() ? std::move(*outcome) : fail("no answer");
 }
 
-class RecordingAudit : public AuditTrail {
-  public:
-    void record(AuditEvent event) override { events.push_back(std::move(event)); }
-    std::vector<AuditEvent> events;
-};
-
 TEST_F(PolicyTest, ReloadKeepsThePolicyInForceWhenTheNewFileIsBad) {
     boost::asio::io_context io;
-    RecordingAudit audit;
+    RecordedAudit audit;
     std::string path = write(kPolicy);
     PolicyFile file(path, kGroups, kCommandPermissions, audit,
                     [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); });

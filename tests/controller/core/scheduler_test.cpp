@@ -1,6 +1,7 @@
 // The scheduler against the real SQLite store, with agents played by the test: what the
 // scheduler sends is captured, and agent messages are fed in as the transport would.
 #include "controller/scheduler/scheduler.hpp"
+#include "controller/core/recorded_audit.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,19 +14,6 @@ namespace hostline::controller {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Keeps what the scheduler reports, so tests can assert on the audit trail.
-class RecordedAuditTrail final : public AuditTrail {
-  public:
-    void record(AuditEvent event) override { events.push_back(std::move(event)); }
-    std::vector<AuditEvent> of_kind(const std::string& kind) const {
-        std::vector<AuditEvent> out;
-        for (const auto& e : events)
-            if (e.kind == kind) out.push_back(e);
-        return out;
-    }
-    std::vector<AuditEvent> events;
-};
 
 class SchedulerTest : public ::testing::Test {
   protected:
@@ -111,7 +99,7 @@ class SchedulerTest : public ::testing::Test {
 
     std::string dir_;
     boost::asio::io_context io_;
-    RecordedAuditTrail audit_;
+    RecordedAudit audit_;
     std::unique_ptr<Store> store_;
     std::unique_ptr<Scheduler> scheduler_;
     std::vector<std::pair<std::string, proto::Message>> sent_;
