@@ -244,7 +244,8 @@ Scheduler::ActiveRun* Scheduler::next_in_sequence(const std::string& agent, std:
     if (run == nullptr) {
         // Not active: finished and stored (our ack was lost: acknowledge again so the agent
         // drops it), or a run id this controller never had, which nothing here will store.
-        if (it == runs_.end()) send_(agent, proto::Ack{run_id, seq});
+        if (it == runs_.end() || is_final(it->second.record.state))
+            send_(agent, proto::Ack{run_id, seq});
         return nullptr;
     }
     if (seq != run->record.last_seq + 1) {
