@@ -57,26 +57,30 @@ struct Stranger {
     std::string public_key;  // Z85
 };
 
-// A callback for inbound messages, called on the transport thread. One that takes an
-// InboundTicket after the message finishes the message when it drops the ticket: capture it in
-// what is posted to the thread that handles the message, so that the transport stops reading
-// while that thread is behind. One that takes no ticket has finished the message when it
-// returns.
+// A callback for inbound messages, called on the transport thread with the message's
+// arguments and, if it takes one, an InboundTicket after them.
+template <typename F, typename... Args>
+concept InboundCallback =
+    std::is_invocable_v<F&, Args..., InboundTicket> || std::is_invocable_v<F&, Args...>;
+
+// Holds an InboundCallback. One that takes the ticket finishes the message when it drops the
+// ticket: capture it in what is posted to the thread that handles the message, so that the
+// transport stops reading while that thread is behind. One that takes no ticket has finished
+// the message when it returns.
 template <typename... Args>
 class InboundHandler {
   public:
     InboundHandler() = default;
 
-    template <typename F>
-    requires std::is_invocable_v<F&, Args..., InboundTicket> InboundHandler(F f)
-        : call_(std::move(f)) {}
-
-    template <typename F>
-    requires(std::is_invocable_v<F&, Args...> && !std::is_invocable_v<F&, Args..., InboundTicket>)
-        InboundHandler(F f)
-        : call_([f = std::move(f)](Args... args, InboundTicket) mutable {
-              f(std::forward<Args>(args)...);
-          }) {}
+    template <InboundCallback<Args...> F>
+    InboundHandler(F f) {
+        if constexpr (std::is_invocable_v<F&, Args..., InboundTicket>)
+            call_ = std::move(f);
+        else
+            call_ = [f = std::move(f)](Args... args, InboundTicket) mutable {
+                f(std::forward<Args>(args)...);
+            };
+    }
 
     void operator()(Args... args, InboundTicket ticket) const {
         call_(std::forward<Args>(args)..., std::move(ticket));
