@@ -163,8 +163,12 @@ class App::Impl {
         }
 
         auto routed = router_->start(
-            {[this](const std::string& agent, const std::string& key, proto::Message m) {
-                 boost::asio::post(io_, [this, agent, key, m = std::move(m)]() mutable {
+            // Each message carries its ticket to the io thread: until the handler is done
+            // with it, it counts against the transport's inbound budget (back-pressure).
+            {[this](const std::string& agent, const std::string& key, proto::Message m,
+                    transport::InboundTicket ticket) {
+                 boost::asio::post(io_, [this, agent, key, m = std::move(m),
+                                         ticket = std::move(ticket)]() mutable {
                      // Revoked between the transport's check and now: nothing more from it.
                      auto status = keys_->status_of(key);
                      if (status.state != transport::KeyStatus::State::accepted ||
@@ -173,10 +177,12 @@ class App::Impl {
                      scheduler_->on_agent_message(agent, std::move(m));
                  });
              },
-             [this](const transport::Stranger& from, proto::Message m) {
-                 boost::asio::post(io_, [this, from, m = std::move(m)]() mutable {
-                     enrollment_->on_stranger(from, std::move(m));
-                 });
+             [this](const transport::Stranger& from, proto::Message m,
+                    transport::InboundTicket ticket) {
+                 boost::asio::post(
+                     io_, [this, from, m = std::move(m), ticket = std::move(ticket)]() mutable {
+                         enrollment_->on_stranger(from, std::move(m));
+                     });
              }});
         if (!routed) return routed;
         enrollment_ = std::make_unique<AgentEnrollment>(

@@ -205,7 +205,13 @@ Scheduler::ActiveRun* Scheduler::run_of(const std::string& agent, std::uint64_t 
 
 void Scheduler::handle(const std::string& name, proto::RunAck& m) {
     ActiveRun* run = run_of(name, m.run_id);
-    if (run == nullptr) return;
+    if (run == nullptr) {
+        auto it = runs_.find(static_cast<std::int64_t>(m.run_id));
+        if (it != runs_.end() && it->second.record.agent != name)
+            warn_about(name, "sent a run_ack for run " + std::to_string(m.run_id) +
+                                 ", which is agent " + it->second.record.agent + "'s; dropped");
+        return;
+    }
     if (!m.accepted) {
         if (run->cancel_sent) {
             finish_run(*run, RunState::cancelled, "cancelled before it started");
@@ -236,8 +242,8 @@ Scheduler::ActiveRun* Scheduler::next_in_sequence(const std::string& agent, std:
                                                   std::uint64_t seq) {
     auto it = runs_.find(static_cast<std::int64_t>(run_id));
     if (it != runs_.end() && it->second.record.agent != agent) {
-        spdlog::warn("agent {} sent output or a result for run {}, which is agent {}'s; dropped",
-                     agent, run_id, it->second.record.agent);
+        warn_about(agent, "sent output or a result for run " + std::to_string(run_id) +
+                              ", which is agent " + it->second.record.agent + "'s; dropped");
         return nullptr;
     }
     ActiveRun* run = run_of(agent, run_id);
@@ -260,10 +266,10 @@ Scheduler::ActiveRun* Scheduler::next_in_sequence(const std::string& agent, std:
     auto state = agents_.find(agent);
     if (state == agents_.end()) return nullptr;
     if (state->second.uncommitted >= kMaxUncommittedPerAgent) {
-        spdlog::warn(
-            "agent {} has {} messages on their way to the store; run {} seq {} dropped "
-            "(the agent sends it again)",
-            agent, state->second.uncommitted, run_id, seq);
+        warn_about(agent, "has " + std::to_string(state->second.uncommitted) +
+                              " messages on their way to the store; run " + std::to_string(run_id) +
+                              " seq " + std::to_string(seq) +
+                              " dropped (the agent sends it again)");
         return nullptr;
     }
     return run;
@@ -460,9 +466,17 @@ void Scheduler::save_job(const Job& job) {
 
 // ---- liveness --------------------------------------------------------------------------
 
+void Scheduler::warn_about(const std::string& agent, const std::string& text) {
+    if (agent_warnings_.admit("agent " + agent, Clock::now()))
+        spdlog::warn("agent {} {}", agent, text);
+}
+
 void Scheduler::on_tick() {
     if (stopped_) return;
     auto now = Clock::now();
+    for (const auto& s : agent_warnings_.expire(now))
+        spdlog::warn("{}: {} more warnings held back in the last {} s", s.key, s.suppressed,
+                     std::chrono::duration_cast<std::chrono::seconds>(s.interval).count());
     for (auto& [name, agent] : agents_) {
         if (agent.info.online && now - agent.last_heard > 3 * config_.heartbeat)
             mark_offline(agent, "missed 3 heartbeats");

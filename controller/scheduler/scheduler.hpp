@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "common/log/log_throttle.hpp"
 #include "common/proto/messages.hpp"
 #include "common/target/target_expr.hpp"
 #include "controller/jobs/audit_trail.hpp"
@@ -156,6 +157,9 @@ class Scheduler : public JobService, public HeldJobs {
     void maybe_finish_job(std::int64_t job_id);
     void save_job(const Job& job);
     void on_tick();
+    // A warning about what an agent sent, at most a few per agent and interval (a misbehaving
+    // agent must not fill the log); the rest are summed up by on_tick.
+    void warn_about(const std::string& agent, const std::string& text);
     void mark_offline(AgentState& agent, const char* why);
     void notify(std::int64_t job_id, const JobEvent& event);
     void start_snapshot(std::uint64_t id, Callback<std::uint64_t> subscribed);
@@ -167,6 +171,7 @@ class Scheduler : public JobService, public HeldJobs {
     NoAuditTrail no_audit_;
     AuditTrail& audit_;  // no_audit_ unless given one
     boost::asio::steady_timer tick_timer_;
+    log::LogThrottle agent_warnings_{log::LogThrottle::Options{}};
     bool stopped_ = false;
 
     std::map<std::string, AgentState> agents_;

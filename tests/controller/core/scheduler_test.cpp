@@ -321,7 +321,7 @@ TEST_F(SchedulerTest, DuplicateAndOutOfOrderOutputIsStoredOnce) {
 
 TEST_F(SchedulerTest, ARepeatIsNeverAcknowledgedBeforeTheStoreCommittedIt) {
     hello("a1");
-    scheduler_->submit(request("a1", {"cat"}));
+    ASSERT_TRUE(scheduler_->submit(request("a1", {"cat"})).ok());
     ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
     std::uint64_t run = sent_to<proto::Run>("a1")[0].run_id;
     // Both arrive before the store has had a turn: the repeat must not be acknowledged, or
