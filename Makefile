@@ -1,7 +1,8 @@
 # Hostline: two commands on a fresh Debian 12 machine.
 #   make run    install what is missing, build, start `hostline dev`
 #   make test   install what is missing, build with ASan+UBSan, run every test
-# Also: make build (optimised with debug info, binaries in build/bin/), make bench.
+# Also: make build (optimised with debug info, binaries in build/bin/), make bench,
+# make fuzz (each libFuzzer target for FUZZ_SECONDS; docs/fuzzing.md).
 
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
@@ -9,8 +10,11 @@ export CCACHE_DIR ?= $(HOME)/.cache/ccache
 # Paths relative to the checkout, so a fresh clone elsewhere (CI) reuses the cache.
 export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= true
+# Seconds per fuzz target: `make fuzz` is a real search, `make test` a short pass of each.
+FUZZ_SECONDS ?= 120
+FUZZ_SMOKE_SECONDS ?= 15
 
-.PHONY: run test build bench deps clean format
+.PHONY: run test build bench deps clean format fuzz fuzz-smoke fuzz-build
 
 deps:
 	@scripts/install-deps.sh
@@ -28,14 +32,26 @@ test: deps
 	cd build-test && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 300
+	$(MAKE) --no-print-directory fuzz-smoke
 
 bench: deps
 	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DHOSTLINE_TESTS=OFF -DHOSTLINE_BENCH=ON $(CMAKE_FLAGS)
 	cmake --build build-bench -j $(JOBS)
 	build-bench/bin/hostline-bench
 
+# libFuzzer needs clang; its own build directory keeps build-test on the default compiler.
+fuzz-build: deps
+	CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOSTLINE_FUZZ=ON
+	cmake --build build-fuzz -j $(JOBS)
+
+fuzz: fuzz-build
+	scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	scripts/run-fuzzers.sh build-fuzz $(FUZZ_SMOKE_SECONDS)
+
 format:
 	find common agent controller chat cli tests bench -name '*.[ch]pp' | xargs clang-format -i
 
 clean:
-	rm -rf build build-test build-bench
+	rm -rf build build-test build-bench build-fuzz

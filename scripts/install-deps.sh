@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config clang-format
+  # the fuzz targets (make fuzz): clang with libFuzzer's runtime (libclang_rt.fuzzer)
+  clang-14 libclang-rt-14-dev
   # libraries (DESIGN.md, Dependencies)
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libboost1.74-dev libsqlitecpp-dev
   libsqlite3-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev
