@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -70,6 +71,7 @@ class KillRestart : public FaultScenario {
         const std::function<std::string(const StoredRun&, const OutputCheck&)>& verdict,
         FaultReport& report) {
         std::vector<std::string> problems;
+        std::map<std::string, int> kinds;  // how often each problem came up
         for (const WriterJob& job : jobs_) {
             const StoredRun run = read_stored_run(cluster, job.job_id);
             const OutputCheck check = check_output(job, run.out);
@@ -77,13 +79,15 @@ class KillRestart : public FaultScenario {
             report.succeeded += run.state == "succeeded";
             report.lost += run.state == "lost";
             std::string problem = verdict(run, check);
-            if (problem.empty() && !run.sequence_problem.empty()) problem = run.sequence_problem;
+            if (problem.empty() && !run.sequence_problem.empty()) problem = "a seq gap or repeat";
             if (problem.empty() && !run.err.empty()) problem = "it has stderr output";
-            if (!problem.empty())
-                problems.push_back("job #" + std::to_string(job.job_id) + " (" + job.tag + "): " +
-                                   problem + "\n    " + run.describe() + "\n    " + check.detail);
+            if (problem.empty()) continue;
+            ++kinds[problem];
+            problems.push_back("job #" + std::to_string(job.job_id) + " (" + job.tag + "): " +
+                               problem + "\n    " + run.describe() + "\n    " + check.detail);
         }
         std::ostringstream shown;
+        for (const auto& [kind, count] : kinds) shown << "  " << count << " x " << kind << "\n";
         for (std::size_t i = 0; i < problems.size() && i < 20; ++i) shown << problems[i] << "\n";
         EXPECT_TRUE(problems.empty()) << problems.size() << " of " << jobs_.size()
                                       << " run(s) wrong (seed " << settings_.seed << "):\n"
