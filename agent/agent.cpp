@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -18,7 +19,7 @@
 #include "agent/runner/output_chunker.hpp"
 #include "agent/runner/process_runner.hpp"
 #include "agent/runner/script_file.hpp"
-#include "agent/spool/outbox.hpp"
+#include "agent/spool/spool.hpp"
 #include "agent/state_dir.hpp"
 #include "common/transport/curve_keys.hpp"
 
@@ -29,7 +30,11 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 constexpr milliseconds kDefaultHeartbeat{5000};
-constexpr milliseconds kResendAfter{10000};
+// How often output waiting for room in a full spool tries again.
+constexpr milliseconds kSpoolRetry{200};
+// On a clean stop, how long to wait for the controller to acknowledge what is spooled (the
+// rest stays on disk for the next start).
+constexpr milliseconds kStopFlush{1000};
 
 }  // namespace
 
@@ -50,6 +55,10 @@ class Agent::Impl {
         spdlog::info("agent '{}' public key {} ({}/agent.pub), fingerprint {}", config_.name,
                      keys->public_key, config_.state_dir, key_fingerprint(keys->public_key));
         if (auto prepared = scripts_.prepare(); !prepared) return prepared.error();
+        auto spool = Spool::open(config_.state_dir + "/spool", config_.spool_max_bytes);
+        if (!spool) return spool.error();
+        spool_ = std::move(*spool);
+        for (std::uint64_t run_id : spool_->interrupted()) report_interrupted(run_id);
         link_ = std::make_unique<ControllerLink>(
             config_.controller_endpoint, config_.controller_public_key, *keys, config_.name,
             ControllerLink::Handlers{[this] { say_hello(); },
@@ -74,9 +83,11 @@ class Agent::Impl {
 
         std::vector<zmq::pollitem_t> items;
         std::vector<pollfd> runner_fds;
-        // On SIGTERM/SIGINT: cancel what runs, keep the loop going until every result is
-        // acknowledged (nothing lost on a clean stop), but no longer than the deadline.
+        // On SIGTERM/SIGINT: cancel what runs and keep the loop going until every result is
+        // spooled, and briefly for the controller to acknowledge them (what it has not stays
+        // in the spool), but no longer than the deadline.
         std::optional<Clock::time_point> stop_deadline;
+        std::optional<Clock::time_point> flush_deadline;
         while (!stop_deadline || Clock::now() < *stop_deadline) {
             items.clear();
             runner_fds.clear();
@@ -87,10 +98,11 @@ class Agent::Impl {
 
             auto now = Clock::now();
             auto deadline = next_heartbeat_;
-            for (auto d :
-                 {runner_.next_deadline(), chunker_.next_deadline(), link_->next_deadline()})
+            for (auto d : {runner_.next_deadline(), chunker_.next_deadline(),
+                           link_->next_deadline(), next_spool_deadline()})
                 if (d) deadline = std::min(deadline, *d);
             if (stop_deadline) deadline = std::min(deadline, *stop_deadline);
+            if (flush_deadline) deadline = std::min(deadline, *flush_deadline);
             auto wait =
                 std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(deadline - now) +
                                               milliseconds(1));
@@ -115,17 +127,39 @@ class Agent::Impl {
             send_chunks(chunker_.flush_due(now));
             link_->on_poll(items.data(), now);
             on_tick(now);
-            if (stop_deadline && runner_.running() == 0 && outbox_.pending_messages() == 0) break;
+            settle_all(now);
+            send_due(now);
+            if (stop_deadline && runner_.running() == 0 && running_.empty()) {
+                if (spool_->pending_messages() == 0) break;
+                if (!flush_deadline) flush_deadline = now + kStopFlush;
+                if (now >= *flush_deadline) break;
+            }
         }
-        if (outbox_.pending_messages() > 0)
-            spdlog::warn("stopping with {} unacknowledged message(s)", outbox_.pending_messages());
+        if (spool_->pending_messages() > 0)
+            spdlog::info(
+                "stopping with {} unacknowledged message(s); they stay in the spool and "
+                "are sent after the next start",
+                spool_->pending_messages());
         link_->send(proto::Bye{"agent stopping"});
         ::close(signal_fd);
         return 0;
     }
 
   private:
+    // A run from its start until its result is spooled.
+    struct RunOutput {
+        std::uint64_t cap = 0;
+        std::uint64_t sent = 0;     // bytes taken for the controller (the cap counts these)
+        bool truncated = false;     // cut at the cap
+        std::deque<Chunk> waiting;  // for room in the spool
+        std::optional<Clock::time_point> full_since;
+        bool dropping = false;  // the spool stayed full: the rest of the output is dropped
+        std::uint64_t dropped = 0;
+        std::optional<Exit> exit;  // the process ended; the result waits for the output
+    };
+
     void say_hello() {
+        welcomed_ = false;  // until the controller answers: then everything unacked goes again
         proto::Hello hello;
         hello.agent_id = config_.name;
         hello.hostname = host_name();
@@ -133,11 +167,7 @@ class Agent::Impl {
         hello.labels = config_.labels;
         hello.facts = host_facts();
         hello.capacity = config_.capacity;
-        hello.runs = outbox_.held_runs();
-        for (const auto& [id, cap] : running_)
-            if (std::none_of(hello.runs.begin(), hello.runs.end(),
-                             [id = id](const proto::HeldRun& r) { return r.run_id == id; }))
-                hello.runs.push_back({id, false});
+        hello.runs = spool_->held_runs();  // every run begun and not yet delivered
         link_->send(hello);
     }
 
@@ -149,9 +179,14 @@ class Agent::Impl {
     void handle(proto::Welcome& m) {
         heartbeat_ = milliseconds(std::clamp<std::uint32_t>(m.heartbeat_ms, 100, 60000));
         next_heartbeat_ = std::min(next_heartbeat_, Clock::now() + heartbeat_);
-        spdlog::info("welcomed by controller '{}' (heartbeat {} ms)", m.controller_id,
-                     heartbeat_.count());
-        for (const proto::Message& pending : outbox_.all(Clock::now())) link_->send(pending);
+        spdlog::info("welcomed by controller '{}' (heartbeat {} ms){}", m.controller_id,
+                     heartbeat_.count(),
+                     spool_->pending_messages() == 0
+                         ? ""
+                         : "; sending " + std::to_string(spool_->pending_messages()) +
+                               " spooled message(s)");
+        welcomed_ = true;
+        spool_->resend_all();
     }
 
     void handle(proto::Run& m) {
@@ -162,12 +197,18 @@ class Agent::Impl {
         // Before de-duplication: a refusal depends only on the run and this host's config, so
         // a re-sent run (our rejection was lost) is refused again rather than taken as held.
         if (auto refused = refusal(config_.accept, m)) return reject(std::move(*refused));
-        if (!outbox_.remember_run(m.run_id)) {
-            link_->send(proto::RunAck{m.run_id, true, "already received"});
-            return;
+        if (spool_->seen(m.run_id)) {
+            // Never twice, also across agent restarts. Still held: the controller's resend
+            // crossed our run_ack. Not held: its result was delivered long ago.
+            if (spool_->holds(m.run_id)) {
+                link_->send(proto::RunAck{m.run_id, true, "already received"});
+                return;
+            }
+            return reject("run " + std::to_string(m.run_id) +
+                          " already ran on this agent, which never starts a run twice");
         }
         if (cancelled_early_.erase(m.run_id) > 0) return reject("cancelled before it started");
-        if (running_.size() >= config_.capacity)
+        if (runner_.running() >= config_.capacity)
             return reject("agent is at capacity (" + std::to_string(config_.capacity) +
                           " running)");
         RunSpec spec;
@@ -184,15 +225,22 @@ class Agent::Impl {
         spec.user = m.user;
         spec.group = m.group;
         // A hash without content is a script too: one the controller no longer holds.
-        if (!m.script.data.empty() || !m.script_sha256.empty()) {
-            if (spec.argv.size() < 2)
-                return reject("a script run needs argv [interpreter, script, args...]");
+        const bool is_script = !m.script.data.empty() || !m.script_sha256.empty();
+        if (is_script && spec.argv.size() < 2)
+            return reject("a script run needs argv [interpreter, script, args...]");
+        // Remembered on disk before anything runs, so no restart can start it again.
+        if (auto begun = spool_->begin_run(m.run_id); !begun) return reject(begun.error().message);
+        if (is_script) {
             auto path = scripts_.write(m.run_id, m.script.data, m.script_sha256, m.user);
-            if (!path) return reject(path.error().message);
+            if (!path) {
+                spool_->abandon_run(m.run_id);
+                return reject(path.error().message);
+            }
             spec.argv[1] = *path;
         }
         if (auto started = runner_.start(spec); !started) {
             scripts_.remove(m.run_id);
+            spool_->abandon_run(m.run_id);
             return reject(started.error().message);
         }
         running_[m.run_id] = RunOutput{m.output_cap};
@@ -205,13 +253,13 @@ class Agent::Impl {
         spdlog::info("run {} cancelled by the controller", m.run_id);
         if (runner_.is_running(m.run_id)) {
             runner_.cancel(m.run_id);
-        } else if (cancelled_early_.size() < 10000) {
+        } else if (!spool_->seen(m.run_id) && cancelled_early_.size() < 10000) {
             // The cancel overtook its run: refuse the run when it arrives.
             cancelled_early_.insert(m.run_id);
         }
     }
 
-    void handle(proto::Ack& m) { outbox_.acknowledge(m.run_id, m.seq); }
+    void handle(proto::Ack& m) { spool_->acknowledge(m.run_id, m.seq); }
 
     void handle(proto::ErrorReply& m) {
         if (m.code == "no_session") {
@@ -227,7 +275,7 @@ class Agent::Impl {
         if (m.code == "revoked") {
             spdlog::error("the controller revoked this agent: {}; nothing more will run here",
                           m.message);
-            link_->reset(Clock::now());
+            reset_link(Clock::now());
             return;
         }
         spdlog::warn("controller reported an error: {} ({})", m.message, m.code);
@@ -241,11 +289,14 @@ class Agent::Impl {
         (void)m;
     }
 
+    // ---- output, from the process to the spool ----------------------------------------------
+
     void on_output(std::uint64_t run_id, Stream stream, std::string_view bytes) {
         send_chunks(chunker_.append(run_id, stream, bytes, Clock::now()));
     }
 
     void send_chunks(std::vector<Chunk> chunks) {
+        std::set<std::uint64_t> touched;
         for (Chunk& c : chunks) {
             auto it = running_.find(c.run_id);
             if (it == running_.end()) continue;
@@ -261,19 +312,92 @@ class Agent::Impl {
                 }
             }
             out.sent += c.data.size();
-            proto::Output msg{c.run_id, 0, std::string(stream_name(c.stream)),
-                              proto::Bytes{std::move(c.data)}};
-            msg.seq = outbox_.add_output(msg, Clock::now());
-            link_->send(msg);
+            if (out.dropping) {
+                out.dropped += c.data.size();
+                continue;
+            }
+            touched.insert(c.run_id);
+            out.waiting.push_back(std::move(c));
         }
+        for (std::uint64_t id : touched) settle(id, Clock::now());
+    }
+
+    // Moves the run's waiting output into the spool while it has room; with none, the run's
+    // pipes are not read (its process blocks) until there is, for at most spool_full_wait.
+    // Once its output is spooled and its process ended, its result is spooled.
+    void settle(std::uint64_t run_id, Clock::time_point now) {
+        auto it = running_.find(run_id);
+        if (it == running_.end()) return;
+        RunOutput& out = it->second;
+        while (!out.waiting.empty()) {
+            Chunk& c = out.waiting.front();
+            proto::Output msg{c.run_id, 0, std::string(stream_name(c.stream)),
+                              proto::Bytes{c.data}};
+            if (spool_->add_output(msg) == Spool::Stored::full) break;
+            out.waiting.pop_front();
+        }
+        if (!out.waiting.empty() && !out.full_since) {
+            out.full_since = now;
+            runner_.pause_output(run_id, true);
+            spdlog::warn(
+                "spool full ({} of {} bytes unacknowledged, or the disk is full): run "
+                "{}'s output waits for room for up to {} ms",
+                spool_->used_bytes(), spool_->max_bytes(), run_id, config_.spool_full_wait_ms);
+        }
+        if (!out.waiting.empty() &&
+            now - *out.full_since >= milliseconds(config_.spool_full_wait_ms)) {
+            // A process is never blocked for ever: the rest of its output is cut.
+            out.dropping = true;
+            for (const Chunk& c : out.waiting) out.dropped += c.data.size();
+            out.waiting.clear();
+            spdlog::warn("spool still full after {} ms: run {}'s further output is dropped",
+                         config_.spool_full_wait_ms, run_id);
+        }
+        if (out.waiting.empty() && out.full_since) {
+            out.full_since.reset();
+            runner_.pause_output(run_id, false);
+        }
+        if (out.waiting.empty() && out.exit) finish(run_id, out);
+    }
+
+    void settle_all(Clock::time_point now) {
+        std::vector<std::uint64_t> waiting;
+        for (const auto& [id, out] : running_)
+            if (!out.waiting.empty()) waiting.push_back(id);
+        for (std::uint64_t id : waiting) settle(id, now);
+    }
+
+    std::optional<Clock::time_point> next_spool_deadline() const {
+        std::optional<Clock::time_point> earliest;
+        for (const auto& [id, out] : running_) {
+            if (!out.full_since) continue;
+            auto at = std::min(Clock::now() + kSpoolRetry,
+                               *out.full_since + milliseconds(config_.spool_full_wait_ms));
+            if (!earliest || at < *earliest) earliest = at;
+        }
+        return earliest;
     }
 
     void on_exit(std::uint64_t run_id, const Exit& exit) {
         scripts_.remove(run_id);
         send_chunks(chunker_.flush_run(run_id));
         auto it = running_.find(run_id);
-        bool truncated = it != running_.end() && it->second.truncated;
-        if (it != running_.end()) running_.erase(it);
+        if (it == running_.end()) return;
+        it->second.exit = exit;
+        settle(run_id, Clock::now());
+    }
+
+    // Everything of the run's output is spooled (or dropped): its result follows.
+    void finish(std::uint64_t run_id, RunOutput& out) {
+        const Exit& exit = *out.exit;
+        if (out.dropping) {
+            proto::Output marker{
+                run_id, 0, "stderr",
+                proto::Bytes{"\n[hostline: output cut: " + std::to_string(out.dropped) +
+                             " bytes dropped because the agent's spool was "
+                             "full]\n"}};
+            spool_->add_output_always(marker);
+        }
         proto::RunResult result;
         result.run_id = run_id;
         result.status = std::string(status_name(exit.status));
@@ -283,50 +407,67 @@ class Agent::Impl {
         result.ended_at_ms = exit.ended_at_ms;
         result.stdout_bytes = exit.stdout_bytes;
         result.stderr_bytes = exit.stderr_bytes;
-        result.truncated = truncated;
+        result.truncated = out.truncated || out.dropping;
         result.error = exit.error;
         spdlog::info("run {} finished: {} (exit {}, signal {})", run_id, result.status,
                      result.exit_code, result.signal);
-        result.seq = outbox_.add_result(result, Clock::now());
-        link_->send(result);
+        spool_->add_result(result);
+        running_.erase(run_id);
+    }
+
+    // A run the previous agent process started and never finished (it died with it).
+    void report_interrupted(std::uint64_t run_id) {
+        proto::RunResult result;
+        result.run_id = run_id;
+        result.status = "interrupted";
+        result.error =
+            "interrupted: the agent stopped while the run was in progress; it is not run again";
+        spdlog::warn("run {} was interrupted by an agent restart; reporting it", run_id);
+        spool_->add_result(result);
+    }
+
+    // ---- to the controller ------------------------------------------------------------------
+
+    void send_due(Clock::time_point now) {
+        if (!welcomed_ || !link_->connected()) return;
+        for (const std::string& frame : spool_->due(now)) link_->send_frame(frame);
+    }
+
+    void reset_link(Clock::time_point now) {
+        welcomed_ = false;
+        link_->reset(now);
     }
 
     void on_tick(Clock::time_point now) {
         if (now >= next_heartbeat_) {
             next_heartbeat_ = now + heartbeat_;
-            link_->send(proto::Heartbeat{static_cast<std::uint32_t>(running_.size())});
-            for (const proto::Message& m : outbox_.older_than(kResendAfter, now)) link_->send(m);
+            link_->send(proto::Heartbeat{static_cast<std::uint32_t>(runner_.running())});
         }
         // A controller silent for three heartbeats is gone: rebuild the link.
         if (link_->connected() && now - last_heard_ > 3 * heartbeat_ + milliseconds(1000)) {
             spdlog::warn("no word from the controller for {} ms",
                          std::chrono::duration_cast<milliseconds>(now - last_heard_).count());
-            link_->reset(now);
+            reset_link(now);
             last_heard_ = now;
         }
     }
 
     Clock::time_point begin_stop(Clock::time_point now) {
-        spdlog::info("stopping: cancelling {} running process(es)", running_.size());
+        spdlog::info("stopping: cancelling {} running process(es)", runner_.running());
         for (const auto& [id, out] : running_) runner_.cancel(id);
         return now + milliseconds(config_.kill_grace_ms) + milliseconds(3000);
     }
-
-    struct RunOutput {
-        std::uint64_t cap = 0;
-        std::uint64_t sent = 0;
-        bool truncated = false;
-    };
 
     const AgentConfig config_;
     ScriptFiles scripts_;  // before runner_: its processes die before their scripts go
     ProcessRunner runner_;
     OutputChunker chunker_;
-    Outbox outbox_;
+    std::unique_ptr<Spool> spool_;
     std::unique_ptr<ControllerLink> link_;
     std::map<std::uint64_t, RunOutput> running_;
     std::set<std::uint64_t> cancelled_early_;  // cancels that arrived before their run
     milliseconds heartbeat_ = kDefaultHeartbeat;
+    bool welcomed_ = false;  // the controller answered our hello: spooled messages may go
     std::string last_refusal_;
     Clock::time_point last_heard_;
     Clock::time_point next_heartbeat_;

@@ -74,6 +74,10 @@ Result<AgentConfig> load_agent_config(const std::string& path) {
             "must be an absolute path");
     c.capacity = static_cast<std::uint32_t>(r.integer("agent.capacity", c.capacity, 1, 1024));
     c.kill_grace_ms = r.duration_ms("agent.kill_grace", c.kill_grace_ms);
+    c.spool_max_bytes = static_cast<std::uint64_t>(
+        r.integer("agent.spool_max_bytes", static_cast<std::int64_t>(c.spool_max_bytes),
+                  std::int64_t{1} << 20, std::int64_t{1} << 50));
+    c.spool_full_wait_ms = r.duration_ms("agent.spool_full_wait", c.spool_full_wait_ms);
     c.accept = read_acceptance(r);
 
     c.controller_endpoint = r.string("controller.endpoint", "");
@@ -92,8 +96,9 @@ Result<AgentConfig> load_agent_config(const std::string& path) {
                 "public_key_file");
     }
     r.reject_unknown({"agent.name", "agent.labels", "agent.state_dir", "agent.capacity",
-                      "agent.kill_grace", "agent.accept.adhoc", "agent.accept.commands",
-                      "agent.accept.script_hashes", "controller.endpoint", "controller.public_key",
+                      "agent.kill_grace", "agent.spool_max_bytes", "agent.spool_full_wait",
+                      "agent.accept.adhoc", "agent.accept.commands", "agent.accept.script_hashes",
+                      "controller.endpoint", "controller.public_key",
                       "controller.public_key_file"});
     if (auto done = r.finish(); !done) return done.error();
     return c;

@@ -92,8 +92,11 @@ void ControllerLink::reset(Clock::time_point now) {
 }
 
 bool ControllerLink::send(const proto::Message& message) {
+    return send_frame(proto::encode(message));
+}
+
+bool ControllerLink::send_frame(std::string_view frame) {
     if (!socket_) return false;
-    std::string frame = proto::encode(message);
     try {
         return socket_.send(zmq::message_t(frame.data(), frame.size()), zmq::send_flags::dontwait)
             .has_value();

@@ -13,6 +13,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <zmq.hpp>
@@ -40,6 +41,7 @@ class ControllerLink {
     void reset(Clock::time_point now);
     // False if the message could not be queued (not connected, or queue full).
     bool send(const proto::Message& message);
+    bool send_frame(std::string_view frame);  // an already encoded message
     bool connected() const { return connected_; }
 
     void add_poll_items(std::vector<zmq::pollitem_t>& items);

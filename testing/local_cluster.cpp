@@ -332,8 +332,7 @@ void LocalCluster::add_agent(const std::string& name, AgentOptions options) {
     fs::create_directories(state_dir);
     auto keys = transport::load_or_create_key_pair(state_dir, "agent");
     if (!keys) fail_with(keys.error().message);
-    if (options.accepted)
-        write_file(controller_dir_ + "/agents/" + name + ".pub", keys->public_key + "\n");
+    if (options.accepted) accept_agent_key(name, keys->public_key);
     std::string labels;
     for (const auto& [k, v] : options.labels) labels += k + " = \"" + v + "\"\n";
     const std::string endpoint =
@@ -354,6 +353,10 @@ void LocalCluster::start_agent(const std::string& id, const std::string& config_
     agents_[id] =
         start_process({bin("hostline-agent"), "--config", config_path, "--log-level", log_level_},
                       dir_ + "/agents/" + id + ".log");
+}
+
+void LocalCluster::accept_agent_key(const std::string& name, const std::string& public_key) {
+    write_file(controller_dir_ + "/agents/" + name + ".pub", public_key + "\n");
 }
 
 void LocalCluster::stop_agent(const std::string& name) {

@@ -80,6 +80,10 @@ class LocalCluster {
     // Starts hostline-agent with a config of the test's own (e.g. one `enroll` wrote); `id`
     // names its log (DIR/agents/ID.log) and stop_agent(id) stops it.
     void start_agent(const std::string& id, const std::string& config_path);
+    // Accepts a CURVE public key as agent `name`, as add_agent does for the agents it starts:
+    // for a client the test drives itself.
+    void accept_agent_key(const std::string& name, const std::string& public_key);
+    pid_t controller_pid() const { return controller_pid_; }
     // Where agents connect, and the controller's public key (after start_controller()).
     std::string agent_endpoint() const { return "tcp://127.0.0.1:" + std::to_string(agent_port_); }
     const std::string& controller_public_key() const { return controller_public_key_; }

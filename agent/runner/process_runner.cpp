@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -93,6 +94,7 @@ struct ExecPlan {
     ExecPlan(const ExecPlan&) = delete;
     ExecPlan& operator=(const ExecPlan&) = delete;
 
+    pid_t parent = getpid();
     std::vector<std::string> args;  // not resized after construction: argv points in
     std::vector<std::string> env;   // likewise for envp
     std::vector<char*> argv;
@@ -321,6 +323,10 @@ Result<std::unique_ptr<ExecPlan>> make_plan(const RunSpec& spec) {
     if (!plan.cwd.empty() && chdir(plan.cwd.c_str()) < 0) {
         fail_child(report_fd, ChildStep::chdir, errno);
     }
+    // Dies with the agent (set after the switch, which clears it): a run nobody reads or
+    // reports on is not left behind; the restarted agent reports it interrupted.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != plan.parent) _exit(127);  // the agent died before prctl
 
     // execvp's search, without its fallback of running a non-executable file with /bin/sh.
     // A program found but not executable (EACCES) wins over not found further along PATH.
@@ -415,6 +421,7 @@ struct ProcessRunner::Run {
     std::optional<Clock::time_point> kill_at;
     std::optional<Clock::time_point> pipes_close_at;
     bool reaped = false;
+    bool paused = false;             // output pipes not read (back-pressure)
     std::optional<int> wait_status;  // empty: lost (somebody else reaped it)
     std::string start_error;         // failed_to_start before fork: reported by on_poll
     std::optional<ChildFailure> child_failure;
@@ -527,9 +534,16 @@ bool ProcessRunner::is_running(std::uint64_t run_id) const {
     return runs_.contains(run_id);
 }
 
+void ProcessRunner::pause_output(std::uint64_t run_id, bool paused) {
+    auto it = runs_.find(run_id);
+    if (it != runs_.end()) it->second->paused = paused;
+}
+
 void ProcessRunner::add_poll_fds(std::vector<pollfd>& fds) const {
     for (const auto& [id, run] : runs_) {
-        for (const Fd* fd : {&run->pidfd, &run->out, &run->err}) {
+        if (run->pidfd.valid()) fds.push_back(pollfd{run->pidfd.get(), POLLIN, 0});
+        if (run->paused) continue;
+        for (const Fd* fd : {&run->out, &run->err}) {
             if (fd->valid()) fds.push_back(pollfd{fd->get(), POLLIN, 0});
         }
     }
@@ -544,7 +558,7 @@ std::optional<Clock::time_point> ProcessRunner::next_deadline() const {
         if (!run->start_error.empty()) consider(run->started);
         consider(run->timeout_at);
         consider(run->kill_at);
-        consider(run->pipes_close_at);
+        if (!run->paused) consider(run->pipes_close_at);
     }
     return earliest;
 }
@@ -646,7 +660,7 @@ void ProcessRunner::on_timers(Run& run, Clock::time_point now) {
         run.kill_at.reset();
         signal_group(run.pid, SIGKILL);
     }
-    if (run.pipes_close_at && now >= *run.pipes_close_at) {
+    if (run.pipes_close_at && now >= *run.pipes_close_at && !run.paused) {
         run.pipes_close_at.reset();
         // Whatever the background process wrote so far, within one wake-up's budget.
         for (Stream stream : {Stream::out, Stream::err}) {

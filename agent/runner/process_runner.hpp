@@ -95,6 +95,11 @@ class ProcessRunner {
     // main process has already exited.
     void cancel(std::uint64_t run_id);
 
+    // Stops (paused) or resumes reading the run's output: a process that writes more than
+    // its pipes hold then blocks until it is resumed. Its exit is still noticed, but it is
+    // reported only once its output has been read to the end. No-op for an unknown id.
+    void pause_output(std::uint64_t run_id, bool paused);
+
     // Runs started and not yet reported through on_exit.
     std::size_t running() const;
     bool is_running(std::uint64_t run_id) const;

@@ -131,8 +131,13 @@ constexpr auto kDecoders = decoder_table(static_cast<Message*>(nullptr));
 
 // No msgpack container in a valid frame is larger than this; a frame that claims more is
 // rejected before msgpack allocates for it.
-const msgpack::unpack_limit kLimits(/*array=*/100000, /*map=*/10000, /*str=*/kMaxMessageBytes,
-                                    /*bin=*/kMaxMessageBytes, /*ext=*/0, /*depth=*/8);
+constexpr std::size_t kMaxArrayItems = 100000, kMaxMapEntries = 10000, kMaxDepth = 8;
+const msgpack::unpack_limit kLimits(kMaxArrayItems, kMaxMapEntries, /*str=*/kMaxMessageBytes,
+                                    /*bin=*/kMaxMessageBytes, /*ext=*/0, kMaxDepth);
+
+// The starts of the refusals error_code_for() tells apart from "malformed".
+constexpr std::string_view kUnknownType = "unknown message type";
+constexpr std::string_view kOtherVersion = "protocol version";
 
 }  // namespace
 
@@ -167,9 +172,17 @@ Result<Message> decode(std::string_view frame) {
     } catch (const msgpack::insufficient_bytes&) {
         return fail("truncated msgpack frame");
     } catch (const msgpack::depth_size_overflow&) {
-        return fail("msgpack frame nests too deeply");
+        return fail("msgpack frame nests deeper than " + std::to_string(kMaxDepth) + " levels");
+    } catch (const msgpack::array_size_overflow&) {
+        return fail("msgpack frame declares an array of more than " +
+                    std::to_string(kMaxArrayItems) + " items");
+    } catch (const msgpack::map_size_overflow&) {
+        return fail("msgpack frame declares a map of more than " + std::to_string(kMaxMapEntries) +
+                    " entries");
+    } catch (const msgpack::ext_size_overflow&) {
+        return fail("msgpack frame holds an ext value, which the protocol does not use");
     } catch (const msgpack::size_overflow&) {
-        return fail("msgpack frame declares a container over the limits");
+        return fail("msgpack frame declares a string or bin over the frame limit");
     } catch (const std::exception& e) {
         return fail(std::string("malformed msgpack frame: ") + e.what());
     }
@@ -181,14 +194,21 @@ Result<Message> decode(std::string_view frame) {
     if (version == nullptr || version->type != msgpack::type::POSITIVE_INTEGER)
         return fail("message has no protocol version 'v'");
     if (version->via.u64 != static_cast<std::uint64_t>(kVersion))
-        return fail("protocol version " + std::to_string(version->via.u64) +
+        return fail(std::string(kOtherVersion) + " " + std::to_string(version->via.u64) +
                     " is not supported (this side speaks " + std::to_string(kVersion) + ")");
     const msgpack::object* type = find(*map, "t");
     if (type == nullptr || type->type != msgpack::type::STR) return fail("message has no type 't'");
     std::string_view type_name(type->via.str.ptr, type->via.str.size);
     for (const auto& [name, decoder] : kDecoders)
         if (name == type_name) return decoder(handle.get());
-    return fail("unknown message type '" + std::string(type_name.substr(0, 64)) + "'");
+    return fail(std::string(kUnknownType) + " '" + std::string(type_name.substr(0, 64)) + "'");
+}
+
+const char* error_code_for(const Error& refusal) {
+    const std::string& text = refusal.message;
+    if (text.starts_with(kUnknownType)) return "unknown_type";
+    if (text.starts_with(kOtherVersion)) return "version";
+    return "malformed";
 }
 
 const char* type_name(const Message& message) {

@@ -17,6 +17,10 @@ std::string encode(const Message& message);
 
 Result<Message> decode(std::string_view frame);
 
+// The `code` of the ErrorReply that answers a frame decode() refused: "unknown_type",
+// "version" (another protocol version) or "malformed" (everything else).
+const char* error_code_for(const Error& refusal);
+
 // The `t` of a message, for logs.
 const char* type_name(const Message& message);
 

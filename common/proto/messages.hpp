@@ -150,7 +150,8 @@ struct RunResult {
     std::uint64_t run_id = 0;
     std::uint64_t seq = 0;  // last output seq + 1
     // "exited" (see exit_code), "signaled" (see signal), "timed_out", "cancelled",
-    // "failed_to_start" (see error).
+    // "failed_to_start" (see error), "interrupted" (the agent stopped while it ran: the
+    // restarted agent reports it, with the output read until then, and never runs it again).
     std::string status;
     std::int32_t exit_code = -1;
     std::int32_t signal = 0;

@@ -17,6 +17,16 @@ std::string to_string(const zmq::message_t& m) {
     return std::string(m.data<char>(), m.size());
 }
 
+using Clock = log::LogThrottle::Clock;
+
+// A peer that floods the transport pauses it often; one line a minute says so.
+constexpr log::LogThrottle::Options kPauseWarnings{
+    .burst = 1, .interval = std::chrono::minutes(1), .max_keys = 1};
+
+long long seconds(Clock::duration d) {
+    return std::chrono::duration_cast<std::chrono::seconds>(d).count();
+}
+
 std::string printable(std::string_view id) {
     std::string out;
     for (char c : id.substr(0, 64)) out += (c >= 32 && c < 127) ? c : '?';
@@ -25,8 +35,14 @@ std::string printable(std::string_view id) {
 
 }  // namespace
 
-RouterThread::RouterThread(std::string endpoint, CurveKeyPair server_keys, KeyAuthority& authority)
-    : endpoint_(std::move(endpoint)), keys_(std::move(server_keys)), authority_(authority) {}
+RouterThread::RouterThread(std::string endpoint, CurveKeyPair server_keys, KeyAuthority& authority,
+                           RouterOptions options)
+    : endpoint_(std::move(endpoint)),
+      keys_(std::move(server_keys)),
+      authority_(authority),
+      options_(options),
+      warnings_(options.warnings),
+      pauses_(kPauseWarnings) {}
 
 RouterThread::~RouterThread() {
     stop();
@@ -45,7 +61,9 @@ Result<void> RouterThread::start(Handlers handlers) {
         // peer can take over another's connection by claiming its id.
         router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(proto::kMaxMessageBytes));
         router_.set(zmq::sockopt::sndhwm, 10000);
-        router_.set(zmq::sockopt::rcvhwm, 10000);
+        // Per connection: what ZeroMQ holds for us while the inbound budget is spent, before
+        // it stops reading that agent's TCP.
+        router_.set(zmq::sockopt::rcvhwm, 1000);
         router_.set(zmq::sockopt::linger, 0);
         router_.set(zmq::sockopt::curve_server, 1);
         router_.set(zmq::sockopt::curve_secretkey, keys_.secret_key);
@@ -56,6 +74,9 @@ Result<void> RouterThread::start(Handlers handlers) {
     } catch (const zmq::error_t& e) {
         return fail("cannot listen for agents on " + endpoint_ + ": " + e.what());
     }
+    auto budget = InboundBudget::create(options_.inbound);
+    if (!budget) return budget.error();
+    budget_ = std::move(*budget);
     wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wake_fd_ < 0) return fail("eventfd failed");
     thread_ = std::thread([this] { run(); });
@@ -98,10 +119,28 @@ void RouterThread::run() {
         {router_.handle(), 0, ZMQ_POLLIN, 0},
         {zap_.handle(), 0, ZMQ_POLLIN, 0},
         {nullptr, wake_fd_, ZMQ_POLLIN, 0},
+        {nullptr, budget_->resume_fd(), ZMQ_POLLIN, 0},
     };
+    bool paused = false;
     while (!stopping_) {
+        // While the budget is spent the ROUTER is left out of the poll: its messages wait in
+        // ZeroMQ, and a dropped ticket's ring on the resume fd wakes us.
+        const bool open = budget_->open();
+        if (!open && !paused && pauses_.admit("agent transport", Clock::now()))
+            spdlog::warn(
+                "agent transport: {} messages wait to be handled; not reading agents until "
+                "half of them are",
+                budget_->outstanding_messages());
+        if (open && paused) spdlog::debug("agent transport: reading agents again");
+        paused = !open;
+        items[0].events = open ? ZMQ_POLLIN : 0;
+        auto timeout = std::chrono::milliseconds(-1);
+        if (auto due = next_summary()) {
+            timeout = std::chrono::ceil<std::chrono::milliseconds>(*due - Clock::now());
+            if (timeout.count() < 0) timeout = std::chrono::milliseconds(0);
+        }
         try {
-            zmq::poll(items, 3, std::chrono::milliseconds(-1));
+            zmq::poll(items, 4, timeout);
         } catch (const zmq::error_t& e) {
             if (e.num() == EINTR) continue;
             spdlog::critical("agent transport: poll failed: {}", e.what());
@@ -112,8 +151,10 @@ void RouterThread::run() {
             std::uint64_t count;
             (void)::read(wake_fd_, &count, sizeof count);
         }
+        if (items[3].revents & ZMQ_POLLIN) budget_->drain_resume_fd();
         drain_outbox();
         drain_router();
+        log_warning_summaries();
     }
     drain_outbox();  // what was queued before stop(), e.g. the byes
     router_.set(zmq::sockopt::linger, 500);
@@ -122,7 +163,7 @@ void RouterThread::run() {
 }
 
 void RouterThread::drain_router() {
-    for (std::size_t n = 0; n < kMaxDrain; ++n) {
+    for (std::size_t n = 0; n < kMaxDrain && budget_->open(); ++n) {
         zmq::message_t id, body;
         try {
             if (!router_.recv(id, zmq::recv_flags::dontwait)) return;
@@ -141,7 +182,7 @@ void RouterThread::drain_router() {
         // The ZAP handler admitted the connection's key and made it the User-Id.
         const char* user = body.gets("User-Id");
         if (user == nullptr) {
-            spdlog::warn("agent transport: dropped a message from an unauthenticated peer");
+            warn_dropped("an unauthenticated peer", "it has no CURVE key");
             continue;
         }
         std::string key = user;
@@ -156,19 +197,15 @@ void RouterThread::drain_router() {
         }
         auto decoded = proto::decode(std::string_view(body.data<char>(), body.size()));
         if (!decoded) {
-            spdlog::warn("agent {}: dropped a message: {}",
-                         status.agent.empty() ? printable(key) : status.agent,
+            warn_dropped(status.agent.empty() ? "key " + printable(key) : "agent " + status.agent,
                          decoded.error().message);
-            std::string code = decoded.error().message.rfind("unknown message type", 0) == 0
-                                   ? "unknown_type"
-                                   : "malformed";
-            answer(code.c_str(), decoded.error().message);
+            answer(proto::error_code_for(decoded.error()), decoded.error().message);
             continue;
         }
         if (status.state == KeyStatus::State::unknown) {
             if (std::holds_alternative<proto::Hello>(*decoded) ||
                 std::holds_alternative<proto::Enroll>(*decoded)) {
-                handlers_.on_stranger(from, std::move(*decoded));
+                handlers_.on_stranger(from, std::move(*decoded), budget_->take(body.size()));
             } else {
                 answer("not_accepted",
                        "this agent's key is not accepted: it waits for an admin, or enroll it "
@@ -177,8 +214,28 @@ void RouterThread::drain_router() {
             continue;
         }
         connection_of_agent_[status.agent] = connection;
-        handlers_.on_message(status.agent, key, std::move(*decoded));
+        handlers_.on_message(status.agent, key, std::move(*decoded), budget_->take(body.size()));
     }
+}
+
+void RouterThread::warn_dropped(const std::string& peer, const std::string& why) {
+    if (warnings_.admit(peer, Clock::now())) spdlog::warn("{}: dropped a message: {}", peer, why);
+}
+
+void RouterThread::log_warning_summaries() {
+    const auto now = Clock::now();
+    for (const auto& summary : warnings_.expire(now))
+        spdlog::warn("{}: {} more malformed messages dropped in the last {} s", summary.key,
+                     summary.suppressed, seconds(summary.interval));
+    for (const auto& summary : pauses_.expire(now))
+        spdlog::warn("agent transport: stopped reading agents {} more times in the last {} s",
+                     summary.suppressed, seconds(summary.interval));
+}
+
+std::optional<Clock::time_point> RouterThread::next_summary() const {
+    auto warnings = warnings_.next_summary(), pauses = pauses_.next_summary();
+    if (!warnings || !pauses) return warnings ? warnings : pauses;
+    return std::min(*warnings, *pauses);
 }
 
 void RouterThread::drain_outbox() {

@@ -6,23 +6,31 @@
 // (a ZeroMQ socket belongs to one thread). send() may be called from any thread: it queues
 // and wakes the transport thread through an eventfd. Inbound callbacks run on the transport
 // thread and must only hand the message on (e.g. asio::post); they must not block.
+//
+// A peer cannot make it use memory or log lines without bound: what it hands on is limited
+// by an InboundBudget (past it, the thread stops reading the socket and ZeroMQ pushes back on
+// the agents), and warnings about a peer's bad messages by a LogThrottle.
 #pragma once
 
 #include <atomic>
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 
 #include <zmq.hpp>
 
 #include "common/error.hpp"
+#include "common/log/log_throttle.hpp"
 #include "common/proto/messages.hpp"
 #include "common/transport/curve_keys.hpp"
+#include "common/transport/inbound_budget.hpp"
 
 namespace hostline::transport {
 
@@ -49,20 +57,62 @@ struct Stranger {
     std::string public_key;  // Z85
 };
 
+// A callback for inbound messages, called on the transport thread with the message's
+// arguments and, if it takes one, an InboundTicket after them.
+template <typename F, typename... Args>
+concept InboundCallback =
+    std::is_invocable_v<F&, Args..., InboundTicket> || std::is_invocable_v<F&, Args...>;
+
+// Holds an InboundCallback. One that takes the ticket finishes the message when it drops the
+// ticket: capture it in what is posted to the thread that handles the message, so that the
+// transport stops reading while that thread is behind. One that takes no ticket has finished
+// the message when it returns.
+template <typename... Args>
+class InboundHandler {
+  public:
+    InboundHandler() = default;
+
+    template <InboundCallback<Args...> F>
+    InboundHandler(F f) {
+        if constexpr (std::is_invocable_v<F&, Args..., InboundTicket>)
+            call_ = std::move(f);
+        else
+            call_ = [f = std::move(f)](Args... args, InboundTicket) mutable {
+                f(std::forward<Args>(args)...);
+            };
+    }
+
+    void operator()(Args... args, InboundTicket ticket) const {
+        call_(std::forward<Args>(args)..., std::move(ticket));
+    }
+
+  private:
+    std::function<void(Args..., InboundTicket)> call_;
+};
+
+struct RouterOptions {
+    // Messages handed on and not finished (see InboundHandler) beyond which the transport
+    // stops reading agents until the consumer has caught up.
+    InboundBudget::Limits inbound;
+    // How often one peer's bad messages are logged; the rest are counted in a summary line.
+    log::LogThrottle::Options warnings;
+};
+
 class RouterThread {
   public:
     struct Handlers {
         // A decoded message from an agent whose key is accepted, by the name it was accepted
         // as; public_key lets the receiver check the key is still accepted when it handles it.
-        std::function<void(const std::string& agent, const std::string& public_key,
-                           proto::Message message)>
+        InboundHandler<const std::string& /*agent*/, const std::string& /*public_key*/,
+                       proto::Message>
             on_message;
         // A hello or enroll from a connection whose key is unknown. Every other message from
         // such a connection is answered error{not_accepted} here and never handed on.
-        std::function<void(const Stranger& from, proto::Message message)> on_stranger;
+        InboundHandler<const Stranger& /*from*/, proto::Message> on_stranger;
     };
 
-    RouterThread(std::string endpoint, CurveKeyPair server_keys, KeyAuthority& authority);
+    RouterThread(std::string endpoint, CurveKeyPair server_keys, KeyAuthority& authority,
+                 RouterOptions options = {});
     ~RouterThread();  // stop()s
 
     // Binds (port 0 or "*" picks a free port; see endpoint()) and starts the thread.
@@ -85,11 +135,16 @@ class RouterThread {
     void drain_outbox();
     void answer_zap();
     void enqueue(std::string destination, bool is_connection, std::string frame);
+    // Logs a bad message from `peer` ("agent web-01", "key ..."), unless it has said too much.
+    void warn_dropped(const std::string& peer, const std::string& why);
+    void log_warning_summaries();
+    std::optional<log::LogThrottle::Clock::time_point> next_summary() const;
 
     // Constant after construction.
     const std::string endpoint_;
     const CurveKeyPair keys_;
     KeyAuthority& authority_;
+    const RouterOptions options_;
 
     // Owned by the transport thread after start().
     zmq::context_t context_;
@@ -101,6 +156,9 @@ class RouterThread {
     // can take over another's connection); an accepted agent is reached through the
     // connection its key last spoke on.
     std::map<std::string, std::string> connection_of_agent_;
+    std::shared_ptr<InboundBudget> budget_;  // shared with the tickets out
+    log::LogThrottle warnings_;
+    log::LogThrottle pauses_;
     std::thread thread_;
     int wake_fd_ = -1;
     std::atomic<bool> stopping_{false};

@@ -82,6 +82,14 @@ std::string run_line(const RunRecord& r) {
     return line;
 }
 
+// The agents of the report's runs that are in state, in run order.
+std::vector<std::string> agents_in(const auto& report, RunState state) {
+    std::vector<std::string> names;
+    for (const auto& [id, run] : report.runs)
+        if (run.state == state) names.push_back(run.agent);
+    return names;
+}
+
 // Cuts text to fit one message of the platform, at a line boundary, saying where the rest is.
 std::string fit(std::string text, std::size_t limit, const std::string& rest_hint) {
     if (text.size() <= limit) return text;
@@ -672,6 +680,11 @@ void ChatService::on_job_event(std::uint64_t report_id, const JobEvent& event) {
         config_.job_url_base.empty() ? "" : " " + config_.job_url_base + std::to_string(job.id);
     std::string text = "job #" + std::to_string(job.id) + " " + std::string(to_string(job.state)) +
                        ": " + join(tally) + link;
+    // Named first, so no cut of a long summary hides them.
+    std::vector<std::string> lost = agents_in(r, RunState::lost);
+    if (!lost.empty())
+        text += "\nlost: " + join(lost) +
+                " (the agent went away or restarted mid-run; what it sent is kept)";
     for (const auto& [id, run] : r.runs) text += "\n" + run_line(run);
     for (const std::string& line : r.lines) text += "\n" + line;
     if (r.total_lines > r.lines.size())
@@ -695,6 +708,8 @@ void ChatService::post_progress(JobReport& r) {
     std::string text = "job #" + std::to_string(r.job_id) + ": " + std::to_string(done) + "/" +
                        std::to_string(r.runs.size()) + " hosts done, " +
                        std::to_string(r.total_lines) + " lines";
+    std::vector<std::string> silent = agents_in(r, RunState::unknown);
+    if (!silent.empty()) text += "; waiting for " + join(silent) + " (offline)";
     if (!r.lines.empty()) text += "\n" + r.lines.back();
     r.last_edit = now;
     if (r.progress) {

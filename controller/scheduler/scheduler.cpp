@@ -25,6 +25,7 @@ RunState state_for_result(const proto::RunResult& r) {
     if (r.status == "exited") return r.exit_code == 0 ? RunState::succeeded : RunState::failed;
     if (r.status == "timed_out") return RunState::timed_out;
     if (r.status == "cancelled") return RunState::cancelled;
+    if (r.status == "interrupted") return RunState::lost;
     return RunState::failed;  // signaled, failed_to_start, or anything unknown
 }
 
@@ -83,6 +84,7 @@ void Scheduler::restore(const StoreSnapshot& snapshot) {
         run.record = r;
         run.timeout_ms = static_cast<std::uint64_t>(job->second.job.timeout_ms);
         run.output_cap = output_cap_of(job->second.job);
+        run.acked_seq = r.last_seq;  // what was stored is what was committed
         if (is_final(r.state)) continue;
         AgentState& agent = agents_[r.agent];
         agent.info.name = r.agent;
@@ -232,20 +234,51 @@ void Scheduler::handle(const std::string& name, proto::RunAck& m) {
 
 Scheduler::ActiveRun* Scheduler::next_in_sequence(const std::string& agent, std::uint64_t run_id,
                                                   std::uint64_t seq) {
+    auto it = runs_.find(static_cast<std::int64_t>(run_id));
+    if (it != runs_.end() && it->second.record.agent != agent) {
+        spdlog::warn("agent {} sent output or a result for run {}, which is agent {}'s; dropped",
+                     agent, run_id, it->second.record.agent);
+        return nullptr;
+    }
     ActiveRun* run = run_of(agent, run_id);
     if (run == nullptr) {
-        // Already stored and finished (our ack was lost): acknowledge again so it is dropped.
-        auto it = runs_.find(static_cast<std::int64_t>(run_id));
-        if (it == runs_.end() || it->second.record.agent == agent)
+        // Not active: finished and stored (our ack was lost: acknowledge again so the agent
+        // drops it), or a run id this controller never had, which nothing here will store.
+        if (it == runs_.end() || is_final(it->second.record.state))
             send_(agent, proto::Ack{run_id, seq});
         return nullptr;
     }
     if (seq != run->record.last_seq + 1) {
-        // A duplicate, or a gap after a lost message: say what we have; the agent resends the rest.
-        send_(agent, proto::Ack{run_id, run->record.last_seq});
+        // A duplicate, or a gap after a lost message: say what is stored; the agent resends
+        // the rest. Never more than is committed: the agent deletes what we acknowledge.
+        if (seq > run->record.last_seq + 1)
+            spdlog::debug("agent {}: run {} seq {} arrived, {} expected; dropped", agent, run_id,
+                          seq, run->record.last_seq + 1);
+        if (run->acked_seq > 0) send_(agent, proto::Ack{run_id, run->acked_seq});
+        return nullptr;
+    }
+    auto state = agents_.find(agent);
+    if (state == agents_.end()) return nullptr;
+    if (state->second.uncommitted >= kMaxUncommittedPerAgent) {
+        spdlog::warn(
+            "agent {} has {} messages on their way to the store; run {} seq {} dropped "
+            "(the agent sends it again)",
+            agent, state->second.uncommitted, run_id, seq);
         return nullptr;
     }
     return run;
+}
+
+std::function<void()> Scheduler::acknowledge_when_stored(const std::string& agent,
+                                                         std::uint64_t run_id, std::uint64_t seq) {
+    ++agents_[agent].uncommitted;
+    return [this, agent, run_id, seq] {
+        if (auto a = agents_.find(agent); a != agents_.end() && a->second.uncommitted > 0)
+            --a->second.uncommitted;
+        if (auto r = runs_.find(static_cast<std::int64_t>(run_id)); r != runs_.end())
+            r->second.acked_seq = std::max(r->second.acked_seq, seq);
+        send_(agent, proto::Ack{run_id, seq});
+    };
 }
 
 void Scheduler::handle(const std::string& name, proto::Output& m) {
@@ -265,9 +298,7 @@ void Scheduler::handle(const std::string& name, proto::Output& m) {
     }
     rec.stored_bytes += chunk.data.size();
     rec.last_seq = m.seq;
-    auto ack = [this, name, run_id = m.run_id, seq = m.seq] {
-        send_(name, proto::Ack{run_id, seq});
-    };
+    auto ack = acknowledge_when_stored(name, m.run_id, m.seq);
     if (chunk.data.empty()) {
         store_.save_run(rec, ack);
         return;
@@ -292,10 +323,9 @@ void Scheduler::handle(const std::string& name, proto::RunResult& m) {
     std::string error = m.error;
     if (m.status == "signaled" && error.empty())
         error = "killed by signal " + std::to_string(m.signal);
+    if (m.status == "interrupted") error = "agent " + name + ": " + error;
     // Acknowledged once stored: the agent forgets the run only when we cannot.
-    finish_run(*run, state_for_result(m), error, [this, name, run_id = m.run_id, seq = m.seq] {
-        send_(name, proto::Ack{run_id, seq});
-    });
+    finish_run(*run, state_for_result(m), error, acknowledge_when_stored(name, m.run_id, m.seq));
 }
 
 void Scheduler::handle(const std::string& name, proto::Bye& m) {
@@ -683,6 +713,13 @@ void Scheduler::output(std::int64_t job_id, Callback<std::vector<OutputChunk>> d
 
 void Scheduler::subscribe(std::int64_t job_id, std::function<void(const JobEvent&)> listener,
                           Callback<std::uint64_t> subscribed) {
+    if (subscriptions_.size() >= kMaxSubscriptions) {
+        spdlog::warn("refused a live subscription to job #{}: {} are open already", job_id,
+                     subscriptions_.size());
+        subscribed(fail("too many live job streams are open (" + std::to_string(kMaxSubscriptions) +
+                        "); try again later"));
+        return;
+    }
     std::uint64_t id = next_subscription_++;
     // Registered before the snapshot is read: the store answers reads after every write
     // queued before them, and every later change is buffered here, so nothing falls between.

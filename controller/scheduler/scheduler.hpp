@@ -88,6 +88,7 @@ class Scheduler : public JobService, public HeldJobs {
         bool session = false;  // said hello since it connected
         Clock::time_point last_heard{};
         std::set<std::int64_t> active;  // its runs that hold a slot (dispatched, running, unknown)
+        std::size_t uncommitted = 0;    // its output and results on their way into the store
         std::vector<std::int64_t> queue;  // its queued runs, oldest first
     };
     struct ActiveRun {
@@ -97,6 +98,9 @@ class Scheduler : public JobService, public HeldJobs {
         Clock::time_point sent_at{};   // last time the run (or cancel) was sent
         Clock::time_point unknown_since{};
         bool cancel_sent = false;
+        // record.last_seq is what has arrived; acked_seq what the store has committed and the
+        // agent may forget. Only the latter is ever acknowledged.
+        std::uint64_t acked_seq = 0;
     };
     struct ActiveJob {
         Job job;
@@ -108,6 +112,14 @@ class Scheduler : public JobService, public HeldJobs {
         bool live = false;
         std::vector<JobEvent> buffered;  // events while the snapshot is read
     };
+
+    // What an agent may have on its way into the store at once. Its spool sends at most
+    // Spool::kWindowMessages unacknowledged; more is a misbehaving agent, whose extra messages
+    // are dropped (it would resend them) so it cannot grow the controller's queues.
+    static constexpr std::size_t kMaxUncommittedPerAgent = 1024;
+    // Live job streams at once (chat reports, HTTP event streams): each holds a listener and,
+    // while its snapshot is read, buffered events.
+    static constexpr std::size_t kMaxSubscriptions = 4096;
 
     void handle(const std::string& agent, proto::Hello& m);
     void handle(const std::string& agent, proto::Heartbeat& m);
@@ -125,6 +137,9 @@ class Scheduler : public JobService, public HeldJobs {
     // The run an output or result with this seq continues, if seq is the next one. Otherwise
     // answers the agent with what is stored (a repeat, or a gap) and returns nullptr.
     ActiveRun* next_in_sequence(const std::string& agent, std::uint64_t run_id, std::uint64_t seq);
+    // Once the store committed run_id up to seq: the agent may forget it.
+    std::function<void()> acknowledge_when_stored(const std::string& agent, std::uint64_t run_id,
+                                                  std::uint64_t seq);
     // Validates the request and resolves its target into reply.matched (online) and
     // reply.offline; the job it returns has its id taken but is not stored yet.
     Result<Job> prepare_job(const SubmitRequest& request, SubmitReply& reply);

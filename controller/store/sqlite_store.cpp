@@ -398,10 +398,6 @@ class Connection {
           post_(std::move(post)),
           begin_(prepare(db_, "BEGIN IMMEDIATE")),
           commit_(prepare(db_, "COMMIT")),
-          rollback_(prepare(db_, "ROLLBACK")),
-          savepoint_(prepare(db_, "SAVEPOINT write")),
-          release_(prepare(db_, "RELEASE write")),
-          rollback_to_(prepare(db_, "ROLLBACK TO write")),
           upsert_job_(prepare(db_, upsert("jobs", kJobWriteColumns))),
           upsert_run_(prepare(db_, upsert("runs", kRunColumns))),
           upsert_agent_(prepare(db_, upsert("agents", kAgentColumns))),
@@ -701,7 +697,7 @@ class Connection {
 
   private:
     // When a completion waiting on the current group runs.
-    enum class When { committed, always, never };
+    enum class When { committed, always };
     struct Completion {
         std::function<void()> run;
         When when;
@@ -759,8 +755,13 @@ class Connection {
         return list_jobs_.emplace(key, prepare(db_, sql)).first->second;
     }
 
-    // Applies one write inside the current group (opening it if needed), alone in a savepoint
-    // so that its failure undoes only itself.
+    // Applies one write inside the current group (opening it if needed).
+    //
+    // A write or commit the database refuses (a full disk, an I/O error, a lock held past the
+    // busy timeout) stops the controller. Skipping it would break what the rest relies on:
+    // an output chunk missing under a later, acknowledged one is a hole no agent can fill.
+    // Stopped, it loses nothing: agents keep everything unacknowledged in their spools, and
+    // the restart (systemd's Restart=on-failure) continues from the last commit.
     void write(Task& task) {
         try {
             if (!in_transaction_) {
@@ -770,37 +771,13 @@ class Connection {
                 group_writes_ = 0;
             }
             ++group_writes_;
-            execute(savepoint_);
             task.work(*this);
-            execute(release_);
         } catch (const std::exception& e) {
-            spdlog::error("store: could not save {}; skipped: {}", task.what, e.what());
-            wait_for_group(std::move(task.done), When::never);
-            undo_write();
-            return;
+            die(fmt::format("could not save {}: {}; stopping, so that nothing acknowledged is "
+                            "lost (the restart continues from the last commit)",
+                            task.what, e.what()));
         }
         wait_for_group(std::move(task.done), When::committed);
-    }
-
-    // After a failed write: back to its savepoint, or, when SQLite has already rolled back the
-    // whole transaction (as it may on a full disk or an I/O error), fail the group.
-    void undo_write() {
-        if (!in_transaction_) return;  // BEGIN itself failed
-        if (sqlite3_get_autocommit(db_.getHandle()) != 0) {
-            spdlog::error("store: SQLite rolled back the transaction; {} write(s) in it are lost",
-                          group_writes_ - 1);
-            in_transaction_ = false;
-            post_group(false);
-            return;
-        }
-        try {
-            execute(rollback_to_);
-            execute(release_);
-        } catch (const std::exception& e) {
-            spdlog::error("store: could not roll back one write ({}); dropping its group",
-                          e.what());
-            abandon_transaction();
-        }
     }
 
     // Commits the current group, if any, and posts what waits on it.
@@ -809,28 +786,14 @@ class Connection {
             try {
                 execute(commit_);
             } catch (const std::exception& e) {
-                spdlog::error("store: commit failed; {} write(s) are lost: {}", group_writes_,
-                              e.what());
-                abandon_transaction();
-                return;
+                die(fmt::format("commit of {} write(s) failed: {}; stopping, so that nothing "
+                                "acknowledged is lost (the restart continues from the last "
+                                "commit)",
+                                group_writes_, e.what()));
             }
             in_transaction_ = false;
         }
         post_group(true);
-    }
-
-    // Rolls the open transaction back and fails its group. A connection that cannot leave a
-    // transaction can never write again: abort, and let the restart recover from the WAL.
-    void abandon_transaction() {
-        if (sqlite3_get_autocommit(db_.getHandle()) == 0) {
-            try {
-                execute(rollback_);
-            } catch (const std::exception& e) {
-                die(fmt::format("cannot roll back a failed transaction: {}", e.what()));
-            }
-        }
-        in_transaction_ = false;
-        post_group(false);
     }
 
     void wait_for_group(std::function<void()> done, When when) {
@@ -851,7 +814,7 @@ class Connection {
 
     SQLite::Database db_;
     Store::Post post_;
-    SQLite::Statement begin_, commit_, rollback_, savepoint_, release_, rollback_to_;
+    SQLite::Statement begin_, commit_;
     SQLite::Statement upsert_job_, upsert_run_, upsert_agent_, insert_output_;
     SQLite::Statement select_job_, select_runs_, select_output_, select_agents_;
     SQLite::Statement upsert_token_, insert_audit_, select_audit_tail_, select_audit_all_;

@@ -127,5 +127,29 @@ TEST_F(AgentConfigTest, AcceptListsMustBeArraysOfStrings) {
     EXPECT_NE(m.find("agent.accept.script_hashes: must hold only strings"), std::string::npos) << m;
 }
 
+TEST_F(AgentConfigTest, SpoolLimitsAreReadAndCheckedAndDefaultToDocumentedValues) {
+    auto defaults =
+        load(std::string("[controller]\nendpoint = \"tcp://ctl:7420\"\npublic_key = \"") + kKey +
+             "\"\n");
+    ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+    EXPECT_EQ(defaults->spool_max_bytes, std::uint64_t{256} << 20);
+    EXPECT_EQ(defaults->spool_full_wait_ms, 60000);
+
+    auto c = load(std::string("[agent]\nspool_max_bytes = 8388608\nspool_full_wait = \"5s\"\n"
+                              "[controller]\nendpoint = \"tcp://ctl:7420\"\npublic_key = \"") +
+                  kKey + "\"\n");
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_EQ(c->spool_max_bytes, 8388608u);
+    EXPECT_EQ(c->spool_full_wait_ms, 5000);
+
+    auto small = load(std::string("[agent]\nspool_max_bytes = 1000\n[controller]\nendpoint = "
+                                  "\"tcp://ctl:7420\"\npublic_key = \"") +
+                      kKey + "\"\n");
+    ASSERT_FALSE(small.ok());
+    EXPECT_NE(small.error().message.find("agent.spool_max_bytes: must be between 1048576"),
+              std::string::npos)
+        << small.error().message;
+}
+
 }  // namespace
 }  // namespace hostline::agent

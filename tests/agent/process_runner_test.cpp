@@ -7,6 +7,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -526,6 +527,60 @@ TEST(ProcessRunnerTest, DestroyingTheRunnerKillsItsProcesses) {
     harness.reset();
     EXPECT_TRUE(process_is_gone(shell)) << "the destructor did not reap the main process";
     EXPECT_TRUE(process_goes_away(background)) << "the background sleep survived";
+}
+
+TEST(ProcessRunnerTest, PausedOutputBlocksTheProcessUntilResumedAndNothingIsLost) {
+    Harness harness;
+    // 4 MiB is far more than a pipe holds: while paused the writer must block, not finish.
+    ASSERT_TRUE(harness.runner().start(spec_for({"head", "-c", "4194304", "/dev/zero"})).ok());
+    harness.runner().pause_output(1, true);
+    EXPECT_FALSE(harness.poll_until([&] { return harness.run(1).exit.has_value(); }, 1500ms))
+        << "a paused run cannot finish: its process waits on the full pipe";
+    EXPECT_LT(harness.run(1).out.size(), std::size_t{4194304});
+    harness.runner().pause_output(1, false);
+    ASSERT_TRUE(harness.poll_until_exit(1));
+    EXPECT_EQ(harness.run(1).exit->exit_code, 0);
+    EXPECT_EQ(harness.run(1).out.size(), std::size_t{4194304}) << "every byte, once";
+}
+
+TEST(ProcessRunnerTest, ARunDiesWithTheProcessThatStartedIt) {
+    // A stand-in agent: a child process that starts a long run and is then SIGKILLed. The
+    // run's process must not outlive it (nobody would read or report it).
+    char tmpl[] = "/tmp/hostline-orphan-XXXXXX";
+    std::string dir = ::mkdtemp(tmpl);
+    std::string pid_file = dir + "/pid";
+    pid_t agent = fork();
+    ASSERT_GE(agent, 0);
+    if (agent == 0) {
+        ProcessRunner runner(ProcessRunner::Listener{});
+        RunSpec spec = spec_for({"sh", "-c",
+                                 "echo $$ > " + pid_file + ".tmp && mv " + pid_file + ".tmp " +
+                                     pid_file + " && exec sleep 60"});
+        if (!runner.start(spec)) _exit(1);
+        ::pause();
+        _exit(0);
+    }
+    pid_t run = -1;
+    for (int i = 0; i < 200 && run < 0; ++i) {
+        std::ifstream in(pid_file);
+        if (!(in >> run)) run = -1;
+        if (run < 0) std::this_thread::sleep_for(50ms);
+    }
+    ASSERT_GT(run, 0) << "the run never started";
+    ASSERT_EQ(::kill(run, 0), 0);
+    ::kill(agent, SIGKILL);
+    ::waitpid(agent, nullptr, 0);
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; ++i) {
+        // Reaped by init once it dies; until then kill(pid, 0) still succeeds on the zombie.
+        std::ifstream stat("/proc/" + std::to_string(run) + "/stat");
+        std::string line;
+        gone = !std::getline(stat, line) || line.find(") Z ") != std::string::npos;
+        if (!gone) std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_TRUE(gone) << "run process " << run << " outlived the agent that started it";
+    if (!gone) ::kill(run, SIGKILL);
+    fs::remove_all(dir);
 }
 
 }  // namespace

@@ -168,6 +168,90 @@ TEST(Codec, HugeDeclaredContainersAreRejected) {
     EXPECT_FALSE(decode(array).ok());
 }
 
+TEST(Codec, DeepNestingIsRefusedAtTheDepthLimit) {
+    // 10,000 nested one-element arrays: refused at the ninth level, long before the end.
+    std::string frame(10000, '\x91');
+    frame += '\xc0';
+    auto decoded = decode(frame);
+    ASSERT_FALSE(decoded.ok());
+    EXPECT_EQ(decoded.error().message, "msgpack frame nests deeper than 8 levels");
+    EXPECT_STREQ(error_code_for(decoded.error()), "malformed");
+
+    // The same inside a message's field.
+    std::string nested = encode(Heartbeat{1});
+    nested[0] = static_cast<char>(0x84);  // one more entry: "x" -> [[[...]]]
+    nested += "\xa1x" + std::string(20, '\x91') + "\xc0";
+    decoded = decode(nested);
+    ASSERT_FALSE(decoded.ok());
+    EXPECT_NE(decoded.error().message.find("nests deeper"), std::string::npos);
+}
+
+TEST(Codec, HeadersClaimingHugeSizesAreRefusedWithoutAllocatingForThem) {
+    // An array header claiming 2^32-1 elements, followed by a few.
+    std::string array = std::string("\xdd\xff\xff\xff\xff", 5) + std::string(64, '\x01');
+    auto decoded = decode(array);
+    ASSERT_FALSE(decoded.ok());
+    EXPECT_EQ(decoded.error().message, "msgpack frame declares an array of more than 100000 items");
+
+    // One over the limits, in a frame that holds every element: the limit decides, not length.
+    std::string map = std::string("\xdf\x00\x00\x27\x11", 5);  // 10,001 entries
+    for (int i = 0; i < 10001; ++i) map += std::string("\x01\x02", 2);
+    decoded = decode(map);
+    ASSERT_FALSE(decoded.ok());
+    EXPECT_EQ(decoded.error().message, "msgpack frame declares a map of more than 10000 entries");
+
+    // A bin header claiming 4 GiB in a frame of a few bytes: refused before reading on.
+    std::string bin = std::string(
+                          "\x81\xa4"
+                          "data"
+                          "\xc6\xff\xff\xff\xff",
+                          11) +
+                      "abc";
+    decoded = decode(bin);
+    ASSERT_FALSE(decoded.ok());
+    EXPECT_EQ(decoded.error().message, "truncated msgpack frame");
+    std::string str = std::string(
+                          "\x81\xa4"
+                          "data"
+                          "\xdb\xff\xff\xff\xff",
+                          11) +
+                      "abc";
+    EXPECT_FALSE(decode(str).ok());
+
+    // ext values are not part of the protocol.
+    decoded = decode(std::string("\xd4\x01\x00", 3));
+    ASSERT_FALSE(decoded.ok());
+    EXPECT_NE(decoded.error().message.find("ext"), std::string::npos);
+}
+
+TEST(Codec, TheLimitsAdmitTheLargestMessagesAgentsSend) {
+    Hello hello;
+    hello.agent_id = "big-01";
+    for (int i = 0; i < 10000; ++i) hello.labels["label" + std::to_string(i)] = "v";
+    for (std::uint64_t i = 0; i < 100000; ++i) hello.runs.push_back({i, i % 2 == 0});
+    EXPECT_EQ(round_trip(hello).runs.size(), 100000u);
+
+    Output output{1, 1, "stdout", {std::string(kMaxChunkBytes, 'x')}};
+    EXPECT_EQ(round_trip(output).data.data.size(), kMaxChunkBytes);
+}
+
+TEST(Codec, EachRefusalMapsToTheErrorCodeThatAnswersIt) {
+    auto unknown = decode(pack_map({{"v", kVersion}, {"t", std::string("launch_missiles")}}));
+    ASSERT_FALSE(unknown.ok());
+    EXPECT_STREQ(error_code_for(unknown.error()), "unknown_type");
+    auto version = decode(pack_map({{"v", 2}, {"t", std::string("hello")}}));
+    ASSERT_FALSE(version.ok());
+    EXPECT_STREQ(error_code_for(version.error()), "version");
+    auto no_type = decode(pack_map({{"v", kVersion}}));
+    ASSERT_FALSE(no_type.ok());
+    EXPECT_EQ(no_type.error().message, "message has no type 't'");
+    EXPECT_STREQ(error_code_for(no_type.error()), "malformed");
+    auto wrong_field = decode(
+        pack_map({{"v", kVersion}, {"t", std::string("output")}, {"seq", std::string("one")}}));
+    ASSERT_FALSE(wrong_field.ok());
+    EXPECT_STREQ(error_code_for(wrong_field.error()), "malformed");
+}
+
 TEST(Codec, RandomGarbageNeverCrashes) {
     std::mt19937 random(42);
     std::string valid = encode(RunResult{1, 2, "exited", 0, 0, 1, 2, 3, 4, false, "e"});

@@ -2,11 +2,16 @@
 #include "common/transport/router_thread.hpp"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
+#include <sstream>
+#include <thread>
 
 #include "common/proto/codec.hpp"
 
@@ -43,21 +48,28 @@ class RouterThreadTest : public ::testing::Test {
         client_ = *generate_key_pair();
         keys_ = std::make_unique<FixedKeys>(
             std::map<std::string, std::string>{{client_.public_key, "web-01"}});
-        router_ = std::make_unique<RouterThread>("tcp://127.0.0.1:*", server_, *keys_);
-        auto started =
-            router_->start({[this](const std::string& agent, const std::string&, proto::Message m) {
-                                std::lock_guard lock(mutex_);
-                                received_.emplace_back(agent, std::move(m));
-                                arrived_.notify_all();
-                            },
-                            [this](const Stranger& from, proto::Message m) {
-                                std::lock_guard lock(mutex_);
-                                strangers_.emplace_back(from, std::move(m));
-                                arrived_.notify_all();
-                            }});
+        start({}, {[this](const std::string& agent, const std::string&, proto::Message m) {
+                       std::lock_guard lock(mutex_);
+                       received_.emplace_back(agent, std::move(m));
+                       arrived_.notify_all();
+                   },
+                   [this](const Stranger& from, proto::Message m) {
+                       std::lock_guard lock(mutex_);
+                       strangers_.emplace_back(from, std::move(m));
+                       arrived_.notify_all();
+                   }});
+    }
+    void TearDown() override {
+        if (router_) router_->stop();
+    }
+
+    // (Re)starts the transport with these options and handlers.
+    void start(RouterOptions options, RouterThread::Handlers handlers) {
+        if (router_) router_->stop();
+        router_ = std::make_unique<RouterThread>("tcp://127.0.0.1:*", server_, *keys_, options);
+        auto started = router_->start(std::move(handlers));
         ASSERT_TRUE(started.ok()) << started.error().message;
     }
-    void TearDown() override { router_->stop(); }
 
     zmq::socket_t agent(const std::string& name, const CurveKeyPair& keys) {
         zmq::socket_t s(context_, zmq::socket_type::dealer);
@@ -188,6 +200,166 @@ TEST_F(RouterThreadTest, ARevokedKeyIsCutOffAndRefusedAtTheHandshake) {
     send(again, proto::encode(proto::Heartbeat{3}));
     EXPECT_FALSE(receive(again, 1s).has_value());
     EXPECT_EQ(received_.size(), 1u);
+}
+
+TEST_F(RouterThreadTest, AnotherProtocolVersionIsAnsweredWithTheVersionCode) {
+    zmq::socket_t a = agent("web-01", client_);
+    std::string frame = proto::encode(proto::Heartbeat{1});
+    const auto v = frame.find("\xa1v");  // "v": 1 is a fixstr key and a positive fixint
+    ASSERT_NE(v, std::string::npos);
+    frame[v + 2] = 7;
+    send(a, frame);
+    auto reply = receive(a);
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ(std::get<proto::ErrorReply>(*reply).code, "version");
+    EXPECT_NE(std::get<proto::ErrorReply>(*reply).message.find("protocol version 7"),
+              std::string::npos);
+}
+
+std::chrono::microseconds cpu_time() {
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    auto us = [](const timeval& t) {
+        return std::chrono::seconds(t.tv_sec) + std::chrono::microseconds(t.tv_usec);
+    };
+    return us(usage.ru_utime) + us(usage.ru_stime);
+}
+
+TEST_F(RouterThreadTest, StopsReadingWhileTooManyMessagesAreUnfinishedAndWaitsWithoutSpinning) {
+    std::mutex mutex;
+    std::condition_variable arrived;
+    std::vector<std::uint32_t> seen;
+    std::vector<InboundTicket> held;
+    bool hold = true;
+    start({.inbound = {.messages = 10, .bytes = 1 << 20}},
+          {[&](const std::string&, const std::string&, proto::Message m, InboundTicket ticket) {
+               std::lock_guard lock(mutex);
+               seen.push_back(std::get<proto::Heartbeat>(m).running);
+               if (hold) held.push_back(std::move(ticket));
+               arrived.notify_all();
+           },
+           [](const Stranger&, proto::Message) {}});
+    auto wait_seen = [&](std::size_t n) {
+        std::unique_lock lock(mutex);
+        return arrived.wait_for(lock, 5s, [&] { return seen.size() >= n; });
+    };
+    auto seen_now = [&] {
+        std::lock_guard lock(mutex);
+        return seen.size();
+    };
+
+    zmq::socket_t a = agent("web-01", client_);
+    for (std::uint32_t i = 0; i < 100; ++i) send(a, proto::encode(proto::Heartbeat{i}));
+    ASSERT_TRUE(wait_seen(10));
+    const auto cpu_before = cpu_time();
+    std::this_thread::sleep_for(500ms);
+    const auto cpu_spent = cpu_time() - cpu_before;
+    EXPECT_EQ(seen_now(), 10u) << "nothing more is read while ten messages are unfinished";
+    EXPECT_LT(cpu_spent, 150ms) << "the transport sleeps while it waits";
+
+    // Reading resumes once half of them are finished, not at the first one.
+    {
+        std::lock_guard lock(mutex);
+        held.erase(held.begin(), held.begin() + 4);
+    }
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(seen_now(), 10u);
+    {
+        std::lock_guard lock(mutex);
+        held.erase(held.begin());
+    }
+    ASSERT_TRUE(wait_seen(15));
+    std::this_thread::sleep_for(200ms);
+    EXPECT_EQ(seen_now(), 15u) << "and stops again at the limit";
+
+    // Once the consumer keeps up, everything arrives, once and in order.
+    {
+        std::lock_guard lock(mutex);
+        hold = false;
+        held.clear();
+    }
+    ASSERT_TRUE(wait_seen(100));
+    std::this_thread::sleep_for(100ms);
+    std::lock_guard lock(mutex);
+    ASSERT_EQ(seen.size(), 100u);
+    for (std::uint32_t i = 0; i < 100; ++i) EXPECT_EQ(seen[i], i);
+}
+
+TEST_F(RouterThreadTest, ATicketMayOutliveTheTransport) {
+    std::mutex mutex;
+    std::condition_variable arrived;
+    std::vector<InboundTicket> held;
+    start({}, {[&](const std::string&, const std::string&, proto::Message, InboundTicket ticket) {
+                   std::lock_guard lock(mutex);
+                   held.push_back(std::move(ticket));
+                   arrived.notify_all();
+               },
+               [](const Stranger&, proto::Message) {}});
+    zmq::socket_t a = agent("web-01", client_);
+    send(a, proto::encode(proto::Heartbeat{1}));
+    {
+        std::unique_lock lock(mutex);
+        ASSERT_TRUE(arrived.wait_for(lock, 3s, [&] { return !held.empty(); }));
+    }
+    router_->stop();
+    router_.reset();
+    held.clear();  // e.g. a handler still queued on the io thread at shutdown
+}
+
+// Captures what the transport logs, for as long as it lives.
+class CapturedLog {
+  public:
+    CapturedLog() : previous_(spdlog::default_logger()) {
+        auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(text_);
+        sink->set_pattern("%v");
+        spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
+    }
+    ~CapturedLog() { spdlog::set_default_logger(previous_); }
+    std::string text() {
+        spdlog::default_logger()->flush();
+        return text_.str();
+    }
+    std::size_t count(const std::string& needle) {
+        std::string all = text();
+        std::size_t n = 0;
+        for (auto at = all.find(needle); at != std::string::npos; at = all.find(needle, at + 1))
+            ++n;
+        return n;
+    }
+
+  private:
+    std::shared_ptr<spdlog::logger> previous_;
+    std::ostringstream text_;
+};
+
+TEST_F(RouterThreadTest, APeerSendingGarbageWritesAFewLinesAndThenOneSummary) {
+    router_->stop();  // the logger is swapped while no transport thread logs
+    CapturedLog log;
+    start({.warnings = {.burst = 3, .interval = 1s, .max_keys = 16}},
+          {[this](const std::string& agent, const std::string&, proto::Message m) {
+               std::lock_guard lock(mutex_);
+               received_.emplace_back(agent, std::move(m));
+               arrived_.notify_all();
+           },
+           [](const Stranger&, proto::Message) {}});
+    zmq::socket_t a = agent("web-01", client_);
+    const int kGarbage = 1000;
+    for (int i = 0; i < kGarbage; ++i) send(a, std::string("\xc1", 1));  // never valid msgpack
+    int answered = 0;
+    while (answered < kGarbage && receive(a, 3s)) ++answered;
+    EXPECT_EQ(answered, kGarbage) << "every bad message is still answered";
+
+    // The summary comes when the interval ends, without another message to wake the transport.
+    for (int i = 0; i < 40 && log.count("more malformed") == 0; ++i)
+        std::this_thread::sleep_for(100ms);
+    EXPECT_EQ(log.count("agent web-01: dropped a message"), 3u) << log.text();
+    EXPECT_EQ(log.count("agent web-01: 997 more malformed messages dropped in the last 1 s"), 1u)
+        << log.text();
+
+    // Still connected and heard.
+    send(a, proto::encode(proto::Heartbeat{5}));
+    ASSERT_TRUE(wait_received(1));
+    router_->stop();
 }
 
 TEST_F(RouterThreadTest, SendingToAnAgentThatIsNotConnectedIsDroppedQuietly) {

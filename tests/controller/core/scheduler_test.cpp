@@ -319,6 +319,89 @@ TEST_F(SchedulerTest, DuplicateAndOutOfOrderOutputIsStoredOnce) {
     EXPECT_EQ(detail(reply->job_id).job.state, JobState::succeeded);
 }
 
+TEST_F(SchedulerTest, ARepeatIsNeverAcknowledgedBeforeTheStoreCommittedIt) {
+    hello("a1");
+    scheduler_->submit(request("a1", {"cat"}));
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+    std::uint64_t run = sent_to<proto::Run>("a1")[0].run_id;
+    // Both arrive before the store has had a turn: the repeat must not be acknowledged, or
+    // the agent would forget a chunk a crash could still lose.
+    scheduler_->on_agent_message("a1", proto::Output{run, 1, "stdout", proto::Bytes{"one\n"}});
+    scheduler_->on_agent_message("a1", proto::Output{run, 1, "stdout", proto::Bytes{"one\n"}});
+    EXPECT_TRUE(sent_to<proto::Ack>("a1").empty());
+    ASSERT_TRUE(run_until([&] { return !sent_to<proto::Ack>("a1").empty(); }));
+    EXPECT_EQ(sent_to<proto::Ack>("a1").at(0).seq, 1u);
+}
+
+TEST_F(SchedulerTest, OutputAndResultsForAnotherAgentsRunAreDroppedAndNotAcknowledged) {
+    hello("a1");
+    hello("evil");
+    auto reply = scheduler_->submit(request("a1", {"cat"}));
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+    std::uint64_t run = sent_to<proto::Run>("a1")[0].run_id;
+    scheduler_->on_agent_message("evil", proto::Output{run, 1, "stdout", proto::Bytes{"forged\n"}});
+    finish("evil", run, 2, 1);
+    scheduler_->on_agent_message("a1", proto::Output{run, 1, "stdout", proto::Bytes{"real\n"}});
+    finish("a1", run, 2, 0);
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Ack>("a1").size() == 2; }));
+    EXPECT_TRUE(sent_to<proto::Ack>("evil").empty());
+    std::optional<Result<std::vector<OutputChunk>>> out;
+    scheduler_->output(reply->job_id, [&](auto r) { out = std::move(r); });
+    ASSERT_TRUE(run_until([&] { return out.has_value(); }));
+    ASSERT_EQ(out->value().size(), 1u);
+    EXPECT_EQ(out->value()[0].data, "real\n");
+    EXPECT_EQ(detail(reply->job_id).job.state, JobState::succeeded);
+}
+
+TEST_F(SchedulerTest, AnInterruptedRunIsLostWithTheAgentsReasonAndItsOutputKept) {
+    hello("a1");
+    auto reply = scheduler_->submit(request("a1", {"long-job"}));
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+    std::uint64_t run = sent_to<proto::Run>("a1")[0].run_id;
+    scheduler_->on_agent_message("a1", proto::RunAck{run, true, ""});
+    scheduler_->on_agent_message("a1", proto::Output{run, 1, "stdout", proto::Bytes{"half\n"}});
+    // The agent restarted: it holds the run (its output and now its result) and says so.
+    hello("a1", 4, {{run, true}});
+    proto::RunResult r;
+    r.run_id = run;
+    r.seq = 2;
+    r.status = "interrupted";
+    r.error = "interrupted: the agent stopped while the run was in progress";
+    scheduler_->on_agent_message("a1", r);
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Ack>("a1").size() == 2; }));
+    JobDetail d = detail(reply->job_id);
+    ASSERT_EQ(d.runs.size(), 1u);
+    EXPECT_EQ(d.runs[0].state, RunState::lost);
+    EXPECT_NE(d.runs[0].error.find("agent a1: interrupted"), std::string::npos) << d.runs[0].error;
+    EXPECT_EQ(d.runs[0].stored_bytes, 5u);
+}
+
+TEST_F(SchedulerTest, AResultForARunAlreadyLostIsAcknowledgedSoTheAgentForgetsIt) {
+    config_heartbeat_ = 100ms;
+    config_grace_ = 300ms;
+    open();
+    hello("a1");
+    hello("a2");
+    auto reply = scheduler_->submit(request("a1,a2", {"sleep", "9"}));
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+    std::uint64_t run = sent_to<proto::Run>("a1")[0].run_id;
+    scheduler_->on_agent_message("a1", proto::RunAck{run, true, ""});
+    // a2 keeps its run going (so the job stays active) while a1 goes silent past the grace.
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a2").size() == 1; }));
+    ASSERT_TRUE(run_until(
+        [&] {
+            scheduler_->on_agent_message("a2", proto::Heartbeat{1});
+            for (const RunRecord& r : detail(reply->job_id).runs)
+                if (r.id == static_cast<std::int64_t>(run)) return r.state == RunState::lost;
+            return false;
+        },
+        10s));
+    hello("a1", 4, {{run, true}});
+    finish("a1", run, 1, 0);
+    ASSERT_TRUE(run_until([&] { return !sent_to<proto::Ack>("a1").empty(); }));
+    EXPECT_EQ(sent_to<proto::Ack>("a1").back().seq, 1u);
+}
+
 TEST_F(SchedulerTest, AgentCapacityQueuesRunsOnTheController) {
     hello("a1", 1);
     auto first = scheduler_->submit(request("a1", {"sleep", "1"}));

@@ -1,0 +1,437 @@
+#include "agent/spool/spool.hpp"
+
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "common/proto/codec.hpp"
+
+namespace hostline::agent {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Header {
+    std::uint32_t length = 0;
+    char kind = 0;
+    char unused[3] = {};
+    std::uint64_t seq = 0;
+};
+static_assert(sizeof(Header) == 16);
+
+constexpr char kStarted = 'S';
+constexpr char kOutput = 'O';
+constexpr char kResult = 'R';
+constexpr char kAcked = 'A';
+constexpr std::uint64_t kForgotten = std::uint64_t{1} << 63;  // in DIR/seen: abandoned
+
+std::string errno_text(int error) {
+    return std::strerror(error);
+}
+
+bool write_all_at(int fd, const char* data, std::size_t size, std::uint64_t offset) {
+    while (size > 0) {
+        ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        data += n;
+        size -= static_cast<std::size_t>(n);
+        offset += static_cast<std::uint64_t>(n);
+    }
+    return true;
+}
+
+bool read_all_at(int fd, char* data, std::size_t size, std::uint64_t offset) {
+    while (size > 0) {
+        ssize_t n = ::pread(fd, data, size, static_cast<off_t>(offset));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        data += n;
+        size -= static_cast<std::size_t>(n);
+        offset += static_cast<std::uint64_t>(n);
+    }
+    return true;
+}
+
+std::uint64_t record_bytes(std::uint32_t length) {
+    return sizeof(Header) + length;
+}
+
+}  // namespace
+
+Spool::Spool(std::string dir, std::uint64_t max_bytes)
+    : dir_(std::move(dir)), max_bytes_(max_bytes) {}
+
+Spool::~Spool() {
+    for (auto& [id, log] : runs_) close_run(log);
+    if (seen_fd_ >= 0) ::close(seen_fd_);
+}
+
+Result<std::unique_ptr<Spool>> Spool::open(std::string dir, std::uint64_t max_bytes) {
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+        return fail("cannot create the spool " + dir + ": " + errno_text(errno));
+    std::unique_ptr<Spool> spool(new Spool(std::move(dir), max_bytes));
+    if (auto loaded = spool->load(); !loaded) return loaded.error();
+    return spool;
+}
+
+std::string Spool::log_path(std::uint64_t run_id) const {
+    return dir_ + "/" + std::to_string(run_id) + ".log";
+}
+
+// ---- reading back what a previous agent left ----------------------------------------------
+
+Result<void> Spool::load() {
+    load_seen();
+    std::error_code ec;
+    for (const fs::directory_entry& entry : fs::directory_iterator(dir_, ec)) {
+        std::string name = entry.path().filename().string();
+        if (name.size() < 5 || name.substr(name.size() - 4) != ".log") continue;
+        std::uint64_t run_id = 0;
+        auto [end, error] = std::from_chars(name.data(), name.data() + name.size() - 4, run_id);
+        if (error != std::errc{} || end != name.data() + name.size() - 4 || run_id == 0) {
+            spdlog::warn("spool: ignoring {} (not a run's log)", entry.path().string());
+            continue;
+        }
+        if (auto loaded = load_run(run_id, entry.path().string()); !loaded) return loaded;
+    }
+    if (ec) return fail("cannot read the spool " + dir_ + ": " + ec.message());
+    if (!runs_.empty())
+        spdlog::info("spool: {} run(s) with {} message(s) ({} bytes) not yet acknowledged{}",
+                     runs_.size(), pending_messages(), used_bytes_,
+                     interrupted_.empty() ? ""
+                                          : "; " + std::to_string(interrupted_.size()) +
+                                                " of them were running when the agent stopped");
+    return {};
+}
+
+Result<void> Spool::load_run(std::uint64_t run_id, const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) return fail("cannot open " + path + ": " + errno_text(errno));
+    struct stat st {};
+    ::fstat(fd, &st);
+    const auto file_size = static_cast<std::uint64_t>(st.st_size);
+
+    RunLog log;
+    bool started = false;
+    std::uint64_t offset = 0;
+    while (offset < file_size) {
+        Header h;
+        bool whole = offset + sizeof h <= file_size &&
+                     read_all_at(fd, reinterpret_cast<char*>(&h), sizeof h, offset);
+        bool valid =
+            whole && h.length <= proto::kMaxMessageBytes &&
+            offset + record_bytes(h.length) <= file_size &&
+            (h.kind == kStarted || h.kind == kOutput || h.kind == kResult || h.kind == kAcked);
+        if (!valid) {
+            // The agent stopped in the middle of a write: the rest was never acknowledged to
+            // anyone, so it is dropped and the log continues from the last whole record.
+            spdlog::warn("spool: {} ends in a torn record at byte {}; truncated there", path,
+                         offset);
+            if (::ftruncate(fd, static_cast<off_t>(offset)) != 0)
+                spdlog::warn("spool: truncating {} failed: {}", path, errno_text(errno));
+            break;
+        }
+        if (h.kind == kStarted) {
+            started = true;
+        } else if (h.kind == kAcked) {
+            while (!log.pending.empty() && log.pending.front().seq <= h.seq)
+                log.pending.pop_front();
+        } else {
+            log.pending.push_back(Record{h.seq, offset + sizeof h, h.length});
+            log.next_seq = std::max(log.next_seq, h.seq + 1);
+            if (h.kind == kResult) log.has_result = true;
+        }
+        offset += record_bytes(h.length);
+    }
+    log.size = offset;
+    ::close(fd);
+
+    if (log.has_result && log.pending.empty()) {
+        ::unlink(path.c_str());  // delivered; the agent stopped before it deleted the log
+        return {};
+    }
+    if (!started && !log.has_result && log.pending.empty()) {
+        ::unlink(path.c_str());
+        return {};
+    }
+    for (const Record& r : log.pending) used_bytes_ += record_bytes(r.length);
+    if (!log.has_result) interrupted_.push_back(run_id);
+    if (!seen(run_id)) remember(run_id);
+    runs_.emplace(run_id, std::move(log));
+    return {};
+}
+
+void Spool::load_seen() {
+    std::string path = dir_ + "/seen";
+    seen_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (seen_fd_ < 0) {
+        spdlog::warn("spool: cannot open {}: {}; run ids are remembered until the agent stops",
+                     path, errno_text(errno));
+        return;
+    }
+    std::vector<std::uint64_t> ids;
+    std::uint64_t id = 0;
+    std::uint64_t offset = 0;
+    while (read_all_at(seen_fd_, reinterpret_cast<char*>(&id), sizeof id, offset)) {
+        offset += sizeof id;
+        if ((id & kForgotten) != 0) {
+            std::erase(ids, id & ~kForgotten);
+        } else {
+            ids.push_back(id);
+        }
+    }
+    if (ids.size() > kRememberedRuns) ids.erase(ids.begin(), ids.end() - kRememberedRuns);
+    for (std::uint64_t run : ids)
+        if (seen_.insert(run).second) seen_order_.push_back(run);
+    if (offset / sizeof id > 2 * kRememberedRuns) {
+        // Rewrite it with what is remembered, so the file stays small.
+        std::string tmp = path + ".tmp";
+        int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        std::vector<std::uint64_t> kept(seen_order_.begin(), seen_order_.end());
+        if (fd >= 0 &&
+            write_all_at(fd, reinterpret_cast<const char*>(kept.data()),
+                         kept.size() * sizeof(std::uint64_t), 0) &&
+            ::rename(tmp.c_str(), path.c_str()) == 0) {
+            ::close(fd);
+            ::close(seen_fd_);
+            seen_fd_ = ::open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
+        } else if (fd >= 0) {
+            ::close(fd);
+            ::unlink(tmp.c_str());
+        }
+    }
+}
+
+// ---- runs -----------------------------------------------------------------------------------
+
+bool Spool::seen(std::uint64_t run_id) const {
+    return seen_.contains(run_id);
+}
+
+void Spool::remember(std::uint64_t run_id) {
+    if (!seen_.insert(run_id).second) return;
+    seen_order_.push_back(run_id);
+    if (seen_order_.size() > kRememberedRuns) {
+        seen_.erase(seen_order_.front());
+        seen_order_.pop_front();
+    }
+    if (seen_fd_ >= 0 && ::write(seen_fd_, &run_id, sizeof run_id) != sizeof run_id)
+        spdlog::warn("spool: cannot record run {} as started: {}", run_id, errno_text(errno));
+}
+
+Result<void> Spool::begin_run(std::uint64_t run_id) {
+    if (runs_.contains(run_id)) return fail("run " + std::to_string(run_id) + " is already held");
+    std::string path = log_path(run_id);
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return fail("the agent's spool cannot hold the run: " + errno_text(errno));
+    RunLog log;
+    log.fd = fd;
+    if (!append(run_id, log, kStarted, 0, {})) {
+        int error = errno;
+        ::close(fd);
+        ::unlink(path.c_str());
+        return fail("the agent's spool cannot hold the run: " +
+                    errno_text(error != 0 ? error : ENOSPC));
+    }
+    runs_.emplace(run_id, std::move(log));
+    remember(run_id);
+    return {};
+}
+
+void Spool::abandon_run(std::uint64_t run_id) {
+    auto it = runs_.find(run_id);
+    if (it == runs_.end()) return;
+    for (const Record& r : it->second.pending)
+        if (r.on_disk) used_bytes_ -= record_bytes(r.length);
+    close_run(it->second);
+    runs_.erase(it);
+    ::unlink(log_path(run_id).c_str());
+    seen_.erase(run_id);
+    std::erase(seen_order_, run_id);
+    std::uint64_t forgotten = run_id | kForgotten;
+    if (seen_fd_ >= 0 && ::write(seen_fd_, &forgotten, sizeof forgotten) != sizeof forgotten)
+        spdlog::warn("spool: cannot forget run {}: {}", run_id, errno_text(errno));
+}
+
+int Spool::fd_of(std::uint64_t run_id, RunLog& log) {
+    if (log.fd < 0) log.fd = ::open(log_path(run_id).c_str(), O_RDWR | O_CLOEXEC);
+    return log.fd;
+}
+
+void Spool::close_run(RunLog& log) {
+    if (log.fd >= 0) ::close(log.fd);
+    log.fd = -1;
+}
+
+bool Spool::append(std::uint64_t run_id, RunLog& log, char kind, std::uint64_t seq,
+                   const std::string& payload) {
+    int fd = fd_of(run_id, log);
+    if (fd < 0) return false;
+    Header h;
+    h.length = static_cast<std::uint32_t>(payload.size());
+    h.kind = kind;
+    h.seq = seq;
+    std::string record(reinterpret_cast<const char*>(&h), sizeof h);
+    record += payload;
+    if (write_all_at(fd, record.data(), record.size(), log.size)) {
+        log.size += record.size();
+        return true;
+    }
+    int error = errno;
+    // A partial record would be read back as a torn tail; cut it off now.
+    if (::ftruncate(fd, static_cast<off_t>(log.size)) != 0)
+        spdlog::warn("spool: cannot cut a failed write off run {}'s log: {}", run_id,
+                     errno_text(errno));
+    errno = error;
+    return false;
+}
+
+Spool::Stored Spool::add_message(std::uint64_t run_id, std::uint64_t& seq,
+                                 const proto::Message& message_without_seq, bool always) {
+    auto it = runs_.find(run_id);
+    if (it == runs_.end()) {
+        spdlog::critical("spool: a message for run {}, which was never begun", run_id);
+        std::abort();
+    }
+    RunLog& log = it->second;
+    seq = log.next_seq;
+    proto::Message message = message_without_seq;
+    std::visit(
+        [&](auto& m) {
+            if constexpr (requires { m.seq; }) m.seq = seq;
+        },
+        message);
+    std::string payload = proto::encode(message);
+    const bool is_result = std::holds_alternative<proto::RunResult>(message);
+
+    Record record{seq, log.size + sizeof(Header), static_cast<std::uint32_t>(payload.size())};
+    bool fits = used_bytes_ + record_bytes(record.length) <= max_bytes_;
+    if ((fits || always) && append(run_id, log, is_result ? kResult : kOutput, seq, payload)) {
+        used_bytes_ += record_bytes(record.length);
+    } else if (always) {
+        spdlog::warn("spool: run {}'s {} kept in memory: the spool {}", run_id,
+                     is_result ? "result" : "last output", fits ? "disk is full" : "is full");
+        record.on_disk = false;
+        record.in_memory = std::move(payload);
+    } else {
+        return Stored::full;
+    }
+    log.next_seq++;
+    if (is_result) {
+        log.has_result = true;
+        close_run(log);  // reopened when needed: a backlog of finished runs holds no descriptors
+    }
+    log.pending.push_back(std::move(record));
+    return Stored::yes;
+}
+
+Spool::Stored Spool::add_output(proto::Output& output) {
+    return add_message(output.run_id, output.seq, output, false);
+}
+
+void Spool::add_output_always(proto::Output& output) {
+    add_message(output.run_id, output.seq, output, true);
+}
+
+void Spool::add_result(proto::RunResult& result) {
+    add_message(result.run_id, result.seq, result, true);
+}
+
+void Spool::acknowledge(std::uint64_t run_id, std::uint64_t seq) {
+    auto it = runs_.find(run_id);
+    if (it == runs_.end()) return;
+    RunLog& log = it->second;
+    bool done = log.has_result && !log.pending.empty() && log.pending.back().seq <= seq;
+    while (!log.pending.empty() && log.pending.front().seq <= seq) {
+        Record& r = log.pending.front();
+        if (r.in_flight) {
+            --in_flight_messages_;
+            in_flight_bytes_ -= r.length;
+        }
+        if (r.on_disk) {
+            used_bytes_ -= record_bytes(r.length);
+            // A run still going keeps its log: give the acknowledged bytes back to the disk.
+            // Best effort: a file system without hole punching keeps them until the run ends.
+            if (!done && log.fd >= 0)
+                (void)::fallocate(log.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                                  static_cast<off_t>(r.offset), static_cast<off_t>(r.length));
+        }
+        log.pending.pop_front();
+    }
+    if (done) {
+        close_run(log);
+        ::unlink(log_path(run_id).c_str());
+        runs_.erase(it);
+        return;
+    }
+    // Lost on a full disk it only costs a resend after a restart; the controller de-duplicates.
+    (void)append(run_id, log, kAcked, seq, {});
+}
+
+// ---- sending --------------------------------------------------------------------------------
+
+std::string Spool::payload_of(std::uint64_t run_id, RunLog& log, const Record& record) {
+    if (!record.on_disk) return record.in_memory;
+    std::string payload(record.length, '\0');
+    int fd = fd_of(run_id, log);
+    if (fd < 0 || !read_all_at(fd, payload.data(), payload.size(), record.offset)) {
+        spdlog::error("spool: cannot read run {} seq {} back: {}", run_id, record.seq,
+                      errno_text(errno));
+        payload.clear();
+    }
+    if (log.has_result) close_run(log);
+    return payload;
+}
+
+std::vector<std::string> Spool::due(Clock::time_point now) {
+    std::vector<std::string> frames;
+    for (auto& [run_id, log] : runs_) {
+        for (Record& r : log.pending) {
+            if (r.in_flight) {
+                if (now - r.sent_at < kResendAfter) continue;
+            } else {
+                bool room =
+                    in_flight_messages_ == 0 || (in_flight_messages_ < kWindowMessages &&
+                                                 in_flight_bytes_ + r.length <= kWindowBytes);
+                if (!room) return frames;
+                r.in_flight = true;
+                ++in_flight_messages_;
+                in_flight_bytes_ += r.length;
+            }
+            r.sent_at = now;
+            std::string frame = payload_of(run_id, log, r);
+            if (!frame.empty()) frames.push_back(std::move(frame));
+        }
+    }
+    return frames;
+}
+
+void Spool::resend_all() {
+    for (auto& [id, log] : runs_)
+        for (Record& r : log.pending) r.in_flight = false;
+    in_flight_messages_ = 0;
+    in_flight_bytes_ = 0;
+}
+
+std::vector<proto::HeldRun> Spool::held_runs() const {
+    std::vector<proto::HeldRun> out;
+    for (const auto& [id, log] : runs_) out.push_back({id, log.has_result});
+    return out;
+}
+
+std::size_t Spool::pending_messages() const {
+    std::size_t n = 0;
+    for (const auto& [id, log] : runs_) n += log.pending.size();
+    return n;
+}
+
+}  // namespace hostline::agent
