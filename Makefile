@@ -1,8 +1,12 @@
 # Hostline: two commands on a fresh Debian 12 machine.
 #   make run    install what is missing, build, start `hostline dev`
 #   make test   install what is missing, build with ASan+UBSan, run every test
-# Also: make build (optimised with debug info, binaries in build/bin/), make bench,
-# make fuzz (each libFuzzer target for FUZZ_SECONDS; docs/fuzzing.md).
+# Also:
+#   make build    optimised with debug info, binaries in build/bin/
+#   make bench    the benchmarks (docs/performance.md)
+#   make fuzz     each libFuzzer target for FUZZ_SECONDS (docs/fuzzing.md)
+#   make faults   the fault-injection suite with heavier settings than make test runs
+#                 (FAULT_RUNS, FAULT_KILLS; FAULT_SEED=N replays a schedule)
 
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
@@ -14,7 +18,11 @@ export CCACHE_NOHASHDIR ?= true
 FUZZ_SECONDS ?= 120
 FUZZ_SMOKE_SECONDS ?= 15
 
-.PHONY: run test build bench deps clean format fuzz fuzz-smoke fuzz-build
+FAULT_RUNS ?= 500
+FAULT_KILLS ?= 20
+FAULT_SEED ?=
+
+.PHONY: run test faults build bench deps clean format fuzz fuzz-smoke fuzz-build
 
 deps:
 	@scripts/install-deps.sh
@@ -33,6 +41,19 @@ test: deps
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 300
 	$(MAKE) --no-print-directory fuzz-smoke
+
+# The same build as make test; the figures end in FAULTS-REPORT lines, repeated at the end.
+faults: SHELL := /bin/bash
+faults: .SHELLFLAGS := -o pipefail -c
+faults: deps
+	cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHOSTLINE_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake --build build-test -j $(JOBS) --target fault_tests
+	cd build-test && HOSTLINE_BIN_DIR=$(CURDIR)/build-test/bin \
+	  HOSTLINE_FAULT_RUNS=$(FAULT_RUNS) HOSTLINE_FAULT_KILLS=$(FAULT_KILLS) HOSTLINE_FAULT_SEED=$(FAULT_SEED) \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  bin/fault_tests 2>&1 | tee fault_tests.log; status=$$?; \
+	  echo; grep '^FAULTS-REPORT' fault_tests.log; exit $$status
 
 bench: deps
 	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DHOSTLINE_TESTS=OFF -DHOSTLINE_BENCH=ON $(CMAKE_FLAGS)

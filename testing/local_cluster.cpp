@@ -45,6 +45,51 @@ void write_file(const std::string& path, const std::string& text) {
     throw std::runtime_error(message);
 }
 
+std::string admin_token(const std::string& token_file) {
+    std::ifstream token_in(token_file);
+    std::string token;
+    std::getline(token_in, token);
+    return token;
+}
+
+// One HTTP/1.1 request to the controller at http_url (http://127.0.0.1:PORT) with the bearer
+// token; returns the whole response, read until the controller closes the connection.
+std::string http_exchange(const std::string& http_url, const std::string& method,
+                          const std::string& path, const std::string& token,
+                          const std::string& body) {
+    const auto colon = http_url.rfind(':');
+    const int port = std::stoi(http_url.substr(colon + 1));
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        if (fd >= 0) ::close(fd);
+        fail_with("cannot connect to " + http_url);
+    }
+    const std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                                "Authorization: Bearer " + token +
+                                "\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                                "Content-Length: " +
+                                std::to_string(body.size()) + "\r\n\r\n" + body;
+    for (std::size_t sent = 0; sent < request.size();) {
+        ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+        if (n <= 0) break;
+        sent += static_cast<std::size_t>(n);
+    }
+    std::string response;
+    char buffer[4096];
+    pollfd p{fd, POLLIN, 0};
+    while (::poll(&p, 1, 60000) > 0) {
+        ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n <= 0) break;
+        response.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return response;
+}
+
 }  // namespace
 
 int free_tcp_port() {
@@ -242,41 +287,8 @@ void LocalCluster::signal_controller(int signal) {
 
 std::string LocalCluster::chat(const std::string& identity, const std::string& text) {
     const std::string body = nlohmann::json{{"identity", identity}, {"text", text}}.dump();
-    std::ifstream token_in(token_file());
-    std::string token;
-    std::getline(token_in, token);
-    const auto colon = http_url_.rfind(':');
-    const int port = std::stoi(http_url_.substr(colon + 1));
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        if (fd >= 0) ::close(fd);
-        fail_with("cannot connect to " + http_url_);
-    }
-    const std::string request =
-        "POST /api/v1/chat HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        "Authorization: Bearer " +
-        token +
-        "\r\nContent-Type: application/json\r\nConnection: close\r\n"
-        "Content-Length: " +
-        std::to_string(body.size()) + "\r\n\r\n" + body;
-    for (std::size_t sent = 0; sent < request.size();) {
-        ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-        if (n <= 0) break;
-        sent += static_cast<std::size_t>(n);
-    }
-    std::string response;
-    char buffer[4096];
-    pollfd p{fd, POLLIN, 0};
-    while (::poll(&p, 1, 60000) > 0) {
-        ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n <= 0) break;
-        response.append(buffer, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
+    const std::string response =
+        http_exchange(http_url_, "POST", "/api/v1/chat", admin_token(token_file()), body);
     const auto head_end = response.find("\r\n\r\n");
     if (head_end == std::string::npos) fail_with("no HTTP answer from " + http_url_);
     const std::string head = response.substr(0, head_end);
@@ -300,6 +312,8 @@ std::string LocalCluster::chat(const std::string& identity, const std::string& t
 }
 
 void LocalCluster::kill_controller() {
+    // kill(-1) would signal every process we may signal: never without a controller.
+    if (controller_pid_ <= 0) fail_with("no controller is running");
     ::kill(controller_pid_, SIGKILL);
     int status;
     ::waitpid(controller_pid_, &status, 0);
@@ -312,27 +326,30 @@ void LocalCluster::stop_controller() {
 }
 
 void LocalCluster::add_agent(const std::string& name, AgentOptions options) {
-    std::string state_dir = dir_ + "/agents/" + name;
+    std::string state_dir =
+        options.state_dir.empty() ? dir_ + "/agents/" + name : options.state_dir;
+    fs::create_directories(dir_ + "/agents");  // its agent.toml and log, wherever its state is
     fs::create_directories(state_dir);
     auto keys = transport::load_or_create_key_pair(state_dir, "agent");
     if (!keys) fail_with(keys.error().message);
     if (options.accepted) accept_agent_key(name, keys->public_key);
     std::string labels;
     for (const auto& [k, v] : options.labels) labels += k + " = \"" + v + "\"\n";
+    const std::string endpoint =
+        options.controller_endpoint.empty() ? agent_endpoint() : options.controller_endpoint;
     std::string toml = dir_ + "/agents/" + name + ".toml";
-    write_file(toml,
-               "[agent]\nname = \"" + name + "\"\nstate_dir = \"" + state_dir +
-                   "\"\ncapacity = " + std::to_string(options.capacity) + "\nkill_grace = \"" +
-                   options.kill_grace + "\"\n[agent.labels]\n" + labels +
-                   "[controller]\nendpoint = \"tcp://127.0.0.1:" + std::to_string(agent_port_) +
-                   "\"\npublic_key = \"" + controller_public_key_ + "\"\n" + options.extra_toml);
-    agents_[name] =
-        start_process({bin("hostline-agent"), "--config", toml, "--log-level", log_level_},
-                      dir_ + "/agents/" + name + ".log");
+    write_file(toml, "[agent]\nname = \"" + name + "\"\nstate_dir = \"" + state_dir +
+                         "\"\ncapacity = " + std::to_string(options.capacity) +
+                         "\nkill_grace = \"" + options.kill_grace + "\"\n" + options.agent_toml +
+                         "[agent.labels]\n" + labels + "[controller]\nendpoint = \"" + endpoint +
+                         "\"\npublic_key = \"" + controller_public_key_ + "\"\n" +
+                         options.extra_toml);
+    start_agent(name, toml);
 }
 
 void LocalCluster::start_agent(const std::string& id, const std::string& config_path) {
     fs::create_directories(dir_ + "/agents");
+    agent_configs_[id] = config_path;
     agents_[id] =
         start_process({bin("hostline-agent"), "--config", config_path, "--log-level", log_level_},
                       dir_ + "/agents/" + id + ".log");
@@ -404,6 +421,48 @@ pid_t LocalCluster::cli_background(const std::vector<std::string>& args,
                                   controller_dir_ + "/admin.token"};
     argv.insert(argv.end(), args.begin(), args.end());
     return start_process(argv, log_path);
+}
+
+void LocalCluster::kill_agent(const std::string& name) {
+    auto it = agents_.find(name);
+    if (it == agents_.end() || it->second <= 0) fail_with("no agent '" + name + "' is running");
+    ::kill(it->second, SIGKILL);
+    int status;
+    ::waitpid(it->second, &status, 0);
+    it->second = -1;
+}
+
+void LocalCluster::restart_agent(const std::string& name) {
+    auto config = agent_configs_.find(name);
+    if (config == agent_configs_.end()) fail_with("no agent '" + name + "' was started");
+    auto running = agents_.find(name);
+    if (running != agents_.end() && running->second > 0 && process_alive(running->second))
+        fail_with("agent '" + name + "' is still running");
+    start_agent(name, config->second);
+}
+
+bool LocalCluster::controller_alive() const {
+    return controller_pid_ > 0 && process_alive(controller_pid_);
+}
+
+bool LocalCluster::agent_alive(const std::string& name) const {
+    auto it = agents_.find(name);
+    return it != agents_.end() && it->second > 0 && process_alive(it->second);
+}
+
+nlohmann::json LocalCluster::post_api(const std::string& path, const nlohmann::json& body) {
+    const std::string response =
+        http_exchange(http_url_, "POST", path, admin_token(token_file()), body.dump());
+    const auto head_end = response.find("\r\n\r\n");
+    const auto space = response.find(' ');
+    if (head_end == std::string::npos || space == std::string::npos)
+        fail_with("no HTTP answer from " + http_url_ + " to POST " + path);
+    const int status = std::atoi(response.c_str() + space + 1);
+    auto doc = nlohmann::json::parse(response.substr(head_end + 4), nullptr, false);
+    if (status < 200 || status > 299 || doc.is_discarded())
+        fail_with("POST " + path + " answered " + response.substr(0, response.find("\r\n")) + ": " +
+                  response.substr(head_end + 4));
+    return doc;
 }
 
 }  // namespace hostline::testing

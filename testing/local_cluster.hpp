@@ -43,6 +43,12 @@ struct AgentOptions {
     bool accepted = true;  // put its key in the controller's accepted dir
     // Appended to its agent.toml: whole sections, e.g. "[agent.accept]\nadhoc = false\n".
     std::string extra_toml;
+    // Where it connects; empty: the cluster's controller (a proxy in between, for example).
+    std::string controller_endpoint;
+    // Its state directory; empty: DIR/agents/NAME (a small disk mounted elsewhere, say).
+    std::string state_dir;
+    // Added to its [agent] table (extra_toml cannot reopen it), e.g. "spool_max_bytes = 1\n".
+    std::string agent_toml;
 };
 
 class LocalCluster {
@@ -118,6 +124,22 @@ class LocalCluster {
     std::string http_url_;
     pid_t controller_pid_ = -1;
     std::map<std::string, pid_t> agents_;
+
+    // Faults, for tests/faults: daemons killed and started again as a crash would leave them.
+  public:
+    // SIGKILL and reap: no goodbye, nothing flushed, as in a crash or the OOM killer.
+    void kill_agent(const std::string& name);
+    // Starts a stopped or killed agent again with the same agent.toml and state directory.
+    void restart_agent(const std::string& name);
+    bool controller_alive() const;
+    bool agent_alive(const std::string& name) const;
+    int agent_port() const { return agent_port_; }
+    // POSTs body to path (e.g. /api/v1/jobs) with the admin token and returns the answer's
+    // JSON; throws unless the answer is a 2xx with a JSON body.
+    nlohmann::json post_api(const std::string& path, const nlohmann::json& body);
+
+  private:
+    std::map<std::string, std::string> agent_configs_;  // agent.toml of each agent started
 };
 
 template <typename Pred>
