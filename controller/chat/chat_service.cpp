@@ -604,14 +604,16 @@ void ChatService::start_job(chat::Adapter& a, const chat::IncomingMessage& m, Su
     }
     auto submitted = jobs_.submit(request);
     if (!submitted) return reply(a, m, "error: " + submitted.error().message);
-    reply(
-        a, m,
+    std::string text =
         "job #" + std::to_string(submitted->job_id) + " on " +
-            std::to_string(submitted->matched.size()) + " host(s): " + join(submitted->matched) +
-            (submitted->offline.empty() ? ""
-                                        : " (offline, skipped: " + join(submitted->offline) + ")"));
-
-    follow(a, m, submitted->job_id, std::move(done));
+        std::to_string(submitted->matched.size()) + " host(s): " + join(submitted->matched) +
+        (submitted->offline.empty() ? "" : " (offline, skipped: " + join(submitted->offline) + ")");
+    // Said once the job is committed: a crash after the acknowledgement loses nothing.
+    jobs_.when_stored([this, adapter = &a, m, text = std::move(text), job_id = submitted->job_id,
+                       done = std::move(done)]() mutable {
+        reply(*adapter, m, text);
+        follow(*adapter, m, job_id, std::move(done));
+    });
 }
 
 void ChatService::follow(chat::Adapter& a, const chat::IncomingMessage& m, std::int64_t job_id,

@@ -610,7 +610,10 @@ void Router::post_jobs(const Call& call) {
         201,
         Json{{"job", reply->job_id}, {"matched", reply->matched}, {"offline", reply->offline}});
     response.headers.emplace_back("Location", "/api/v1/jobs/" + std::to_string(reply->job_id));
-    call.exchange->respond(std::move(response));
+    // 201 promises the job exists: only once it is committed.
+    jobs_.when_stored([exchange = call.exchange, response = std::move(response)]() mutable {
+        exchange->respond(std::move(response));
+    });
 }
 
 void Router::get_job(const Call& call) {

@@ -109,6 +109,10 @@ class JobService {
     virtual void subscribe(std::int64_t job_id, std::function<void(const JobEvent&)> listener,
                            Callback<std::uint64_t> subscribed) = 0;
     virtual void unsubscribe(std::uint64_t subscription) = 0;
+
+    // Calls done (on the io thread) once every change made so far is committed, e.g. before
+    // telling a user that the job they submitted exists: a crash after that loses nothing.
+    virtual void when_stored(std::function<void()> done) = 0;
 };
 
 }  // namespace hostline::controller

@@ -788,6 +788,10 @@ void Scheduler::unsubscribe(std::uint64_t subscription) {
     subscriptions_.erase(subscription);
 }
 
+void Scheduler::when_stored(std::function<void()> done) {
+    store_.flush(std::move(done));
+}
+
 void Scheduler::notify(std::int64_t job_id, const JobEvent& event) {
     const auto* changed = std::get_if<JobEvent::JobChanged>(&event.what);
     bool last = changed != nullptr && is_final(changed->job.state);

@@ -74,6 +74,7 @@ class Scheduler : public JobService, public HeldJobs {
     void subscribe(std::int64_t job_id, std::function<void(const JobEvent&)> listener,
                    Callback<std::uint64_t> subscribed) override;
     void unsubscribe(std::uint64_t subscription) override;
+    void when_stored(std::function<void()> done) override;
 
     // HeldJobs (approvals)
     Result<SubmitReply> hold(const SubmitRequest& request) override;

@@ -213,7 +213,8 @@ TEST_F(ChatServiceTest, ParseErrorsAndUnknownCommandsAreAnswered) {
 
 TEST_F(ChatServiceTest, CatalogCommandRunsAsTheChatUserAndEndsWithASummary) {
     say("!greet world --on a1");
-    ASSERT_TRUE(posted("job #1 on 1 host(s): a1"));
+    // Acknowledged once the job is committed, not before.
+    ASSERT_TRUE(run_until([&] { return posted("job #1 on 1 host(s): a1"); }));
     ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
     EXPECT_EQ(runs_sent()[0].argv, (std::vector<std::string>{"echo", "hello world"}));
     agent_finishes(runs_sent()[0], "hello world\n", 0);

@@ -402,6 +402,26 @@ TEST_F(SchedulerTest, AResultForARunAlreadyLostIsAcknowledgedSoTheAgentForgetsIt
     EXPECT_EQ(sent_to<proto::Ack>("a1").back().seq, 1u);
 }
 
+TEST_F(SchedulerTest, WhenStoredAnswersOnlyOnceTheSubmittedJobIsCommitted) {
+    hello("a1");
+    auto reply = scheduler_->submit(request("a1", {"uptime"}));
+    ASSERT_TRUE(reply.ok()) << reply.error().message;
+    bool answered = false;
+    bool visible = false;
+    scheduler_->when_stored([&] {
+        answered = true;
+        // Another connection sees it: it is committed, not merely queued.
+        auto other = Store::open(dir_ + "/hostline.db", [](std::function<void()>) {});
+        ASSERT_TRUE(other.ok()) << other.error().message;
+        auto snapshot = (*other)->load();
+        ASSERT_TRUE(snapshot.ok()) << snapshot.error().message;
+        for (const Job& j : snapshot->active_jobs) visible = visible || j.id == reply->job_id;
+    });
+    EXPECT_FALSE(answered) << "answered before the store had its turn";
+    ASSERT_TRUE(run_until([&] { return answered; }));
+    EXPECT_TRUE(visible);
+}
+
 TEST_F(SchedulerTest, AgentCapacityQueuesRunsOnTheController) {
     hello("a1", 1);
     auto first = scheduler_->submit(request("a1", {"sleep", "1"}));

@@ -67,6 +67,8 @@ class FakeJobService final : public JobService {
         return SubmitReply{.job_id = 42, .matched = {"web-01"}, .offline = {"web-02"}};
     }
 
+    void when_stored(std::function<void()> done) override { done(); }
+
     Result<void> cancel(std::int64_t job_id) override {
         const auto it = jobs.find(job_id);
         if (it == jobs.end()) return fail("no job #" + std::to_string(job_id));
