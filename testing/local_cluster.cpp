@@ -107,17 +107,20 @@ int free_tcp_port() {
 
 namespace {
 
-void stop_pid(pid_t pid, int signal) {
-    if (pid <= 0) return;
+// Signals pid and waits for it (SIGKILL after 15 s); its wait status, or -1.
+int stop_pid(pid_t pid, int signal) {
+    if (pid <= 0) return -1;
     ::kill(pid, signal);
+    int status = -1;
     for (int i = 0; i < 300; ++i) {
-        int status;
-        if (::waitpid(pid, &status, WNOHANG) != 0) return;
+        pid_t reaped = ::waitpid(pid, &status, WNOHANG);
+        if (reaped == pid) return status;
+        if (reaped < 0) return -1;
         std::this_thread::sleep_for(50ms);
     }
     ::kill(pid, SIGKILL);
-    int status;
     ::waitpid(pid, &status, 0);
+    return status;
 }
 
 std::vector<char*> c_args(const std::vector<std::string>& argv) {
@@ -320,9 +323,10 @@ void LocalCluster::kill_controller() {
     controller_pid_ = -1;
 }
 
-void LocalCluster::stop_controller() {
-    stop_pid(controller_pid_, SIGTERM);
+int LocalCluster::stop_controller() {
+    int status = stop_pid(controller_pid_, SIGTERM);
     controller_pid_ = -1;
+    return status;
 }
 
 void LocalCluster::add_agent(const std::string& name, AgentOptions options) {

@@ -75,7 +75,7 @@ class LocalCluster {
     void signal_controller(int signal);
     void start_controller();
     void kill_controller();  // SIGKILL
-    void stop_controller();  // SIGTERM and wait
+    int stop_controller();   // SIGTERM and wait; its wait status (-1: none to stop)
     void add_agent(const std::string& name, AgentOptions options = {});
     // Starts hostline-agent with a config of the test's own (e.g. one `enroll` wrote); `id`
     // names its log (DIR/agents/ID.log) and stop_agent(id) stops it.

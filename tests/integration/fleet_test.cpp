@@ -219,6 +219,36 @@ TEST_F(Fleet, ControllerKilledAndRestartedKeepsFinishedJobsAndReconcilesRunningO
               std::string::npos);
 }
 
+TEST_F(Fleet, SigtermStopsTheControllerCleanlyAndItsJobsGoOnAfterTheRestart) {
+    cluster.start_controller();
+    cluster.add_agent("a1");
+    cluster.wait_online({"a1"});
+    json submitted = cluster.post_api(
+        "/api/v1/jobs", {{"target", "a1"}, {"argv", {"sh", "-c", "echo one; sleep 3; echo two"}}});
+    long id = submitted["job"];
+    cluster.wait_job(id, [](const json& d) {
+        for (const json& r : d.value("runs", json::array()))
+            if (r["state"] == "running") return true;
+        return false;
+    });
+    int status = cluster.stop_controller();
+    // A clean stop is exit 0 (systemd's Restart=on-failure leaves it stopped), after telling
+    // the agent, which keeps its run going and its output spooled.
+    ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    EXPECT_NE(cluster.controller_log().find("stopped"), std::string::npos);
+    EXPECT_NE(cluster.agent_log("a1").find("controller is going away: controller stopping"),
+              std::string::npos)
+        << cluster.agent_log("a1");
+    cluster.start_controller();
+    json doc = cluster.wait_job(id, job_final, 30s);
+    EXPECT_EQ(doc["job"]["state"], "succeeded") << doc.dump();
+    json output = cluster.cli_json({"job", std::to_string(id), "--output"});
+    std::string text;
+    for (const json& chunk : output["output"]) text += chunk["data"].get<std::string>();
+    EXPECT_EQ(text, "one\ntwo\n");
+}
+
 TEST_F(Fleet, RunAsUserDropsPrivilegesOnTheAgent) {
     cluster.start_controller();
     cluster.add_agent("a1");

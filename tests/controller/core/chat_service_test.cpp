@@ -211,6 +211,21 @@ TEST_F(ChatServiceTest, ParseErrorsAndUnknownCommandsAreAnswered) {
     EXPECT_TRUE(runs_sent().empty());
 }
 
+TEST_F(ChatServiceTest, TheSummaryNamesTheAgentsThatWereLost) {
+    say("!greet world --on a1");
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
+    // The agent restarted mid-run: it reports the run interrupted, which ends it lost.
+    proto::RunResult r;
+    r.run_id = runs_sent()[0].run_id;
+    r.seq = 1;
+    r.status = "interrupted";
+    r.error = "interrupted: the agent stopped while the run was in progress";
+    scheduler_->on_agent_message("a1", r);
+    ASSERT_TRUE(run_until([&] { return posted("job #1 "); }));
+    ASSERT_TRUE(run_until([&] { return posted("lost: a1 (the agent went away"); }));
+    EXPECT_TRUE(posted("a1  lost")) << adapter_.posts.back();
+}
+
 TEST_F(ChatServiceTest, CatalogCommandRunsAsTheChatUserAndEndsWithASummary) {
     say("!greet world --on a1");
     // Acknowledged once the job is committed, not before.
