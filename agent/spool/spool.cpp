@@ -37,9 +37,12 @@ std::string errno_text(int error) {
     return std::strerror(error);
 }
 
-bool write_all_at(int fd, const char* data, std::size_t size, std::uint64_t offset) {
+// Repeats pread or pwrite until all size bytes have moved; false on an error or the end of
+// the file.
+template <typename Data, typename Transfer>
+bool all_at(Transfer transfer, int fd, Data* data, std::size_t size, std::uint64_t offset) {
     while (size > 0) {
-        ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
+        ssize_t n = transfer(fd, data, size, static_cast<off_t>(offset));
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return false;
         data += n;
@@ -49,16 +52,12 @@ bool write_all_at(int fd, const char* data, std::size_t size, std::uint64_t offs
     return true;
 }
 
+bool write_all_at(int fd, const char* data, std::size_t size, std::uint64_t offset) {
+    return all_at(::pwrite, fd, data, size, offset);
+}
+
 bool read_all_at(int fd, char* data, std::size_t size, std::uint64_t offset) {
-    while (size > 0) {
-        ssize_t n = ::pread(fd, data, size, static_cast<off_t>(offset));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        data += n;
-        size -= static_cast<std::size_t>(n);
-        offset += static_cast<std::uint64_t>(n);
-    }
-    return true;
+    return all_at(::pread, fd, data, size, offset);
 }
 
 std::uint64_t record_bytes(std::uint32_t length) {
