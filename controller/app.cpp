@@ -209,14 +209,8 @@ class App::Impl {
         http_->enable_approvals(*approvals_);
         http_->enable_audit(*audit_);
         http_->enable_tokens(*api_tokens_);
-        for (const HookSpec& hook : config_.hooks) {
-            if (hook.run && catalog_.find(hook.run->command) == nullptr)
-                return fail("hooks." + hook.name + ".run.command: the catalog has no command '" +
-                            hook.run->command + "'");
-            if (hook.post && hook.post->channel.rfind("irc:", 0) == 0 && !config_.irc)
-                return fail("hooks." + hook.name + ".post.channel: " + hook.post->channel +
-                            " is on IRC, and [chat.irc] is not configured");
-        }
+        if (auto hooks = check_hooks(config_.hooks, catalog_, config_.irc.has_value()); !hooks)
+            return fail("the hooks are invalid:\n" + hooks.error().message);
         hooks_ = std::make_unique<HookService>(
             config_.hooks, *scheduler_, catalog_, *policy_, *audit_, config_.groups,
             [this](const std::string& source, const std::string& text) {

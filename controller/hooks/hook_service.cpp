@@ -25,6 +25,38 @@ std::string join(const std::vector<std::string>& words, const std::string& separ
 
 }  // namespace
 
+Result<void> check_hooks(const std::vector<HookSpec>& hooks, const Catalog& catalog,
+                         bool irc_configured) {
+    std::vector<std::string> problems;
+    for (const HookSpec& hook : hooks) {
+        const std::string key = "hooks." + hook.name;
+        if (hook.post && hook.post->channel.rfind("irc:", 0) == 0 && !irc_configured)
+            problems.push_back(key + ".post.channel: " + hook.post->channel +
+                               " is on IRC, and [chat.irc] is not configured");
+        if (!hook.run) continue;
+        const CommandSpec* command = catalog.find(hook.run->command);
+        if (command == nullptr) {
+            problems.push_back(key + ".run.command: the catalog has no command '" +
+                               hook.run->command + "'");
+            continue;
+        }
+        for (const auto& [param, text] : hook.run->params) {
+            const bool known = std::any_of(command->params.begin(), command->params.end(),
+                                           [&](const ParamSpec& p) { return p.name == param; });
+            if (!known) {
+                std::vector<std::string> names;
+                for (const ParamSpec& p : command->params) names.push_back(p.name);
+                problems.push_back(key + ".run.params." + param + ": " + command->name +
+                                   " has no such param" +
+                                   (names.empty() ? std::string(" (it takes none)")
+                                                  : "; it takes " + join(names)));
+            }
+        }
+    }
+    if (!problems.empty()) return fail(join(problems, "\n"));
+    return {};
+}
+
 HookService::HookService(std::vector<HookSpec> hooks, JobService& jobs, const Catalog& catalog,
                          const PolicyFile& policy, AuditTrail& audit, target::Groups groups,
                          ChannelPoster post)

@@ -30,6 +30,12 @@ namespace hostline::controller {
 // Posts text in a chat source ("irc:#ops"); the error says why it cannot (no such adapter).
 using ChannelPoster = std::function<Result<void>(const std::string& source, const std::string&)>;
 
+// What the config reader cannot check alone: a run hook's command is in the catalog and its
+// params are that command's; an irc: post channel has [chat.irc]. Every problem, one per
+// line, named by key.
+Result<void> check_hooks(const std::vector<HookSpec>& hooks, const Catalog& catalog,
+                         bool irc_configured);
+
 class HookService final : public WebhookDesk {
   public:
     // jobs, catalog, policy and audit must outlive the service. groups expand @group in

@@ -4,10 +4,14 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 
+#include "controller/catalog/catalog.hpp"
 #include "controller/config/controller_config.hpp"
+#include "controller/hooks/hook_service.hpp"
 
 namespace hostline::controller {
 namespace {
@@ -100,6 +104,45 @@ TEST_F(HookConfigTest, AnEmptySecretFileIsAnError) {
     EXPECT_NE(c.error().message.find("hooks.gh.secret_file: " + secret_ + " is empty"),
               std::string::npos)
         << c.error().message;
+}
+
+}  // namespace
+}  // namespace hostline::controller
+
+namespace hostline::controller {
+namespace {
+
+TEST(CheckHooks, RunHooksMustNameACatalogCommandAndItsParams) {
+    const std::string dir = "/tmp/hostline-hook-catalog-" + std::to_string(::getpid());
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir + "/deploy.toml")
+        << "[[command]]\nname = \"deploy\"\nsummary = \"Deploy\"\nrun = [\"echo\", \"{ref}\"]\n"
+           "[[command.param]]\nname = \"ref\"\ntype = \"string\"\nrequired = true\n";
+    auto catalog = Catalog::load(dir);
+    std::filesystem::remove_all(dir);
+    ASSERT_TRUE(catalog.ok()) << catalog.error().message;
+
+    const auto run_hook = [](std::string name, std::string command,
+                             std::map<std::string, std::string> params) {
+        HookSpec hook;
+        hook.name = std::move(name);
+        hook.run = HookRun{std::move(command), "webhook:ci", "", std::move(params)};
+        return hook;
+    };
+    HookSpec post;
+    post.name = "gh";
+    post.post = HookPost{"irc:#ops", "x"};
+
+    EXPECT_TRUE(
+        check_hooks({run_hook("ok", "deploy", {{"ref", "{{ref}}"}}), post}, *catalog, true).ok());
+    auto bad = check_hooks({run_hook("missing", "deploi", {}),
+                            run_hook("typo", "deploy", {{"reff", "{{ref}}"}}), post},
+                           *catalog, false);
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().message,
+              "hooks.missing.run.command: the catalog has no command 'deploi'\n"
+              "hooks.typo.run.params.reff: deploy has no such param; it takes ref\n"
+              "hooks.gh.post.channel: irc:#ops is on IRC, and [chat.irc] is not configured");
 }
 
 }  // namespace
