@@ -49,11 +49,13 @@ required = true
 help = "whom to greet"
 )toml";
 
-// The CI identity may run greet on the web hosts; the rogue identity may do nothing.
+// The CI identity may run greet on the web hosts, from its hook only; the rogue identity may
+// do nothing.
 constexpr const char* kPolicy = R"toml(
 [roles.deployer]
 permissions = ["command.greet"]
 targets = "role=web"
+channels = ["hook:ci-greet"]
 
 [groups.ci]
 members = ["webhook:ci"]
