@@ -21,6 +21,7 @@
 #include "controller/audit/store_audit_trail.hpp"
 #include "controller/catalog/catalog.hpp"
 #include "controller/chat/chat_service.hpp"
+#include "controller/hooks/hook_service.hpp"
 #include "controller/http/http_server.hpp"
 #include "controller/jobs/audit_trail.hpp"
 #include "controller/policy/policy_file.hpp"
@@ -208,6 +209,15 @@ class App::Impl {
         http_->enable_approvals(*approvals_);
         http_->enable_audit(*audit_);
         http_->enable_tokens(*api_tokens_);
+        if (auto hooks = check_hooks(config_.hooks, catalog_, config_.irc.has_value()); !hooks)
+            return fail("the hooks are invalid:\n" + hooks.error().message);
+        hooks_ = std::make_unique<HookService>(
+            config_.hooks, *scheduler_, catalog_, *policy_, *audit_, config_.groups,
+            [this](const std::string& source, const std::string& text) {
+                return chat_->post_to(source, text);
+            });
+        http_->enable_hooks(*hooks_);
+        if (!config_.hooks.empty()) spdlog::info("hooks: {} at /hooks/", config_.hooks.size());
         auto port = http_->start();
         if (!port) return port.error();
         scheduler_->start();
@@ -274,6 +284,7 @@ class App::Impl {
     Catalog catalog_;
     std::unique_ptr<PolicyFile> policy_;
     std::unique_ptr<ChatService> chat_;
+    std::unique_ptr<HookService> hooks_;
     std::unique_ptr<HttpServer> http_;
 };
 

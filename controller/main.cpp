@@ -10,6 +10,7 @@
 #include "controller/app.hpp"
 #include "controller/catalog/catalog.hpp"
 #include "controller/config/controller_config.hpp"
+#include "controller/hooks/hook_service.hpp"
 #include "controller/policy/policy.hpp"
 
 int main(int argc, char** argv) {
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
     }
     if (check_config) {
         std::set<std::string> command_permissions;
+        hostline::controller::Catalog catalog_for_hooks;
         if (!config->catalog_dir.empty()) {
             auto catalog = hostline::controller::Catalog::load(config->catalog_dir, config->groups);
             if (!catalog) {
@@ -43,6 +45,14 @@ int main(int argc, char** argv) {
                         catalog->commands().size());
             for (const auto& spec : catalog->commands())
                 command_permissions.insert(spec.permission);
+            catalog_for_hooks = std::move(*catalog);
+        }
+        if (auto hooks = hostline::controller::check_hooks(config->hooks, catalog_for_hooks,
+                                                           config->irc.has_value());
+            !hooks) {
+            std::fprintf(stderr, "hostline-controller: invalid hooks:\n%s\n",
+                         hooks.error().message.c_str());
+            return 2;
         }
         if (!config->policy_file.empty()) {
             auto policy = hostline::controller::Policy::load(config->policy_file, config->groups,

@@ -773,6 +773,17 @@ void ChatService::request_approval(chat::Adapter& a, const chat::IncomingMessage
     // The request itself is posted by on_approval, in this channel.
 }
 
+Result<void> ChatService::post_to(const std::string& source, const std::string& text) {
+    std::string channel;
+    chat::Adapter* a = adapter_of(source, channel);
+    if (a == nullptr || channel.empty())
+        return fail("no chat adapter serves " + source + " (is [chat.irc] configured?)");
+    chat::IncomingMessage to;
+    to.channel = channel;
+    reply(*a, to, text);
+    return {};
+}
+
 chat::Adapter* ChatService::adapter_of(const std::string& source, std::string& channel) {
     auto colon = source.find(':');
     if (colon == std::string::npos) return nullptr;

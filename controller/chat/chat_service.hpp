@@ -65,6 +65,10 @@ class ChatService : public ChatGateway {
     void on_message(chat::Adapter& adapter, const chat::IncomingMessage& message,
                     std::function<void()> done = {});
 
+    // Posts text in a source's channel ("irc:#ops"), for the webhooks. Error: no adapter for
+    // the source's platform. The post itself happens later; a failure is logged.
+    Result<void> post_to(const std::string& source, const std::string& text);
+
     // ChatGateway: the terminal chat. The identity must be a local one ("local:NAME").
     void converse(const std::string& identity, const std::string& text,
                   std::function<void(const std::string& reply)> on_reply,

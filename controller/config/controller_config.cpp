@@ -2,11 +2,150 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <set>
 
 #include "common/config/config_reader.hpp"
 #include "common/target/target_expr.hpp"
+#include "controller/hooks/hook_template.hpp"
 
 namespace hostline::controller {
+
+namespace {
+
+bool is_hook_name(const std::string& name) {
+    return !name.empty() && name.size() <= 64 &&
+           name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos;
+}
+
+// The secret of a hook: a file's first line, or an environment variable; never in the
+// config itself, and never logged.
+std::string read_hook_secret(config::ConfigReader& r, const std::string& key) {
+    const std::string file = r.string(key + ".secret_file", "");
+    const std::string env = r.string(key + ".secret_env", "");
+    r.check(file.empty() || env.empty(), key, "set one of secret_file and secret_env, not both");
+    std::string secret;
+    if (!file.empty()) {
+        std::ifstream in(file);
+        r.check(static_cast<bool>(in && std::getline(in, secret)), key + ".secret_file",
+                "cannot read " + file);
+        while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' '))
+            secret.pop_back();
+        r.check(!in || !secret.empty(), key + ".secret_file", file + " is empty");
+    } else if (!env.empty()) {
+        const char* value = std::getenv(env.c_str());
+        r.check(value != nullptr && *value != '\0', key + ".secret_env",
+                "$" + env + " is not set or empty");
+        if (value) secret = value;
+    } else {
+        r.check(false, key, "needs a secret: secret_file or secret_env");
+    }
+    return secret;
+}
+
+void check_template(config::ConfigReader& r, const std::string& key, const std::string& text) {
+    auto checked = check_hook_template(text);
+    r.check(checked.ok(), key, checked ? "" : checked.error().message);
+}
+
+// [hooks.NAME] tables: every key is checked here, unknown ones included.
+std::vector<HookSpec> read_hooks(config::ConfigReader& r, const toml::table& file) {
+    std::vector<HookSpec> hooks;
+    const toml::table* table = file["hooks"].as_table();
+    if (r.has("hooks") && table == nullptr) r.check(false, "hooks", "must be a table of hooks");
+    if (table == nullptr) return hooks;
+    for (const auto& [name_key, node] : *table) {
+        HookSpec hook;
+        hook.name = std::string(name_key.str());
+        const std::string key = "hooks." + hook.name;
+        r.check(is_hook_name(hook.name), key,
+                "a hook name is lowercase letters, digits and '-' (it is the path /hooks/NAME)");
+        const toml::table* entries = node.as_table();
+        if (entries == nullptr) {
+            r.check(false, key, "must be a table");
+            continue;
+        }
+        for (const auto& [entry, value] : *entries) {
+            static const std::set<std::string> kKnown = {
+                "secret_file", "secret_env",       "signature", "header",
+                "prefix",      "timestamp_header", "post",      "run"};
+            r.check(kKnown.count(std::string(entry.str())) != 0,
+                    key + "." + std::string(entry.str()),
+                    "unknown key; expected secret_file, secret_env, signature, header, prefix, "
+                    "timestamp_header, post or run");
+        }
+        hook.secret = read_hook_secret(r, key);
+        const std::string signature = r.string(key + ".signature", "github");
+        r.check(signature == "github" || signature == "header", key + ".signature",
+                "must be \"github\" or \"header\"");
+        hook.signature = signature == "header" ? HookSignature::header : HookSignature::github;
+        hook.header = r.string(key + ".header", "");
+        hook.prefix = r.string(key + ".prefix", "");
+        hook.timestamp_header = r.string(key + ".timestamp_header", "");
+        const auto header_name = [](const std::string& h) {
+            return !h.empty() &&
+                   h.find_first_not_of(
+                       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-") ==
+                       std::string::npos;
+        };
+        if (hook.signature == HookSignature::header) {
+            r.check(header_name(hook.header), key + ".header",
+                    "a header hook names its signature header, e.g. \"X-Signature\"");
+            r.check(hook.timestamp_header.empty() || header_name(hook.timestamp_header),
+                    key + ".timestamp_header", "must be a header name, e.g. \"X-Timestamp\"");
+        } else {
+            r.check(!r.has(key + ".header") && !r.has(key + ".prefix") &&
+                        !r.has(key + ".timestamp_header"),
+                    key + ".signature",
+                    "header, prefix and timestamp_header are for signature = \"header\"; github "
+                    "hooks use X-Hub-Signature-256");
+        }
+        const bool has_post = r.has(key + ".post");
+        const bool has_run = r.has(key + ".run");
+        r.check(has_post != has_run, key, "needs exactly one of post and run");
+        if (has_post) {
+            HookPost post;
+            post.channel = r.string(key + ".post.channel", "");
+            const auto colon = post.channel.find(':');
+            r.check(colon != std::string::npos && colon > 0 && colon + 1 < post.channel.size(),
+                    key + ".post.channel", "must be a chat source such as \"irc:#ops\"");
+            post.text = r.string(key + ".post.text", "");
+            r.check(!post.text.empty(), key + ".post.text", "must be a message template");
+            check_template(r, key + ".post.text", post.text);
+            if (const toml::table* t = (*entries)["post"].as_table())
+                for (const auto& [entry, value] : *t)
+                    r.check(entry.str() == "channel" || entry.str() == "text",
+                            key + ".post." + std::string(entry.str()),
+                            "unknown key; expected channel or text");
+            hook.post = std::move(post);
+        }
+        if (has_run) {
+            HookRun run;
+            run.command = r.string(key + ".run.command", "");
+            r.check(!run.command.empty(), key + ".run.command", "must name a catalog command");
+            run.identity = r.string(key + ".run.identity", "");
+            const auto colon = run.identity.find(':');
+            r.check(colon != std::string::npos && colon > 0 && colon + 1 < run.identity.size(),
+                    key + ".run.identity",
+                    "must be an identity the policy knows, such as \"webhook:github\"");
+            run.target = r.string(key + ".run.target", "");
+            check_template(r, key + ".run.target", run.target);
+            run.params = r.string_map(key + ".run.params");
+            for (const auto& [param, text] : run.params)
+                check_template(r, key + ".run.params." + param, text);
+            if (const toml::table* t = (*entries)["run"].as_table())
+                for (const auto& [entry, value] : *t)
+                    r.check(entry.str() == "command" || entry.str() == "identity" ||
+                                entry.str() == "target" || entry.str() == "params",
+                            key + ".run." + std::string(entry.str()),
+                            "unknown key; expected command, identity, target or params");
+            hook.run = std::move(run);
+        }
+        hooks.push_back(std::move(hook));
+    }
+    return hooks;
+}
+
+}  // namespace
 
 Result<ControllerConfig> load_controller_config(const std::string& path) {
     auto table = config::read_toml_file(path);
@@ -101,6 +240,7 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
         irc.burst = r.number("chat.irc.burst", irc.burst, 1, 100);
         c.irc = std::move(irc);
     }
+    c.hooks = read_hooks(r, *table);
     r.reject_unknown({"chat.irc.host",
                       "chat.irc.port",
                       "chat.irc.tls",
@@ -128,7 +268,8 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
                       "controller.policy_file",
                       "http.address",
                       "http.port",
-                      "groups"});
+                      "groups",
+                      "hooks"});
     if (auto done = r.finish(); !done) return done.error();
     return c;
 }

@@ -5,9 +5,11 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "chat/irc/irc_adapter.hpp"
 #include "common/error.hpp"
+#include "controller/hooks/hook_spec.hpp"
 
 namespace hostline::controller {
 
@@ -31,6 +33,7 @@ struct ControllerConfig {
     std::string job_url_base;                 // [chat] job_url_base: links in job summaries
     std::optional<chat::irc::IrcConfig> irc;  // [chat.irc]: connect to an IRC network
     std::string log_level = "info";
+    std::vector<HookSpec> hooks;  // [hooks.NAME]: inbound webhooks (docs/webhooks.md)
 
     std::string database_path() const { return data_dir + "/hostline.db"; }
     std::string keys_dir() const { return data_dir + "/keys"; }

@@ -18,6 +18,9 @@ struct Request {
     std::string target;         // path and query string, as sent
     std::string authorization;  // the Authorization header; empty when absent
     std::string body;
+    // Every header as sent, for routes that need more than Authorization (the webhooks'
+    // signatures).
+    std::vector<std::pair<std::string, std::string>> headers;
 };
 
 struct Response {

@@ -49,6 +49,10 @@ void HttpServer::enable_audit(AuditLog& audit) {
     impl_->state->router.enable_audit(audit);
 }
 
+void HttpServer::enable_hooks(WebhookDesk& hooks) {
+    impl_->state->router.enable_hooks(hooks);
+}
+
 void HttpServer::enable_tokens(ApiTokens& tokens) {
     impl_->state->router.enable_tokens(tokens);
 }

@@ -18,6 +18,7 @@
 #include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
+#include "controller/jobs/webhook_desk.hpp"
 #include "controller/policy/policy_file.hpp"
 
 namespace boost::asio {
@@ -64,6 +65,8 @@ class HttpServer {
     // Also accepts API tokens and serves /api/v1/tokens through tokens (which must outlive the
     // server). Before start().
     void enable_tokens(ApiTokens& tokens);
+    // Serves POST /hooks/NAME through hooks, which must outlive the server.
+    void enable_hooks(WebhookDesk& hooks);
 
     // Closes the listener and every connection, ending live event streams and dropping
     // their subscriptions. Requests still waiting on the JobService get no answer. Safe to

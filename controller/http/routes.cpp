@@ -423,6 +423,7 @@ void Router::handle(const Request& request, const std::shared_ptr<Exchange>& exc
         }
         return exchange->respond(Response{.content_type = "text/plain", .body = "ok\n"});
     }
+    if (path.starts_with("/hooks/")) return post_hook(request, path.substr(7), exchange);
     if (path != "/api" && !path.starts_with("/api/")) {
         return exchange->respond(error_response(404, "there is no " + std::string(path)));
     }

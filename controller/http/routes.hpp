@@ -23,6 +23,7 @@
 #include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
+#include "controller/jobs/webhook_desk.hpp"
 #include "controller/policy/policy_file.hpp"
 
 namespace hostline::controller::http {
@@ -50,6 +51,9 @@ class Router {
     void enable_audit(AuditLog& audit) { audit_ = &audit; }
     // Accepts the tokens' bearer secrets beside the admin token, and serves /api/v1/tokens.
     void enable_tokens(ApiTokens& tokens) { tokens_ = &tokens; }
+    // Serves POST /hooks/NAME (outside /api: the hook's HMAC authenticates, not a bearer
+    // token) through hooks, which must outlive the router.
+    void enable_hooks(WebhookDesk& hooks) { hooks_ = &hooks; }
 
     // What a route handler gets: the request, its query string, the {id} of the path (0
     // when the route has none), the {name} of the path, where to answer, and the identity
@@ -98,6 +102,9 @@ class Router {
     void get_tokens(const Call& call);
     void post_tokens(const Call& call);
     void delete_token(const Call& call);
+    // POST /hooks/NAME (webhook_routes.cpp)
+    void post_hook(const Request& request, std::string_view name,
+                   const std::shared_ptr<Exchange>& exchange);
 
     struct Route {
         std::string_view method;
@@ -120,6 +127,7 @@ class Router {
     AuditLog* audit_ = nullptr;          // set once, before serving
     ApiTokens* tokens_ = nullptr;        // set once, before serving
     PolicyFile* policy_ = nullptr;       // set once, before serving
+    WebhookDesk* hooks_ = nullptr;       // set once, before serving
     AuditTrail* audit_trail_ = nullptr;  // set with policy_
     NoAuditTrail no_audit_;
     std::shared_ptr<const Policy> no_policy_ = std::make_shared<const Policy>();

@@ -174,6 +174,9 @@ class Session final : public Exchange,
             .authorization = std::string(message[field::authorization]),
             .body = std::move(message.body()),
         };
+        for (const auto& field : message)
+            request.headers.emplace_back(std::string(field.name_string()),
+                                         std::string(field.value()));
         parser_.reset();
         spdlog::debug("http {}: {} {}", peer_, request.method, request.target);
         phase_ = Phase::handling;

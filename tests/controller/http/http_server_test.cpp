@@ -979,5 +979,75 @@ TEST_F(HttpServerTest, ApproveAndDenyDecideAsTheTokensIdentity) {
     expect_error(call(bhttp::verb::post, "/api/v1/approvals/x/approve"), 400, "bad_request");
 }
 
+// ---- webhooks: /hooks/NAME is outside /api and answers for the WebhookDesk ----------------
+
+class RecordingWebhookDesk final : public WebhookDesk {
+  public:
+    void receive(WebhookCall call, std::function<void(WebhookAnswer)> answer) override {
+        calls.push_back(call);
+        answer(next);
+    }
+    std::vector<WebhookCall> calls;
+    WebhookAnswer next;
+};
+
+class WebhookRouteTest : public HttpServerTest {
+  protected:
+    void SetUp() override {
+        HttpServerTest::SetUp();
+        on_io([this] { server_->enable_hooks(hooks_); });
+    }
+
+    HttpResponse hook(bhttp::verb method, const std::string& target, const std::string& body) {
+        auto socket = connect();
+        bhttp::request<bhttp::string_body> request{method, target, 11};
+        request.set(field::host, "127.0.0.1");
+        request.set("X-Hub-Signature-256", "sha256=abc");
+        request.set("X-GitHub-Delivery", "d-1");
+        request.body() = body;
+        request.prepare_payload();
+        bhttp::write(socket, request);
+        beast::flat_buffer buffer;
+        HttpResponse response;
+        bhttp::read(socket, buffer, response);
+        return response;
+    }
+
+    RecordingWebhookDesk hooks_;
+};
+
+TEST_F(WebhookRouteTest, AHookNeedsNoBearerTokenAndGetsItsHeadersAndRawBody) {
+    hooks_.next = {202, "job #5 runs deploy", 5};
+    const auto response = hook(bhttp::verb::post, "/hooks/github-push", "{\"a\": 1}\n");
+    EXPECT_EQ(response.result_int(), 202u);
+    EXPECT_EQ(body_of(response),
+              json({{"status", "accepted"}, {"message", "job #5 runs deploy"}, {"job_id", 5}}));
+    const auto calls = on_io([this] { return hooks_.calls; });
+    ASSERT_EQ(calls.size(), 1u);
+    EXPECT_EQ(calls[0].name, "github-push");
+    EXPECT_EQ(calls[0].body, "{\"a\": 1}\n") << "the exact bytes the signature covers";
+    EXPECT_EQ(header_value(calls[0].headers, "x-hub-signature-256").value_or(""), "sha256=abc");
+    EXPECT_EQ(header_value(calls[0].headers, "X-GitHub-Delivery").value_or(""), "d-1");
+}
+
+TEST_F(WebhookRouteTest, RefusalsUseTheStandardErrorBody) {
+    hooks_.next = {401, "the signature in X-Hub-Signature-256 does not match the body", {}};
+    expect_error(hook(bhttp::verb::post, "/hooks/gh", "{}"), 401, "unauthorized",
+                 "does not match the body");
+    hooks_.next = {409, "delivery d-1 was already received", {}};
+    expect_error(hook(bhttp::verb::post, "/hooks/gh", "{}"), 409, "conflict", "already received");
+    const auto get = hook(bhttp::verb::get, "/hooks/gh", "");
+    expect_error(get, 405, "method_not_allowed", "allows only POST");
+    EXPECT_EQ(get[field::allow], "POST");
+    expect_error(hook(bhttp::verb::post, "/hooks/", "{}"), 404, "not_found");
+    expect_error(hook(bhttp::verb::post, "/hooks/a/b", "{}"), 404, "not_found");
+    EXPECT_EQ(on_io([this] { return hooks_.calls.size(); }), 2u) << "only the two POSTs to a name";
+}
+
+TEST_F(HttpServerTest, WithoutHooksEveryHookIs404) {
+    expect_error(call(bhttp::verb::post, "/hooks/github-push", "{}", std::nullopt), 404,
+                 "not_found", "/hooks/github-push");
+}
+
 }  // namespace
 }  // namespace hostline::controller
