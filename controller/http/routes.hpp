@@ -50,6 +50,12 @@ class Router {
     void enable_audit(AuditLog& audit) { audit_ = &audit; }
     // Accepts the tokens' bearer secrets beside the admin token, and serves /api/v1/tokens.
     void enable_tokens(ApiTokens& tokens) { tokens_ = &tokens; }
+    // Serves GET /metrics with the text expose() returns (Prometheus text format 0.0.4), to
+    // callers holding metrics.read, or to anyone when open_to_all.
+    void enable_metrics(std::function<std::string()> expose, bool open_to_all) {
+        expose_metrics_ = std::move(expose);
+        metrics_public_ = open_to_all;
+    }
 
     // What a route handler gets: the request, its query string, the {id} of the path (0
     // when the route has none), the {name} of the path, where to answer, and the identity
@@ -99,6 +105,9 @@ class Router {
     void post_tokens(const Call& call);
     void delete_token(const Call& call);
 
+    // GET /metrics, outside /api/ like /healthz (metrics_routes.cpp).
+    void serve_metrics(const Request& request, const std::shared_ptr<Exchange>& exchange);
+
     struct Route {
         std::string_view method;
         std::string_view pattern;  // "{id}" stands for a job id, "{name}" for a name
@@ -114,12 +123,14 @@ class Router {
     bool has_token_;
     std::array<unsigned char, 32> token_digest_{};  // SHA-256 of the admin token
     Defer defer_;
-    ChatGateway* chat_ = nullptr;        // set once, before serving
-    AgentAdmin* agent_admin_ = nullptr;  // set once, before serving
-    ApprovalDesk* approvals_ = nullptr;  // set once, before serving
-    AuditLog* audit_ = nullptr;          // set once, before serving
-    ApiTokens* tokens_ = nullptr;        // set once, before serving
-    PolicyFile* policy_ = nullptr;       // set once, before serving
+    ChatGateway* chat_ = nullptr;                  // set once, before serving
+    AgentAdmin* agent_admin_ = nullptr;            // set once, before serving
+    ApprovalDesk* approvals_ = nullptr;            // set once, before serving
+    AuditLog* audit_ = nullptr;                    // set once, before serving
+    ApiTokens* tokens_ = nullptr;                  // set once, before serving
+    PolicyFile* policy_ = nullptr;                 // set once, before serving
+    std::function<std::string()> expose_metrics_;  // set once, before serving; empty: no /metrics
+    bool metrics_public_ = false;
     AuditTrail* audit_trail_ = nullptr;  // set with policy_
     NoAuditTrail no_audit_;
     std::shared_ptr<const Policy> no_policy_ = std::make_shared<const Policy>();
