@@ -17,10 +17,9 @@ struct ControllerConfig {
     // [controller] agent_endpoint: where agents reach the controller, put into enrollment
     // tokens; empty: the bound endpoint, with a wildcard address replaced by the host name.
     std::string agent_public_endpoint;
-    std::string http_address = "127.0.0.1";  // [http] address
-    std::uint16_t http_port = 7480;          // [http] port; 0 picks a free one
-    bool metrics_public = false;             // [http] metrics_public: GET /metrics without a token
-    std::int64_t heartbeat_ms = 5000;        // agents are offline after 3 silent intervals
+    std::string http_address = "127.0.0.1";       // [http] address
+    std::uint16_t http_port = 7480;               // [http] port; 0 picks a free one
+    std::int64_t heartbeat_ms = 5000;             // agents are offline after 3 silent intervals
     std::int64_t agent_grace_ms = 5 * 60 * 1000;  // unknown runs become lost after this
     std::int64_t default_timeout_ms = 10 * 60 * 1000;
     std::uint64_t output_cap_bytes = 16 * 1024 * 1024;  // stored per run
@@ -32,6 +31,8 @@ struct ControllerConfig {
     std::string job_url_base;                 // [chat] job_url_base: links in job summaries
     std::optional<chat::irc::IrcConfig> irc;  // [chat.irc]: connect to an IRC network
     std::string log_level = "info";
+    // [http] metrics_public: GET /metrics without a token (for a Prometheus on this host).
+    bool metrics_public = false;
 
     std::string database_path() const { return data_dir + "/hostline.db"; }
     std::string keys_dir() const { return data_dir + "/keys"; }

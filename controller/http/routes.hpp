@@ -123,17 +123,18 @@ class Router {
     bool has_token_;
     std::array<unsigned char, 32> token_digest_{};  // SHA-256 of the admin token
     Defer defer_;
-    ChatGateway* chat_ = nullptr;                  // set once, before serving
-    AgentAdmin* agent_admin_ = nullptr;            // set once, before serving
-    ApprovalDesk* approvals_ = nullptr;            // set once, before serving
-    AuditLog* audit_ = nullptr;                    // set once, before serving
-    ApiTokens* tokens_ = nullptr;                  // set once, before serving
-    PolicyFile* policy_ = nullptr;                 // set once, before serving
-    std::function<std::string()> expose_metrics_;  // set once, before serving; empty: no /metrics
-    bool metrics_public_ = false;
+    ChatGateway* chat_ = nullptr;        // set once, before serving
+    AgentAdmin* agent_admin_ = nullptr;  // set once, before serving
+    ApprovalDesk* approvals_ = nullptr;  // set once, before serving
+    AuditLog* audit_ = nullptr;          // set once, before serving
+    ApiTokens* tokens_ = nullptr;        // set once, before serving
+    PolicyFile* policy_ = nullptr;       // set once, before serving
     AuditTrail* audit_trail_ = nullptr;  // set with policy_
     NoAuditTrail no_audit_;
     std::shared_ptr<const Policy> no_policy_ = std::make_shared<const Policy>();
+    // Set once, before serving; empty: there is no /metrics.
+    std::function<std::string()> expose_metrics_;
+    bool metrics_public_ = false;
 };
 
 }  // namespace hostline::controller::http
