@@ -10,7 +10,7 @@ namespace hostline::controller::metrics {
 
 namespace {
 
-// Prometheus floats: shortest round-trip text, and +Inf, -Inf, NaN spelled its way.
+// Prometheus floats: +Inf, -Inf and NaN spelled its way.
 void append_number(std::string& out, double v) {
     if (std::isnan(v)) {
         out += "NaN";
@@ -21,7 +21,9 @@ void append_number(std::string& out, double v) {
         return;
     }
     char buffer[64];
-    auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, v);
+    // Shortest round-trip digits in %g style, as Prometheus' own clients write them
+    // ("0.0001", not "1e-04").
+    auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, v, std::chars_format::general);
     out.append(buffer, ec == std::errc() ? end : buffer);
 }
 

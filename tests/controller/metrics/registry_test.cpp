@@ -110,6 +110,14 @@ TEST(MetricsHistogram, ObservationsFromManyThreadsAreAllCounted) {
     EXPECT_DOUBLE_EQ(s.sum, 20000 * 0.25 + 20000 * 1.0);
 }
 
+TEST(MetricsRegistry, SmallBoundsAreWrittenWithoutAnExponent) {
+    Registry registry;
+    registry.histogram("c", "C.", {0.0001, 0.00025});
+    const std::string text = registry.expose();
+    EXPECT_NE(text.find("c_bucket{le=\"0.0001\"} 0\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("c_bucket{le=\"0.00025\"} 0\n"), std::string::npos) << text;
+}
+
 TEST(MetricsRegistry, SpecialValuesAreSpelledThePrometheusWay) {
     Registry registry;
     registry.gauge("inf", "I.").set(INFINITY);
