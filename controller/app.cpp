@@ -24,6 +24,7 @@
 #include "controller/hooks/hook_service.hpp"
 #include "controller/http/http_server.hpp"
 #include "controller/jobs/audit_trail.hpp"
+#include "controller/metrics/controller_metrics.hpp"
 #include "controller/policy/policy_file.hpp"
 #include "controller/scheduler/scheduler.hpp"
 #include "controller/store/store.hpp"
@@ -81,9 +82,9 @@ class App::Impl {
         auto token = load_or_create_token(config_.admin_token_path());
         if (!token) return token.error();
 
-        auto store = Store::open(config_.database_path(), [this](std::function<void()> f) {
-            boost::asio::post(io_, std::move(f));
-        });
+        auto store = Store::open(
+            config_.database_path(),
+            [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); }, &metrics_);
         if (!store) return store.error();
         store_ = std::move(*store);
         auto snapshot = store_->load();
@@ -111,6 +112,7 @@ class App::Impl {
                 router_->send(agent, std::move(m));
             },
             sc, audit_.get());
+        scheduler_->enable_metrics(metrics_);
         scheduler_->restore(*snapshot);
         approvals_ = std::make_unique<ApprovalService>(
             io_, *store_, *scheduler_, *audit_,
@@ -155,6 +157,7 @@ class App::Impl {
         chat_ = std::make_unique<ChatService>(io_, *scheduler_, catalog_, *policy_, *audit_,
                                               chat_config);
         chat_->enable_approvals(*approvals_);
+        chat_->enable_metrics(metrics_);
         if (config_.irc) {
             auto added =
                 chat_->add_adapter(std::make_unique<chat::irc::IrcAdapter>(io_, *config_.irc));
@@ -218,6 +221,18 @@ class App::Impl {
             });
         http_->enable_hooks(*hooks_);
         if (!config_.hooks.empty()) spdlog::info("hooks: {} at /hooks/", config_.hooks.size());
+        metrics_.read_at_scrape([this] {
+            metrics::ControllerMetrics::Readings r;
+            for (const AgentInfo& agent : scheduler_->agents())
+                ++(agent.online ? r.agents_online : r.agents_offline);
+            for (const AgentKeyView& key : enrollment_->agent_keys())
+                if (key.state == "pending") ++r.agents_pending;
+            const auto load = scheduler_->load();
+            r.jobs_active = load.jobs_active;
+            r.runs_queued = load.runs_queued;
+            return r;
+        });
+        http_->enable_metrics([this] { return metrics_.expose(); }, config_.metrics_public);
         auto port = http_->start();
         if (!port) return port.error();
         scheduler_->start();
@@ -272,6 +287,7 @@ class App::Impl {
   private:
     const ControllerConfig config_;
     boost::asio::io_context io_{1};
+    metrics::ControllerMetrics metrics_;  // before everything that reports to it
     std::unique_ptr<Store> store_;
     std::unique_ptr<StoreAuditTrail> audit_;
     std::unique_ptr<TokenRegistry> api_tokens_;

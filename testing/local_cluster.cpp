@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -53,7 +54,8 @@ std::string admin_token(const std::string& token_file) {
 }
 
 // One HTTP/1.1 request to the controller at http_url (http://127.0.0.1:PORT) with the bearer
-// token; returns the whole response, read until the controller closes the connection.
+// token (none when empty); returns the whole response, read until the controller closes the
+// connection.
 std::string http_exchange(const std::string& http_url, const std::string& method,
                           const std::string& path, const std::string& token,
                           const std::string& body) {
@@ -69,8 +71,8 @@ std::string http_exchange(const std::string& http_url, const std::string& method
         fail_with("cannot connect to " + http_url);
     }
     const std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
-                                "Authorization: Bearer " + token +
-                                "\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                                (token.empty() ? "" : "Authorization: Bearer " + token + "\r\n") +
+                                "Content-Type: application/json\r\nConnection: close\r\n"
                                 "Content-Length: " +
                                 std::to_string(body.size()) + "\r\n\r\n" + body;
     for (std::size_t sent = 0; sent < request.size();) {
@@ -286,6 +288,34 @@ void LocalCluster::set_policy(const std::string& toml) {
 
 void LocalCluster::signal_controller(int signal) {
     if (controller_pid_ > 0) ::kill(controller_pid_, signal);
+}
+
+HttpReply LocalCluster::http_get(const std::string& path, const std::string& token) const {
+    const std::string response = http_exchange(http_url_, "GET", path, token, "");
+    const auto head_end = response.find("\r\n\r\n");
+    if (head_end == std::string::npos) fail_with("no HTTP answer from " + http_url_ + path);
+    HttpReply reply;
+    std::istringstream head(response.substr(0, head_end));
+    std::string line;
+    std::getline(head, line);  // HTTP/1.1 200 OK
+    const auto space = line.find(' ');
+    if (space == std::string::npos) fail_with("not an HTTP status line: " + line);
+    reply.status = std::atoi(line.c_str() + space + 1);
+    while (std::getline(head, line)) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        const auto colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        std::string name = line.substr(0, colon);
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (name == "content-type")
+            reply.content_type = line.substr(line.find_first_not_of(' ', colon + 1));
+    }
+    reply.body = response.substr(head_end + 4);
+    return reply;
+}
+
+std::string LocalCluster::admin_secret() const {
+    return hostline::testing::admin_token(token_file());
 }
 
 std::string LocalCluster::chat(const std::string& identity, const std::string& text) {

@@ -34,6 +34,13 @@ pid_t start_process(const std::vector<std::string>& argv, const std::string& log
 
 bool process_alive(pid_t pid);  // false for zombies too
 
+// One HTTP answer, as a client sees it (the body as sent: not de-chunked).
+struct HttpReply {
+    int status = 0;
+    std::string content_type;
+    std::string body;
+};
+
 int free_tcp_port();  // on 127.0.0.1
 
 struct AgentOptions {
@@ -105,6 +112,9 @@ class LocalCluster {
     // Says text in the terminal chat as identity (POST /api/v1/chat with the admin token);
     // returns the replies, one per line, once the conversation has ended.
     std::string chat(const std::string& identity, const std::string& text);
+    // GET path on the controller's HTTP server with this bearer token; none when empty.
+    HttpReply http_get(const std::string& path, const std::string& token) const;
+    std::string admin_secret() const;  // the admin token, once the controller has started
     // Starts `hostline ARGS...` in the background.
     pid_t cli_background(const std::vector<std::string>& args, const std::string& log_path);
 

@@ -176,8 +176,16 @@ Result<void> ChatService::add_adapter(std::unique_ptr<chat::Adapter> adapter) {
                                  spdlog::warn("chat {}: disconnected: {}", a->platform(), why);
                              }});
     if (!started) return started;
+    if (metrics_ != nullptr) message_counters_[a] = &metrics_->chat_messages(a->platform());
     adapters_.push_back(std::move(adapter));
     return {};
+}
+
+void ChatService::enable_metrics(metrics::ControllerMetrics& metrics) {
+    metrics_ = &metrics;
+    message_counters_[local_.get()] = &metrics.chat_messages(local_->platform());
+    for (const auto& a : adapters_)
+        message_counters_[a.get()] = &metrics.chat_messages(a->platform());
 }
 
 void ChatService::stop() {
@@ -222,6 +230,8 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
     chat::Addressing addressing{config_.prefix, config_.bot_name, m.direct_message};
     auto text = chat::addressed_text(m.text, addressing);
     if (!text) return;  // ordinary chat
+    if (auto counter = message_counters_.find(&a); counter != message_counters_.end())
+        counter->second->inc();
     spdlog::info("chat {}: {} in {}: {}", a.platform(), m.sender.id, m.channel, *text);
     audit_.record({"command.received",
                    m.sender.id,

@@ -29,6 +29,7 @@
 #include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
+#include "controller/metrics/controller_metrics.hpp"
 #include "controller/policy/policy_file.hpp"
 
 namespace hostline::controller {
@@ -58,6 +59,9 @@ class ChatService : public ChatGateway {
     void stop();
     // Serves `!agents accept NAME` through admin (which must outlive the service).
     void enable_agent_admin(AgentAdmin& admin) { agent_admin_ = &admin; }
+    // Counts the messages addressed to the bot, per adapter, in metrics (which must outlive
+    // the service).
+    void enable_metrics(metrics::ControllerMetrics& metrics);
 
     // What an adapter's listener calls (public so tests can drive a fake adapter directly).
     // done (optional) is called after the last reply to this message: at once for most
@@ -139,8 +143,11 @@ class ChatService : public ChatGateway {
     std::unique_ptr<LocalAdapter> local_;
     std::map<std::uint64_t, std::unique_ptr<JobReport>> reports_;
     std::uint64_t next_report_ = 1;
-    std::vector<AgentInfo> agents_;         // matching_agents()' snapshot
-    ApprovalService* approvals_ = nullptr;  // set once, before messages arrive
+    std::vector<AgentInfo> agents_;                  // matching_agents()' snapshot
+    ApprovalService* approvals_ = nullptr;           // set once, before messages arrive
+    metrics::ControllerMetrics* metrics_ = nullptr;  // set once, before messages arrive
+    // Each adapter's hostline_chat_messages_total, resolved when it is added.
+    std::map<const chat::Adapter*, metrics::Counter*> message_counters_;
 };
 
 }  // namespace hostline::controller

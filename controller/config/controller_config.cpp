@@ -184,6 +184,7 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
         "must be a loopback address (127.0.0.1, ::1 or localhost) until per-user API tokens "
         "exist; put a reverse proxy in front to reach it from elsewhere");
     c.http_port = static_cast<std::uint16_t>(r.integer("http.port", c.http_port, 0, 65535));
+    c.metrics_public = r.boolean("http.metrics_public", c.metrics_public);
 
     c.groups = r.string_map("groups");
     for (const auto& [name, expr] : c.groups) {
@@ -268,6 +269,7 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
                       "controller.policy_file",
                       "http.address",
                       "http.port",
+                      "http.metrics_public",
                       "groups",
                       "hooks"});
     if (auto done = r.finish(); !done) return done.error();

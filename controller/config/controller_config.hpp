@@ -34,6 +34,8 @@ struct ControllerConfig {
     std::optional<chat::irc::IrcConfig> irc;  // [chat.irc]: connect to an IRC network
     std::string log_level = "info";
     std::vector<HookSpec> hooks;  // [hooks.NAME]: inbound webhooks (docs/webhooks.md)
+    // [http] metrics_public: GET /metrics without a token (for a Prometheus on this host).
+    bool metrics_public = false;
 
     std::string database_path() const { return data_dir + "/hostline.db"; }
     std::string keys_dir() const { return data_dir + "/keys"; }

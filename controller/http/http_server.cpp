@@ -57,6 +57,10 @@ void HttpServer::enable_tokens(ApiTokens& tokens) {
     impl_->state->router.enable_tokens(tokens);
 }
 
+void HttpServer::enable_metrics(std::function<std::string()> expose, bool open_to_all) {
+    impl_->state->router.enable_metrics(std::move(expose), open_to_all);
+}
+
 HttpServer::~HttpServer() {
     stop();
 }

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -67,6 +68,10 @@ class HttpServer {
     void enable_tokens(ApiTokens& tokens);
     // Serves POST /hooks/NAME through hooks, which must outlive the server.
     void enable_hooks(WebhookDesk& hooks);
+    // Also serves GET /metrics with the text expose() returns (on the io thread, per scrape):
+    // to tokens whose identity holds metrics.read, or to anyone when open_to_all. Before
+    // start().
+    void enable_metrics(std::function<std::string()> expose, bool open_to_all);
 
     // Closes the listener and every connection, ending live event streams and dropping
     // their subscriptions. Requests still waiting on the JobService get no answer. Safe to

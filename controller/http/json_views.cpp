@@ -159,6 +159,12 @@ Response error_response(unsigned status, std::string_view message) {
     return json_response(status, Json{{"error", error_json(error_code_for(status), message)}});
 }
 
+Response unauthorized(std::string_view message) {
+    auto response = error_response(401, message);
+    response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"hostline\"");
+    return response;
+}
+
 Response job_error_response(const Error& error) {
     return error_response(error.message.starts_with("no job") ? 404 : 500, error.message);
 }

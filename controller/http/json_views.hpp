@@ -36,6 +36,8 @@ Response json_response(unsigned status, const Json& body);
 // 401 unauthorized, 403 forbidden, 404 not_found, 405 method_not_allowed, 409 conflict, 413 and 431
 // too_large, anything else internal.
 Response error_response(unsigned status, std::string_view message);
+// A 401 with the WWW-Authenticate challenge for a bearer token.
+Response unauthorized(std::string_view message);
 
 // A JobService error about one job: 404 when it says there is no such job (its message
 // starts with "no job"), else 500.

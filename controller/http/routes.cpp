@@ -346,12 +346,6 @@ Result<NewApiToken> parse_new_token(std::string_view body) {
     return token;
 }
 
-Response unauthorized(std::string_view message) {
-    auto response = error_response(401, message);
-    response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"hostline\"");
-    return response;
-}
-
 }  // namespace
 
 Router::Router(JobService& jobs, std::string_view admin_token, Defer defer)
@@ -424,6 +418,7 @@ void Router::handle(const Request& request, const std::shared_ptr<Exchange>& exc
         return exchange->respond(Response{.content_type = "text/plain", .body = "ok\n"});
     }
     if (path.starts_with("/hooks/")) return post_hook(request, path.substr(7), exchange);
+    if (path == "/metrics") return serve_metrics(request, exchange);
     if (path != "/api" && !path.starts_with("/api/")) {
         return exchange->respond(error_response(404, "there is no " + std::string(path)));
     }

@@ -54,6 +54,12 @@ class Router {
     // Serves POST /hooks/NAME (outside /api: the hook's HMAC authenticates, not a bearer
     // token) through hooks, which must outlive the router.
     void enable_hooks(WebhookDesk& hooks) { hooks_ = &hooks; }
+    // Serves GET /metrics with the text expose() returns (Prometheus text format 0.0.4), to
+    // callers holding metrics.read, or to anyone when open_to_all.
+    void enable_metrics(std::function<std::string()> expose, bool open_to_all) {
+        expose_metrics_ = std::move(expose);
+        metrics_public_ = open_to_all;
+    }
 
     // What a route handler gets: the request, its query string, the {id} of the path (0
     // when the route has none), the {name} of the path, where to answer, and the identity
@@ -106,6 +112,9 @@ class Router {
     void post_hook(const Request& request, std::string_view name,
                    const std::shared_ptr<Exchange>& exchange);
 
+    // GET /metrics, outside /api/ like /healthz (metrics_routes.cpp).
+    void serve_metrics(const Request& request, const std::shared_ptr<Exchange>& exchange);
+
     struct Route {
         std::string_view method;
         std::string_view pattern;  // "{id}" stands for a job id, "{name}" for a name
@@ -131,6 +140,9 @@ class Router {
     AuditTrail* audit_trail_ = nullptr;  // set with policy_
     NoAuditTrail no_audit_;
     std::shared_ptr<const Policy> no_policy_ = std::make_shared<const Policy>();
+    // Set once, before serving; empty: there is no /metrics.
+    std::function<std::string()> expose_metrics_;
+    bool metrics_public_ = false;
 };
 
 }  // namespace hostline::controller::http

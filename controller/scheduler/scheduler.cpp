@@ -212,6 +212,10 @@ void Scheduler::handle(const std::string& name, proto::RunAck& m) {
                                  ", which is agent " + it->second.record.agent + "'s; dropped");
         return;
     }
+    if (run->dispatched_at != Clock::time_point{}) {
+        metrics_->run_acknowledged(Clock::now() - run->dispatched_at);
+        run->dispatched_at = {};
+    }
     if (!m.accepted) {
         if (run->cancel_sent) {
             finish_run(*run, RunState::cancelled, "cancelled before it started");
@@ -365,6 +369,7 @@ void Scheduler::dispatch(const std::string& name) {
         auto run = runs_.find(id);
         if (run == runs_.end() || run->second.record.state != RunState::queued) continue;
         agent.active.insert(id);
+        run->second.dispatched_at = Clock::now();
         // Stored before it is sent: a crash never leaves a run on an agent we do not know of.
         set_run_state(run->second, RunState::dispatched, [this, id] {
             auto r = runs_.find(id);
@@ -422,6 +427,7 @@ void Scheduler::finish_run(ActiveRun& run, RunState state, std::string error,
     std::int64_t job_id = run.record.job_id;
     std::string agent_name = run.record.agent;
     set_run_state(run, state, std::move(on_committed));
+    metrics_->run_finished(run.record);
     std::map<std::string, std::string> detail{{"job", std::to_string(job_id)},
                                               {"agent", agent_name},
                                               {"state", std::string(to_string(state))}};
@@ -450,7 +456,10 @@ void Scheduler::maybe_finish_job(std::int64_t job_id) {
     JobState state = job_state_for(states, active.job.cancel_requested);
     if (state != active.job.state) {
         active.job.state = state;
-        if (is_final(state)) active.job.finished_at_ms = now_ms();
+        if (is_final(state)) {
+            active.job.finished_at_ms = now_ms();
+            metrics_->job_finished(state);
+        }
         save_job(active.job);
     }
     if (!is_final(state)) return;
@@ -674,6 +683,7 @@ Result<void> Scheduler::close_held(std::int64_t job_id, JobState state) {
     if (!is_final(state)) return fail("a held job can only end in a final state");
     it->second.job.state = state;
     it->second.job.finished_at_ms = now_ms();
+    metrics_->job_finished(state);
     save_job(it->second.job);
     spdlog::info("job #{} {}", job_id, to_string(state));
     jobs_.erase(it);
@@ -711,6 +721,13 @@ std::vector<AgentInfo> Scheduler::agents() const {
     std::vector<AgentInfo> out;
     for (const auto& [name, agent] : agents_) out.push_back(agent.info);
     return out;
+}
+
+Scheduler::Load Scheduler::load() const {
+    Load load{jobs_.size(), 0};
+    for (const auto& [id, run] : runs_)
+        if (run.record.state == RunState::queued) ++load.runs_queued;
+    return load;
 }
 
 void Scheduler::list_jobs(const JobQuery& query, Callback<std::vector<Job>> done) {

@@ -26,6 +26,7 @@
 #include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/held_jobs.hpp"
 #include "controller/jobs/job_service.hpp"
+#include "controller/jobs/scheduler_metrics.hpp"
 #include "controller/store/store.hpp"
 
 namespace hostline::controller {
@@ -64,6 +65,16 @@ class Scheduler : public JobService, public HeldJobs {
     // may be accepted again later with another key.
     void revoke_agent(const std::string& agent);
 
+    // Reports job and run state changes to metrics, which must outlive the scheduler. Call
+    // before start(); without it they are reported nowhere.
+    void enable_metrics(SchedulerMetrics& metrics) { metrics_ = &metrics; }
+    // What the scheduler holds now, read at scrape time.
+    struct Load {
+        std::size_t jobs_active = 0;  // not finished, including those awaiting approval
+        std::size_t runs_queued = 0;  // waiting on the controller for a slot on their agent
+    };
+    Load load() const;
+
     // JobService
     Result<SubmitReply> submit(const SubmitRequest& request) override;
     Result<void> cancel(std::int64_t job_id) override;
@@ -96,8 +107,9 @@ class Scheduler : public JobService, public HeldJobs {
     struct ActiveRun {
         RunRecord record;
         std::uint64_t timeout_ms = 0;
-        std::uint64_t output_cap = 0;  // bytes stored; the agent is told it too
-        Clock::time_point sent_at{};   // last time the run (or cancel) was sent
+        std::uint64_t output_cap = 0;       // bytes stored; the agent is told it too
+        Clock::time_point sent_at{};        // last time the run (or cancel) was sent
+        Clock::time_point dispatched_at{};  // until its run_ack; unset for restored runs
         Clock::time_point unknown_since{};
         bool cancel_sent = false;
         // record.last_seq is what has arrived; acked_seq what the store has committed and the
@@ -171,6 +183,8 @@ class Scheduler : public JobService, public HeldJobs {
     const SchedulerConfig config_;
     NoAuditTrail no_audit_;
     AuditTrail& audit_;  // no_audit_ unless given one
+    NoSchedulerMetrics no_metrics_;
+    SchedulerMetrics* metrics_ = &no_metrics_;  // set once, before start()
     boost::asio::steady_timer tick_timer_;
     log::LogThrottle agent_warnings_{log::LogThrottle::Options{}};
     bool stopped_ = false;

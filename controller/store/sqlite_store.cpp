@@ -393,9 +393,10 @@ struct Task {
 // opening thread before that thread starts, and destroyed on it).
 class Connection {
   public:
-    Connection(SQLite::Database db, Store::Post post)
+    Connection(SQLite::Database db, Store::Post post, StoreMetrics* metrics)
         : db_(std::move(db)),
           post_(std::move(post)),
+          metrics_(metrics),
           begin_(prepare(db_, "BEGIN IMMEDIATE")),
           commit_(prepare(db_, "COMMIT")),
           upsert_job_(prepare(db_, upsert("jobs", kJobWriteColumns))),
@@ -773,7 +774,8 @@ class Connection {
             ++group_writes_;
             task.work(*this);
         } catch (const std::exception& e) {
-            die(fmt::format("could not save {}: {}; stopping, so that nothing acknowledged is "
+            die(
+                fmt::format("could not save {}: {}; stopping, so that nothing acknowledged is "
                             "lost (the restart continues from the last commit)",
                             task.what, e.what()));
         }
@@ -784,9 +786,13 @@ class Connection {
     void end_group() {
         if (in_transaction_) {
             try {
+                const auto started = std::chrono::steady_clock::now();
                 execute(commit_);
+                if (metrics_ != nullptr)
+                    metrics_->committed(std::chrono::steady_clock::now() - started);
             } catch (const std::exception& e) {
-                die(fmt::format("commit of {} write(s) failed: {}; stopping, so that nothing "
+                die(
+                    fmt::format("commit of {} write(s) failed: {}; stopping, so that nothing "
                                 "acknowledged is lost (the restart continues from the last "
                                 "commit)",
                                 group_writes_, e.what()));
@@ -814,6 +820,7 @@ class Connection {
 
     SQLite::Database db_;
     Store::Post post_;
+    StoreMetrics* metrics_;  // may be null
     SQLite::Statement begin_, commit_;
     SQLite::Statement upsert_job_, upsert_run_, upsert_agent_, insert_output_;
     SQLite::Statement select_job_, select_runs_, select_output_, select_agents_;
@@ -840,8 +847,8 @@ Result<T> guarded(Query&& query) {
 
 class SqliteStore final : public Store {
   public:
-    explicit SqliteStore(std::unique_ptr<Connection> connection)
-        : thread_([this, connection = std::move(connection)]() mutable {
+    SqliteStore(std::unique_ptr<Connection> connection, StoreMetrics* metrics)
+        : metrics_(metrics), thread_([this, connection = std::move(connection)]() mutable {
               run(*connection);
               connection.reset();  // closes the database on this thread
           }) {}
@@ -950,6 +957,7 @@ class SqliteStore final : public Store {
         {
             std::lock_guard lock(mutex_);
             queue_.push_back(std::move(task));
+            if (metrics_ != nullptr) metrics_->queue_depth(queue_.size());
         }
         wake_.notify_one();
     }
@@ -981,11 +989,14 @@ class SqliteStore final : public Store {
                 std::move(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n),
                           std::back_inserter(batch));
                 queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+                if (metrics_ != nullptr) metrics_->queue_depth(queue_.size());
             }
             connection.run(batch);
             batch.clear();
         }
     }
+
+    StoreMetrics* const metrics_;  // may be null; called with mutex_ held
 
     // Guarded by mutex_.
     std::mutex mutex_;
@@ -998,7 +1009,8 @@ class SqliteStore final : public Store {
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> Store::open(const std::string& path, Post post) {
+Result<std::unique_ptr<Store>> Store::open(const std::string& path, Post post,
+                                           StoreMetrics* metrics) {
     try {
         SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, kBusyTimeoutMs);
         const std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
@@ -1009,8 +1021,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, Post post) {
             return fail(
                 fmt::format("cannot open the database {}: {}", path, migrated.error().message));
         }
-        auto connection = std::make_unique<Connection>(std::move(db), std::move(post));
-        return std::unique_ptr<Store>(std::make_unique<SqliteStore>(std::move(connection)));
+        auto connection = std::make_unique<Connection>(std::move(db), std::move(post), metrics);
+        return std::unique_ptr<Store>(
+            std::make_unique<SqliteStore>(std::move(connection), metrics));
     } catch (const std::exception& e) {
         return fail(fmt::format("cannot open the database {}: {}", path, e.what()));
     }

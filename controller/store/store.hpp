@@ -18,6 +18,7 @@
 // prepare) log and abort.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -27,8 +28,8 @@
 #include <vector>
 
 #include "common/error.hpp"
-#include "controller/jobs/approval.hpp"
 #include "controller/jobs/api_tokens.hpp"
+#include "controller/jobs/approval.hpp"
 #include "controller/jobs/audit_log.hpp"
 #include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/job.hpp"
@@ -59,6 +60,18 @@ struct StoreSnapshot {
     std::vector<ApiTokenRecord> tokens;       // every API token, revoked ones too, by name
 };
 
+// What the store reports about itself, for GET /metrics. Called on the store thread (commits,
+// the queue as it is taken) and on the caller's thread (the queue as it grows), so an
+// implementation must be thread-safe and cheap: it is called with the queue's lock held.
+class StoreMetrics {
+  public:
+    virtual ~StoreMetrics() = default;
+    // A group of writes was committed; took: the COMMIT alone.
+    virtual void committed(std::chrono::steady_clock::duration took) = 0;
+    // Tasks (writes and reads) waiting for the store thread.
+    virtual void queue_depth(std::size_t tasks) = 0;
+};
+
 // An interface so the scheduler can be tested against a fake; open() makes the SQLite one.
 class Store {
   public:
@@ -70,8 +83,10 @@ class Store {
     // Opens (creating) the SQLite database at path with WAL, synchronous=NORMAL,
     // foreign_keys=ON and a busy timeout, runs the pending numbered migrations in one
     // transaction, then starts the store thread. Errors: the database cannot be opened, its
-    // schema is newer than this binary knows, a migration failed.
-    static Result<std::unique_ptr<Store>> open(const std::string& path, Post post);
+    // schema is newer than this binary knows, a migration failed. metrics, when given, must
+    // outlive the store.
+    static Result<std::unique_ptr<Store>> open(const std::string& path, Post post,
+                                               StoreMetrics* metrics = nullptr);
 
     // Commits everything queued (posting its completions), then stops and joins the thread.
     virtual ~Store() = default;

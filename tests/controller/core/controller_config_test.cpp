@@ -143,5 +143,18 @@ TEST(PackagedConfig, ControllerTomlIsValid) {
     EXPECT_EQ(c->data_dir, "/var/lib/hostline");
 }
 
+TEST_F(ControllerConfigTest, MetricsNeedATokenUnlessMadePublic) {
+    auto c = load("");
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_FALSE(c->metrics_public);
+    c = load("[http]\nmetrics_public = true\n");
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_TRUE(c->metrics_public);
+    c = load("[http]\nmetrics_public = \"yes\"\n");
+    ASSERT_FALSE(c.ok());
+    EXPECT_NE(c.error().message.find("http.metrics_public"), std::string::npos)
+        << c.error().message;
+}
+
 }  // namespace
 }  // namespace hostline::controller

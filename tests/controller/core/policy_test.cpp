@@ -30,7 +30,8 @@ targets = "@databases"
 
 [roles.auditor]
 permissions = ["jobs.read", "jobs.cancel.any", "approvals.decide", "agents.manage",
-               "schedules.manage", "audit.read", "tokens.manage", "policy.reload"]
+               "schedules.manage", "audit.read", "tokens.manage", "policy.reload",
+               "metrics.read"]
 channels = ["irc:#audit"]
 
 [roles.viewer]

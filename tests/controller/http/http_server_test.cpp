@@ -321,6 +321,7 @@ class HttpServerTest : public ::testing::Test {
         config.admin_token = kToken;
         server_ = std::make_unique<HttpServer>(io_, fake_, config);
         server_->enable_approvals(desk_);
+        server_->enable_metrics([] { return std::string("hostline_things_total 3\n"); }, false);
         auto port = server_->start();
         ASSERT_TRUE(port.ok()) << port.error().message;
         port_ = *port;
@@ -1047,6 +1048,21 @@ TEST_F(WebhookRouteTest, RefusalsUseTheStandardErrorBody) {
 TEST_F(HttpServerTest, WithoutHooksEveryHookIs404) {
     expect_error(call(bhttp::verb::post, "/hooks/github-push", "{}", std::nullopt), 404,
                  "not_found", "/hooks/github-push");
+}
+
+TEST_F(HttpServerTest, MetricsAnswerTheTokenHolderInPrometheusTextAndRefuseEveryoneElse) {
+    auto response = call(bhttp::verb::get, "/metrics");
+    EXPECT_EQ(response.result_int(), 200u);
+    EXPECT_EQ(response[field::content_type], "text/plain; version=0.0.4; charset=utf-8");
+    EXPECT_EQ(response.body(), "hostline_things_total 3\n");
+
+    response = call(bhttp::verb::get, "/metrics", {}, std::nullopt);
+    expect_error(response, 401, "unauthorized", "metrics.read");
+    EXPECT_EQ(response[field::www_authenticate], "Bearer realm=\"hostline\"");
+    expect_error(call(bhttp::verb::get, "/metrics", {}, "wrong"), 401, "unauthorized");
+    response = call(bhttp::verb::post, "/metrics");
+    expect_error(response, 405, "method_not_allowed");
+    EXPECT_EQ(response[field::allow], "GET");
 }
 
 }  // namespace
