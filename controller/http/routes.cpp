@@ -48,6 +48,13 @@ const std::array<Router::Route, 20> Router::kRoutes{{
     {"POST", "/api/v1/approvals/{id}/deny", &Router::post_deny, ""},
 }};
 
+std::vector<Router::RouteInfo> Router::route_table() {
+    std::vector<RouteInfo> table;
+    for (const Route& route : kRoutes)
+        table.push_back({route.method, route.pattern, route.permission});
+    return table;
+}
+
 namespace {
 
 // Request bodies are parsed into std::map-backed JSON: an ordered_json object looks keys up
@@ -717,9 +724,6 @@ void Router::post_chat(const Call& call) {
         });
 }
 
-// The API's identity: the admin token's, until API tokens bind identities of their own.
-constexpr const char* kApiIdentity = "token:admin";
-
 void Router::get_approvals(const Call& call) {
     if (approvals_ == nullptr)
         return call.exchange->respond(error_response(404, "approvals are not enabled"));
@@ -769,7 +773,8 @@ Response decision_error(const Error& error) {
 void Router::post_approve(const Call& call) {
     if (approvals_ == nullptr)
         return call.exchange->respond(error_response(404, "approvals are not enabled"));
-    auto approved = approvals_->approve(call.job_id, kApiIdentity);
+    // As the caller: the approval service checks that identity is an approver of the group.
+    auto approved = approvals_->approve(call.job_id, call.identity);
     if (!approved) return call.exchange->respond(decision_error(approved.error()));
     call.exchange->respond(json_response(200, Json{{"approval", approval_json(*approved)}}));
 }
@@ -784,7 +789,7 @@ void Router::post_deny(const Call& call) {
     auto reason = body.find("reason");
     if (reason == body.end() || !reason->is_string())
         return call.exchange->respond(error_response(400, "reason must be a string: say why"));
-    auto denied = approvals_->deny(call.job_id, kApiIdentity, reason->get<std::string>());
+    auto denied = approvals_->deny(call.job_id, call.identity, reason->get<std::string>());
     if (!denied) {
         const auto& message = denied.error().message;
         bool bad_reason = message.starts_with("say why") || message.starts_with("the reason");

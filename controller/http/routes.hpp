@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "controller/http/event_stream.hpp"
 #include "controller/http/exchange.hpp"
@@ -62,6 +63,16 @@ class Router {
         std::string_view name = {};
         std::string identity = {};
     };
+
+    // One route as data: what the permission matrix test walks, so a route added to the
+    // table is checked without anyone remembering to list it. `permission` is empty when the
+    // handler decides itself (see kRoutes).
+    struct RouteInfo {
+        std::string_view method;
+        std::string_view pattern;
+        std::string_view permission;
+    };
+    static std::vector<RouteInfo> route_table();
 
   private:
     // The identity behind an Authorization header; the error is the 401's message. The one
