@@ -25,7 +25,7 @@ namespace hostline::controller::http {
 // decides itself, because the answer depends on more than the route (the hosts a job would
 // touch, whether the job is the caller's own, the approval's group; the chat decides per
 // command).
-const std::array<Router::Route, 20> Router::kRoutes{{
+const std::array<Router::Route, 23> Router::kRoutes{{
     {"GET", "/api/v1/agents", &Router::get_agents, ""},
     {"POST", "/api/v1/agents/tokens", &Router::post_agent_token, ""},
     {"POST", "/api/v1/agents/accept", &Router::post_agent_accept, ""},
@@ -46,6 +46,10 @@ const std::array<Router::Route, 20> Router::kRoutes{{
     {"GET", "/api/v1/approvals", &Router::get_approvals, "approvals.decide"},
     {"POST", "/api/v1/approvals/{id}/approve", &Router::post_approve, ""},
     {"POST", "/api/v1/approvals/{id}/deny", &Router::post_deny, ""},
+    // One agent is as open as the list of all of them.
+    {"GET", "/api/v1/agents/{name}", &Router::get_agent, ""},
+    {"POST", "/api/v1/agents/{name}/drain", &Router::post_agent_drain, "agents.manage"},
+    {"POST", "/api/v1/agents/{name}/undrain", &Router::post_agent_undrain, "agents.manage"},
 }};
 
 std::vector<Router::RouteInfo> Router::route_table() {

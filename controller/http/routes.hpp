@@ -109,6 +109,11 @@ class Router {
     void get_tokens(const Call& call);
     void post_tokens(const Call& call);
     void delete_token(const Call& call);
+    // Agents one by one, and draining (agent_routes.cpp).
+    void get_agent(const Call& call);
+    void post_agent_drain(const Call& call);
+    void post_agent_undrain(const Call& call);
+    void change_draining(const Call& call, bool draining);
 
     struct Route {
         std::string_view method;
@@ -118,7 +123,7 @@ class Router {
         // the handler decides itself.
         std::string_view permission;
     };
-    static const std::array<Route, 20> kRoutes;
+    static const std::array<Route, 23> kRoutes;
 
     // Constant after construction.
     JobService& jobs_;

@@ -29,6 +29,9 @@ struct AgentInfo {
     std::uint32_t capacity = 0;
     std::uint32_t running = 0;
     std::int64_t last_seen_ms = 0;  // 0: never
+    // Drained by an admin: gets no new runs (new jobs skip it), its queued runs wait, its
+    // running ones finish. Held in memory only: a restarted controller forgets it.
+    bool draining = false;
 };
 
 struct SubmitRequest {
@@ -96,6 +99,10 @@ class JobService {
     virtual Result<void> cancel(std::int64_t job_id) = 0;
 
     virtual std::vector<AgentInfo> agents() const = 0;
+    // Drains (or undrains) the agent: see AgentInfo::draining. Undraining sends its queued
+    // runs. Recorded in the audit trail as actor's. Error: no agent of that name.
+    virtual Result<AgentInfo> set_draining(const std::string& name, bool draining,
+                                           const std::string& actor) = 0;
 
     virtual void list_jobs(const JobQuery& query, Callback<std::vector<Job>> done) = 0;
     virtual void job(std::int64_t job_id, Callback<JobDetail> done) = 0;

@@ -83,6 +83,16 @@ class FakeJobService final : public JobService {
 
     std::vector<AgentInfo> agents() const override { return agent_list; }
 
+    Result<AgentInfo> set_draining(const std::string& name, bool draining,
+                                   const std::string&) override {
+        for (auto& agent : agent_list) {
+            if (agent.name != name) continue;
+            agent.draining = draining;
+            return agent;
+        }
+        return fail("there is no agent named '" + name + "'");
+    }
+
     void list_jobs(const JobQuery& query, Callback<std::vector<Job>> done) override {
         last_query = query;
         auto page = listed;
