@@ -169,13 +169,28 @@ Result<JobQuery> parse_job_query(std::string_view query_string) {
     query.limit = kDefaultLimit;
     for (const auto& [name, value] : *params) {
         if (name == "state") {
-            query.state = parse_job_state(value);
-            if (!query.state) {
-                return fail("state '" + value + "' is not a job state; use one of " +
-                            job_state_names());
+            // A comma list: any of these states.
+            std::string_view rest = value;
+            while (!rest.empty() || query.states.empty()) {
+                const auto comma = std::min(rest.find(','), rest.size());
+                const std::string one(rest.substr(0, comma));
+                rest.remove_prefix(std::min(comma + 1, rest.size()));
+                const auto state = parse_job_state(one);
+                if (!state)
+                    return fail("state '" + one + "' is not a job state; use one of " +
+                                job_state_names() + " (several: state=failed,timed_out)");
+                query.states.push_back(*state);
             }
-        } else if (name == "agent") {
+        } else if (name == "agent" || name == "host") {
             query.agent = value;
+        } else if (name == "command") {
+            query.command = value;
+        } else if (name == "since" || name == "until") {
+            const auto ms = parse_int<std::int64_t>(value);
+            if (!ms || *ms < 1)
+                return fail(name + " must be a time in milliseconds since 1970, not '" + value +
+                            "'");
+            (name == "since" ? query.since_ms : query.until_ms) = *ms;
         } else if (name == "requester") {
             query.requester = value;
         } else if (name == "before") {
@@ -193,7 +208,8 @@ Result<JobQuery> parse_job_query(std::string_view query_string) {
             query.limit = *limit;
         } else {
             return fail("unknown query parameter '" + name +
-                        "'; expected state, agent, requester, before or limit");
+                        "'; expected state, agent (or host), requester, command, since, until, "
+                        "before or limit");
         }
     }
     return query;

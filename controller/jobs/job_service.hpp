@@ -58,9 +58,13 @@ struct SubmitReply {
 };
 
 struct JobQuery {
-    std::optional<JobState> state;
-    std::string agent;           // only jobs with a run on this agent
-    std::string requester;       // only jobs this identity asked for
+    std::vector<JobState> states;  // only jobs in one of these states; empty: any
+    std::string agent;             // only jobs with a run on this agent
+    std::string requester;         // only jobs this identity asked for
+    // Only jobs of this catalog command, or ad-hoc jobs whose argv[0] is this.
+    std::string command;
+    std::int64_t since_ms = 0;   // only jobs created at or after this time; 0: no bound
+    std::int64_t until_ms = 0;   // only jobs created before this time; 0: no bound
     std::int64_t before_id = 0;  // paging: ids below this; 0 = newest
     int limit = 50;
 };

@@ -716,7 +716,7 @@ TEST_F(HttpServerTest, ListJobsPassesFiltersAndReturnsNextBefore) {
     EXPECT_EQ(body["next_before"], 97);
     const auto query = on_io([this] { return fake_.last_query; });
     ASSERT_TRUE(query);
-    EXPECT_EQ(query->state, JobState::running);
+    EXPECT_EQ(query->states, std::vector<JobState>{JobState::running});
     EXPECT_EQ(query->agent, "web-01");
     EXPECT_EQ(query->requester, "irc:alice!a@example.org");
     EXPECT_EQ(query->before_id, 100);
@@ -728,6 +728,29 @@ TEST_F(HttpServerTest, ListJobsPassesFiltersAndReturnsNextBefore) {
     EXPECT_EQ(body["jobs"].size(), 3u);
     EXPECT_TRUE(body["next_before"].is_null());
     EXPECT_EQ(on_io([this] { return fake_.last_query->limit; }), 50);
+}
+
+TEST_F(HttpServerTest, ListJobsPassesStatesHostCommandAndTimeToTheQuery) {
+    auto response = call(bhttp::verb::get,
+                         "/api/v1/jobs?state=failed,timed_out&host=db-01&command=bounce"
+                         "&since=1700000000000&until=1700000060000");
+    ASSERT_EQ(response.result_int(), 200u) << response.body();
+    const auto query = on_io([this] { return fake_.last_query; });
+    ASSERT_TRUE(query);
+    EXPECT_EQ(query->states, (std::vector<JobState>{JobState::failed, JobState::timed_out}));
+    EXPECT_EQ(query->agent, "db-01");
+    EXPECT_EQ(query->command, "bounce");
+    EXPECT_EQ(query->since_ms, 1'700'000'000'000);
+    EXPECT_EQ(query->until_ms, 1'700'000'060'000);
+
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs?state=failed,sleeping"), 400, "bad_request",
+                 "state 'sleeping' is not a job state");
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs?state="), 400, "bad_request",
+                 "state '' is not a job state");
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs?since=yesterday"), 400, "bad_request",
+                 "since must be a time in milliseconds");
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs?until=-5"), 400, "bad_request",
+                 "until must be a time in milliseconds");
 }
 
 TEST_F(HttpServerTest, ListJobsWithBadFiltersIs400) {
