@@ -25,7 +25,7 @@ namespace hostline::controller::http {
 // decides itself, because the answer depends on more than the route (the hosts a job would
 // touch, whether the job is the caller's own, the approval's group; the chat decides per
 // command).
-const std::array<Router::Route, 23> Router::kRoutes{{
+const std::array<Router::Route, 24> Router::kRoutes{{
     {"GET", "/api/v1/agents", &Router::get_agents, ""},
     {"POST", "/api/v1/agents/tokens", &Router::post_agent_token, ""},
     {"POST", "/api/v1/agents/accept", &Router::post_agent_accept, ""},
@@ -50,6 +50,7 @@ const std::array<Router::Route, 23> Router::kRoutes{{
     {"GET", "/api/v1/agents/{name}", &Router::get_agent, ""},
     {"POST", "/api/v1/agents/{name}/drain", &Router::post_agent_drain, "agents.manage"},
     {"POST", "/api/v1/agents/{name}/undrain", &Router::post_agent_undrain, "agents.manage"},
+    {"GET", "/api/v1/jobs/{id}/output/download", &Router::get_output_download, ""},
 }};
 
 std::vector<Router::RouteInfo> Router::route_table() {
@@ -653,6 +654,8 @@ void Router::get_job(const Call& call) {
 }
 
 void Router::get_output(const Call& call) {
+    // With a query: one run's bytes, a range at a time (get_output_range).
+    if (!call.query.empty()) return get_output_range(call);
     with_job(call, "jobs.read",
              [this, exchange = call.exchange, id = call.job_id](const JobDetail&) {
                  jobs_.output(id, [exchange](Result<std::vector<OutputChunk>> chunks) {
@@ -903,6 +906,130 @@ void Router::delete_token(const Call& call) {
             error_response(message.starts_with("there is no") ? 404 : 409, message));
     }
     call.exchange->respond(json_response(200, Json{{"token", name}, {"state", "revoked"}}));
+}
+
+}  // namespace hostline::controller::http
+
+namespace hostline::controller::http {
+
+namespace {
+
+// One run's stored output as bytes: its chunks in seq order, of one stream or both.
+struct RunOutput {
+    std::string bytes;
+};
+
+RunOutput run_output(const std::vector<OutputChunk>& chunks, const std::string& host,
+                     const std::string& stream) {
+    std::vector<const OutputChunk*> mine;
+    for (const auto& chunk : chunks)
+        if (chunk.agent == host) mine.push_back(&chunk);
+    std::stable_sort(mine.begin(), mine.end(),
+                     [](const OutputChunk* a, const OutputChunk* b) { return a->seq < b->seq; });
+    RunOutput out;
+    for (const OutputChunk* chunk : mine)
+        if (stream == "combined" || chunk->stream == stream) out.bytes += chunk->data;
+    return out;
+}
+
+struct OutputRange {
+    std::string host;
+    std::string stream = "combined";
+    std::int64_t offset = 0;
+    std::int64_t length = 1 << 20;  // at most 1 MiB a call
+};
+
+constexpr std::int64_t kMaxRangeLength = 1 << 20;
+
+Result<OutputRange> parse_output_range(std::string_view query_string, bool download) {
+    auto params = parse_query(query_string);
+    if (!params) return params.error();
+    OutputRange range;
+    for (const auto& [name, value] : *params) {
+        if (name == "host") {
+            range.host = value;
+        } else if (name == "stream") {
+            if (value != "stdout" && value != "stderr" && value != "combined")
+                return fail("stream must be stdout, stderr or combined, not '" + value + "'");
+            range.stream = value;
+        } else if (!download && (name == "offset" || name == "length")) {
+            const auto number = parse_int<std::int64_t>(value);
+            if (!number || *number < 0 || (name == "length" && *number > kMaxRangeLength))
+                return fail(name + " must be an integer from 0" +
+                            (name == "length" ? " to " + std::to_string(kMaxRangeLength) : "") +
+                            ", not '" + value + "'");
+            (name == "offset" ? range.offset : range.length) = *number;
+        } else {
+            return fail("unknown query parameter '" + name + "'; expected host, stream" +
+                        (download ? "" : ", offset or length"));
+        }
+    }
+    if (range.host.empty()) return fail("host is required: the agent whose run's output to read");
+    return range;
+}
+
+bool has_run_on(const JobDetail& detail, const std::string& host) {
+    return std::any_of(detail.runs.begin(), detail.runs.end(),
+                       [&](const RunRecord& run) { return run.agent == host; });
+}
+
+Response no_run_on(std::int64_t job_id, const std::string& host) {
+    return error_response(404, "job " + std::to_string(job_id) + " has no run on '" + host + "'");
+}
+
+}  // namespace
+
+// GET /api/v1/jobs/{id}/output?host=NAME[&stream=..][&offset=N][&length=M]: a byte range of
+// one run's stored output, with the total so a client can page or follow.
+void Router::get_output_range(const Call& call) {
+    // Permission first: a caller who may not read the job learns nothing from its query.
+    with_job(call, "jobs.read",
+             [this, exchange = call.exchange, id = call.job_id,
+              query = std::string(call.query)](const JobDetail& d) {
+                 auto range = parse_output_range(query, false);
+                 if (!range) return exchange->respond(error_response(400, range.error().message));
+                 if (!has_run_on(d, range->host))
+                     return exchange->respond(no_run_on(id, range->host));
+                 jobs_.output(
+                     id, [exchange, range = *range, id](Result<std::vector<OutputChunk>> chunks) {
+                         if (!chunks) return exchange->respond(job_error_response(chunks.error()));
+                         const auto output = run_output(*chunks, range.host, range.stream);
+                         const auto total = static_cast<std::int64_t>(output.bytes.size());
+                         const auto from = std::min(range.offset, total);
+                         const auto size = std::min(range.length, total - from);
+                         exchange->respond(
+                             json_response(200, Json{{"job", id},
+                                                     {"host", range.host},
+                                                     {"stream", range.stream},
+                                                     {"offset", from},
+                                                     {"length", size},
+                                                     {"total", total},
+                                                     {"data", output.bytes.substr(from, size)}}));
+                     });
+             });
+}
+
+// GET /api/v1/jobs/{id}/output/download?host=NAME[&stream=..]: the raw bytes as a file.
+void Router::get_output_download(const Call& call) {
+    with_job(call, "jobs.read",
+             [this, exchange = call.exchange, id = call.job_id,
+              query = std::string(call.query)](const JobDetail& d) {
+                 auto range = parse_output_range(query, true);
+                 if (!range) return exchange->respond(error_response(400, range.error().message));
+                 // Also what keeps the file name to an agent's name.
+                 if (!has_run_on(d, range->host))
+                     return exchange->respond(no_run_on(id, range->host));
+                 jobs_.output(id, [exchange, range = *range,
+                                   id](Result<std::vector<OutputChunk>> chunks) {
+                     if (!chunks) return exchange->respond(job_error_response(chunks.error()));
+                     Response response{.content_type = "text/plain; charset=utf-8",
+                                       .body = run_output(*chunks, range.host, range.stream).bytes};
+                     response.headers.emplace_back(
+                         "Content-Disposition", "attachment; filename=\"job-" + std::to_string(id) +
+                                                    "-" + range.host + ".log\"");
+                     exchange->respond(std::move(response));
+                 });
+             });
 }
 
 }  // namespace hostline::controller::http

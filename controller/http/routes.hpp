@@ -114,6 +114,9 @@ class Router {
     void post_agent_drain(const Call& call);
     void post_agent_undrain(const Call& call);
     void change_draining(const Call& call, bool draining);
+    // One run's output as a byte range, and as a file (end of routes.cpp).
+    void get_output_range(const Call& call);
+    void get_output_download(const Call& call);
 
     struct Route {
         std::string_view method;
@@ -123,7 +126,7 @@ class Router {
         // the handler decides itself.
         std::string_view permission;
     };
-    static const std::array<Route, 23> kRoutes;
+    static const std::array<Route, 24> kRoutes;
 
     // Constant after construction.
     JobService& jobs_;

@@ -776,6 +776,54 @@ TEST_F(HttpServerTest, OutputWithInvalidUtf8IsReplacedNotAnError) {
     EXPECT_EQ(output[0]["data"], "up\xEF\xBF\xBD\xEF\xBF\xBD 3 days\n");
 }
 
+TEST_F(HttpServerTest, OutputRangeIsOneRunsBytesWithTheTotal) {
+    on_io([this] {
+        fake_.outputs[7] = {make_chunk(70, 2, "world\n"), make_chunk(70, 1, "hello ")};
+        fake_.outputs[7].push_back(OutputChunk{
+            .run_id = 70, .agent = "web-01", .seq = 3, .stream = "stderr", .data = "oops\n"});
+    });
+    auto response = call(bhttp::verb::get, "/api/v1/jobs/7/output?host=web-01&offset=3&length=6");
+    ASSERT_EQ(response.result_int(), 200u) << response.body();
+    auto body = body_of(response);
+    EXPECT_EQ(body["data"], "lo wor");
+    EXPECT_EQ(body["offset"], 3);
+    EXPECT_EQ(body["length"], 6);
+    EXPECT_EQ(body["total"], 17);  // "hello world\n" and "oops\n", in seq order
+    EXPECT_EQ(body["stream"], "combined");
+
+    body = body_of(call(bhttp::verb::get, "/api/v1/jobs/7/output?host=web-01&stream=stderr"));
+    EXPECT_EQ(body["data"], "oops\n");
+    EXPECT_EQ(body["total"], 5);
+    // Past the end: nothing, and the total to know it.
+    body = body_of(call(bhttp::verb::get, "/api/v1/jobs/7/output?host=web-01&offset=99"));
+    EXPECT_EQ(body["data"], "");
+    EXPECT_EQ(body["offset"], 17);
+    EXPECT_EQ(body["length"], 0);
+
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs/7/output?offset=1"), 400, "bad_request",
+                 "host is required");
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs/7/output?host=web-01&length=-1"), 400,
+                 "bad_request", "length must be");
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs/7/output?host=web-01&stream=both"), 400,
+                 "bad_request", "stream must be");
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs/7/output?host=db-01"), 404, "not_found",
+                 "job 7 has no run on 'db-01'");
+}
+
+TEST_F(HttpServerTest, OutputDownloadIsTheRawBytesAsAFile) {
+    const auto response = call(bhttp::verb::get, "/api/v1/jobs/7/output/download?host=web-01");
+    ASSERT_EQ(response.result_int(), 200u) << response.body();
+    EXPECT_EQ(response.body(), "up\xff\xfe 3 days\n");  // not replaced: the bytes as stored
+    EXPECT_EQ(response[field::content_type], "text/plain; charset=utf-8");
+    EXPECT_EQ(response[field::content_disposition], "attachment; filename=\"job-7-web-01.log\"");
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs/7/output/download?host=evil%0d%0aX:1"), 404,
+                 "not_found");
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs/7/output/download"), 400, "bad_request",
+                 "host is required");
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs/999/output/download?host=web-01"), 404,
+                 "not_found");
+}
+
 TEST_F(HttpServerTest, EventsStreamSnapshotThenLiveThenEnds) {
     auto client = open_events(8);
     client.read_header();
