@@ -25,7 +25,7 @@ namespace hostline::controller::http {
 // decides itself, because the answer depends on more than the route (the hosts a job would
 // touch, whether the job is the caller's own, the approval's group; the chat decides per
 // command).
-const std::array<Router::Route, 24> Router::kRoutes{{
+const std::array<Router::Route, 25> Router::kRoutes{{
     {"GET", "/api/v1/agents", &Router::get_agents, ""},
     {"POST", "/api/v1/agents/tokens", &Router::post_agent_token, ""},
     {"POST", "/api/v1/agents/accept", &Router::post_agent_accept, ""},
@@ -51,6 +51,7 @@ const std::array<Router::Route, 24> Router::kRoutes{{
     {"POST", "/api/v1/agents/{name}/drain", &Router::post_agent_drain, "agents.manage"},
     {"POST", "/api/v1/agents/{name}/undrain", &Router::post_agent_undrain, "agents.manage"},
     {"GET", "/api/v1/jobs/{id}/output/download", &Router::get_output_download, ""},
+    {"GET", "/api/v1/audit/export", &Router::get_audit_export, "audit.read"},
 }};
 
 std::vector<Router::RouteInfo> Router::route_table() {
@@ -1030,6 +1031,47 @@ void Router::get_output_download(const Call& call) {
                      exchange->respond(std::move(response));
                  });
              });
+}
+
+}  // namespace hostline::controller::http
+
+namespace hostline::controller::http {
+
+// GET /api/v1/audit/export: every audit row, oldest first, one JSON object a line with its
+// prev_hash and hash, so that a copy can be checked offline. Streamed a page at a time: the
+// next page is read only once the previous one is queued, so the loop never waits on the
+// store and a client that goes away stops the reading.
+void Router::get_audit_export(const Call& call) {
+    if (audit_ == nullptr)
+        return call.exchange->respond(error_response(404, "audit is not enabled"));
+    if (!call.query.empty())
+        return call.exchange->respond(error_response(400, "/api/v1/audit/export takes no query"));
+    auto gone = std::make_shared<bool>(false);
+    if (!call.exchange->start_stream("application/x-ndjson", [gone] { *gone = true; })) return;
+    export_audit_after(call.exchange, gone, 0);
+}
+
+void Router::export_audit_after(const std::shared_ptr<Exchange>& exchange,
+                                const std::shared_ptr<bool>& gone, std::int64_t after_id) {
+    AuditQuery query;
+    query.oldest_first = true;
+    query.after_id = after_id;
+    query.limit = kMaxLimit;
+    audit_->list(query, [this, exchange, gone](Result<std::vector<AuditRow>> rows) {
+        if (*gone) return;
+        if (!rows) {
+            // The 200 is sent already: the last line says the export is incomplete.
+            exchange->send(Json{{"error", rows.error().message}}.dump() + "\n");
+            return exchange->end_stream();
+        }
+        std::string lines;
+        for (const auto& row : *rows)
+            lines +=
+                audit_row_json(row).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+        exchange->send(std::move(lines));
+        if (rows->size() < static_cast<std::size_t>(kMaxLimit)) return exchange->end_stream();
+        export_audit_after(exchange, gone, rows->back().id);
+    });
 }
 
 }  // namespace hostline::controller::http

@@ -117,6 +117,10 @@ class Router {
     // One run's output as a byte range, and as a file (end of routes.cpp).
     void get_output_range(const Call& call);
     void get_output_download(const Call& call);
+    // Every audit row as NDJSON, a page at a time (end of routes.cpp).
+    void get_audit_export(const Call& call);
+    void export_audit_after(const std::shared_ptr<Exchange>& exchange,
+                            const std::shared_ptr<bool>& gone, std::int64_t after_id);
 
     struct Route {
         std::string_view method;
@@ -126,7 +130,7 @@ class Router {
         // the handler decides itself.
         std::string_view permission;
     };
-    static const std::array<Route, 24> kRoutes;
+    static const std::array<Route, 25> kRoutes;
 
     // Constant after construction.
     JobService& jobs_;
