@@ -753,16 +753,37 @@ void Router::get_approvals(const Call& call) {
         return call.exchange->respond(error_response(404, "approvals are not enabled"));
     auto params = parse_query(call.query);
     if (!params) return call.exchange->respond(error_response(400, params.error().message));
-    std::optional<ApprovalState> state;
-    int limit = kDefaultLimit;
+    ApprovalQuery query;
+    int& limit = query.limit;
+    limit = kDefaultLimit;
     for (const auto& [name, value] : *params) {
         if (name == "state") {
-            state = parse_approval_state(value);
-            if (!state)
+            // "decided": the history, whatever the decision; else one state or a comma list.
+            std::string_view rest = value;
+            while (!rest.empty() || query.states.empty()) {
+                const auto comma = std::min(rest.find(','), rest.size());
+                const std::string one(rest.substr(0, comma));
+                rest.remove_prefix(std::min(comma + 1, rest.size()));
+                if (one == "decided") {
+                    query.states.insert(
+                        query.states.end(),
+                        {ApprovalState::granted, ApprovalState::denied, ApprovalState::expired});
+                    continue;
+                }
+                const auto state = parse_approval_state(one);
+                if (!state)
+                    return call.exchange->respond(error_response(
+                        400, "state '" + one +
+                                 "' is not an approval state; use pending, granted, denied, "
+                                 "expired or decided (the last three)"));
+                query.states.push_back(*state);
+            }
+        } else if (name == "before") {
+            const auto before = parse_int<std::int64_t>(value);
+            if (!before || *before < 1)
                 return call.exchange->respond(error_response(
-                    400,
-                    "state '" + value +
-                        "' is not an approval state; use pending, granted, denied or expired"));
+                    400, "before must be a job id (a positive integer), not '" + value + "'"));
+            query.before_job_id = *before;
         } else if (name == "limit") {
             const auto n = parse_int<int>(value);
             if (!n || *n < 1 || *n > kMaxLimit)
@@ -772,15 +793,19 @@ void Router::get_approvals(const Call& call) {
             limit = *n;
         } else {
             return call.exchange->respond(error_response(
-                400, "unknown query parameter '" + name + "'; expected state or limit"));
+                400, "unknown query parameter '" + name + "'; expected state, before or limit"));
         }
     }
     approvals_->list_approvals(
-        state, limit, [exchange = call.exchange](Result<std::vector<Approval>> list) {
+        query, [exchange = call.exchange,
+                limit = static_cast<std::size_t>(limit)](Result<std::vector<Approval>> list) {
             if (!list) return exchange->respond(error_response(500, list.error().message));
             Json out = Json::array();
             for (const Approval& a : *list) out.push_back(approval_json(a));
-            exchange->respond(json_response(200, Json{{"approvals", std::move(out)}}));
+            // A full page may have more after it: the job id to page from (before=).
+            const Json next = list->size() >= limit ? Json(list->back().job_id) : Json(nullptr);
+            exchange->respond(
+                json_response(200, Json{{"approvals", std::move(out)}, {"next_before", next}}));
         });
 }
 

@@ -576,8 +576,8 @@ class Connection {
                   [](const RunRecord& a, const RunRecord& b) { return a.id < b.id; });
 
         snapshot.agents = read_agents();
-        snapshot.pending_approvals =
-            read_approvals(ApprovalState::pending, std::numeric_limits<int>::max());
+        snapshot.pending_approvals = read_approvals(
+            {.states = {ApprovalState::pending}, .limit = std::numeric_limits<int>::max()});
         std::reverse(snapshot.pending_approvals.begin(), snapshot.pending_approvals.end());
         SQLite::Statement tokens =
             prepare(db_, fmt::format("SELECT {} FROM tokens t ORDER BY t.name",
@@ -652,13 +652,23 @@ class Connection {
     }
 
     // limit: at most this many (newest first); a negative limit is none.
-    std::vector<Approval> read_approvals(std::optional<ApprovalState> state, int limit) {
+    std::vector<Approval> read_approvals(const ApprovalQuery& query) {
+        std::string where = " WHERE a.job_id < ?2";
+        if (!query.states.empty()) {
+            where += " AND a.state IN (";
+            for (std::size_t i = 0; i < query.states.size(); ++i)
+                where += (i == 0 ? "?" : ", ?") + std::to_string(i + 3);
+            where += ")";
+        }
         SQLite::Statement s =
             prepare(db_, fmt::format("SELECT {} FROM approvals a{} ORDER BY a.job_id DESC LIMIT ?1",
-                                     select_list(kApprovalColumns, "a"),
-                                     state ? " WHERE a.state = ?2" : ""));
-        bind_value(s, 1, static_cast<std::int64_t>(std::max(limit, 0)));
-        if (state) bind_value(s, 2, to_string(*state));
+                                     select_list(kApprovalColumns, "a"), where));
+        bind_value(s, 1, static_cast<std::int64_t>(std::max(query.limit, 0)));
+        bind_value(s, 2,
+                   query.before_job_id > 0 ? query.before_job_id
+                                           : std::numeric_limits<std::int64_t>::max());
+        for (std::size_t i = 0; i < query.states.size(); ++i)
+            bind_value(s, static_cast<int>(i + 3), to_string(query.states[i]));
         std::vector<Approval> out;
         while (s.executeStep()) {
             Row row(s);
@@ -946,12 +956,11 @@ class SqliteStore final : public Store {
                                                [](Connection& c) { return c.read_agents(); });
     }
 
-    void list_approvals(std::optional<ApprovalState> state, int limit,
-                        Callback<std::vector<Approval>> done) override {
-        limit = std::clamp(limit, 0, kMaxListLimit);
-        enqueue_read<std::vector<Approval>>(std::move(done), [state, limit](Connection& c) {
-            return c.read_approvals(state, limit);
-        });
+    void list_approvals(const ApprovalQuery& query, Callback<std::vector<Approval>> done) override {
+        ApprovalQuery q = query;
+        q.limit = std::clamp(q.limit, 0, kMaxListLimit);
+        enqueue_read<std::vector<Approval>>(std::move(done),
+                                            [q](Connection& c) { return c.read_approvals(q); });
     }
 
     void audit(const AuditQuery& query, Callback<std::vector<AuditRow>> done) override {

@@ -661,6 +661,8 @@ TEST_F(Commands, ApprovalsListsPendingOnesWithHostsAndCommand) {
     auto denied = hostline({"approvals", "list", "--state", "denied"});
     ASSERT_EQ(denied.status, 0) << denied.err;
     EXPECT_EQ(server_.requests().back().target, "/api/v1/approvals?state=denied");
+    ASSERT_EQ(hostline({"approvals", "list", "--state", "decided"}).status, 0);
+    EXPECT_EQ(server_.requests().back().target, "/api/v1/approvals?state=decided");
     EXPECT_EQ(hostline({"approvals", "list", "--state", "maybe"}).status, 2);
 }
 

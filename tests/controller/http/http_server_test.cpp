@@ -196,11 +196,13 @@ class FakeApprovalDesk final : public ApprovalDesk {
 
     Approval pending;
     std::optional<ApprovalState> last_state;
+    std::optional<ApprovalQuery> last_query;
     std::string last_decider, last_reason;
 
-    void list_approvals(std::optional<ApprovalState> state, int,
-                        Callback<std::vector<Approval>> done) override {
-        last_state = state;
+    void list_approvals(const ApprovalQuery& query, Callback<std::vector<Approval>> done) override {
+        last_query = query;
+        last_state = query.states.empty() ? std::nullopt
+                                          : std::optional<ApprovalState>(query.states.front());
         done(std::vector<Approval>{pending});
     }
     std::vector<Approval> pending_for(const std::string&) const override { return {pending}; }
@@ -1035,6 +1037,20 @@ TEST_F(HttpServerTest, PendingApprovalsAreListedWithArgvHostsAndRequester) {
     EXPECT_EQ(on_io([this] { return desk_.last_state; }), ApprovalState::denied);
     expect_error(call(bhttp::verb::get, "/api/v1/approvals?state=maybe"), 400, "bad_request",
                  "not an approval state");
+
+    // The history: every decided one, a page at a time.
+    const auto history = call(bhttp::verb::get, "/api/v1/approvals?state=decided&before=9&limit=1");
+    ASSERT_EQ(history.result_int(), 200u) << history.body();
+    EXPECT_EQ(body_of(history)["next_before"], 5);  // a full page: more may follow
+    const auto query = on_io([this] { return desk_.last_query; });
+    ASSERT_TRUE(query);
+    EXPECT_EQ(query->states,
+              (std::vector<ApprovalState>{ApprovalState::granted, ApprovalState::denied,
+                                          ApprovalState::expired}));
+    EXPECT_EQ(query->before_job_id, 9);
+    EXPECT_EQ(query->limit, 1);
+    expect_error(call(bhttp::verb::get, "/api/v1/approvals?before=x"), 400, "bad_request",
+                 "before must be a job id");
 }
 
 TEST_F(HttpServerTest, ApproveAndDenyDecideAsTheTokensIdentity) {

@@ -315,8 +315,39 @@ TEST_F(SqliteStoreTest, AnApprovalKeepsItsHostsAndVotesAndPendingOnesAreInTheSna
     EXPECT_EQ(back.expires_at_ms, pending.expires_at_ms);
     ASSERT_EQ(back.votes.size(), 2u);
     EXPECT_EQ(back.votes[1].approver, "irc:carol");
-    auto decided = wait_for<std::vector<Approval>>(
-        [&](auto done) { store_->list_approvals(ApprovalState::denied, 10, std::move(done)); });
+    // The history pages newest first over the decided states.
+    for (std::int64_t id = 3; id <= 5; ++id) {
+        Approval later = denied;
+        later.job_id = id;
+        later.state = id == 4 ? ApprovalState::expired : ApprovalState::granted;
+        store_->save_job(make_job(id, JobState::succeeded));
+        store_->save_approval(later);
+    }
+    auto page = wait_for<std::vector<Approval>>([&](auto done) {
+        store_->list_approvals(
+            {.states = {ApprovalState::granted, ApprovalState::denied, ApprovalState::expired},
+             .before_job_id = 5,
+             .limit = 2},
+            std::move(done));
+    });
+    ASSERT_TRUE(page.ok()) << page.error().message;
+    ASSERT_EQ(page->size(), 2u);
+    EXPECT_EQ((*page)[0].job_id, 4);
+    EXPECT_EQ((*page)[1].job_id, 3);
+    auto rest = wait_for<std::vector<Approval>>([&](auto done) {
+        store_->list_approvals(
+            {.states = {ApprovalState::granted, ApprovalState::denied, ApprovalState::expired},
+             .before_job_id = 3,
+             .limit = 2},
+            std::move(done));
+    });
+    ASSERT_TRUE(rest.ok());
+    ASSERT_EQ(rest->size(), 1u);
+    EXPECT_EQ((*rest)[0].job_id, 2);
+
+    auto decided = wait_for<std::vector<Approval>>([&](auto done) {
+        store_->list_approvals({.states = {ApprovalState::denied}, .limit = 10}, std::move(done));
+    });
     ASSERT_TRUE(decided.ok()) << decided.error().message;
     ASSERT_EQ(decided->size(), 1u);
     EXPECT_EQ((*decided)[0].reason, "denied by irc:carol: not now");
