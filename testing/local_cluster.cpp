@@ -70,8 +70,10 @@ std::string http_exchange(const std::string& http_url, const std::string& method
         if (fd >= 0) ::close(fd);
         fail_with("cannot connect to " + http_url);
     }
+    const std::string authorization =
+        token.empty() ? "" : "Authorization: Bearer " + token + "\r\n";
     const std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
-                                (token.empty() ? "" : "Authorization: Bearer " + token + "\r\n") +
+                                authorization +
                                 "Content-Type: application/json\r\nConnection: close\r\n"
                                 "Content-Length: " +
                                 std::to_string(body.size()) + "\r\n\r\n" + body;
@@ -497,6 +499,17 @@ nlohmann::json LocalCluster::post_api(const std::string& path, const nlohmann::j
         fail_with("POST " + path + " answered " + response.substr(0, response.find("\r\n")) + ": " +
                   response.substr(head_end + 4));
     return doc;
+}
+
+ApiAnswer LocalCluster::api(const std::string& method, const std::string& path,
+                            const std::string& token, const std::string& body) {
+    const std::string response = http_exchange(http_url_, method, path, token, body);
+    const auto head_end = response.find("\r\n\r\n");
+    const auto space = response.find(' ');
+    if (head_end == std::string::npos || space == std::string::npos)
+        fail_with("no HTTP answer from " + http_url_ + " to " + method + " " + path);
+    return ApiAnswer{std::atoi(response.c_str() + space + 1), response.substr(0, head_end),
+                     response.substr(head_end + 4)};
 }
 
 }  // namespace hostline::testing

@@ -58,6 +58,13 @@ struct AgentOptions {
     std::string agent_toml;
 };
 
+// One HTTP answer as it came: the status, the head (status line and headers) and the body.
+struct ApiAnswer {
+    int status = 0;
+    std::string head;
+    std::string body;
+};
+
 class LocalCluster {
   public:
     // bin_dir holds the three binaries; empty: $HOSTLINE_BIN_DIR.
@@ -147,6 +154,10 @@ class LocalCluster {
     // POSTs body to path (e.g. /api/v1/jobs) with the admin token and returns the answer's
     // JSON; throws unless the answer is a 2xx with a JSON body.
     nlohmann::json post_api(const std::string& path, const nlohmann::json& body);
+    // Any request to the API with this bearer token (empty: no Authorization header), the
+    // answer whatever its status. Throws only when no HTTP answer comes.
+    ApiAnswer api(const std::string& method, const std::string& path, const std::string& token,
+                  const std::string& body = "");
 
   private:
     std::map<std::string, std::string> agent_configs_;  // agent.toml of each agent started

@@ -1,5 +1,6 @@
 // `hostline agents`: every known agent, online or not, and the keys waiting to be accepted;
-// `agents token create`, `agents accept NAME`, `agents revoke NAME` (docs/agents.md).
+// `agents token create`, `agents accept NAME`, `agents revoke NAME` (docs/agents.md);
+// `agents drain NAME` and `agents undrain NAME` (docs/cli.md).
 #include <chrono>
 #include <iostream>
 
@@ -124,6 +125,37 @@ Result<int> change_key(ApiClient& api, const std::string& name, bool yes, bool a
     return 0;
 }
 
+// NAME goes into a URL path: only what an agent name may hold (controller/agents/
+// key_directory.cpp), so nothing else reaches it.
+CLI::Validator agent_name_validator() {
+    return CLI::Validator(
+        [](const std::string& name) -> std::string {
+            if (name.empty() || name.size() > 64 || name[0] == '.' || name[0] == '-' ||
+                name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                       "0123456789._-") != std::string::npos)
+                return "an agent name is 1 to 64 letters, digits, '.', '_' or '-'";
+            return {};
+        },
+        "NAME");
+}
+
+Result<int> change_draining(ApiClient& api, const std::string& name, bool drain, bool json,
+                            Console& console) {
+    auto answer = api.post("/api/v1/agents/" + name + (drain ? "/drain" : "/undrain"),
+                           nlohmann::json::object());
+    if (!answer) return answer.error();
+    if (json) {
+        print_json(console.out, *answer);
+        return 0;
+    }
+    if (drain)
+        console.out << name << " is draining: it gets no new runs and its queued runs wait; "
+                    << "running ones finish (hostline agents undrain " << name << " ends it)\n";
+    else
+        console.out << name << " takes runs again\n";
+    return 0;
+}
+
 }  // namespace
 
 void add_agents_command(CLI::App& app, CommandContext& context) {
@@ -165,6 +197,23 @@ void add_agents_command(CLI::App& app, CommandContext& context) {
         sub->callback([accept, name, yes, &context] {
             run_api_command(context, [&](ApiClient& api) {
                 return change_key(api, *name, *yes, accept, context.console);
+            });
+        });
+    }
+
+    for (bool drain : {true, false}) {
+        auto name = std::make_shared<std::string>();
+        auto* sub = agents->add_subcommand(
+            drain ? "drain" : "undrain",
+            drain ? "Stop giving an agent new runs; running ones finish (before maintenance)"
+                  : "Give a drained agent runs again, its queued ones first");
+        sub->add_option("name", *name, "The agent's name")
+            ->required()
+            ->check(agent_name_validator());
+        sub->add_flag("--json", *json, "Print the API document");
+        sub->callback([drain, name, json, &context] {
+            run_api_command(context, [&](ApiClient& api) {
+                return change_draining(api, *name, drain, *json, context.console);
             });
         });
     }

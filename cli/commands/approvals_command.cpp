@@ -89,8 +89,9 @@ void add_approvals_command(CLI::App& app, CommandContext& context) {
     approvals->fallthrough();
 
     auto* list = approvals->add_subcommand("list", "List approvals (default: the pending ones)");
-    list->add_option("--state", options->state, "pending, granted, denied or expired")
-        ->check(CLI::IsMember({"pending", "granted", "denied", "expired"}))
+    list->add_option("--state", options->state,
+                     "pending, granted, denied, expired, or decided (the last three)")
+        ->check(CLI::IsMember({"pending", "granted", "denied", "expired", "decided"}))
         ->type_name("STATE");
 
     auto* approve = approvals->add_subcommand("approve", "Approve a job waiting for approval");

@@ -110,13 +110,18 @@ std::string render_agents_table(const nlohmann::json& agents, std::int64_t now_m
                                 std::size_t width) {
     Table table({"NAME", "STATE", "LABELS", "VERSION", "RUNNING/CAPACITY", "LAST SEEN"});
     table.set_shrinkable(2, kMinShrinkWidth);
+    // Draining matters only while it is online: an offline agent gets no runs anyway.
+    const auto state = [](const nlohmann::json& agent) {
+        if (!bool_field(agent, "online")) return "offline";
+        return bool_field(agent, "draining") ? "draining" : "online";
+    };
     for (const auto& agent : agents)
-        table.add_row(
-            {text_field(agent, "name"), bool_field(agent, "online") ? "online" : "offline",
-             labels_cell(object_field(agent, "labels")), or_dash(text_field(agent, "version")),
-             std::to_string(int_field(agent, "running").value_or(0)) + "/" +
-                 std::to_string(int_field(agent, "capacity").value_or(0)),
-             format_age(int_field(agent, "last_seen_ms"), now_ms)});
+        table.add_row({text_field(agent, "name"), state(agent),
+                       labels_cell(object_field(agent, "labels")),
+                       or_dash(text_field(agent, "version")),
+                       std::to_string(int_field(agent, "running").value_or(0)) + "/" +
+                           std::to_string(int_field(agent, "capacity").value_or(0)),
+                       format_age(int_field(agent, "last_seen_ms"), now_ms)});
     return table.render(width);
 }
 

@@ -115,10 +115,12 @@ Result<Approval> ApprovalService::request(const SubmitRequest& request, const Ap
     return a;
 }
 
-void ApprovalService::list_approvals(std::optional<ApprovalState> state, int limit,
+void ApprovalService::list_approvals(const ApprovalQuery& query,
                                      Callback<std::vector<Approval>> done) {
-    store_.list_approvals(state.value_or(ApprovalState::pending), std::clamp(limit, 1, 500),
-                          std::move(done));
+    ApprovalQuery q = query;
+    if (q.states.empty()) q.states = {ApprovalState::pending};
+    q.limit = std::clamp(q.limit, 1, 500);
+    store_.list_approvals(q, std::move(done));
 }
 
 std::vector<Approval> ApprovalService::pending_for(const std::string& identity) const {

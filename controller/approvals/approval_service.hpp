@@ -62,8 +62,7 @@ class ApprovalService final : public ApprovalDesk {
     Result<Approval> request(const SubmitRequest& request, const ApprovalSpec& spec);
 
     // ApprovalDesk
-    void list_approvals(std::optional<ApprovalState> state, int limit,
-                        Callback<std::vector<Approval>> done) override;
+    void list_approvals(const ApprovalQuery& query, Callback<std::vector<Approval>> done) override;
     std::vector<Approval> pending_for(const std::string& identity) const override;
     Result<Approval> approve(std::int64_t job_id, const std::string& approver) override;
     Result<Approval> deny(std::int64_t job_id, const std::string& approver,

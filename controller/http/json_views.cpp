@@ -115,6 +115,7 @@ Json agent_json(const AgentInfo& agent) {
         {"capacity", agent.capacity},
         {"running", agent.running},
         {"last_seen_ms", agent.last_seen_ms},
+        {"draining", agent.draining},
     };
 }
 

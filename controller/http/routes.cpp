@@ -25,7 +25,7 @@ namespace hostline::controller::http {
 // decides itself, because the answer depends on more than the route (the hosts a job would
 // touch, whether the job is the caller's own, the approval's group; the chat decides per
 // command).
-const std::array<Router::Route, 20> Router::kRoutes{{
+const std::array<Router::Route, 25> Router::kRoutes{{
     {"GET", "/api/v1/agents", &Router::get_agents, ""},
     {"POST", "/api/v1/agents/tokens", &Router::post_agent_token, ""},
     {"POST", "/api/v1/agents/accept", &Router::post_agent_accept, ""},
@@ -46,7 +46,20 @@ const std::array<Router::Route, 20> Router::kRoutes{{
     {"GET", "/api/v1/approvals", &Router::get_approvals, "approvals.decide"},
     {"POST", "/api/v1/approvals/{id}/approve", &Router::post_approve, ""},
     {"POST", "/api/v1/approvals/{id}/deny", &Router::post_deny, ""},
+    // One agent is as open as the list of all of them.
+    {"GET", "/api/v1/agents/{name}", &Router::get_agent, ""},
+    {"POST", "/api/v1/agents/{name}/drain", &Router::post_agent_drain, "agents.manage"},
+    {"POST", "/api/v1/agents/{name}/undrain", &Router::post_agent_undrain, "agents.manage"},
+    {"GET", "/api/v1/jobs/{id}/output/download", &Router::get_output_download, ""},
+    {"GET", "/api/v1/audit/export", &Router::get_audit_export, "audit.read"},
 }};
+
+std::vector<Router::RouteInfo> Router::route_table() {
+    std::vector<RouteInfo> table;
+    for (const Route& route : kRoutes)
+        table.push_back({route.method, route.pattern, route.permission});
+    return table;
+}
 
 namespace {
 
@@ -158,13 +171,28 @@ Result<JobQuery> parse_job_query(std::string_view query_string) {
     query.limit = kDefaultLimit;
     for (const auto& [name, value] : *params) {
         if (name == "state") {
-            query.state = parse_job_state(value);
-            if (!query.state) {
-                return fail("state '" + value + "' is not a job state; use one of " +
-                            job_state_names());
+            // A comma list: any of these states.
+            std::string_view rest = value;
+            while (!rest.empty() || query.states.empty()) {
+                const auto comma = std::min(rest.find(','), rest.size());
+                const std::string one(rest.substr(0, comma));
+                rest.remove_prefix(std::min(comma + 1, rest.size()));
+                const auto state = parse_job_state(one);
+                if (!state)
+                    return fail("state '" + one + "' is not a job state; use one of " +
+                                job_state_names() + " (several: state=failed,timed_out)");
+                query.states.push_back(*state);
             }
-        } else if (name == "agent") {
+        } else if (name == "agent" || name == "host") {
             query.agent = value;
+        } else if (name == "command") {
+            query.command = value;
+        } else if (name == "since" || name == "until") {
+            const auto ms = parse_int<std::int64_t>(value);
+            if (!ms || *ms < 1)
+                return fail(name + " must be a time in milliseconds since 1970, not '" + value +
+                            "'");
+            (name == "since" ? query.since_ms : query.until_ms) = *ms;
         } else if (name == "requester") {
             query.requester = value;
         } else if (name == "before") {
@@ -182,7 +210,8 @@ Result<JobQuery> parse_job_query(std::string_view query_string) {
             query.limit = *limit;
         } else {
             return fail("unknown query parameter '" + name +
-                        "'; expected state, agent, requester, before or limit");
+                        "'; expected state, agent (or host), requester, command, since, until, "
+                        "before or limit");
         }
     }
     return query;
@@ -622,6 +651,8 @@ void Router::get_job(const Call& call) {
 }
 
 void Router::get_output(const Call& call) {
+    // With a query: one run's bytes, a range at a time (get_output_range).
+    if (!call.query.empty()) return get_output_range(call);
     with_job(call, "jobs.read",
              [this, exchange = call.exchange, id = call.job_id](const JobDetail&) {
                  jobs_.output(id, [exchange](Result<std::vector<OutputChunk>> chunks) {
@@ -713,24 +744,42 @@ void Router::post_chat(const Call& call) {
         });
 }
 
-// The API's identity: the admin token's, until API tokens bind identities of their own.
-constexpr const char* kApiIdentity = "token:admin";
-
 void Router::get_approvals(const Call& call) {
     if (approvals_ == nullptr)
         return call.exchange->respond(error_response(404, "approvals are not enabled"));
     auto params = parse_query(call.query);
     if (!params) return call.exchange->respond(error_response(400, params.error().message));
-    std::optional<ApprovalState> state;
-    int limit = kDefaultLimit;
+    ApprovalQuery query;
+    int& limit = query.limit;
+    limit = kDefaultLimit;
     for (const auto& [name, value] : *params) {
         if (name == "state") {
-            state = parse_approval_state(value);
-            if (!state)
+            // "decided": the history, whatever the decision; else one state or a comma list.
+            std::string_view rest = value;
+            while (!rest.empty() || query.states.empty()) {
+                const auto comma = std::min(rest.find(','), rest.size());
+                const std::string one(rest.substr(0, comma));
+                rest.remove_prefix(std::min(comma + 1, rest.size()));
+                if (one == "decided") {
+                    query.states.insert(
+                        query.states.end(),
+                        {ApprovalState::granted, ApprovalState::denied, ApprovalState::expired});
+                    continue;
+                }
+                const auto state = parse_approval_state(one);
+                if (!state)
+                    return call.exchange->respond(error_response(
+                        400, "state '" + one +
+                                 "' is not an approval state; use pending, granted, denied, "
+                                 "expired or decided (the last three)"));
+                query.states.push_back(*state);
+            }
+        } else if (name == "before") {
+            const auto before = parse_int<std::int64_t>(value);
+            if (!before || *before < 1)
                 return call.exchange->respond(error_response(
-                    400,
-                    "state '" + value +
-                        "' is not an approval state; use pending, granted, denied or expired"));
+                    400, "before must be a job id (a positive integer), not '" + value + "'"));
+            query.before_job_id = *before;
         } else if (name == "limit") {
             const auto n = parse_int<int>(value);
             if (!n || *n < 1 || *n > kMaxLimit)
@@ -740,15 +789,19 @@ void Router::get_approvals(const Call& call) {
             limit = *n;
         } else {
             return call.exchange->respond(error_response(
-                400, "unknown query parameter '" + name + "'; expected state or limit"));
+                400, "unknown query parameter '" + name + "'; expected state, before or limit"));
         }
     }
     approvals_->list_approvals(
-        state, limit, [exchange = call.exchange](Result<std::vector<Approval>> list) {
+        query, [exchange = call.exchange,
+                limit = static_cast<std::size_t>(limit)](Result<std::vector<Approval>> list) {
             if (!list) return exchange->respond(error_response(500, list.error().message));
             Json out = Json::array();
             for (const Approval& a : *list) out.push_back(approval_json(a));
-            exchange->respond(json_response(200, Json{{"approvals", std::move(out)}}));
+            // A full page may have more after it: the job id to page from (before=).
+            const Json next = list->size() >= limit ? Json(list->back().job_id) : Json(nullptr);
+            exchange->respond(
+                json_response(200, Json{{"approvals", std::move(out)}, {"next_before", next}}));
         });
 }
 
@@ -765,7 +818,8 @@ Response decision_error(const Error& error) {
 void Router::post_approve(const Call& call) {
     if (approvals_ == nullptr)
         return call.exchange->respond(error_response(404, "approvals are not enabled"));
-    auto approved = approvals_->approve(call.job_id, kApiIdentity);
+    // As the caller: the approval service checks that identity is an approver of the group.
+    auto approved = approvals_->approve(call.job_id, call.identity);
     if (!approved) return call.exchange->respond(decision_error(approved.error()));
     call.exchange->respond(json_response(200, Json{{"approval", approval_json(*approved)}}));
 }
@@ -780,7 +834,7 @@ void Router::post_deny(const Call& call) {
     auto reason = body.find("reason");
     if (reason == body.end() || !reason->is_string())
         return call.exchange->respond(error_response(400, "reason must be a string: say why"));
-    auto denied = approvals_->deny(call.job_id, kApiIdentity, reason->get<std::string>());
+    auto denied = approvals_->deny(call.job_id, call.identity, reason->get<std::string>());
     if (!denied) {
         const auto& message = denied.error().message;
         bool bad_reason = message.starts_with("say why") || message.starts_with("the reason");
@@ -874,6 +928,171 @@ void Router::delete_token(const Call& call) {
             error_response(message.starts_with("there is no") ? 404 : 409, message));
     }
     call.exchange->respond(json_response(200, Json{{"token", name}, {"state", "revoked"}}));
+}
+
+}  // namespace hostline::controller::http
+
+namespace hostline::controller::http {
+
+namespace {
+
+// One run's stored output as bytes: its chunks in seq order, of one stream or both.
+struct RunOutput {
+    std::string bytes;
+};
+
+RunOutput run_output(const std::vector<OutputChunk>& chunks, const std::string& host,
+                     const std::string& stream) {
+    std::vector<const OutputChunk*> mine;
+    for (const auto& chunk : chunks)
+        if (chunk.agent == host) mine.push_back(&chunk);
+    std::stable_sort(mine.begin(), mine.end(),
+                     [](const OutputChunk* a, const OutputChunk* b) { return a->seq < b->seq; });
+    RunOutput out;
+    for (const OutputChunk* chunk : mine)
+        if (stream == "combined" || chunk->stream == stream) out.bytes += chunk->data;
+    return out;
+}
+
+struct OutputRange {
+    std::string host;
+    std::string stream = "combined";
+    std::int64_t offset = 0;
+    std::int64_t length = 1 << 20;  // at most 1 MiB a call
+};
+
+constexpr std::int64_t kMaxRangeLength = 1 << 20;
+
+Result<OutputRange> parse_output_range(std::string_view query_string, bool download) {
+    auto params = parse_query(query_string);
+    if (!params) return params.error();
+    OutputRange range;
+    for (const auto& [name, value] : *params) {
+        if (name == "host") {
+            range.host = value;
+        } else if (name == "stream") {
+            if (value != "stdout" && value != "stderr" && value != "combined")
+                return fail("stream must be stdout, stderr or combined, not '" + value + "'");
+            range.stream = value;
+        } else if (!download && (name == "offset" || name == "length")) {
+            const auto number = parse_int<std::int64_t>(value);
+            if (!number || *number < 0 || (name == "length" && *number > kMaxRangeLength))
+                return fail(name + " must be an integer from 0" +
+                            (name == "length" ? " to " + std::to_string(kMaxRangeLength) : "") +
+                            ", not '" + value + "'");
+            (name == "offset" ? range.offset : range.length) = *number;
+        } else {
+            return fail("unknown query parameter '" + name + "'; expected host, stream" +
+                        (download ? "" : ", offset or length"));
+        }
+    }
+    if (range.host.empty()) return fail("host is required: the agent whose run's output to read");
+    return range;
+}
+
+bool has_run_on(const JobDetail& detail, const std::string& host) {
+    return std::any_of(detail.runs.begin(), detail.runs.end(),
+                       [&](const RunRecord& run) { return run.agent == host; });
+}
+
+Response no_run_on(std::int64_t job_id, const std::string& host) {
+    return error_response(404, "job " + std::to_string(job_id) + " has no run on '" + host + "'");
+}
+
+}  // namespace
+
+// GET /api/v1/jobs/{id}/output?host=NAME[&stream=..][&offset=N][&length=M]: a byte range of
+// one run's stored output, with the total so a client can page or follow.
+void Router::get_output_range(const Call& call) {
+    // Permission first: a caller who may not read the job learns nothing from its query.
+    with_job(call, "jobs.read",
+             [this, exchange = call.exchange, id = call.job_id,
+              query = std::string(call.query)](const JobDetail& d) {
+                 auto range = parse_output_range(query, false);
+                 if (!range) return exchange->respond(error_response(400, range.error().message));
+                 if (!has_run_on(d, range->host))
+                     return exchange->respond(no_run_on(id, range->host));
+                 jobs_.output(
+                     id, [exchange, range = *range, id](Result<std::vector<OutputChunk>> chunks) {
+                         if (!chunks) return exchange->respond(job_error_response(chunks.error()));
+                         const auto output = run_output(*chunks, range.host, range.stream);
+                         const auto total = static_cast<std::int64_t>(output.bytes.size());
+                         const auto from = std::min(range.offset, total);
+                         const auto size = std::min(range.length, total - from);
+                         exchange->respond(
+                             json_response(200, Json{{"job", id},
+                                                     {"host", range.host},
+                                                     {"stream", range.stream},
+                                                     {"offset", from},
+                                                     {"length", size},
+                                                     {"total", total},
+                                                     {"data", output.bytes.substr(from, size)}}));
+                     });
+             });
+}
+
+// GET /api/v1/jobs/{id}/output/download?host=NAME[&stream=..]: the raw bytes as a file.
+void Router::get_output_download(const Call& call) {
+    with_job(call, "jobs.read",
+             [this, exchange = call.exchange, id = call.job_id,
+              query = std::string(call.query)](const JobDetail& d) {
+                 auto range = parse_output_range(query, true);
+                 if (!range) return exchange->respond(error_response(400, range.error().message));
+                 // Also what keeps the file name to an agent's name.
+                 if (!has_run_on(d, range->host))
+                     return exchange->respond(no_run_on(id, range->host));
+                 jobs_.output(id, [exchange, range = *range,
+                                   id](Result<std::vector<OutputChunk>> chunks) {
+                     if (!chunks) return exchange->respond(job_error_response(chunks.error()));
+                     Response response{.content_type = "text/plain; charset=utf-8",
+                                       .body = run_output(*chunks, range.host, range.stream).bytes};
+                     response.headers.emplace_back(
+                         "Content-Disposition", "attachment; filename=\"job-" + std::to_string(id) +
+                                                    "-" + range.host + ".log\"");
+                     exchange->respond(std::move(response));
+                 });
+             });
+}
+
+}  // namespace hostline::controller::http
+
+namespace hostline::controller::http {
+
+// GET /api/v1/audit/export: every audit row, oldest first, one JSON object a line with its
+// prev_hash and hash, so that a copy can be checked offline. Streamed a page at a time: the
+// next page is read only once the previous one is queued, so the loop never waits on the
+// store and a client that goes away stops the reading.
+void Router::get_audit_export(const Call& call) {
+    if (audit_ == nullptr)
+        return call.exchange->respond(error_response(404, "audit is not enabled"));
+    if (!call.query.empty())
+        return call.exchange->respond(error_response(400, "/api/v1/audit/export takes no query"));
+    auto gone = std::make_shared<bool>(false);
+    if (!call.exchange->start_stream("application/x-ndjson", [gone] { *gone = true; })) return;
+    export_audit_after(call.exchange, gone, 0);
+}
+
+void Router::export_audit_after(const std::shared_ptr<Exchange>& exchange,
+                                const std::shared_ptr<bool>& gone, std::int64_t after_id) {
+    AuditQuery query;
+    query.oldest_first = true;
+    query.after_id = after_id;
+    query.limit = kMaxLimit;
+    audit_->list(query, [this, exchange, gone](Result<std::vector<AuditRow>> rows) {
+        if (*gone) return;
+        if (!rows) {
+            // The 200 is sent already: the last line says the export is incomplete.
+            exchange->send(Json{{"error", rows.error().message}}.dump() + "\n");
+            return exchange->end_stream();
+        }
+        std::string lines;
+        for (const auto& row : *rows)
+            lines +=
+                audit_row_json(row).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+        exchange->send(std::move(lines));
+        if (rows->size() < static_cast<std::size_t>(kMaxLimit)) return exchange->end_stream();
+        export_audit_after(exchange, gone, rows->back().id);
+    });
 }
 
 }  // namespace hostline::controller::http

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "controller/http/event_stream.hpp"
 #include "controller/http/exchange.hpp"
@@ -73,6 +74,16 @@ class Router {
         std::string identity = {};
     };
 
+    // One route as data: what the permission matrix test walks, so a route added to the
+    // table is checked without anyone remembering to list it. `permission` is empty when the
+    // handler decides itself (see kRoutes).
+    struct RouteInfo {
+        std::string_view method;
+        std::string_view pattern;
+        std::string_view permission;
+    };
+    static std::vector<RouteInfo> route_table();
+
   private:
     // The identity behind an Authorization header; the error is the 401's message. The one
     // place a bearer token becomes an identity.
@@ -115,6 +126,19 @@ class Router {
     // GET /metrics, outside /api/ like /healthz (metrics_routes.cpp).
     void serve_metrics(const Request& request, const std::shared_ptr<Exchange>& exchange);
 
+    // Agents one by one, and draining (agent_routes.cpp).
+    void get_agent(const Call& call);
+    void post_agent_drain(const Call& call);
+    void post_agent_undrain(const Call& call);
+    void change_draining(const Call& call, bool draining);
+    // One run's output as a byte range, and as a file (end of routes.cpp).
+    void get_output_range(const Call& call);
+    void get_output_download(const Call& call);
+    // Every audit row as NDJSON, a page at a time (end of routes.cpp).
+    void get_audit_export(const Call& call);
+    void export_audit_after(const std::shared_ptr<Exchange>& exchange,
+                            const std::shared_ptr<bool>& gone, std::int64_t after_id);
+
     struct Route {
         std::string_view method;
         std::string_view pattern;  // "{id}" stands for a job id, "{name}" for a name
@@ -123,7 +147,7 @@ class Router {
         // the handler decides itself.
         std::string_view permission;
     };
-    static const std::array<Route, 20> kRoutes;
+    static const std::array<Route, 25> kRoutes;
 
     // Constant after construction.
     JobService& jobs_;

@@ -18,6 +18,13 @@ enum class ApprovalState { pending, granted, denied, expired };
 std::string_view to_string(ApprovalState state);
 std::optional<ApprovalState> parse_approval_state(std::string_view text);
 
+// Which approvals to list, newest (highest job id) first, a page at a time.
+struct ApprovalQuery {
+    std::vector<ApprovalState> states;  // in any of these; empty: any state
+    std::int64_t before_job_id = 0;     // paging: job ids below this; 0: newest
+    int limit = 50;
+};
+
 struct ApprovalVote {
     std::string approver;  // identity
     bool approve = true;   // false: a denial

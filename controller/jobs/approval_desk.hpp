@@ -19,8 +19,8 @@ class ApprovalDesk {
   public:
     virtual ~ApprovalDesk() = default;
 
-    // state empty: the pending ones. Newest first, at most `limit` (clamped to [1, 500]).
-    virtual void list_approvals(std::optional<ApprovalState> state, int limit,
+    // No states: the pending ones. Newest first, at most `limit` (clamped to [1, 500]).
+    virtual void list_approvals(const ApprovalQuery& query,
                                 Callback<std::vector<Approval>> done) = 0;
     // The pending approvals this identity could decide now: not its own, not already voted
     // on, and it is an approver of their group.

@@ -29,6 +29,9 @@ struct AgentInfo {
     std::uint32_t capacity = 0;
     std::uint32_t running = 0;
     std::int64_t last_seen_ms = 0;  // 0: never
+    // Drained by an admin: gets no new runs (new jobs skip it), its queued runs wait, its
+    // running ones finish. Held in memory only: a restarted controller forgets it.
+    bool draining = false;
 };
 
 struct SubmitRequest {
@@ -55,9 +58,13 @@ struct SubmitReply {
 };
 
 struct JobQuery {
-    std::optional<JobState> state;
-    std::string agent;           // only jobs with a run on this agent
-    std::string requester;       // only jobs this identity asked for
+    std::vector<JobState> states;  // only jobs in one of these states; empty: any
+    std::string agent;             // only jobs with a run on this agent
+    std::string requester;         // only jobs this identity asked for
+    // Only jobs of this catalog command, or ad-hoc jobs whose argv[0] is this.
+    std::string command;
+    std::int64_t since_ms = 0;   // only jobs created at or after this time; 0: no bound
+    std::int64_t until_ms = 0;   // only jobs created before this time; 0: no bound
     std::int64_t before_id = 0;  // paging: ids below this; 0 = newest
     int limit = 50;
 };
@@ -96,6 +103,10 @@ class JobService {
     virtual Result<void> cancel(std::int64_t job_id) = 0;
 
     virtual std::vector<AgentInfo> agents() const = 0;
+    // Drains (or undrains) the agent: see AgentInfo::draining. Undraining sends its queued
+    // runs. Recorded in the audit trail as actor's. Error: no agent of that name.
+    virtual Result<AgentInfo> set_draining(const std::string& name, bool draining,
+                                           const std::string& actor) = 0;
 
     virtual void list_jobs(const JobQuery& query, Callback<std::vector<Job>> done) = 0;
     virtual void job(std::int64_t job_id, Callback<JobDetail> done) = 0;

@@ -362,7 +362,8 @@ void Scheduler::dispatch(const std::string& name) {
     auto it = agents_.find(name);
     if (it == agents_.end()) return;
     AgentState& agent = it->second;
-    if (!agent.info.online || !agent.session) return;
+    // A draining agent's queued runs wait on the controller until it is undrained.
+    if (!agent.info.online || !agent.session || agent.info.draining) return;
     while (!agent.queue.empty() && agent.active.size() < agent.info.capacity) {
         std::int64_t id = agent.queue.front();
         agent.queue.erase(agent.queue.begin());
@@ -557,7 +558,7 @@ Result<Job> Scheduler::prepare_job(const SubmitRequest& request, SubmitReply& re
 
     for (const auto& [name, agent] : agents_) {
         if (!expr->matches(target::Host{name, agent.info.labels})) continue;
-        (agent.info.online && agent.session ? reply.matched : reply.offline).push_back(name);
+        (takes_runs(agent) ? reply.matched : reply.offline).push_back(name);
     }
     if (reply.matched.empty() && reply.offline.empty()) {
         std::vector<std::string> known;
@@ -597,7 +598,11 @@ void Scheduler::start_runs(ActiveJob& active, const std::vector<std::string>& on
         run.record.job_id = job.id;
         run.record.agent = agent;
         run.record.state = state;
-        if (state == RunState::skipped) run.record.error = "agent " + agent + " was offline";
+        if (state == RunState::skipped) {
+            auto known = agents_.find(agent);
+            bool draining = known != agents_.end() && known->second.info.draining;
+            run.record.error = "agent " + agent + (draining ? " is draining" : " was offline");
+        }
         run.timeout_ms = static_cast<std::uint64_t>(job.timeout_ms);
         run.output_cap = output_cap_of(job);
         active.runs.push_back(run.record.id);
@@ -660,7 +665,7 @@ Result<SubmitReply> Scheduler::release(std::int64_t job_id, const std::vector<st
     // Exactly the approved hosts: an agent that matches the target only now gets nothing.
     for (const std::string& name : hosts) {
         auto agent = agents_.find(name);
-        bool online = agent != agents_.end() && agent->second.info.online && agent->second.session;
+        bool online = agent != agents_.end() && takes_runs(agent->second);
         (online ? reply.matched : reply.offline).push_back(name);
     }
     active.job.state = JobState::running;
@@ -728,6 +733,20 @@ Scheduler::Load Scheduler::load() const {
     for (const auto& [id, run] : runs_)
         if (run.record.state == RunState::queued) ++load.runs_queued;
     return load;
+}
+
+Result<AgentInfo> Scheduler::set_draining(const std::string& name, bool draining,
+                                          const std::string& actor) {
+    auto it = agents_.find(name);
+    if (it == agents_.end()) return fail("there is no agent named '" + name + "'");
+    AgentState& agent = it->second;
+    if (agent.info.draining != draining) {
+        agent.info.draining = draining;
+        spdlog::info("agent {} {} by {}", name, draining ? "is draining" : "is undrained", actor);
+        audit_.record({draining ? "agent.drained" : "agent.undrained", actor, "agent:" + name, {}});
+        if (!draining) dispatch(name);
+    }
+    return agent.info;
 }
 
 void Scheduler::list_jobs(const JobQuery& query, Callback<std::vector<Job>> done) {

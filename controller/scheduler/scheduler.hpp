@@ -79,6 +79,8 @@ class Scheduler : public JobService, public HeldJobs {
     Result<SubmitReply> submit(const SubmitRequest& request) override;
     Result<void> cancel(std::int64_t job_id) override;
     std::vector<AgentInfo> agents() const override;
+    Result<AgentInfo> set_draining(const std::string& name, bool draining,
+                                   const std::string& actor) override;
     void list_jobs(const JobQuery& query, Callback<std::vector<Job>> done) override;
     void job(std::int64_t job_id, Callback<JobDetail> done) override;
     void output(std::int64_t job_id, Callback<std::vector<OutputChunk>> done) override;
@@ -174,6 +176,10 @@ class Scheduler : public JobService, public HeldJobs {
     // agent must not fill the log); the rest are summed up by on_tick.
     void warn_about(const std::string& agent, const std::string& text);
     void mark_offline(AgentState& agent, const char* why);
+    // Whether new runs may go to the agent: online, in session, and not draining.
+    static bool takes_runs(const AgentState& agent) {
+        return agent.info.online && agent.session && !agent.info.draining;
+    }
     void notify(std::int64_t job_id, const JobEvent& event);
     void start_snapshot(std::uint64_t id, Callback<std::uint64_t> subscribed);
 

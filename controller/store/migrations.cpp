@@ -144,6 +144,13 @@ CREATE TABLE approval_votes (
 );
 )sql";
 
+// The job list's command filter: a catalog command by name, an ad-hoc job by argv[0] (the
+// same expression as in list_jobs_statement, or SQLite does not use the index).
+constexpr std::string_view kJobsByCommand = R"sql(
+CREATE INDEX jobs_by_command ON jobs (command, id);
+CREATE INDEX jobs_by_argv0 ON jobs (json_extract(argv, '$[0]'), id);
+)sql";
+
 // 5 belongs to another part of the policy work; numbers may land in any order.
 // One per line, so that migrations merged from separate work do not collide.
 // clang-format off
@@ -155,6 +162,7 @@ constexpr std::array kMigrations{
     Migration{6, kJobCommand},
     Migration{7, kTokens},
     Migration{8, kApprovals},
+    Migration{9, kJobsByCommand},
 };
 // clang-format on
 

@@ -577,8 +577,8 @@ class Connection {
                   [](const RunRecord& a, const RunRecord& b) { return a.id < b.id; });
 
         snapshot.agents = read_agents();
-        snapshot.pending_approvals =
-            read_approvals(ApprovalState::pending, std::numeric_limits<int>::max());
+        snapshot.pending_approvals = read_approvals(
+            {.states = {ApprovalState::pending}, .limit = std::numeric_limits<int>::max()});
         std::reverse(snapshot.pending_approvals.begin(), snapshot.pending_approvals.end());
         SQLite::Statement tokens =
             prepare(db_, fmt::format("SELECT {} FROM tokens t ORDER BY t.name",
@@ -588,13 +588,16 @@ class Connection {
     }
 
     std::vector<Job> read_jobs(const JobQuery& query) {
-        Use s(list_jobs_statement(query.state.has_value(), !query.agent.empty(),
-                                  !query.requester.empty()));
+        Use s(list_jobs_statement(query));
         s->bind(":before",
                 query.before_id > 0 ? query.before_id : std::numeric_limits<std::int64_t>::max());
-        if (query.state) s->bind(":state", std::string(to_string(*query.state)));
+        for (std::size_t i = 0; i < query.states.size(); ++i)
+            s->bind(":state" + std::to_string(i), std::string(to_string(query.states[i])));
         if (!query.agent.empty()) s->bind(":agent", query.agent);
         if (!query.requester.empty()) s->bind(":requester", query.requester);
+        if (!query.command.empty()) s->bind(":command", query.command);
+        if (query.since_ms > 0) s->bind(":since", query.since_ms);
+        if (query.until_ms > 0) s->bind(":until", query.until_ms);
         s->bind(":limit", std::clamp(query.limit, 0, kMaxListLimit));
         std::vector<Job> jobs;
         while (s->executeStep()) jobs.push_back(job_from(*s));
@@ -650,13 +653,23 @@ class Connection {
     }
 
     // limit: at most this many (newest first); a negative limit is none.
-    std::vector<Approval> read_approvals(std::optional<ApprovalState> state, int limit) {
+    std::vector<Approval> read_approvals(const ApprovalQuery& query) {
+        std::string where = " WHERE a.job_id < ?2";
+        if (!query.states.empty()) {
+            where += " AND a.state IN (";
+            for (std::size_t i = 0; i < query.states.size(); ++i)
+                where += (i == 0 ? "?" : ", ?") + std::to_string(i + 3);
+            where += ")";
+        }
         SQLite::Statement s =
             prepare(db_, fmt::format("SELECT {} FROM approvals a{} ORDER BY a.job_id DESC LIMIT ?1",
-                                     select_list(kApprovalColumns, "a"),
-                                     state ? " WHERE a.state = ?2" : ""));
-        bind_value(s, 1, static_cast<std::int64_t>(std::max(limit, 0)));
-        if (state) bind_value(s, 2, to_string(*state));
+                                     select_list(kApprovalColumns, "a"), where));
+        bind_value(s, 1, static_cast<std::int64_t>(std::max(query.limit, 0)));
+        bind_value(s, 2,
+                   query.before_job_id > 0 ? query.before_job_id
+                                           : std::numeric_limits<std::int64_t>::max());
+        for (std::size_t i = 0; i < query.states.size(); ++i)
+            bind_value(s, static_cast<int>(i + 3), to_string(query.states[i]));
         std::vector<Approval> out;
         while (s.executeStep()) {
             Row row(s);
@@ -732,15 +745,27 @@ class Connection {
         return *statement;
     }
 
-    // One statement per filter combination, prepared on first use. Filtered by agent, it walks
-    // runs_by_agent backwards (a job may have several runs on one agent: GROUP BY).
-    SQLite::Statement& list_jobs_statement(bool by_state, bool by_agent, bool by_requester) {
-        const int key = (by_state ? 1 : 0) | (by_agent ? 2 : 0) | (by_requester ? 4 : 0);
-        auto found = list_jobs_.find(key);
-        if (found != list_jobs_.end()) return found->second;
+    // One statement per filter combination (and number of states), prepared on first use and
+    // kept by its SQL. Filtered by agent, it walks runs_by_agent backwards (a job may have
+    // several runs on one agent: GROUP BY). The command filter's argv[0] is the expression of
+    // the jobs_by_argv0 index, written the same way so that SQLite uses it.
+    SQLite::Statement& list_jobs_statement(const JobQuery& query) {
+        const bool by_agent = !query.agent.empty();
         const std::string columns = select_list(kJobColumns, "j");
-        const std::string state = std::string(by_state ? " AND j.state = :state" : "") +
-                                  (by_requester ? " AND j.requester = :requester" : "");
+        std::string state;
+        if (!query.states.empty()) {
+            state = " AND j.state IN (";
+            for (std::size_t i = 0; i < query.states.size(); ++i)
+                state += (i == 0 ? ":state" : ", :state") + std::to_string(i);
+            state += ")";
+        }
+        if (!query.requester.empty()) state += " AND j.requester = :requester";
+        if (!query.command.empty())
+            state +=
+                " AND (j.command = :command OR (j.command = '' AND"
+                " json_extract(j.argv, '$[0]') = :command))";
+        if (query.since_ms > 0) state += " AND j.created_at_ms >= :since";
+        if (query.until_ms > 0) state += " AND j.created_at_ms < :until";
         std::string sql;
         if (by_agent) {
             sql = fmt::format(
@@ -753,7 +778,9 @@ class Connection {
                 "SELECT {} FROM jobs j WHERE j.id < :before{} ORDER BY j.id DESC LIMIT :limit",
                 columns, state);
         }
-        return list_jobs_.emplace(key, prepare(db_, sql)).first->second;
+        auto found = list_jobs_.find(sql);
+        if (found != list_jobs_.end()) return found->second;
+        return list_jobs_.emplace(sql, prepare(db_, sql)).first->second;
     }
 
     // Applies one write inside the current group (opening it if needed).
@@ -826,7 +853,7 @@ class Connection {
     SQLite::Statement select_job_, select_runs_, select_output_, select_agents_;
     SQLite::Statement upsert_token_, insert_audit_, select_audit_tail_, select_audit_all_;
     std::optional<SQLite::Statement> list_audit_forward_, list_audit_backward_;
-    std::map<int, SQLite::Statement> list_jobs_;
+    std::map<std::string, SQLite::Statement> list_jobs_;  // by their SQL
 
     // The current group: open transaction, when it began, its writes, who waits on it.
     bool in_transaction_ = false;
@@ -934,12 +961,11 @@ class SqliteStore final : public Store {
                                                [](Connection& c) { return c.read_agents(); });
     }
 
-    void list_approvals(std::optional<ApprovalState> state, int limit,
-                        Callback<std::vector<Approval>> done) override {
-        limit = std::clamp(limit, 0, kMaxListLimit);
-        enqueue_read<std::vector<Approval>>(std::move(done), [state, limit](Connection& c) {
-            return c.read_approvals(state, limit);
-        });
+    void list_approvals(const ApprovalQuery& query, Callback<std::vector<Approval>> done) override {
+        ApprovalQuery q = query;
+        q.limit = std::clamp(q.limit, 0, kMaxListLimit);
+        enqueue_read<std::vector<Approval>>(std::move(done),
+                                            [q](Connection& c) { return c.read_approvals(q); });
     }
 
     void audit(const AuditQuery& query, Callback<std::vector<AuditRow>> done) override {

@@ -142,9 +142,9 @@ class Store {
     virtual void output(std::int64_t job_id, Callback<std::vector<OutputChunk>> done) = 0;
     // Every agent ever saved, by name.
     virtual void agents(Callback<std::vector<AgentRecord>> done) = 0;
-    // Approvals in this state (any state when empty) with their votes, newest first; limit is
-    // clamped to [0, 500].
-    virtual void list_approvals(std::optional<ApprovalState> state, int limit,
+    // Approvals matching the query with their votes, newest first; limit is clamped to
+    // [0, 500].
+    virtual void list_approvals(const ApprovalQuery& query,
                                 Callback<std::vector<Approval>> done) = 0;
     // Audit rows matching the query, by id (newest or oldest first).
     virtual void audit(const AuditQuery& query, Callback<std::vector<AuditRow>> done) = 0;

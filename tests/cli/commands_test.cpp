@@ -661,6 +661,8 @@ TEST_F(Commands, ApprovalsListsPendingOnesWithHostsAndCommand) {
     auto denied = hostline({"approvals", "list", "--state", "denied"});
     ASSERT_EQ(denied.status, 0) << denied.err;
     EXPECT_EQ(server_.requests().back().target, "/api/v1/approvals?state=denied");
+    ASSERT_EQ(hostline({"approvals", "list", "--state", "decided"}).status, 0);
+    EXPECT_EQ(server_.requests().back().target, "/api/v1/approvals?state=decided");
     EXPECT_EQ(hostline({"approvals", "list", "--state", "maybe"}).status, 2);
 }
 
@@ -792,6 +794,33 @@ TEST_F(Commands, TokensRevokeSendsDeleteAndABadNameIsAUsageError) {
     auto bad = hostline({"tokens", "revoke", "../jobs"});
     EXPECT_EQ(bad.status, 2);
     EXPECT_EQ(server_.requests().size(), 1u);
+}
+
+TEST_F(Commands, AgentsDrainAndUndrainPostToTheAgentAndABadNameIsAUsageError) {
+    server_.on("POST", "/api/v1/agents/web-1/drain",
+               json_answer(200, {{"agent", {{"name", "web-1"}, {"draining", true}}}}));
+    server_.on("POST", "/api/v1/agents/web-1/undrain",
+               json_answer(200, {{"agent", {{"name", "web-1"}, {"draining", false}}}}));
+    auto drained = hostline({"agents", "drain", "web-1"});
+    EXPECT_EQ(drained.status, 0) << drained.err;
+    EXPECT_EQ(drained.out,
+              "web-1 is draining: it gets no new runs and its queued runs wait; running ones "
+              "finish (hostline agents undrain web-1 ends it)\n");
+    auto undrained = hostline({"agents", "undrain", "web-1"});
+    EXPECT_EQ(undrained.status, 0) << undrained.err;
+    EXPECT_EQ(undrained.out, "web-1 takes runs again\n");
+    EXPECT_EQ(hostline({"agents", "drain", "../jobs"}).status, 2);
+    ASSERT_EQ(server_.requests().size(), 2u);
+
+    server_.on("GET", "/api/v1/agents",
+               json_answer(200, {{"agents",
+                                  {{{"name", "web-1"}, {"online", true}, {"draining", true}},
+                                   {{"name", "web-2"}, {"online", true}, {"draining", false}}}},
+                                 {"keys", nlohmann::json::array()}}));
+    auto listed = hostline({"agents"});
+    EXPECT_EQ(listed.status, 0) << listed.err;
+    EXPECT_NE(listed.out.find("web-1  draining"), std::string::npos) << listed.out;
+    EXPECT_NE(listed.out.find("web-2  online"), std::string::npos) << listed.out;
 }
 
 TEST_F(Commands, TokensListNeverShowsSecrets) {

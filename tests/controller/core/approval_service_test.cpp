@@ -99,7 +99,9 @@ class ApprovalServiceTest : public ::testing::Test {
 
     std::vector<Approval> listed(std::optional<ApprovalState> state) {
         std::optional<Result<std::vector<Approval>>> got;
-        approvals_->list_approvals(state, 50,
+        ApprovalQuery query;
+        if (state) query.states = {*state};
+        approvals_->list_approvals(query,
                                    [&](Result<std::vector<Approval>> l) { got = std::move(l); });
         EXPECT_TRUE(run_until([&] { return got.has_value(); }));
         EXPECT_TRUE(got->ok());

@@ -456,6 +456,53 @@ TEST_F(SchedulerTest, OfflineAgentsRunIsSkipped) {
     EXPECT_EQ(d.runs[1].state, RunState::skipped);
 }
 
+TEST_F(SchedulerTest, ADrainedAgentGetsNoNewRunsAndItsQueuedRunsWaitUntilUndrained) {
+    hello("a1", 1);
+    hello("a2", 1);
+    auto first = scheduler_->submit(request("a1", {"sleep", "1"}));
+    auto queued = scheduler_->submit(request("a1", {"sleep", "1"}));  // behind it: capacity 1
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+
+    auto drained = scheduler_->set_draining("a1", true, "local:ops");
+    ASSERT_TRUE(drained.ok()) << drained.error().message;
+    EXPECT_TRUE(drained->draining);
+    const auto audited = audit_.of_kind("agent.drained");
+    ASSERT_EQ(audited.size(), 1u);
+    EXPECT_EQ(audited[0].actor, "local:ops");
+    EXPECT_EQ(audited[0].subject, "agent:a1");
+
+    // A new job skips it, saying why; the other agent runs it.
+    auto during = scheduler_->submit(request("*", {"true"}));
+    ASSERT_TRUE(during.ok()) << during.error().message;
+    EXPECT_EQ(during->matched, std::vector<std::string>{"a2"});
+    EXPECT_EQ(during->offline, std::vector<std::string>{"a1"});
+    for (const RunRecord& run : detail(during->job_id).runs) {
+        if (run.agent != "a1") continue;
+        EXPECT_EQ(run.state, RunState::skipped);
+        EXPECT_EQ(run.error, "agent a1 is draining");
+    }
+
+    // Its running run finishes; the queued one is held, not sent.
+    finish("a1", sent_to<proto::Run>("a1")[0].run_id, 1, 0);
+    ASSERT_TRUE(run_until([&] { return detail(first->job_id).job.state == JobState::succeeded; }));
+    io_.restart();
+    io_.run_for(50ms);
+    EXPECT_EQ(sent_to<proto::Run>("a1").size(), 1u) << "a draining agent gets no queued run";
+    EXPECT_EQ(detail(queued->job_id).runs[0].state, RunState::queued);
+
+    // Undrained, the held run goes out.
+    auto undrained = scheduler_->set_draining("a1", false, "local:ops");
+    ASSERT_TRUE(undrained.ok());
+    EXPECT_FALSE(undrained->draining);
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 2; }));
+    EXPECT_EQ(static_cast<std::int64_t>(sent_to<proto::Run>("a1")[1].job_id), queued->job_id);
+    EXPECT_EQ(audit_.of_kind("agent.undrained").size(), 1u);
+
+    auto unknown = scheduler_->set_draining("nope", true, "local:ops");
+    ASSERT_FALSE(unknown.ok());
+    EXPECT_EQ(unknown.error().message, "there is no agent named 'nope'");
+}
+
 TEST_F(SchedulerTest, SilentAgentsRunsBecomeUnknownThenLost) {
     config_heartbeat_ = 50ms;
     config_grace_ = 1000ms;

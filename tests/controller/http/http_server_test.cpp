@@ -83,6 +83,16 @@ class FakeJobService final : public JobService {
 
     std::vector<AgentInfo> agents() const override { return agent_list; }
 
+    Result<AgentInfo> set_draining(const std::string& name, bool draining,
+                                   const std::string&) override {
+        for (auto& agent : agent_list) {
+            if (agent.name != name) continue;
+            agent.draining = draining;
+            return agent;
+        }
+        return fail("there is no agent named '" + name + "'");
+    }
+
     void list_jobs(const JobQuery& query, Callback<std::vector<Job>> done) override {
         last_query = query;
         auto page = listed;
@@ -186,11 +196,13 @@ class FakeApprovalDesk final : public ApprovalDesk {
 
     Approval pending;
     std::optional<ApprovalState> last_state;
+    std::optional<ApprovalQuery> last_query;
     std::string last_decider, last_reason;
 
-    void list_approvals(std::optional<ApprovalState> state, int,
-                        Callback<std::vector<Approval>> done) override {
-        last_state = state;
+    void list_approvals(const ApprovalQuery& query, Callback<std::vector<Approval>> done) override {
+        last_query = query;
+        last_state = query.states.empty() ? std::nullopt
+                                          : std::optional<ApprovalState>(query.states.front());
         done(std::vector<Approval>{pending});
     }
     std::vector<Approval> pending_for(const std::string&) const override { return {pending}; }
@@ -707,7 +719,7 @@ TEST_F(HttpServerTest, ListJobsPassesFiltersAndReturnsNextBefore) {
     EXPECT_EQ(body["next_before"], 97);
     const auto query = on_io([this] { return fake_.last_query; });
     ASSERT_TRUE(query);
-    EXPECT_EQ(query->state, JobState::running);
+    EXPECT_EQ(query->states, std::vector<JobState>{JobState::running});
     EXPECT_EQ(query->agent, "web-01");
     EXPECT_EQ(query->requester, "irc:alice!a@example.org");
     EXPECT_EQ(query->before_id, 100);
@@ -719,6 +731,29 @@ TEST_F(HttpServerTest, ListJobsPassesFiltersAndReturnsNextBefore) {
     EXPECT_EQ(body["jobs"].size(), 3u);
     EXPECT_TRUE(body["next_before"].is_null());
     EXPECT_EQ(on_io([this] { return fake_.last_query->limit; }), 50);
+}
+
+TEST_F(HttpServerTest, ListJobsPassesStatesHostCommandAndTimeToTheQuery) {
+    auto response = call(bhttp::verb::get,
+                         "/api/v1/jobs?state=failed,timed_out&host=db-01&command=bounce"
+                         "&since=1700000000000&until=1700000060000");
+    ASSERT_EQ(response.result_int(), 200u) << response.body();
+    const auto query = on_io([this] { return fake_.last_query; });
+    ASSERT_TRUE(query);
+    EXPECT_EQ(query->states, (std::vector<JobState>{JobState::failed, JobState::timed_out}));
+    EXPECT_EQ(query->agent, "db-01");
+    EXPECT_EQ(query->command, "bounce");
+    EXPECT_EQ(query->since_ms, 1'700'000'000'000);
+    EXPECT_EQ(query->until_ms, 1'700'000'060'000);
+
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs?state=failed,sleeping"), 400, "bad_request",
+                 "state 'sleeping' is not a job state");
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs?state="), 400, "bad_request",
+                 "state '' is not a job state");
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs?since=yesterday"), 400, "bad_request",
+                 "since must be a time in milliseconds");
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs?until=-5"), 400, "bad_request",
+                 "until must be a time in milliseconds");
 }
 
 TEST_F(HttpServerTest, ListJobsWithBadFiltersIs400) {
@@ -742,6 +777,54 @@ TEST_F(HttpServerTest, OutputWithInvalidUtf8IsReplacedNotAnError) {
     EXPECT_EQ(output[0]["seq"], 1);
     EXPECT_EQ(output[0]["stream"], "stdout");
     EXPECT_EQ(output[0]["data"], "up\xEF\xBF\xBD\xEF\xBF\xBD 3 days\n");
+}
+
+TEST_F(HttpServerTest, OutputRangeIsOneRunsBytesWithTheTotal) {
+    on_io([this] {
+        fake_.outputs[7] = {make_chunk(70, 2, "world\n"), make_chunk(70, 1, "hello ")};
+        fake_.outputs[7].push_back(OutputChunk{
+            .run_id = 70, .agent = "web-01", .seq = 3, .stream = "stderr", .data = "oops\n"});
+    });
+    auto response = call(bhttp::verb::get, "/api/v1/jobs/7/output?host=web-01&offset=3&length=6");
+    ASSERT_EQ(response.result_int(), 200u) << response.body();
+    auto body = body_of(response);
+    EXPECT_EQ(body["data"], "lo wor");
+    EXPECT_EQ(body["offset"], 3);
+    EXPECT_EQ(body["length"], 6);
+    EXPECT_EQ(body["total"], 17);  // "hello world\n" and "oops\n", in seq order
+    EXPECT_EQ(body["stream"], "combined");
+
+    body = body_of(call(bhttp::verb::get, "/api/v1/jobs/7/output?host=web-01&stream=stderr"));
+    EXPECT_EQ(body["data"], "oops\n");
+    EXPECT_EQ(body["total"], 5);
+    // Past the end: nothing, and the total to know it.
+    body = body_of(call(bhttp::verb::get, "/api/v1/jobs/7/output?host=web-01&offset=99"));
+    EXPECT_EQ(body["data"], "");
+    EXPECT_EQ(body["offset"], 17);
+    EXPECT_EQ(body["length"], 0);
+
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs/7/output?offset=1"), 400, "bad_request",
+                 "host is required");
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs/7/output?host=web-01&length=-1"), 400,
+                 "bad_request", "length must be");
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs/7/output?host=web-01&stream=both"), 400,
+                 "bad_request", "stream must be");
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs/7/output?host=db-01"), 404, "not_found",
+                 "job 7 has no run on 'db-01'");
+}
+
+TEST_F(HttpServerTest, OutputDownloadIsTheRawBytesAsAFile) {
+    const auto response = call(bhttp::verb::get, "/api/v1/jobs/7/output/download?host=web-01");
+    ASSERT_EQ(response.result_int(), 200u) << response.body();
+    EXPECT_EQ(response.body(), "up\xff\xfe 3 days\n");  // not replaced: the bytes as stored
+    EXPECT_EQ(response[field::content_type], "text/plain; charset=utf-8");
+    EXPECT_EQ(response[field::content_disposition], "attachment; filename=\"job-7-web-01.log\"");
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs/7/output/download?host=evil%0d%0aX:1"), 404,
+                 "not_found");
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs/7/output/download"), 400, "bad_request",
+                 "host is required");
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs/999/output/download?host=web-01"), 404,
+                 "not_found");
 }
 
 TEST_F(HttpServerTest, EventsStreamSnapshotThenLiveThenEnds) {
@@ -955,6 +1038,20 @@ TEST_F(HttpServerTest, PendingApprovalsAreListedWithArgvHostsAndRequester) {
     EXPECT_EQ(on_io([this] { return desk_.last_state; }), ApprovalState::denied);
     expect_error(call(bhttp::verb::get, "/api/v1/approvals?state=maybe"), 400, "bad_request",
                  "not an approval state");
+
+    // The history: every decided one, a page at a time.
+    const auto history = call(bhttp::verb::get, "/api/v1/approvals?state=decided&before=9&limit=1");
+    ASSERT_EQ(history.result_int(), 200u) << history.body();
+    EXPECT_EQ(body_of(history)["next_before"], 5);  // a full page: more may follow
+    const auto query = on_io([this] { return desk_.last_query; });
+    ASSERT_TRUE(query);
+    EXPECT_EQ(query->states,
+              (std::vector<ApprovalState>{ApprovalState::granted, ApprovalState::denied,
+                                          ApprovalState::expired}));
+    EXPECT_EQ(query->before_job_id, 9);
+    EXPECT_EQ(query->limit, 1);
+    expect_error(call(bhttp::verb::get, "/api/v1/approvals?before=x"), 400, "bad_request",
+                 "before must be a job id");
 }
 
 TEST_F(HttpServerTest, ApproveAndDenyDecideAsTheTokensIdentity) {

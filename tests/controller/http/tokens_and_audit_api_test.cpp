@@ -15,8 +15,10 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "controller/audit/store_audit_trail.hpp"
 #include "controller/http/http_server.hpp"
@@ -240,6 +242,49 @@ TEST_F(TokensAndAuditApiTest, TokenChangesAreAuditedWithoutTheSecretAndTheChainV
     EXPECT_EQ(verified.body["ok"], true);
     EXPECT_EQ(verified.body["rows"], 2);
     EXPECT_TRUE(verified.body["broken_row"].is_null());
+}
+
+}  // namespace
+}  // namespace hostline::controller
+
+namespace hostline::controller {
+namespace {
+
+// More rows than one page of the store (500): the export reads on until the last.
+TEST_F(TokensAndAuditApiTest, TheExportIsEveryRowOldestFirstWithAnUnbrokenChain) {
+    std::promise<void> recorded;
+    net::post(io_, [&] {
+        for (int i = 0; i < 1203; ++i)
+            audit_->record(AuditEvent{"test.event", "local:test", "row:" + std::to_string(i), {}});
+        recorded.set_value();
+    });
+    recorded.get_future().get();
+
+    net::io_context client;
+    net::ip::tcp::socket socket(client);
+    socket.connect({net::ip::make_address("127.0.0.1"), port_});
+    bhttp::request<bhttp::string_body> request{bhttp::verb::get, "/api/v1/audit/export", 11};
+    request.set(bhttp::field::host, "127.0.0.1");
+    request.set(bhttp::field::authorization, std::string("Bearer ") + kAdmin);
+    bhttp::write(socket, request);
+    boost::beast::flat_buffer buffer;
+    bhttp::response<bhttp::string_body> response;
+    bhttp::read(socket, buffer, response);
+    ASSERT_EQ(response.result_int(), 200u) << response.body();
+    EXPECT_EQ(response[bhttp::field::content_type], "application/x-ndjson");
+
+    std::vector<json> rows;
+    std::istringstream lines(response.body());
+    for (std::string line; std::getline(lines, line);) rows.push_back(json::parse(line));
+    ASSERT_EQ(rows.size(), 1203u);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        EXPECT_EQ(rows[i]["id"], i + 1);
+        EXPECT_EQ(rows[i]["subject"], "row:" + std::to_string(i));
+        if (i > 0) {
+            EXPECT_EQ(rows[i]["prev_hash"], rows[i - 1]["hash"]) << "row " << i + 1;
+        }
+    }
+    EXPECT_EQ(call(bhttp::verb::get, "/api/v1/audit/export?limit=5").status, 400u);
 }
 
 }  // namespace

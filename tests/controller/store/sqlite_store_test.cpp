@@ -315,8 +315,39 @@ TEST_F(SqliteStoreTest, AnApprovalKeepsItsHostsAndVotesAndPendingOnesAreInTheSna
     EXPECT_EQ(back.expires_at_ms, pending.expires_at_ms);
     ASSERT_EQ(back.votes.size(), 2u);
     EXPECT_EQ(back.votes[1].approver, "irc:carol");
-    auto decided = wait_for<std::vector<Approval>>(
-        [&](auto done) { store_->list_approvals(ApprovalState::denied, 10, std::move(done)); });
+    // The history pages newest first over the decided states.
+    for (std::int64_t id = 3; id <= 5; ++id) {
+        Approval later = denied;
+        later.job_id = id;
+        later.state = id == 4 ? ApprovalState::expired : ApprovalState::granted;
+        store_->save_job(make_job(id, JobState::succeeded));
+        store_->save_approval(later);
+    }
+    auto page = wait_for<std::vector<Approval>>([&](auto done) {
+        store_->list_approvals(
+            {.states = {ApprovalState::granted, ApprovalState::denied, ApprovalState::expired},
+             .before_job_id = 5,
+             .limit = 2},
+            std::move(done));
+    });
+    ASSERT_TRUE(page.ok()) << page.error().message;
+    ASSERT_EQ(page->size(), 2u);
+    EXPECT_EQ((*page)[0].job_id, 4);
+    EXPECT_EQ((*page)[1].job_id, 3);
+    auto rest = wait_for<std::vector<Approval>>([&](auto done) {
+        store_->list_approvals(
+            {.states = {ApprovalState::granted, ApprovalState::denied, ApprovalState::expired},
+             .before_job_id = 3,
+             .limit = 2},
+            std::move(done));
+    });
+    ASSERT_TRUE(rest.ok());
+    ASSERT_EQ(rest->size(), 1u);
+    EXPECT_EQ((*rest)[0].job_id, 2);
+
+    auto decided = wait_for<std::vector<Approval>>([&](auto done) {
+        store_->list_approvals({.states = {ApprovalState::denied}, .limit = 10}, std::move(done));
+    });
     ASSERT_TRUE(decided.ok()) << decided.error().message;
     ASSERT_EQ(decided->size(), 1u);
     EXPECT_EQ((*decided)[0].reason, "denied by irc:carol: not now");
@@ -540,7 +571,7 @@ TEST_F(SqliteStoreTest, ListJobsFiltersByStateAndAgentAndPages) {
     EXPECT_EQ(ids_of(list(next_page)), (std::vector<std::int64_t>{17, 16, 15}));
 
     JobQuery failed;
-    failed.state = JobState::failed;
+    failed.states = {JobState::failed};
     failed.before_id = 15;
     EXPECT_EQ(ids_of(list(failed)), (std::vector<std::int64_t>{14, 12, 10, 8, 6, 4, 2}));
 
@@ -553,7 +584,7 @@ TEST_F(SqliteStoreTest, ListJobsFiltersByStateAndAgentAndPages) {
 
     JobQuery failed_on_db;
     failed_on_db.agent = "db-01";
-    failed_on_db.state = JobState::failed;
+    failed_on_db.states = {JobState::failed};
     EXPECT_EQ(ids_of(list(failed_on_db)), (std::vector<std::int64_t>{18, 12, 6}));
     expect_same_job(list(failed_on_db)[2], make_job(6, JobState::failed));
 
@@ -574,7 +605,7 @@ TEST_F(SqliteStoreTest, ListJobsFiltersByStateAndAgentAndPages) {
     bobs.before_id = 24;
     bobs.limit = 2;
     EXPECT_EQ(ids_of(list(bobs)), (std::vector<std::int64_t>{23, 22}));
-    bobs.state = JobState::failed;
+    bobs.states = {JobState::failed};
     EXPECT_EQ(ids_of(list(bobs)), (std::vector<std::int64_t>{23}));
     JobQuery bobs_on_db;
     bobs_on_db.requester = "slack:U0BOB";
@@ -589,6 +620,53 @@ TEST_F(SqliteStoreTest, ListJobsFiltersByStateAndAgentAndPages) {
     JobQuery huge;
     huge.limit = 1'000'000;
     EXPECT_EQ(list(huge).size(), 24u);
+}
+
+TEST_F(SqliteStoreTest, ListJobsFiltersByStatesCommandAndTimeAndPagesTheSame) {
+    Store& store = open();
+    // 1..12: every third a catalog "bounce", the others ad-hoc uptime (argv[0]) or, for
+    // 2 and 8, ad-hoc "bounce" too; states cycle running, failed, timed_out.
+    const JobState cycle[] = {JobState::running, JobState::failed, JobState::timed_out};
+    for (std::int64_t id = 1; id <= 12; ++id) {
+        Job job = make_job(id, cycle[id % 3]);
+        if (id % 3 == 0) job.command = "bounce";
+        if (id == 2 || id == 8) job.argv = {"bounce", "now"};
+        store.save_job(job);
+    }
+    // A catalog command whose argv[0] is "uptime" is not an ad-hoc "uptime".
+    Job catalog = make_job(13, JobState::running);
+    catalog.command = "report";
+    store.save_job(catalog);
+
+    JobQuery two_states;
+    two_states.states = {JobState::failed, JobState::timed_out};
+    EXPECT_EQ(ids_of(list(two_states)), (std::vector<std::int64_t>{11, 10, 8, 7, 5, 4, 2, 1}));
+    two_states.limit = 3;
+    two_states.before_id = 8;
+    EXPECT_EQ(ids_of(list(two_states)), (std::vector<std::int64_t>{7, 5, 4}));
+
+    JobQuery bounce;
+    bounce.command = "bounce";
+    EXPECT_EQ(ids_of(list(bounce)), (std::vector<std::int64_t>{12, 9, 8, 6, 3, 2}));
+    JobQuery uptime;
+    uptime.command = "uptime";
+    EXPECT_EQ(ids_of(list(uptime)), (std::vector<std::int64_t>{11, 10, 7, 5, 4, 1}));
+
+    // created_at_ms is 1'700'000'000'000 + id: since is inclusive, until exclusive.
+    JobQuery window;
+    window.since_ms = 1'700'000'000'000 + 4;
+    window.until_ms = 1'700'000'000'000 + 9;
+    EXPECT_EQ(ids_of(list(window)), (std::vector<std::int64_t>{8, 7, 6, 5, 4}));
+    window.command = "bounce";
+    window.states = {JobState::timed_out};
+    EXPECT_EQ(ids_of(list(window)), (std::vector<std::int64_t>{8}));
+
+    for (std::int64_t id = 1; id <= 4; ++id)
+        store.save_run(make_run(id, id, id % 2 == 0 ? "db-01" : "web-01", RunState::succeeded));
+    JobQuery on_db;
+    on_db.agent = "db-01";
+    on_db.command = "bounce";
+    EXPECT_EQ(ids_of(list(on_db)), (std::vector<std::int64_t>{2}));
 }
 
 TEST_F(SqliteStoreTest, ListJobsIsCappedAt500) {

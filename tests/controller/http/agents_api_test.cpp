@@ -1,0 +1,169 @@
+// One agent and draining over the real pieces: an HttpServer on port 0, a real Scheduler over
+// the SQLite store and its audit trail, an agent played by the test (its hello fed in as the
+// transport would), and a real HTTP client. The io_context runs on its own thread.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "controller/audit/store_audit_trail.hpp"
+#include "controller/http/http_server.hpp"
+#include "controller/scheduler/scheduler.hpp"
+
+namespace hostline::controller {
+namespace {
+
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using nlohmann::json;
+
+constexpr const char* kAdmin = "the-admin-token-for-these-tests";
+
+struct Answer {
+    unsigned status = 0;
+    json body;
+};
+
+class AgentsApiTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "agents-api-XXXXXX").string();
+        ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+        dir_ = pattern;
+        auto store = Store::open((dir_ / "hostline.db").string(),
+                                 [this](std::function<void()> f) { net::post(io_, std::move(f)); });
+        ASSERT_TRUE(store.ok()) << store.error().message;
+        store_ = std::move(*store);
+        audit_ = std::make_unique<StoreAuditTrail>(*store_);
+        scheduler_ = std::make_unique<Scheduler>(
+            io_, *store_, [](const std::string&, proto::Message) {}, SchedulerConfig{},
+            audit_.get());
+        HttpConfig config;
+        config.port = 0;
+        config.admin_token = kAdmin;
+        server_ = std::make_unique<HttpServer>(io_, *scheduler_, config);
+        server_->enable_audit(*audit_);
+        auto port = server_->start();
+        ASSERT_TRUE(port.ok()) << port.error().message;
+        port_ = *port;
+        work_.emplace(net::make_work_guard(io_));
+        io_thread_ = std::thread([this] { io_.run(); });
+        on_io([this] {
+            proto::Hello hello;
+            hello.agent_id = "web-1";
+            hello.capacity = 2;
+            hello.hostname = "web-1.example";
+            scheduler_->on_agent_message("web-1", hello);
+        });
+    }
+
+    void TearDown() override {
+        on_io([this] {
+            server_.reset();
+            scheduler_.reset();
+        });
+        work_.reset();
+        io_thread_.join();
+        audit_.reset();
+        store_.reset();
+        std::filesystem::remove_all(dir_);
+    }
+
+    // Runs f on the io thread and waits for it, as the transport's messages arrive.
+    void on_io(std::function<void()> f) {
+        std::promise<void> done;
+        net::post(io_, [&] {
+            f();
+            done.set_value();
+        });
+        done.get_future().get();
+    }
+
+    Answer call(bhttp::verb method, const std::string& target, const std::string& body = {}) {
+        net::io_context client;
+        net::ip::tcp::socket socket(client);
+        socket.connect({net::ip::make_address("127.0.0.1"), port_});
+        bhttp::request<bhttp::string_body> request{method, target, 11};
+        request.set(bhttp::field::host, "127.0.0.1");
+        request.set(bhttp::field::authorization, std::string("Bearer ") + kAdmin);
+        request.body() = body;
+        request.prepare_payload();
+        bhttp::write(socket, request);
+        boost::beast::flat_buffer buffer;
+        bhttp::response<bhttp::string_body> response;
+        bhttp::read(socket, buffer, response);
+        return Answer{response.result_int(), json::parse(response.body(), nullptr, false)};
+    }
+
+    std::filesystem::path dir_;
+    net::io_context io_{1};
+    std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
+    std::unique_ptr<Store> store_;
+    std::unique_ptr<StoreAuditTrail> audit_;
+    std::unique_ptr<Scheduler> scheduler_;
+    std::unique_ptr<HttpServer> server_;
+    std::uint16_t port_ = 0;
+    std::thread io_thread_;
+};
+
+TEST_F(AgentsApiTest, OneAgentIsShownByNameAndAnUnknownOneIs404) {
+    const auto one = call(bhttp::verb::get, "/api/v1/agents/web-1");
+    ASSERT_EQ(one.status, 200u) << one.body.dump();
+    EXPECT_EQ(one.body["agent"]["name"], "web-1");
+    EXPECT_EQ(one.body["agent"]["hostname"], "web-1.example");
+    EXPECT_EQ(one.body["agent"]["online"], true);
+    EXPECT_EQ(one.body["agent"]["draining"], false);
+
+    const auto unknown = call(bhttp::verb::get, "/api/v1/agents/db-9");
+    EXPECT_EQ(unknown.status, 404u);
+    EXPECT_EQ(unknown.body["error"]["message"], "there is no agent named 'db-9'");
+}
+
+TEST_F(AgentsApiTest, ADrainedAgentIsSkippedByNewJobsUntilUndrained) {
+    const auto drained = call(bhttp::verb::post, "/api/v1/agents/web-1/drain");
+    ASSERT_EQ(drained.status, 200u) << drained.body.dump();
+    EXPECT_EQ(drained.body["agent"]["draining"], true);
+    EXPECT_EQ(call(bhttp::verb::get, "/api/v1/agents").body["agents"][0]["draining"], true);
+
+    const auto submitted =
+        call(bhttp::verb::post, "/api/v1/jobs", R"({"target": "web-1", "argv": ["uptime"]})");
+    ASSERT_EQ(submitted.status, 201u) << submitted.body.dump();
+    EXPECT_EQ(submitted.body["matched"], json::array());
+    EXPECT_EQ(submitted.body["offline"], json::array({"web-1"}));
+    const auto job =
+        call(bhttp::verb::get, "/api/v1/jobs/" + std::to_string(submitted.body["job"].get<int>()));
+    ASSERT_EQ(job.status, 200u);
+    EXPECT_EQ(job.body["runs"][0]["state"], "skipped");
+    EXPECT_EQ(job.body["runs"][0]["error"], "agent web-1 is draining");
+
+    const auto undrained = call(bhttp::verb::post, "/api/v1/agents/web-1/undrain");
+    ASSERT_EQ(undrained.status, 200u);
+    EXPECT_EQ(undrained.body["agent"]["draining"], false);
+    const auto after =
+        call(bhttp::verb::post, "/api/v1/jobs", R"({"target": "web-1", "argv": ["uptime"]})");
+    EXPECT_EQ(after.body["matched"], json::array({"web-1"}));
+
+    const auto audit = call(bhttp::verb::get, "/api/v1/audit?kind=agent.drained");
+    ASSERT_EQ(audit.body["events"].size(), 1u) << audit.body.dump();
+    EXPECT_EQ(audit.body["events"][0]["actor"], "token:admin");
+    EXPECT_EQ(audit.body["events"][0]["subject"], "agent:web-1");
+
+    EXPECT_EQ(call(bhttp::verb::post, "/api/v1/agents/db-9/drain").status, 404u);
+}
+
+}  // namespace
+}  // namespace hostline::controller
