@@ -54,11 +54,11 @@ std::string admin_token(const std::string& token_file) {
 }
 
 // One HTTP/1.1 request to the controller at http_url (http://127.0.0.1:PORT) with the bearer
-// token (none when empty); returns the whole response, read until the controller closes the
-// connection.
+// token (none when empty) and any further headers; returns the whole response, read until
+// the controller closes the connection.
 std::string http_exchange(const std::string& http_url, const std::string& method,
                           const std::string& path, const std::string& token,
-                          const std::string& body) {
+                          const std::string& body, const HttpHeaders& headers = {}) {
     const auto colon = http_url.rfind(':');
     const int port = std::stoi(http_url.substr(colon + 1));
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -70,8 +70,8 @@ std::string http_exchange(const std::string& http_url, const std::string& method
         if (fd >= 0) ::close(fd);
         fail_with("cannot connect to " + http_url);
     }
-    const std::string authorization =
-        token.empty() ? "" : "Authorization: Bearer " + token + "\r\n";
+    std::string authorization = token.empty() ? "" : "Authorization: Bearer " + token + "\r\n";
+    for (const auto& [name, value] : headers) authorization += name + ": " + value + "\r\n";
     const std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
                                 authorization +
                                 "Content-Type: application/json\r\nConnection: close\r\n"
@@ -502,8 +502,9 @@ nlohmann::json LocalCluster::post_api(const std::string& path, const nlohmann::j
 }
 
 ApiAnswer LocalCluster::api(const std::string& method, const std::string& path,
-                            const std::string& token, const std::string& body) {
-    const std::string response = http_exchange(http_url_, method, path, token, body);
+                            const std::string& token, const std::string& body,
+                            const HttpHeaders& headers) {
+    const std::string response = http_exchange(http_url_, method, path, token, body, headers);
     const auto head_end = response.find("\r\n\r\n");
     const auto space = response.find(' ');
     if (head_end == std::string::npos || space == std::string::npos)

@@ -59,6 +59,9 @@ struct AgentOptions {
 };
 
 // One HTTP answer as it came: the status, the head (status line and headers) and the body.
+// Request headers beyond Host, Content-Type, Content-Length and Authorization.
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
 struct ApiAnswer {
     int status = 0;
     std::string head;
@@ -154,10 +157,11 @@ class LocalCluster {
     // POSTs body to path (e.g. /api/v1/jobs) with the admin token and returns the answer's
     // JSON; throws unless the answer is a 2xx with a JSON body.
     nlohmann::json post_api(const std::string& path, const nlohmann::json& body);
-    // Any request to the API with this bearer token (empty: no Authorization header), the
-    // answer whatever its status. Throws only when no HTTP answer comes.
+    // Any request to the controller's HTTP server with this bearer token (empty: no
+    // Authorization header) and headers (e.g. a webhook's signature), the answer whatever its
+    // status. Throws only when no HTTP answer comes.
     ApiAnswer api(const std::string& method, const std::string& path, const std::string& token,
-                  const std::string& body = "");
+                  const std::string& body = "", const HttpHeaders& headers = {});
 
   private:
     std::map<std::string, std::string> agent_configs_;  // agent.toml of each agent started

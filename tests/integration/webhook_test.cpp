@@ -3,14 +3,9 @@
 // way GitHub or a CI system calls it: a raw HTTP POST to /hooks/NAME with an HMAC header and
 // no bearer token. What is asserted is what the sender gets back, what the person sees in the
 // channel, the job the agent ran, and the audit rows.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -86,44 +81,10 @@ struct HttpAnswer {
 };
 
 // One POST with exactly these headers (no Authorization), as a webhook sender makes it.
-HttpAnswer post(const std::string& http_url, const std::string& path,
-                const std::vector<std::pair<std::string, std::string>>& headers,
-                const std::string& body) {
-    const int port = std::stoi(http_url.substr(http_url.rfind(':') + 1));
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        if (fd >= 0) ::close(fd);
-        return {};
-    }
-    std::string request = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-    for (const auto& [name, value] : headers) request += name + ": " + value + "\r\n";
-    request += "Content-Type: application/json\r\nConnection: close\r\nContent-Length: " +
-               std::to_string(body.size()) + "\r\n\r\n" + body;
-    for (std::size_t sent = 0; sent < request.size();) {
-        ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-        if (n <= 0) break;
-        sent += static_cast<std::size_t>(n);
-    }
-    std::string response;
-    char buffer[4096];
-    pollfd p{fd, POLLIN, 0};
-    while (::poll(&p, 1, 30000) > 0) {
-        ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n <= 0) break;
-        response.append(buffer, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    HttpAnswer answer;
-    const auto space = response.find(' ');
-    const auto head_end = response.find("\r\n\r\n");
-    if (space == std::string::npos || head_end == std::string::npos) return answer;
-    answer.status = std::atoi(response.c_str() + space + 1);
-    answer.body = json::parse(response.substr(head_end + 4), nullptr, false);
-    return answer;
+HttpAnswer post(testing::LocalCluster& cluster, const std::string& path,
+                const testing::HttpHeaders& headers, const std::string& body) {
+    const testing::ApiAnswer answer = cluster.api("POST", path, "", body, headers);
+    return HttpAnswer{answer.status, json::parse(answer.body, nullptr, false)};
 }
 
 json push_payload(const std::string& pusher, int commits) {
@@ -195,7 +156,7 @@ class Webhooks : public ::testing::Test {
     // A GitHub delivery: the body signed with `secret`, under this delivery id.
     HttpAnswer github(const std::string& body, const std::string& delivery,
                       const std::string& secret = kGithubSecret) {
-        return post(cluster.http_url(), "/hooks/github-push",
+        return post(cluster, "/hooks/github-push",
                     {{"X-GitHub-Event", "push"},
                      {"X-GitHub-Delivery", delivery},
                      {"X-Hub-Signature-256", "sha256=" + hmac_hex(secret, body)}},
@@ -210,7 +171,7 @@ class Webhooks : public ::testing::Test {
             {"X-Signature", (timestamped ? "sha256=" : "") +
                                 hmac_hex(kCiSecret, timestamped ? stamp + "." + body : body)}};
         if (timestamped) headers.emplace_back("X-Timestamp", stamp);
-        return post(cluster.http_url(), "/hooks/" + hook, headers, body);
+        return post(cluster, "/hooks/" + hook, headers, body);
     }
 
     std::vector<json> audit(const std::string& kind) {
@@ -258,13 +219,13 @@ TEST_F(Webhooks, ABadSignatureIsRefusedWith401AndNothingIsPosted) {
     HttpAnswer wrong_key = github(forged, "delivery-m1", "not the secret");
     EXPECT_EQ(wrong_key.status, 401) << wrong_key.body.dump();
     EXPECT_EQ(wrong_key.body["error"]["code"], "unauthorized") << wrong_key.body.dump();
-    HttpAnswer unsigned_call = post(cluster.http_url(), "/hooks/github-push",
-                                    {{"X-GitHub-Delivery", "delivery-m2"}}, forged);
+    HttpAnswer unsigned_call =
+        post(cluster, "/hooks/github-push", {{"X-GitHub-Delivery", "delivery-m2"}}, forged);
     EXPECT_EQ(unsigned_call.status, 401) << unsigned_call.body.dump();
     // A valid signature of another body does not sign this one.
     const std::string honest = push_payload("octocat", 1).dump();
     HttpAnswer swapped =
-        post(cluster.http_url(), "/hooks/github-push",
+        post(cluster, "/hooks/github-push",
              {{"X-GitHub-Delivery", "delivery-m3"},
               {"X-Hub-Signature-256", "sha256=" + hmac_hex(kGithubSecret, honest)}},
              forged);
