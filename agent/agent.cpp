@@ -332,8 +332,11 @@ class Agent::Impl {
         while (!out.waiting.empty()) {
             Chunk& c = out.waiting.front();
             proto::Output msg{c.run_id, 0, std::string(stream_name(c.stream)),
-                              proto::Bytes{c.data}};
-            if (spool_->add_output(msg) == Spool::Stored::full) break;
+                              proto::Bytes{std::move(c.data)}};
+            if (spool_->add_output(msg) == Spool::Stored::full) {
+                c.data = std::move(msg.data.data);  // it waits for room
+                break;
+            }
             out.waiting.pop_front();
         }
         if (!out.waiting.empty() && !out.full_since) {

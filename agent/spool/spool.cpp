@@ -294,16 +294,14 @@ bool Spool::append(std::uint64_t run_id, RunLog& log, char kind, std::uint64_t s
     return false;
 }
 
-Spool::Stored Spool::add_message(std::uint64_t run_id, std::uint64_t& seq,
-                                 const proto::Message& message_without_seq, bool always) {
+Spool::Stored Spool::add_message(std::uint64_t run_id, proto::Message& message, bool always) {
     auto it = runs_.find(run_id);
     if (it == runs_.end()) {
         spdlog::critical("spool: a message for run {}, which was never begun", run_id);
         std::abort();
     }
     RunLog& log = it->second;
-    seq = log.next_seq;
-    proto::Message message = message_without_seq;
+    const std::uint64_t seq = log.next_seq;
     std::visit(
         [&](auto& m) {
             if constexpr (requires { m.seq; }) m.seq = seq;
@@ -333,16 +331,25 @@ Spool::Stored Spool::add_message(std::uint64_t run_id, std::uint64_t& seq,
     return Stored::yes;
 }
 
+// The message travels into the variant and back by move: a 64 KiB chunk is not copied.
+template <typename M>
+Spool::Stored Spool::add(M& typed, bool always) {
+    proto::Message message{std::move(typed)};
+    Stored stored = add_message(std::get<M>(message).run_id, message, always);
+    typed = std::move(std::get<M>(message));
+    return stored;
+}
+
 Spool::Stored Spool::add_output(proto::Output& output) {
-    return add_message(output.run_id, output.seq, output, false);
+    return add(output, false);
 }
 
 void Spool::add_output_always(proto::Output& output) {
-    add_message(output.run_id, output.seq, output, true);
+    add(output, true);
 }
 
 void Spool::add_result(proto::RunResult& result) {
-    add_message(result.run_id, result.seq, result, true);
+    add(result, true);
 }
 
 void Spool::acknowledge(std::uint64_t run_id, std::uint64_t seq) {
@@ -387,12 +394,12 @@ std::string Spool::payload_of(std::uint64_t run_id, RunLog& log, const Record& r
                       errno_text(errno));
         payload.clear();
     }
-    if (log.has_result) close_run(log);
     return payload;
 }
 
 std::vector<std::string> Spool::due(Clock::time_point now) {
     std::vector<std::string> frames;
+    bool window_full = false;
     for (auto& [run_id, log] : runs_) {
         for (Record& r : log.pending) {
             if (r.in_flight) {
@@ -401,7 +408,10 @@ std::vector<std::string> Spool::due(Clock::time_point now) {
                 bool room =
                     in_flight_messages_ == 0 || (in_flight_messages_ < kWindowMessages &&
                                                  in_flight_bytes_ + r.length <= kWindowBytes);
-                if (!room) return frames;
+                if (!room) {
+                    window_full = true;
+                    break;
+                }
                 r.in_flight = true;
                 ++in_flight_messages_;
                 in_flight_bytes_ += r.length;
@@ -410,6 +420,9 @@ std::vector<std::string> Spool::due(Clock::time_point now) {
             std::string frame = payload_of(run_id, log, r);
             if (!frame.empty()) frames.push_back(std::move(frame));
         }
+        // A finished run's log was opened only to read it back: no descriptor per backlog run.
+        if (log.has_result) close_run(log);
+        if (window_full) break;
     }
     return frames;
 }

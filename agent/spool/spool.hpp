@@ -115,8 +115,10 @@ class Spool {
     // Appends one record to the run's log; false (and the log as it was) if the disk refused.
     bool append(std::uint64_t run_id, RunLog& log, char kind, std::uint64_t seq,
                 const std::string& payload);
-    Stored add_message(std::uint64_t run_id, std::uint64_t& seq, const proto::Message& message,
-                       bool always);
+    // Gives the message the run's next seq (when stored) and stores it.
+    Stored add_message(std::uint64_t run_id, proto::Message& message, bool always);
+    template <typename M>
+    Stored add(M& typed, bool always);
     int fd_of(std::uint64_t run_id, RunLog& log);
     void close_run(RunLog& log);
     std::string payload_of(std::uint64_t run_id, RunLog& log, const Record& record);

@@ -116,6 +116,25 @@ std::optional<Int> parse_int(std::string_view text) {
     return value;
 }
 
+// A query value that must be an integer of at least `least`, or an error naming the
+// parameter and saying what it should be.
+Result<std::int64_t> number_param(const std::string& name, const std::string& value,
+                                  std::string_view what, std::int64_t least = 1) {
+    const auto number = parse_int<std::int64_t>(value);
+    if (!number || *number < least)
+        return fail(name + " must be " + std::string(what) + ", not '" + value + "'");
+    return *number;
+}
+
+// The `limit` of a paginated list.
+Result<int> limit_param(const std::string& value) {
+    const auto limit = parse_int<int>(value);
+    if (!limit || *limit < 1 || *limit > kMaxLimit)
+        return fail("limit must be an integer from 1 to " + std::to_string(kMaxLimit) + ", not '" +
+                    value + "'");
+    return *limit;
+}
+
 std::optional<std::string> percent_decode(std::string_view text) {
     std::string out;
     out.reserve(text.size());
@@ -188,25 +207,18 @@ Result<JobQuery> parse_job_query(std::string_view query_string) {
         } else if (name == "command") {
             query.command = value;
         } else if (name == "since" || name == "until") {
-            const auto ms = parse_int<std::int64_t>(value);
-            if (!ms || *ms < 1)
-                return fail(name + " must be a time in milliseconds since 1970, not '" + value +
-                            "'");
+            auto ms = number_param(name, value, "a time in milliseconds since 1970");
+            if (!ms) return ms.error();
             (name == "since" ? query.since_ms : query.until_ms) = *ms;
         } else if (name == "requester") {
             query.requester = value;
         } else if (name == "before") {
-            const auto before = parse_int<std::int64_t>(value);
-            if (!before || *before < 1) {
-                return fail("before must be a job id (a positive integer), not '" + value + "'");
-            }
+            auto before = number_param(name, value, "a job id (a positive integer)");
+            if (!before) return before.error();
             query.before_id = *before;
         } else if (name == "limit") {
-            const auto limit = parse_int<int>(value);
-            if (!limit || *limit < 1 || *limit > kMaxLimit) {
-                return fail("limit must be an integer from 1 to " + std::to_string(kMaxLimit) +
-                            ", not '" + value + "'");
-            }
+            auto limit = limit_param(value);
+            if (!limit) return limit.error();
             query.limit = *limit;
         } else {
             return fail("unknown query parameter '" + name +
@@ -302,15 +314,6 @@ std::int64_t now_ms() {
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-// A positive integer query value, or an error naming the parameter.
-Result<std::int64_t> positive_param(const std::string& name, const std::string& value,
-                                    std::string_view what) {
-    const auto number = parse_int<std::int64_t>(value);
-    if (!number || *number < 0)
-        return fail(name + " must be " + std::string(what) + ", not '" + value + "'");
-    return *number;
-}
-
 Result<AuditQuery> parse_audit_query(std::string_view query_string) {
     auto params = parse_query(query_string);
     if (!params) return params.error();
@@ -324,19 +327,16 @@ Result<AuditQuery> parse_audit_query(std::string_view query_string) {
                 return fail("order must be newest or oldest, not '" + value + "'");
             query.oldest_first = value == "oldest";
         } else if (name == "since") {
-            auto since = positive_param(name, value, "a time in milliseconds since 1970");
+            auto since = number_param(name, value, "a time in milliseconds since 1970", 0);
             if (!since) return since.error();
             query.since_ms = *since;
         } else if (name == "before" || name == "after") {
-            auto id = positive_param(name, value, "an audit row id (a positive integer)");
+            auto id = number_param(name, value, "an audit row id (a positive integer)", 0);
             if (!id) return id.error();
             (name == "before" ? query.before_id : query.after_id) = *id;
         } else if (name == "limit") {
-            const auto limit = parse_int<int>(value);
-            if (!limit || *limit < 1 || *limit > kMaxLimit) {
-                return fail("limit must be an integer from 1 to " + std::to_string(kMaxLimit) +
-                            ", not '" + value + "'");
-            }
+            auto limit = limit_param(value);
+            if (!limit) return limit.error();
             query.limit = *limit;
         } else {
             return fail("unknown query parameter '" + name +
@@ -775,17 +775,12 @@ void Router::get_approvals(const Call& call) {
                 query.states.push_back(*state);
             }
         } else if (name == "before") {
-            const auto before = parse_int<std::int64_t>(value);
-            if (!before || *before < 1)
-                return call.exchange->respond(error_response(
-                    400, "before must be a job id (a positive integer), not '" + value + "'"));
+            auto before = number_param(name, value, "a job id (a positive integer)");
+            if (!before) return call.exchange->respond(error_response(400, before.error().message));
             query.before_job_id = *before;
         } else if (name == "limit") {
-            const auto n = parse_int<int>(value);
-            if (!n || *n < 1 || *n > kMaxLimit)
-                return call.exchange->respond(
-                    error_response(400, "limit must be an integer from 1 to " +
-                                            std::to_string(kMaxLimit) + ", not '" + value + "'"));
+            auto n = limit_param(value);
+            if (!n) return call.exchange->respond(error_response(400, n.error().message));
             limit = *n;
         } else {
             return call.exchange->respond(error_response(
