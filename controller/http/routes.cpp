@@ -448,6 +448,8 @@ void Router::handle(const Request& request, const std::shared_ptr<Exchange>& exc
     }
     if (path.starts_with("/hooks/")) return post_hook(request, path.substr(7), exchange);
     if (path == "/metrics") return serve_metrics(request, exchange);
+    if (path == "/" || path == "/ui" || path.starts_with("/ui/"))
+        return serve_ui(request, path, exchange);
     if (path != "/api" && !path.starts_with("/api/")) {
         return exchange->respond(error_response(404, "there is no " + std::string(path)));
     }
@@ -641,12 +643,27 @@ void Router::post_jobs(const Call& call) {
     });
 }
 
+// The job, its runs, and its approval trail when it needed one ("approval": null otherwise).
 void Router::get_job(const Call& call) {
-    with_job(call, "jobs.read", [exchange = call.exchange](const JobDetail& detail) {
+    with_job(call, "jobs.read", [this, exchange = call.exchange](const JobDetail& detail) {
         Json runs = Json::array();
         for (const auto& run : detail.runs) runs.push_back(run_json(run));
-        exchange->respond(
-            json_response(200, Json{{"job", job_json(detail.job)}, {"runs", std::move(runs)}}));
+        auto body = std::make_shared<Json>(
+            Json{{"job", job_json(detail.job)}, {"runs", std::move(runs)}, {"approval", nullptr}});
+        if (approvals_ == nullptr) return exchange->respond(json_response(200, *body));
+        // An approval's id is its job's: the newest approval at or below the job's id is the
+        // job's own, if it has one.
+        ApprovalQuery query{.states = {ApprovalState::pending, ApprovalState::granted,
+                                       ApprovalState::denied, ApprovalState::expired},
+                            .before_job_id = detail.job.id + 1,
+                            .limit = 1};
+        approvals_->list_approvals(
+            query, [exchange, body, id = detail.job.id](Result<std::vector<Approval>> found) {
+                if (!found) return exchange->respond(error_response(500, found.error().message));
+                if (!found->empty() && found->front().job_id == id)
+                    (*body)["approval"] = approval_json(found->front());
+                exchange->respond(json_response(200, *body));
+            });
     });
 }
 

@@ -123,6 +123,10 @@ class Router {
     void post_hook(const Request& request, std::string_view name,
                    const std::shared_ptr<Exchange>& exchange);
 
+    // GET /, /ui and /ui/FILE: the web UI's page and files (ui_routes.cpp).
+    void serve_ui(const Request& request, std::string_view path,
+                  const std::shared_ptr<Exchange>& exchange);
+
     // GET /metrics, outside /api/ like /healthz (metrics_routes.cpp).
     void serve_metrics(const Request& request, const std::shared_ptr<Exchange>& exchange);
 
