@@ -74,7 +74,8 @@ std::string BrowserTest::add_user(const std::string& name, const std::string& id
     return secret;
 }
 
-void BrowserTest::run_scenario(const std::string& scenario) {
+void BrowserTest::run_scenario(const std::string& scenario,
+                               const std::map<std::string, std::string>& env) {
     const fs::path script = kBrowserDir / scenario;
     ASSERT_TRUE(fs::exists(script)) << "no scenario " << script;
     const std::string node = find_on_path("node");
@@ -99,9 +100,10 @@ void BrowserTest::run_scenario(const std::string& scenario) {
         "HOSTLINE_ARTIFACTS=" + artifacts_dir().string(),
         "HOSTLINE_CHROMIUM=" + chromium_path(),
         "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1",
-        node,
-        script.string(),
     };
+    for (const auto& [name, value] : env) argv.push_back(name + "=" + value);
+    argv.push_back(node);
+    argv.push_back(script.string());
     const auto started = std::chrono::steady_clock::now();
     CommandResult result = run_command(argv, kScenarioTimeout);
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(

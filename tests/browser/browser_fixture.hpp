@@ -27,7 +27,9 @@ class BrowserTest : public ::testing::Test {
     // Runs `node tests/browser/SCENARIO` (e.g. "smoke.mjs") against the started `cluster`
     // and fails the test unless it exits 0. Fails too, saying to run scripts/install-deps.sh,
     // when node, chromium or playwright-core is missing.
-    void run_scenario(const std::string& scenario);
+    // `env` adds variables for the scenario (what the test set up: a job id, say).
+    void run_scenario(const std::string& scenario,
+                      const std::map<std::string, std::string>& env = {});
 
     // Where scenarios write screenshots: BUILD_DIR/browser-artifacts.
     static std::filesystem::path artifacts_dir();
