@@ -23,7 +23,7 @@ using tcp = net::ip::tcp;
 
 // Clients have nothing to say on an event stream; what they send is read only to see pings
 // and the close, so a small bound keeps a hostile client from costing memory.
-constexpr std::size_t kMaxClientMessage = 4 * 1024;
+constexpr std::size_t kMaxClientMessage = std::size_t{4} * 1024;
 // Per message written, as the chunked stream's per-write timeout in session.cpp: a client
 // that takes longer to accept one message is gone. (Beast's own idle timeout only watches
 // reads.)
