@@ -13,12 +13,16 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-void expect_screenshots(const std::string& scenario, std::initializer_list<const char*> names) {
-    for (const char* name : names) {
-        const fs::path file = BrowserTest::artifacts_dir() / (scenario + "-" + name + ".png");
-        EXPECT_TRUE(fs::exists(file)) << "no screenshot " << file;
+// Every page the scenario photographed is kept as an artefact.
+class BrowserUi : public BrowserTest {
+  protected:
+    void expect_screenshots(const std::string& scenario, std::initializer_list<const char*> names) {
+        for (const char* name : names) {
+            const fs::path file = artifacts_dir() / (scenario + "-" + name + ".png");
+            EXPECT_TRUE(fs::exists(file)) << "no screenshot " << file;
+        }
     }
-}
+};
 
 // The harness itself, without the UI: chromium reaches the controller, a screenshot is kept,
 // and the guards against script errors and alert() report what they should.
@@ -30,7 +34,7 @@ TEST_F(BrowserTest, Smoke) {
 }
 
 // Log in; see a job appear in the table and its output stream live, colours and all.
-TEST_F(BrowserTest, LogInAndWatchAJobsOutputStreamLive) {
+TEST_F(BrowserUi, LogInAndWatchAJobsOutputStreamLive) {
     cluster.start_controller();
     cluster.add_agent("web-1");
     cluster.wait_online({"web-1"});
@@ -39,7 +43,7 @@ TEST_F(BrowserTest, LogInAndWatchAJobsOutputStreamLive) {
 }
 
 // A job that needs approval, approved in the browser by a second user, then run.
-TEST_F(BrowserTest, ASecondUserApprovesAPendingJobAndSeesItRun) {
+TEST_F(BrowserUi, ASecondUserApprovesAPendingJobAndSeesItRun) {
     const std::string catalog = cluster.dir() + "/commands.d";
     fs::create_directories(catalog);
     std::ofstream(catalog + "/bounce.toml") << R"toml(
@@ -89,7 +93,7 @@ roles = ["approver"]
 }
 
 // A pending agent accepted from the Agents page; the audit page; logging out.
-TEST_F(BrowserTest, AcceptAPendingAgentThenLogOut) {
+TEST_F(BrowserUi, AcceptAPendingAgentThenLogOut) {
     cluster.start_controller();
     cluster.add_agent("web-1");
     cluster.add_agent("newcomer", {.accepted = false});
@@ -107,7 +111,7 @@ TEST_F(BrowserTest, AcceptAPendingAgentThenLogOut) {
 
 // Output, labels and arguments holding <script>, <img onerror> and javascript: links are
 // shown as text, and nothing they hold runs.
-TEST_F(BrowserTest, HtmlInOutputLabelsAndArgumentsIsShownAsText) {
+TEST_F(BrowserUi, HtmlInOutputLabelsAndArgumentsIsShownAsText) {
     cluster.start_controller();
     cluster.add_agent("evil-1", {.labels = {{"note", "<script>alert`label`</script>"}}});
     cluster.wait_online({"evil-1"});
