@@ -203,8 +203,11 @@ class App::Impl {
                                                   : config_.agent_public_endpoint,
             keys->public_key);
 
-        http_ = std::make_unique<HttpServer>(
-            io_, *scheduler_, HttpConfig{config_.http_address, config_.http_port, *token});
+        HttpConfig http_config{config_.http_address, config_.http_port, *token};
+        http_config.browser_sessions.idle_ms = config_.session_idle_ms;
+        http_config.browser_sessions.max_ms = config_.session_max_ms;
+        http_config.secure_cookies = config_.secure_cookies;
+        http_ = std::make_unique<HttpServer>(io_, *scheduler_, std::move(http_config));
         http_->enable_chat(*chat_);
         http_->enable_policy(*policy_, *audit_);
         http_->enable_agent_admin(*enrollment_);

@@ -185,6 +185,12 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
         "exist; put a reverse proxy in front to reach it from elsewhere");
     c.http_port = static_cast<std::uint16_t>(r.integer("http.port", c.http_port, 0, 65535));
     c.metrics_public = r.boolean("http.metrics_public", c.metrics_public);
+    c.session_idle_ms = r.duration_ms("http.session_idle", c.session_idle_ms);
+    r.check(c.session_idle_ms >= 60'000, "http.session_idle", "must be at least 1m");
+    c.session_max_ms = r.duration_ms("http.session_max", c.session_max_ms);
+    r.check(c.session_max_ms >= c.session_idle_ms, "http.session_max",
+            "must be at least http.session_idle");
+    c.secure_cookies = r.boolean("http.secure_cookies", c.secure_cookies);
 
     c.groups = r.string_map("groups");
     for (const auto& [name, expr] : c.groups) {
@@ -270,6 +276,9 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
                       "http.address",
                       "http.port",
                       "http.metrics_public",
+                      "http.session_idle",
+                      "http.session_max",
+                      "http.secure_cookies",
                       "groups",
                       "hooks"});
     if (auto done = r.finish(); !done) return done.error();

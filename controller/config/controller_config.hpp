@@ -36,6 +36,12 @@ struct ControllerConfig {
     std::vector<HookSpec> hooks;  // [hooks.NAME]: inbound webhooks (docs/webhooks.md)
     // [http] metrics_public: GET /metrics without a token (for a Prometheus on this host).
     bool metrics_public = false;
+    // The web UI's browser sessions (docs/api.md, "Browser sessions"): [http] session_idle
+    // ends one unused this long, session_max this long after login; secure_cookies marks the
+    // cookie Secure (for a UI reached over HTTPS through a proxy).
+    std::int64_t session_idle_ms = 12LL * 3600 * 1000;
+    std::int64_t session_max_ms = 7LL * 24 * 3600 * 1000;
+    bool secure_cookies = false;
 
     std::string database_path() const { return data_dir + "/hostline.db"; }
     std::string keys_dir() const { return data_dir + "/keys"; }

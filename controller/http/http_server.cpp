@@ -27,6 +27,8 @@ HttpServer::HttpServer(boost::asio::io_context& io, JobService& jobs, HttpConfig
         });
     };
     impl_->state = std::make_shared<http::ServerState>(jobs, std::move(config), std::move(defer));
+    impl_->state->router.enable_browser_sessions(impl_->state->config.browser_sessions,
+                                                 impl_->state->config.secure_cookies);
 }
 
 void HttpServer::enable_chat(ChatGateway& chat) {

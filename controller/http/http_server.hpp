@@ -12,6 +12,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "controller/http/browser_sessions.hpp"
 #include "controller/jobs/agent_admin.hpp"
 #include "controller/jobs/api_tokens.hpp"
 #include "controller/jobs/approval_desk.hpp"
@@ -33,6 +34,9 @@ struct HttpConfig {
     std::uint16_t port = 7480;          // 0 picks a free port
     std::string admin_token;            // Bearer token for /api/v1; empty refuses every call
     std::size_t max_body_bytes = 1 << 20;
+    // Browser sessions of the web UI ([http] session_idle, session_max, secure_cookies).
+    http::BrowserSessionLimits browser_sessions;
+    bool secure_cookies = false;  // the session cookie gets Secure (served over HTTPS only)
 };
 
 class HttpServer {

@@ -391,7 +391,10 @@ Result<std::string> Router::authenticate(std::string_view authorization) const {
         !iequals(authorization.substr(0, kScheme.size()), kScheme)) {
         return fail("the Authorization header must be 'Bearer <token>'");
     }
-    const auto secret = authorization.substr(kScheme.size());
+    return authenticate_secret(authorization.substr(kScheme.size()));
+}
+
+Result<std::string> Router::authenticate_secret(std::string_view secret) const {
     // Comparing digests takes the same time whatever the token's length or content.
     const auto digest = sha256(secret);
     if (has_token_ && CRYPTO_memcmp(digest.data(), token_digest_.data(), digest.size()) == 0)
@@ -447,18 +450,16 @@ void Router::handle(const Request& request, const std::shared_ptr<Exchange>& exc
         return exchange->respond(Response{.content_type = "text/plain", .body = "ok\n"});
     }
     if (path.starts_with("/hooks/")) return post_hook(request, path.substr(7), exchange);
+    if (path.starts_with("/auth/")) return handle_auth(request, path, exchange);
     if (path == "/metrics") return serve_metrics(request, exchange);
     if (path == "/" || path == "/ui" || path.starts_with("/ui/"))
         return serve_ui(request, path, exchange);
     if (path != "/api" && !path.starts_with("/api/")) {
         return exchange->respond(error_response(404, "there is no " + std::string(path)));
     }
-    if (request.authorization.empty()) {
-        return exchange->respond(
-            unauthorized("this API needs a token: send 'Authorization: Bearer <token>'"));
-    }
-    auto identity = authenticate(request.authorization);
-    if (!identity) return exchange->respond(unauthorized(identity.error().message));
+    // A bearer token, or a browser session's cookie (which answers 401 or 403 itself).
+    auto identity = caller(request, exchange);
+    if (!identity) return;
 
     const Route* route = nullptr;
     std::string allowed;

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "controller/http/browser_sessions.hpp"
 #include "controller/http/event_stream.hpp"
 #include "controller/http/exchange.hpp"
 #include "controller/jobs/agent_admin.hpp"
@@ -88,6 +89,9 @@ class Router {
     // The identity behind an Authorization header; the error is the 401's message. The one
     // place a bearer token becomes an identity.
     Result<std::string> authenticate(std::string_view authorization) const;
+    // The identity behind a token's secret (the admin token or an API token), for a bearer
+    // header and for a browser session alike.
+    Result<std::string> authenticate_secret(std::string_view secret) const;
     // Decides permission for the caller on hosts; on a denial answers 403 with the reason and
     // returns false. Every decision goes to the audit trail.
     bool allowed(const std::string& identity, const std::shared_ptr<Exchange>& exchange,
@@ -142,6 +146,35 @@ class Router {
     void get_audit_export(const Call& call);
     void export_audit_after(const std::shared_ptr<Exchange>& exchange,
                             const std::shared_ptr<bool>& gone, std::int64_t after_id);
+
+    // Browser sessions of the web UI: /auth/login, /auth/session, /auth/logout, and the
+    // hostline_session cookie in place of a bearer token (browser_session_routes.cpp).
+  public:
+    // Serves /auth/* and accepts session cookies on /api/; without it both are refused. Before
+    // serving.
+    void enable_browser_sessions(BrowserSessionLimits limits, bool secure_cookies);
+
+  private:
+    void handle_auth(const Request& request, std::string_view path,
+                     const std::shared_ptr<Exchange>& exchange);
+    void post_login(const Request& request, const std::shared_ptr<Exchange>& exchange);
+    void get_session(const Request& request, const std::shared_ptr<Exchange>& exchange);
+    void post_logout(const Request& request, const std::shared_ptr<Exchange>& exchange);
+    // The identity a request to /api/ acts as: its bearer token's, or else its session
+    // cookie's, after the Origin and CSRF checks. nullopt when it has answered (401, 403).
+    std::optional<std::string> caller(const Request& request,
+                                      const std::shared_ptr<Exchange>& exchange);
+    // The live session the request's cookie names, its secret authenticated again, after the
+    // cross-site and (unless safe_method) CSRF checks; nullopt when it has answered.
+    struct SessionCaller {
+        std::string id;
+        std::string identity;
+        BrowserSession session;
+    };
+    std::optional<SessionCaller> session_caller(const Request& request,
+                                                const std::shared_ptr<Exchange>& exchange);
+    std::optional<BrowserSessions> browser_sessions_;  // set once, before serving
+    bool secure_cookies_ = false;                      // set with browser_sessions_
 
     struct Route {
         std::string_view method;

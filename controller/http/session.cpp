@@ -37,6 +37,8 @@ void set_standard_headers(beast::http::response<Body>& response, const std::stri
     response.set(field::content_type, content_type);
     response.set(field::cache_control, "no-store");
     response.set("X-Content-Type-Options", "nosniff");
+    response.set("X-Frame-Options", "DENY");
+    response.set("Referrer-Policy", "no-referrer");
 }
 
 bool is_parse_error(const beast::error_code& ec) {

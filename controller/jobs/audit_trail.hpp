@@ -18,7 +18,8 @@ struct AuditEvent {
     // "job.created", "run.finished", "run.rejected", "approval.requested",
     // "approval.granted", "approval.denied", "approval.expired", "agent.enrolled",
     // "agent.pending", "agent.accepted", "agent.revoked", "token.created", "token.revoked",
-    // "policy.reloaded", "hook.received", "hook.refused", "agent.drained", "agent.undrained".
+    // "policy.reloaded", "hook.received", "hook.refused", "agent.drained", "agent.undrained",
+    // "ui.login", "ui.login_refused", "ui.logout".
     std::string kind;
     std::string actor;    // the identity behind it ("irc:alice", "token:ci"), or "controller"
     std::string subject;  // what it is about: "job:42", "run:7", "agent:web-01", "token:ci"

@@ -1,5 +1,7 @@
 // Every API route refuses a caller without a token, with a revoked token, and with a valid
-// token whose identity holds no permission at all. The routes come from the Router's own
+// token whose identity holds no permission at all; the same through a browser session's cookie
+// (docs/api.md, "Browser sessions"), and every change through an admin's session that lacks the
+// CSRF token. The routes come from the Router's own
 // table, so a route added later is checked here without anyone listing it; a route that
 // answers such a caller with anything but 403 must be in the allow-list below, with the
 // answer it documents, or this test fails.
@@ -128,12 +130,37 @@ class PermissionMatrix : public ::testing::Test {
             .get<std::string>();
     }
 
+    // A browser session of this token: the headers a page of this origin sends with it, its
+    // CSRF token included when with_csrf.
+    struct Session {
+        std::string cookie;
+        std::string csrf;
+        HttpHeaders headers(bool with_csrf) const {
+            HttpHeaders h{{"Cookie", cookie}, {"Origin", "http://127.0.0.1"}};
+            if (with_csrf) h.emplace_back("X-CSRF-Token", csrf);
+            return h;
+        }
+    };
+    Session session_for(const std::string& token) {
+        const ApiAnswer answer =
+            cluster.api("POST", "/auth/login", "", json{{"token", token}}.dump());
+        EXPECT_EQ(answer.status, 200) << answer.body;
+        const auto at = answer.head.find("Set-Cookie: ");
+        EXPECT_NE(at, std::string::npos) << answer.head;
+        if (at == std::string::npos) return {};
+        const auto value = answer.head.substr(at + 12);
+        return {value.substr(0, value.find(';')), json::parse(answer.body)["csrf"]};
+    }
+
     LocalCluster cluster;
 };
 
 TEST_F(PermissionMatrix, EveryRouteRefusesNoTokenARevokedTokenAndAnIdentityWithoutPermission) {
     const std::string nobody = token_for("nobody", "local:nobody");
     const std::string revoked = token_for("gone", "local:gone");
+    const Session nobody_session = session_for(nobody);
+    const Session gone_session = session_for(revoked);
+    const Session admin_session = session_for(admin_token());
     ASSERT_EQ(cluster.api("DELETE", "/api/v1/tokens/gone", admin_token()).status, 200);
     token_for("victim", "local:victim");  // {name} of the token routes: someone else's
 
@@ -163,17 +190,43 @@ TEST_F(PermissionMatrix, EveryRouteRefusesNoTokenARevokedTokenAndAnIdentityWitho
         EXPECT_EQ(gone.status, 401) << gone.body;
         EXPECT_NE(gone.body.find("the token 'gone' was revoked"), std::string::npos) << gone.body;
 
-        const ApiAnswer bare = cluster.api(std::string(route.method), path, nobody, body);
-        const auto open = kOpenToEveryone.find(what);
-        if (open != kOpenToEveryone.end()) {
-            open_seen.insert(what);
-            EXPECT_EQ(bare.status, open->second.status) << open->second.why << ": " << bare.body;
-        } else {
-            // Neither protected nor on the allow-list: a hole, or a new open route to list.
-            EXPECT_EQ(bare.status, 403)
-                << "local:nobody holds no permission, yet " << what << " answered: " << bare.body;
-            const auto doc = json::parse(bare.body, nullptr, false);
-            EXPECT_TRUE(doc.is_object() && doc.contains("error")) << bare.body;
+        const ApiAnswer gone_cookie =
+            cluster.api(std::string(route.method), path, "", body, gone_session.headers(true));
+        // The first use after the revocation ends the session ("the token 'gone' was
+        // revoked"); later ones find no session.
+        EXPECT_EQ(gone_cookie.status, 401) << gone_cookie.body;
+        if (&route == &routes.front())
+            EXPECT_NE(gone_cookie.body.find("the token 'gone' was revoked"), std::string::npos)
+                << gone_cookie.body;
+
+        // The bearer token, and the browser session of the same identity with its CSRF token:
+        // a cookie opens nothing the token does not.
+        const ApiAnswer bare_token = cluster.api(std::string(route.method), path, nobody, body);
+        const ApiAnswer bare_cookie =
+            cluster.api(std::string(route.method), path, "", body, nobody_session.headers(true));
+        for (const ApiAnswer* bare : {&bare_token, &bare_cookie}) {
+            SCOPED_TRACE(bare == &bare_token ? "bearer token" : "session cookie");
+            const auto open = kOpenToEveryone.find(what);
+            if (open != kOpenToEveryone.end()) {
+                open_seen.insert(what);
+                EXPECT_EQ(bare->status, open->second.status)
+                    << open->second.why << ": " << bare->body;
+            } else {
+                // Neither protected nor on the allow-list: a hole, or a new open route to list.
+                EXPECT_EQ(bare->status, 403) << "local:nobody holds no permission, yet " << what
+                                             << " answered: " << bare->body;
+                const auto doc = json::parse(bare->body, nullptr, false);
+                EXPECT_TRUE(doc.is_object() && doc.contains("error")) << bare->body;
+            }
+        }
+
+        // Every change through a session needs its CSRF token, even the admin's.
+        if (route.method != "GET") {
+            const ApiAnswer no_csrf = cluster.api(std::string(route.method), path, "", body,
+                                                  admin_session.headers(false));
+            EXPECT_EQ(no_csrf.status, 403) << no_csrf.body;
+            EXPECT_NE(no_csrf.body.find("the CSRF token is missing"), std::string::npos)
+                << no_csrf.body;
         }
     }
     // The allow-list names only routes that exist.
@@ -193,6 +246,11 @@ TEST_F(PermissionMatrix, EveryRouteRefusesNoTokenARevokedTokenAndAnIdentityWitho
             EXPECT_EQ(token["state"], "active");
         }
     }
+    // Nor did the admin's session without its CSRF token: the only job is alice's, still held,
+    // and the admin's session still works.
+    EXPECT_EQ(json::parse(cluster.api("GET", "/api/v1/jobs", admin_token()).body)["jobs"].size(),
+              1u);
+    EXPECT_EQ(cluster.api("GET", "/api/v1/jobs", "", "", admin_session.headers(false)).status, 200);
 }
 
 }  // namespace
