@@ -270,8 +270,8 @@ TEST_F(BrowserSession, ABadTokenABadBodyOrAnotherOriginGetsNoSession) {
     EXPECT_EQ(cross.answer.status, 403) << cross.answer.body;
     EXPECT_EQ(set_cookie_of(cross.answer), "");
 
-    for (const std::string body : {"", "[]", "{\"token\": 5}", "{\"token\": \"\"}",
-                                   "{\"token\": \"x\", \"user\": \"y\"}", "{nope"}) {
+    for (const std::string& body : {"", "[]", "{\"token\": 5}", "{\"token\": \"\"}",
+                                    "{\"token\": \"x\", \"user\": \"y\"}", "{nope"}) {
         const ApiAnswer answer = cluster.api("POST", "/auth/login", "", body);
         EXPECT_EQ(answer.status, 400) << body << ": " << answer.body;
         EXPECT_EQ(set_cookie_of(answer), "") << body;
@@ -292,7 +292,7 @@ TEST_F(BrowserSession, AForgedOrGarbledCookieIsRefusedLikeNoToken) {
     const Login session = login(token_for("ops", "local:ops"));
     ASSERT_EQ(session.answer.status, 200) << session.answer.body;
     const std::string forged = "hostline_session=" + std::string(64, 'a');
-    for (const std::string cookie :
+    for (const std::string& cookie :
          {forged, std::string("hostline_session="), std::string("hostline_session"),
           std::string("=; ;;=;"), std::string(4000, ';'), std::string("hostline_session=\"abc"),
           session.cookie + "; " + forged}) {
@@ -301,6 +301,26 @@ TEST_F(BrowserSession, AForgedOrGarbledCookieIsRefusedLikeNoToken) {
     }
     // The controller is still up and the real session still works.
     EXPECT_EQ(as_browser("GET", "/api/v1/jobs", session, "").status, 200);
+}
+
+// Behind a TLS proxy the cookie must never travel over plain HTTP.
+TEST(BrowserSessionSecureCookies, SecureCookiesMarksTheSessionCookieAndItsClearingSecure) {
+    LocalCluster cluster;
+    cluster.add_controller_config("secure_cookies = true\n");  // into the cluster's [http]
+    cluster.start_controller();
+    const ApiAnswer in =
+        cluster.api("POST", "/auth/login", "", json{{"token", cluster.admin_secret()}}.dump());
+    ASSERT_EQ(in.status, 200) << in.body << cluster.logs();
+    const std::string set_cookie = set_cookie_of(in);
+    const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+    EXPECT_EQ(set_cookie, cookie + "; Path=/; HttpOnly; SameSite=Strict; Secure");
+
+    const ApiAnswer out = cluster.api(
+        "POST", "/auth/logout", "", "",
+        {{"Cookie", cookie}, {"X-CSRF-Token", json::parse(in.body)["csrf"].get<std::string>()}});
+    EXPECT_EQ(out.status, 204) << out.body;
+    EXPECT_EQ(set_cookie_of(out),
+              "hostline_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict; Secure");
 }
 
 }  // namespace
