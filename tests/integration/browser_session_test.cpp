@@ -270,7 +270,7 @@ TEST_F(BrowserSession, ABadTokenABadBodyOrAnotherOriginGetsNoSession) {
     EXPECT_EQ(cross.answer.status, 403) << cross.answer.body;
     EXPECT_EQ(set_cookie_of(cross.answer), "");
 
-    for (const std::string& body : {"", "[]", "{\"token\": 5}", "{\"token\": \"\"}",
+    for (const std::string body : {"", "[]", "{\"token\": 5}", "{\"token\": \"\"}",
                                     "{\"token\": \"x\", \"user\": \"y\"}", "{nope"}) {
         const ApiAnswer answer = cluster.api("POST", "/auth/login", "", body);
         EXPECT_EQ(answer.status, 400) << body << ": " << answer.body;
