@@ -19,6 +19,13 @@ packages=(
   procps sqlite3 curl ngircd openssl
 )
 
+# The browser tests (docs/browser-tests.md): Debian's chromium, driven by playwright-core from
+# npm. node and npm only where there are none: a node from elsewhere (NodeSource's ships its
+# own npm) conflicts with Debian's npm package.
+packages+=(chromium)
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
@@ -26,18 +33,16 @@ for p in "${packages[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
-
-echo "install-deps: installing ${missing[*]}"
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then
   sudo_cmd=(sudo)
 fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
 
 # The IRC adapter's tests start ngircd themselves, with their own config on a free port on
 # 127.0.0.1. The package's own daemon (port 6667) is not wanted: where the package started
@@ -48,4 +53,13 @@ if [[ " ${missing[*]} " == *" ngircd "* ]]; then
   elif command -v service >/dev/null 2>&1 && service ngircd status >/dev/null 2>&1; then
     "${sudo_cmd[@]}" service ngircd stop || true
   fi
+fi
+
+# playwright-core for the browser tests, exactly as package-lock.json pins it, only when
+# node_modules is missing or older than the lock (npm writes node_modules/.package-lock.json on
+# every install). Playwright must not fetch a browser of its own: the tests use Debian's.
+browser_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+if [ "$browser_dir/package-lock.json" -nt "$browser_dir/node_modules/.package-lock.json" ]; then
+  echo "install-deps: npm ci in tests/browser"
+  (cd "$browser_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -16,13 +16,18 @@ bool is_last(const JobEvent& event) {
 }  // namespace
 
 void EventStream::start(JobService& jobs, std::int64_t job_id, std::shared_ptr<Exchange> exchange,
-                        Defer defer) {
-    std::make_shared<EventStream>(jobs, job_id, std::move(exchange), std::move(defer))->subscribe();
+                        bool websocket, Defer defer) {
+    std::make_shared<EventStream>(jobs, job_id, std::move(exchange), websocket, std::move(defer))
+        ->subscribe();
 }
 
 EventStream::EventStream(JobService& jobs, std::int64_t job_id, std::shared_ptr<Exchange> exchange,
-                         Defer defer)
-    : jobs_(jobs), job_id_(job_id), exchange_(std::move(exchange)), defer_(std::move(defer)) {}
+                         bool websocket, Defer defer)
+    : jobs_(jobs),
+      job_id_(job_id),
+      exchange_(std::move(exchange)),
+      websocket_(websocket),
+      defer_(std::move(defer)) {}
 
 void EventStream::subscribe() {
     auto self = shared_from_this();
@@ -41,9 +46,12 @@ void EventStream::on_subscribed(Result<std::uint64_t> subscription) {
     }
     subscription_ = *subscription;
     std::weak_ptr<EventStream> weak = weak_from_this();
-    const bool started = exchange_->start_stream("application/x-ndjson", [weak] {
+    auto gone = [weak] {
         if (auto self = weak.lock()) self->on_client_gone();
-    });
+    };
+    const bool started = websocket_
+                             ? exchange_->start_websocket(std::move(gone))
+                             : exchange_->start_stream("application/x-ndjson", std::move(gone));
     if (!started) {
         phase_ = Phase::done;
         unsubscribe_later();

@@ -1,5 +1,6 @@
 // GET /api/v1/jobs/{id}/events: a job's events as newline-delimited JSON over a chunked
-// response, from a JobService subscription, until the job is final or the client goes.
+// response, or one JSON message each over a WebSocket when the request is an upgrade, from a
+// JobService subscription, until the job is final or the client goes.
 //
 // Runs on the io_context thread. Memory is bounded: a client that leaves more than
 // kMaxUnwrittenBytes unread gets a last "slow_consumer" error line and is disconnected.
@@ -25,13 +26,14 @@ class EventStream : public std::enable_shared_from_this<EventStream> {
     static constexpr std::size_t kMaxUnwrittenBytes = std::size_t{8} << 20;
 
     // Subscribes to the job and answers `exchange`: an error response if the subscription
-    // fails (404 for an unknown job), else the stream. The JobService's listener keeps the
-    // stream alive until it is unsubscribed.
+    // fails (404 for an unknown job), else the stream, over a WebSocket if `websocket` (the
+    // request is an upgrade). The JobService's listener keeps the stream alive until it is
+    // unsubscribed.
     static void start(JobService& jobs, std::int64_t job_id, std::shared_ptr<Exchange> exchange,
-                      Defer defer);
+                      bool websocket, Defer defer);
 
     EventStream(JobService& jobs, std::int64_t job_id, std::shared_ptr<Exchange> exchange,
-                Defer defer);
+                bool websocket, Defer defer);
 
   private:
     void subscribe();
@@ -50,6 +52,7 @@ class EventStream : public std::enable_shared_from_this<EventStream> {
     JobService& jobs_;
     const std::int64_t job_id_;
     const std::shared_ptr<Exchange> exchange_;
+    const bool websocket_;
     const Defer defer_;
 
     Phase phase_ = Phase::subscribing;

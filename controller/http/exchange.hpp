@@ -21,6 +21,10 @@ struct Request {
     // Every header as sent, for routes that need more than Authorization (the webhooks'
     // signatures).
     std::vector<std::pair<std::string, std::string>> headers;
+    // A WebSocket handshake (GET with Connection: Upgrade and Upgrade: websocket). Routes that
+    // offer a WebSocket answer it with start_websocket(); any other answer is ordinary HTTP,
+    // after which the connection closes (the client's handshake has failed).
+    bool websocket_upgrade = false;
 };
 
 struct Response {
@@ -30,9 +34,9 @@ struct Response {
     std::vector<std::pair<std::string, std::string>> headers;  // beyond the standard ones
 };
 
-// One request's way back to its client. Exactly one of respond() and start_stream() takes
-// effect; later calls are ignored, and so is everything once the client has gone, so a
-// late JobService callback may answer an exchange whose connection was closed.
+// One request's way back to its client. Exactly one of respond(), start_stream() and
+// start_websocket() takes effect; later calls are ignored, and so is everything once the client has
+// gone, so a late JobService callback may answer an exchange whose connection was closed.
 class Exchange {
   public:
     virtual ~Exchange() = default;
@@ -45,13 +49,21 @@ class Exchange {
     // on_client_gone, if the connection is already closed.
     virtual bool start_stream(std::string content_type, std::function<void()> on_client_gone) = 0;
 
-    // Queues bytes of the streamed body; whatever is queued is written as one chunk.
+    // For a request whose websocket_upgrade is set: accepts the upgrade (101) and streams
+    // over the WebSocket, each line given to send() as one text message. on_client_gone and
+    // the result as for start_stream(); false also when the request is not an upgrade. A
+    // handshake that fails after this (a bad Sec-WebSocket-Key) counts as the client gone.
+    virtual bool start_websocket(std::function<void()> on_client_gone) = 0;
+
+    // Queues bytes of the streamed body; whatever is queued is written as one chunk. On a
+    // WebSocket, `data` is lines, each ending in '\n': one message per line, without it.
     virtual void send(std::string data) = 0;
 
     // Bytes given to send() and not yet written to the socket.
     virtual std::size_t unwritten_bytes() const = 0;
 
-    // Writes what is queued and the last chunk, then closes the connection.
+    // Writes what is queued and the last chunk (on a WebSocket: a close frame with code 1000,
+    // normal), then closes the connection.
     virtual void end_stream() = 0;
 };
 

@@ -667,8 +667,9 @@ void Router::get_output(const Call& call) {
 
 void Router::get_events(const Call& call) {
     with_job(call, "jobs.read",
-             [this, exchange = call.exchange, id = call.job_id](const JobDetail&) {
-                 EventStream::start(jobs_, id, exchange, defer_);
+             [this, exchange = call.exchange, id = call.job_id,
+              websocket = call.request.websocket_upgrade](const JobDetail&) {
+                 EventStream::start(jobs_, id, exchange, websocket, defer_);
              });
 }
 

@@ -12,8 +12,10 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "controller/http/json_views.hpp"
+#include "controller/http/websocket_stream.hpp"
 
 namespace hostline::controller::http {
 namespace {
@@ -95,15 +97,32 @@ class Session final : public Exchange,
         return true;
     }
 
+    // The socket goes to a WebSocketStream; this session stays the Exchange the route holds
+    // and passes the stream's calls on.
+    bool start_websocket(std::function<void()> on_client_gone) override {
+        if (phase_ != Phase::handling || !upgrade_) return false;
+        phase_ = Phase::upgraded;
+        state_->remove(this);  // the WebSocket is the connection now, closed by stop()
+        websocket_ = accept_websocket(stream_.release_socket(), *upgrade_, state_,
+                                      std::move(on_client_gone));
+        upgrade_.reset();
+        return true;
+    }
+
     void send(std::string data) override {
+        if (websocket_) return websocket_->send(data);
         if (phase_ != Phase::streaming || ending_) return;
         pending_ += data;
         if (!writing_) write_next_chunk();
     }
 
-    std::size_t unwritten_bytes() const override { return pending_.size() + in_flight_.size(); }
+    std::size_t unwritten_bytes() const override {
+        if (websocket_) return websocket_->unwritten_bytes();
+        return pending_.size() + in_flight_.size();
+    }
 
     void end_stream() override {
+        if (websocket_) return websocket_->end();
         if (phase_ != Phase::streaming || ending_) return;
         ending_ = true;
         on_client_gone_ = nullptr;
@@ -122,7 +141,7 @@ class Session final : public Exchange,
     }
 
   private:
-    enum class Phase { reading, handling, writing, streaming, draining, closed };
+    enum class Phase { reading, handling, writing, streaming, upgraded, draining, closed };
 
     void do_read() {
         phase_ = Phase::reading;
@@ -169,16 +188,19 @@ class Session final : public Exchange,
         if (ec) return on_read_error(ec);
         auto& message = parser_->get();
         version_ = message.version();
-        keep_alive_ = message.keep_alive();
         Request request{
             .method = std::string(message.method_string()),
             .target = std::string(message.target()),
             .authorization = std::string(message[field::authorization]),
             .body = std::move(message.body()),
+            .websocket_upgrade = beast::websocket::is_upgrade(message),
         };
+        // An upgrade answered in HTTP ends the connection: the client's handshake failed.
+        keep_alive_ = message.keep_alive() && !request.websocket_upgrade;
         for (const auto& field : message)
             request.headers.emplace_back(std::string(field.name_string()),
                                          std::string(field.value()));
+        if (request.websocket_upgrade) upgrade_ = request;
         parser_.reset();
         spdlog::debug("http {}: {} {}", peer_, request.method, request.target);
         phase_ = Phase::handling;
@@ -330,6 +352,11 @@ class Session final : public Exchange,
     bool writing_ = false;
     bool ending_ = false;
     bool last_chunk_sent_ = false;
+
+    // A WebSocket upgrade: the request, until a route accepts it or answers in HTTP; then
+    // the stream the socket went to.
+    std::optional<Request> upgrade_;
+    std::shared_ptr<MessageStream> websocket_;
 };
 
 }  // namespace
