@@ -6,7 +6,9 @@
 // cookie authenticates is first checked for where it comes from: another site's Origin (or
 // Sec-Fetch-Site) is refused for every method, and a change (anything but GET and HEAD) must
 // echo the session's CSRF token, which only pages of this origin can read.
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,22 +46,22 @@ std::vector<std::string_view> header_values(const Request& request, std::string_
 // sends it, says the same without the Host: same-site (a sibling subdomain) is refused too,
 // since the UI is served from this origin only.
 std::optional<std::string> cross_site(const Request& request) {
+    // What another site sends is echoed in the answer and the audit trail: a bounded excerpt.
+    const auto refusal = [](std::string_view what, std::string_view value) {
+        return "browser sessions serve this server's own pages only; this request came from " +
+               std::string(what) + std::string(value.substr(0, 200));
+    };
     const auto hosts = header_values(request, "Host");
     for (const auto origin : header_values(request, "Origin")) {
         const bool own = hosts.size() == 1 && !hosts[0].empty() &&
                          (same_text_ignoring_case(origin, "http://" + std::string(hosts[0])) ||
                           same_text_ignoring_case(origin, "https://" + std::string(hosts[0])));
-        if (!own)
-            return "a request with a session cookie must come from this server's own pages; "
-                   "it came from Origin " +
-                   std::string(origin);
+        if (!own) return refusal("Origin ", origin);
     }
     for (const auto site : header_values(request, "Sec-Fetch-Site"))
         if (same_text_ignoring_case(site, "cross-site") ||
             same_text_ignoring_case(site, "same-site"))
-            return "a request with a session cookie must come from this server's own pages; "
-                   "the browser says it came from another site (Sec-Fetch-Site: " +
-                   std::string(site) + ")";
+            return refusal("another site, says Sec-Fetch-Site: ", site);
     return std::nullopt;
 }
 

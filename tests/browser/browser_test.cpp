@@ -28,7 +28,7 @@ class BrowserUi : public BrowserTest {
 // and the guards against script errors and alert() report what they should.
 TEST_F(BrowserTest, Smoke) {
     cluster.start_controller();
-    run_scenario("smoke.mjs");
+    ASSERT_NO_FATAL_FAILURE(run_scenario("smoke.mjs"));
     EXPECT_TRUE(fs::exists(artifacts_dir() / "smoke-healthz.png"))
         << "no screenshot in " << artifacts_dir();
 }
@@ -38,7 +38,7 @@ TEST_F(BrowserUi, LogInAndWatchAJobsOutputStreamLive) {
     cluster.start_controller();
     cluster.add_agent("web-1");
     cluster.wait_online({"web-1"});
-    run_scenario("live-job.mjs");
+    ASSERT_NO_FATAL_FAILURE(run_scenario("live-job.mjs"));
     expect_screenshots("live-job", {"login", "jobs", "job-running", "job"});
 }
 
@@ -85,7 +85,7 @@ roles = ["approver"]
     const auto hash = asked.find('#');
     ASSERT_NE(hash, std::string::npos) << asked;
     const std::string job = std::to_string(std::stol(asked.substr(hash + 1)));
-    run_scenario("approval.mjs", {{"HOSTLINE_PENDING_JOB", job}});
+    ASSERT_NO_FATAL_FAILURE(run_scenario("approval.mjs", {{"HOSTLINE_PENDING_JOB", job}}));
     expect_screenshots("approval", {"approvals", "approved-job"});
     // What the browser showed is what happened: the agent ran it.
     auto detail = cluster.cli_json({"job", job});
@@ -105,7 +105,7 @@ TEST_F(BrowserUi, AcceptAPendingAgentThenLogOut) {
         if (fingerprint.empty()) std::this_thread::sleep_for(100ms);
     }
     ASSERT_FALSE(fingerprint.empty()) << cluster.agent_log("newcomer");
-    run_scenario("agents.mjs", {{"HOSTLINE_PENDING_FINGERPRINT", fingerprint}});
+    ASSERT_NO_FATAL_FAILURE(run_scenario("agents.mjs", {{"HOSTLINE_PENDING_FINGERPRINT", fingerprint}}));
     expect_screenshots("agents", {"agents-pending", "agents", "audit", "logged-out"});
 }
 
@@ -115,7 +115,7 @@ TEST_F(BrowserUi, HtmlInOutputLabelsAndArgumentsIsShownAsText) {
     cluster.start_controller();
     cluster.add_agent("evil-1", {.labels = {{"note", "<script>alert`label`</script>"}}});
     cluster.wait_online({"evil-1"});
-    run_scenario("hostile.mjs");
+    ASSERT_NO_FATAL_FAILURE(run_scenario("hostile.mjs"));
     expect_screenshots("hostile", {"job", "agents"});
 }
 

@@ -2,7 +2,12 @@
 // gets an HttpOnly SameSite=Strict cookie and a CSRF token, and calls /api/v1 with the cookie.
 // What another site could make a browser send (no CSRF token, a wrong one, another Origin) is
 // refused and changes nothing; logout, revoking the token and the policy all still hold.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -49,6 +54,39 @@ bool is_hex64(const std::string& text) {
 std::int64_t now_ms() {
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// The status line of the answer to a WebSocket handshake for path, with these headers (as a
+// browser sends it: the cookie and the page's Origin, never Authorization).
+std::string websocket_handshake(const std::string& http_url, const std::string& path,
+                                const HttpHeaders& headers) {
+    const int port = std::stoi(http_url.substr(http_url.rfind(':') + 1));
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        if (fd >= 0) ::close(fd);
+        return "cannot connect";
+    }
+    std::string request = "GET " + path +
+                          " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n"
+                          "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    for (const auto& [name, value] : headers) request += name + ": " + value + "\r\n";
+    request += "\r\n";
+    ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    std::string answer;
+    char buffer[4096];
+    pollfd p{fd, POLLIN, 0};
+    while (answer.find("\r\n") == std::string::npos && ::poll(&p, 1, 20000) > 0) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n <= 0) break;
+        answer.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return answer.substr(0, answer.find("\r\n"));
 }
 
 struct Login {
@@ -195,6 +233,23 @@ TEST_F(BrowserSession, ACookieReadsButAChangeNeedsTheCsrfTokenAndThisOrigin) {
         201);
 }
 
+TEST_F(BrowserSession, AWebSocketHandshakeWithTheCookieMustComeFromThisOrigin) {
+    const Login session = login(token_for("ops", "local:ops"));
+    ASSERT_EQ(session.answer.status, 200) << session.answer.body;
+    const ApiAnswer made = as_browser("POST", "/api/v1/jobs", session, session.csrf,
+                                      R"({"target": "web-1", "argv": ["sleep", "5"]})");
+    ASSERT_EQ(made.status, 201) << made.body;
+    const std::string events =
+        "/api/v1/jobs/" + std::to_string(json::parse(made.body)["job"].get<long>()) + "/events";
+
+    EXPECT_EQ(websocket_handshake(cluster.http_url(), events,
+                                  {{"Cookie", session.cookie}, {"Origin", "http://evil.example"}}),
+              "HTTP/1.1 403 Forbidden");
+    EXPECT_EQ(websocket_handshake(cluster.http_url(), events,
+                                  {{"Cookie", session.cookie}, {"Origin", kSameOrigin}}),
+              "HTTP/1.1 101 Switching Protocols");
+}
+
 TEST_F(BrowserSession, ABearerTokenWinsOverACookieAndNeedsNoCsrfToken) {
     const Login session = login(token_for("ops", "local:ops"));
     ASSERT_EQ(session.answer.status, 200) << session.answer.body;
@@ -292,7 +347,7 @@ TEST_F(BrowserSession, AForgedOrGarbledCookieIsRefusedLikeNoToken) {
     const Login session = login(token_for("ops", "local:ops"));
     ASSERT_EQ(session.answer.status, 200) << session.answer.body;
     const std::string forged = "hostline_session=" + std::string(64, 'a');
-    for (const std::string cookie :
+    for (const std::string& cookie :
          {forged, std::string("hostline_session="), std::string("hostline_session"),
           std::string("=; ;;=;"), std::string(4000, ';'), std::string("hostline_session=\"abc"),
           session.cookie + "; " + forged}) {
@@ -301,6 +356,26 @@ TEST_F(BrowserSession, AForgedOrGarbledCookieIsRefusedLikeNoToken) {
     }
     // The controller is still up and the real session still works.
     EXPECT_EQ(as_browser("GET", "/api/v1/jobs", session, "").status, 200);
+}
+
+// Behind a TLS proxy the cookie must never travel over plain HTTP.
+TEST(BrowserSessionSecureCookies, SecureCookiesMarksTheSessionCookieAndItsClearingSecure) {
+    LocalCluster cluster;
+    cluster.add_controller_config("secure_cookies = true\n");  // into the cluster's [http]
+    cluster.start_controller();
+    const ApiAnswer in =
+        cluster.api("POST", "/auth/login", "", json{{"token", cluster.admin_secret()}}.dump());
+    ASSERT_EQ(in.status, 200) << in.body << cluster.logs();
+    const std::string set_cookie = set_cookie_of(in);
+    const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+    EXPECT_EQ(set_cookie, cookie + "; Path=/; HttpOnly; SameSite=Strict; Secure");
+
+    const ApiAnswer out = cluster.api(
+        "POST", "/auth/logout", "", "",
+        {{"Cookie", cookie}, {"X-CSRF-Token", json::parse(in.body)["csrf"].get<std::string>()}});
+    EXPECT_EQ(out.status, 204) << out.body;
+    EXPECT_EQ(set_cookie_of(out),
+              "hostline_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict; Secure");
 }
 
 }  // namespace

@@ -195,9 +195,10 @@ TEST_F(PermissionMatrix, EveryRouteRefusesNoTokenARevokedTokenAndAnIdentityWitho
         // The first use after the revocation ends the session ("the token 'gone' was
         // revoked"); later ones find no session.
         EXPECT_EQ(gone_cookie.status, 401) << gone_cookie.body;
-        if (&route == &routes.front())
+        if (&route == &routes.front()) {
             EXPECT_NE(gone_cookie.body.find("the token 'gone' was revoked"), std::string::npos)
                 << gone_cookie.body;
+        }
 
         // The bearer token, and the browser session of the same identity with its CSRF token:
         // a cookie opens nothing the token does not.
