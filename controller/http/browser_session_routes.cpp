@@ -163,7 +163,13 @@ void Router::post_login(const Request& request, const std::shared_ptr<Exchange>&
 }
 
 // The page reloads and needs its identity and CSRF token back.
+// Without a cookie it answers 200 with nulls, not 401: a page asks this first on every load,
+// and a browser logs every refused request as an error.
 void Router::get_session(const Request& request, const std::shared_ptr<Exchange>& exchange) {
+    if (browser_sessions_ && !cross_site(request) &&
+        cookie_values(header_values(request, "Cookie"), kCookieName).empty())
+        return exchange->respond(json_response(
+            200, Json{{"identity", nullptr}, {"csrf", nullptr}, {"expires_ms", nullptr}}));
     auto session = session_caller(request, exchange);
     if (!session) return;
     exchange->respond(json_response(200, session_json(session->identity, session->session)));

@@ -30,7 +30,8 @@ async function errorFrom(response) {
 
 export async function loadSession() {
   const response = await fetch('/auth/session', {credentials: 'same-origin'});
-  session = response.ok ? await response.json() : null;
+  const answer = response.ok ? await response.json() : null;
+  session = answer && answer.identity ? answer : null;
   return session;
 }
 

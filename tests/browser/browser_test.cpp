@@ -67,8 +67,10 @@ expiry = "10m"
     cluster.set_policy(R"toml(
 [roles.operator]
 permissions = ["command.bounce", "jobs.read"]
+targets = "*"
 [roles.approver]
 permissions = ["approvals.decide", "jobs.read"]
+targets = "*"
 [groups.operators]
 members = ["local:alice"]
 roles = ["operator"]
