@@ -669,6 +669,21 @@ TEST_F(SqliteStoreTest, ListJobsFiltersByStatesCommandAndTimeAndPagesTheSame) {
     EXPECT_EQ(ids_of(list(on_db)), (std::vector<std::int64_t>{2}));
 }
 
+// Several states are listed by merging one index walk per state: a state named twice must
+// not list its jobs twice, and paging crosses from one state's jobs to the other's.
+TEST_F(SqliteStoreTest, ListJobsNamesEachJobOnceWhenAStateIsRepeated) {
+    Store& store = open();
+    const JobState cycle[] = {JobState::succeeded, JobState::failed, JobState::timed_out};
+    for (std::int64_t id = 1; id <= 9; ++id) store.save_job(make_job(id, cycle[id % 3]));
+
+    JobQuery repeated;
+    repeated.states = {JobState::timed_out, JobState::failed, JobState::timed_out};
+    EXPECT_EQ(ids_of(list(repeated)), (std::vector<std::int64_t>{8, 7, 5, 4, 2, 1}));
+    repeated.limit = 2;
+    repeated.before_id = 7;
+    EXPECT_EQ(ids_of(list(repeated)), (std::vector<std::int64_t>{5, 4}));
+}
+
 TEST_F(SqliteStoreTest, ListJobsIsCappedAt500) {
     Store& store = open();
     for (std::int64_t id = 1; id <= 600; ++id) store.save_job(make_job(id));

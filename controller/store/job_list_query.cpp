@@ -1,0 +1,61 @@
+#include "controller/store/job_list_query.hpp"
+
+#include <fmt/format.h>
+
+namespace hostline::controller::detail {
+namespace {
+
+// The filters on j other than the id bound; one state when `state` is not empty.
+std::string conditions(const JobQuery& query, const std::string& state) {
+    std::string where;
+    if (!state.empty()) where += " AND j.state = " + state;
+    if (!query.requester.empty()) where += " AND j.requester = :requester";
+    // A catalog command by name, an ad-hoc job by argv[0]: the expression of the
+    // jobs_by_command_or_argv0 index, written the same way, or SQLite does not use it.
+    if (!query.command.empty())
+        where += " AND coalesce(nullif(j.command, ''), json_extract(j.argv, '$[0]')) = :command";
+    if (query.since_ms > 0) where += " AND j.created_at_ms >= :since";
+    if (query.until_ms > 0) where += " AND j.created_at_ms < :until";
+    return where;
+}
+
+std::string state_list(const JobQuery& query) {
+    std::string list;
+    for (std::size_t i = 0; i < query.states.size(); ++i)
+        list += (i == 0 ? ":state" : ", :state") + std::to_string(i);
+    return list;
+}
+
+}  // namespace
+
+std::string job_list_sql(const JobQuery& query, std::string_view columns) {
+    // By agent: walk runs_by_agent backwards (a job may have several runs on one agent:
+    // GROUP BY); the job's own filters are checked on each.
+    if (!query.agent.empty()) {
+        std::string where = conditions(query, "");
+        if (!query.states.empty()) where += " AND j.state IN (" + state_list(query) + ")";
+        return fmt::format(
+            "SELECT {} FROM runs r JOIN jobs j ON j.id = r.job_id"
+            " WHERE r.agent = :agent AND r.job_id < :before{}"
+            " GROUP BY r.job_id ORDER BY r.job_id DESC LIMIT :limit",
+            columns, where);
+    }
+    // Several states: `state IN (...)` would read every matching job into a temporary
+    // b-tree to sort it. One arm per state, each walking jobs_by_state (state, id) in id
+    // order, lets SQLite merge them and stop after a page.
+    if (query.states.size() > 1) {
+        std::string sql;
+        for (std::size_t i = 0; i < query.states.size(); ++i) {
+            sql += fmt::format("{}SELECT {} FROM jobs j WHERE j.id < :before{}",
+                               i == 0 ? "" : " UNION ALL ", columns,
+                               conditions(query, ":state" + std::to_string(i)));
+        }
+        return sql + " ORDER BY id DESC LIMIT :limit";
+    }
+    const std::string state = query.states.empty() ? "" : ":state0";
+    return fmt::format(
+        "SELECT {} FROM jobs j WHERE j.id < :before{} ORDER BY j.id DESC LIMIT :limit", columns,
+        conditions(query, state));
+}
+
+}  // namespace hostline::controller::detail
