@@ -1,0 +1,162 @@
+#include "bench/job_list_bench.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bench/job_history.hpp"
+#include "bench/keep_alive_client.hpp"
+#include "testing/local_cluster.hpp"
+
+namespace hostline::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using hostline::testing::LocalCluster;
+
+constexpr int kSmallJobs = 100;
+
+// One controller on a filled store, and a connection to it.
+struct Controller {
+    int jobs = 0;
+    std::unique_ptr<LocalCluster> cluster;
+    std::unique_ptr<KeepAliveClient> client;
+};
+
+std::string first_line(const std::string& path) {
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);
+    return line;
+}
+
+// A cluster whose store holds `jobs` jobs; its controller is not started yet.
+Controller filled(const std::string& bin_dir, int jobs) {
+    Controller c;
+    c.jobs = jobs;
+    c.cluster = std::make_unique<LocalCluster>(bin_dir);
+    c.cluster->set_log_level("warn");
+    // The controller's data_dir, as LocalCluster writes it into controller.toml.
+    const std::string database = c.cluster->dir() + "/controller/hostline.db";
+    const auto started = Clock::now();
+    fill_job_history(database, {.jobs = jobs}, [&](int committed) {
+        std::fprintf(stderr, "  filling the %d-job store: %d committed (%.1f s)\n", jobs, committed,
+                     std::chrono::duration<double>(Clock::now() - started).count());
+    });
+    return c;
+}
+
+void start(Controller& c) {
+    c.cluster->start_controller();
+    c.client = std::make_unique<KeepAliveClient>(c.cluster->http_url(),
+                                                 first_line(c.cluster->token_file()));
+}
+
+struct Request {
+    std::string label;
+    // The target for a store of this many jobs: a later page starts at the same depth in each.
+    std::string (*target)(int jobs);
+    bool page = false;  // the UI page: may be 404 where the UI is not built in
+};
+
+const std::vector<Request>& requests() {
+    static const std::vector<Request> all{
+        {"(c) GET /api/v1/jobs", [](int) { return std::string("/api/v1/jobs"); }},
+        {"(d) GET /api/v1/jobs?state=failed&host=web-07",
+         [](int) { return std::string("/api/v1/jobs?state=failed&host=web-07"); }},
+        {"(e) GET /api/v1/jobs?command=deploy&before=N/4",
+         [](int jobs) {
+             return "/api/v1/jobs?command=deploy&limit=50&before=" + std::to_string(jobs / 4);
+         }},
+        {"(f) GET /api/v1/jobs?state=failed,timed_out",
+         [](int) { return std::string("/api/v1/jobs?state=failed,timed_out"); }},
+        {"(g) GET /ui/", [](int) { return std::string("/ui/"); }, true},
+    };
+    return all;
+}
+
+double timed_get(KeepAliveClient& client, const std::string& target) {
+    const auto start = Clock::now();
+    client.get(target);
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+std::vector<ReportRow> run_job_list_bench(const JobListSettings& settings) {
+    std::fprintf(stderr, "(c-g) job list: filling two stores, %d and %d jobs\n", kSmallJobs,
+                 settings.large_jobs);
+    Controller small = filled(settings.bin_dir, kSmallJobs);
+    Controller large = filled(settings.bin_dir, settings.large_jobs);
+    // Started together, so that both are as old when measured (each restores the same few
+    // running jobs, which it declares lost after agent_grace).
+    start(small);
+    start(large);
+
+    // Each request once on each, to see it answers (and what), then the warm-up.
+    std::vector<std::string> notes(requests().size());
+    for (std::size_t r = 0; r < requests().size(); ++r) {
+        const Request& request = requests()[r];
+        for (Controller* c : {&small, &large}) {
+            const std::string target = request.target(c->jobs);
+            const Answer answer = c->client->get(target);
+            std::fprintf(stderr, "  %d jobs: GET %s -> %u, %zu bytes\n", c->jobs, target.c_str(),
+                         answer.status, answer.body_bytes);
+            if (answer.status != 200 && !(request.page && answer.status == 404))
+                throw std::runtime_error("GET " + target + " answered " +
+                                         std::to_string(answer.status));
+            if (answer.status != 200) notes[r] = " [" + std::to_string(answer.status) + "]";
+        }
+        for (int i = 0; i < settings.warm_up; ++i) {
+            small.client->get(request.target(small.jobs));
+            large.client->get(request.target(large.jobs));
+        }
+    }
+
+    // Alternating between the two, and which goes first, so that whatever else the machine
+    // does at a moment falls on both alike.
+    std::fprintf(stderr, "  %d timed requests of each kind on each controller\n",
+                 settings.requests);
+    std::vector<std::vector<double>> small_ms(requests().size()), large_ms(requests().size());
+    for (int i = 0; i < settings.requests; ++i) {
+        for (std::size_t r = 0; r < requests().size(); ++r) {
+            const Request& request = requests()[r];
+            if (i % 2 == 0) {
+                small_ms[r].push_back(timed_get(*small.client, request.target(small.jobs)));
+                large_ms[r].push_back(timed_get(*large.client, request.target(large.jobs)));
+            } else {
+                large_ms[r].push_back(timed_get(*large.client, request.target(large.jobs)));
+                small_ms[r].push_back(timed_get(*small.client, request.target(small.jobs)));
+            }
+        }
+    }
+
+    // The tail in more detail than the table's p50 and p99: on a shared machine the p99 is
+    // often one scheduler time slice, on either side.
+    for (std::size_t r = 0; r < requests().size(); ++r) {
+        std::fprintf(stderr, "  %s\n", requests()[r].label.c_str());
+        for (const auto& [jobs, ms] :
+             {std::pair{kSmallJobs, &small_ms[r]}, std::pair{settings.large_jobs, &large_ms[r]}}) {
+            std::fprintf(stderr,
+                         "    %6d jobs: p50 %.2f  p90 %.2f  p95 %.2f  p99 %.2f  max %.2f ms\n",
+                         jobs, percentile(*ms, 0.5), percentile(*ms, 0.9), percentile(*ms, 0.95),
+                         percentile(*ms, 0.99), percentile(*ms, 1.0));
+        }
+    }
+
+    std::vector<ReportRow> rows;
+    for (std::size_t r = 0; r < requests().size(); ++r) {
+        for (double p : {0.5, 0.99}) {
+            rows.push_back({requests()[r].label + notes[r] + (p == 0.5 ? ", p50" : ", p99"),
+                            percentile(large_ms[r], p), percentile(small_ms[r], p)});
+        }
+    }
+    return rows;
+}
+
+}  // namespace hostline::bench
