@@ -157,8 +157,8 @@ CREATE INDEX jobs_by_argv0 ON jobs (json_extract(argv, '$[0]'), id);
 // at 100,000 jobs against 0.3 ms at 100 (docs/performance.md). Written exactly as in
 // job_list_query.cpp, or SQLite does not use it.
 constexpr std::string_view kJobsByCommandOrArgv0 = R"sql(
-DROP INDEX jobs_by_command;
-DROP INDEX jobs_by_argv0;
+DROP INDEX IF EXISTS jobs_by_command;
+DROP INDEX IF EXISTS jobs_by_argv0;
 CREATE INDEX jobs_by_command_or_argv0
     ON jobs (coalesce(nullif(command, ''), json_extract(argv, '$[0]')), id);
 )sql";
