@@ -20,6 +20,7 @@ using Clock = std::chrono::steady_clock;
 using hostline::testing::LocalCluster;
 
 constexpr int kSmallJobs = 100;
+constexpr int kMiddleJobs = 10'000;
 
 // One controller on a filled store, and a connection to it.
 struct Controller {
@@ -89,63 +90,62 @@ double timed_get(KeepAliveClient& client, const std::string& target) {
 }  // namespace
 
 std::vector<ReportRow> run_job_list_bench(const JobListSettings& settings) {
-    std::fprintf(stderr, "(c-g) job list: filling two stores, %d and %d jobs\n", kSmallJobs,
-                 settings.large_jobs);
-    Controller small = filled(settings.bin_dir, kSmallJobs);
-    Controller large = filled(settings.bin_dir, settings.large_jobs);
-    // Started together, so that both are as old when measured (each restores the same few
+    // 100 is the baseline and large_jobs what is measured; 10,000 in between shows whether
+    // a cost grows with the table or only until pages are full (docs/performance.md).
+    const std::vector<int> sizes{kSmallJobs, kMiddleJobs, settings.large_jobs};
+    std::fprintf(stderr, "(c-g) job list: filling stores of %d, %d and %d jobs\n", sizes[0],
+                 sizes[1], sizes[2]);
+    std::vector<Controller> controllers;
+    for (int jobs : sizes) controllers.push_back(filled(settings.bin_dir, jobs));
+    // Started together, so that all are as old when measured (each restores the same few
     // running jobs, which it declares lost after agent_grace).
-    start(small);
-    start(large);
+    for (Controller& c : controllers) start(c);
 
     // Each request once on each, to see it answers (and what), then the warm-up.
     std::vector<std::string> notes(requests().size());
     for (std::size_t r = 0; r < requests().size(); ++r) {
         const Request& request = requests()[r];
-        for (Controller* c : {&small, &large}) {
-            const std::string target = request.target(c->jobs);
-            const Answer answer = c->client->get(target);
-            std::fprintf(stderr, "  %d jobs: GET %s -> %u, %zu bytes\n", c->jobs, target.c_str(),
+        for (Controller& c : controllers) {
+            const std::string target = request.target(c.jobs);
+            const Answer answer = c.client->get(target);
+            std::fprintf(stderr, "  %6d jobs: GET %s -> %u, %zu bytes\n", c.jobs, target.c_str(),
                          answer.status, answer.body_bytes);
             if (answer.status != 200 && !(request.page && answer.status == 404))
                 throw std::runtime_error("GET " + target + " answered " +
                                          std::to_string(answer.status));
             if (answer.status != 200) notes[r] = " [" + std::to_string(answer.status) + "]";
         }
-        for (int i = 0; i < settings.warm_up; ++i) {
-            small.client->get(request.target(small.jobs));
-            large.client->get(request.target(large.jobs));
-        }
+        for (int i = 0; i < settings.warm_up; ++i)
+            for (Controller& c : controllers) c.client->get(request.target(c.jobs));
     }
 
-    // Alternating between the two, and which goes first, so that whatever else the machine
-    // does at a moment falls on both alike.
+    // Round-robin over the controllers, starting with a different one each time, so that
+    // whatever else the machine does at a moment falls on all alike.
     std::fprintf(stderr, "  %d timed requests of each kind on each controller\n",
                  settings.requests);
-    std::vector<std::vector<double>> small_ms(requests().size()), large_ms(requests().size());
+    // ms[controller][request]: every timing.
+    std::vector<std::vector<std::vector<double>>> ms(
+        controllers.size(), std::vector<std::vector<double>>(requests().size()));
     for (int i = 0; i < settings.requests; ++i) {
         for (std::size_t r = 0; r < requests().size(); ++r) {
-            const Request& request = requests()[r];
-            if (i % 2 == 0) {
-                small_ms[r].push_back(timed_get(*small.client, request.target(small.jobs)));
-                large_ms[r].push_back(timed_get(*large.client, request.target(large.jobs)));
-            } else {
-                large_ms[r].push_back(timed_get(*large.client, request.target(large.jobs)));
-                small_ms[r].push_back(timed_get(*small.client, request.target(small.jobs)));
+            for (std::size_t k = 0; k < controllers.size(); ++k) {
+                const std::size_t c = (static_cast<std::size_t>(i) + k) % controllers.size();
+                ms[c][r].push_back(
+                    timed_get(*controllers[c].client, requests()[r].target(controllers[c].jobs)));
             }
         }
     }
 
     // The tail in more detail than the table's p50 and p99: on a shared machine the p99 is
-    // often one scheduler time slice, on either side.
+    // often one scheduler time slice, on any side.
     for (std::size_t r = 0; r < requests().size(); ++r) {
         std::fprintf(stderr, "  %s\n", requests()[r].label.c_str());
-        for (const auto& [jobs, ms] :
-             {std::pair{kSmallJobs, &small_ms[r]}, std::pair{settings.large_jobs, &large_ms[r]}}) {
+        for (std::size_t c = 0; c < controllers.size(); ++c) {
+            const std::vector<double>& t = ms[c][r];
             std::fprintf(stderr,
                          "    %6d jobs: p50 %.2f  p90 %.2f  p95 %.2f  p99 %.2f  max %.2f ms\n",
-                         jobs, percentile(*ms, 0.5), percentile(*ms, 0.9), percentile(*ms, 0.95),
-                         percentile(*ms, 0.99), percentile(*ms, 1.0));
+                         controllers[c].jobs, percentile(t, 0.5), percentile(t, 0.9),
+                         percentile(t, 0.95), percentile(t, 0.99), percentile(t, 1.0));
         }
     }
 
@@ -153,7 +153,7 @@ std::vector<ReportRow> run_job_list_bench(const JobListSettings& settings) {
     for (std::size_t r = 0; r < requests().size(); ++r) {
         for (double p : {0.5, 0.99}) {
             rows.push_back({requests()[r].label + notes[r] + (p == 0.5 ? ", p50" : ", p99"),
-                            percentile(large_ms[r], p), percentile(small_ms[r], p)});
+                            percentile(ms.back()[r], p), percentile(ms.front()[r], p)});
         }
     }
     return rows;

@@ -23,9 +23,9 @@ inline double percentile(std::vector<double> values, double p) {
 }
 
 inline void print_table(const std::vector<ReportRow>& rows) {
-    std::printf("\n%-50s %13s %13s %9s\n", "scenario", "measured", "baseline", "ratio");
+    std::printf("\n%-52s %13s %13s %9s\n", "scenario", "measured", "baseline", "ratio");
     for (const ReportRow& row : rows) {
-        std::printf("%-50s %10.2f ms %10.2f ms %8.2fx\n", row.scenario.c_str(), row.measured_ms,
+        std::printf("%-52s %10.2f ms %10.2f ms %8.2fx\n", row.scenario.c_str(), row.measured_ms,
                     row.baseline_ms, row.measured_ms / row.baseline_ms);
     }
 }
