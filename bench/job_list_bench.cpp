@@ -62,7 +62,7 @@ struct Request {
     std::string label;
     // The target for a store of this many jobs: a later page starts at the same depth in each.
     std::string (*target)(int jobs);
-    bool page = false;  // the UI page: may be 404 where the UI is not built in
+    bool page = false;  // the UI page: may answer other than 200 (see below)
 };
 
 const std::vector<Request>& requests() {
@@ -90,6 +90,7 @@ double timed_get(KeepAliveClient& client, const std::string& target) {
 }  // namespace
 
 std::vector<ReportRow> run_job_list_bench(const JobListSettings& settings) {
+    if (settings.requests < 1) throw std::runtime_error("the job list needs 1 request or more");
     // 100 is the baseline and large_jobs what is measured; 10,000 in between shows whether
     // a cost grows with the table or only until pages are full (docs/performance.md).
     const std::vector<int> sizes{kSmallJobs, kMiddleJobs, settings.large_jobs};
@@ -110,7 +111,9 @@ std::vector<ReportRow> run_job_list_bench(const JobListSettings& settings) {
             const Answer answer = c.client->get(target);
             std::fprintf(stderr, "  %6d jobs: GET %s -> %u, %zu bytes\n", c.jobs, target.c_str(),
                          answer.status, answer.body_bytes);
-            if (answer.status != 200 && !(request.page && answer.status == 404))
+            // The page's answer is timed whatever it is (a 404 before the UI is merged, a
+            // redirect to a login page if it asks for a session), and the table says which.
+            if (answer.status != 200 && !(request.page && answer.status < 500))
                 throw std::runtime_error("GET " + target + " answered " +
                                          std::to_string(answer.status));
             if (answer.status != 200) notes[r] = " [" + std::to_string(answer.status) + "]";

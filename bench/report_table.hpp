@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -15,8 +16,9 @@ struct ReportRow {
     double baseline_ms = 0;
 };
 
-// The p-th percentile (0..1) of values, the nearest sample by rank.
+// The p-th percentile (0..1) of values, the nearest sample by rank; NaN for none.
 inline double percentile(std::vector<double> values, double p) {
+    if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
     std::sort(values.begin(), values.end());
     std::size_t index = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
     return values[std::min(index, values.size() - 1)];
