@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace hostline::controller::detail {
 namespace {
 
@@ -29,9 +31,17 @@ std::string state_list(const JobQuery& query) {
 }  // namespace
 
 std::string job_list_sql(const JobQuery& query, std::string_view columns) {
+    // Jobs not final yet (queued, running, waiting for approval) are few whatever the table's
+    // size: they are what is in flight. Asked for only those, walk jobs_by_state even where
+    // another filter has an index, which could lead through every job of a requester or a
+    // host to find none (a UI's live view: ?state=running&host=web-07).
+    const bool only_active =
+        !query.states.empty() && std::none_of(query.states.begin(), query.states.end(),
+                                              [](JobState state) { return is_final(state); });
+
     // By agent: walk runs_by_agent backwards (a job may have several runs on one agent:
     // GROUP BY); the job's own filters are checked on each.
-    if (!query.agent.empty()) {
+    if (!query.agent.empty() && !only_active) {
         std::string where = conditions(query, "");
         if (!query.states.empty()) where += " AND j.state IN (" + state_list(query) + ")";
         return fmt::format(
@@ -40,22 +50,27 @@ std::string job_list_sql(const JobQuery& query, std::string_view columns) {
             " GROUP BY r.job_id ORDER BY r.job_id DESC LIMIT :limit",
             columns, where);
     }
+    // INDEXED BY holds only because every arm below has `j.state = ?` when only_active.
+    const std::string from = only_active ? "jobs j INDEXED BY jobs_by_state" : "jobs j";
+    const std::string on_agent =
+        query.agent.empty()
+            ? ""
+            : " AND EXISTS (SELECT 1 FROM runs r WHERE r.agent = :agent AND r.job_id = j.id)";
     // Several states: `state IN (...)` would read every matching job into a temporary
     // b-tree to sort it. One arm per state, each walking jobs_by_state (state, id) in id
     // order, lets SQLite merge them and stop after a page.
     if (query.states.size() > 1) {
         std::string sql;
         for (std::size_t i = 0; i < query.states.size(); ++i) {
-            sql += fmt::format("{}SELECT {} FROM jobs j WHERE j.id < :before{}",
-                               i == 0 ? "" : " UNION ALL ", columns,
-                               conditions(query, ":state" + std::to_string(i)));
+            sql += fmt::format("{}SELECT {} FROM {} WHERE j.id < :before{}{}",
+                               i == 0 ? "" : " UNION ALL ", columns, from,
+                               conditions(query, ":state" + std::to_string(i)), on_agent);
         }
         return sql + " ORDER BY id DESC LIMIT :limit";
     }
     const std::string state = query.states.empty() ? "" : ":state0";
-    return fmt::format(
-        "SELECT {} FROM jobs j WHERE j.id < :before{} ORDER BY j.id DESC LIMIT :limit", columns,
-        conditions(query, state));
+    return fmt::format("SELECT {} FROM {} WHERE j.id < :before{}{} ORDER BY j.id DESC LIMIT :limit",
+                       columns, from, conditions(query, state), on_agent);
 }
 
 }  // namespace hostline::controller::detail

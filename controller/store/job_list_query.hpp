@@ -1,7 +1,7 @@
 // The SQL of the job list (Store::list_jobs), apart from the store so that a test can ask
 // SQLite for its query plan: the list must stay as fast with 100,000 jobs as with 100
 // (docs/performance.md), which holds only while every filter walks an index in id order and
-// stops after one page.
+// stops after one page, or walks only what cannot be many (jobs not yet final).
 #pragma once
 
 #include <string>

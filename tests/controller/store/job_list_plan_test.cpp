@@ -98,6 +98,29 @@ TEST_F(JobListPlanTest, TheHostFilterWalksRunsByAgentWithTheOtherFiltersChecked)
     expect_walks({.agent = "web-07", .command = "deploy"}, "runs_by_agent");
 }
 
+// Jobs not yet final are few at any table size; a requester's or a host's jobs are not.
+TEST_F(JobListPlanTest, OnlyActiveStatesWalkJobsByStateWhateverElseIsFiltered) {
+    const std::vector<JobState> running{JobState::running};
+    const std::vector<JobState> in_flight{JobState::queued, JobState::running,
+                                          JobState::pending_approval};
+    for (const auto& states : {running, in_flight}) {
+        expect_walks({.states = states, .requester = "local:alice"}, "jobs_by_state");
+        expect_walks({.states = states, .command = "deploy"}, "jobs_by_state");
+        expect_walks({.states = states, .agent = "web-07"}, "jobs_by_state");
+        expect_walks({.states = states,
+                      .agent = "web-07",
+                      .requester = "local:alice",
+                      .command = "deploy",
+                      .since_ms = 1,
+                      .until_ms = 2,
+                      .before_id = 9},
+                     "jobs_by_state");
+    }
+    // A final state among them: its jobs are many, so the host's runs lead again.
+    expect_walks({.states = {JobState::running, JobState::failed}, .agent = "web-07"},
+                 "runs_by_agent");
+}
+
 TEST_F(JobListPlanTest, FiltersTogetherStillWalkAnIndexInIdOrder) {
     expect_walks({.states = {JobState::failed, JobState::timed_out}, .requester = "local:alice"},
                  "jobs_by_");

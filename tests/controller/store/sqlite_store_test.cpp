@@ -684,6 +684,54 @@ TEST_F(SqliteStoreTest, ListJobsNamesEachJobOnceWhenAStateIsRepeated) {
     EXPECT_EQ(ids_of(list(repeated)), (std::vector<std::int64_t>{5, 4}));
 }
 
+// Filtered by states none of which is final, the list walks those states' jobs and checks
+// the host on each (not the host's runs): the same answers, each job once.
+TEST_F(SqliteStoreTest, ListJobsOfActiveStatesOnAHostAnswerAsAnyOtherFilter) {
+    Store& store = open();
+    // 1..12: running, succeeded, queued, running, ... (id % 3 picks); every job runs on
+    // web-01, even ones also twice on db-01; 5..8 are bob's and run "deploy".
+    const JobState cycle[] = {JobState::queued, JobState::running, JobState::succeeded};
+    std::int64_t run_id = 0;
+    for (std::int64_t id = 1; id <= 12; ++id) {
+        Job job = make_job(id, cycle[id % 3]);
+        if (id >= 5 && id <= 8) {
+            job.requester = "slack:U0BOB";
+            job.command = "deploy";
+        }
+        store.save_job(job);
+        store.save_run(make_run(++run_id, id, "web-01"));
+        if (id % 2 == 0) {
+            store.save_run(make_run(++run_id, id, "db-01"));
+            store.save_run(make_run(++run_id, id, "db-01"));
+        }
+    }
+
+    JobQuery running_on_db;
+    running_on_db.states = {JobState::running};
+    running_on_db.agent = "db-01";
+    EXPECT_EQ(ids_of(list(running_on_db)), (std::vector<std::int64_t>{10, 4}));
+
+    JobQuery in_flight_on_db;
+    in_flight_on_db.states = {JobState::queued, JobState::running};
+    in_flight_on_db.agent = "db-01";
+    EXPECT_EQ(ids_of(list(in_flight_on_db)), (std::vector<std::int64_t>{12, 10, 6, 4}));
+    in_flight_on_db.before_id = 12;
+    in_flight_on_db.limit = 2;
+    EXPECT_EQ(ids_of(list(in_flight_on_db)), (std::vector<std::int64_t>{10, 6}));
+
+    JobQuery bobs_deploys_in_flight;
+    bobs_deploys_in_flight.states = {JobState::queued, JobState::running};
+    bobs_deploys_in_flight.requester = "slack:U0BOB";
+    bobs_deploys_in_flight.command = "deploy";
+    EXPECT_EQ(ids_of(list(bobs_deploys_in_flight)), (std::vector<std::int64_t>{7, 6}));
+    bobs_deploys_in_flight.agent = "web-01";
+    EXPECT_EQ(ids_of(list(bobs_deploys_in_flight)), (std::vector<std::int64_t>{7, 6}));
+    bobs_deploys_in_flight.agent = "db-01";
+    EXPECT_EQ(ids_of(list(bobs_deploys_in_flight)), (std::vector<std::int64_t>{6}));
+    bobs_deploys_in_flight.agent = "mail-01";
+    EXPECT_TRUE(list(bobs_deploys_in_flight).empty());
+}
+
 TEST_F(SqliteStoreTest, ListJobsIsCappedAt500) {
     Store& store = open();
     for (std::int64_t id = 1; id <= 600; ++id) store.save_job(make_job(id));
