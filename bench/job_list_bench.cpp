@@ -76,7 +76,9 @@ const std::vector<Request>& requests() {
          }},
         {"(f) GET /api/v1/jobs?state=failed,timed_out",
          [](int) { return std::string("/api/v1/jobs?state=failed,timed_out"); }},
-        {"(g) GET /ui/", [](int) { return std::string("/ui/"); }, true},
+        {"(g) GET /api/v1/jobs?state=running&host=web-07",
+         [](int) { return std::string("/api/v1/jobs?state=running&host=web-07"); }},
+        {"(h) GET /ui/", [](int) { return std::string("/ui/"); }, true},
     };
     return all;
 }
@@ -94,7 +96,7 @@ std::vector<ReportRow> run_job_list_bench(const JobListSettings& settings) {
     // 100 is the baseline and large_jobs what is measured; 10,000 in between shows whether
     // a cost grows with the table or only until pages are full (docs/performance.md).
     const std::vector<int> sizes{kSmallJobs, kMiddleJobs, settings.large_jobs};
-    std::fprintf(stderr, "(c-g) job list: filling stores of %d, %d and %d jobs\n", sizes[0],
+    std::fprintf(stderr, "(c-h) job list: filling stores of %d, %d and %d jobs\n", sizes[0],
                  sizes[1], sizes[2]);
     std::vector<Controller> controllers;
     for (int jobs : sizes) controllers.push_back(filled(settings.bin_dir, jobs));
