@@ -83,10 +83,16 @@ const std::vector<Request>& requests() {
     return all;
 }
 
-double timed_get(KeepAliveClient& client, const std::string& target) {
+// The time of one GET, which must answer as it did when checked: a request that starts
+// failing part way would otherwise be timed as an error page.
+double timed_get(KeepAliveClient& client, const std::string& target, unsigned status) {
     const auto start = Clock::now();
-    client.get(target);
-    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    const Answer answer = client.get(target);
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (answer.status != status)
+        throw std::runtime_error("GET " + target + " answered " + std::to_string(answer.status) +
+                                 ", not " + std::to_string(status) + " as at first");
+    return ms;
 }
 
 }  // namespace
@@ -106,13 +112,17 @@ std::vector<ReportRow> run_job_list_bench(const JobListSettings& settings) {
 
     // Each request once on each, to see it answers (and what), then the warm-up.
     std::vector<std::string> notes(requests().size());
+    // status[controller][request]: the answer every timed request must repeat.
+    std::vector<std::vector<unsigned>> status(controllers.size(),
+                                              std::vector<unsigned>(requests().size()));
     for (std::size_t r = 0; r < requests().size(); ++r) {
         const Request& request = requests()[r];
-        for (Controller& c : controllers) {
-            const std::string target = request.target(c.jobs);
-            const Answer answer = c.client->get(target);
-            std::fprintf(stderr, "  %6d jobs: GET %s -> %u, %zu bytes\n", c.jobs, target.c_str(),
-                         answer.status, answer.body_bytes);
+        for (std::size_t c = 0; c < controllers.size(); ++c) {
+            const std::string target = request.target(controllers[c].jobs);
+            const Answer answer = controllers[c].client->get(target);
+            status[c][r] = answer.status;
+            std::fprintf(stderr, "  %6d jobs: GET %s -> %u, %zu bytes\n", controllers[c].jobs,
+                         target.c_str(), answer.status, answer.body_bytes);
             // The page's answer is timed whatever it is (a 404 before the UI is merged, a
             // redirect to a login page if it asks for a session), and the table says which.
             if (answer.status != 200 && !(request.page && answer.status < 500))
@@ -135,8 +145,9 @@ std::vector<ReportRow> run_job_list_bench(const JobListSettings& settings) {
         for (std::size_t r = 0; r < requests().size(); ++r) {
             for (std::size_t k = 0; k < controllers.size(); ++k) {
                 const std::size_t c = (static_cast<std::size_t>(i) + k) % controllers.size();
-                ms[c][r].push_back(
-                    timed_get(*controllers[c].client, requests()[r].target(controllers[c].jobs)));
+                ms[c][r].push_back(timed_get(*controllers[c].client,
+                                             requests()[r].target(controllers[c].jobs),
+                                             status[c][r]));
             }
         }
     }
