@@ -12,7 +12,7 @@ namespace hostline::bench {
 
 struct JobListSettings {
     std::string bin_dir;       // the controller binary's directory
-    int requests = 500;        // timed requests of each kind against each controller
+    int requests = 2000;       // timed requests of each kind against each controller
     int warm_up = 50;          // untimed ones before
     int large_jobs = 100'000;  // the large store; the small one holds 100
 };
