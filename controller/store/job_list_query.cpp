@@ -56,9 +56,9 @@ std::string job_list_sql(const JobQuery& query, std::string_view columns) {
         query.agent.empty()
             ? ""
             : " AND EXISTS (SELECT 1 FROM runs r WHERE r.agent = :agent AND r.job_id = j.id)";
-    // Several states: `state IN (...)` would read every matching job into a temporary
-    // b-tree to sort it. One arm per state, each walking jobs_by_state (state, id) in id
-    // order, lets SQLite merge them and stop after a page.
+    // Several states: `state IN (...)` sorts its matches in a temporary b-tree. One arm per
+    // state, each walking jobs_by_state (state, id) in id order, lets SQLite merge them and
+    // stop after a page. A job has one state, so no job comes up in two arms.
     if (query.states.size() > 1) {
         std::string sql;
         for (std::size_t i = 0; i < query.states.size(); ++i) {
