@@ -163,6 +163,12 @@ CREATE INDEX jobs_by_command_or_argv0
     ON jobs (coalesce(nullif(command, ''), json_extract(argv, '$[0]')), id);
 )sql";
 
+// The job list's time filters (since, until): a window holding few jobs is walked by this index
+// rather than by id through every job outside it (job_list_query.cpp).
+constexpr std::string_view kJobsByCreated = R"sql(
+CREATE INDEX jobs_by_created ON jobs (created_at_ms, id);
+)sql";
+
 // 5 belongs to another part of the policy work; numbers may land in any order.
 // One per line, so that migrations merged from separate work do not collide.
 // clang-format off
@@ -176,6 +182,7 @@ constexpr std::array kMigrations{
     Migration{8, kApprovals},
     Migration{9, kJobsByCommand},
     Migration{10, kJobsByCommandOrArgv0},
+    Migration{11, kJobsByCreated},
 };
 // clang-format on
 

@@ -593,9 +593,20 @@ class Connection {
         std::sort(query.states.begin(), query.states.end());
         query.states.erase(std::unique(query.states.begin(), query.states.end()),
                            query.states.end());
-        Use s(list_jobs_statement(query));
-        s->bind(":before",
-                query.before_id > 0 ? query.before_id : std::numeric_limits<std::int64_t>::max());
+        const std::int64_t before =
+            query.before_id > 0 ? query.before_id : std::numeric_limits<std::int64_t>::max();
+        bool short_time_window = false;
+        if (query.since_ms > 0 || query.until_ms > 0) {
+            Use count(cached_statement(detail::time_window_count_sql(query)));
+            count->bind(":before", before);
+            if (query.since_ms > 0) count->bind(":since", query.since_ms);
+            if (query.until_ms > 0) count->bind(":until", query.until_ms);
+            short_time_window =
+                count->executeStep() && count->getColumn(0).getInt() < detail::kShortTimeWindow;
+        }
+        Use s(cached_statement(
+            detail::job_list_sql(query, select_list(kJobColumns, "j"), short_time_window)));
+        s->bind(":before", before);
         for (std::size_t i = 0; i < query.states.size(); ++i)
             s->bind(":state" + std::to_string(i), std::string(to_string(query.states[i])));
         if (!query.agent.empty()) s->bind(":agent", query.agent);
@@ -750,10 +761,9 @@ class Connection {
         return *statement;
     }
 
-    // One statement per filter combination (and number of states), prepared on first use and
-    // kept by its SQL (job_list_query.cpp says how each walks an index).
-    SQLite::Statement& list_jobs_statement(const JobQuery& query) {
-        const std::string sql = detail::job_list_sql(query, select_list(kJobColumns, "j"));
+    // The job list's statements, one per filter combination (job_list_query.cpp says how each
+    // walks an index), prepared on first use and kept by their SQL.
+    SQLite::Statement& cached_statement(const std::string& sql) {
         auto found = list_jobs_.find(sql);
         if (found != list_jobs_.end()) return found->second;
         return list_jobs_.emplace(sql, prepare(db_, sql)).first->second;

@@ -732,6 +732,47 @@ TEST_F(SqliteStoreTest, ListJobsOfActiveStatesOnAHostAnswerAsAnyOtherFilter) {
     EXPECT_TRUE(list(bobs_deploys_in_flight).empty());
 }
 
+// since and until read a window of few jobs through jobs_by_created and a window of many by
+// id: either way the answer is every job created in the window, newest id first, even a job
+// whose clock stepped back.
+TEST_F(SqliteStoreTest, ListJobsByTimeAnswersTheSameForShortAndLongWindows) {
+    Store& store = open();
+    constexpr std::int64_t kBase = 1'700'000'000'000;  // make_job: created_at_ms = kBase + id
+    for (std::int64_t id = 1; id <= 1100; ++id) store.save_job(make_job(id, JobState::succeeded));
+    Job stepped_back = make_job(1101, JobState::failed);
+    stepped_back.created_at_ms = kBase + 3;
+    store.save_job(stepped_back);
+
+    JobQuery long_since;  // 1,052 jobs in the window
+    long_since.since_ms = kBase + 50;
+    long_since.limit = 3;
+    EXPECT_EQ(ids_of(list(long_since)), (std::vector<std::int64_t>{1100, 1099, 1098}));
+    long_since.before_id = 55;
+    long_since.limit = 50;
+    EXPECT_EQ(ids_of(list(long_since)), (std::vector<std::int64_t>{54, 53, 52, 51, 50}));
+
+    JobQuery short_since;  // 11 jobs
+    short_since.since_ms = kBase + 1090;
+    EXPECT_EQ(list(short_since).size(), 11u);
+    EXPECT_EQ(list(short_since).front().id, 1100);
+    short_since.limit = 2;
+    short_since.before_id = 1095;
+    EXPECT_EQ(ids_of(list(short_since)), (std::vector<std::int64_t>{1094, 1093}));
+
+    JobQuery short_until;  // 1..4 and the job whose clock stepped back
+    short_until.until_ms = kBase + 5;
+    EXPECT_EQ(ids_of(list(short_until)), (std::vector<std::int64_t>{1101, 4, 3, 2, 1}));
+    short_until.states = {JobState::failed};
+    EXPECT_EQ(ids_of(list(short_until)), (std::vector<std::int64_t>{1101}));
+
+    JobQuery long_until;  // 1,050 jobs
+    long_until.until_ms = kBase + 1050;
+    long_until.limit = 2;
+    EXPECT_EQ(ids_of(list(long_until)), (std::vector<std::int64_t>{1101, 1049}));
+    long_until.before_id = 3;
+    EXPECT_EQ(ids_of(list(long_until)), (std::vector<std::int64_t>{2, 1}));
+}
+
 TEST_F(SqliteStoreTest, ListJobsIsCappedAt500) {
     Store& store = open();
     for (std::int64_t id = 1; id <= 600; ++id) store.save_job(make_job(id));
