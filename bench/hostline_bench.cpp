@@ -3,7 +3,7 @@
 //
 //   (a) submit -> result of /bin/true on one agent, against posix_spawn + waitpid
 //   (b) wall time of `true` on 100 agents, against `seq 100 | xargs -P64 -n1 true`
-//   (c-h) the jobs list API and the UI page with 100,000 jobs stored, against 100 jobs
+//   (c-i) the jobs list API and the UI page with 100,000 jobs stored, against 100 jobs
 //         (bench/job_list_bench.hpp)
 //
 //   hostline-bench [--only=dispatch|job-list] [LATENCY_RUNS] [FANOUT_RUNS] [LIST_REQUESTS]
@@ -181,7 +181,7 @@ int main(int argc, char** argv) {
         hostline::bench::print_table(rows);
         std::printf(
             "\nbaselines: (a) posix_spawn+waitpid of /bin/true; (b) seq 100 | xargs -P64 -n1 "
-            "true;\n  (c-h) the same request against a controller with 100 jobs stored "
+            "true;\n  (c-i) the same request against a controller with 100 jobs stored "
             "(measured: 100,000 jobs)\n");
         std::printf("machine: %u cores; hostline with persistence (SQLite, WAL), CURVE, loopback\n",
                     std::thread::hardware_concurrency());
