@@ -1,8 +1,12 @@
-// hostline-bench: Hostline's dispatch latency and fan-out, each beside its baseline in the
-// same run, reported as ratios (docs/performance.md records the figures).
+// hostline-bench: Hostline's dispatch latency, fan-out and job list, each beside its baseline
+// in the same run, reported as ratios in one table (docs/performance.md records the figures).
 //
 //   (a) submit -> result of /bin/true on one agent, against posix_spawn + waitpid
 //   (b) wall time of `true` on 100 agents, against `seq 100 | xargs -P64 -n1 true`
+//   (c-i) the jobs list API and the UI page with 100,000 jobs stored, against 100 jobs
+//         (bench/job_list_bench.hpp)
+//
+//   hostline-bench [--only=dispatch|job-list] [LATENCY_RUNS] [FANOUT_RUNS] [LIST_REQUESTS]
 //
 // A benchmark, not a test: it prints what it measured and asserts nothing.
 #include <spawn.h>
@@ -20,6 +24,8 @@
 #include <thread>
 #include <vector>
 
+#include "bench/job_list_bench.hpp"
+#include "bench/report_table.hpp"
 #include "cli/api_client.hpp"
 #include "testing/local_cluster.hpp"
 
@@ -28,16 +34,12 @@ extern char** environ;
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using hostline::bench::percentile;
+using hostline::bench::ReportRow;
 using hostline::testing::LocalCluster;
 
 double ms_since(Clock::time_point start) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-double percentile(std::vector<double> values, double p) {
-    std::sort(values.begin(), values.end());
-    std::size_t index = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
-    return values[std::min(index, values.size() - 1)];
 }
 
 double spawn_true() {
@@ -95,58 +97,97 @@ double wall_of(const std::vector<std::string>& argv) {
     return ms_since(start);
 }
 
-void row(const char* scenario, double hostline, double baseline) {
-    std::printf("%-44s %10.2f ms %10.2f ms %8.1fx\n", scenario, hostline, baseline,
-                hostline / baseline);
+// The 1, 5 and 15 minute load averages, as /proc/loadavg has them.
+std::string load_average() {
+    std::ifstream in("/proc/loadavg");
+    std::string one, five, fifteen;
+    in >> one >> five >> fifteen;
+    return one + " " + five + " " + fifteen;
+}
+
+// (a) and (b): one controller and 100 agents.
+std::vector<ReportRow> run_dispatch_bench(const std::string& bin_dir, int latency_runs,
+                                          int fanout_runs) {
+    LocalCluster cluster(bin_dir);
+    cluster.set_log_level("warn");
+    cluster.start_controller();
+    std::vector<std::string> names;
+    for (int i = 1; i <= 100; ++i) {
+        names.push_back("bench-" + std::to_string(i));
+        cluster.add_agent(names.back(), {.capacity = 4});
+    }
+    std::fprintf(stderr, "started a controller and 100 agents; waiting for them...\n");
+    cluster.wait_online(names, std::chrono::minutes(2));
+    auto api = client_for(cluster);
+
+    std::fprintf(stderr, "(a) %d x /bin/true on one agent, and %d x posix_spawn+waitpid\n",
+                 latency_runs, latency_runs);
+    for (int i = 0; i < 20; ++i) run_job(api, "bench-1", {"/bin/true"});  // warm up
+    std::vector<double> hostline, bare;
+    for (int i = 0; i < latency_runs; ++i) {
+        hostline.push_back(run_job(api, "bench-1", {"/bin/true"}));
+        bare.push_back(spawn_true());
+    }
+
+    std::fprintf(stderr, "(b) %d x true on 100 agents, and %d x seq 100 | xargs -P64 -n1 true\n",
+                 fanout_runs, fanout_runs);
+    std::vector<double> fanout, xargs;
+    run_job(api, "bench-*", {"true"});  // warm up
+    for (int i = 0; i < fanout_runs; ++i) {
+        fanout.push_back(run_job(api, "bench-*", {"true"}));
+        xargs.push_back(wall_of({"/bin/sh", "-c", "seq 100 | xargs -P64 -n1 true"}));
+    }
+
+    return {
+        {"(a) /bin/true on 1 agent, p50", percentile(hostline, 0.5), percentile(bare, 0.5)},
+        {"(a) /bin/true on 1 agent, p99", percentile(hostline, 0.99), percentile(bare, 0.99)},
+        {"(b) true on 100 agents, median wall", percentile(fanout, 0.5), percentile(xargs, 0.5)},
+    };
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    int latency_runs = argc > 1 ? std::atoi(argv[1]) : 300;
-    int fanout_runs = argc > 2 ? std::atoi(argv[2]) : 7;
+    std::string only;
+    std::vector<int> counts;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg.rfind("--only=", 0) == 0) {
+            only = arg.substr(7);
+        } else {
+            counts.push_back(std::atoi(arg.c_str()));
+        }
+    }
+    if (!only.empty() && only != "dispatch" && only != "job-list") {
+        std::fprintf(stderr, "hostline-bench: --only takes dispatch or job-list\n");
+        return 2;
+    }
+    const int latency_runs = counts.size() > 0 ? counts[0] : 300;
+    const int fanout_runs = counts.size() > 1 ? counts[1] : 7;
+    // 2,000: with 500 the p99 is the 5th slowest, and on a shared machine that is whichever
+    // requests a scheduler time slice fell on (docs/performance.md).
+    const int list_requests = counts.size() > 2 ? counts[2] : 2000;
     std::string bin_dir = std::filesystem::read_symlink("/proc/self/exe").parent_path().string();
+    const std::string load_at_start = load_average();
     try {
-        LocalCluster cluster(bin_dir);
-        cluster.set_log_level("warn");
-        cluster.start_controller();
-        std::vector<std::string> names;
-        for (int i = 1; i <= 100; ++i) {
-            names.push_back("bench-" + std::to_string(i));
-            cluster.add_agent(names.back(), {.capacity = 4});
+        std::vector<ReportRow> rows;
+        if (only.empty() || only == "dispatch")
+            rows = run_dispatch_bench(bin_dir, latency_runs, fanout_runs);
+        if (only.empty() || only == "job-list") {
+            auto list = hostline::bench::run_job_list_bench(
+                {.bin_dir = bin_dir, .requests = list_requests});
+            rows.insert(rows.end(), list.begin(), list.end());
         }
-        std::fprintf(stderr, "started a controller and 100 agents; waiting for them...\n");
-        cluster.wait_online(names, std::chrono::minutes(2));
-        auto api = client_for(cluster);
-
-        std::fprintf(stderr, "(a) %d x /bin/true on one agent, and %d x posix_spawn+waitpid\n",
-                     latency_runs, latency_runs);
-        for (int i = 0; i < 20; ++i) run_job(api, "bench-1", {"/bin/true"});  // warm up
-        std::vector<double> hostline, bare;
-        for (int i = 0; i < latency_runs; ++i) {
-            hostline.push_back(run_job(api, "bench-1", {"/bin/true"}));
-            bare.push_back(spawn_true());
-        }
-
-        std::fprintf(stderr,
-                     "(b) %d x true on 100 agents, and %d x seq 100 | xargs -P64 -n1 true\n",
-                     fanout_runs, fanout_runs);
-        std::vector<double> fanout, xargs;
-        run_job(api, "bench-*", {"true"});  // warm up
-        for (int i = 0; i < fanout_runs; ++i) {
-            fanout.push_back(run_job(api, "bench-*", {"true"}));
-            xargs.push_back(wall_of({"/bin/sh", "-c", "seq 100 | xargs -P64 -n1 true"}));
-        }
-
-        std::printf("\n%-44s %13s %13s %9s\n", "scenario", "hostline", "baseline", "ratio");
-        row("(a) /bin/true on 1 agent, p50", percentile(hostline, 0.5), percentile(bare, 0.5));
-        row("(a) /bin/true on 1 agent, p99", percentile(hostline, 0.99), percentile(bare, 0.99));
-        row("(b) true on 100 agents, median wall", percentile(fanout, 0.5), percentile(xargs, 0.5));
+        hostline::bench::print_table(rows);
         std::printf(
             "\nbaselines: (a) posix_spawn+waitpid of /bin/true; (b) seq 100 | xargs -P64 -n1 "
-            "true\n");
+            "true;\n  (c-i) the same request against a controller with 100 jobs stored "
+            "(measured: 100,000 jobs)\n");
         std::printf("machine: %u cores; hostline with persistence (SQLite, WAL), CURVE, loopback\n",
                     std::thread::hardware_concurrency());
+        // Tails (p99) follow the machine's load more than anything measured: say what it was.
+        std::printf("load average at the start: %s; at the end: %s\n", load_at_start.c_str(),
+                    load_average().c_str());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "hostline-bench: %s\n", e.what());
         return 1;

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "controller/store/audit_chain.hpp"
+#include "controller/store/job_list_query.hpp"
 #include "controller/store/migrations.hpp"
 #include "controller/store/store.hpp"
 
@@ -587,10 +588,25 @@ class Connection {
         return snapshot;
     }
 
-    std::vector<Job> read_jobs(const JobQuery& query) {
-        Use s(list_jobs_statement(query));
-        s->bind(":before",
-                query.before_id > 0 ? query.before_id : std::numeric_limits<std::int64_t>::max());
+    std::vector<Job> read_jobs(JobQuery query) {
+        // Each state once (job_list_sql needs it), in one order: one statement for any order.
+        std::sort(query.states.begin(), query.states.end());
+        query.states.erase(std::unique(query.states.begin(), query.states.end()),
+                           query.states.end());
+        const std::int64_t before =
+            query.before_id > 0 ? query.before_id : std::numeric_limits<std::int64_t>::max();
+        bool short_time_window = false;
+        if (query.since_ms > 0 || query.until_ms > 0) {
+            Use count(cached_statement(detail::time_window_count_sql(query)));
+            count->bind(":before", before);
+            if (query.since_ms > 0) count->bind(":since", query.since_ms);
+            if (query.until_ms > 0) count->bind(":until", query.until_ms);
+            short_time_window =
+                count->executeStep() && count->getColumn(0).getInt() < detail::kShortTimeWindow;
+        }
+        Use s(cached_statement(
+            detail::job_list_sql(query, select_list(kJobColumns, "j"), short_time_window)));
+        s->bind(":before", before);
         for (std::size_t i = 0; i < query.states.size(); ++i)
             s->bind(":state" + std::to_string(i), std::string(to_string(query.states[i])));
         if (!query.agent.empty()) s->bind(":agent", query.agent);
@@ -745,39 +761,9 @@ class Connection {
         return *statement;
     }
 
-    // One statement per filter combination (and number of states), prepared on first use and
-    // kept by its SQL. Filtered by agent, it walks runs_by_agent backwards (a job may have
-    // several runs on one agent: GROUP BY). The command filter's argv[0] is the expression of
-    // the jobs_by_argv0 index, written the same way so that SQLite uses it.
-    SQLite::Statement& list_jobs_statement(const JobQuery& query) {
-        const bool by_agent = !query.agent.empty();
-        const std::string columns = select_list(kJobColumns, "j");
-        std::string state;
-        if (!query.states.empty()) {
-            state = " AND j.state IN (";
-            for (std::size_t i = 0; i < query.states.size(); ++i)
-                state += (i == 0 ? ":state" : ", :state") + std::to_string(i);
-            state += ")";
-        }
-        if (!query.requester.empty()) state += " AND j.requester = :requester";
-        if (!query.command.empty())
-            state +=
-                " AND (j.command = :command OR (j.command = '' AND"
-                " json_extract(j.argv, '$[0]') = :command))";
-        if (query.since_ms > 0) state += " AND j.created_at_ms >= :since";
-        if (query.until_ms > 0) state += " AND j.created_at_ms < :until";
-        std::string sql;
-        if (by_agent) {
-            sql = fmt::format(
-                "SELECT {} FROM runs r JOIN jobs j ON j.id = r.job_id"
-                " WHERE r.agent = :agent AND r.job_id < :before{}"
-                " GROUP BY r.job_id ORDER BY r.job_id DESC LIMIT :limit",
-                columns, state);
-        } else {
-            sql = fmt::format(
-                "SELECT {} FROM jobs j WHERE j.id < :before{} ORDER BY j.id DESC LIMIT :limit",
-                columns, state);
-        }
+    // The job list's statements, one per filter combination (job_list_query.cpp says how each
+    // walks an index), prepared on first use and kept by their SQL.
+    SQLite::Statement& cached_statement(const std::string& sql) {
         auto found = list_jobs_.find(sql);
         if (found != list_jobs_.end()) return found->second;
         return list_jobs_.emplace(sql, prepare(db_, sql)).first->second;

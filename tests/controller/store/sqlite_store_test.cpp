@@ -669,6 +669,110 @@ TEST_F(SqliteStoreTest, ListJobsFiltersByStatesCommandAndTimeAndPagesTheSame) {
     EXPECT_EQ(ids_of(list(on_db)), (std::vector<std::int64_t>{2}));
 }
 
+// Several states are listed by merging one index walk per state: a state named twice must
+// not list its jobs twice, and paging crosses from one state's jobs to the other's.
+TEST_F(SqliteStoreTest, ListJobsNamesEachJobOnceWhenAStateIsRepeated) {
+    Store& store = open();
+    const JobState cycle[] = {JobState::succeeded, JobState::failed, JobState::timed_out};
+    for (std::int64_t id = 1; id <= 9; ++id) store.save_job(make_job(id, cycle[id % 3]));
+
+    JobQuery repeated;
+    repeated.states = {JobState::timed_out, JobState::failed, JobState::timed_out};
+    EXPECT_EQ(ids_of(list(repeated)), (std::vector<std::int64_t>{8, 7, 5, 4, 2, 1}));
+    repeated.limit = 2;
+    repeated.before_id = 7;
+    EXPECT_EQ(ids_of(list(repeated)), (std::vector<std::int64_t>{5, 4}));
+}
+
+// Filtered by states none of which is final, the list walks those states' jobs and checks
+// the host on each (not the host's runs): the same answers, each job once.
+TEST_F(SqliteStoreTest, ListJobsOfActiveStatesOnAHostAnswerAsAnyOtherFilter) {
+    Store& store = open();
+    // 1..12: running, succeeded, queued, running, ... (id % 3 picks); every job runs on
+    // web-01, even ones also twice on db-01; 5..8 are bob's and run "deploy".
+    const JobState cycle[] = {JobState::queued, JobState::running, JobState::succeeded};
+    std::int64_t run_id = 0;
+    for (std::int64_t id = 1; id <= 12; ++id) {
+        Job job = make_job(id, cycle[id % 3]);
+        if (id >= 5 && id <= 8) {
+            job.requester = "slack:U0BOB";
+            job.command = "deploy";
+        }
+        store.save_job(job);
+        store.save_run(make_run(++run_id, id, "web-01"));
+        if (id % 2 == 0) {
+            store.save_run(make_run(++run_id, id, "db-01"));
+            store.save_run(make_run(++run_id, id, "db-01"));
+        }
+    }
+
+    JobQuery running_on_db;
+    running_on_db.states = {JobState::running};
+    running_on_db.agent = "db-01";
+    EXPECT_EQ(ids_of(list(running_on_db)), (std::vector<std::int64_t>{10, 4}));
+
+    JobQuery in_flight_on_db;
+    in_flight_on_db.states = {JobState::queued, JobState::running};
+    in_flight_on_db.agent = "db-01";
+    EXPECT_EQ(ids_of(list(in_flight_on_db)), (std::vector<std::int64_t>{12, 10, 6, 4}));
+    in_flight_on_db.before_id = 12;
+    in_flight_on_db.limit = 2;
+    EXPECT_EQ(ids_of(list(in_flight_on_db)), (std::vector<std::int64_t>{10, 6}));
+
+    JobQuery bobs_deploys_in_flight;
+    bobs_deploys_in_flight.states = {JobState::queued, JobState::running};
+    bobs_deploys_in_flight.requester = "slack:U0BOB";
+    bobs_deploys_in_flight.command = "deploy";
+    EXPECT_EQ(ids_of(list(bobs_deploys_in_flight)), (std::vector<std::int64_t>{7, 6}));
+    bobs_deploys_in_flight.agent = "web-01";
+    EXPECT_EQ(ids_of(list(bobs_deploys_in_flight)), (std::vector<std::int64_t>{7, 6}));
+    bobs_deploys_in_flight.agent = "db-01";
+    EXPECT_EQ(ids_of(list(bobs_deploys_in_flight)), (std::vector<std::int64_t>{6}));
+    bobs_deploys_in_flight.agent = "mail-01";
+    EXPECT_TRUE(list(bobs_deploys_in_flight).empty());
+}
+
+// since and until read a window of few jobs through jobs_by_created and a window of many by
+// id: either way the answer is every job created in the window, newest id first, even a job
+// whose clock stepped back.
+TEST_F(SqliteStoreTest, ListJobsByTimeAnswersTheSameForShortAndLongWindows) {
+    Store& store = open();
+    constexpr std::int64_t kBase = 1'700'000'000'000;  // make_job: created_at_ms = kBase + id
+    for (std::int64_t id = 1; id <= 1100; ++id) store.save_job(make_job(id, JobState::succeeded));
+    Job stepped_back = make_job(1101, JobState::failed);
+    stepped_back.created_at_ms = kBase + 3;
+    store.save_job(stepped_back);
+
+    JobQuery long_since;  // 1,052 jobs in the window
+    long_since.since_ms = kBase + 50;
+    long_since.limit = 3;
+    EXPECT_EQ(ids_of(list(long_since)), (std::vector<std::int64_t>{1100, 1099, 1098}));
+    long_since.before_id = 55;
+    long_since.limit = 50;
+    EXPECT_EQ(ids_of(list(long_since)), (std::vector<std::int64_t>{54, 53, 52, 51, 50}));
+
+    JobQuery short_since;  // 11 jobs
+    short_since.since_ms = kBase + 1090;
+    EXPECT_EQ(list(short_since).size(), 11u);
+    EXPECT_EQ(list(short_since).front().id, 1100);
+    short_since.limit = 2;
+    short_since.before_id = 1095;
+    EXPECT_EQ(ids_of(list(short_since)), (std::vector<std::int64_t>{1094, 1093}));
+
+    JobQuery short_until;  // 1..4 and the job whose clock stepped back
+    short_until.until_ms = kBase + 5;
+    EXPECT_EQ(ids_of(list(short_until)), (std::vector<std::int64_t>{1101, 4, 3, 2, 1}));
+    short_until.states = {JobState::failed};
+    EXPECT_EQ(ids_of(list(short_until)), (std::vector<std::int64_t>{1101}));
+
+    JobQuery long_until;  // 1,050 jobs
+    long_until.until_ms = kBase + 1050;
+    long_until.limit = 2;
+    EXPECT_EQ(ids_of(list(long_until)), (std::vector<std::int64_t>{1101, 1049}));
+    long_until.before_id = 3;
+    EXPECT_EQ(ids_of(list(long_until)), (std::vector<std::int64_t>{2, 1}));
+}
+
 TEST_F(SqliteStoreTest, ListJobsIsCappedAt500) {
     Store& store = open();
     for (std::int64_t id = 1; id <= 600; ++id) store.save_job(make_job(id));
