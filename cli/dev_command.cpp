@@ -320,6 +320,7 @@ int run_dev(int agent_count, std::string data, std::string catalog) {
     std::printf(
         "Hostline dev is running: a controller and %d agent(s) (local-1 ... local-%d).\n\n"
         "  controller   %s (agents connect to %s)\n"
+        "  web UI       %s/ui/ (log in with the token in %s/admin.token)\n"
         "  data         %s\n"
         "  logs         %s/\n"
         "  agents       local-N, labels role=web (odd N) or role=db (even N), env=dev\n\n"
@@ -331,7 +332,8 @@ int run_dev(int agent_count, std::string data, std::string catalog) {
         "  hostline jobs\n\n"
         "Press Ctrl-C to stop everything.\n",
         agent_count, agent_count, endpoints["http"].c_str(), endpoints["agent"].c_str(),
-        data.c_str(), logs.c_str(), env_path.c_str());
+        endpoints["http"].c_str(), controller_dir.c_str(), data.c_str(), logs.c_str(),
+        env_path.c_str());
     std::fflush(stdout);
 
     int signal_fd = ::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);

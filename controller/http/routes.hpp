@@ -3,7 +3,8 @@
 // sockets or Beast: it reads a Request and answers through an Exchange, now or when the JobService
 // calls back.
 //
-// Runs on the io_context thread. This is the one file that parses JSON.
+// Runs on the io_context thread. Request bodies are parsed in routes.cpp, and the login
+// body in browser_session_routes.cpp.
 #pragma once
 
 #include <array>

@@ -39,7 +39,8 @@ TEST_F(BrowserUi, LogInAndWatchAJobsOutputStreamLive) {
     cluster.add_agent("web-1");
     cluster.wait_online({"web-1"});
     ASSERT_NO_FATAL_FAILURE(run_scenario("live-job.mjs"));
-    expect_screenshots("live-job", {"login", "jobs", "job-running", "job"});
+    expect_screenshots("live-job",
+                       {"login", "jobs", "job-running", "job", "phone-jobs", "phone-job"});
 }
 
 // A job that needs approval, approved in the browser by a second user, then run.
@@ -102,12 +103,15 @@ TEST_F(BrowserUi, AcceptAPendingAgentThenLogOut) {
     cluster.wait_online({"web-1"});
     std::string fingerprint;
     for (int i = 0; i < 300 && fingerprint.empty(); ++i) {
-        for (const auto& key : cluster.try_cli_json({"agents"}).value("keys", nlohmann::json::array()))
-            if (key["name"] == "newcomer" && key["state"] == "pending") fingerprint = key["fingerprint"];
+        for (const auto& key :
+             cluster.try_cli_json({"agents"}).value("keys", nlohmann::json::array()))
+            if (key["name"] == "newcomer" && key["state"] == "pending")
+                fingerprint = key["fingerprint"];
         if (fingerprint.empty()) std::this_thread::sleep_for(100ms);
     }
     ASSERT_FALSE(fingerprint.empty()) << cluster.agent_log("newcomer");
-    ASSERT_NO_FATAL_FAILURE(run_scenario("agents.mjs", {{"HOSTLINE_PENDING_FINGERPRINT", fingerprint}}));
+    ASSERT_NO_FATAL_FAILURE(
+        run_scenario("agents.mjs", {{"HOSTLINE_PENDING_FINGERPRINT", fingerprint}}));
     expect_screenshots("agents", {"agents-pending", "agents", "audit", "logged-out"});
 }
 

@@ -49,6 +49,56 @@ await scenario(async (t) => {
         await t.screenshot(page, 'agents');
     });
 
+    await t.step('a change without the CSRF token is refused, and nothing is made', async () => {
+        const before = (await api(t, 'admin', 'GET', '/api/v1/jobs')).jobs.length;
+        const status = await page.evaluate(async () => (await fetch('/api/v1/jobs', {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ target: 'evil-1', argv: ['true'] }),
+        })).status);
+        assert.equal(status, 403);
+        t.takeProblems(page);  // chromium logs the refused request
+        assert.equal((await api(t, 'admin', 'GET', '/api/v1/jobs')).jobs.length, before);
+    });
+
+    await t.step('a change from another origin is refused, and nothing is made', async () => {
+        // A page of another site (this server by another name: localhost is not 127.0.0.1 to
+        // a browser) in the logged-in browser, posting to the API as a form and as a fetch.
+        const victim = await t.newPage('victim', { foreignRequests: 'allow' });
+        await logIn(t, victim, 'admin', 'token:admin');
+        const before = (await api(t, 'admin', 'GET', '/api/v1/jobs')).jobs.length;
+        const evil = await victim.context().newPage();
+        const other = new URL(t.url);
+        other.hostname = 'localhost';
+        await evil.goto(new URL('/healthz', other).href);
+        await evil.evaluate(async (target) => {
+            await fetch(target, { method: 'POST', mode: 'no-cors', credentials: 'include',
+                                  body: '{"target":"evil-1","argv":["touch","/tmp/pwned"]}' })
+                .catch(() => {});
+        }, new URL('/api/v1/jobs', t.url).href);
+        await Promise.all([
+            evil.waitForNavigation(),
+            evil.evaluate((target) => {
+                const form = document.createElement('form');
+                form.method = 'POST';
+                form.action = target;
+                form.enctype = 'text/plain';
+                const field = document.createElement('input');
+                field.name = '{"target":"evil-1","argv":["true"],"x":"';
+                field.value = '"}';
+                form.append(field);
+                document.body.append(form);
+                form.submit();
+            }, new URL('/api/v1/jobs', t.url).href),
+        ]);
+        // The browser did not send the SameSite=Strict cookie across sites: no session.
+        assert.match(await evil.locator('body').innerText(), /"code":"unauthorized"/);
+        t.takeProblems(evil);
+        t.takeProblems(victim);
+        assert.equal((await api(t, 'admin', 'GET', '/api/v1/jobs')).jobs.length, before);
+        await victim.context().close();
+    });
+
     await t.step('the page refuses inline script by its Content-Security-Policy', async () => {
         const response = await page.goto('/ui/');
         const csp = response.headers()['content-security-policy'];

@@ -65,4 +65,18 @@ await scenario(async (t) => {
         const words = await page.locator('.argv li').allInnerTexts();
         assert.deepEqual(words, ['echo', 'two words', 'and; more']);
     });
+
+    await t.step('on a phone the pages fit the screen', async () => {
+        const phone = await t.newPage('phone', { viewport: { width: 390, height: 844 }, isMobile: true,
+                                                 hasTouch: true, deviceScaleFactor: 2 });
+        await logIn(t, phone, 'admin', 'token:admin');
+        const fits = () => phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+        await t.expectText(phone.locator(`tr[data-job="${job}"]`), 'succeeded');
+        assert.ok(await fits(), 'the jobs page is wider than the phone');
+        await t.screenshot(phone, 'phone-jobs');
+        await phone.goto(`/ui/#/jobs/${job}`);
+        await t.expectText(phone.locator('pre.output[data-agent="web-1"]'), 'last line');
+        assert.ok(await fits(), 'the job page is wider than the phone');
+        await t.screenshot(phone, 'phone-job');
+    });
 });
