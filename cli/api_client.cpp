@@ -340,6 +340,22 @@ Result<nlohmann::json> ApiClient::get(std::string_view path) {
     return exchange_json(url_, token_, last_status_, http::verb::get, path, {});
 }
 
+Result<nlohmann::json> ApiClient::get_every_page(std::string_view path, const std::string& list) {
+    auto first = get(path);
+    if (!first) return first;
+    nlohmann::json next = first->value("next_after", nlohmann::json());
+    while (next.is_string()) {
+        auto page = get(with_query(std::string(path), {{"after", next.get<std::string>()}}));
+        if (!page) return page;
+        const auto items = page->find(list);
+        if (items == page->end() || !items->is_array() || items->empty()) break;
+        for (auto& item : *items) (*first)[list].push_back(std::move(item));
+        next = page->value("next_after", nlohmann::json());
+    }
+    first->erase("next_after");
+    return first;
+}
+
 Result<nlohmann::json> ApiClient::post(std::string_view path, const nlohmann::json& body) {
     std::string text;
     if (!body.is_null()) text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -50,6 +50,11 @@ class ApiClient {
     // GET base_path + path; the parsed JSON body of a 2xx answer.
     Result<nlohmann::json> get(std::string_view path);
 
+    // Every page of a list sorted by name (GET /api/v1/agents, /api/v1/tokens): GETs path,
+    // then path?after=NEXT while the answer's "next_after" names one, and returns the first
+    // answer with the `list` arrays of all pages joined (and no next_after).
+    Result<nlohmann::json> get_every_page(std::string_view path, const std::string& list);
+
     // POST base_path + path with a JSON body (none when body is null); the parsed JSON body
     // of a 2xx answer.
     Result<nlohmann::json> post(std::string_view path, const nlohmann::json& body);

@@ -19,7 +19,7 @@ namespace hostline::cli {
 namespace {
 
 Result<int> list_agents(ApiClient& api, bool json, Console& console) {
-    auto answer = api.get("/api/v1/agents");
+    auto answer = api.get_every_page("/api/v1/agents", "agents");
     if (!answer) return answer.error();
     if (json) {
         print_json(console.out, *answer);

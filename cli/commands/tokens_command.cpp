@@ -42,7 +42,7 @@ Result<int> create_token(ApiClient& api, const CreateOptions& options, Console& 
 }
 
 Result<int> list_tokens(ApiClient& api, bool json, Console& console) {
-    auto answer = api.get("/api/v1/tokens");
+    auto answer = api.get_every_page("/api/v1/tokens", "tokens");
     if (!answer) return answer.error();
     if (json) {
         print_json(console.out, *answer);

@@ -169,9 +169,53 @@ Result<std::map<std::string, std::string>> parse_query(std::string_view query) {
         if (!name || !value) {
             return fail("the query string has a malformed %-escape in '" + std::string(pair) + "'");
         }
+        // Which of two values was meant is unknown: say so rather than pick one.
+        if (params.contains(*name))
+            return fail("the query parameter '" + *name +
+                        "' is given twice; give it once (a list of states is comma-separated: "
+                        "state=failed,timed_out)");
         params[std::move(*name)] = std::move(*value);
     }
     return params;
+}
+
+// A page of a list sorted by name (agents, tokens): ?after=NAME&limit=N.
+struct NamePage {
+    std::string after;  // only names after this one; empty: from the first
+    int limit = kMaxLimit;
+};
+
+Result<NamePage> parse_name_page(std::string_view query_string) {
+    auto params = parse_query(query_string);
+    if (!params) return params.error();
+    NamePage page;
+    for (const auto& [name, value] : *params) {
+        if (name == "after") {
+            page.after = value;
+        } else if (name == "limit") {
+            auto limit = limit_param(value);
+            if (!limit) return limit.error();
+            page.limit = *limit;
+        } else {
+            return fail("unknown query parameter '" + name + "'; expected after or limit");
+        }
+    }
+    return page;
+}
+
+// The items of `sorted` (by name) on `page` as {"<key>": [...], "next_after": NAME|null}:
+// next_after is the page's last name when more follow.
+template <typename T, typename NameOf, typename ToJson>
+Json name_page_json(const std::vector<T>& sorted, const NamePage& page, const char* key,
+                    NameOf name_of, ToJson to_json) {
+    auto it = std::upper_bound(
+        sorted.begin(), sorted.end(), page.after,
+        [&](const std::string& after, const T& item) { return after < name_of(item); });
+    if (page.after.empty()) it = sorted.begin();
+    Json list = Json::array();
+    for (int n = 0; it != sorted.end() && n < page.limit; ++it, ++n) list.push_back(to_json(*it));
+    Json next = it != sorted.end() && !list.empty() ? Json(name_of(*std::prev(it))) : Json(nullptr);
+    return Json{{key, std::move(list)}, {"next_after", std::move(next)}};
 }
 
 std::string job_state_names() {
@@ -497,19 +541,24 @@ void Router::handle(const Request& request, const std::shared_ptr<Exchange>& exc
     (this->*route->handler)(Call{request, query, job_id, exchange, name, std::move(*identity)});
 }
 
+// Agents by name, a page at a time; the keys (pending, accepted, revoked) come with the first
+// page only.
 void Router::get_agents(const Call& call) {
+    auto page = parse_name_page(call.query);
+    if (!page) return call.exchange->respond(error_response(400, page.error().message));
     auto agents = jobs_.agents();
     std::sort(agents.begin(), agents.end(),
               [](const AgentInfo& a, const AgentInfo& b) { return a.name < b.name; });
-    Json list = Json::array();
-    for (const auto& agent : agents) list.push_back(agent_json(agent));
+    Json body = name_page_json(
+        agents, *page, "agents", [](const AgentInfo& a) -> const std::string& { return a.name; },
+        agent_json);
     Json keys = Json::array();
-    if (agent_admin_ != nullptr)
+    if (agent_admin_ != nullptr && page->after.empty())
         for (const auto& key : agent_admin_->agent_keys())
             keys.push_back(
                 Json{{"name", key.name}, {"state", key.state}, {"fingerprint", key.fingerprint}});
-    call.exchange->respond(
-        json_response(200, Json{{"agents", std::move(list)}, {"keys", std::move(keys)}}));
+    body["keys"] = std::move(keys);
+    call.exchange->respond(json_response(200, body));
 }
 
 // {"labels": {"k": "v"}, "ttl_ms": 3600000, "uses": 1} -> {"token": "hle1...", ...}
@@ -896,10 +945,17 @@ void Router::get_audit_verify(const Call& call) {
 void Router::get_tokens(const Call& call) {
     if (tokens_ == nullptr)
         return call.exchange->respond(error_response(404, "tokens are not enabled"));
+    auto page = parse_name_page(call.query);
+    if (!page) return call.exchange->respond(error_response(400, page.error().message));
     const auto now = now_ms();
-    Json list = Json::array();
-    for (const auto& token : tokens_->list()) list.push_back(token_json(token, now));
-    call.exchange->respond(json_response(200, Json{{"tokens", std::move(list)}}));
+    auto tokens = tokens_->list();
+    std::sort(tokens.begin(), tokens.end(),
+              [](const ApiTokenRecord& a, const ApiTokenRecord& b) { return a.name < b.name; });
+    call.exchange->respond(
+        json_response(200, name_page_json(
+                               tokens, *page, "tokens",
+                               [](const ApiTokenRecord& t) -> const std::string& { return t.name; },
+                               [now](const ApiTokenRecord& t) { return token_json(t, now); })));
 }
 
 void Router::post_tokens(const Call& call) {

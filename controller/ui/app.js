@@ -41,7 +41,7 @@ function route() {
   if (page === 'jobs' && parts[1]) stop = renderJob(main, Number(parts[1]));
   else if (page === 'jobs') stop = renderJobs(main, params);
   else if (page === 'approvals') stop = renderApprovals(main, params);
-  else if (page === 'agents') stop = renderAgents(main);
+  else if (page === 'agents') stop = renderAgents(main, params);
   else if (page === 'audit') stop = renderAudit(main, params);
   else main.append(h('h1', {}, 'Not found'), h('p', {}, 'There is no page here. ',
     h('a', {href: '#/jobs'}, 'See the jobs.')));

@@ -1,7 +1,7 @@
 // Agents: who is online, their labels, version and last message, drained or not; and the keys
 // waiting to be accepted, by fingerprint, so an admin can compare it with the host's own
 // (`hostline-agent --fingerprint` on the host) before accepting.
-import {api} from './api.js';
+import {api, query} from './api.js';
 import {formatAgo, h, notice, table} from './dom.js';
 
 const REFRESH_MS = 5000;
@@ -12,11 +12,13 @@ function labels(map) {
   return h('ul', {class: 'labels'}, entries.map(([k, v]) => h('li', {class: 'label'}, `${k}=${v}`)));
 }
 
-export function renderAgents(main) {
+export function renderAgents(main, params) {
+  const after = params.get('after') || '';
   const status = h('div', {class: 'status-line'});
   const agents = h('div', {id: 'agents-list'});
   const keys = h('div', {id: 'pending-keys'});
-  main.append(h('div', {class: 'page-head'}, h('h1', {}, 'Agents')), status, agents,
+  const pager = h('div', {class: 'pager'});
+  main.append(h('div', {class: 'page-head'}, h('h1', {}, 'Agents')), status, agents, pager,
     h('h2', {}, 'Keys waiting to be accepted'), keys);
   let stopped = false;
   let timer = null;
@@ -66,12 +68,20 @@ export function renderAgents(main) {
   async function load() {
     clearTimeout(timer);
     try {
-      const answer = await api('GET', '/api/v1/agents');
+      // Agents come 500 a page, by name; the keys come with the first page.
+      const [answer, first] = await Promise.all([
+        api('GET', `/api/v1/agents${query({after})}`),
+        after ? api('GET', '/api/v1/agents?limit=1') : null,
+      ]);
       if (stopped) return;
       agents.replaceChildren(table(['Name', 'State', 'Labels', 'Version', 'Hostname', 'Running', 'Last seen', ''],
         answer.agents.map(agentRow), 'No agents yet: see docs/agents.md to enroll one.'));
+      pager.replaceChildren(
+        after ? h('a', {class: 'button secondary', href: '#/agents'}, '← First') : '',
+        answer.next_after ? h('a', {class: 'button secondary',
+          href: `#/agents${query({after: answer.next_after})}`}, 'Next →') : '');
       keys.replaceChildren(table(['Name', 'Fingerprint', ''],
-        answer.keys.filter((k) => k.state === 'pending').map(keyRow), 'No key is waiting.'));
+        (first || answer).keys.filter((k) => k.state === 'pending').map(keyRow), 'No key is waiting.'));
     } catch (error) {
       if (!stopped) status.replaceChildren(notice('error', error.message));
     }

@@ -165,5 +165,55 @@ TEST_F(AgentsApiTest, ADrainedAgentIsSkippedByNewJobsUntilUndrained) {
     EXPECT_EQ(call(bhttp::verb::post, "/api/v1/agents/db-9/drain").status, 404u);
 }
 
+// A fleet is listed a page at a time by name; the pages together are every agent once.
+TEST_F(AgentsApiTest, AgentsArePagedByNameWithNextAfter) {
+    on_io([this] {
+        for (const char* name : {"db-1", "db-2", "web-2", "web-3"}) {
+            proto::Hello hello;
+            hello.agent_id = name;
+            hello.capacity = 1;
+            scheduler_->on_agent_message(name, hello);
+        }
+    });
+    const auto names = [](const json& page) {
+        std::vector<std::string> out;
+        for (const auto& agent : page["agents"]) out.push_back(agent["name"]);
+        return out;
+    };
+    Answer first = call(bhttp::verb::get, "/api/v1/agents?limit=2");
+    ASSERT_EQ(first.status, 200u) << first.body.dump();
+    EXPECT_EQ(names(first.body), (std::vector<std::string>{"db-1", "db-2"}));
+    EXPECT_EQ(first.body["next_after"], "db-2");
+    EXPECT_TRUE(first.body["keys"].is_array());
+    Answer second = call(bhttp::verb::get, "/api/v1/agents?limit=2&after=db-2");
+    EXPECT_EQ(names(second.body), (std::vector<std::string>{"web-1", "web-2"}));
+    EXPECT_EQ(second.body["next_after"], "web-2");
+    Answer last = call(bhttp::verb::get, "/api/v1/agents?limit=2&after=web-2");
+    EXPECT_EQ(names(last.body), (std::vector<std::string>{"web-3"}));
+    EXPECT_TRUE(last.body["next_after"].is_null());
+    // A name between two agents starts after it; past the last, the page is empty.
+    EXPECT_EQ(names(call(bhttp::verb::get, "/api/v1/agents?after=db-9").body),
+              (std::vector<std::string>{"web-1", "web-2", "web-3"}));
+    EXPECT_EQ(names(call(bhttp::verb::get, "/api/v1/agents?after=zz").body),
+              std::vector<std::string>{});
+    // Default: a page of 500, so five agents come in one page.
+    Answer all = call(bhttp::verb::get, "/api/v1/agents");
+    EXPECT_EQ(all.body["agents"].size(), 5u);
+    EXPECT_TRUE(all.body["next_after"].is_null());
+}
+
+TEST_F(AgentsApiTest, ABadPageOrAParameterGivenTwiceIs400) {
+    Answer unknown = call(bhttp::verb::get, "/api/v1/agents?page=2");
+    EXPECT_EQ(unknown.status, 400u);
+    EXPECT_EQ(unknown.body["error"]["message"],
+              "unknown query parameter 'page'; expected after or limit");
+    EXPECT_EQ(call(bhttp::verb::get, "/api/v1/agents?limit=0").status, 400u);
+    Answer twice = call(bhttp::verb::get, "/api/v1/jobs?state=failed&state=running");
+    EXPECT_EQ(twice.status, 400u);
+    EXPECT_EQ(twice.body["error"]["message"],
+              "the query parameter 'state' is given twice; give it once (a list of states is "
+              "comma-separated: state=failed,timed_out)");
+}
+
 }  // namespace
 }  // namespace hostline::controller
