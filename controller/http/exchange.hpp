@@ -62,6 +62,12 @@ class Exchange {
     // Bytes given to send() and not yet written to the socket.
     virtual std::size_t unwritten_bytes() const = 0;
 
+    // Calls then() once everything given to send() so far has been written to the socket (on
+    // a later turn of the loop): a producer that waits for it holds at most one batch in
+    // memory however slowly the client reads. Never called if the connection closes first
+    // (on_client_gone is). Chunked streams only; ignored on a WebSocket.
+    virtual void when_written(std::function<void()> then) = 0;
+
     // Writes what is queued and the last chunk (on a WebSocket: a close frame with code 1000,
     // normal), then closes the connection.
     virtual void end_stream() = 0;

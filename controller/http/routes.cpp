@@ -1161,7 +1161,11 @@ void Router::export_audit_after(const std::shared_ptr<Exchange>& exchange,
                 audit_row_json(row).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
         exchange->send(std::move(lines));
         if (rows->size() < static_cast<std::size_t>(kMaxLimit)) return exchange->end_stream();
-        export_audit_after(exchange, gone, rows->back().id);
+        // The next page is read once this one is written: a slow reader holds one page, not
+        // the whole log.
+        exchange->when_written([this, exchange, gone, after = rows->back().id] {
+            if (!*gone) export_audit_after(exchange, gone, after);
+        });
     });
 }
 

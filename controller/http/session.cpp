@@ -121,6 +121,12 @@ class Session final : public Exchange,
         return pending_.size() + in_flight_.size();
     }
 
+    void when_written(std::function<void()> then) override {
+        if (phase_ != Phase::streaming || ending_ || websocket_) return;
+        written_ = std::move(then);
+        if (!writing_) write_next_chunk();
+    }
+
     void end_stream() override {
         if (websocket_) return websocket_->end();
         if (phase_ != Phase::streaming || ending_) return;
@@ -297,6 +303,12 @@ class Session final : public Exchange,
                              });
         } else if (ending_) {
             close();
+        } else if (written_) {
+            // Everything is written: the producer may go on, after this handler returns.
+            net::post(stream_.get_executor(),
+                      [self = shared_from_this(), then = std::exchange(written_, nullptr)] {
+                          if (self->phase_ == Phase::streaming && !self->ending_) then();
+                      });
         }
     }
 
@@ -347,8 +359,9 @@ class Session final : public Exchange,
     std::optional<beast::http::response<beast::http::empty_body>> stream_head_;
     std::optional<beast::http::response_serializer<beast::http::empty_body>> head_serializer_;
     std::function<void()> on_client_gone_;
-    std::string pending_;    // queued by send(), not yet being written
-    std::string in_flight_;  // the chunk being written
+    std::string pending_;            // queued by send(), not yet being written
+    std::string in_flight_;          // the chunk being written
+    std::function<void()> written_;  // when_written's callback, until the queue is empty
     bool writing_ = false;
     bool ending_ = false;
     bool last_chunk_sent_ = false;
