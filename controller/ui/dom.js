@@ -108,6 +108,13 @@ export function table(columns, rows, emptyText) {
   return result;
 }
 
+// The links under a paged list: back to the first page when not on it, on to the next page
+// when there is one. Each is {href, text, id?} or null.
+export function pagerLinks(first, next) {
+  const link = (l) => l && h('a', {class: 'button secondary', href: l.href, id: l.id}, l.text);
+  return [link(first), link(next)];
+}
+
 // A line at the top of a page for what just happened or went wrong.
 export function notice(kind, text) {
   return h('p', {class: `notice notice-${kind}`, role: kind === 'error' ? 'alert' : 'status'}, text);

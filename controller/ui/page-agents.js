@@ -2,7 +2,8 @@
 // waiting to be accepted, by fingerprint, so an admin can compare it with the host's own
 // (`hostline-agent --fingerprint` on the host) before accepting.
 import {api, query} from './api.js';
-import {formatAgo, h, notice, table} from './dom.js';
+import {formatAgo, h, notice, pagerLinks, table} from './dom.js';
+import {refreshing} from './refresh.js';
 
 const REFRESH_MS = 5000;
 
@@ -20,9 +21,6 @@ export function renderAgents(main, params) {
   const pager = h('div', {class: 'pager'});
   main.append(h('div', {class: 'page-head'}, h('h1', {}, 'Agents')), status, agents, pager,
     h('h2', {}, 'Keys waiting to be accepted'), keys);
-  let stopped = false;
-  let timer = null;
-
   async function act(path, body, done) {
     try {
       await api('POST', path, body);
@@ -30,7 +28,7 @@ export function renderAgents(main, params) {
     } catch (error) {
       status.replaceChildren(notice('error', error.message));
     }
-    load();
+    refresher.now();
   }
 
   function agentRow(agent) {
@@ -66,30 +64,23 @@ export function renderAgents(main, params) {
   }
 
   async function load() {
-    clearTimeout(timer);
     try {
       // Agents come 500 a page, by name; the keys come with the first page.
       const [answer, first] = await Promise.all([
         api('GET', `/api/v1/agents${query({after})}`),
         after ? api('GET', '/api/v1/agents?limit=1') : null,
       ]);
-      if (stopped) return;
+      if (refresher.stopped) return;
       agents.replaceChildren(table(['Name', 'State', 'Labels', 'Version', 'Hostname', 'Running', 'Last seen', ''],
         answer.agents.map(agentRow), 'No agents yet: see docs/agents.md to enroll one.'));
-      pager.replaceChildren(
-        after ? h('a', {class: 'button secondary', href: '#/agents'}, '← First') : '',
-        answer.next_after ? h('a', {class: 'button secondary',
-          href: `#/agents${query({after: answer.next_after})}`}, 'Next →') : '');
+      pager.replaceChildren(...pagerLinks(after && {href: '#/agents', text: '← First'},
+        answer.next_after && {href: `#/agents${query({after: answer.next_after})}`, text: 'Next →'}));
       keys.replaceChildren(table(['Name', 'Fingerprint', ''],
         (first || answer).keys.filter((k) => k.state === 'pending').map(keyRow), 'No key is waiting.'));
     } catch (error) {
-      if (!stopped) status.replaceChildren(notice('error', error.message));
+      if (!refresher.stopped) status.replaceChildren(notice('error', error.message));
     }
-    if (!stopped) timer = setTimeout(load, REFRESH_MS);
   }
-  load();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
+  const refresher = refreshing(REFRESH_MS, load);
+  return () => refresher.stop();
 }

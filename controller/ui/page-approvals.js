@@ -1,7 +1,8 @@
 // Approvals: the pending ones this identity may decide, with Approve and Deny (a reason is
 // required), and the decided history below, a page at a time.
 import {api, query} from './api.js';
-import {badge, commandText, formatTime, h, notice, table} from './dom.js';
+import {badge, commandText, formatTime, h, notice, pagerLinks, table} from './dom.js';
+import {refreshing} from './refresh.js';
 
 const REFRESH_MS = 5000;
 
@@ -18,9 +19,6 @@ export function renderApprovals(main, params) {
   const pager = h('div', {class: 'pager'});
   main.append(h('div', {class: 'page-head'}, h('h1', {}, 'Approvals')), status,
     h('h2', {}, 'Waiting for a decision'), pending, h('h2', {}, 'Decided'), history, pager);
-  let stopped = false;
-  let timer = null;
-
   async function decide(approval, decision, reason) {
     try {
       const path = `/api/v1/approvals/${approval.id}/${decision}`;
@@ -32,7 +30,7 @@ export function renderApprovals(main, params) {
     } catch (error) {
       status.replaceChildren(notice('error', error.message));
     }
-    load();
+    refresher.now();
   }
 
   function pendingRow(approval) {
@@ -79,13 +77,12 @@ export function renderApprovals(main, params) {
   }
 
   async function load() {
-    clearTimeout(timer);
     try {
       const [open, decided] = await Promise.all([
         api('GET', '/api/v1/approvals'),
         api('GET', `/api/v1/approvals${query({state: 'decided', before, limit: 25})}`),
       ]);
-      if (stopped) return;
+      if (refresher.stopped) return;
       // A form being typed into is not replaced under the user's hands.
       if (!pending.contains(document.activeElement)) {
         pending.replaceChildren(table(['Job', 'Command', 'Hosts', 'Requested by', 'Approvals', 'Expires', ''],
@@ -93,18 +90,12 @@ export function renderApprovals(main, params) {
       }
       history.replaceChildren(table(['Job', 'State', 'Command', 'Requested by', 'Decision', 'Decided'],
         decided.approvals.map(decidedRow), 'No decided approvals yet.'));
-      pager.replaceChildren(
-        before ? h('a', {class: 'button secondary', href: '#/approvals'}, '← Newest') : '',
-        decided.next_before ? h('a', {class: 'button secondary',
-          href: `#/approvals${query({before: decided.next_before})}`}, 'Older →') : '');
+      pager.replaceChildren(...pagerLinks(before && {href: '#/approvals', text: '← Newest'},
+        decided.next_before && {href: `#/approvals${query({before: decided.next_before})}`, text: 'Older →'}));
     } catch (error) {
-      if (!stopped) status.replaceChildren(notice('error', error.message));
+      if (!refresher.stopped) status.replaceChildren(notice('error', error.message));
     }
-    if (!stopped) timer = setTimeout(load, REFRESH_MS);
   }
-  load();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
+  const refresher = refreshing(REFRESH_MS, load);
+  return () => refresher.stop();
 }

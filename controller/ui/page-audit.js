@@ -1,7 +1,7 @@
 // Audit: the hash-chained log, newest first, filtered by kind and time, with the chain's
 // verification on top.
 import {api, query} from './api.js';
-import {formatTime, h, notice, table} from './dom.js';
+import {formatTime, h, notice, pagerLinks, table} from './dom.js';
 
 const KINDS = [
   'command.received', 'job.created', 'run.finished', 'run.rejected', 'policy.allowed',
@@ -51,10 +51,9 @@ export function renderAudit(main, params) {
     list.replaceChildren(table(['#', 'When', 'Kind', 'Actor', 'Subject', 'Detail'],
       page.events.map((e) => ({attributes: {'data-row': e.id}, cells: [String(e.id), formatTime(e.at_ms),
         h('code', {}, e.kind), e.actor, e.subject, detail(e.detail)]})), 'No rows match.'));
-    pager.replaceChildren(
-      filters.before ? h('a', {class: 'button secondary', href: `#/audit${query({...filters, before: ''})}`}, '← Newest') : '',
-      page.next_before ? h('a', {class: 'button secondary',
-        href: `#/audit${query({...filters, before: page.next_before})}`}, 'Older →') : '');
+    pager.replaceChildren(...pagerLinks(
+      filters.before && {href: `#/audit${query({...filters, before: ''})}`, text: '← Newest'},
+      page.next_before && {href: `#/audit${query({...filters, before: page.next_before})}`, text: 'Older →'}));
   }, (error) => { if (!stopped) status.replaceChildren(notice('error', error.message)); });
   return () => { stopped = true; };
 }

@@ -1,7 +1,8 @@
 // Jobs: newest first, filtered on the server (state, host, requester, command, since), a page
 // of 50 at a time by cursor, refreshed every few seconds while the first page is shown.
 import {api, ApiError, query} from './api.js';
-import {JOB_STATES, badge, commandText, formatDuration, formatTime, h, notice, table} from './dom.js';
+import {JOB_STATES, badge, commandText, formatDuration, formatTime, h, notice, pagerLinks, table} from './dom.js';
+import {refreshing} from './refresh.js';
 import {splitCommand} from './words.js';
 
 const REFRESH_MS = 3000;
@@ -108,33 +109,25 @@ export function renderJobs(main, params) {
     runForm((text) => status.replaceChildren(notice('error', text))),
     filterForm(filters), status, list, pager);
 
-  let timer = null;
-  let stopped = false;
   async function load() {
     try {
       const page = await api('GET', `/api/v1/jobs${query({...filters, limit: 50})}`);
-      if (stopped) return;
+      if (refresher.stopped) return;
       list.replaceChildren(table(['Job', 'State', 'Command', 'Target', 'Requester', 'Source',
         'Created', 'Took'], page.jobs.map(jobRow), 'No jobs match.'));
-      pager.replaceChildren(
-        filters.before ? h('a', {class: 'button secondary', href: `#/jobs${query({...filters, before: ''})}`}, '← Newest') : '',
-        page.next_before ? h('a', {class: 'button secondary', id: 'older',
-          href: `#/jobs${query({...filters, before: page.next_before})}`}, 'Older →') : '');
+      pager.replaceChildren(...pagerLinks(
+        filters.before && {href: `#/jobs${query({...filters, before: ''})}`, text: '← Newest'},
+        page.next_before && {href: `#/jobs${query({...filters, before: page.next_before})}`, text: 'Older →', id: 'older'}));
       updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
       if (status.firstChild && status.firstChild.classList.contains('stale')) status.replaceChildren();
     } catch (error) {
-      if (stopped || (error instanceof ApiError && error.status === 401)) return;
+      if (refresher.stopped || (error instanceof ApiError && error.status === 401)) return;
       status.replaceChildren(notice('error stale', error.message));
     }
-    if (!stopped && live.checked) timer = setTimeout(load, REFRESH_MS);
   }
+  const refresher = refreshing(REFRESH_MS, load, () => live.checked);
   live.addEventListener('change', () => {
-    clearTimeout(timer);
-    if (live.checked) load();
+    if (live.checked) refresher.now();
   });
-  load();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
+  return () => refresher.stop();
 }
