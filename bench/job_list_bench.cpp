@@ -208,14 +208,16 @@ std::vector<ReportRow> run_job_list_bench(const JobListSettings& settings) {
     }
 
     // Round-robin over the controllers, starting with a different one each time, so that
-    // whatever else the machine does at a moment falls on all alike.
+    // whatever else the machine does at a moment falls on all alike. One kind of request at a
+    // time: a request's side effects then weigh on its own row only (a list by another
+    // requester appends an audit row, and its commit would delay whatever came next).
     std::fprintf(stderr, "  %d timed requests of each kind on each controller\n",
                  settings.requests);
     // ms[controller][request]: every timing.
     std::vector<std::vector<std::vector<double>>> ms(
         controllers.size(), std::vector<std::vector<double>>(requests().size()));
-    for (int i = 0; i < settings.requests; ++i) {
-        for (std::size_t r = 0; r < requests().size(); ++r) {
+    for (std::size_t r = 0; r < requests().size(); ++r) {
+        for (int i = 0; i < settings.requests; ++i) {
             for (std::size_t k = 0; k < controllers.size(); ++k) {
                 const std::size_t c = (static_cast<std::size_t>(i) + k) % controllers.size();
                 ms[c][r].push_back(timed_get(*controllers[c].client,
