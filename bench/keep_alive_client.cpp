@@ -5,6 +5,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <stdexcept>
+#include <utility>
 
 namespace hostline::bench {
 
@@ -77,7 +78,8 @@ Answer KeepAliveClient::exchange(const std::string& target) {
         c.stream.socket().close(ec);
         c.open = false;
     }
-    return Answer{response.result_int(), response.body().size()};
+    const std::size_t bytes = response.body().size();
+    return Answer{response.result_int(), bytes, std::move(response.body())};
 }
 
 }  // namespace hostline::bench

@@ -11,6 +11,7 @@ namespace hostline::bench {
 struct Answer {
     unsigned status = 0;
     std::size_t body_bytes = 0;
+    std::string body;  // moved out of the response, not copied: what the bench checks it by
 };
 
 class KeepAliveClient {
