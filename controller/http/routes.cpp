@@ -453,8 +453,11 @@ std::shared_ptr<const Policy> Router::policy() const {
 
 bool Router::allowed(const std::string& identity, const std::shared_ptr<Exchange>& exchange,
                      const std::string& permission, const std::vector<target::Host>& hosts,
-                     const std::string& subject) {
+                     const std::string& subject, Access access) {
     const Decision d = policy()->decide({identity, permission, hosts, ""});
+    // An allowed read is not recorded: a page refreshing every few seconds would write a row
+    // each time. A denial, and every decision on a change, is.
+    if (d.allowed && access == Access::read) return true;
     AuditEvent event{d.allowed ? "policy.allowed" : "policy.denied", identity, subject, {}};
     std::string names;
     for (const auto& host : hosts) names += (names.empty() ? "" : ",") + host.name;
@@ -473,7 +476,8 @@ void Router::with_job(const Call& call, const std::string& permission,
         if (!d) return exchange->respond(job_error_response(d.error()));
         // Everyone may see and cancel their own jobs; someone else's needs permission.
         if (d->job.requester != identity &&
-            !allowed(identity, exchange, permission, {}, "job:" + std::to_string(d->job.id)))
+            !allowed(identity, exchange, permission, {}, "job:" + std::to_string(d->job.id),
+                     permission == "jobs.read" ? Access::read : Access::change))
             return;
         then(*d);
     });
@@ -536,7 +540,8 @@ void Router::handle(const Request& request, const std::shared_ptr<Exchange>& exc
     }
     if (!route->permission.empty() &&
         !this->allowed(*identity, exchange, std::string(route->permission), {},
-                       std::string(route->pattern)))
+                       std::string(route->pattern),
+                       request.method == "GET" ? Access::read : Access::change))
         return;
     (this->*route->handler)(Call{request, query, job_id, exchange, name, std::move(*identity)});
 }
@@ -653,8 +658,8 @@ void Router::get_jobs(const Call& call) {
         if (!policy()->decide({call.identity, "jobs.read", {}, ""}).allowed)
             query->requester = call.identity;
     } else if (query->requester != call.identity &&
-               !allowed(call.identity, call.exchange, "jobs.read", {},
-                        "jobs:" + query->requester)) {
+               !allowed(call.identity, call.exchange, "jobs.read", {}, "jobs:" + query->requester,
+                        Access::read)) {
         return;
     }
     const auto limit = static_cast<std::size_t>(query->limit);

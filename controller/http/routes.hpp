@@ -94,10 +94,12 @@ class Router {
     // header and for a browser session alike.
     Result<std::string> authenticate_secret(std::string_view secret) const;
     // Decides permission for the caller on hosts; on a denial answers 403 with the reason and
-    // returns false. Every decision goes to the audit trail.
+    // returns false. Every denial, and every decision on a change, goes to the audit trail;
+    // an allowed read does not.
+    enum class Access { read, change };
     bool allowed(const std::string& identity, const std::shared_ptr<Exchange>& exchange,
                  const std::string& permission, const std::vector<target::Host>& hosts,
-                 const std::string& subject);
+                 const std::string& subject, Access access = Access::change);
     // Fetches the job and calls then(job) if the caller asked for it or holds permission.
     void with_job(const Call& call, const std::string& permission,
                   std::function<void(const JobDetail&)> then);

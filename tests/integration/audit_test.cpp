@@ -128,6 +128,37 @@ TEST_F(Audit, TokensManageAloneMintsTokensOnlyForTheCallersOwnIdentity) {
     EXPECT_EQ(own.exit_code, 0) << own.err;
 }
 
+// A page refreshing every few seconds must not write a row each time: an allowed read is not
+// recorded; a denied read and an allowed change are.
+TEST_F(Audit, AllowedReadsLeaveNoRowButDenialsAndChangesDo) {
+    cluster.set_policy(
+        "[roles.viewer]\npermissions = [\"jobs.read\"]\n"
+        "[groups.viewers]\nmembers = [\"local:viewer\"]\nroles = [\"viewer\"]\n");
+    cluster.start_controller();
+    cluster.add_agent("web-1");
+    cluster.wait_online({"web-1"});
+    CommandResult created =
+        cluster.cli({"tokens", "create", "viewer", "--identity", "local:viewer"});
+    ASSERT_EQ(created.exit_code, 0) << created.err;
+    const std::string viewer = created.out.substr(0, created.out.find('\n'));
+    const json job = cluster.post_api("/api/v1/jobs", {{"target", "web-1"}, {"argv", {"true"}}});
+    const std::string path = "/api/v1/jobs/" + std::to_string(job["job"].get<long>());
+    const auto rows_of = [&](const std::string& kind) {
+        std::size_t n = 0;
+        for (const json& row : exported())
+            if (row["kind"] == kind && row["actor"] == "local:viewer") ++n;
+        return n;
+    };
+    for (int i = 0; i < 5; ++i) {
+        EXPECT_EQ(cluster.api("GET", path, viewer).status, 200);
+        EXPECT_EQ(cluster.api("GET", "/api/v1/jobs?requester=token:admin", viewer).status, 200);
+    }
+    EXPECT_EQ(rows_of("policy.allowed"), 0u) << "allowed reads are not recorded";
+    EXPECT_EQ(cluster.api("GET", "/api/v1/audit", viewer).status, 403);
+    EXPECT_EQ(cluster.api("POST", path + "/cancel", viewer).status, 403);
+    EXPECT_EQ(rows_of("policy.denied"), 2u) << "a denied read and a denied change are";
+}
+
 TEST_F(Audit, ACreatedTokenWorksWithTokenFileUntilRevoked) {
     // The token's identity may run ad-hoc commands, and nothing else.
     cluster.set_policy(
