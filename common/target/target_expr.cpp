@@ -148,7 +148,7 @@ class TargetExpr::Parser {
                 break;
             case '@':
                 token.kind = Tok::Group;
-                while (pos_ < text_.size() && is_word_char(text_[pos_])) ++pos_;
+                scan_word();
                 token.text = text_.substr(start + 1, pos_ - start - 1);
                 return token;
             default:
@@ -157,11 +157,19 @@ class TargetExpr::Parser {
                     break;
                 }
                 token.kind = Tok::Word;
-                while (pos_ < text_.size() && is_word_char(text_[pos_])) ++pos_;
+                scan_word();
                 break;
         }
         token.text = text_.substr(start, pos_ - start);
         return token;
+    }
+
+    // The rest of a word. A '!' straight after '[' negates the class ("web-[!0-9]", as in
+    // fnmatch(3)); anywhere else it is the operator.
+    void scan_word() {
+        while (pos_ < text_.size() &&
+               (is_word_char(text_[pos_]) || (text_[pos_] == '!' && text_[pos_ - 1] == '[')))
+            ++pos_;
     }
 
     // term (',' term)*

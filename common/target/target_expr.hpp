@@ -1,7 +1,7 @@
 // Target expressions: which agents a job runs on (`--on`, catalog default targets, groups).
 //
 //   web-01            the agent named web-01
-//   web-*  db-0[12]   a glob on the name (fnmatch(3) with no flags: * ? [abc])
+//   web-*  db-0[12]   a glob on the name (fnmatch(3) with no flags: * ? [abc] [!abc])
 //   role=web          a label equal to a value; the value may be a glob (role=web*)
 //   env!=prod         the label missing, or not matching the glob
 //   @databases        a named group from config: its expression, parsed in place

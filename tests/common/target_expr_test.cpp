@@ -68,6 +68,16 @@ TEST(TargetExpr, CharacterClassMatchesListedCharactersAndRanges) {
     EXPECT_FALSE(matches("db-[1-3]", host("db-4")));
 }
 
+TEST(TargetExpr, ABangAfterTheOpeningBracketNegatesTheClass) {
+    EXPECT_TRUE(matches("db-[!1-3]", host("db-4")));
+    EXPECT_FALSE(matches("db-[!1-3]", host("db-2")));
+    EXPECT_TRUE(matches("role=w[!x]b", host("a", {{"role", "web"}})));
+    // Elsewhere '!' is still the operator.
+    EXPECT_TRUE(matches("!db-[!1-3]", host("db-2")));
+    EXPECT_TRUE(matches("db-*&!db-[!1-3]", host("db-1")));
+    EXPECT_FALSE(matches("db-*&!db-[!1-3]", host("db-9")));
+}
+
 TEST(TargetExpr, StarAloneMatchesEveryAgent) {
     EXPECT_TRUE(matches("*", host("web-01")));
     EXPECT_TRUE(matches("*", host("db.example.com", {{"env", "prod"}})));
