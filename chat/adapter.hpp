@@ -8,12 +8,15 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 
 #include "common/error.hpp"
 
 namespace hostline::chat {
+
+struct ApprovalAction;  // chat/approval_action.hpp
 
 // Who wrote a message: `platform:id`, e.g. "irc:alice" (an account) or
 // "irc:alice!al@host.example" (a hostmask), "slack:U024BE7LH", "local:alice".
@@ -50,6 +53,8 @@ class Adapter {
     struct Listener {
         std::function<void(const IncomingMessage&)> on_message;
         std::function<void(const std::string& why)> on_disconnected;  // it reconnects itself
+        // An Approve or Deny button was clicked (platforms with buttons only).
+        std::function<void(const ApprovalAction&)> on_approval_action;
     };
     virtual ~Adapter() = default;
 
@@ -69,6 +74,21 @@ class Adapter {
     virtual void edit(const PostedMessage& message, const std::string& text) = 0;
     // Adds a reaction (an emoji name) where the platform has them; a no-op elsewhere.
     virtual void react(const IncomingMessage& to, const std::string& emoji) = 0;
+
+    // Posts a request for approval of job_id. Platforms with buttons (Slack, Teams) show Approve
+    // and Deny under the text, and report clicks to Listener::on_approval_action; the others
+    // post the text alone, which says how to answer in words.
+    virtual void post_approval_request(const std::string& channel, const std::string& thread,
+                                       const std::string& text, std::int64_t job_id,
+                                       std::function<void(Result<PostedMessage>)> done) {
+        (void)job_id;
+        post(channel, thread, text, std::move(done));
+    }
+    // Replaces a request posted by post_approval_request with the decision, so its buttons
+    // go; where the platform cannot edit, the decision is only posted as a new message.
+    virtual void show_decision(const PostedMessage& request, const std::string& text) {
+        if (limits().can_edit && !request.message_id.empty()) edit(request, text);
+    }
 };
 
 }  // namespace hostline::chat

@@ -22,6 +22,10 @@ struct Builtin {
     const char* summary;
 };
 
+// Approval requests remembered to be replaced by their decision; beyond this many pending at
+// once, the newest are decided without their buttons being replaced.
+constexpr std::size_t kMaxPostedRequests = 10000;
+
 constexpr Builtin kBuiltins[] = {
     {"help", "help [COMMAND]", "what you can run, or how to run one command"},
     {"hosts", "hosts [TARGET]", "the agents, online or not, with their labels"},
@@ -171,10 +175,12 @@ ChatService::~ChatService() {
 
 Result<void> ChatService::add_adapter(std::unique_ptr<chat::Adapter> adapter) {
     chat::Adapter* a = adapter.get();
-    auto started = a->start({[this, a](const chat::IncomingMessage& m) { on_message(*a, m); },
-                             [a](const std::string& why) {
-                                 spdlog::warn("chat {}: disconnected: {}", a->platform(), why);
-                             }});
+    auto started = a->start(
+        {[this, a](const chat::IncomingMessage& m) { on_message(*a, m); },
+         [a](const std::string& why) {
+             spdlog::warn("chat {}: disconnected: {}", a->platform(), why);
+         },
+         [this, a](const chat::ApprovalAction& action) { on_approval_action(*a, action); }});
     if (!started) return started;
     if (metrics_ != nullptr) message_counters_[a] = &metrics_->chat_messages(a->platform());
     adapters_.push_back(std::move(adapter));
@@ -851,8 +857,55 @@ void ChatService::on_approval(const Approval& ap) {
             text = ap.requester + ": job #" + id + " expired, nothing ran: " + ap.reason;
             break;
     }
+    if (ap.state == ApprovalState::pending && ap.votes.empty()) {
+        // The request, with buttons where the platform has them; remembered so the decision
+        // can take its place.
+        const std::int64_t job = ap.job_id;
+        const std::string platform = a->platform();
+        const std::string shown = fit(text, a->limits().max_message_bytes, "see the web UI");
+        return a->post_approval_request(
+            channel, "", shown, job, [this, a, job, platform](Result<chat::PostedMessage> posted) {
+                if (!posted)
+                    return spdlog::warn("chat {}: approval request for job #{} not posted: {}",
+                                        platform, job, posted.error().message);
+                if (approval_requests_.size() < kMaxPostedRequests)
+                    approval_requests_[job] = {a, *posted};
+            });
+    }
+    if (ap.state != ApprovalState::pending) {
+        if (auto request = approval_requests_.find(ap.job_id);
+            request != approval_requests_.end()) {
+            request->second.adapter->show_decision(request->second.message, text);
+            approval_requests_.erase(request);
+        }
+    }
     reply(*a, origin, text);
     if (ap.state == ApprovalState::granted) follow(*a, origin, ap.job_id, nullptr);
+}
+
+void ChatService::on_approval_action(chat::Adapter& a, const chat::ApprovalAction& action) {
+    // Refusals go where the button was, naming who clicked: the platform shows the click to
+    // the clicker only, so a silent refusal would look like nothing happened.
+    chat::IncomingMessage where;
+    where.sender = action.user;
+    where.channel = action.request.channel;
+    const std::string who =
+        action.user.display_name.empty() ? action.user.id : action.user.display_name;
+    if (approvals_ == nullptr)
+        return reply(a, where, who + ": error: approvals are not enabled here");
+    const bool approve = action.choice == chat::ApprovalChoice::approve;
+    audit_.record({"command.received",
+                   action.user.id,
+                   a.platform() + ":" + where.channel,
+                   {{"channel", where.channel},
+                    {"text", std::string(approve ? "approve" : "deny") + " button on job #" +
+                                 std::to_string(action.job_id)}}});
+    const std::string reason =
+        action.reason.empty() ? "denied with the button in " + a.platform() : action.reason;
+    Result<Approval> decided = approve ? approvals_->approve(action.job_id, action.user.id)
+                                       : approvals_->deny(action.job_id, action.user.id, reason);
+    // What came of it (a vote counted, granted, denied) is posted by on_approval.
+    if (!decided) reply(a, where, who + ": error: " + decided.error().message);
 }
 
 void ChatService::builtin_decide(chat::Adapter& a, const chat::IncomingMessage& m,

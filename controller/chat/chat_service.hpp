@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "chat/adapter.hpp"
+#include "chat/approval_action.hpp"
 #include "chat/grammar/command.hpp"
 #include "common/target/target_expr.hpp"
 #include "controller/approvals/approval_service.hpp"
@@ -68,6 +69,10 @@ class ChatService : public ChatGateway {
     // built-ins, after the summary for a job.
     void on_message(chat::Adapter& adapter, const chat::IncomingMessage& message,
                     std::function<void()> done = {});
+
+    // What an adapter's listener calls for an Approve or Deny button: decided exactly as
+    // `!approve ID` / `!deny ID REASON` typed by the one who clicked (public for tests).
+    void on_approval_action(chat::Adapter& adapter, const chat::ApprovalAction& action);
 
     // Posts text in a source's channel ("irc:#ops"), for the webhooks. Error: no adapter for
     // the source's platform. The post itself happens later; a failure is logged.
@@ -143,8 +148,14 @@ class ChatService : public ChatGateway {
     std::unique_ptr<LocalAdapter> local_;
     std::map<std::uint64_t, std::unique_ptr<JobReport>> reports_;
     std::uint64_t next_report_ = 1;
-    std::vector<AgentInfo> agents_;                  // matching_agents()' snapshot
-    ApprovalService* approvals_ = nullptr;           // set once, before messages arrive
+    std::vector<AgentInfo> agents_;         // matching_agents()' snapshot
+    ApprovalService* approvals_ = nullptr;  // set once, before messages arrive
+    // Each pending approval's request message, by job id, to show the decision in its place.
+    struct PostedRequest {
+        chat::Adapter* adapter;
+        chat::PostedMessage message;
+    };
+    std::map<std::int64_t, PostedRequest> approval_requests_;
     metrics::ControllerMetrics* metrics_ = nullptr;  // set once, before messages arrive
     // Each adapter's hostline_chat_messages_total, resolved when it is added.
     std::map<const chat::Adapter*, metrics::Counter*> message_counters_;

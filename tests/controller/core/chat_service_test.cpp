@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "chat/approval_action.hpp"
 #include "controller/approvals/approval_service.hpp"
 #include "controller/core/recorded_audit.hpp"
 #include "controller/scheduler/scheduler.hpp"
@@ -34,8 +35,19 @@ class FakeAdapter : public chat::Adapter {
         edit_times.push_back(std::chrono::steady_clock::now());
     }
     void react(const chat::IncomingMessage&, const std::string&) override {}
+    void post_approval_request(const std::string& channel, const std::string& thread,
+                               const std::string& text, std::int64_t job_id,
+                               std::function<void(Result<chat::PostedMessage>)> done) override {
+        button_jobs.push_back(job_id);
+        post(channel, thread, text, std::move(done));
+    }
+    void show_decision(const chat::PostedMessage& request, const std::string& text) override {
+        decisions.emplace_back(request.message_id, text);
+    }
 
     chat::PlatformLimits limits_;
+    std::vector<std::int64_t> button_jobs;  // approval requests posted with buttons
+    std::vector<std::pair<std::string, std::string>> decisions;  // request's message id, text
     std::vector<std::string> posts;
     std::vector<std::string> edits;
     std::vector<std::chrono::steady_clock::time_point> edit_times;
@@ -540,6 +552,61 @@ TEST_F(ChatApprovalTest, SelfApprovalIsRefusedAndAnotherApproverStartsTheJob) {
     EXPECT_EQ(runs_sent()[0].argv, (std::vector<std::string>{"systemctl", "restart", "nginx"}));
     agent_finishes(runs_sent()[0], "restarted\n", 0);
     ASSERT_TRUE(run_until([&] { return said("job #1 succeeded"); })) << all_posts();
+}
+
+// A click on Approve or Deny is decided as the one who clicked, exactly as typed commands are,
+// and the request's buttons are replaced by the decision.
+class ChatButtonTest : public ChatApprovalTest {
+  protected:
+    void click(const std::string& who, chat::ApprovalChoice choice, std::int64_t job = 1) {
+        chat::ApprovalAction action;
+        action.user = {who, who.substr(4)};
+        action.choice = choice;
+        action.job_id = job;
+        action.request = {"#ops", "1"};
+        chat_->on_approval_action(*channel_, action);
+    }
+};
+
+TEST_F(ChatButtonTest, TheRequestHasButtonsAndAnApproversClickRunsTheJob) {
+    say_as("irc:alice", "!restart nginx --on a1");
+    ASSERT_EQ(channel_->button_jobs, std::vector<std::int64_t>{1});
+    ASSERT_EQ(channel_->posts.size(), 1u);
+    EXPECT_NE(channel_->posts[0].find("approval needed for job #1"), std::string::npos);
+
+    click("irc:bob", chat::ApprovalChoice::approve);
+    EXPECT_TRUE(said("job #1 approved by irc:bob: running systemctl restart nginx on a1"))
+        << all_posts();
+    ASSERT_EQ(channel_->decisions.size(), 1u);
+    EXPECT_EQ(channel_->decisions[0].first, "1") << "the request message itself is replaced";
+    EXPECT_NE(channel_->decisions[0].second.find("approved by irc:bob"), std::string::npos);
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
+}
+
+TEST_F(ChatButtonTest, ASelfApprovalOrAStrangersClickIsRefusedAndNothingRuns) {
+    say_as("irc:alice", "!restart nginx --on a1");
+    click("irc:alice", chat::ApprovalChoice::approve);
+    EXPECT_TRUE(said("alice: error: you asked for job #1: the requester never counts"))
+        << all_posts();
+    click("irc:mallory", chat::ApprovalChoice::approve);
+    EXPECT_TRUE(said("mallory: error: you may not decide approvals")) << all_posts();
+    click("irc:bob", chat::ApprovalChoice::approve, 99);
+    EXPECT_TRUE(said("bob: error: no pending approval for job #99")) << all_posts();
+    flush_ok();
+    EXPECT_TRUE(runs_sent().empty());
+    EXPECT_TRUE(channel_->decisions.empty()) << "the buttons stay until someone may decide";
+}
+
+TEST_F(ChatButtonTest, DenyByButtonEndsTheJobAndSaysItWasTheButton) {
+    say_as("irc:alice", "!restart nginx --on a1");
+    click("irc:carol", chat::ApprovalChoice::deny);
+    EXPECT_TRUE(
+        said("irc:alice: job #1 was denied by irc:carol: denied with the button in test; "
+             "nothing ran"))
+        << all_posts();
+    ASSERT_EQ(channel_->decisions.size(), 1u);
+    flush_ok();
+    EXPECT_TRUE(runs_sent().empty());
 }
 
 TEST_F(ChatApprovalTest, DenyTellsTheChannelWhyAndNothingRuns) {
