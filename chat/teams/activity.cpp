@@ -148,11 +148,12 @@ std::variant<IncomingMessage, ApprovalAction, IgnoredActivity> read_message(
     } else {
         message.channel = envelope.conversation_id;
     }
-    message.direct_message = string_at(activity, {"conversation", "conversationType"}) == "personal";
+    message.direct_message =
+        string_at(activity, {"conversation", "conversationType"}) == "personal";
     message.message_id = envelope.activity_id;
     const std::string bot_id = string_at(activity, {"recipient", "id"});
-    message.text =
-        trim(decode_html_entities(strip_bot_mentions(text_field->get<std::string>(), activity, bot_id)));
+    message.text = trim(
+        decode_html_entities(strip_bot_mentions(text_field->get<std::string>(), activity, bot_id)));
     if (message.text.empty()) return ignored("a message with no text besides the mention");
     return message;
 }
@@ -313,9 +314,9 @@ std::string approval_card(const ApprovalCard& card) {
 
 std::string decided_card(const ApprovalCard& card, const ApprovalDecision& decision) {
     json content = card_skeleton(card);
-    std::string outcome = (decision.choice == ApprovalChoice::approve ? "Approved by "
-                                                                       : "Denied by ") +
-                          decision.decided_by;
+    std::string outcome =
+        (decision.choice == ApprovalChoice::approve ? "Approved by " : "Denied by ") +
+        decision.decided_by;
     if (decision.choice == ApprovalChoice::deny && !decision.reason.empty()) {
         outcome += ": " + decision.reason;
     }
@@ -336,7 +337,8 @@ std::string card_activity(std::string_view card_json, std::string_view reply_to_
 }
 
 std::string invoke_response(std::string_view card_json) {
-    return dump({{"statusCode", 200}, {"type", kAdaptiveCardType}, {"value", card_value(card_json)}});
+    return dump(
+        {{"statusCode", 200}, {"type", kAdaptiveCardType}, {"value", card_value(card_json)}});
 }
 
 }  // namespace hostline::chat::teams

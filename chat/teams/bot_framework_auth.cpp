@@ -108,9 +108,8 @@ void BotFrameworkAuth::validate(std::string_view authorization_header, std::stri
                      channel = std::string(channel_id), url = std::string(service_url),
                      done = std::move(done)](Result<SigningKey> key) {
         if (!key) return done(key.error());
-        const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                             clock().time_since_epoch())
-                             .count();
+        const auto now =
+            std::chrono::duration_cast<std::chrono::seconds>(clock().time_since_epoch()).count();
         done(check_token(jws, *key, config, channel, url, now));
     });
 }

@@ -17,8 +17,8 @@ constexpr std::size_t kMaxEndorsements = 100;
 
 Result<json> parse_document(std::string_view document, std::string_view what) {
     if (document.size() > kMaxKeyDocumentBytes) {
-        return fail(std::string(what) + " is larger than " +
-                    std::to_string(kMaxKeyDocumentBytes) + " bytes");
+        return fail(std::string(what) + " is larger than " + std::to_string(kMaxKeyDocumentBytes) +
+                    " bytes");
     }
     json value = json::parse(document, nullptr, /*allow_exceptions=*/false);
     if (value.is_discarded()) return fail(std::string(what) + " is not valid JSON");
@@ -104,8 +104,8 @@ struct BotFrameworkKeys::State : std::enable_shared_from_this<State> {
 
     std::vector<SigningKey> keys;
     bool has_keys = false;
-    std::chrono::system_clock::time_point fetched_at;     // of the keys in use
-    std::chrono::system_clock::time_point last_attempt;   // of the last fetch, failed or not
+    std::chrono::system_clock::time_point fetched_at;    // of the keys in use
+    std::chrono::system_clock::time_point last_attempt;  // of the last fetch, failed or not
     bool attempted = false;
     Error last_error;  // why the last fetch failed, for requests refused while it is recent
     bool fetching = false;
@@ -142,8 +142,11 @@ struct BotFrameworkKeys::State : std::enable_shared_from_this<State> {
         fetch(metadata_url, [weak](Result<std::string> metadata) {
             const auto self = weak.lock();
             if (!self) return;
-            if (!metadata) return self->finish(fail("fetching the Bot Framework OpenID metadata "
-                                                    "failed: " + metadata.error().message));
+            if (!metadata)
+                return self->finish(
+                    fail("fetching the Bot Framework OpenID metadata "
+                         "failed: " +
+                         metadata.error().message));
             auto jwks_uri = parse_openid_jwks_uri(*metadata);
             if (!jwks_uri) return self->finish(jwks_uri.error());
             self->fetch(*jwks_uri, [weak](Result<std::string> jwks) {

@@ -75,11 +75,11 @@ Result<ConnectorToken> read_answer(const json& answer) {
 }  // namespace
 
 TokenRequest token_request(const ClientCredentials& credentials) {
-    return TokenRequest{credentials.token_url, "application/x-www-form-urlencoded",
-                        "grant_type=client_credentials&client_id=" +
-                            form_encode(credentials.client_id) +
-                            "&client_secret=" + form_encode(credentials.client_secret) +
-                            "&scope=" + form_encode(credentials.scope)};
+    return TokenRequest{
+        credentials.token_url, "application/x-www-form-urlencoded",
+        "grant_type=client_credentials&client_id=" + form_encode(credentials.client_id) +
+            "&client_secret=" + form_encode(credentials.client_secret) +
+            "&scope=" + form_encode(credentials.scope)};
 }
 
 Result<ConnectorToken> parse_token_response(std::string_view body) {

@@ -192,7 +192,7 @@ Result<RsaPublicKey> RsaPublicKey::from_jwk(std::string_view n, std::string_view
     }
 
     std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> builder(OSSL_PARAM_BLD_new(),
-                                                                           &OSSL_PARAM_BLD_free);
+                                                                            &OSSL_PARAM_BLD_free);
     if (!builder || OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N, n_bn.get()) != 1 ||
         OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_E, e_bn.get()) != 1) {
         ERR_clear_error();
@@ -219,10 +219,9 @@ Result<void> RsaPublicKey::verify(std::string_view alg, std::string_view signing
                     "\" is not accepted (RS256, RS384 or RS512)");
     }
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
-                                                                   &EVP_MD_CTX_free);
+                                                                    &EVP_MD_CTX_free);
     const bool verified =
-        context &&
-        EVP_DigestVerifyInit(context.get(), nullptr, digest, nullptr, key_.get()) == 1 &&
+        context && EVP_DigestVerifyInit(context.get(), nullptr, digest, nullptr, key_.get()) == 1 &&
         EVP_DigestVerify(context.get(), reinterpret_cast<const unsigned char*>(signature.data()),
                          signature.size(),
                          reinterpret_cast<const unsigned char*>(signing_input.data()),

@@ -32,8 +32,8 @@ struct JwtHeader {
 // The registered claims Bot Framework tokens carry, plus its `serviceurl`. Times are seconds
 // since the Unix epoch (NumericDate; fractions are dropped).
 struct JwtClaims {
-    std::string issuer;                  // iss
-    std::vector<std::string> audiences;  // aud: a string or an array of strings
+    std::string issuer;                      // iss
+    std::vector<std::string> audiences;      // aud: a string or an array of strings
     std::optional<std::int64_t> expires_at;  // exp
     std::optional<std::int64_t> not_before;  // nbf
     std::string service_url;                 // serviceurl (Bot Framework's own claim)

@@ -12,9 +12,9 @@ namespace {
 
 using nlohmann::json;
 using test::FakeKeyServer;
+using test::sign_hs256;
 using test::TestClock;
 using test::TestKey;
-using test::sign_hs256;
 
 constexpr const char* kMetadataUrl = "https://login.test/v1/.well-known/openidconfiguration";
 constexpr const char* kJwksUrl = "https://login.test/v1/keys";
@@ -82,9 +82,8 @@ class BotFrameworkAuthTest : public ::testing::Test {
 
     TestClock clock_;
     FakeKeyServer server_;
-    BotFrameworkAuth auth_{{kAppId, "https://api.botframework.com", kMetadataUrl},
-                           server_.fetch(),
-                           clock_.clock()};
+    BotFrameworkAuth auth_{
+        {kAppId, "https://api.botframework.com", kMetadataUrl}, server_.fetch(), clock_.clock()};
 };
 
 TEST_F(BotFrameworkAuthTest, ValidTokenPasses) {
@@ -121,7 +120,8 @@ TEST_F(BotFrameworkAuthTest, WrongIssuerIsRefused) {
 TEST_F(BotFrameworkAuthTest, WrongAudienceIsRefused) {
     auto payload = claims();
     payload["aud"] = "another-bot";
-    expect_refused(token(payload), "the token's audience is \"another-bot\", not this bot's app id");
+    expect_refused(token(payload),
+                   "the token's audience is \"another-bot\", not this bot's app id");
 }
 
 TEST_F(BotFrameworkAuthTest, ExpiredTokenIsRefusedButFiveMinutesOfSkewAreAllowed) {
@@ -176,8 +176,7 @@ TEST_F(BotFrameworkAuthTest, UnknownKeyIsRefusedAndRefreshesTheKeysAtMostOncePer
     // …later ones within five minutes do not, whatever kid they make up.
     for (int i = 0; i < 10; ++i) {
         clock_.now += std::chrono::seconds(20);
-        expect_refused(token(claims(), "made-up-" + std::to_string(i), other_key()),
-                       "unknown key");
+        expect_refused(token(claims(), "made-up-" + std::to_string(i), other_key()), "unknown key");
     }
     EXPECT_EQ(server_.total_requests(), 4);
 

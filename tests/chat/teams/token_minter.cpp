@@ -28,8 +28,7 @@ std::string signing_input(const nlohmann::json& header, const nlohmann::json& pa
 
 }  // namespace
 
-TestKey::TestKey(int bits)
-    : key_(EVP_RSA_gen(static_cast<unsigned int>(bits)), &EVP_PKEY_free) {
+TestKey::TestKey(int bits) : key_(EVP_RSA_gen(static_cast<unsigned int>(bits)), &EVP_PKEY_free) {
     if (!key_) std::abort();
 }
 
@@ -46,8 +45,9 @@ nlohmann::json TestKey::jwk(const std::string& kid,
 
 std::string TestKey::sign(const nlohmann::json& header, const nlohmann::json& payload,
                           const std::string& alg) const {
-    const EVP_MD* digest = alg == "RS384" ? EVP_sha384() : alg == "RS512" ? EVP_sha512()
-                                                                          : EVP_sha256();
+    const EVP_MD* digest = alg == "RS384"   ? EVP_sha384()
+                           : alg == "RS512" ? EVP_sha512()
+                                            : EVP_sha256();
     const std::string input = signing_input(header, payload);
     EVP_MD_CTX* context = EVP_MD_CTX_new();
     std::size_t size = 0;
