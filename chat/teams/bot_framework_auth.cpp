@@ -44,10 +44,11 @@ Result<Claims> check_token(const CompactJws& jws, const SigningKey& key,
     }
     const std::int64_t skew = std::chrono::seconds(BotFrameworkAuth::kClockSkew).count();
     if (!claims.expires_at) return fail("the token has no expiry (exp)");
-    if (now > *claims.expires_at + skew) {
+    // Written so that no claim value, however large, can overflow the arithmetic.
+    if (now - skew > *claims.expires_at) {
         return fail("the token expired at " + utc_text(*claims.expires_at));
     }
-    if (claims.not_before && now < *claims.not_before - skew) {
+    if (claims.not_before && now + skew < *claims.not_before) {
         return fail("the token is not valid before " + utc_text(*claims.not_before));
     }
     if (std::find(key.endorsements.begin(), key.endorsements.end(), channel_id) ==
@@ -59,8 +60,7 @@ Result<Claims> check_token(const CompactJws& jws, const SigningKey& key,
         return fail("the token's serviceurl is " + quote_value(claims.service_url) +
                     ", not the activity's serviceUrl " + quote_value(service_url));
     }
-    return Claims{claims.issuer, config.app_id, claims.service_url, key.kid,
-                  std::chrono::system_clock::time_point(std::chrono::seconds(*claims.expires_at))};
+    return Claims{claims.issuer, config.app_id, claims.service_url, key.kid, *claims.expires_at};
 }
 
 // "Bearer <token>": the scheme is case-insensitive (RFC 7235 §2.1).

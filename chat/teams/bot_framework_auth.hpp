@@ -14,6 +14,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -36,7 +37,8 @@ struct Claims {
     std::string audience;     // the app id it was issued for
     std::string service_url;  // equal to the activity's serviceUrl
     std::string key_id;       // the key that signed it
-    std::chrono::system_clock::time_point expires_at;
+    std::int64_t expires_at =
+        0;  // Unix seconds (as the token says: may be beyond time_point's range)
 };
 
 class BotFrameworkAuth {

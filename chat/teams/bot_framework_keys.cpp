@@ -13,6 +13,9 @@ using nlohmann::json;
 // more often than this.
 constexpr std::chrono::seconds kRetryEmptyCacheAfter{10};
 constexpr std::size_t kMaxKeys = 100;
+// Requests waiting for a fetch beyond this are refused: a fetch that hangs must not make
+// every request to the bot wait in memory.
+constexpr std::size_t kMaxWaiting = 256;
 constexpr std::size_t kMaxEndorsements = 100;
 
 Result<json> parse_document(std::string_view document, std::string_view what) {
@@ -192,6 +195,9 @@ BotFrameworkKeys::~BotFrameworkKeys() = default;
 
 void BotFrameworkKeys::find(const std::string& kid, std::function<void(Result<SigningKey>)> done) {
     if (state_->fetching) {
+        if (state_->waiters.size() >= kMaxWaiting) {
+            return done(fail("too many requests are waiting for the Bot Framework keys"));
+        }
         state_->waiters.push_back({kid, std::move(done)});
         return;
     }

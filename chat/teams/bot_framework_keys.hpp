@@ -59,7 +59,8 @@ class BotFrameworkKeys {
     // Calls back with the key named `kid` (empty: the only key, when the keys have no ids).
     // Fetches first when nothing is cached, when the cache is older than kRefreshAfter, or
     // when `kid` is unknown and the last fetch was more than kUnknownKeyRefreshInterval ago.
-    // Requests arriving while a fetch is under way wait for it: one fetch at a time. When a
+    // Requests arriving while a fetch is under way wait for it: one fetch at a time (at most
+    // 256 wait; more are refused, so the fetch must always call back, e.g. after a timeout). When a
     // refresh fails, the keys fetched before stay in use. Errors: the fetch failed with
     // nothing cached, or no key has that id. Callbacks stop once this object is destroyed.
     void find(const std::string& kid, std::function<void(Result<SigningKey>)> done);

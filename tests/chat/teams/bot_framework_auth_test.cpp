@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <optional>
 
 #include "chat/teams/base64url.hpp"
@@ -134,6 +135,13 @@ TEST_F(BotFrameworkAuthTest, ExpiredTokenIsRefusedButFiveMinutesOfSkewAreAllowed
     expect_refused(token(payload), "the token expired at ");
     payload.erase("exp");
     expect_refused(token(payload), "the token has no expiry (exp)");
+
+    // Extreme dates do not overflow the skew arithmetic (UBSan watches this test).
+    payload["exp"] = std::numeric_limits<std::int64_t>::max();
+    payload["nbf"] = std::numeric_limits<std::int64_t>::min();
+    EXPECT_TRUE(validate("Bearer " + token(payload)).ok());
+    payload["exp"] = std::numeric_limits<std::int64_t>::min();
+    expect_refused(token(payload), "the token expired at ");
 }
 
 TEST_F(BotFrameworkAuthTest, NotYetValidTokenIsRefusedButFiveMinutesOfSkewAreAllowed) {
@@ -297,6 +305,26 @@ TEST_F(BotFrameworkAuthTest, RequestsDuringAFetchWaitForIt) {
     ASSERT_EQ(outcomes.size(), 3u);
     for (const auto& outcome : outcomes) EXPECT_TRUE(outcome.ok());
     EXPECT_EQ(server_.total_requests(), 2);
+}
+
+TEST_F(BotFrameworkAuthTest, AHangingFetchHoldsOnlyABoundedQueue) {
+    server_.hold = true;
+    int accepted = 0;
+    std::vector<std::string> refusals;
+    for (int i = 0; i < 300; ++i) {
+        auth_.validate("Bearer " + token(claims()), "msteams", kServiceUrl,
+                       [&](Result<Claims> result) {
+                           if (result.ok()) {
+                               ++accepted;
+                           } else {
+                               refusals.push_back(result.error().message);
+                           }
+                       });
+    }
+    ASSERT_EQ(refusals.size(), 300u - 256u);
+    EXPECT_EQ(refusals.front(), "too many requests are waiting for the Bot Framework keys");
+    server_.release();
+    EXPECT_EQ(accepted, 256);
 }
 
 TEST_F(BotFrameworkAuthTest, KeysAreRefreshedAfterADayAndKeptWhenTheRefreshFails) {
