@@ -145,11 +145,10 @@ struct BotFrameworkKeys::State : std::enable_shared_from_this<State> {
         fetch(metadata_url, [weak](Result<std::string> metadata) {
             const auto self = weak.lock();
             if (!self) return;
-            if (!metadata)
-                return self->finish(
-                    fail("fetching the Bot Framework OpenID metadata "
-                         "failed: " +
-                         metadata.error().message));
+            if (!metadata) {
+                return self->finish(fail("fetching the Bot Framework OpenID metadata failed: " +
+                                         metadata.error().message));
+            }
             auto jwks_uri = parse_openid_jwks_uri(*metadata);
             if (!jwks_uri) return self->finish(jwks_uri.error());
             self->fetch(*jwks_uri, [weak](Result<std::string> jwks) {
