@@ -30,6 +30,7 @@ std::string dump(const json& blocks) {
 
 Result<std::string> approval_request_body(const ApprovalRequest& request) {
     if (request.job_id <= 0) return fail("an approval request needs a job id");
+    if (request.text.empty()) return fail("an approval request needs its text");
     const std::string id = std::to_string(request.job_id);
     const JobLink link{request.job_url, request.job_id};
     json approve = {{"type", "button"},
@@ -69,7 +70,10 @@ Result<std::string> approval_decision_body(const ApprovalDecision& decision) {
     if (decision.choice == ApprovalChoice::deny && !decision.reason.empty()) {
         outcome += ": " + escape(decision.reason);
     }
-    json blocks = json::array({section(decision.request_text, link), section(outcome, link)});
+    // Slack refuses a section whose text is empty.
+    json blocks = json::array();
+    if (!decision.request_text.empty()) blocks.push_back(section(decision.request_text, link));
+    blocks.push_back(section(outcome, link));
     UpdateMessage message;
     message.channel = decision.request.channel;
     message.ts = decision.request.message_id;

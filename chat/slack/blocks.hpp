@@ -27,12 +27,13 @@ struct ApprovalRequest {
 // chat.postMessage body: text (the notification) plus a section with the request text and an
 // actions block (block_id "hostline_approval:<job id>") with Approve (style primary, action_id
 // hostline_approve) and Deny (style danger, action_id hostline_deny, with a confirm dialog),
-// both with value "<job id>".
+// both with value "<job id>". Error: no job id or no text.
 Result<std::string> approval_request_body(const ApprovalRequest& request);
 
 struct ApprovalDecision {
     PostedMessage request;     // the message with the buttons (ApprovalAction::request)
-    std::string request_text;  // the request's text again, so the record stays readable
+    std::string request_text;  // the request's text again, so the record stays readable;
+                               // empty: the outcome alone
     ApprovalChoice choice = ApprovalChoice::approve;
     std::string decided_by;  // the Slack user id, "U…" (not "slack:U…")
     std::string reason;      // a denial's reason; may be empty
@@ -41,7 +42,8 @@ struct ApprovalDecision {
 };
 
 // chat.update body replacing the request: the request's section and a section saying
-// "Approved by <@U…>" or "Denied by <@U…>: reason" (escaped), and no buttons.
+// "Approved by <@U…>" or "Denied by <@U…>: reason" (escaped), and no buttons. Error: nobody
+// decided.
 Result<std::string> approval_decision_body(const ApprovalDecision& decision);
 
 }  // namespace hostline::chat::slack
