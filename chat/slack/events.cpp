@@ -38,7 +38,9 @@ Result<SlackEvent> read_message(const nlohmann::json& event, const std::string& 
                                 const BotIdentity& bot, SlackEvent out) {
     auto subtype = optional_string(event, "subtype", kMaxIdBytes);
     if (!subtype) return fail("event: " + subtype.error().message);
-    if (*subtype) {
+    // A reply also sent to the channel (thread_broadcast) and a message with a file
+    // (file_share) are people writing; every other subtype is an edit, a join, a bot…
+    if (*subtype && **subtype != "thread_broadcast" && **subtype != "file_share") {
         out.ignored_because = "a message with subtype " + **subtype;
         return out;
     }

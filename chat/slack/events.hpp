@@ -38,8 +38,9 @@ struct SlackEvent {
 };
 
 // Reads an events_api envelope's payload (Envelope::payload). Ignored, with a reason: events
-// other than message/app_mention, messages with a subtype (edits, joins, bot_message…), with a
-// bot_id, or from the bot's own user. Error: not an event_callback, or missing/ill-typed fields
+// other than message/app_mention, messages with a subtype (edits, joins, bot_message…; but
+// thread_broadcast and file_share are people writing, so read), with a bot_id, or from the
+// bot's own user. Error: not an event_callback, or missing/ill-typed fields
 // (event_id, event.type, and for messages user, channel, ts, text).
 //
 // The IncomingMessage: sender.id "slack:<user id>" (display_name empty: resolve it with

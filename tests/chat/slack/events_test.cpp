@@ -115,6 +115,23 @@ TEST(SlackEvents, MessagesFromBotsAreIgnoredWithAReason) {
     EXPECT_NE(ignored([](json& e) { e["user"] = "U111"; }).find("own"), std::string::npos);
 }
 
+TEST(SlackEvents, AThreadReplyAlsoSentToTheChannelIsRead) {
+    auto event = read_events_api(fixture_payload([](json& e) {
+                                     e["subtype"] = "thread_broadcast";
+                                     e["thread_ts"] = "1610241700.000100";
+                                 }),
+                                 kBot);
+    ASSERT_TRUE(event && event->message) << event->ignored_because;
+    EXPECT_EQ(event->message->thread, "1610241700.000100");
+    auto from_bot = read_events_api(fixture_payload([](json& e) {
+                                        e["subtype"] = "thread_broadcast";
+                                        e["bot_id"] = "B9";
+                                    }),
+                                    kBot);
+    ASSERT_TRUE(from_bot);
+    EXPECT_FALSE(from_bot->message);
+}
+
 TEST(SlackEvents, OtherEventTypesAreIgnoredWithAReason) {
     auto event =
         read_events_api(fixture_payload([](json& e) { e["type"] = "reaction_added"; }), kBot);
