@@ -433,6 +433,7 @@ class TlsTestServer::Impl::HttpSession : public std::enable_shared_from_this<Htt
         } else {
             response_->prepare_payload();
         }
+        close_after_ = answer.close_after;
         if (answer.delay.count() > 0) {
             timer_.expires_after(answer.delay);
             timer_.async_wait([self = shared_from_this()](const error_code& ec) {
@@ -447,7 +448,7 @@ class TlsTestServer::Impl::HttpSession : public std::enable_shared_from_this<Htt
         http::async_write(
             stream_, *response_, [self = shared_from_this()](const error_code& ec, std::size_t) {
                 if (ec) return;
-                if (self->response_->keep_alive()) return self->read();
+                if (self->response_->keep_alive() && !self->close_after_) return self->read();
                 error_code ignored;
                 self->stream_.lowest_layer().shutdown(tcp::socket::shutdown_both, ignored);
             });
@@ -471,6 +472,7 @@ class TlsTestServer::Impl::HttpSession : public std::enable_shared_from_this<Htt
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::optional<http::response<http::string_body>> response_;
+    bool close_after_ = false;
 };
 
 void TlsTestServer::Impl::accept() {

@@ -75,6 +75,9 @@ struct TestResponse {
     std::string body;
     // Wait this long before answering (timeouts); the server keeps serving others meanwhile.
     std::chrono::milliseconds delay{0};
+    // Close the TCP connection after this reply although it did not say so: a server whose
+    // keep-alive timeout ran out while the client held the connection idle.
+    bool close_after = false;
 };
 
 // One WebSocket client of the server. Methods may be called from any thread (they post to

@@ -185,6 +185,46 @@ TEST_F(HttpsClientTest, KeepAliveCarriesTwoRequestsOnOneConnection) {
     EXPECT_EQ(client->open_connections(), 1u);
 }
 
+TEST_F(HttpsClientTest, ConnectionTheServerClosedWhileIdleIsReplacedTransparently) {
+    server_.on("POST", "/api/chat.postMessage", [](const RecordedRequest&) {
+        return TestResponse{.status = 200, .body = "ok", .close_after = true};
+    });
+    auto client = make_client();
+    auto first = fetch(*client, {.method = "POST", .url = server_.url("/api/chat.postMessage")});
+    ASSERT_TRUE(first.ok()) << first.error().message;
+    run_for(io_, std::chrono::milliseconds(50));  // the server's close reaches us
+    auto second = fetch(*client, {.method = "POST", .url = server_.url("/api/chat.postMessage")});
+    ASSERT_TRUE(second.ok()) << second.error().message;
+    EXPECT_EQ(second->body, "ok");
+    auto seen = server_.requests();
+    ASSERT_EQ(seen.size(), 2u);  // sent once each: the dead connection carried nothing
+    EXPECT_NE(seen[0].connection, seen[1].connection);
+}
+
+TEST_F(HttpsClientTest, ConcurrentRequestsToOneHostEachGetTheirReply) {
+    server_.on("GET", "/slow", [](const RecordedRequest&) {
+        return TestResponse{.status = 200, .body = "slow", .delay = std::chrono::milliseconds(200)};
+    });
+    server_.on("GET", "/fast", [](const RecordedRequest&) {
+        return TestResponse{200, {}, "fast"};
+    });
+    auto client = make_client();
+    std::vector<std::string> order;
+    int failures = 0;
+    auto note = [&](Result<HttpResponse> r) {
+        if (r)
+            order.push_back(r->body);
+        else
+            ++failures;
+    };
+    client->request({.url = server_.url("/slow")}, note);
+    client->request({.url = server_.url("/fast")}, note);
+    ASSERT_TRUE(run_until(io_, [&] { return order.size() + failures == 2; }));
+    EXPECT_EQ(failures, 0);
+    EXPECT_EQ(order, (std::vector<std::string>{"fast", "slow"}));
+    EXPECT_EQ(server_.connections_accepted(), 2u);
+}
+
 TEST_F(HttpsClientTest, IdleConnectionIsClosedAfterTheIdleTime) {
     server_.on("GET", "/a", [](const RecordedRequest&) { return TestResponse{200, {}, "a"}; });
     auto client = make_client({.idle_close = std::chrono::milliseconds(200)});

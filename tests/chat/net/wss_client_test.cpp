@@ -161,6 +161,19 @@ TEST_F(WssClientTest, ServerFromAnotherCaIsRefused) {
     EXPECT_TRUE(impostor.requests().empty());
 }
 
+TEST_F(WssClientTest, CertificateForAnotherNameIsRefused) {
+    TlsTestServer ip_only(ca_.issue("ip-only", {}, {"127.0.0.1"}));
+    ip_only.on_websocket("/link", [](std::shared_ptr<WsPeer>) {});
+    auto client = make_client();
+    Seen seen;
+    client->connect(ip_only.url("/link", "wss", "localhost"), {}, seen.handlers());
+    ASSERT_TRUE(run_until(io_, [&] { return seen.opened.has_value(); }));
+    ASSERT_FALSE(seen.opened->ok());
+    EXPECT_NE(seen.opened->error().message.find("certificate verify failed: hostname mismatch"),
+              std::string::npos)
+        << seen.opened->error().message;
+}
+
 TEST_F(WssClientTest, RefusedUpgradeNamesTheStatus) {
     auto client = make_client();
     Seen seen;
