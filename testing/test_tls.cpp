@@ -15,6 +15,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
@@ -171,6 +172,17 @@ RecordedRequest record(const http::request<http::string_body>& request, std::uin
     return out;
 }
 
+// Runs a test's WebSocket handler; an exception is reported on stderr instead of ending the
+// server's thread.
+template <typename Fn>
+void run_guarded(const char* what, Fn&& fn) {
+    try {
+        fn();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "TlsTestServer: the %s threw: %s\n", what, e.what());
+    }
+}
+
 // What a peer handle and its session share; outlives both.
 struct PeerState {
     mutable std::mutex mutex;
@@ -296,7 +308,7 @@ class TlsTestServer::Impl::WsSession : public std::enable_shared_from_this<WsSes
                                    handle = std::move(handle)](const error_code& ec) {
             if (ec) return;
             self->state_->open = true;
-            if (handler) handler(handle);
+            if (handler) run_guarded("websocket handler", [&] { handler(handle); });
             self->read();
         });
     }
@@ -335,7 +347,7 @@ class TlsTestServer::Impl::WsSession : public std::enable_shared_from_this<WsSes
                 self->state_->messages.push_back(text);
                 handler = self->state_->on_message;
             }
-            if (handler) handler(text);
+            if (handler) run_guarded("on_message handler", [&] { handler(text); });
             self->read();
         });
     }
@@ -420,7 +432,16 @@ class TlsTestServer::Impl::HttpSession : public std::enable_shared_from_this<Htt
         }
         if (has_ws) return become_websocket(request, std::move(ws_handler), std::move(recorded));
         TestResponse answer{404, {{"Content-Type", "text/plain"}}, "no handler\n"};
-        if (handler) answer = handler(recorded);
+        if (handler) {
+            // A throwing handler must not take the server's thread (and the test) down.
+            try {
+                answer = handler(recorded);
+            } catch (const std::exception& e) {
+                answer = TestResponse{500,
+                                      {{"Content-Type", "text/plain"}},
+                                      std::string("handler threw: ") + e.what() + "\n"};
+            }
+        }
         response_.emplace();
         response_->version(11);
         response_->result(static_cast<unsigned>(answer.status));

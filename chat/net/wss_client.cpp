@@ -11,6 +11,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <deque>
 #include <exception>
+#include <iterator>
 #include <optional>
 
 #include "chat/net/http_header.hpp"
@@ -98,7 +99,7 @@ class WssClient::Link : public std::enable_shared_from_this<Link> {
     void close() {
         if (state_ == State::open) {
             state_ = State::ended;
-            outgoing_.clear();
+            discard_unsent();
             // Bounded: a server that never answers our close frame is cut after kCloseTimeout.
             timer_.expires_after(kCloseTimeout);
             timer_.async_wait([self = shared_from_this()](const error_code& ec) {
@@ -131,6 +132,12 @@ class WssClient::Link : public std::enable_shared_from_this<Link> {
     enum class State { fresh, connecting, open, ended };
 
     bool closing_started() const { return ws_ && ws_->is_open(); }
+
+    // The message being written stays: the write in progress still reads it.
+    void discard_unsent() {
+        outgoing_.erase(writing_ ? std::next(outgoing_.begin()) : outgoing_.begin(),
+                        outgoing_.end());
+    }
 
     void drop() {
         error_code ignored;
@@ -241,7 +248,7 @@ class WssClient::Link : public std::enable_shared_from_this<Link> {
             static_cast<int>(websocket::close_code::too_big),
             "a message over the " + size_words(options_.max_message_bytes) + " limit"};
         state_ = State::ended;
-        outgoing_.clear();
+        discard_unsent();
         timer_.expires_after(kCloseTimeout);
         timer_.async_wait([self = shared_from_this()](const error_code& ec) {
             if (!ec) self->drop();

@@ -66,7 +66,8 @@ class WssClient {
     // Queues a text message. Error: the link is not open, or the queue is full.
     Result<void> send(std::string text);
 
-    // Sends a close frame (1000) and ends the link; no callback runs afterwards.
+    // Sends a close frame (1000) and ends the link; messages not yet sent are discarded (the
+    // one being written may be cut short), and no callback runs afterwards.
     void close();
 
     bool is_open() const;

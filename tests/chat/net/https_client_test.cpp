@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <optional>
+#include <stdexcept>
 
 #include "chat/net/io_loop.hpp"
 #include "testing/test_tls.hpp"
@@ -274,6 +275,20 @@ TEST_F(HttpsClientTest, BadRequestsFailWithoutSendingOrQuotingSecrets) {
     EXPECT_FALSE(fetch(*client, {.url = "http://127.0.0.1/"}).ok());
     EXPECT_FALSE(fetch(*client, {.url = "wss://127.0.0.1/"}).ok());
     EXPECT_TRUE(server_.requests().empty());
+}
+
+TEST_F(HttpsClientTest, TestServerAnswers404WithoutAHandlerAnd500WhenOneThrows) {
+    server_.on("GET", "/broken", [](const RecordedRequest&) -> TestResponse {
+        throw std::runtime_error("fixture missing");
+    });
+    auto client = make_client();
+    auto missing = fetch(*client, {.url = server_.url("/nowhere")});
+    ASSERT_TRUE(missing.ok()) << missing.error().message;
+    EXPECT_EQ(missing->status, 404);
+    auto broken = fetch(*client, {.url = server_.url("/broken")});
+    ASSERT_TRUE(broken.ok()) << broken.error().message;
+    EXPECT_EQ(broken->status, 500);
+    EXPECT_NE(broken->body.find("fixture missing"), std::string::npos);
 }
 
 TEST_F(HttpsClientTest, UnreadableCaFileFailsAtCreation) {
