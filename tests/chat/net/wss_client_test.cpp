@@ -126,7 +126,8 @@ TEST_F(WssClientTest, SilentPeerIsDeclaredDeadAfterTheIdleTimeout) {
     const auto cut = std::chrono::steady_clock::now();
     ASSERT_TRUE(run_until(
         io_, [&] { return seen.closed.has_value(); }, std::chrono::seconds(5)));
-    EXPECT_LT(std::chrono::steady_clock::now() - cut, std::chrono::milliseconds(2000));
+    // Within about one idle period (1-1.5 s), far from the default 30 s; slack for a busy CI.
+    EXPECT_LT(std::chrono::steady_clock::now() - cut, std::chrono::milliseconds(3000));
     EXPECT_EQ(seen.closed->code, 0);
     EXPECT_NE(seen.closed->reason.find("nothing received for 1 s"), std::string::npos)
         << seen.closed->reason;
