@@ -14,6 +14,22 @@ bool has_control_or_space(std::string_view s) {
     });
 }
 
+// A DNS name or an IPv4 address: letters, digits, '-', '.', '_' (IDNs come as punycode).
+bool is_plain_host(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '.' || c == '_';
+    });
+}
+
+// What may stand between '[' and ']': an IPv6 address (with an embedded IPv4 one maybe).
+bool is_ipv6_literal(std::string_view s) {
+    return s.find(':') != std::string_view::npos && std::all_of(s.begin(), s.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+                      c == ':' || c == '.';
+           });
+}
+
 }  // namespace
 
 std::string Url::authority() const {
@@ -51,6 +67,8 @@ Result<Url> parse_url(std::string_view text) {
         const auto close = authority.find(']');
         if (close == std::string_view::npos) return fail("URL '" + shown + "': unclosed '['");
         url.host = std::string(authority.substr(1, close - 1));
+        if (!is_ipv6_literal(url.host))
+            return fail("URL '" + shown + "': '[" + url.host + "]' is not an IPv6 address");
         std::string_view after = authority.substr(close + 1);
         if (!after.empty()) {
             if (after.front() != ':') return fail("URL '" + shown + "': junk after ']'");
@@ -60,6 +78,8 @@ Result<Url> parse_url(std::string_view text) {
     } else {
         const auto colon = authority.find(':');
         url.host = std::string(authority.substr(0, colon));
+        if (!url.host.empty() && !is_plain_host(url.host))
+            return fail("URL '" + shown + "': '" + url.host + "' is not a host name or address");
         if (colon != std::string_view::npos) {
             port_text = authority.substr(colon + 1);
             if (port_text.empty()) return fail("URL '" + shown + "': empty port");

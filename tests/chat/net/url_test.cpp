@@ -32,10 +32,12 @@ TEST(Url, TakesPortsIpv6AndAnEmptyPath) {
 }
 
 TEST(Url, RefusesWhatItCannotUseAndNeverQuotesTheQuery) {
-    for (const char* bad : {"http://example.com/", "ws://example.com/", "https:///path",
-                            "https://h:0/", "https://h:70000/", "https://h:/", "https://h:12a/",
-                            "https://user:pw@h/", "https://h/a#frag", "https://h/a b",
-                            "https://[::1/", "example.com", "", "https://h/\r\nX: y"}) {
+    for (const char* bad :
+         {"http://example.com/", "ws://example.com/", "https:///path", "https://h:0/",
+          "https://h:70000/", "https://h:/", "https://h:12a/", "https://user:pw@h/",
+          "https://h/a#frag", "https://h/a b", "https://[::1/", "example.com", "",
+          "https://h/\r\nX: y", "https://[[\xff\xff]:8443/", "https://[abc]/",
+          "https://h\xc3\xa9.example/", "https://a%2fb/"}) {
         EXPECT_FALSE(parse_url(bad).ok()) << bad;
     }
     auto refused = parse_url("http://h/link?ticket=SECRET");
