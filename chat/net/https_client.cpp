@@ -101,20 +101,21 @@ class HttpsClient::Pool : public std::enable_shared_from_this<Pool> {
         };
         auto url = parse_url(request.url);
         if (!url) return fail_soon(url.error().message);
+        // Errors from here on name the request; never its query, which may hold a token.
+        const std::string label = request.method + " https://" + url->authority() + url->path();
         if (url->scheme != "https")
-            return fail_soon("'" + url->scheme + "://' is not an HTTPS URL");
+            return fail_soon(label + ": '" + url->scheme + "://' is not an HTTPS URL");
         auto verb = parse_method(request.method);
-        if (!verb) return fail_soon(verb.error().message);
+        if (!verb) return fail_soon(label + ": " + verb.error().message);
         for (const auto& [name, value] : request.headers) {
             if (auto checked = check_header(name, value); !checked)
-                return fail_soon(checked.error().message);
+                return fail_soon(label + ": " + checked.error().message);
         }
-        if (request.timeout.count() <= 0) return fail_soon("the timeout must be positive");
+        if (request.timeout.count() <= 0)
+            return fail_soon(label + ": the timeout must be positive");
 
         auto exchange = std::make_shared<Exchange>(io_, std::move(*url));
-        exchange->label =
-            request.method + " https://" + exchange->url.authority() + exchange->url.path();
-        exchange->done = std::move(done);
+        exchange->label = label;
         exchange->timeout = request.timeout;
         try {
             auto& req = exchange->request;
@@ -129,8 +130,9 @@ class HttpsClient::Pool : public std::enable_shared_from_this<Pool> {
             req.prepare_payload();
             req.keep_alive(true);
         } catch (const std::exception& e) {
-            return fail_soon(exchange->label + ": cannot build the request: " + e.what());
+            return fail_soon(label + ": cannot build the request: " + e.what());
         }
+        exchange->done = std::move(done);
         active_.insert(exchange);
         exchange->timer.expires_after(exchange->timeout);
         exchange->timer.async_wait([self = shared_from_this(), exchange](const error_code& ec) {
