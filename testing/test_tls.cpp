@@ -390,13 +390,15 @@ class TlsTestServer::Impl::HttpSession : public std::enable_shared_from_this<Htt
           id_(id) {}
 
     void start() {
-        stream_.async_handshake(ssl::stream_base::server,
-                                [self = shared_from_this()](const error_code& ec) {
-                                    if (!ec) self->read();
-                                });
+        stream_.async_handshake(
+            ssl::stream_base::server, [self = shared_from_this()](const error_code& ec) {
+                if (ec) return;
+                const char* sni =
+                    SSL_get_servername(self->stream_.native_handle(), TLSEXT_NAMETYPE_host_name);
+                self->sni_ = sni ? sni : "";
+                self->read();
+            });
     }
-
-    TlsStream& stream() { return stream_; }
 
   private:
     void read() {
@@ -411,6 +413,7 @@ class TlsTestServer::Impl::HttpSession : public std::enable_shared_from_this<Htt
     void on_request() {
         auto request = parser_->release();
         auto recorded = record(request, id_);
+        recorded.sni = sni_;
         const bool upgrade = websocket::is_upgrade(request);
         Handler handler;
         std::function<void(std::shared_ptr<WsPeer>)> ws_handler;
@@ -490,6 +493,7 @@ class TlsTestServer::Impl::HttpSession : public std::enable_shared_from_this<Htt
     TlsStream stream_;
     asio::steady_timer timer_;
     std::uint64_t id_;
+    std::string sni_;  // the server name the client sent in its TLS hello
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::optional<http::response<http::string_body>> response_;

@@ -65,6 +65,7 @@ struct RecordedRequest {
     TestHeaders headers;
     std::string body;
     std::uint64_t connection = 0;  // which TCP connection carried it (1, 2, ...)
+    std::string sni;               // the TLS server name the client asked for; "" if none
 
     std::string header(const std::string& name) const;  // case-insensitive; "" if absent
 };

@@ -117,12 +117,19 @@ TEST_F(HttpsClientTest, CertificateForAnotherNameIsRefused) {
     EXPECT_TRUE(name_only.requests().empty());
 }
 
-TEST_F(HttpsClientTest, TheRightNameIsAcceptedForEitherSan) {
+TEST_F(HttpsClientTest, TheRightNameIsAcceptedForEitherSanWithSni) {
     server_.on("GET", "/", [](const RecordedRequest&) { return TestResponse{204}; });
     auto client = make_client();
     auto by_name = fetch(*client, {.url = server_.url("/", "https", "localhost")});
     ASSERT_TRUE(by_name.ok()) << by_name.error().message;
     EXPECT_EQ(by_name->status, 204);
+    auto by_ip = fetch(*client, {.url = server_.url("/")});
+    ASSERT_TRUE(by_ip.ok()) << by_ip.error().message;
+    // SNI names the host, and is left out for an address (RFC 6066).
+    auto seen = server_.requests();
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[0].sni, "localhost");
+    EXPECT_EQ(seen[1].sni, "");
 }
 
 TEST_F(HttpsClientTest, SlowReplyTimesOut) {

@@ -78,6 +78,7 @@ TEST_F(WssClientTest, ConnectsAndExchangesMessages) {
     auto server_side = peer();
     EXPECT_EQ(server_side->upgrade_request().header("Authorization"), "Bearer xapp-secret");
     EXPECT_EQ(server_side->upgrade_request().target, "/link?ticket=abc");
+    EXPECT_EQ(server_side->upgrade_request().sni, "");  // an IP address: no SNI
     server_side->on_message([weak = std::weak_ptr<WsPeer>(server_side)](const std::string& text) {
         if (auto p = weak.lock()) p->send("ack:" + text);
     });
