@@ -313,16 +313,20 @@ std::string approval_card(const ApprovalCard& card) {
 }
 
 std::string decided_card(const ApprovalCard& card, const ApprovalDecision& decision) {
-    json content = card_skeleton(card);
     std::string outcome =
         (decision.choice == ApprovalChoice::approve ? "Approved by " : "Denied by ") +
         decision.decided_by;
     if (decision.choice == ApprovalChoice::deny && !decision.reason.empty()) {
         outcome += ": " + decision.reason;
     }
+    return outcome_card(card, outcome, decision.choice == ApprovalChoice::approve);
+}
+
+std::string outcome_card(const ApprovalCard& card, std::string_view outcome, bool good) {
+    json content = card_skeleton(card);
     json block = text_block(outcome);
     block["weight"] = "Bolder";
-    block["color"] = decision.choice == ApprovalChoice::approve ? "Good" : "Attention";
+    block["color"] = good ? "Good" : "Attention";
     content["body"].push_back(std::move(block));
     return dump(content);
 }

@@ -96,6 +96,10 @@ std::string approval_card(const ApprovalCard& card);
 // "Denied by NAME: reason", and no buttons.
 std::string decided_card(const ApprovalCard& card, const ApprovalDecision& decision);
 
+// The same card with any outcome text (the chat service's words for a decision) in bold, green
+// when `good`, else red; no buttons.
+std::string outcome_card(const ApprovalCard& card, std::string_view outcome, bool good);
+
 // A message activity carrying one Adaptive Card (`card_json` from the functions above), for
 // sending (POST …/activities) or replacing (PUT …/activities/{id}).
 std::string card_activity(std::string_view card_json, std::string_view reply_to_id = {});

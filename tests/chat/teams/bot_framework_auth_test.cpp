@@ -6,7 +6,7 @@
 #include <optional>
 
 #include "chat/teams/base64url.hpp"
-#include "tests/chat/teams/token_minter.hpp"
+#include "tests/fakes/teams/token_minter.hpp"
 
 namespace hostline::chat::teams {
 namespace {

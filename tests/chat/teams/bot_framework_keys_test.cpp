@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/chat/teams/token_minter.hpp"
+#include "tests/fakes/teams/token_minter.hpp"
 
 namespace hostline::chat::teams {
 namespace {

@@ -1,4 +1,4 @@
-#include "tests/chat/teams/token_minter.hpp"
+#include "tests/fakes/teams/token_minter.hpp"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>

@@ -1,0 +1,258 @@
+#include "tests/fakes/teams/fake_bot_framework.hpp"
+
+#include <algorithm>
+#include <map>
+#include <stdexcept>
+
+#include "tests/fakes/teams/token_minter.hpp"
+
+namespace hostline::chat::teams::test {
+namespace {
+
+using testing::RecordedRequest;
+using testing::TestResponse;
+
+const testing::TestHeaders kJson = {{"Content-Type", "application/json; charset=utf-8"}};
+
+std::int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// As the connector's clients escape ids in paths (encodeURIComponent, near enough).
+std::string path_segment(const std::string& text) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : text) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+        }
+    }
+    return out;
+}
+
+std::string percent_decode(const std::string& text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '%' && i + 2 < text.size()) {
+            out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
+            i += 2;
+        } else {
+            out += text[i] == '+' ? ' ' : text[i];
+        }
+    }
+    return out;
+}
+
+std::map<std::string, std::string> form_fields(const std::string& body) {
+    std::map<std::string, std::string> fields;
+    std::size_t start = 0;
+    while (start <= body.size()) {
+        std::size_t end = body.find('&', start);
+        if (end == std::string::npos) end = body.size();
+        const std::string pair = body.substr(start, end - start);
+        const auto eq = pair.find('=');
+        if (eq != std::string::npos)
+            fields[percent_decode(pair.substr(0, eq))] = percent_decode(pair.substr(eq + 1));
+        start = end + 1;
+    }
+    return fields;
+}
+
+TestResponse json_answer(int status, const nlohmann::json& body) {
+    return TestResponse{status, kJson, body.dump()};
+}
+
+}  // namespace
+
+FakeBotFramework::FakeBotFramework(const testing::TestCa& ca, std::string app_id,
+                                   std::string app_password)
+    : app_id_(std::move(app_id)),
+      app_password_(std::move(app_password)),
+      key_(std::make_unique<TestKey>()),
+      stranger_(std::make_unique<TestKey>()),
+      server_(std::make_unique<testing::TlsTestServer>(ca.server())) {
+    const std::string jwks_url = server_->url("/v1/.well-known/keys");
+    server_->on("GET", "/v1/.well-known/openidconfiguration", [jwks_url](const RecordedRequest&) {
+        return json_answer(200, {{"issuer", kIssuer},
+                                 {"jwks_uri", jwks_url},
+                                 {"id_token_signing_alg_values_supported", {"RS256"}}});
+    });
+    const nlohmann::json jwks = {{"keys", nlohmann::json::array({key_->jwk(kKeyId, {"msteams"})})}};
+    server_->on("GET", "/v1/.well-known/keys",
+                [jwks](const RecordedRequest&) { return json_answer(200, jwks); });
+    server_->on("POST", "/botframework.com/oauth2/v2.0/token", [this](const RecordedRequest& r) {
+        auto fields = form_fields(r.body);
+        if (fields["grant_type"] != "client_credentials" || fields["client_id"] != app_id_ ||
+            fields["client_secret"] != app_password_ ||
+            fields["scope"] != "https://api.botframework.com/.default") {
+            return json_answer(401,
+                               {{"error", "invalid_client"},
+                                {"error_description", "AADSTS7000215: Invalid client secret"}});
+        }
+        std::lock_guard lock(mutex_);
+        issued_tokens_.push_back("fake-connector-token-" +
+                                 std::to_string(issued_tokens_.size() + 1));
+        return json_answer(200, {{"token_type", "Bearer"},
+                                 {"expires_in", 3600},
+                                 {"ext_expires_in", 3600},
+                                 {"access_token", issued_tokens_.back()}});
+    });
+}
+
+FakeBotFramework::~FakeBotFramework() = default;
+
+std::string FakeBotFramework::openid_metadata_url() const {
+    return server_->url("/v1/.well-known/openidconfiguration");
+}
+
+std::string FakeBotFramework::token_url() const {
+    return server_->url("/botframework.com/oauth2/v2.0/token");
+}
+
+std::string FakeBotFramework::service_url() const {
+    return server_->url("/");
+}
+
+InboundClaims FakeBotFramework::valid_claims() const {
+    InboundClaims claims;
+    claims.issuer = kIssuer;
+    claims.audience = app_id_;
+    claims.service_url = service_url();
+    claims.not_before = unix_now() - 60;
+    claims.expires_at = unix_now() + 3600;
+    claims.kid = kKeyId;
+    return claims;
+}
+
+std::string FakeBotFramework::token(const InboundClaims& claims) const {
+    const nlohmann::json header = {{"alg", "RS256"}, {"typ", "JWT"}, {"kid", claims.kid}};
+    const nlohmann::json payload = {{"iss", claims.issuer},
+                                    {"aud", claims.audience},
+                                    {"serviceurl", claims.service_url},
+                                    {"nbf", claims.not_before},
+                                    {"exp", claims.expires_at}};
+    return (claims.sign_with_stranger ? stranger_ : key_)->sign(header, payload);
+}
+
+nlohmann::json FakeBotFramework::message(const std::string& conversation_id,
+                                         const std::string& aad_object_id, const std::string& name,
+                                         const std::string& text) {
+    add_conversation(conversation_id);
+    std::lock_guard lock(mutex_);
+    return {
+        {"type", "message"},
+        {"id", "in-" + std::to_string(next_id_++)},
+        {"channelId", "msteams"},
+        {"serviceUrl", server_->url("/")},
+        {"from", {{"id", "29:" + aad_object_id}, {"name", name}, {"aadObjectId", aad_object_id}}},
+        {"recipient", {{"id", "28:" + app_id_}, {"name", "Hostline"}}},
+        {"conversation",
+         {{"id", conversation_id}, {"conversationType", "personal"}, {"tenantId", "tenant-1"}}},
+        {"text", text},
+        {"textFormat", "plain"}};
+}
+
+nlohmann::json FakeBotFramework::card_click(const std::string& conversation_id,
+                                            const std::string& card_id,
+                                            const std::string& aad_object_id,
+                                            const std::string& name, const std::string& verb,
+                                            std::int64_t job_id) {
+    add_conversation(conversation_id);
+    std::lock_guard lock(mutex_);
+    return {
+        {"type", "invoke"},
+        {"name", "adaptiveCard/action"},
+        {"id", "in-" + std::to_string(next_id_++)},
+        {"channelId", "msteams"},
+        {"serviceUrl", server_->url("/")},
+        {"from", {{"id", "29:" + aad_object_id}, {"name", name}, {"aadObjectId", aad_object_id}}},
+        {"recipient", {{"id", "28:" + app_id_}, {"name", "Hostline"}}},
+        {"conversation",
+         {{"id", conversation_id}, {"conversationType", "personal"}, {"tenantId", "tenant-1"}}},
+        {"replyToId", card_id},
+        {"value",
+         {{"action",
+           {{"type", "Action.Execute"},
+            {"verb", verb},
+            {"title", verb == "approve" ? "Approve" : "Deny"},
+            {"data", {{"hostline", verb}, {"job", job_id}}}}},
+          {"trigger", "manual"}}}};
+}
+
+void FakeBotFramework::add_conversation(const std::string& conversation_id) {
+    {
+        std::lock_guard lock(mutex_);
+        if (std::find(conversations_.begin(), conversations_.end(), conversation_id) !=
+            conversations_.end())
+            return;
+        conversations_.push_back(conversation_id);
+    }
+    server_->on("POST", "/v3/conversations/" + path_segment(conversation_id) + "/activities",
+                [this, conversation_id](const RecordedRequest& r) {
+                    return on_sink(r, conversation_id, "");
+                });
+}
+
+TestResponse FakeBotFramework::on_sink(const RecordedRequest& request,
+                                       const std::string& conversation_id,
+                                       const std::string& activity_id) {
+    std::unique_lock lock(mutex_);
+    if (throttle_left_ > 0) {
+        --throttle_left_;
+        return TestResponse{429,
+                            {{"Retry-After", std::to_string(throttle_seconds_)}},
+                            R"({"error":{"code":"TooManyRequests"}})"};
+    }
+    const std::string authorization = request.header("Authorization");
+    const bool known =
+        std::any_of(issued_tokens_.begin(), issued_tokens_.end(),
+                    [&](const std::string& t) { return authorization == "Bearer " + t; });
+    if (!known) return json_answer(401, {{"message", "Authorization has been denied"}});
+    auto body = nlohmann::json::parse(request.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object() || body.value("type", "") != "message")
+        return json_answer(400, {{"error", {{"code", "BadArgument"}}}});
+    SentActivity sent{request.method, conversation_id, activity_id, authorization, body};
+    if (sent.activity_id.empty()) sent.activity_id = "out-" + std::to_string(next_id_++);
+    activities_.push_back(sent);
+    changed_.notify_all();
+    lock.unlock();
+    if (activity_id.empty()) {
+        server_->on("PUT",
+                    "/v3/conversations/" + path_segment(conversation_id) + "/activities/" +
+                        path_segment(sent.activity_id),
+                    [this, conversation_id, id = sent.activity_id](const RecordedRequest& r) {
+                        return on_sink(r, conversation_id, id);
+                    });
+    }
+    return json_answer(activity_id.empty() ? 201 : 200, {{"id", sent.activity_id}});
+}
+
+std::vector<SentActivity> FakeBotFramework::activities() const {
+    std::lock_guard lock(mutex_);
+    return activities_;
+}
+
+bool FakeBotFramework::wait_for_activities(std::size_t count,
+                                           std::chrono::milliseconds timeout) const {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return activities_.size() >= count; });
+}
+
+void FakeBotFramework::throttle(int count, int retry_after_seconds) {
+    std::lock_guard lock(mutex_);
+    throttle_left_ = count;
+    throttle_seconds_ = retry_after_seconds;
+}
+
+int FakeBotFramework::tokens_issued() const {
+    std::lock_guard lock(mutex_);
+    return static_cast<int>(issued_tokens_.size());
+}
+
+}  // namespace hostline::chat::teams::test

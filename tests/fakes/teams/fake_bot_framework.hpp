@@ -1,0 +1,108 @@
+// A fake Bot Framework over HTTPS (testing::TlsTestServer, trusted through a TestCa): the OpenID
+// metadata and the JWKS (one RSA key, endorsed for "msteams"), the client-credentials token
+// endpoint, and a conversation sink that records what the bot POSTs and PUTs. It also mints the
+// JWTs the Bot Connector would put on the activities it sends the bot, with any claims a test
+// chooses, and builds those activities.
+//
+//   testing::TestCa ca;
+//   FakeBotFramework bf(ca, "app-id", "s3cret");
+//   config.openid_metadata_url = bf.openid_metadata_url(); config.token_url = bf.token_url();
+//   auto activity = bf.message("conv-1", "user-aad-1", "Alice", "run uptime");
+//   adapter.receive("Bearer " + bf.token(bf.valid_claims()), activity.dump(), ...);
+//   bf.wait_for_activities(1, 10s);  bf.activities()[0].body["text"]
+//
+// Thread: any; the server answers on its own thread. Test support: failures throw.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "testing/test_tls.hpp"
+
+namespace hostline::chat::teams::test {
+
+class TestKey;
+
+// The claims of an inbound token. valid_claims() fills them as the real service would.
+struct InboundClaims {
+    std::string issuer;
+    std::string audience;
+    std::string service_url;
+    std::int64_t expires_at = 0;  // Unix seconds
+    std::int64_t not_before = 0;
+    std::string kid;                  // the header's key id
+    bool sign_with_stranger = false;  // a key the JWKS does not publish, under `kid`
+};
+
+// One request the bot made to the conversation sink.
+struct SentActivity {
+    std::string method;           // POST (new) or PUT (replace)
+    std::string conversation_id;  // decoded from the path
+    std::string activity_id;      // the id the sink gave (POST) or the one replaced (PUT)
+    std::string authorization;
+    nlohmann::json body;
+};
+
+class FakeBotFramework {
+  public:
+    static constexpr const char* kIssuer = "https://api.botframework.com";
+    static constexpr const char* kKeyId = "fake-key-1";
+
+    FakeBotFramework(const testing::TestCa& ca, std::string app_id, std::string app_password);
+    ~FakeBotFramework();
+
+    std::string openid_metadata_url() const;
+    std::string token_url() const;
+    std::string service_url() const;  // where the sink listens, with a trailing '/'
+
+    InboundClaims valid_claims() const;  // now + 1 hour, this app, this service url
+    std::string token(const InboundClaims& claims) const;
+
+    // Activities as Teams sends them (the conversation is registered with the sink).
+    nlohmann::json message(const std::string& conversation_id, const std::string& aad_object_id,
+                           const std::string& name, const std::string& text);
+    // A click on an approval card's button: verb "approve" or "deny".
+    nlohmann::json card_click(const std::string& conversation_id, const std::string& card_id,
+                              const std::string& aad_object_id, const std::string& name,
+                              const std::string& verb, std::int64_t job_id);
+
+    // The sink: every request so far, and waiting for them.
+    std::vector<SentActivity> activities() const;
+    bool wait_for_activities(std::size_t count, std::chrono::milliseconds timeout) const;
+    // The next `count` sink requests are answered 429 with this Retry-After (seconds).
+    void throttle(int count, int retry_after_seconds);
+    // Times the token endpoint answered with a token; wrong credentials get 401, and the sink
+    // answers 401 to any token it did not issue.
+    int tokens_issued() const;
+    const testing::TlsTestServer& server() const { return *server_; }
+
+  private:
+    void add_conversation(const std::string& conversation_id);
+    testing::TestResponse on_sink(const testing::RecordedRequest& request,
+                                  const std::string& conversation_id,
+                                  const std::string& activity_id);
+
+    std::string app_id_;
+    std::string app_password_;
+    std::unique_ptr<TestKey> key_;
+    std::unique_ptr<TestKey> stranger_;
+    std::unique_ptr<testing::TlsTestServer> server_;
+
+    mutable std::mutex mutex_;
+    mutable std::condition_variable changed_;
+    std::vector<SentActivity> activities_;
+    std::vector<std::string> conversations_;
+    std::vector<std::string> issued_tokens_;
+    int throttle_left_ = 0;
+    int throttle_seconds_ = 0;
+    std::uint64_t next_id_ = 1;
+};
+
+}  // namespace hostline::chat::teams::test
