@@ -33,6 +33,22 @@
 namespace hostline::controller {
 namespace {
 
+// The HTTP server's TeamsInbox is the Teams adapter, which the chat service owns.
+class TeamsInboxOfAdapter : public TeamsInbox {
+  public:
+    explicit TeamsInboxOfAdapter(chat::teams::TeamsAdapter& adapter) : adapter_(adapter) {}
+    void receive(std::string authorization, std::string body,
+                 std::function<void(TeamsInboxAnswer)> answer) override {
+        adapter_.receive(std::move(authorization), std::move(body),
+                         [answer = std::move(answer)](chat::teams::InboxAnswer a) {
+                             answer({a.status, std::move(a.body)});
+                         });
+    }
+
+  private:
+    chat::teams::TeamsAdapter& adapter_;
+};
+
 Result<void> make_dir(const std::string& path, mode_t mode) {
     if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
         return fail("cannot create " + path + ": " + std::strerror(errno));
@@ -165,6 +181,14 @@ class App::Impl {
             spdlog::info("chat: IRC {}:{} as {}", config_.irc->host, config_.irc->port,
                          config_.irc->nick);
         }
+        if (config_.teams) {
+            auto adapter = std::make_unique<chat::teams::TeamsAdapter>(io_, *config_.teams);
+            teams_inbox_ = std::make_unique<TeamsInboxOfAdapter>(*adapter);
+            auto added = chat_->add_adapter(std::move(adapter));
+            if (!added) return fail("chat.teams: " + added.error().message);
+            spdlog::info("chat: Microsoft Teams as app {} at /chat/teams/messages",
+                         config_.teams->app_id);
+        }
 
         auto routed = router_->start(
             // Each message carries its ticket to the io thread: until the handler is done
@@ -223,6 +247,7 @@ class App::Impl {
                 return chat_->post_to(source, text);
             });
         http_->enable_hooks(*hooks_);
+        if (teams_inbox_) http_->enable_teams(*teams_inbox_);
         if (!config_.hooks.empty()) spdlog::info("hooks: {} at /hooks/", config_.hooks.size());
         metrics_.read_at_scrape([this] {
             metrics::ControllerMetrics::Readings r;
@@ -303,6 +328,7 @@ class App::Impl {
     Catalog catalog_;
     std::unique_ptr<PolicyFile> policy_;
     std::unique_ptr<ChatService> chat_;
+    std::unique_ptr<TeamsInbox> teams_inbox_;  // the Teams adapter in chat_, for http_
     std::unique_ptr<HookService> hooks_;
     std::unique_ptr<HttpServer> http_;
 };

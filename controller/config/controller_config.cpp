@@ -248,7 +248,49 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
         c.irc = std::move(irc);
     }
     c.hooks = read_hooks(r, *table);
-    r.reject_unknown({"chat.irc.host",
+    if (r.has("chat.teams")) {
+        chat::teams::TeamsConfig teams;
+        teams.app_id = r.string("chat.teams.app_id", "");
+        r.check(!teams.app_id.empty(), "chat.teams.app_id",
+                "must be the Azure Bot's Microsoft App ID");
+        const std::string password_file = r.string("chat.teams.app_password_file", "");
+        const std::string password_env = r.string("chat.teams.app_password_env", "");
+        r.check(password_file.empty() || password_env.empty(), "chat.teams",
+                "set one of app_password_file and app_password_env, not both");
+        if (!password_file.empty()) {
+            std::ifstream in(password_file);
+            r.check(static_cast<bool>(in && std::getline(in, teams.app_password)),
+                    "chat.teams.app_password_file", "cannot read " + password_file);
+        } else if (!password_env.empty()) {
+            const char* value = std::getenv(password_env.c_str());
+            r.check(value != nullptr && *value != '\0', "chat.teams.app_password_env",
+                    "$" + password_env + " is not set");
+            if (value) teams.app_password = value;
+        } else {
+            r.check(false, "chat.teams",
+                    "needs the bot's client secret: app_password_file or app_password_env");
+        }
+        const auto https_url = [&r](const std::string& key, std::string fallback) {
+            std::string url = r.string(key, fallback);
+            r.check(url.rfind("https://", 0) == 0, key, "must be an https:// URL");
+            return url;
+        };
+        teams.openid_metadata_url =
+            https_url("chat.teams.openid_metadata_url", teams.openid_metadata_url);
+        teams.token_url = https_url("chat.teams.token_url", teams.token_url);
+        teams.issuer = r.string("chat.teams.issuer", teams.issuer);
+        r.check(!teams.issuer.empty(), "chat.teams.issuer", "must not be empty");
+        teams.ca_file = r.string("chat.teams.ca_file", "");
+        c.teams = std::move(teams);
+    }
+    r.reject_unknown({"chat.teams.app_id",
+                      "chat.teams.app_password_file",
+                      "chat.teams.app_password_env",
+                      "chat.teams.openid_metadata_url",
+                      "chat.teams.token_url",
+                      "chat.teams.issuer",
+                      "chat.teams.ca_file",
+                      "chat.irc.host",
                       "chat.irc.port",
                       "chat.irc.tls",
                       "chat.irc.ca_file",

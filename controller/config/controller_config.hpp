@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "chat/irc/irc_adapter.hpp"
+#include "chat/teams/teams_adapter.hpp"
 #include "common/error.hpp"
 #include "controller/hooks/hook_spec.hpp"
 
@@ -32,6 +33,8 @@ struct ControllerConfig {
     std::string chat_bot_name = "hostline";   // [chat] bot_name, for mentions
     std::string job_url_base;                 // [chat] job_url_base: links in job summaries
     std::optional<chat::irc::IrcConfig> irc;  // [chat.irc]: connect to an IRC network
+    // [chat.teams]: a Microsoft Teams bot, its activities POSTed to /chat/teams/messages
+    std::optional<chat::teams::TeamsConfig> teams;
     std::string log_level = "info";
     std::vector<HookSpec> hooks;  // [hooks.NAME]: inbound webhooks (docs/webhooks.md)
     // [http] metrics_public: GET /metrics without a token (for a Prometheus on this host).

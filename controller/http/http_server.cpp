@@ -55,6 +55,10 @@ void HttpServer::enable_hooks(WebhookDesk& hooks) {
     impl_->state->router.enable_hooks(hooks);
 }
 
+void HttpServer::enable_teams(TeamsInbox& teams) {
+    impl_->state->router.enable_teams(teams);
+}
+
 void HttpServer::enable_tokens(ApiTokens& tokens) {
     impl_->state->router.enable_tokens(tokens);
 }

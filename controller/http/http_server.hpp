@@ -20,6 +20,7 @@
 #include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
+#include "controller/jobs/teams_inbox.hpp"
 #include "controller/jobs/webhook_desk.hpp"
 #include "controller/policy/policy_file.hpp"
 
@@ -72,6 +73,8 @@ class HttpServer {
     void enable_tokens(ApiTokens& tokens);
     // Serves POST /hooks/NAME through hooks, which must outlive the server.
     void enable_hooks(WebhookDesk& hooks);
+    // Serves POST /chat/teams/messages through teams, which must outlive the server.
+    void enable_teams(TeamsInbox& teams);
     // Also serves GET /metrics with the text expose() returns (on the io thread, per scrape):
     // to tokens whose identity holds metrics.read, or to anyone when open_to_all. Before
     // start().

@@ -498,6 +498,7 @@ void Router::handle(const Request& request, const std::shared_ptr<Exchange>& exc
         return exchange->respond(Response{.content_type = "text/plain", .body = "ok\n"});
     }
     if (path.starts_with("/hooks/")) return post_hook(request, path.substr(7), exchange);
+    if (path == "/chat/teams/messages") return post_teams(request, exchange);
     if (path.starts_with("/auth/")) return handle_auth(request, path, exchange);
     if (path == "/metrics") return serve_metrics(request, exchange);
     if (path == "/" || path == "/ui" || path.starts_with("/ui/"))

@@ -26,6 +26,7 @@
 #include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
+#include "controller/jobs/teams_inbox.hpp"
 #include "controller/jobs/webhook_desk.hpp"
 #include "controller/policy/policy_file.hpp"
 
@@ -57,6 +58,9 @@ class Router {
     // Serves POST /hooks/NAME (outside /api: the hook's HMAC authenticates, not a bearer
     // token) through hooks, which must outlive the router.
     void enable_hooks(WebhookDesk& hooks) { hooks_ = &hooks; }
+    // Serves POST /chat/teams/messages (outside /api: the Bot Framework's JWT authenticates,
+    // not a bearer token) through teams, which must outlive the router.
+    void enable_teams(TeamsInbox& teams) { teams_ = &teams; }
     // Serves GET /metrics with the text expose() returns (Prometheus text format 0.0.4), to
     // callers holding metrics.read, or to anyone when open_to_all.
     void enable_metrics(std::function<std::string()> expose, bool open_to_all) {
@@ -129,6 +133,8 @@ class Router {
     // POST /hooks/NAME (webhook_routes.cpp)
     void post_hook(const Request& request, std::string_view name,
                    const std::shared_ptr<Exchange>& exchange);
+    // POST /chat/teams/messages (teams_routes.cpp)
+    void post_teams(const Request& request, const std::shared_ptr<Exchange>& exchange);
 
     // GET /, /ui and /ui/FILE: the web UI's page and files (ui_routes.cpp).
     void serve_ui(const Request& request, std::string_view path,
@@ -201,6 +207,7 @@ class Router {
     ApiTokens* tokens_ = nullptr;        // set once, before serving
     PolicyFile* policy_ = nullptr;       // set once, before serving
     WebhookDesk* hooks_ = nullptr;       // set once, before serving
+    TeamsInbox* teams_ = nullptr;        // set once, before serving
     AuditTrail* audit_trail_ = nullptr;  // set with policy_
     NoAuditTrail no_audit_;
     std::shared_ptr<const Policy> no_policy_ = std::make_shared<const Policy>();
