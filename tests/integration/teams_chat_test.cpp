@@ -92,6 +92,8 @@ roles = ["approver"]
             for (const auto& a : fake.activities())
                 std::fprintf(stderr, "%s %s %s\n", a.method.c_str(), a.activity_id.c_str(),
                              a.body.dump().c_str());
+            for (const auto& r : fake.server().requests())
+                std::fprintf(stderr, "REQ %s %s\n", r.method.c_str(), r.target.c_str());
         }
     }
 
@@ -137,6 +139,14 @@ TEST_F(TeamsChat, ACommandRunsAndItsResultArrivesInTheConversation) {
     auto list = jobs();
     ASSERT_EQ(list.size(), 1u) << list.dump();
     EXPECT_EQ(list[0]["requester"], "teams:aad-alice");
+}
+
+TEST_F(TeamsChat, SomeoneWithoutRightsIsToldWhyAndNothingRuns) {
+    ASSERT_EQ(say("aad-carol", "Carol", "!greet --on web-1").status, 200);
+    auto answer = bot_sent("denied");
+    ASSERT_TRUE(answer) << "no answer in the conversation";
+    EXPECT_EQ(answer->conversation_id, kConversation);
+    EXPECT_TRUE(jobs().empty()) << jobs().dump();
 }
 
 TEST_F(TeamsChat, ForgedTokensAre401AndNothingRuns) {
