@@ -198,5 +198,52 @@ TEST_F(TeamsAdapterTest, A429IsWaitedOutForItsRetryAfterAndNothingIsLost) {
     EXPECT_EQ(fake_.activities().size(), 3u);
 }
 
+TEST(TeamsAdapterSecrets, AWrongSecretFailsTheSendWithTheOAuthErrorAndNeverShowsTheSecret) {
+    boost::asio::io_context io;
+    hostline::testing::TestCa ca;
+    FakeBotFramework fake(ca, kAppId, kPassword);
+    TeamsConfig config;
+    config.app_id = kAppId;
+    config.app_password = "not-the-secret-42";
+    config.openid_metadata_url = fake.openid_metadata_url();
+    config.token_url = fake.token_url();
+    config.ca_file = ca.ca_file();
+    TeamsAdapter adapter(io, config);
+    int messages = 0;
+    Adapter::Listener listener;
+    listener.on_message = [&](const IncomingMessage&) { ++messages; };
+    ASSERT_TRUE(adapter.start(std::move(listener)));
+
+    std::optional<InboxAnswer> answer;
+    adapter.receive("Bearer " + fake.token(fake.valid_claims()),
+                    fake.message(kConversation, "aad-alice", "Alice", "hi").dump(),
+                    [&](InboxAnswer a) { answer = a; });
+    ASSERT_TRUE(run_until(io, [&] { return answer.has_value(); }));
+    ASSERT_EQ(answer->status, 200u);
+    EXPECT_EQ(messages, 1);
+
+    std::optional<Result<PostedMessage>> posted;
+    adapter.post(kConversation, "", "hello", [&](Result<PostedMessage> p) { posted = p; });
+    ASSERT_TRUE(run_until(io, [&] { return posted.has_value(); }));
+    ASSERT_FALSE(*posted);
+    EXPECT_NE(posted->error().message.find("invalid_client"), std::string::npos)
+        << posted->error().message;
+    EXPECT_EQ(posted->error().message.find("not-the-secret-42"), std::string::npos);
+    EXPECT_TRUE(fake.activities().empty());
+}
+
+TEST(TeamsAdapterSecrets, StartRefusesAMissingSecretOrAPlainUrl) {
+    boost::asio::io_context io;
+    TeamsConfig config;
+    config.app_id = kAppId;
+    EXPECT_FALSE(TeamsAdapter(io, config).start({}));
+    config.app_password = kPassword;
+    config.token_url = "http://login.example/token";
+    auto started = TeamsAdapter(io, config).start({});
+    ASSERT_FALSE(started);
+    EXPECT_NE(started.error().message.find("token_url"), std::string::npos)
+        << started.error().message;
+}
+
 }  // namespace
 }  // namespace hostline::chat::teams
