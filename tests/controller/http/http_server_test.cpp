@@ -1162,5 +1162,59 @@ TEST_F(HttpServerTest, MetricsAnswerTheTokenHolderInPrometheusTextAndRefuseEvery
     EXPECT_EQ(response[field::allow], "GET");
 }
 
+// ---- Teams: /chat/teams/messages is outside /api and answers for the TeamsInbox ------------
+
+class RecordingTeamsInbox final : public TeamsInbox {
+  public:
+    void receive(std::string authorization, std::string body,
+                 std::function<void(TeamsInboxAnswer)> answer) override {
+        calls.emplace_back(std::move(authorization), std::move(body));
+        answer(next);
+    }
+    std::vector<std::pair<std::string, std::string>> calls;
+    TeamsInboxAnswer next;
+};
+
+class TeamsRouteTest : public HttpServerTest {
+  protected:
+    void SetUp() override {
+        HttpServerTest::SetUp();
+        on_io([this] { server_->enable_teams(inbox_); });
+    }
+    RecordingTeamsInbox inbox_;
+};
+
+TEST_F(TeamsRouteTest, TheBotConnectorNeedsNoApiTokenAndGetsTheInboxsAnswer) {
+    inbox_.next = {200, R"({"statusCode":200,"type":"application/vnd.microsoft.card.adaptive"})"};
+    // The Bot Framework's JWT is no API token: the inbox, not the server, judges it.
+    const auto response =
+        call(bhttp::verb::post, "/chat/teams/messages", R"({"type":"invoke"})", "eyJ.bf.jwt");
+    EXPECT_EQ(response.result_int(), 200u);
+    EXPECT_EQ(body_of(response)["statusCode"], 200);
+    const auto calls = on_io([this] { return inbox_.calls; });
+    ASSERT_EQ(calls.size(), 1u);
+    EXPECT_EQ(calls[0].first, "Bearer eyJ.bf.jwt");
+    EXPECT_EQ(calls[0].second, R"({"type":"invoke"})");
+}
+
+TEST_F(TeamsRouteTest, RefusalsUseTheStandardErrorBody) {
+    inbox_.next = {401, "the token's audience is not this bot's app id"};
+    auto response = call(bhttp::verb::post, "/chat/teams/messages", "{}", std::nullopt);
+    expect_error(response, 401, "unauthorized", "audience");
+    EXPECT_EQ(response[field::www_authenticate], "Bearer realm=\"hostline\"");
+    inbox_.next = {400, "the activity has no type"};
+    expect_error(call(bhttp::verb::post, "/chat/teams/messages", "{}", std::nullopt), 400,
+                 "bad_request", "no type");
+    response = call(bhttp::verb::get, "/chat/teams/messages", "", std::nullopt);
+    expect_error(response, 405, "method_not_allowed", "allows only POST");
+    EXPECT_EQ(response[field::allow], "POST");
+    EXPECT_EQ(on_io([this] { return inbox_.calls.size(); }), 2u) << "only the two POSTs";
+}
+
+TEST_F(HttpServerTest, WithoutTeamsTheBotEndpointIs404) {
+    expect_error(call(bhttp::verb::post, "/chat/teams/messages", "{}", std::nullopt), 404,
+                 "not_found", "Teams");
+}
+
 }  // namespace
 }  // namespace hostline::controller
