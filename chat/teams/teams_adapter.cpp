@@ -86,6 +86,27 @@ std::chrono::seconds retry_after(const std::string& header) {
     return std::min(std::chrono::seconds(std::stoi(header)), kMaxRetryAfter);
 }
 
+// Whether the activity's entities mention its recipient (the bot).
+bool mentions_recipient(const std::string& body) {
+    const auto activity = nlohmann::json::parse(body, nullptr, false);
+    if (!activity.is_object()) return false;
+    const auto recipient = activity.find("recipient");
+    const auto entities = activity.find("entities");
+    if (recipient == activity.end() || !recipient->is_object() || entities == activity.end() ||
+        !entities->is_array())
+        return false;
+    const std::string bot = recipient->value("id", "");
+    if (bot.empty()) return false;
+    for (const auto& entity : *entities) {
+        if (!entity.is_object() || entity.value("type", "") != "mention") continue;
+        const auto mentioned = entity.find("mentioned");
+        if (mentioned != entity.end() && mentioned->is_object() &&
+            mentioned->value("id", "") == bot)
+            return true;
+    }
+    return false;
+}
+
 // A bounded map that forgets its oldest entries.
 template <typename Value>
 class Recent {
@@ -161,6 +182,14 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
         if (authorization.empty()) return answer({401, "an Authorization header is required"});
         auto activity = parse_activity(body);
         if (!activity) return answer({400, activity.error().message});
+        if (auto* message = std::get_if<IncomingMessage>(&activity->content);
+            message != nullptr && mentions_recipient(body)) {
+            // Teams hands a bot channel and group-chat messages only when they @mention it, and
+            // the mention is gone from the text: without this the chat service, which sees no
+            // prefix, would take the command for ordinary chat. direct_message is what it reads
+            // as "addressed to the bot".
+            message->direct_message = true;
+        }
         // Copied first: the callback below takes the activity.
         const std::string channel_id = activity->channel_id;
         const std::string service_url = activity->service_url;

@@ -6,7 +6,9 @@
 // configured OpenID metadata URL) before anything in it is used; only then is its serviceUrl
 // remembered for the conversation. Messages go to Listener::on_message, Action.Execute clicks on
 // approval cards to Listener::on_approval_action, and the invoke is answered with the card to
-// show (the decision when the click decided it, else the card unchanged).
+// show (the decision when the click decided it, else the card unchanged). A channel or group
+// message that @mentions the bot arrives with the mention stripped and direct_message set, so
+// the chat service takes it as addressed to the bot although it carries no prefix.
 //
 // Outbound: POST / PUT v3/conversations/{id}/activities[/{activityId}] with a client-credentials
 // token (fetched from the configured token URL, cached until shortly before it expires, fetched

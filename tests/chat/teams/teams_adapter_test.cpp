@@ -99,6 +99,35 @@ TEST_F(TeamsAdapterTest, ValidatedMessageReachesTheListenerAndTheReplyGoesToItsC
     EXPECT_EQ(fake_.tokens_issued(), 1);
 }
 
+TEST_F(TeamsAdapterTest, AChannelMessageThatMentionsTheBotIsAddressedToItWithoutTheMention) {
+    const std::string channel = "19:ops@thread.tacv2";
+    auto activity = fake_.message(channel + ";messageid=1700000000001", "aad-alice", "Alice",
+                                  "<at>Hostline</at> greet --on web-1");
+    activity["conversation"]["conversationType"] = "channel";
+    activity["entities"] = nlohmann::json::array(
+        {{{"type", "mention"},
+          {"text", "<at>Hostline</at>"},
+          {"mentioned", {{"id", activity["recipient"]["id"]}, {"name", "Hostline"}}}}});
+    ASSERT_EQ(deliver(activity).status, 200u);
+    ASSERT_EQ(messages_.size(), 1u);
+    EXPECT_EQ(messages_[0].text, "greet --on web-1");
+    EXPECT_EQ(messages_[0].channel, channel);
+    EXPECT_EQ(messages_[0].thread, "1700000000001");
+    EXPECT_TRUE(messages_[0].direct_message) << "addressed to the bot, so a command";
+
+    // The reply goes to the thread.
+    ASSERT_TRUE(post(channel + ";messageid=1700000000001", "done"));
+    ASSERT_EQ(fake_.activities().size(), 1u);
+    EXPECT_EQ(fake_.activities()[0].conversation_id, channel + ";messageid=1700000000001");
+
+    // Without the mention (a channel message the bot may read anyway) it is not addressed.
+    auto plain = fake_.message(channel, "aad-alice", "Alice", "lunch?");
+    plain["conversation"]["conversationType"] = "channel";
+    ASSERT_EQ(deliver(plain).status, 200u);
+    ASSERT_EQ(messages_.size(), 2u);
+    EXPECT_FALSE(messages_[1].direct_message);
+}
+
 TEST_F(TeamsAdapterTest, ForgedTokensAre401AndNothingInTheActivityIsUsed) {
     auto with = [&](auto change) {
         auto claims = fake_.valid_claims();
