@@ -508,7 +508,10 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
         // `message` and `app_mention` of one message: the same channel:ts.
         if (!messages_.first_time(event->message_key)) return;
         IncomingMessage m = std::move(*event->message);
-        m.addressed = event->mentions_bot || m.direct_message;
+        // A mention later in the text arrives as app_mention (mentions_bot) and as a message
+        // (not): both must read the same, whichever comes first.
+        m.addressed = event->mentions_bot || m.direct_message ||
+                      m.text.find("@" + bot_.user_id) != std::string::npos;
         const std::string user = m.sender.id.substr(m.sender.id.find(':') + 1);
         with_name(user, [self = shared_from_this(), m = std::move(m)](std::string name) mutable {
             m.sender.display_name = std::move(name);

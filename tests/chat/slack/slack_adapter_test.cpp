@@ -145,8 +145,15 @@ TEST_F(SlackAdapterTest, ARefreshRequestReconnectsWithAFreshUrlBeforeDroppingThe
 
 TEST_F(SlackAdapterTest, ADroppedSocketReconnectsAndEventsFlowAgain) {
     start();
+    slack.send_message("U222", "C111", "<@UBOT> before the drop");
+    ASSERT_TRUE(run_until(io, [this] { return !received.empty(); }));
+    run_for(io, 300ms);
+    received.clear();
+    const auto dropped = std::chrono::steady_clock::now();
     slack.drop_link();
     ASSERT_TRUE(run_until(io, [this] { return slack.links_opened() >= 2; }));
+    EXPECT_LT(std::chrono::steady_clock::now() - dropped, 5s)
+        << "the drop was noticed only by the idle timeout";
     EXPECT_EQ(disconnects, 1);
     EXPECT_EQ(slack.calls("apps.connections.open").size(), 2u) << "a fresh URL";
     run_for(io, 200ms);
