@@ -208,5 +208,30 @@ TEST_F(SlackChat, ASocketDroppedMidJobStillGetsTheResultAndReconnects) {
     EXPECT_TRUE(seen("on 2 host(s)", again)) << "commands after the reconnect are answered";
 }
 
+TEST_F(SlackChat, ARateLimitStormDelaysRepliesButSendsNothingEarlyAndLosesNothing) {
+    slack.rate_limit("chat.postMessage", 4, 1s);
+    std::string ts;
+    slack.send_message(kAlice, kChannel, "<@UBOT> count 0.3", &ts);
+    auto ack = seen("on 2 host(s)", ts);
+    ASSERT_TRUE(ack) << "the acknowledgement was lost";
+    const long id = job_id_in(ack->text());
+    ASSERT_TRUE(seen("job #" + std::to_string(id) + " succeeded", ts, 60s))
+        << "the result was lost";
+    EXPECT_TRUE(seen("hosts done", ts, 5s)) << "the progress message was lost";
+
+    for (const char* method : {"chat.postMessage"}) {
+        const auto calls = slack.calls(method);
+        int limited = 0;
+        for (std::size_t i = 0; i < calls.size(); ++i) {
+            if (calls[i].status != 429) continue;
+            ++limited;
+            for (std::size_t j = i + 1; j < calls.size(); ++j)
+                EXPECT_GE(calls[j].at - calls[i].at, std::chrono::seconds(calls[i].retry_after))
+                    << method << " call " << j << " came before Retry-After had passed";
+        }
+        EXPECT_GT(limited, 0) << method << " was never limited: the storm did not happen";
+    }
+}
+
 }  // namespace
 }  // namespace hostline::testing
