@@ -17,29 +17,37 @@ bool is_hook_name(const std::string& name) {
            name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos;
 }
 
-// The secret of a hook: a file's first line, or an environment variable; never in the
-// config itself, and never logged.
-std::string read_hook_secret(config::ConfigReader& r, const std::string& key) {
-    const std::string file = r.string(key + ".secret_file", "");
-    const std::string env = r.string(key + ".secret_env", "");
-    r.check(file.empty() || env.empty(), key, "set one of secret_file and secret_env, not both");
+// A secret: the first line of the file `key.NAME_file`, or the environment variable named by
+// `key.NAME_env`; never in the config itself, and never logged. Hooks call theirs "secret",
+// Slack's are "app_token" and "bot_token".
+std::string read_secret(config::ConfigReader& r, const std::string& key, const std::string& name) {
+    const std::string file_key = key + "." + name + "_file";
+    const std::string env_key = key + "." + name + "_env";
+    const std::string file = r.string(file_key, "");
+    const std::string env = r.string(env_key, "");
+    r.check(file.empty() || env.empty(), key,
+            "set one of " + name + "_file and " + name + "_env, not both");
     std::string secret;
     if (!file.empty()) {
         std::ifstream in(file);
-        r.check(static_cast<bool>(in && std::getline(in, secret)), key + ".secret_file",
-                "cannot read " + file);
+        r.check(static_cast<bool>(in && std::getline(in, secret)), file_key, "cannot read " + file);
         while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' '))
             secret.pop_back();
-        r.check(!in || !secret.empty(), key + ".secret_file", file + " is empty");
+        r.check(!in || !secret.empty(), file_key, file + " is empty");
     } else if (!env.empty()) {
         const char* value = std::getenv(env.c_str());
-        r.check(value != nullptr && *value != '\0', key + ".secret_env",
-                "$" + env + " is not set or empty");
+        r.check(value != nullptr && *value != '\0', env_key, "$" + env + " is not set or empty");
         if (value) secret = value;
     } else {
-        r.check(false, key, "needs a secret: secret_file or secret_env");
+        r.check(false, key,
+                "needs a " + (name == "secret" ? std::string("secret") : name) + ": " + name +
+                    "_file or " + name + "_env");
     }
     return secret;
+}
+
+std::string read_hook_secret(config::ConfigReader& r, const std::string& key) {
+    return read_secret(r, key, "secret");
 }
 
 void check_template(config::ConfigReader& r, const std::string& key, const std::string& text) {
@@ -247,8 +255,30 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
         irc.burst = r.number("chat.irc.burst", irc.burst, 1, 100);
         c.irc = std::move(irc);
     }
+    if (r.has("chat.slack")) {
+        chat::slack::SlackConfig slack;
+        slack.app_token = read_secret(r, "chat.slack", "app_token");
+        slack.bot_token = read_secret(r, "chat.slack", "bot_token");
+        r.check(slack.app_token.empty() || slack.app_token.rfind("xapp-", 0) == 0,
+                "chat.slack.app_token_file", "the app-level token starts with xapp-");
+        r.check(slack.bot_token.empty() || slack.bot_token.rfind("xoxb-", 0) == 0,
+                "chat.slack.bot_token_file", "the bot token starts with xoxb-");
+        slack.api_url = r.string("chat.slack.api_url", slack.api_url);
+        r.check(slack.api_url.rfind("https://", 0) == 0 && slack.api_url.back() == '/',
+                "chat.slack.api_url", "must be an https:// URL ending in '/'");
+        slack.ca_file = r.string("chat.slack.ca_file", "");
+        slack.job_url_base = c.job_url_base;
+        c.slack = std::move(slack);
+    }
     c.hooks = read_hooks(r, *table);
-    r.reject_unknown({"chat.irc.host",
+    // One list: each reject_unknown call reports every key outside its own list.
+    r.reject_unknown({"chat.slack.app_token_file",
+                      "chat.slack.app_token_env",
+                      "chat.slack.bot_token_file",
+                      "chat.slack.bot_token_env",
+                      "chat.slack.api_url",
+                      "chat.slack.ca_file",
+                      "chat.irc.host",
                       "chat.irc.port",
                       "chat.irc.tls",
                       "chat.irc.ca_file",

@@ -119,6 +119,42 @@ TEST_F(ControllerConfigTest, ReadsTheIrcAdapterWithItsPasswordFromAFile) {
     EXPECT_FALSE(load("").value().irc.has_value());
 }
 
+TEST_F(ControllerConfigTest, ReadsTheSlackAdapterWithItsTokensFromAFileAndTheEnvironment) {
+    const std::string token_file = path_ + ".bot";
+    std::ofstream(token_file) << "xoxb-1-secret\n";
+    ::setenv("HOSTLINE_TEST_SLACK_APP", "xapp-1-secret", 1);
+    auto c = load(
+        "[chat]\njob_url_base = \"https://hl.example/jobs/\"\n"
+        "[chat.slack]\napp_token_env = \"HOSTLINE_TEST_SLACK_APP\"\n"
+        "bot_token_file = \"" +
+        token_file + "\"\napi_url = \"https://127.0.0.1:8443/api/\"\nca_file = \"/etc/ca.pem\"\n");
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    ASSERT_TRUE(c->slack.has_value());
+    EXPECT_EQ(c->slack->app_token, "xapp-1-secret");
+    EXPECT_EQ(c->slack->bot_token, "xoxb-1-secret");
+    EXPECT_EQ(c->slack->api_url, "https://127.0.0.1:8443/api/");
+    EXPECT_EQ(c->slack->ca_file, "/etc/ca.pem");
+    EXPECT_EQ(c->slack->job_url_base, "https://hl.example/jobs/");
+    EXPECT_FALSE(load("").value().slack.has_value());
+
+    // Missing tokens, a token of the wrong kind, plain HTTP, a typo: each named, no secret shown.
+    ::setenv("HOSTLINE_TEST_SLACK_APP", "xoxb-wrong-kind", 1);
+    auto bad = load(
+        "[chat.slack]\napp_token_env = \"HOSTLINE_TEST_SLACK_APP\"\n"
+        "api_url = \"http://slack.example/api/\"\nbot_tokn_file = \"x\"\n");
+    ASSERT_FALSE(bad.ok());
+    const std::string& m = bad.error().message;
+    EXPECT_NE(m.find("chat.slack: needs a bot_token: bot_token_file or bot_token_env"),
+              std::string::npos)
+        << m;
+    EXPECT_NE(m.find("app-level token starts with xapp-"), std::string::npos) << m;
+    EXPECT_NE(m.find("chat.slack.api_url: must be an https://"), std::string::npos) << m;
+    EXPECT_NE(m.find("chat.slack.bot_tokn_file: is not a known setting"), std::string::npos) << m;
+    EXPECT_EQ(m.find("xoxb-wrong-kind"), std::string::npos) << "a token in an error: " << m;
+    ::unsetenv("HOSTLINE_TEST_SLACK_APP");
+    std::remove(token_file.c_str());
+}
+
 TEST_F(ControllerConfigTest, SyntaxErrorsNameTheLine) {
     auto c = load("[controller]\ndata_dir = \n");
     ASSERT_FALSE(c.ok());
