@@ -31,6 +31,9 @@ struct IncomingMessage {
     std::string thread;   // the platform's thread id, empty where there are none
     std::string text;     // formatting stripped, as the grammar reads it
     bool direct_message = false;
+    // The platform says the message is for the bot (a Slack mention of it, whose markup the
+    // adapter removed from text): the chat service reads it as a command, like a direct message.
+    bool addressed = false;
     std::string message_id;  // to react to or reply in the thread of
 };
 

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <set>
 
+#include "chat/slack/slack_adapter.hpp"
 #include "common/transport/curve_keys.hpp"
 #include "common/transport/router_thread.hpp"
 #include "controller/agents/agent_enrollment.hpp"
@@ -180,6 +181,12 @@ class App::Impl {
             if (!added) return fail("chat.irc: " + added.error().message);
             spdlog::info("chat: IRC {}:{} as {}", config_.irc->host, config_.irc->port,
                          config_.irc->nick);
+        }
+        if (config_.slack) {
+            auto added = chat_->add_adapter(
+                std::make_unique<chat::slack::SlackAdapter>(io_, *config_.slack));
+            if (!added) return fail("chat.slack: " + added.error().message);
+            spdlog::info("chat: Slack through {}", config_.slack->api_url);
         }
         if (config_.teams) {
             auto adapter = std::make_unique<chat::teams::TeamsAdapter>(io_, *config_.teams);

@@ -1,6 +1,7 @@
 // Test support: the only file of hostline_testing that calls OpenSSL's X509 API and Beast.
 #include "testing/test_tls.hpp"
 
+#include <fcntl.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -205,6 +206,7 @@ class TlsTestServer::Impl : public std::enable_shared_from_this<Impl> {
             throw std::runtime_error("TlsTestServer: cannot load the certificate: " + ec.message());
         const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
         acceptor_.open(endpoint.protocol(), ec);
+        if (!ec) ::fcntl(acceptor_.native_handle(), F_SETFD, FD_CLOEXEC);
         if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
         if (!ec) acceptor_.bind(endpoint, ec);
         if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
@@ -503,6 +505,9 @@ class TlsTestServer::Impl::HttpSession : public std::enable_shared_from_this<Htt
 void TlsTestServer::Impl::accept() {
     acceptor_.async_accept([this](const error_code& ec, tcp::socket socket) {
         if (ec) return;  // closed at stop()
+        // Not inherited by the processes a test starts (agents, the CLI): a child holding the
+        // socket would keep the connection up after drop() or the server's close.
+        ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
         std::uint64_t id = 0;
         {
             std::lock_guard lock(mutex_);

@@ -1,5 +1,7 @@
 #include "chat/irc/sasl.hpp"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <cstdint>
 
@@ -7,25 +9,15 @@ namespace hostline::chat::irc {
 namespace {
 
 constexpr std::size_t kAuthenticateChunkBytes = 400;
-constexpr std::string_view kBase64Alphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 }  // namespace
 
 std::string base64_encode(std::string_view bytes) {
-    std::string encoded;
-    encoded.reserve((bytes.size() + 2) / 3 * 4);
-    for (std::size_t i = 0; i < bytes.size(); i += 3) {
-        const std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
-        std::uint32_t group = 0;
-        for (std::size_t k = 0; k < 3; ++k) {
-            group <<= 8;
-            if (k < n) group |= static_cast<unsigned char>(bytes[i + k]);
-        }
-        for (std::size_t k = 0; k < 4; ++k) {
-            encoded += k <= n ? kBase64Alphabet[(group >> (18 - 6 * k)) & 0x3F] : '=';
-        }
-    }
+    std::string encoded(4 * ((bytes.size() + 2) / 3) + 1, '\0');  // EVP adds a NUL
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
+                                  reinterpret_cast<const unsigned char*>(bytes.data()),
+                                  static_cast<int>(bytes.size()));
+    encoded.resize(static_cast<std::size_t>(n));
     return encoded;
 }
 

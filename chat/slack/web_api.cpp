@@ -156,6 +156,16 @@ Result<std::string> parse_channel_name(std::string_view body) {
     return std::move(**name);
 }
 
+Result<BotIdentity> parse_auth_test(std::string_view body) {
+    auto response = read_response(body, "auth.test");
+    if (!response) return response.error();
+    auto user_id = required_string(*response, "user_id", 64);
+    if (!user_id || user_id->empty()) return fail("auth.test response: no user_id");
+    auto bot_id = optional_string(*response, "bot_id", 64);
+    if (!bot_id) return fail("auth.test response: " + bot_id.error().message);
+    return BotIdentity{std::move(*user_id), bot_id->value_or("")};
+}
+
 Result<std::string> parse_connections_open(std::string_view body) {
     auto response = read_response(body, "apps.connections.open");
     if (!response) return response.error();

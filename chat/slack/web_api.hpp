@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "chat/slack/events.hpp"
 #include "common/error.hpp"
 
 namespace hostline::chat::slack {
@@ -69,6 +70,9 @@ bool is_transient(std::string_view error);
 Result<std::string> parse_user_name(std::string_view body);
 // conversations.info: channel.name. Error: !ok (with Slack's code), or no name (an IM).
 Result<std::string> parse_channel_name(std::string_view body);
+// auth.test (with the bot token): who the bot is, so its own messages are ignored and a
+// mention of it is recognised. Error: !ok (with Slack's code), or no user_id.
+Result<BotIdentity> parse_auth_test(std::string_view body);
 // apps.connections.open: the wss:// URL to connect to. Error: !ok, or a URL that is not wss://.
 Result<std::string> parse_connections_open(std::string_view body);
 

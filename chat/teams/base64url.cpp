@@ -1,5 +1,7 @@
 #include "chat/teams/base64url.hpp"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -22,18 +24,15 @@ constexpr std::array<int, 256> kDecodeTable = make_decode_table();
 
 }  // namespace
 
+// OpenSSL's base64, then the URL alphabet without padding (RFC 4648, section 5).
 std::string base64url_encode(std::string_view bytes) {
-    std::string encoded;
-    encoded.reserve((bytes.size() + 2) / 3 * 4);
-    for (std::size_t i = 0; i < bytes.size(); i += 3) {
-        const std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
-        std::uint32_t group = 0;
-        for (std::size_t k = 0; k < 3; ++k) {
-            group <<= 8;
-            if (k < n) group |= static_cast<unsigned char>(bytes[i + k]);
-        }
-        for (std::size_t k = 0; k <= n; ++k) encoded += kAlphabet[(group >> (18 - 6 * k)) & 0x3F];
-    }
+    std::string encoded(4 * ((bytes.size() + 2) / 3) + 1, '\0');  // EVP adds a NUL
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
+                                  reinterpret_cast<const unsigned char*>(bytes.data()),
+                                  static_cast<int>(bytes.size()));
+    encoded.resize(static_cast<std::size_t>(n));
+    while (!encoded.empty() && encoded.back() == '=') encoded.pop_back();
+    for (char& c : encoded) c = c == '+' ? '-' : c == '/' ? '_' : c;
     return encoded;
 }
 

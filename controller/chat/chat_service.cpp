@@ -233,7 +233,8 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
     DoneToken done(nullptr, [on_done = std::move(on_done)](void*) {
         if (on_done) on_done();
     });
-    chat::Addressing addressing{config_.prefix, config_.bot_name, m.direct_message};
+    // A message the platform marked as for the bot (a Slack mention) needs no prefix either.
+    chat::Addressing addressing{config_.prefix, config_.bot_name, m.direct_message || m.addressed};
     auto text = chat::addressed_text(m.text, addressing);
     if (!text) return;  // ordinary chat
     if (auto counter = message_counters_.find(&a); counter != message_counters_.end())

@@ -17,29 +17,37 @@ bool is_hook_name(const std::string& name) {
            name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos;
 }
 
-// The secret of a hook: a file's first line, or an environment variable; never in the
-// config itself, and never logged.
-std::string read_hook_secret(config::ConfigReader& r, const std::string& key) {
-    const std::string file = r.string(key + ".secret_file", "");
-    const std::string env = r.string(key + ".secret_env", "");
-    r.check(file.empty() || env.empty(), key, "set one of secret_file and secret_env, not both");
+// A secret: the first line of the file `key.NAME_file`, or the environment variable named by
+// `key.NAME_env`; never in the config itself, and never logged. Hooks call theirs "secret",
+// Slack's are "app_token" and "bot_token".
+std::string read_secret(config::ConfigReader& r, const std::string& key, const std::string& name) {
+    const std::string file_key = key + "." + name + "_file";
+    const std::string env_key = key + "." + name + "_env";
+    const std::string file = r.string(file_key, "");
+    const std::string env = r.string(env_key, "");
+    r.check(file.empty() || env.empty(), key,
+            "set one of " + name + "_file and " + name + "_env, not both");
     std::string secret;
     if (!file.empty()) {
         std::ifstream in(file);
-        r.check(static_cast<bool>(in && std::getline(in, secret)), key + ".secret_file",
-                "cannot read " + file);
+        r.check(static_cast<bool>(in && std::getline(in, secret)), file_key, "cannot read " + file);
         while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' '))
             secret.pop_back();
-        r.check(!in || !secret.empty(), key + ".secret_file", file + " is empty");
+        r.check(!in || !secret.empty(), file_key, file + " is empty");
     } else if (!env.empty()) {
         const char* value = std::getenv(env.c_str());
-        r.check(value != nullptr && *value != '\0', key + ".secret_env",
-                "$" + env + " is not set or empty");
+        r.check(value != nullptr && *value != '\0', env_key, "$" + env + " is not set or empty");
         if (value) secret = value;
     } else {
-        r.check(false, key, "needs a secret: secret_file or secret_env");
+        r.check(false, key,
+                "needs a " + (name == "secret" ? std::string("secret") : name) + ": " + name +
+                    "_file or " + name + "_env");
     }
     return secret;
+}
+
+std::string read_hook_secret(config::ConfigReader& r, const std::string& key) {
+    return read_secret(r, key, "secret");
 }
 
 void check_template(config::ConfigReader& r, const std::string& key, const std::string& text) {
@@ -247,29 +255,27 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
         irc.burst = r.number("chat.irc.burst", irc.burst, 1, 100);
         c.irc = std::move(irc);
     }
-    c.hooks = read_hooks(r, *table);
+    if (r.has("chat.slack")) {
+        chat::slack::SlackConfig slack;
+        slack.app_token = read_secret(r, "chat.slack", "app_token");
+        slack.bot_token = read_secret(r, "chat.slack", "bot_token");
+        r.check(slack.app_token.empty() || slack.app_token.rfind("xapp-", 0) == 0,
+                "chat.slack.app_token_file", "the app-level token starts with xapp-");
+        r.check(slack.bot_token.empty() || slack.bot_token.rfind("xoxb-", 0) == 0,
+                "chat.slack.bot_token_file", "the bot token starts with xoxb-");
+        slack.api_url = r.string("chat.slack.api_url", slack.api_url);
+        r.check(slack.api_url.rfind("https://", 0) == 0 && slack.api_url.back() == '/',
+                "chat.slack.api_url", "must be an https:// URL ending in '/'");
+        slack.ca_file = r.string("chat.slack.ca_file", "");
+        slack.job_url_base = c.job_url_base;
+        c.slack = std::move(slack);
+    }
     if (r.has("chat.teams")) {
         chat::teams::TeamsConfig teams;
         teams.app_id = r.string("chat.teams.app_id", "");
         r.check(!teams.app_id.empty(), "chat.teams.app_id",
                 "must be the Azure Bot's Microsoft App ID");
-        const std::string password_file = r.string("chat.teams.app_password_file", "");
-        const std::string password_env = r.string("chat.teams.app_password_env", "");
-        r.check(password_file.empty() || password_env.empty(), "chat.teams",
-                "set one of app_password_file and app_password_env, not both");
-        if (!password_file.empty()) {
-            std::ifstream in(password_file);
-            r.check(static_cast<bool>(in && std::getline(in, teams.app_password)),
-                    "chat.teams.app_password_file", "cannot read " + password_file);
-        } else if (!password_env.empty()) {
-            const char* value = std::getenv(password_env.c_str());
-            r.check(value != nullptr && *value != '\0', "chat.teams.app_password_env",
-                    "$" + password_env + " is not set");
-            if (value) teams.app_password = value;
-        } else {
-            r.check(false, "chat.teams",
-                    "needs the bot's client secret: app_password_file or app_password_env");
-        }
+        teams.app_password = read_secret(r, "chat.teams", "app_password");
         const auto https_url = [&r](const std::string& key, std::string fallback) {
             std::string url = r.string(key, fallback);
             r.check(url.rfind("https://", 0) == 0, key, "must be an https:// URL");
@@ -283,7 +289,15 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
         teams.ca_file = r.string("chat.teams.ca_file", "");
         c.teams = std::move(teams);
     }
-    r.reject_unknown({"chat.teams.app_id",
+    c.hooks = read_hooks(r, *table);
+    // One list: each reject_unknown call reports every key outside its own list.
+    r.reject_unknown({"chat.slack.app_token_file",
+                      "chat.slack.app_token_env",
+                      "chat.slack.bot_token_file",
+                      "chat.slack.bot_token_env",
+                      "chat.slack.api_url",
+                      "chat.slack.ca_file",
+                      "chat.teams.app_id",
                       "chat.teams.app_password_file",
                       "chat.teams.app_password_env",
                       "chat.teams.openid_metadata_url",

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "chat/irc/irc_adapter.hpp"
+#include "chat/slack/slack_adapter.hpp"
 #include "chat/teams/teams_adapter.hpp"
 #include "common/error.hpp"
 #include "controller/hooks/hook_spec.hpp"
@@ -30,9 +31,10 @@ struct ControllerConfig {
     std::string policy_file;        // [controller] policy_file; empty: only the admin token may act
     std::string catalog_dir;        // [catalog] dir: commands.d; empty: built-ins only
     std::string chat_prefix = "!";  // [chat] prefix
-    std::string chat_bot_name = "hostline";   // [chat] bot_name, for mentions
-    std::string job_url_base;                 // [chat] job_url_base: links in job summaries
-    std::optional<chat::irc::IrcConfig> irc;  // [chat.irc]: connect to an IRC network
+    std::string chat_bot_name = "hostline";         // [chat] bot_name, for mentions
+    std::string job_url_base;                       // [chat] job_url_base: links in job summaries
+    std::optional<chat::irc::IrcConfig> irc;        // [chat.irc]: connect to an IRC network
+    std::optional<chat::slack::SlackConfig> slack;  // [chat.slack]: a Slack app, Socket Mode
     // [chat.teams]: a Microsoft Teams bot, its activities POSTed to /chat/teams/messages
     std::optional<chat::teams::TeamsConfig> teams;
     std::string log_level = "info";

@@ -187,6 +187,24 @@ TEST_F(ChatServiceTest, OrdinaryChatIsIgnored) {
     EXPECT_TRUE(adapter_.posts.empty());
 }
 
+TEST_F(ChatServiceTest, AMessageThePlatformMarksAsAddressedNeedsNoPrefix) {
+    // Slack: "<@UBOT> hosts" arrives as "hosts", marked addressed by the adapter.
+    chat::IncomingMessage m;
+    m.sender = {"slack:U222", "Alice"};
+    m.channel = "C111";
+    m.text = "hosts";
+    chat_->on_message(adapter_, m);
+    EXPECT_TRUE(adapter_.posts.empty()) << "not addressed: ordinary chat";
+    m.addressed = true;
+    chat_->on_message(adapter_, m);
+    ASSERT_EQ(adapter_.posts.size(), 1u);
+    EXPECT_NE(adapter_.posts[0].find("a1  online  role=web"), std::string::npos)
+        << adapter_.posts[0];
+    m.text = "!hosts";  // a prefix after the mention is fine too
+    chat_->on_message(adapter_, m);
+    EXPECT_EQ(adapter_.posts.size(), 2u);
+}
+
 TEST_F(ChatServiceTest, HelpListsCatalogCommandsAndBuiltins) {
     say("!help");
     ASSERT_EQ(adapter_.posts.size(), 1u);
