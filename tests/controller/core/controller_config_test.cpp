@@ -153,60 +153,62 @@ TEST_F(ControllerConfigTest, ReadsTheSlackAdapterWithItsTokensFromAFileAndTheEnv
     EXPECT_EQ(m.find("xoxb-wrong-kind"), std::string::npos) << "a token in an error: " << m;
     ::unsetenv("HOSTLINE_TEST_SLACK_APP");
     std::remove(token_file.c_str());
-    TEST_F(ControllerConfigTest, ReadsTheTeamsAdapterWithItsSecretFromTheEnvironment) {
-        ::setenv("HOSTLINE_TEST_TEAMS_SECRET", "t0p~secret", 1);
-        auto c = load(
-            "[chat.teams]\napp_id = \"app-1\"\napp_password_env = \"HOSTLINE_TEST_TEAMS_SECRET\"\n"
-            "token_url = \"https://login.example/tenant-1/oauth2/v2.0/token\"\n"
-            "ca_file = \"/etc/hostline/bf-ca.pem\"\n");
-        ::unsetenv("HOSTLINE_TEST_TEAMS_SECRET");
-        ASSERT_TRUE(c.ok()) << c.error().message;
-        ASSERT_TRUE(c->teams.has_value());
-        EXPECT_EQ(c->teams->app_id, "app-1");
-        EXPECT_EQ(c->teams->app_password, "t0p~secret");
-        EXPECT_EQ(c->teams->token_url, "https://login.example/tenant-1/oauth2/v2.0/token");
-        EXPECT_EQ(c->teams->openid_metadata_url,
-                  "https://login.botframework.com/v1/.well-known/openidconfiguration");
-        EXPECT_EQ(c->teams->issuer, "https://api.botframework.com");
-        EXPECT_EQ(c->teams->ca_file, "/etc/hostline/bf-ca.pem");
-        EXPECT_FALSE(load("").value().teams.has_value());
-    }
+}
 
-    TEST_F(ControllerConfigTest, TeamsWithoutAnAppIdOrASecretOrWithAPlainUrlIsRefused) {
-        auto bad = load(
-            "[chat.teams]\nopenid_metadata_url = \"http://login.example/meta\"\nsecret = \"x\"\n");
-        ASSERT_FALSE(bad.ok());
-        const std::string& why = bad.error().message;
-        EXPECT_NE(why.find("chat.teams.app_id: must be the Azure Bot's Microsoft App ID"),
-                  std::string::npos)
-            << why;
-        EXPECT_NE(why.find("app_password_file or app_password_env"), std::string::npos) << why;
-        EXPECT_NE(why.find("chat.teams.openid_metadata_url: must be an https:// URL"),
-                  std::string::npos)
-            << why;
-        EXPECT_NE(why.find("chat.teams.secret"), std::string::npos) << "an unknown key: " << why;
+TEST_F(ControllerConfigTest, ReadsTheTeamsAdapterWithItsSecretFromTheEnvironment) {
+    ::setenv("HOSTLINE_TEST_TEAMS_SECRET", "t0p~secret", 1);
+    auto c = load(
+        "[chat.teams]\napp_id = \"app-1\"\napp_password_env = \"HOSTLINE_TEST_TEAMS_SECRET\"\n"
+        "token_url = \"https://login.example/tenant-1/oauth2/v2.0/token\"\n"
+        "ca_file = \"/etc/hostline/bf-ca.pem\"\n");
+    ::unsetenv("HOSTLINE_TEST_TEAMS_SECRET");
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    ASSERT_TRUE(c->teams.has_value());
+    EXPECT_EQ(c->teams->app_id, "app-1");
+    EXPECT_EQ(c->teams->app_password, "t0p~secret");
+    EXPECT_EQ(c->teams->token_url, "https://login.example/tenant-1/oauth2/v2.0/token");
+    EXPECT_EQ(c->teams->openid_metadata_url,
+              "https://login.botframework.com/v1/.well-known/openidconfiguration");
+    EXPECT_EQ(c->teams->issuer, "https://api.botframework.com");
+    EXPECT_EQ(c->teams->ca_file, "/etc/hostline/bf-ca.pem");
+    EXPECT_FALSE(load("").value().teams.has_value());
+}
 
-        std::string secret = path_ + ".teams-secret";
-        std::ofstream(secret) << "from-the-file\n";
-        auto both = load("[chat.teams]\napp_id = \"a\"\napp_password_file = \"" + secret +
-                         "\"\napp_password_env = \"HOME\"\n");
-        std::remove(secret.c_str());
-        ASSERT_FALSE(both.ok());
-        EXPECT_NE(both.error().message.find("not both"), std::string::npos) << both.error().message;
-        EXPECT_EQ(both.error().message.find("from-the-file"), std::string::npos) << "secret shown";
-    }
+TEST_F(ControllerConfigTest, TeamsWithoutAnAppIdOrASecretOrWithAPlainUrlIsRefused) {
+    auto bad =
+        load("[chat.teams]\nopenid_metadata_url = \"http://login.example/meta\"\nsecret = \"x\"\n");
+    ASSERT_FALSE(bad.ok());
+    const std::string& why = bad.error().message;
+    EXPECT_NE(why.find("chat.teams.app_id: must be the Azure Bot's Microsoft App ID"),
+              std::string::npos)
+        << why;
+    EXPECT_NE(why.find("app_password_file or app_password_env"), std::string::npos) << why;
+    EXPECT_NE(why.find("chat.teams.openid_metadata_url: must be an https:// URL"),
+              std::string::npos)
+        << why;
+    EXPECT_NE(why.find("chat.teams.secret"), std::string::npos) << "an unknown key: " << why;
 
-    TEST_F(ControllerConfigTest, SyntaxErrorsNameTheLine) {
-        auto c = load("[controller]\ndata_dir = \n");
-        ASSERT_FALSE(c.ok());
-        EXPECT_EQ(c.error().message.rfind(path_ + ":2:", 0), 0u) << c.error().message;
-    }
+    std::string secret = path_ + ".teams-secret";
+    std::ofstream(secret) << "from-the-file\n";
+    auto both = load("[chat.teams]\napp_id = \"a\"\napp_password_file = \"" + secret +
+                     "\"\napp_password_env = \"HOME\"\n");
+    std::remove(secret.c_str());
+    ASSERT_FALSE(both.ok());
+    EXPECT_NE(both.error().message.find("not both"), std::string::npos) << both.error().message;
+    EXPECT_EQ(both.error().message.find("from-the-file"), std::string::npos) << "secret shown";
+}
 
-    TEST_F(ControllerConfigTest, MissingFileIsAClearError) {
-        auto c = load_controller_config("/nonexistent/controller.toml");
-        ASSERT_FALSE(c.ok());
-        EXPECT_EQ(c.error().message, "/nonexistent/controller.toml: cannot read the file");
-    }
+TEST_F(ControllerConfigTest, SyntaxErrorsNameTheLine) {
+    auto c = load("[controller]\ndata_dir = \n");
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().message.rfind(path_ + ":2:", 0), 0u) << c.error().message;
+}
+
+TEST_F(ControllerConfigTest, MissingFileIsAClearError) {
+    auto c = load_controller_config("/nonexistent/controller.toml");
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().message, "/nonexistent/controller.toml: cannot read the file");
+}
 
 }  // namespace
 }  // namespace hostline::controller
