@@ -186,9 +186,8 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
             message != nullptr && mentions_recipient(body)) {
             // Teams hands a bot channel and group-chat messages only when they @mention it, and
             // the mention is gone from the text: without this the chat service, which sees no
-            // prefix, would take the command for ordinary chat. direct_message is what it reads
-            // as "addressed to the bot".
-            message->direct_message = true;
+            // prefix, would take the command for ordinary chat.
+            message->addressed = true;
         }
         // Copied first: the callback below takes the activity.
         const std::string channel_id = activity->channel_id;
