@@ -113,7 +113,8 @@ TEST_F(TeamsAdapterTest, AChannelMessageThatMentionsTheBotIsAddressedToItWithout
     EXPECT_EQ(messages_[0].text, "greet --on web-1");
     EXPECT_EQ(messages_[0].channel, channel);
     EXPECT_EQ(messages_[0].thread, "1700000000001");
-    EXPECT_TRUE(messages_[0].direct_message) << "addressed to the bot, so a command";
+    EXPECT_TRUE(messages_[0].addressed) << "addressed to the bot, so a command";
+    EXPECT_FALSE(messages_[0].direct_message) << "in a channel, not a direct message";
 
     // The reply goes to the thread.
     ASSERT_TRUE(post(channel + ";messageid=1700000000001", "done"));
@@ -125,6 +126,7 @@ TEST_F(TeamsAdapterTest, AChannelMessageThatMentionsTheBotIsAddressedToItWithout
     plain["conversation"]["conversationType"] = "channel";
     ASSERT_EQ(deliver(plain).status, 200u);
     ASSERT_EQ(messages_.size(), 2u);
+    EXPECT_FALSE(messages_[1].addressed);
     EXPECT_FALSE(messages_[1].direct_message);
 }
 
