@@ -119,7 +119,8 @@ struct ChatService::JobReport {
     std::map<std::int64_t, std::string> partial;  // per run: the unfinished last line
     std::vector<std::string> lines;               // the first summary_lines lines, "host | text"
     std::size_t total_lines = 0;
-    std::optional<chat::PostedMessage> progress;
+    std::optional<chat::PostedMessage> progress;  // without a message id while being posted
+    std::string unsent_progress;                  // the latest text while it is being posted
     Clock::time_point last_edit{};
     bool finished = false;
     std::shared_ptr<void> done;  // the conversation ends when the report goes
@@ -731,6 +732,11 @@ void ChatService::post_progress(JobReport& r) {
     if (!silent.empty()) text += "; waiting for " + join(silent) + " (offline)";
     if (!r.lines.empty()) text += "\n" + r.lines.back();
     r.last_edit = now;
+    if (r.progress && r.progress->message_id.empty()) {
+        // The first post is still on its way (a rate-limited platform): its edit waits for it.
+        r.unsent_progress = std::move(text);
+        return;
+    }
     if (r.progress) {
         r.adapter->edit(*r.progress, text);
         return;
@@ -739,8 +745,13 @@ void ChatService::post_progress(JobReport& r) {
     r.progress = chat::PostedMessage{};  // posting: do not post twice
     r.adapter->post(r.origin.channel, r.origin.thread, text,
                     [this, job_id](Result<chat::PostedMessage> posted) {
-                        for (auto& [id, report] : reports_)
-                            if (report->job_id == job_id && posted) report->progress = *posted;
+                        for (auto& [id, report] : reports_) {
+                            if (report->job_id != job_id || !posted) continue;
+                            report->progress = *posted;
+                            if (!report->unsent_progress.empty())
+                                report->adapter->edit(*posted,
+                                                      std::exchange(report->unsent_progress, {}));
+                        }
                     });
 }
 

@@ -28,7 +28,15 @@ class FakeAdapter : public chat::Adapter {
     void post(const std::string& channel, const std::string&, const std::string& text,
               std::function<void(Result<chat::PostedMessage>)> done) override {
         posts.push_back(text);
-        done(chat::PostedMessage{channel, std::to_string(posts.size())});
+        chat::PostedMessage posted{channel, std::to_string(posts.size())};
+        if (hold_posts)  // answered later, as a rate-limited platform does
+            held.emplace_back([done = std::move(done), posted] { done(posted); });
+        else
+            done(posted);
+    }
+    // Answers every post held so far.
+    void release_posts() {
+        for (auto& answer : std::exchange(held, {})) answer();
     }
     void edit(const chat::PostedMessage&, const std::string& text) override {
         edits.push_back(text);
@@ -46,6 +54,8 @@ class FakeAdapter : public chat::Adapter {
     }
 
     chat::PlatformLimits limits_;
+    bool hold_posts = false;
+    std::vector<std::function<void()>> held;
     std::vector<std::int64_t> button_jobs;  // approval requests posted with buttons
     std::vector<std::pair<std::string, std::string>> decisions;  // request's message id, text
     std::vector<std::string> posts;
@@ -359,6 +369,29 @@ TEST_F(ChatServiceTest, ProgressIsOneMessageEditedNoMoreOftenThanTheAdapterAllow
     for (std::size_t i = 1; i < adapter_.edit_times.size(); ++i)
         EXPECT_GE(adapter_.edit_times[i] - adapter_.edit_times[i - 1], 200ms) << "edit " << i;
     EXPECT_NE(adapter_.edits.back().find(" lines\na1 | "), std::string::npos)
+        << adapter_.edits.back();
+}
+
+// Progress that comes while the first progress post is on its way (a 429) is not lost: the
+// message is edited to it once posted.
+TEST_F(ChatServiceTest, ProgressWhileTheFirstPostIsOnItsWayIsEditedInOnceItIsPosted) {
+    adapter_.limits_.can_edit = true;
+    adapter_.limits_.min_edit_interval = 0ms;
+    say("!run --on a1 -- sh -c 'echo one; echo two'");
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
+    const proto::Run run = runs_sent()[0];
+    adapter_.hold_posts = true;
+    scheduler_->on_agent_message("a1",
+                                 proto::Output{run.run_id, 1, "stdout", proto::Bytes{"one\n"}});
+    ASSERT_TRUE(run_until([&] { return !adapter_.held.empty(); }));
+    scheduler_->on_agent_message("a1",
+                                 proto::Output{run.run_id, 2, "stdout", proto::Bytes{"two\n"}});
+    run_until([] { return false; }, 100ms);
+    EXPECT_TRUE(adapter_.edits.empty()) << "nothing to edit before the message exists";
+    adapter_.hold_posts = false;
+    adapter_.release_posts();
+    ASSERT_FALSE(adapter_.edits.empty()) << "the held progress is edited in";
+    EXPECT_NE(adapter_.edits.back().find("2 lines\na1 | two"), std::string::npos)
         << adapter_.edits.back();
 }
 
