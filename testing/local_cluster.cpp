@@ -278,6 +278,38 @@ void LocalCluster::start_controller() {
     fail_with("controller did not start:\n" + controller_log());
 }
 
+std::string bounce_command_toml(const std::string& group, const std::string& targets) {
+    return R"toml(
+[[command]]
+name = "bounce"
+summary = "Restart a service (needs one approval from )toml" +
+           group + R"toml()"
+run = ["sh", "-c", "echo \"bounced $0 on $HOSTLINE_AGENT\"", "{unit}"]
+)toml" + (targets.empty() ? "" : "targets = \"" + targets + "\"\n") +
+           R"toml(
+[[command.param]]
+name = "unit"
+type = "string"
+pattern = "^[a-z]+$"
+required = true
+help = "the service"
+
+[command.approval]
+group = ")toml" +
+           group + R"toml("
+count = 1
+expiry = "10m"
+)toml";
+}
+
+void LocalCluster::set_catalog(const std::string& toml) {
+    const std::string catalog = dir_ + "/commands.d";
+    std::filesystem::create_directories(catalog);
+    if (!std::filesystem::exists(catalog + "/catalog.toml"))
+        add_controller_config("[catalog]\ndir = \"" + catalog + "\"\n");
+    write_file(catalog + "/catalog.toml", toml);
+}
+
 void LocalCluster::set_policy(const std::string& toml) {
     std::string config = read_file(dir_ + "/controller.toml");
     const std::string line = "policy_file = \"" + policy_path() + "\"\n";

@@ -22,6 +22,10 @@ struct CommandResult {
     std::string err;
 };
 
+// A catalog command `bounce UNIT` that echoes "bounced UNIT on AGENT" once `count` (1) member
+// of `group` has approved it; `targets` (a target expression) limits where it may run.
+std::string bounce_command_toml(const std::string& group, const std::string& targets = "");
+
 // Runs argv to completion (killing it after timeout) and captures stdout and stderr; its
 // standard input is read from stdin_path.
 CommandResult run_command(const std::vector<std::string>& argv,
@@ -89,6 +93,9 @@ class LocalCluster {
     // the file only (send SIGHUP or `hostline policy reload` to apply it).
     void set_policy(const std::string& toml);
     std::string policy_path() const { return dir_ + "/policy.toml"; }
+    // Writes DIR/commands.d/catalog.toml and points [catalog] dir at it; call before
+    // start_controller().
+    void set_catalog(const std::string& toml);
     void signal_controller(int signal);
     void start_controller();
     void kill_controller();  // SIGKILL

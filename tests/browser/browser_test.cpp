@@ -45,26 +45,7 @@ TEST_F(BrowserUi, LogInAndWatchAJobsOutputStreamLive) {
 
 // A job that needs approval, approved in the browser by a second user, then run.
 TEST_F(BrowserUi, ASecondUserApprovesAPendingJobAndSeesItRun) {
-    const std::string catalog = cluster.dir() + "/commands.d";
-    fs::create_directories(catalog);
-    std::ofstream(catalog + "/bounce.toml") << R"toml(
-[[command]]
-name = "bounce"
-summary = "Restart a service (one approval from leads)"
-run = ["sh", "-c", "echo \"bounced $0 on $HOSTLINE_AGENT\"", "{unit}"]
-
-[[command.param]]
-name = "unit"
-type = "string"
-pattern = "^[a-z]+$"
-required = true
-
-[command.approval]
-group = "leads"
-count = 1
-expiry = "10m"
-)toml";
-    cluster.add_controller_config("[catalog]\ndir = \"" + catalog + "\"\n");
+    cluster.set_catalog(bounce_command_toml("leads"));
     cluster.set_policy(R"toml(
 [roles.operator]
 permissions = ["command.bounce", "jobs.read"]

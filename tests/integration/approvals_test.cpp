@@ -21,41 +21,18 @@ using nlohmann::json;
 constexpr const char* kChannel = "#ops";
 constexpr const char* kBot = "hostline";
 
-constexpr const char* kCommands = R"toml(
-[[command]]
-name = "bounce"
-summary = "Restart a service (needs one approval from ops)"
-run = ["sh", "-c", "echo \"bounced $0 on $HOSTLINE_AGENT\"", "{unit}"]
-
-[[command.param]]
-name = "unit"
-type = "string"
-pattern = "^[a-z]+$"
-required = true
-help = "the service"
-
-[command.approval]
-group = "ops"
-count = 1
-expiry = "10m"
-)toml";
-
 class Approvals : public ::testing::Test {
   protected:
     void SetUp() override {
         ASSERT_TRUE(Ngircd::installed())
             << "ngircd is missing: scripts/install-deps.sh installs it";
         ASSERT_TRUE(ircd.start());
-        const std::string catalog = cluster.dir() + "/commands.d";
-        std::filesystem::create_directories(catalog);
-        std::ofstream(catalog + "/bounce.toml") << kCommands;
-        cluster.add_controller_config("[catalog]\ndir = \"" + catalog +
-                                      "\"\n"
-                                      "[chat.irc]\nhost = \"127.0.0.1\"\nport = " +
-                                      std::to_string(ircd.port()) +
-                                      "\ntls = false\nnick = \"hostline\"\n"
-                                      "channels = [\"#ops\"]\n"
-                                      "messages_per_second = 20\nburst = 20\n");
+        cluster.set_catalog(bounce_command_toml("ops"));
+        cluster.add_controller_config(
+            "[chat.irc]\nhost = \"127.0.0.1\"\nport = " + std::to_string(ircd.port()) +
+            "\ntls = false\nnick = \"hostline\"\n"
+            "channels = [\"#ops\"]\n"
+            "messages_per_second = 20\nburst = 20\n");
         // Alice (any IRC hostmask, as ngircd has no accounts) may ask for bounce on the web
         // hosts; the ops group, the admin token here, decides.
         cluster.set_policy(R"toml(

@@ -100,10 +100,7 @@ std::string path_of(const RouteInfo& route, long job_id, const std::string& toke
 class PermissionMatrix : public ::testing::Test {
   protected:
     void SetUp() override {
-        const std::string catalog = cluster.dir() + "/commands.d";
-        std::filesystem::create_directories(catalog);
-        std::ofstream(catalog + "/bounce.toml") << kCatalog;
-        cluster.add_controller_config("[catalog]\ndir = \"" + catalog + "\"\n");
+        cluster.set_catalog(kCatalog);
         cluster.set_policy(kPolicy);
         cluster.start_controller();
         cluster.add_agent("web-1");

@@ -34,41 +34,20 @@ type = "string"
 pattern = "^[0-9]+(\\.[0-9]+)?$"
 default = "0.6"
 help = "seconds between lines"
-
-[[command]]
-name = "bounce"
-summary = "Restart a service (needs one approval from ops)"
-run = ["sh", "-c", "echo \"bounced $0 on $HOSTLINE_AGENT\"", "{unit}"]
-targets = "role=web"
-
-[[command.param]]
-name = "unit"
-type = "string"
-pattern = "^[a-z]+$"
-required = true
-help = "the service"
-
-[command.approval]
-group = "ops"
-count = 1
-expiry = "10m"
 )toml";
 
 class SlackChat : public ::testing::Test {
   protected:
     void SetUp() override {
         slack.add_user(kBob, "Bob Example");
-        const std::string catalog = cluster.dir() + "/commands.d";
-        std::filesystem::create_directories(catalog);
-        std::ofstream(catalog + "/test.toml") << kCommands;
+        cluster.set_catalog(kCommands + bounce_command_toml("ops", "role=web"));
         std::ofstream(cluster.dir() + "/app.token") << FakeSlack::kAppToken << "\n";
         std::ofstream(cluster.dir() + "/bot.token") << FakeSlack::kBotToken << "\n";
-        cluster.add_controller_config("[catalog]\ndir = \"" + catalog +
-                                      "\"\n[chat]\njob_url_base = \"https://hl.test/jobs/\"\n" +
-                                      "[chat.slack]\napp_token_file = \"" + cluster.dir() +
-                                      "/app.token\"\n" + "bot_token_file = \"" + cluster.dir() +
-                                      "/bot.token\"\n" + "api_url = \"" + slack.api_url() +
-                                      "\"\nca_file = \"" + ca.ca_file() + "\"\n");
+        cluster.add_controller_config(
+            std::string("[chat]\njob_url_base = \"https://hl.test/jobs/\"\n") +
+            "[chat.slack]\napp_token_file = \"" + cluster.dir() + "/app.token\"\n" +
+            "bot_token_file = \"" + cluster.dir() + "/bot.token\"\n" + "api_url = \"" +
+            slack.api_url() + "\"\nca_file = \"" + ca.ca_file() + "\"\n");
         // Alice and Bob may run both commands on the web hosts and decide approvals; nobody
         // may approve their own request (the approval service's rule).
         cluster.set_policy(R"toml(

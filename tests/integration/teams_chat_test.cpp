@@ -28,23 +28,6 @@ constexpr const char* kCommands = R"toml(
 name = "greet"
 summary = "Say hello from the host"
 run = ["sh", "-c", "echo \"hello from $HOSTLINE_AGENT\""]
-
-[[command]]
-name = "bounce"
-summary = "Restart a service (needs one approval from ops)"
-run = ["sh", "-c", "echo \"bounced $0 on $HOSTLINE_AGENT\"", "{unit}"]
-
-[[command.param]]
-name = "unit"
-type = "string"
-pattern = "^[a-z]+$"
-required = true
-help = "the service"
-
-[command.approval]
-group = "ops"
-count = 1
-expiry = "10m"
 )toml";
 
 class TeamsChat : public ::testing::Test {
@@ -52,18 +35,14 @@ class TeamsChat : public ::testing::Test {
     TeamsChat() : fake(ca, kAppId, kPassword) {}
 
     void SetUp() override {
-        const std::string catalog = cluster.dir() + "/commands.d";
-        std::filesystem::create_directories(catalog);
-        std::ofstream(catalog + "/test.toml") << kCommands;
+        cluster.set_catalog(kCommands + bounce_command_toml("ops"));
         const std::string password_file = cluster.dir() + "/teams.secret";
         std::ofstream(password_file) << kPassword << "\n";
-        cluster.add_controller_config(
-            "[catalog]\ndir = \"" + catalog + "\"\n" +
-            "[chat.teams]\n"
-            "app_id = \"" +
-            kAppId + "\"\n" + "app_password_file = \"" + password_file + "\"\n" +
-            "openid_metadata_url = \"" + fake.openid_metadata_url() + "\"\n" + "token_url = \"" +
-            fake.token_url() + "\"\n" + "ca_file = \"" + ca.ca_file() + "\"\n");
+        cluster.add_controller_config(std::string("[chat.teams]\napp_id = \"") + kAppId + "\"\n" +
+                                      "app_password_file = \"" + password_file + "\"\n" +
+                                      "openid_metadata_url = \"" + fake.openid_metadata_url() +
+                                      "\"\n" + "token_url = \"" + fake.token_url() + "\"\n" +
+                                      "ca_file = \"" + ca.ca_file() + "\"\n");
         // Alice and Bob may run things; both are approvers, so Alice's own click is refused
         // only because she asked.
         cluster.set_policy(R"toml(
