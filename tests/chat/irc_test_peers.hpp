@@ -108,30 +108,6 @@ class Ngircd {
         std::filesystem::create_directories(dir_ + "/conf.d");
         // ngircd started as root drops to nobody, which must be able to write its PID file.
         ::chmod(dir_.c_str(), 0777);
-        std::ofstream(dir_ + "/ngircd.conf") << "[Global]\n"
-                                                "\tName = irc.test.local\n"
-                                                "\tInfo = loopback test server\n"
-                                                "\tAdminInfo1 = test\n"
-                                                "\tAdminInfo2 = test\n"
-                                                "\tAdminEMail = test@localhost\n"
-                                                "\tListen = 127.0.0.1\n"
-                                                "\tPorts = "
-                                             << port_
-                                             << "\n"
-                                                "\tMotdPhrase = \"test server\"\n"
-                                                "\tPidFile = "
-                                             << dir_
-                                             << "/ngircd.pid\n"
-                                                "[Limits]\n"
-                                                "\tMaxConnectionsIP = 0\n"
-                                                "\tPingTimeout = 120\n"
-                                                "\tPongTimeout = 20\n"
-                                                "[Options]\n"
-                                                "\tDNS = no\n"
-                                                "\tIdent = no\n"
-                                                "\tPAM = no\n"
-                                                "\tIncludeDir = "
-                                             << dir_ << "/conf.d\n";
     }
 
     // Call before start(). The certificate is its own CA: pass cert_file() as ca_file.
@@ -146,9 +122,6 @@ class Ngircd {
         }
         ::chmod((dir_ + "/server.key").c_str(), 0644);  // ngircd reads it as nobody
         tls_port_ = free_loopback_port();
-        std::ofstream(dir_ + "/ngircd.conf", std::ios::app)
-            << "[SSL]\n\tCertFile = " << dir_ << "/server.crt\n\tKeyFile = " << dir_
-            << "/server.key\n\tPorts = " << tls_port_ << "\n";
         return true;
     }
     std::string cert_file() const { return dir_ + "/server.crt"; }
@@ -161,31 +134,26 @@ class Ngircd {
 
     static bool installed() { return ::access("/usr/sbin/ngircd", X_OK) == 0; }
 
-    // Starts ngircd and waits until the port accepts connections.
+    // Starts ngircd and waits until it says it listens on its ports. A free port can be taken
+    // by another test between choosing it and ngircd binding it; ngircd then exits, and is
+    // started again on other ports. (Something accepting on the port proves nothing: it may be
+    // the other test's server.)
     bool start() {
-        const std::string conf = dir_ + "/ngircd.conf";
-        const std::string log = dir_ + "/ngircd.log";
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-            if (fd >= 0) {
-                ::dup2(fd, 1);
-                ::dup2(fd, 2);
+        for (int attempt = 0; attempt < 5; ++attempt) {
+            if (attempt > 0) {
+                port_ = free_loopback_port();
+                if (tls_port_) tls_port_ = free_loopback_port();
             }
-            ::execl("/usr/sbin/ngircd", "ngircd", "-n", "-f", conf.c_str(),
-                    static_cast<char*>(nullptr));
-            ::_exit(127);
+            switch (start_once()) {
+                case Started::yes:
+                    return true;
+                case Started::port_taken:
+                    continue;
+                case Started::no:
+                    return false;
+            }
         }
-        const auto deadline = Clock::now() + 10s;
-        while (Clock::now() < deadline) {
-            int fd = connect_loopback(port_);
-            int tls_fd = tls_port_ ? connect_loopback(tls_port_) : -1;
-            if (fd >= 0) ::close(fd);
-            if (tls_fd >= 0) ::close(tls_fd);
-            if (fd >= 0 && (tls_port_ == 0 || tls_fd >= 0)) return true;
-            std::this_thread::sleep_for(20ms);
-        }
-        ADD_FAILURE() << "ngircd did not listen on port " << port_;
+        ADD_FAILURE() << "ngircd found its ports taken five times";
         return false;
     }
 
@@ -200,6 +168,64 @@ class Ngircd {
     std::uint16_t port() const { return port_; }
 
   private:
+    enum class Started { yes, port_taken, no };
+
+    void write_conf() const {
+        std::ofstream conf(dir_ + "/ngircd.conf");
+        conf << "[Global]\n\tName = irc.test.local\n\tInfo = loopback test server\n"
+                "\tAdminInfo1 = test\n\tAdminInfo2 = test\n\tAdminEMail = test@localhost\n"
+                "\tListen = 127.0.0.1\n\tPorts = "
+             << port_ << "\n\tMotdPhrase = \"test server\"\n\tPidFile = " << dir_
+             << "/ngircd.pid\n[Limits]\n\tMaxConnectionsIP = 0\n\tPingTimeout = 120\n"
+                "\tPongTimeout = 20\n[Options]\n\tDNS = no\n\tIdent = no\n\tPAM = no\n"
+                "\tIncludeDir = "
+             << dir_ << "/conf.d\n";
+        if (tls_port_)
+            conf << "[SSL]\n\tCertFile = " << dir_ << "/server.crt\n\tKeyFile = " << dir_
+                 << "/server.key\n\tPorts = " << tls_port_ << "\n";
+    }
+
+    Started start_once() {
+        write_conf();
+        const std::string conf = dir_ + "/ngircd.conf";
+        const std::string log = dir_ + "/ngircd.log";
+        std::filesystem::remove(log);
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+            if (fd >= 0) {
+                ::dup2(fd, 1);
+                ::dup2(fd, 2);
+            }
+            ::execl("/usr/sbin/ngircd", "ngircd", "-n", "-f", conf.c_str(),
+                    static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        const auto listening = [](const std::string& text, std::uint16_t port) {
+            return text.find("Now listening on [127.0.0.1]:" + std::to_string(port) + " ") !=
+                   std::string::npos;
+        };
+        const auto deadline = Clock::now() + 10s;
+        while (Clock::now() < deadline) {
+            std::ifstream in(log);
+            const std::string text{std::istreambuf_iterator<char>(in), {}};
+            if (listening(text, port_) && (tls_port_ == 0 || listening(text, tls_port_)))
+                return Started::yes;
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                std::ifstream again(log);
+                const std::string last{std::istreambuf_iterator<char>(again), {}};
+                if (last.find("Address already in use") != std::string::npos)
+                    return Started::port_taken;
+                ADD_FAILURE() << "ngircd exited at start:\n" << last;
+                return Started::no;
+            }
+            std::this_thread::sleep_for(20ms);
+        }
+        ADD_FAILURE() << "ngircd did not listen on port " << port_;
+        return Started::no;
+    }
     std::uint16_t port_;
     std::uint16_t tls_port_ = 0;
     std::string dir_;

@@ -377,13 +377,15 @@ TEST_F(ChatServiceTest, ProgressIsOneMessageEditedNoMoreOftenThanTheAdapterAllow
 TEST_F(ChatServiceTest, ProgressWhileTheFirstPostIsOnItsWayIsEditedInOnceItIsPosted) {
     adapter_.limits_.can_edit = true;
     adapter_.limits_.min_edit_interval = 0ms;
+    // Every post waits from the start: the first progress post may come from the run being
+    // sent, before any output, and it must be the held one.
+    adapter_.hold_posts = true;
     say("!run --on a1 -- sh -c 'echo one; echo two'");
     ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
     const proto::Run run = runs_sent()[0];
-    adapter_.hold_posts = true;
     scheduler_->on_agent_message("a1",
                                  proto::Output{run.run_id, 1, "stdout", proto::Bytes{"one\n"}});
-    ASSERT_TRUE(run_until([&] { return !adapter_.held.empty(); }));
+    ASSERT_TRUE(run_until([&] { return posted("job #1: "); })) << "the progress post is sent";
     scheduler_->on_agent_message("a1",
                                  proto::Output{run.run_id, 2, "stdout", proto::Bytes{"two\n"}});
     run_until([] { return false; }, 100ms);
