@@ -28,8 +28,10 @@ struct Identity {
 struct IncomingMessage {
     Identity sender;
     std::string channel;  // "#ops", a Slack channel id; for a direct message, the sender
-    std::string thread;   // the platform's thread id, empty where there are none
-    std::string text;     // formatting stripped, as the grammar reads it
+    // "#ops" where `channel` is an id (Slack's C…): for log lines and messages, never for policy.
+    std::string channel_name;
+    std::string thread;  // the platform's thread id, empty where there are none
+    std::string text;    // formatting stripped, as the grammar reads it
     bool direct_message = false;
     // The platform says the message is for the bot (a Slack mention of it, whose markup the
     // adapter removed from text): the chat service reads it as a command, like a direct message.

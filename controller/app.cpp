@@ -34,22 +34,6 @@
 namespace hostline::controller {
 namespace {
 
-// The HTTP server's TeamsInbox is the Teams adapter, which the chat service owns.
-class TeamsInboxOfAdapter : public TeamsInbox {
-  public:
-    explicit TeamsInboxOfAdapter(chat::teams::TeamsAdapter& adapter) : adapter_(adapter) {}
-    void receive(std::string authorization, std::string body,
-                 std::function<void(TeamsInboxAnswer)> answer) override {
-        adapter_.receive(std::move(authorization), std::move(body),
-                         [answer = std::move(answer)](chat::teams::InboxAnswer a) {
-                             answer({a.status, std::move(a.body)});
-                         });
-    }
-
-  private:
-    chat::teams::TeamsAdapter& adapter_;
-};
-
 Result<void> make_dir(const std::string& path, mode_t mode) {
     if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
         return fail("cannot create " + path + ": " + std::strerror(errno));
@@ -183,14 +167,31 @@ class App::Impl {
                          config_.irc->nick);
         }
         if (config_.slack) {
-            auto added = chat_->add_adapter(
-                std::make_unique<chat::slack::SlackAdapter>(io_, *config_.slack));
+            auto adapter = std::make_unique<chat::slack::SlackAdapter>(io_, *config_.slack);
+            if (config_.slack->mode == chat::slack::SlackMode::events_api)
+                chat_inbound_.emplace_back(
+                    "/chat/slack/events",
+                    [slack = adapter.get()](chat::InboundCall call,
+                                            std::function<void(chat::InboundAnswer)> answer) {
+                        slack->receive(std::move(call), std::move(answer));
+                    });
+            auto added = chat_->add_adapter(std::move(adapter));
             if (!added) return fail("chat.slack: " + added.error().message);
             spdlog::info("chat: Slack through {}", config_.slack->api_url);
         }
         if (config_.teams) {
             auto adapter = std::make_unique<chat::teams::TeamsAdapter>(io_, *config_.teams);
-            teams_inbox_ = std::make_unique<TeamsInboxOfAdapter>(*adapter);
+            chat_inbound_.emplace_back(
+                "/chat/teams/messages",
+                [teams = adapter.get()](chat::InboundCall call,
+                                        std::function<void(chat::InboundAnswer)> answer) {
+                    std::string authorization(
+                        header_value(call.headers, "Authorization").value_or(""));
+                    teams->receive(std::move(authorization), std::move(call.body),
+                                   [answer = std::move(answer)](chat::teams::InboxAnswer a) {
+                                       answer({a.status, "application/json", std::move(a.body)});
+                                   });
+                });
             auto added = chat_->add_adapter(std::move(adapter));
             if (!added) return fail("chat.teams: " + added.error().message);
             spdlog::info("chat: Microsoft Teams as app {} at /chat/teams/messages",
@@ -254,7 +255,7 @@ class App::Impl {
                 return chat_->post_to(source, text);
             });
         http_->enable_hooks(*hooks_);
-        if (teams_inbox_) http_->enable_teams(*teams_inbox_);
+        for (auto& [path, handler] : chat_inbound_) http_->enable_chat_inbound(path, handler);
         if (!config_.hooks.empty()) spdlog::info("hooks: {} at /hooks/", config_.hooks.size());
         metrics_.read_at_scrape([this] {
             metrics::ControllerMetrics::Readings r;
@@ -335,7 +336,8 @@ class App::Impl {
     Catalog catalog_;
     std::unique_ptr<PolicyFile> policy_;
     std::unique_ptr<ChatService> chat_;
-    std::unique_ptr<TeamsInbox> teams_inbox_;  // the Teams adapter in chat_, for http_
+    // The chat adapters' HTTP paths (in chat_), for http_.
+    std::vector<std::pair<std::string, chat::InboundHandler>> chat_inbound_;
     std::unique_ptr<HookService> hooks_;
     std::unique_ptr<HttpServer> http_;
 };

@@ -23,8 +23,10 @@
 #include "chat/slack/edit_throttle.hpp"
 #include "chat/slack/event_dedupe.hpp"
 #include "chat/slack/events.hpp"
+#include "chat/slack/events_request.hpp"
 #include "chat/slack/mrkdwn.hpp"
 #include "chat/slack/name_cache.hpp"
+#include "chat/slack/request_signature.hpp"
 #include "chat/slack/retry_after_gate.hpp"
 #include "chat/slack/socket_mode.hpp"
 #include "chat/slack/web_api.hpp"
@@ -76,7 +78,11 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
 
     Result<void> start(Listener listener) {
         if (started_) return fail("the Slack adapter is already started");
-        if (config_.app_token.empty()) return fail("slack: the app-level token (xapp-) is empty");
+        const bool events_api = config_.mode == SlackMode::events_api;
+        if (!events_api && config_.app_token.empty())
+            return fail("slack: the app-level token (xapp-) is empty; Socket Mode needs it");
+        if (events_api && config_.signing_secret.empty())
+            return fail("slack: the signing secret is empty; the Events API needs it");
         if (config_.bot_token.empty()) return fail("slack: the bot token (xoxb-) is empty");
         auto url = net::parse_url(config_.api_url);
         if (!url || url->scheme != "https" || config_.api_url.back() != '/')
@@ -92,7 +98,9 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
         listener_ = std::move(listener);
         started_ = true;
         backoff_ = config_.reconnect_min;
-        spdlog::info("slack: connecting through {}", url->authority());
+        spdlog::info("slack: {} through {}",
+                     events_api ? "Events API at /chat/slack/events, Web API" : "Socket Mode",
+                     url->authority());
         asio::post(io_, [self = shared_from_this()] {
             if (!self->stopped_) self->ask_who_we_are();
         });
@@ -151,6 +159,55 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
                   if (answer && !answer->ok && !is_harmless(answer->error))
                       spdlog::warn("slack: reactions.add failed: {}", answer->error);
               }});
+    }
+
+    // ---- the Events API over HTTP ----
+
+    void receive(InboundCall call, std::function<void(InboundAnswer)> answer) {
+        const auto refuse = [&answer](unsigned status, std::string why) {
+            answer({status, "application/json", std::move(why)});
+        };
+        if (!started_ || stopped_) return refuse(503, "the Slack adapter is not running");
+        if (config_.mode != SlackMode::events_api)
+            return refuse(404, "Slack is connected by Socket Mode here, not the Events API");
+        const auto timestamp = header_value(call.headers, "X-Slack-Request-Timestamp");
+        const auto signature = header_value(call.headers, "X-Slack-Signature");
+        auto verified = verify_signature(
+            config_.signing_secret, {timestamp.value_or(""), signature.value_or(""), call.body},
+            std::chrono::system_clock::now());
+        if (!verified) {
+            spdlog::warn("slack: refused a request to /chat/slack/events: {}",
+                         verified.error().message);
+            return refuse(401, verified.error().message);
+        }
+        auto request =
+            read_events_request(header_value(call.headers, "Content-Type").value_or(""), call.body);
+        if (!request) {
+            spdlog::warn("slack: a signed request we cannot read: {}", request.error().message);
+            return refuse(400, request.error().message);
+        }
+        using Kind = EventsRequest::Kind;
+        if (request->kind == Kind::url_verification) {
+            spdlog::info("slack: answered Slack's url_verification of /chat/slack/events");
+            return answer({200, "text/plain", std::move(request->challenge)});
+        }
+        if (request->kind == Kind::other) {
+            spdlog::debug("slack: ignoring an Events API request of type {}", request->type);
+            return answer({200, "text/plain", ""});
+        }
+        // Mentions of the bot cannot be read before auth.test says who it is; Slack retries.
+        if (bot_.user_id.empty()) return refuse(503, "still asking Slack who the bot is");
+        std::int64_t retry = 0;
+        if (auto num = header_value(call.headers, "X-Slack-Retry-Num"))
+            std::from_chars(num->data(), num->data() + num->size(), retry);
+        // Answered first, handled after: Slack counts a reply later than 3 s as a failure.
+        answer({200, "text/plain", ""});
+        asio::post(io_, [self = shared_from_this(), request = std::move(*request), retry] {
+            if (self->stopped_) return;
+            if (request.kind == Kind::event_callback)
+                return self->handle_event(request.payload, retry);
+            self->handle_click(request.payload);
+        });
     }
 
   private:
@@ -328,7 +385,7 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
                   }
                   self->bot_ = *bot;
                   spdlog::info("slack: the bot is user {}", bot->user_id);
-                  self->open_link();
+                  if (self->config_.mode == SlackMode::socket_mode) self->open_link();
               }});
     }
 
@@ -492,17 +549,20 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
 
     void handle(const Envelope& envelope) {
         if (!envelopes_.first_time(envelope.envelope_id)) return;
-        if (envelope.type == EnvelopeType::events_api) return handle_event(envelope);
-        if (envelope.type == EnvelopeType::interactive) return handle_click(envelope);
+        if (envelope.type == EnvelopeType::events_api)
+            return handle_event(envelope.payload, envelope.retry_attempt);
+        if (envelope.type == EnvelopeType::interactive) return handle_click(envelope.payload);
         spdlog::debug("slack: ignoring a slash command envelope");
     }
 
-    void handle_event(const Envelope& envelope) {
-        auto event = read_events_api(envelope.payload, bot_);
+    // An event_callback, from a Socket Mode envelope or an Events API request; `retry` is
+    // Slack's count of earlier deliveries.
+    void handle_event(const std::string& payload, std::int64_t retry) {
+        auto event = read_events_api(payload, bot_);
         if (!event) return spdlog::warn("slack: {}", event.error().message);
         if (!events_.first_time(event->event_id))
             return spdlog::debug("slack: event {} again (retry {}); handled already",
-                                 event->event_id, envelope.retry_attempt);
+                                 event->event_id, retry);
         if (!event->message)
             return spdlog::debug("slack: ignoring {}: {}", event->event_id, event->ignored_because);
         // `message` and `app_mention` of one message: the same channel:ts.
@@ -513,14 +573,19 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
         m.addressed = event->mentions_bot || m.direct_message ||
                       m.text.find("@" + bot_.user_id) != std::string::npos;
         const std::string user = m.sender.id.substr(m.sender.id.find(':') + 1);
-        with_name(user, [self = shared_from_this(), m = std::move(m)](std::string name) mutable {
+        const std::string channel = m.direct_message ? "" : m.channel;
+        with_name(user, [self = shared_from_this(), channel,
+                         m = std::move(m)](std::string name) mutable {
             m.sender.display_name = std::move(name);
-            if (self->listener_.on_message) self->listener_.on_message(m);
+            self->with_channel_name(channel, [self, m = std::move(m)](std::string name) mutable {
+                if (!name.empty()) m.channel_name = "#" + name;
+                if (self->listener_.on_message) self->listener_.on_message(m);
+            });
         });
     }
 
-    void handle_click(const Envelope& envelope) {
-        auto action = read_interactive(envelope.payload);
+    void handle_click(const std::string& payload) {
+        auto action = read_interactive(payload);
         if (!action) return spdlog::warn("slack: {}", action.error().message);
         if (!*action) return spdlog::debug("slack: ignoring an interaction that is not ours");
         ApprovalAction a = std::move(**action);
@@ -534,15 +599,31 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
     // Calls `then` with the user's name, from the cache or users.info; with "" when Slack
     // cannot say (the chat service then shows the id).
     void with_name(const std::string& user, std::function<void(std::string)> then) {
-        if (auto name = names_.find(user, Clock::now())) return then(*name);
-        call({"users.info", false, true, users_info_query(user),
-              [self = shared_from_this(), user, then = std::move(then)](Result<std::string> body) {
-                  Result<std::string> name = body ? parse_user_name(*body) : body.error();
+        look_up("users.info", users_info_query(user), user, parse_user_name, std::move(then));
+    }
+
+    // The same for a channel's name (conversations.info); "" for none (a direct message).
+    void with_channel_name(const std::string& channel, std::function<void(std::string)> then) {
+        if (channel.empty()) return then("");
+        look_up("conversations.info", conversations_info_query(channel), channel,
+                parse_channel_name, std::move(then));
+    }
+
+    // Users and channels share one cache: their ids never collide (U…/W… and C…/G…).
+    void look_up(const std::string& method, std::string query, const std::string& id,
+                 Result<std::string> (*parse)(std::string_view),
+                 std::function<void(std::string)> then) {
+        if (auto name = names_.find(id, Clock::now())) return then(*name);
+        call({method, false, true, std::move(query),
+              [self = shared_from_this(), method, id, parse,
+               then = std::move(then)](Result<std::string> body) {
+                  Result<std::string> name = body ? parse(*body) : body.error();
                   if (!name) {
-                      spdlog::info("slack: no name for {}: {}", user, name.error().message);
+                      spdlog::info("slack: {}: no name for {}: {}", method, id,
+                                   name.error().message);
                       return then("");
                   }
-                  self->names_.put(user, *name, Clock::now());
+                  self->names_.put(id, *name, Clock::now());
                   then(std::move(*name));
               }});
     }
@@ -622,6 +703,10 @@ void SlackAdapter::post_approval_request(const std::string& channel, const std::
 
 void SlackAdapter::show_decision(const PostedMessage& request, const std::string& text) {
     session_->show_decision(request, text);
+}
+
+void SlackAdapter::receive(InboundCall call, std::function<void(InboundAnswer)> answer) {
+    session_->receive(std::move(call), std::move(answer));
 }
 
 }  // namespace hostline::chat::slack

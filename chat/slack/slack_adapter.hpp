@@ -15,6 +15,9 @@
 // beyond it fails. Edits of one message go through EditThrottle (one chat.update per interval,
 // the latest text wins). Text is escaped as mrkdwn and cut below Slack's limit with the job link.
 //
+// In Events API mode there is no link: Slack POSTs each event to the controller's HTTP server,
+// which hands it to receive(); the signature is checked and the event handled as above.
+//
 // Thread: every method, the destructor included, on the io_context's thread; the listener and
 // the `done` callbacks are called on it, never from inside a method. Tokens are never logged.
 #pragma once
@@ -25,6 +28,7 @@
 #include <string>
 
 #include "chat/adapter.hpp"
+#include "chat/inbound_call.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -32,9 +36,18 @@ class io_context;
 
 namespace hostline::chat::slack {
 
+// How Slack's events reach the adapter.
+enum class SlackMode {
+    socket_mode,  // the adapter connects out to Slack: no public endpoint (the default)
+    events_api,   // Slack POSTs to the controller's /chat/slack/events, handed to receive()
+};
+
 struct SlackConfig {
-    std::string app_token;  // xapp-…: apps.connections.open (scope connections:write)
+    SlackMode mode = SlackMode::socket_mode;
+    std::string app_token;  // xapp-…: apps.connections.open (scope connections:write); Socket Mode
     std::string bot_token;  // xoxb-…: every other Web API call
+    // The app's signing secret: checks X-Slack-Signature on each Events API request.
+    std::string signing_secret;
     // Where the Web API is; ends with '/'. Tests point it at the fake.
     std::string api_url = "https://slack.com/api/";
     std::string ca_file;       // a PEM bundle to trust; empty: the system's CAs
@@ -60,9 +73,16 @@ class SlackAdapter : public chat::Adapter {
     // Edits and threads; about 3,500 bytes a message (cut past it); edit_interval.
     PlatformLimits limits() const override;
 
-    // Error: a missing token, an api_url that is not https://…/, an unreadable ca_file, or a
-    // second start(). Failures to reach Slack are not errors: it keeps trying, and logs why.
+    // Error: a missing token (or signing secret, for the Events API), an api_url that is not
+    // https://…/, an unreadable ca_file, or a second start(). Failures to reach Slack are not
+    // errors: it keeps trying, and logs why.
     Result<void> start(Listener listener) override;
+    // Events API mode: one request Slack sent to /chat/slack/events. Its signature and timestamp
+    // are checked first (401 without a word of the body used); then url_verification is answered
+    // with the challenge, and an event or a click is answered 200 at once and handled after, as
+    // the Socket Mode envelope would be. 400 for a signed body that cannot be read; 503 before
+    // start(), after stop(), or while the bot's own identity is still being asked (Slack retries).
+    void receive(InboundCall call, std::function<void(InboundAnswer)> answer);
     // Closes the link and drops queued calls; no callback runs afterwards.
     void stop() override;
 

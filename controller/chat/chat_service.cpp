@@ -240,11 +240,15 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
     if (!text) return;  // ordinary chat
     if (auto counter = message_counters_.find(&a); counter != message_counters_.end())
         counter->second->inc();
-    spdlog::info("chat {}: {} in {}: {}", a.platform(), m.sender.id, m.channel, *text);
-    audit_.record({"command.received",
-                   m.sender.id,
-                   a.platform() + ":" + m.channel,
-                   {{"channel", m.channel}, {"text", std::string(*text)}}});
+    const std::string where =
+        m.channel_name.empty() ? m.channel : m.channel + " (" + m.channel_name + ")";
+    spdlog::info("chat {}: {} in {}: {}", a.platform(), m.sender.id, where, *text);
+    AuditEvent received{"command.received",
+                        m.sender.id,
+                        a.platform() + ":" + m.channel,
+                        {{"channel", m.channel}, {"text", std::string(*text)}}};
+    if (!m.channel_name.empty()) received.detail["channel_name"] = m.channel_name;
+    audit_.record(std::move(received));
     auto parsed = chat::parse_command(*text);
     if (!parsed) return reply(a, m, "error: " + parsed.error().message + usage_line(*text));
     const chat::ParsedCommand& c = *parsed;

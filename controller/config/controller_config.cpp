@@ -19,7 +19,7 @@ bool is_hook_name(const std::string& name) {
 
 // A secret: the first line of the file `key.NAME_file`, or the environment variable named by
 // `key.NAME_env`; never in the config itself, and never logged. Hooks call theirs "secret",
-// Slack's are "app_token" and "bot_token".
+// Slack's are "app_token", "bot_token" and "signing_secret".
 std::string read_secret(config::ConfigReader& r, const std::string& key, const std::string& name) {
     const std::string file_key = key + "." + name + "_file";
     const std::string env_key = key + "." + name + "_env";
@@ -257,7 +257,17 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
     }
     if (r.has("chat.slack")) {
         chat::slack::SlackConfig slack;
-        slack.app_token = read_secret(r, "chat.slack", "app_token");
+        const std::string mode = r.string("chat.slack.mode", "socket");
+        r.check(mode == "socket" || mode == "events", "chat.slack.mode",
+                "must be \"socket\" (Socket Mode, the default: no public endpoint) or "
+                "\"events\" (the Events API: Slack POSTs to /chat/slack/events), not \"" +
+                    mode + "\"");
+        if (mode == "events") {
+            slack.mode = chat::slack::SlackMode::events_api;
+            slack.signing_secret = read_secret(r, "chat.slack", "signing_secret");
+        } else {
+            slack.app_token = read_secret(r, "chat.slack", "app_token");
+        }
         slack.bot_token = read_secret(r, "chat.slack", "bot_token");
         r.check(slack.app_token.empty() || slack.app_token.rfind("xapp-", 0) == 0,
                 "chat.slack.app_token_file", "the app-level token starts with xapp-");
@@ -291,7 +301,10 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
     }
     c.hooks = read_hooks(r, *table);
     // One list: each reject_unknown call reports every key outside its own list.
-    r.reject_unknown({"chat.slack.app_token_file",
+    r.reject_unknown({"chat.slack.mode",
+                      "chat.slack.signing_secret_file",
+                      "chat.slack.signing_secret_env",
+                      "chat.slack.app_token_file",
                       "chat.slack.app_token_env",
                       "chat.slack.bot_token_file",
                       "chat.slack.bot_token_env",

@@ -55,8 +55,8 @@ void HttpServer::enable_hooks(WebhookDesk& hooks) {
     impl_->state->router.enable_hooks(hooks);
 }
 
-void HttpServer::enable_teams(TeamsInbox& teams) {
-    impl_->state->router.enable_teams(teams);
+void HttpServer::enable_chat_inbound(const std::string& path, chat::InboundHandler handler) {
+    impl_->state->router.enable_chat_inbound(path, std::move(handler));
 }
 
 void HttpServer::enable_tokens(ApiTokens& tokens) {

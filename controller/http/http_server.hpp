@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "chat/inbound_call.hpp"
 #include "common/error.hpp"
 #include "controller/http/browser_sessions.hpp"
 #include "controller/jobs/agent_admin.hpp"
@@ -20,7 +21,6 @@
 #include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
-#include "controller/jobs/teams_inbox.hpp"
 #include "controller/jobs/webhook_desk.hpp"
 #include "controller/policy/policy_file.hpp"
 
@@ -73,8 +73,9 @@ class HttpServer {
     void enable_tokens(ApiTokens& tokens);
     // Serves POST /hooks/NAME through hooks, which must outlive the server.
     void enable_hooks(WebhookDesk& hooks);
-    // Serves POST /chat/teams/messages through teams, which must outlive the server.
-    void enable_teams(TeamsInbox& teams);
+    // Serves POST `path` (/chat/teams/messages, /chat/slack/events) through `handler`: a chat
+    // platform's calls, authenticated by the adapter behind it.
+    void enable_chat_inbound(const std::string& path, chat::InboundHandler handler);
     // Also serves GET /metrics with the text expose() returns (on the io thread, per scrape):
     // to tokens whose identity holds metrics.read, or to anyone when open_to_all. Before
     // start().

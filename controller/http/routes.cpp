@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/duration.hpp"
+#include "common/percent_encoding.hpp"
 #include "common/target/target_expr.hpp"
 #include "controller/http/audit_views.hpp"
 #include "controller/http/json_views.hpp"
@@ -133,27 +134,6 @@ Result<int> limit_param(const std::string& value) {
         return fail("limit must be an integer from 1 to " + std::to_string(kMaxLimit) + ", not '" +
                     value + "'");
     return *limit;
-}
-
-std::optional<std::string> percent_decode(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '+') {
-            out += ' ';
-        } else if (text[i] != '%') {
-            out += text[i];
-        } else {
-            unsigned value = 0;
-            if (i + 2 >= text.size()) return std::nullopt;
-            const auto hex = text.substr(i + 1, 2);
-            const auto [ptr, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), value, 16);
-            if (ec != std::errc() || ptr != hex.data() + 2) return std::nullopt;
-            out += static_cast<char>(value);
-            i += 2;
-        }
-    }
-    return out;
 }
 
 Result<std::map<std::string, std::string>> parse_query(std::string_view query) {
@@ -498,7 +478,7 @@ void Router::handle(const Request& request, const std::shared_ptr<Exchange>& exc
         return exchange->respond(Response{.content_type = "text/plain", .body = "ok\n"});
     }
     if (path.starts_with("/hooks/")) return post_hook(request, path.substr(7), exchange);
-    if (path == "/chat/teams/messages") return post_teams(request, exchange);
+    if (path.starts_with("/chat/")) return post_chat_inbound(request, path, exchange);
     if (path.starts_with("/auth/")) return handle_auth(request, path, exchange);
     if (path == "/metrics") return serve_metrics(request, exchange);
     if (path == "/" || path == "/ui" || path.starts_with("/ui/"))

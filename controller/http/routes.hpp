@@ -10,12 +10,14 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "chat/inbound_call.hpp"
 #include "controller/http/browser_sessions.hpp"
 #include "controller/http/event_stream.hpp"
 #include "controller/http/exchange.hpp"
@@ -26,7 +28,6 @@
 #include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
-#include "controller/jobs/teams_inbox.hpp"
 #include "controller/jobs/webhook_desk.hpp"
 #include "controller/policy/policy_file.hpp"
 
@@ -58,9 +59,11 @@ class Router {
     // Serves POST /hooks/NAME (outside /api: the hook's HMAC authenticates, not a bearer
     // token) through hooks, which must outlive the router.
     void enable_hooks(WebhookDesk& hooks) { hooks_ = &hooks; }
-    // Serves POST /chat/teams/messages (outside /api: the Bot Framework's JWT authenticates,
-    // not a bearer token) through teams, which must outlive the router.
-    void enable_teams(TeamsInbox& teams) { teams_ = &teams; }
+    // Serves POST `path` (under /chat/, outside /api: the platform authenticates each call its
+    // own way, not with a bearer token) through `handler`, which checks the call first.
+    void enable_chat_inbound(const std::string& path, chat::InboundHandler handler) {
+        chat_inbound_[path] = std::move(handler);
+    }
     // Serves GET /metrics with the text expose() returns (Prometheus text format 0.0.4), to
     // callers holding metrics.read, or to anyone when open_to_all.
     void enable_metrics(std::function<std::string()> expose, bool open_to_all) {
@@ -133,8 +136,9 @@ class Router {
     // POST /hooks/NAME (webhook_routes.cpp)
     void post_hook(const Request& request, std::string_view name,
                    const std::shared_ptr<Exchange>& exchange);
-    // POST /chat/teams/messages (teams_routes.cpp)
-    void post_teams(const Request& request, const std::shared_ptr<Exchange>& exchange);
+    // POST /chat/...: a chat platform's calls (chat_inbound_routes.cpp)
+    void post_chat_inbound(const Request& request, std::string_view path,
+                           const std::shared_ptr<Exchange>& exchange);
 
     // GET /, /ui and /ui/FILE: the web UI's page and files (ui_routes.cpp).
     void serve_ui(const Request& request, std::string_view path,
@@ -207,8 +211,8 @@ class Router {
     ApiTokens* tokens_ = nullptr;        // set once, before serving
     PolicyFile* policy_ = nullptr;       // set once, before serving
     WebhookDesk* hooks_ = nullptr;       // set once, before serving
-    TeamsInbox* teams_ = nullptr;        // set once, before serving
-    AuditTrail* audit_trail_ = nullptr;  // set with policy_
+    std::map<std::string, chat::InboundHandler, std::less<>> chat_inbound_;  // set before serving
+    AuditTrail* audit_trail_ = nullptr;                                      // set with policy_
     NoAuditTrail no_audit_;
     std::shared_ptr<const Policy> no_policy_ = std::make_shared<const Policy>();
     // Set once, before serving; empty: there is no /metrics.

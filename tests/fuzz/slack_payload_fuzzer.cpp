@@ -7,6 +7,7 @@
 //   - an envelope has an id, and its ack is a JSON object naming that id;
 //   - a message read from an event has a "slack:" sender, a channel, a thread and a ts;
 //   - a click read as an approval names a positive job id and the message to update;
+//   - an Events API request that reads is a challenge, or a payload the readers above take;
 //   - cut_to_fit and code_block stay within the limit (when the limit can hold the note);
 //   - code_block's fences are the only ``` in what it returns.
 // A broken promise aborts, so the fuzzer reports it like a crash.
@@ -20,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chat/slack/events.hpp"
+#include "chat/slack/events_request.hpp"
 #include "chat/slack/mrkdwn.hpp"
 #include "chat/slack/socket_mode.hpp"
 #include "chat/slack/web_api.hpp"
@@ -76,6 +78,20 @@ void check_event(std::string_view text) {
     }
 }
 
+// An Events API body, as JSON and as a form: what it passes on is read like an envelope's.
+void check_events_request(std::string_view text) {
+    for (const char* type : {"application/json", "application/x-www-form-urlencoded"}) {
+        auto request = read_events_request(type, text);
+        check_error(request);
+        if (!request) continue;
+        if (request->kind == EventsRequest::Kind::url_verification && request->challenge.empty())
+            broken("a url_verification has a challenge");
+        if (request->kind == EventsRequest::Kind::event_callback ||
+            request->kind == EventsRequest::Kind::interaction)
+            check_event(request->payload);
+    }
+}
+
 void check_responses(std::string_view text) {
     check_error(parse_api_response(text));
     check_error(parse_user_name(text));
@@ -112,6 +128,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     check_frame(text);
     check_event(text);
+    check_events_request(text);
     check_responses(text);
     // The first two bytes choose the limit, so short and long limits are both explored.
     const std::size_t max_length = size >= 2 ? (data[0] | (data[1] << 8)) % 4096 : 100;

@@ -41,13 +41,17 @@ class SlackChat : public ::testing::Test {
     void SetUp() override {
         slack.add_user(kBob, "Bob Example");
         cluster.set_catalog(kCommands + bounce_command_toml("ops", "role=web"));
-        std::ofstream(cluster.dir() + "/app.token") << FakeSlack::kAppToken << "\n";
         std::ofstream(cluster.dir() + "/bot.token") << FakeSlack::kBotToken << "\n";
+        // Socket Mode needs the app-level token; the Events API the signing secret instead.
+        const std::string secret_file =
+            cluster.dir() + (events_api_ ? "/signing.secret" : "/app.token");
+        std::ofstream(secret_file)
+            << (events_api_ ? FakeSlack::kSigningSecret : FakeSlack::kAppToken) << "\n";
         cluster.add_controller_config(
-            std::string("[chat]\njob_url_base = \"https://hl.test/jobs/\"\n") +
-            "[chat.slack]\napp_token_file = \"" + cluster.dir() + "/app.token\"\n" +
-            "bot_token_file = \"" + cluster.dir() + "/bot.token\"\n" + "api_url = \"" +
-            slack.api_url() + "\"\nca_file = \"" + ca.ca_file() + "\"\n");
+            std::string("[chat]\njob_url_base = \"https://hl.test/jobs/\"\n") + "[chat.slack]\n" +
+            (events_api_ ? "mode = \"events\"\nsigning_secret_file = \"" : "app_token_file = \"") +
+            secret_file + "\"\nbot_token_file = \"" + cluster.dir() + "/bot.token\"\n" +
+            "api_url = \"" + slack.api_url() + "\"\nca_file = \"" + ca.ca_file() + "\"\n");
         // Alice and Bob may run both commands on the web hosts and decide approvals; nobody
         // may approve their own request (the approval service's rule).
         cluster.set_policy(R"toml(
@@ -67,8 +71,12 @@ roles = ["approver"]
         cluster.add_agent("web-1", {.labels = {{"role", "web"}}});
         cluster.add_agent("web-2", {.labels = {{"role", "web"}}});
         cluster.wait_online({"web-1", "web-2"});
-        ASSERT_TRUE(slack.wait_for_links(1, 30s)) << "the controller never opened a link";
-        std::this_thread::sleep_for(200ms);  // its hello
+        if (events_api_) {
+            ASSERT_TRUE(slack.wait_for_calls("auth.test", 1, 30s)) << "the controller never asked";
+        } else {
+            ASSERT_TRUE(slack.wait_for_links(1, 30s)) << "the controller never opened a link";
+        }
+        std::this_thread::sleep_for(200ms);  // its hello, or auth.test's answer read
     }
 
     void TearDown() override {
@@ -104,6 +112,7 @@ roles = ["approver"]
     TestCa ca;
     FakeSlack slack{ca};
     LocalCluster cluster;
+    bool events_api_ = false;  // [chat.slack] mode = "events": Slack POSTs to the controller
 };
 
 TEST_F(SlackChat, ACommandRunsOnRealAgentsAndItsProgressAndResultGoInTheUsersThread) {
@@ -210,6 +219,79 @@ TEST_F(SlackChat, ARateLimitStormDelaysRepliesButSendsNothingEarlyAndLosesNothin
         }
         EXPECT_GT(limited, 0) << method << " was never limited: the storm did not happen";
     }
+}
+
+// ---- The Events API: the same people, with Slack POSTing to /chat/slack/events ---------------
+
+class SlackEventsApiChat : public SlackChat {
+  protected:
+    SlackEventsApiChat() { events_api_ = true; }
+
+    // What Slack's POST gets back from the controller.
+    ApiAnswer deliver(const FakeSlack::SignedRequest& request) {
+        return cluster.api("POST", "/chat/slack/events", "", request.body, request.headers);
+    }
+};
+
+TEST_F(SlackEventsApiChat, UrlVerificationACommandAndAButtonApprovalOverHttp) {
+    EXPECT_EQ(slack.links_opened(), 0u) << "no Socket Mode link in Events API mode";
+    // Slack checks the Request URL before it sends anything else.
+    const ApiAnswer verified = deliver(FakeSlack::url_verification_request());
+    EXPECT_EQ(verified.status, 200) << verified.body;
+    EXPECT_EQ(verified.body, "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
+
+    std::string ts;
+    const ApiAnswer sent = deliver(slack.message_request(kAlice, kChannel, "<@UBOT> count", &ts));
+    ASSERT_EQ(sent.status, 200) << sent.body;
+    auto ack = seen("on 2 host(s): web-1, web-2", ts);
+    ASSERT_TRUE(ack) << "no acknowledgement in the thread of the user's message";
+    const long id = job_id_in(ack->text());
+    auto summary = seen("job #" + std::to_string(id) + " succeeded", ts, 60s);
+    ASSERT_TRUE(summary) << "no result in the thread";
+    EXPECT_NE(summary->text().find("web-2 | line "), std::string::npos) << summary->text();
+    EXPECT_EQ(cluster.cli_json({"job", std::to_string(id)})["job"]["requester"], "slack:U222");
+
+    // An approval by Bob's button, which arrives as a form POST; Alice's own click is refused.
+    ASSERT_EQ(deliver(slack.message_request(kAlice, kChannel, "<@UBOT> bounce nginx")).status, 200);
+    auto request = seen("approval needed for job #");
+    ASSERT_TRUE(request);
+    const long held = job_id_in(request->text());
+    ASSERT_EQ(deliver(slack.click_request(kAlice, kChannel, request->ts, "hostline_approve", held))
+                  .status,
+              200);
+    ASSERT_TRUE(seen("Alice Example: error: you asked for job"))
+        << "the self-approval was not refused in the channel";
+    EXPECT_EQ(cluster.cli_json({"job", std::to_string(held)})["job"]["state"], "pending_approval");
+    ASSERT_EQ(
+        deliver(slack.click_request(kBob, kChannel, request->ts, "hostline_approve", held)).status,
+        200);
+    ASSERT_TRUE(seen("approved by slack:U333: running"));
+    ASSERT_TRUE(seen("job #" + std::to_string(held) + " succeeded", "", 60s));
+}
+
+TEST_F(SlackEventsApiChat, AForgedOrReplayedRequestIs401AndRunsNothing) {
+    const std::string body =
+        slack.message_request(kAlice, kChannel, "<@UBOT> bounce nginx --on web-1").body;
+    const ApiAnswer forged =
+        deliver(FakeSlack::sign("application/json", body, 0s, "guessed-signing-secret"));
+    EXPECT_EQ(forged.status, 401) << forged.body;
+    EXPECT_NE(forged.body.find("\"unauthorized\""), std::string::npos) << forged.body;
+    // A request captured and sent again six minutes later: its signature is still right.
+    const ApiAnswer replayed = deliver(FakeSlack::sign("application/json", body, 360s));
+    EXPECT_EQ(replayed.status, 401) << replayed.body;
+    EXPECT_NE(replayed.body.find("more than 300 s"), std::string::npos) << replayed.body;
+    // Without the signature headers at all.
+    const ApiAnswer bare =
+        cluster.api("POST", "/chat/slack/events", "", body, {{"Content-Type", "application/json"}});
+    EXPECT_EQ(bare.status, 401) << bare.body;
+
+    // A good request after them is the first thing that happens.
+    ASSERT_EQ(deliver(slack.message_request(kAlice, kChannel, "<@UBOT> count")).status, 200);
+    ASSERT_TRUE(seen("on 2 host(s)"));
+    const auto jobs = cluster.cli_json({"jobs"});
+    ASSERT_TRUE(jobs["jobs"].is_array()) << jobs.dump();
+    EXPECT_EQ(jobs["jobs"].size(), 1u) << jobs.dump();
+    EXPECT_FALSE(seen("approval needed", "", 1s)) << "a forged request was acted on";
 }
 
 }  // namespace

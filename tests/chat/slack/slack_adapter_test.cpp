@@ -272,5 +272,146 @@ TEST_F(SlackAdapterTest, ReactionsAreAddedOnceAndABadConfigurationIsRefused) {
     ASSERT_FALSE(tokenless.start({}).ok());
 }
 
+// ---- Events API mode: Slack POSTs to /chat/slack/events, the adapter answers ---------------
+
+class SlackEventsApiTest : public SlackAdapterTest {
+  protected:
+    void start_events_api() {
+        SlackConfig c = config();
+        c.mode = SlackMode::events_api;
+        c.app_token.clear();  // not needed: there is no link
+        c.signing_secret = FakeSlack::kSigningSecret;
+        adapter = std::make_unique<SlackAdapter>(io, c);
+        Adapter::Listener listener;
+        listener.on_message = [this](const IncomingMessage& m) { received.push_back(m); };
+        listener.on_approval_action = [this](const ApprovalAction& a) { clicks.push_back(a); };
+        ASSERT_TRUE(adapter->start(listener).ok());
+        ASSERT_TRUE(run_until(io, [this] { return slack.calls("auth.test").size() == 1; }));
+        run_for(io, 100ms);  // the answer read
+    }
+
+    InboundAnswer deliver(const FakeSlack::SignedRequest& request, HeaderList extra_headers = {}) {
+        InboundCall call{request.headers, request.body};
+        for (auto& header : extra_headers) call.headers.push_back(std::move(header));
+        std::optional<InboundAnswer> answer;
+        adapter->receive(std::move(call), [&](InboundAnswer a) { answer = std::move(a); });
+        EXPECT_TRUE(answer.has_value()) << "answered before anything is handled";
+        return answer.value_or(InboundAnswer{0, "", "no answer"});
+    }
+};
+
+TEST_F(SlackEventsApiTest, ASignedMessageIsAnsweredAtOnceAndHandledLikeAnEnvelope) {
+    start_events_api();
+    EXPECT_EQ(slack.links_opened(), 0u) << "no Socket Mode link in Events API mode";
+    EXPECT_TRUE(slack.calls("apps.connections.open").empty());
+
+    std::string ts;
+    const auto request = slack.message_request("U222", "C111", "<@UBOT> run -- uptime", &ts);
+    const InboundAnswer answer = deliver(request);
+    EXPECT_EQ(answer.status, 200u) << answer.body;
+    ASSERT_TRUE(run_until(io, [this] { return !received.empty(); }));
+    const IncomingMessage& m = received.front();
+    EXPECT_EQ(m.sender.id, "slack:U222");
+    EXPECT_EQ(m.sender.display_name, "Alice Example") << "from users.info";
+    EXPECT_EQ(m.channel, "C111");
+    EXPECT_EQ(m.channel_name, "#ops-C111") << "from conversations.info";
+    EXPECT_EQ(m.thread, ts);
+    EXPECT_EQ(m.text, "run -- uptime");
+    EXPECT_TRUE(m.addressed);
+
+    // Slack retries a delivery it thinks failed, with X-Slack-Retry-Num: handled once.
+    EXPECT_EQ(
+        deliver(request, {{"X-Slack-Retry-Num", "1"}, {"X-Slack-Retry-Reason", "timeout"}}).status,
+        200u);
+    run_for(io, 200ms);
+    EXPECT_EQ(received.size(), 1u);
+
+    // A second message in the channel: both names come from the cache.
+    ASSERT_EQ(deliver(slack.message_request("U222", "C111", "<@UBOT> hosts")).status, 200u);
+    ASSERT_TRUE(run_until(io, [this] { return received.size() == 2; }));
+    EXPECT_EQ(slack.calls("users.info").size(), 1u);
+    EXPECT_EQ(slack.calls("conversations.info").size(), 1u);
+}
+
+TEST_F(SlackEventsApiTest, UrlVerificationIsAnsweredWithTheChallengeAsPlainText) {
+    start_events_api();
+    const InboundAnswer answer = deliver(FakeSlack::url_verification_request());
+    EXPECT_EQ(answer.status, 200u);
+    EXPECT_EQ(answer.content_type, "text/plain");
+    EXPECT_EQ(answer.body, "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
+}
+
+TEST_F(SlackEventsApiTest, AForgedStaleOrUnsignedRequestIs401AndNothingIsHandled) {
+    start_events_api();
+    const std::string body = slack.message_request("U222", "C111", "<@UBOT> run -- id").body;
+    struct Case {
+        const char* name;
+        FakeSlack::SignedRequest request;
+        const char* says;
+    };
+    std::vector<Case> cases{
+        {"another secret", FakeSlack::sign("application/json", body, 0s, "not-the-secret"),
+         "does not match"},
+        {"six minutes old", FakeSlack::sign("application/json", body, 360s), "more than 300 s"},
+        {"from the future", FakeSlack::sign("application/json", body, -360s), "more than 300 s"},
+        {"no signature", {{{"Content-Type", "application/json"}}, body}, "X-Slack"},
+    };
+    // A body changed after signing: the signature covers the raw bytes.
+    auto tampered = slack.message_request("U222", "C111", "<@UBOT> run -- id");
+    tampered.body.replace(tampered.body.find("run -- id"), 9, "run -- rm");
+    cases.push_back({"changed body", tampered, "does not match"});
+    for (const Case& c : cases) {
+        const InboundAnswer answer = deliver(c.request);
+        EXPECT_EQ(answer.status, 401u) << c.name;
+        EXPECT_NE(answer.body.find(c.says), std::string::npos) << c.name << ": " << answer.body;
+        EXPECT_EQ(answer.body.find(FakeSlack::kSigningSecret), std::string::npos) << c.name;
+    }
+    run_for(io, 200ms);
+    EXPECT_TRUE(received.empty());
+
+    // Signed but unreadable: 400, saying why.
+    const InboundAnswer junk = deliver(FakeSlack::sign("application/json", "{not json"));
+    EXPECT_EQ(junk.status, 400u);
+    const InboundAnswer no_payload =
+        deliver(FakeSlack::sign("application/x-www-form-urlencoded", "token=x&team=T1"));
+    EXPECT_EQ(no_payload.status, 400u);
+    EXPECT_NE(no_payload.body.find("payload"), std::string::npos) << no_payload.body;
+}
+
+TEST_F(SlackEventsApiTest, AButtonClickArrivesAsAFormAndBecomesAnApprovalAction) {
+    start_events_api();
+    const InboundAnswer answer =
+        deliver(slack.click_request("U333", "C111", "1700000000.000100", "hostline_approve", 42));
+    EXPECT_EQ(answer.status, 200u) << answer.body;
+    ASSERT_TRUE(run_until(io, [this] { return !clicks.empty(); }));
+    EXPECT_EQ(clicks[0].job_id, 42);
+    EXPECT_EQ(clicks[0].choice, ApprovalChoice::approve);
+    EXPECT_EQ(clicks[0].user.id, "slack:U333");
+    EXPECT_EQ(clicks[0].request.message_id, "1700000000.000100");
+}
+
+TEST_F(SlackEventsApiTest, SocketModeNeedsTheAppTokenAndTheEventsApiTheSigningSecret) {
+    SlackConfig socket = config();
+    socket.app_token.clear();
+    auto refused = SlackAdapter(io, socket).start({});
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message.find("app-level token"), std::string::npos);
+
+    SlackConfig events = config();
+    events.mode = SlackMode::events_api;
+    refused = SlackAdapter(io, events).start({});
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message.find("signing secret"), std::string::npos);
+
+    // A Socket Mode adapter does not take HTTP deliveries.
+    start();
+    std::optional<InboundAnswer> answer;
+    adapter->receive(
+        {FakeSlack::url_verification_request().headers, FakeSlack::url_verification_request().body},
+        [&](InboundAnswer a) { answer = std::move(a); });
+    ASSERT_TRUE(answer.has_value());
+    EXPECT_EQ(answer->status, 404u);
+}
+
 }  // namespace
 }  // namespace hostline::chat::slack

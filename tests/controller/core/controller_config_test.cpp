@@ -155,6 +155,43 @@ TEST_F(ControllerConfigTest, ReadsTheSlackAdapterWithItsTokensFromAFileAndTheEnv
     std::remove(token_file.c_str());
 }
 
+TEST_F(ControllerConfigTest, SlacksEventsApiModeNeedsTheSigningSecretInsteadOfTheAppToken) {
+    ::setenv("HOSTLINE_TEST_SLACK_BOT", "xoxb-1-secret", 1);
+    ::setenv("HOSTLINE_TEST_SLACK_SIGNING", "8f74-signing-secret", 1);
+    auto c = load(
+        "[chat.slack]\nmode = \"events\"\nsigning_secret_env = \"HOSTLINE_TEST_SLACK_SIGNING\"\n"
+        "bot_token_env = \"HOSTLINE_TEST_SLACK_BOT\"\n");
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_EQ(c->slack->mode, chat::slack::SlackMode::events_api);
+    EXPECT_EQ(c->slack->signing_secret, "8f74-signing-secret");
+    EXPECT_EQ(c->slack->app_token, "");
+    // The default is Socket Mode.
+    ::setenv("HOSTLINE_TEST_SLACK_APP", "xapp-1-secret", 1);
+    auto socket = load(
+        "[chat.slack]\napp_token_env = \"HOSTLINE_TEST_SLACK_APP\"\n"
+        "bot_token_env = \"HOSTLINE_TEST_SLACK_BOT\"\n");
+    ASSERT_TRUE(socket.ok()) << socket.error().message;
+    EXPECT_EQ(socket->slack->mode, chat::slack::SlackMode::socket_mode);
+
+    auto no_secret =
+        load("[chat.slack]\nmode = \"events\"\nbot_token_env = \"HOSTLINE_TEST_SLACK_BOT\"\n");
+    ASSERT_FALSE(no_secret.ok());
+    EXPECT_NE(no_secret.error().message.find(
+                  "needs a signing_secret: signing_secret_file or signing_secret_env"),
+              std::string::npos)
+        << no_secret.error().message;
+    auto bad_mode = load(
+        "[chat.slack]\nmode = \"webhook\"\napp_token_env = \"HOSTLINE_TEST_SLACK_APP\"\n"
+        "bot_token_env = \"HOSTLINE_TEST_SLACK_BOT\"\n");
+    ASSERT_FALSE(bad_mode.ok());
+    EXPECT_NE(bad_mode.error().message.find("chat.slack.mode: must be \"socket\""),
+              std::string::npos)
+        << bad_mode.error().message;
+    ::unsetenv("HOSTLINE_TEST_SLACK_BOT");
+    ::unsetenv("HOSTLINE_TEST_SLACK_SIGNING");
+    ::unsetenv("HOSTLINE_TEST_SLACK_APP");
+}
+
 TEST_F(ControllerConfigTest, ReadsTheTeamsAdapterWithItsSecretFromTheEnvironment) {
     ::setenv("HOSTLINE_TEST_TEAMS_SECRET", "t0p~secret", 1);
     auto c = load(

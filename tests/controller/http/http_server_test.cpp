@@ -1162,58 +1162,91 @@ TEST_F(HttpServerTest, MetricsAnswerTheTokenHolderInPrometheusTextAndRefuseEvery
     EXPECT_EQ(response[field::allow], "GET");
 }
 
-// ---- Teams: /chat/teams/messages is outside /api and answers for the TeamsInbox ------------
+// ---- /chat/...: the chat platforms' calls, outside /api, answered by the adapter's handler ---
 
-class RecordingTeamsInbox final : public TeamsInbox {
+// Records each call and answers with `next`.
+class RecordingInbound {
   public:
-    void receive(std::string authorization, std::string body,
-                 std::function<void(TeamsInboxAnswer)> answer) override {
-        calls.emplace_back(std::move(authorization), std::move(body));
-        answer(next);
+    chat::InboundHandler handler() {
+        return [this](chat::InboundCall call, std::function<void(chat::InboundAnswer)> answer) {
+            calls.push_back(std::move(call));
+            answer(next);
+        };
     }
-    std::vector<std::pair<std::string, std::string>> calls;
-    TeamsInboxAnswer next;
+    std::vector<chat::InboundCall> calls;
+    chat::InboundAnswer next;
 };
 
-class TeamsRouteTest : public HttpServerTest {
+class ChatInboundRouteTest : public HttpServerTest {
   protected:
     void SetUp() override {
         HttpServerTest::SetUp();
-        on_io([this] { server_->enable_teams(inbox_); });
+        on_io([this] {
+            server_->enable_chat_inbound("/chat/teams/messages", teams_.handler());
+            server_->enable_chat_inbound("/chat/slack/events", slack_.handler());
+        });
     }
-    RecordingTeamsInbox inbox_;
+    RecordingInbound teams_, slack_;
 };
 
-TEST_F(TeamsRouteTest, TheBotConnectorNeedsNoApiTokenAndGetsTheInboxsAnswer) {
-    inbox_.next = {200, R"({"statusCode":200,"type":"application/vnd.microsoft.card.adaptive"})"};
-    // The Bot Framework's JWT is no API token: the inbox, not the server, judges it.
+TEST_F(ChatInboundRouteTest, TheBotConnectorNeedsNoApiTokenAndGetsTheAdaptersAnswer) {
+    teams_.next = {200, "application/json",
+                   R"({"statusCode":200,"type":"application/vnd.microsoft.card.adaptive"})"};
+    // The Bot Framework's JWT is no API token: the adapter, not the server, judges it.
     const auto response =
         call(bhttp::verb::post, "/chat/teams/messages", R"({"type":"invoke"})", "eyJ.bf.jwt");
     EXPECT_EQ(response.result_int(), 200u);
     EXPECT_EQ(body_of(response)["statusCode"], 200);
-    const auto calls = on_io([this] { return inbox_.calls; });
+    const auto calls = on_io([this] { return teams_.calls; });
     ASSERT_EQ(calls.size(), 1u);
-    EXPECT_EQ(calls[0].first, "Bearer eyJ.bf.jwt");
-    EXPECT_EQ(calls[0].second, R"({"type":"invoke"})");
+    EXPECT_EQ(header_value(calls[0].headers, "authorization").value_or(""), "Bearer eyJ.bf.jwt");
+    EXPECT_EQ(calls[0].body, R"({"type":"invoke"})");
+    EXPECT_TRUE(on_io([this] { return slack_.calls.empty(); }));
 }
 
-TEST_F(TeamsRouteTest, RefusalsUseTheStandardErrorBody) {
-    inbox_.next = {401, "the token's audience is not this bot's app id"};
+TEST_F(ChatInboundRouteTest, SlackGetsItsRawBodyAndHeadersAndAnswersInItsOwnContentType) {
+    slack_.next = {200, "text/plain", "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"};
+    const std::string form = "payload=%7B%22type%22%3A%22block_actions%22%7D";
+    auto socket = connect();
+    bhttp::request<bhttp::string_body> request{bhttp::verb::post, "/chat/slack/events", 11};
+    request.set(field::host, "127.0.0.1");
+    request.set("X-Slack-Signature", "v0=abc");
+    request.set(field::content_type, "application/x-www-form-urlencoded");
+    request.body() = form;
+    request.prepare_payload();
+    bhttp::write(socket, request);
+    beast::flat_buffer buffer;
+    HttpResponse response;
+    bhttp::read(socket, buffer, response);
+    EXPECT_EQ(response.result_int(), 200u);
+    EXPECT_EQ(response[field::content_type], "text/plain");
+    EXPECT_EQ(response.body(), slack_.next.body);
+    const auto calls = on_io([this] { return slack_.calls; });
+    ASSERT_EQ(calls.size(), 1u);
+    EXPECT_EQ(calls[0].body, form) << "the signature covers the raw bytes";
+    EXPECT_EQ(header_value(calls[0].headers, "x-slack-signature").value_or(""), "v0=abc");
+}
+
+TEST_F(ChatInboundRouteTest, RefusalsUseTheStandardErrorBody) {
+    teams_.next = {401, "", "the token's audience is not this bot's app id"};
     auto response = call(bhttp::verb::post, "/chat/teams/messages", "{}", std::nullopt);
     expect_error(response, 401, "unauthorized", "audience");
     EXPECT_EQ(response[field::www_authenticate], "Bearer realm=\"hostline\"");
-    inbox_.next = {400, "the activity has no type"};
+    teams_.next = {400, "", "the activity has no type"};
     expect_error(call(bhttp::verb::post, "/chat/teams/messages", "{}", std::nullopt), 400,
                  "bad_request", "no type");
     response = call(bhttp::verb::get, "/chat/teams/messages", "", std::nullopt);
     expect_error(response, 405, "method_not_allowed", "allows only POST");
     EXPECT_EQ(response[field::allow], "POST");
-    EXPECT_EQ(on_io([this] { return inbox_.calls.size(); }), 2u) << "only the two POSTs";
+    EXPECT_EQ(on_io([this] { return teams_.calls.size(); }), 2u) << "only the two POSTs";
+    expect_error(call(bhttp::verb::post, "/chat/other", "{}", std::nullopt), 404, "not_found");
 }
 
-TEST_F(HttpServerTest, WithoutTeamsTheBotEndpointIs404) {
+TEST_F(HttpServerTest, WithoutAChatPlatformItsPathIs404AndSaysWhatToConfigure) {
     expect_error(call(bhttp::verb::post, "/chat/teams/messages", "{}", std::nullopt), 404,
-                 "not_found", "Teams");
+                 "not_found", "[chat.teams]");
+    expect_error(call(bhttp::verb::post, "/chat/slack/events", "{}", std::nullopt), 404,
+                 "not_found", "mode = \"events\"");
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
 #include "fakes/slack/fake_slack.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <atomic>
+#include <cctype>
 #include <condition_variable>
 #include <fstream>
 #include <functional>
@@ -367,17 +371,15 @@ bool FakeSlack::link_open() const {
     return state_->peer && state_->peer->is_open();
 }
 
-std::string FakeSlack::send_message(const std::string& user, const std::string& channel,
-                                    const std::string& text, std::string* ts,
-                                    const std::string& thread_ts) {
-    json e = fixture("socket-mode/events_api-message.json");
-    std::string message_ts;
-    {
-        std::lock_guard lock(state_->mutex);
-        message_ts = state_->new_ts();
-        e["payload"]["event_id"] = "Ev" + std::to_string(state_->next_envelope);
-    }
-    json& event = e["payload"]["event"];
+namespace {
+
+// What send_message's envelope carries: an event_callback from the SDK fixture.
+json message_payload(const std::string& event_id, const std::string& message_ts,
+                     const std::string& user, const std::string& channel, const std::string& text,
+                     const std::string& thread_ts) {
+    json payload = fixture("socket-mode/events_api-message.json")["payload"];
+    payload["event_id"] = event_id;
+    json& event = payload["event"];
     event["user"] = user;
     event["channel"] = channel;
     event["text"] = text;
@@ -385,9 +387,116 @@ std::string FakeSlack::send_message(const std::string& user, const std::string& 
     event["event_ts"] = message_ts;
     event["channel_type"] = !channel.empty() && channel[0] == 'D' ? "im" : "channel";
     if (!thread_ts.empty()) event["thread_ts"] = thread_ts;
-    e["payload"]["authorizations"][0]["user_id"] = kBotUser;
+    payload["authorizations"][0]["user_id"] = FakeSlack::kBotUser;
+    return payload;
+}
+
+// What send_click's envelope carries: a block_actions payload from the SDK fixture.
+json click_payload(const std::string& user, const std::string& channel,
+                   const std::string& message_ts, const std::string& action_id,
+                   std::int64_t job_id) {
+    json p = fixture("socket-mode/interactive-block_actions-button.json")["payload"];
+    p["user"]["id"] = user;
+    p["user"]["username"] = p["user"]["name"] = "user-" + user;
+    p["container"]["channel_id"] = channel;
+    p["container"]["message_ts"] = message_ts;
+    p["channel"]["id"] = channel;
+    p["message"]["ts"] = message_ts;
+    p["message"]["bot_id"] = FakeSlack::kBotId;
+    json& action = p["actions"][0];
+    action["action_id"] = action_id;
+    action["block_id"] = "hostline_approval:" + std::to_string(job_id);
+    action["value"] = std::to_string(job_id);
+    return p;
+}
+
+std::string hex(const unsigned char* bytes, unsigned size) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned i = 0; i < size; ++i) {
+        out += kDigits[bytes[i] >> 4];
+        out += kDigits[bytes[i] & 15];
+    }
+    return out;
+}
+
+// A form value: everything but unreserved characters %-escaped.
+std::string form_escape(const std::string& text) {
+    static constexpr char kDigits[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : text) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += kDigits[c >> 4];
+            out += kDigits[c & 15];
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string FakeSlack::send_message(const std::string& user, const std::string& channel,
+                                    const std::string& text, std::string* ts,
+                                    const std::string& thread_ts) {
+    json e = fixture("socket-mode/events_api-message.json");
+    std::string message_ts, event_id;
+    {
+        std::lock_guard lock(state_->mutex);
+        message_ts = state_->new_ts();
+        event_id = "Ev" + std::to_string(state_->next_envelope);
+    }
+    e["payload"] = message_payload(event_id, message_ts, user, channel, text, thread_ts);
     if (ts != nullptr) *ts = message_ts;
     return state_->envelope(std::move(e));
+}
+
+FakeSlack::SignedRequest FakeSlack::message_request(const std::string& user,
+                                                    const std::string& channel,
+                                                    const std::string& text, std::string* ts,
+                                                    std::chrono::seconds age) {
+    std::string message_ts, event_id;
+    {
+        std::lock_guard lock(state_->mutex);
+        message_ts = state_->new_ts();
+        event_id = "EvHttp" + std::to_string(state_->next_envelope++);
+    }
+    if (ts != nullptr) *ts = message_ts;
+    return sign("application/json",
+                message_payload(event_id, message_ts, user, channel, text, "").dump(), age);
+}
+
+FakeSlack::SignedRequest FakeSlack::click_request(const std::string& user,
+                                                  const std::string& channel,
+                                                  const std::string& message_ts,
+                                                  const std::string& action_id,
+                                                  std::int64_t job_id) {
+    return sign(
+        "application/x-www-form-urlencoded",
+        "payload=" +
+            form_escape(click_payload(user, channel, message_ts, action_id, job_id).dump()));
+}
+
+FakeSlack::SignedRequest FakeSlack::url_verification_request() {
+    return sign("application/json", fixture("http/url_verification.json").dump());
+}
+
+FakeSlack::SignedRequest FakeSlack::sign(const std::string& content_type, std::string body,
+                                         std::chrono::seconds age, const std::string& secret) {
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    const std::string timestamp = std::to_string((now - age).count());
+    const std::string base = "v0:" + timestamp + ":" + body;
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned size = 0;
+    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+         reinterpret_cast<const unsigned char*>(base.data()), base.size(), digest, &size);
+    return {{{"Content-Type", content_type},
+             {"X-Slack-Request-Timestamp", timestamp},
+             {"X-Slack-Signature", "v0=" + hex(digest, size)}},
+            std::move(body)};
 }
 
 std::string FakeSlack::redeliver(const std::string& envelope_id) {
@@ -407,18 +516,7 @@ std::string FakeSlack::send_click(const std::string& user, const std::string& ch
                                   const std::string& message_ts, const std::string& action_id,
                                   std::int64_t job_id) {
     json e = fixture("socket-mode/interactive-block_actions-button.json");
-    json& p = e["payload"];
-    p["user"]["id"] = user;
-    p["user"]["username"] = p["user"]["name"] = "user-" + user;
-    p["container"]["channel_id"] = channel;
-    p["container"]["message_ts"] = message_ts;
-    p["channel"]["id"] = channel;
-    p["message"]["ts"] = message_ts;
-    p["message"]["bot_id"] = kBotId;
-    json& action = p["actions"][0];
-    action["action_id"] = action_id;
-    action["block_id"] = "hostline_approval:" + std::to_string(job_id);
-    action["value"] = std::to_string(job_id);
+    e["payload"] = click_payload(user, channel, message_ts, action_id, job_id);
     return state_->envelope(std::move(e));
 }
 

@@ -25,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -111,6 +112,29 @@ class FakeSlack {
                            std::int64_t job_id);
     void send_disconnect(const std::string& reason);
     void drop_link();  // TCP closed without a close frame
+
+    // ---- the Events API (mode = "events"): requests as Slack POSTs them to the app ----
+
+    static constexpr const char* kSigningSecret = "8f742231b10e8888abcd99yyyzzz85a5";
+    struct SignedRequest {
+        std::vector<std::pair<std::string, std::string>> headers;  // signature, timestamp, type
+        std::string body;
+    };
+    // The event_callback of a message (the payload send_message's envelope carries), signed as
+    // of `age` ago with kSigningSecret.
+    SignedRequest message_request(const std::string& user, const std::string& channel,
+                                  const std::string& text, std::string* ts = nullptr,
+                                  std::chrono::seconds age = std::chrono::seconds(0));
+    // A click as a form body (payload=…), the payload send_click's envelope carries.
+    SignedRequest click_request(const std::string& user, const std::string& channel,
+                                const std::string& message_ts, const std::string& action_id,
+                                std::int64_t job_id);
+    // Slack's url_verification (the fixture), signed.
+    static SignedRequest url_verification_request();
+    // Slack's v0 signature over "v0:TIMESTAMP:BODY" with `secret`, the timestamp `age` ago.
+    static SignedRequest sign(const std::string& content_type, std::string body,
+                              std::chrono::seconds age = std::chrono::seconds(0),
+                              const std::string& secret = kSigningSecret);
 
     // Acks received (envelope ids, in order), and how often an envelope was sent.
     std::vector<std::string> acks() const;
