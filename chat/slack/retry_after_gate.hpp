@@ -8,15 +8,14 @@
 // per-channel limit is also answered by a 429 on chat.postMessage, so it holds that method.)
 //
 // Time is passed in, never read, so tests use a fake clock. Not thread-safe: owned by the
-// adapter, used on its thread only.
+// adapter, used on its thread only. The header itself is read by chat/net/retry_after.hpp,
+// which the Teams adapter shares.
 #pragma once
 
 #include <chrono>
 #include <map>
 #include <string>
 #include <string_view>
-
-#include "common/error.hpp"
 
 namespace hostline::chat::slack {
 
@@ -41,9 +40,5 @@ class RetryAfterGate {
     // handful of methods the adapter calls ever appear, so it needs no bound.
     std::map<std::string, Clock::time_point, std::less<>> open_at_;
 };
-
-// Reads a Retry-After header: whole seconds ("30"). Slack never sends the HTTP-date form.
-// Error: empty, not digits, or absurdly long; the caller then waits a default (say 1 s).
-Result<std::chrono::seconds> parse_retry_after(std::string_view header);
 
 }  // namespace hostline::chat::slack

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "chat/net/https_client.hpp"
+#include "chat/net/retry_after.hpp"
 #include "chat/net/url.hpp"
 #include "chat/net/wss_client.hpp"
 #include "chat/slack/blocks.hpp"
@@ -341,8 +342,9 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
         busy_.erase(c.method);
         const auto now = Clock::now();
         if (reply && reply->status == 429) {
-            auto after = parse_retry_after(reply->header("Retry-After"));
-            const auto wait = after ? *after : kDefaultRetryAfter;
+            const auto wait = net::retry_after_wait(
+                reply->header("Retry-After"), std::chrono::system_clock::now(),
+                {.fallback = kDefaultRetryAfter, .longest = RetryAfterGate::kLongestWait});
             spdlog::info("slack: {} rate limited; waiting {} s", c.method, wait.count());
             gate_.on_rate_limited(c.method, wait, now);
             --c.attempts;  // Slack said when: this try does not count

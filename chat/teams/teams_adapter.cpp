@@ -1,6 +1,7 @@
 // The Teams adapter's one Session: the inbound validation, the conversations' serviceUrls, the
-// outbound queue with its token and its 429 gate. Everything runs on the io_context's thread,
-// so nothing here locks; handlers hold the Session weakly and do nothing once it has gone.
+// outbound queue (one lane per conversation) with its token, its retries and its 429 gate.
+// Everything runs on the io_context's thread, so nothing here locks; handlers hold the Session
+// weakly and do nothing once it has gone.
 #include "chat/teams/teams_adapter.hpp"
 
 #include <spdlog/spdlog.h>
@@ -14,13 +15,17 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
 #include <variant>
+#include <vector>
 
 #include "chat/approval_action.hpp"
 #include "chat/net/https_client.hpp"
+#include "chat/net/retry_after.hpp"
 #include "chat/net/url.hpp"
 #include "chat/teams/activity.hpp"
 #include "chat/teams/bot_framework_auth.hpp"
+#include "chat/teams/connector_retry.hpp"
 #include "chat/teams/connector_token.hpp"
 
 namespace hostline::chat::teams {
@@ -31,7 +36,7 @@ using Clock = std::chrono::steady_clock;
 // Teams refuses messages over ~100 KB of activity JSON; 28 KB of text leaves room for
 // escaping, which can triple some characters.
 constexpr std::size_t kMaxMessageBytes = 28 * 1024;
-// A 429 without a usable Retry-After waits this long; a longer one is capped to this.
+// A 429 without a usable Retry-After waits this long; a longer one is cut to this.
 constexpr std::chrono::seconds kDefaultRetryAfter{1};
 constexpr std::chrono::seconds kMaxRetryAfter{300};
 
@@ -79,11 +84,22 @@ ApprovalCard card_of(const std::string& text, std::int64_t job_id) {
     return card;
 }
 
-std::chrono::seconds retry_after(const std::string& header) {
-    if (header.empty() || header.size() > 6 ||
-        !std::all_of(header.begin(), header.end(), [](char c) { return c >= '0' && c <= '9'; }))
-        return kDefaultRetryAfter;
-    return std::min(std::chrono::seconds(std::stoi(header)), kMaxRetryAfter);
+// What the connector said went wrong: the status, and the error code from its body when it
+// gives one ({"error":{"code":"BotNotInConversationRoster",...}}): never more than that, as
+// the body is the connector's to fill.
+std::string connector_error(const net::HttpResponse& reply) {
+    std::string why = "HTTP " + std::to_string(reply.status);
+    const auto body = nlohmann::json::parse(reply.body, nullptr, false);
+    if (!body.is_object()) return why;
+    const auto error = body.find("error");
+    if (error == body.end() || !error->is_object()) return why;
+    const auto code = error->find("code");
+    if (code == error->end() || !code->is_string()) return why;
+    std::string text = code->get<std::string>().substr(0, 80);
+    if (text.empty() || !std::all_of(text.begin(), text.end(),
+                                     [](unsigned char c) { return std::isalnum(c) != 0; }))
+        return why;
+    return why + " (" + text + ")";
 }
 
 // Whether the activity's entities mention its recipient (the bot).
@@ -140,7 +156,7 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
           tokens_([] { return Clock::now(); }),
           conversations_(kMaxConversations),
           cards_(kMaxCards),
-          retry_timer_(io) {}
+          wake_timer_(io) {}
 
     Result<void> start(Listener listener) {
         if (started_) return fail("the Teams adapter is already started");
@@ -172,8 +188,10 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
 
     void stop() {
         stopped_ = true;
-        retry_timer_.cancel();
-        queue_.clear();
+        wake_timer_.cancel();
+        timer_armed_ = false;
+        lanes_.clear();
+        queued_ = 0;
     }
 
     void receive(std::string authorization, std::string body,
@@ -244,7 +262,19 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
         std::string activity_id;  // PUT only
         std::string body;
         std::function<void(Result<PostedMessage>)> done;
-        bool token_retried = false;  // a 401 fetches a new token once
+        std::uint64_t sequence = 0;  // the order it was given in, across conversations
+        int tries = 0;               // sent so far
+        int failures = 0;            // tries that ended in a `retry` verdict
+        bool token_refreshed = false;
+        std::string sent_with;  // the token of its last try: secret, never logged
+    };
+
+    // One conversation's requests. Its head is sent alone and the rest wait behind it, so
+    // replies and edits land in the order given even when the head has to be tried again.
+    struct Lane {
+        std::deque<Outbound> waiting;
+        bool sending = false;            // a request of it is on the wire
+        Clock::time_point not_before{};  // its head's backoff
     };
 
     void on_validated(InboundActivity activity, const Result<Claims>& claims,
@@ -287,19 +317,29 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
 
     void send_new(std::string conversation_id, std::string body,
                   std::function<void(Result<PostedMessage>)> done) {
-        enqueue({"POST", std::move(conversation_id), "", std::move(body), std::move(done)});
+        Outbound request;
+        request.method = "POST";
+        request.conversation_id = std::move(conversation_id);
+        request.body = std::move(body);
+        request.done = std::move(done);
+        enqueue(std::move(request));
     }
 
     void replace(const PostedMessage& message, std::string body) {
         if (message.message_id.empty()) return;
-        enqueue({"PUT", message.channel, message.message_id, std::move(body),
-                 [](Result<PostedMessage> done) {
-                     if (!done) spdlog::warn("teams: edit failed: {}", done.error().message);
-                 }});
+        Outbound request;
+        request.method = "PUT";
+        request.conversation_id = message.channel;
+        request.activity_id = message.message_id;
+        request.body = std::move(body);
+        request.done = [](Result<PostedMessage>) {};  // a failure is logged by finish()
+        enqueue(std::move(request));
     }
 
     void enqueue(Outbound request) {
         auto refuse = [&](std::string why) {
+            spdlog::warn("teams: {} to Teams conversation {} refused: {}", request.method,
+                         request.conversation_id, why);
             boost::asio::post(
                 io_, [done = std::move(request.done), why = std::move(why)] { done(fail(why)); });
         };
@@ -308,32 +348,75 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
             return refuse("no serviceUrl is known for Teams conversation " +
                           request.conversation_id +
                           " (the bot answers only where it was written to)");
-        if (queue_.size() >= kMaxQueued)
+        if (queued_ >= kMaxQueued)
             return refuse("the Teams send queue is full (" + std::to_string(kMaxQueued) + ")");
-        queue_.push_back(std::move(request));
+        request.sequence = next_sequence_++;
+        lanes_[request.conversation_id].waiting.push_back(std::move(request));
+        ++queued_;
         pump();
     }
 
-    // Sends what may go now: a token is at hand, no 429 is being waited out, fewer than
-    // kMaxInFlight are out.
+    // Sends what may go now, oldest first: the head of each conversation that has nothing on
+    // the wire and no wait to sit out, while a token is at hand and fewer than kMaxInFlight are
+    // out. Then sets the timer for the next head whose wait ends.
     void pump() {
         if (stopped_) return;
-        if (Clock::now() < blocked_until_) return;
-        while (in_flight_ < kMaxInFlight && !queue_.empty()) {
+        while (in_flight_ < kMaxInFlight) {
+            const auto now = Clock::now();
+            Lane* next = nullptr;
+            for (auto& [conversation, lane] : lanes_) {
+                if (lane.sending || lane.waiting.empty() || ready_at(lane) > now) continue;
+                if (next == nullptr ||
+                    lane.waiting.front().sequence < next->waiting.front().sequence) {
+                    next = &lane;
+                }
+            }
+            if (next == nullptr) break;
             auto token = tokens_.current();
-            if (!token) return fetch_token();
-            Outbound request = std::move(queue_.front());
-            queue_.pop_front();
+            if (!token) {
+                fetch_token();
+                break;
+            }
+            Outbound request = std::move(next->waiting.front());
+            next->waiting.pop_front();
+            --queued_;
             send(std::move(request), *token);
         }
+        arm_wake_timer();
+    }
+
+    // A 429 holds every conversation; a backoff only its own.
+    Clock::time_point ready_at(const Lane& lane) const {
+        return std::max(lane.not_before, blocked_until_);
+    }
+
+    void arm_wake_timer() {
+        const auto now = Clock::now();
+        std::optional<Clock::time_point> wake;
+        for (const auto& [conversation, lane] : lanes_) {
+            if (lane.sending || lane.waiting.empty()) continue;
+            const auto at = ready_at(lane);
+            if (at > now && (!wake || at < *wake)) wake = at;
+        }
+        if (!wake || (timer_armed_ && wake_at_ == *wake)) return;
+        wake_at_ = *wake;
+        timer_armed_ = true;
+        wake_timer_.expires_at(*wake);
+        std::weak_ptr<Session> weak = weak_from_this();
+        wake_timer_.async_wait([weak](const boost::system::error_code& error) {
+            auto self = weak.lock();
+            if (!self || error) return;  // cancelled: stopped, or set again for another time
+            self->timer_armed_ = false;
+            self->pump();
+        });
     }
 
     void send(Outbound request, const std::string& token) {
         const std::string* service_url =
             conversations_.find(base_conversation(request.conversation_id));
         if (service_url == nullptr)
-            return request.done(fail("the serviceUrl of Teams conversation " +
-                                     request.conversation_id + " was forgotten"));
+            return finish(std::move(request), fail("the serviceUrl of Teams conversation " +
+                                                   request.conversation_id + " was forgotten"));
         std::string url = *service_url;
         while (!url.empty() && url.back() == '/') url.pop_back();
         url += "/v3/conversations/" + path_segment(request.conversation_id) + "/activities";
@@ -345,13 +428,18 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
                         {"Content-Type", "application/json; charset=utf-8"}};
         http.body = request.body;
         http.timeout = config_.request_timeout;
+        request.sent_with = token;
+        ++request.tries;
         ++in_flight_;
+        lanes_[request.conversation_id].sending = true;
         std::weak_ptr<Session> weak = weak_from_this();
         client_->request(std::move(http), [weak, request = std::move(request)](
                                               Result<net::HttpResponse> reply) mutable {
             auto self = weak.lock();
             if (!self) return;
             --self->in_flight_;
+            if (auto lane = self->lanes_.find(request.conversation_id); lane != self->lanes_.end())
+                lane->second.sending = false;
             self->on_sent(std::move(request), reply);
             self->pump();
         });
@@ -360,40 +448,83 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
     void on_sent(Outbound request, const Result<net::HttpResponse>& reply) {
         const std::string what =
             request.method + " to Teams conversation " + request.conversation_id;
-        if (!reply) return request.done(fail(what + " failed: " + reply.error().message));
-        if (reply->status == 429) {
-            const auto wait = retry_after(reply->header("Retry-After"));
-            spdlog::info("teams: connector answered 429; waiting {} s", wait.count());
-            blocked_until_ = std::max(blocked_until_, Clock::now() + wait);
-            queue_.push_front(std::move(request));
-            return wait_out_retry();
+        const int status = reply ? reply->status : 0;
+        const std::string why = reply ? connector_error(*reply) : reply.error().message;
+        switch (connector_verdict(status)) {
+            case ConnectorVerdict::delivered:
+                return on_delivered(std::move(request), reply->body, what);
+            case ConnectorVerdict::rate_limited: {
+                auto wait = net::retry_after_wait(reply->header("Retry-After"),
+                                                  std::chrono::system_clock::now(),
+                                                  {kDefaultRetryAfter, kMaxRetryAfter});
+                // "Now" from a connector that keeps answering 429 would make a tight loop.
+                if (wait == std::chrono::seconds(0)) wait = kDefaultRetryAfter;
+                spdlog::info("teams: {}: rate limited (429); every send waits {} s", what,
+                             wait.count());
+                blocked_until_ = std::max(blocked_until_, Clock::now() + wait);
+                return again(std::move(request));
+            }
+            case ConnectorVerdict::refresh_token:
+                if (request.token_refreshed) break;
+                // Only if no other call has already replaced the token this one was sent with.
+                if (tokens_.current() == request.sent_with) tokens_.clear();
+                request.token_refreshed = true;
+                spdlog::info("teams: {}: the connector refused the token (401); fetching another",
+                             what);
+                return again(std::move(request));
+            case ConnectorVerdict::retry: {
+                ++request.failures;
+                if (request.failures >= kMaxConnectorAttempts) break;
+                auto wait = retry_backoff(request.failures, random_());
+                // A 503 may say how long the service expects to be down: no sooner than that.
+                if (reply && !reply->header("Retry-After").empty())
+                    wait = std::max<std::chrono::milliseconds>(
+                        wait, net::retry_after_wait(reply->header("Retry-After"),
+                                                    std::chrono::system_clock::now(),
+                                                    {kDefaultRetryAfter, kMaxRetryAfter}));
+                spdlog::info("teams: {}: {}; trying again in {} ms (try {} of {})", what, why,
+                             wait.count(), request.tries + 1, kMaxConnectorAttempts);
+                return again(std::move(request), Clock::now() + wait);
+            }
+            case ConnectorVerdict::failed:
+                break;
         }
-        if (reply->status == 401 && !request.token_retried) {
-            tokens_.clear();
-            request.token_retried = true;
-            queue_.push_front(std::move(request));
-            return;
-        }
-        if (reply->status < 200 || reply->status >= 300)
-            return request.done(fail(what + " failed: HTTP " + std::to_string(reply->status)));
-        std::string id = request.activity_id;
-        if (id.empty()) {
-            auto body = nlohmann::json::parse(reply->body, nullptr, false);
-            if (body.is_object() && body.contains("id") && body["id"].is_string())
-                id = body["id"].get<std::string>();
-            if (id.empty()) return request.done(fail(what + ": the connector gave no activity id"));
-        }
-        request.done(PostedMessage{request.conversation_id, id});
+        const std::string tries =
+            request.tries > 1 ? " after " + std::to_string(request.tries) + " tries" : "";
+        finish(std::move(request), fail(what + " failed" + tries + ": " + why));
     }
 
-    void wait_out_retry() {
-        retry_timer_.expires_at(blocked_until_);
-        std::weak_ptr<Session> weak = weak_from_this();
-        retry_timer_.async_wait([weak](const boost::system::error_code& error) {
-            auto self = weak.lock();
-            if (!self || error) return;
-            self->pump();
-        });
+    void on_delivered(Outbound request, const std::string& body, const std::string& what) {
+        std::string id = request.activity_id;
+        if (id.empty()) {
+            auto answer = nlohmann::json::parse(body, nullptr, false);
+            if (answer.is_object() && answer.contains("id") && answer["id"].is_string())
+                id = answer["id"].get<std::string>();
+            if (id.empty())
+                return finish(std::move(request),
+                              fail(what + ": the connector gave no activity id"));
+        }
+        PostedMessage posted{request.conversation_id, id};
+        finish(std::move(request), std::move(posted));
+    }
+
+    // Back at the head of its conversation, ahead of everything given after it, and the
+    // conversation held until `not_before`.
+    void again(Outbound request, Clock::time_point not_before = {}) {
+        if (stopped_) return;  // dropped with the rest of the queue
+        auto& lane = lanes_[request.conversation_id];
+        lane.not_before = not_before;
+        lane.waiting.push_front(std::move(request));
+        ++queued_;
+    }
+
+    // The request's last word: its lane is let go first, since `done` may post again.
+    void finish(Outbound request, Result<PostedMessage> outcome) {
+        if (auto lane = lanes_.find(request.conversation_id);
+            lane != lanes_.end() && !lane->second.sending && lane->second.waiting.empty())
+            lanes_.erase(lane);
+        if (!outcome) spdlog::warn("teams: {}", outcome.error().message);
+        request.done(std::move(outcome));
     }
 
     void fetch_token() {
@@ -419,9 +550,15 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
                 // Nothing can be sent without a token: fail what waits rather than hold it.
                 const std::string why = "no connector token: " + token.error().message;
                 spdlog::warn("teams: {}", why);
-                auto queued = std::move(self->queue_);
-                self->queue_.clear();
-                for (auto& request : queued) request.done(fail(why));
+                std::vector<Outbound> waiting;
+                for (auto lane = self->lanes_.begin(); lane != self->lanes_.end();) {
+                    for (auto& request : lane->second.waiting)
+                        waiting.push_back(std::move(request));
+                    lane->second.waiting.clear();
+                    lane = lane->second.sending ? std::next(lane) : self->lanes_.erase(lane);
+                }
+                self->queued_ = 0;
+                for (auto& request : waiting) request.done(fail(why));
                 return;
             }
             self->tokens_.store(*token);
@@ -455,10 +592,15 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
     bool fetching_token_ = false;
     Recent<std::string> conversations_;  // base conversation id -> validated serviceUrl
     Recent<ApprovalCard> cards_;         // approval card's activity id -> what it shows
-    std::deque<Outbound> queue_;
+    std::map<std::string, Lane> lanes_;  // conversation id -> its requests; none empty for long
+    std::size_t queued_ = 0;             // waiting in all lanes (not on the wire)
+    std::uint64_t next_sequence_ = 0;
     std::size_t in_flight_ = 0;
-    Clock::time_point blocked_until_{};  // a 429's Retry-After
-    boost::asio::steady_timer retry_timer_;
+    Clock::time_point blocked_until_{};  // a 429's Retry-After, for every conversation
+    boost::asio::steady_timer wake_timer_;
+    bool timer_armed_ = false;
+    Clock::time_point wake_at_{};
+    std::mt19937_64 random_{std::random_device{}()};  // the backoff's jitter
     // While an invoke is being decided: the clicked card's activity id, and its decided card.
     std::string deciding_invoke_;
     std::optional<std::string> decided_for_invoke_;

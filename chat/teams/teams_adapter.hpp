@@ -12,8 +12,13 @@
 //
 // Outbound: POST / PUT v3/conversations/{id}/activities[/{activityId}] with a client-credentials
 // token (fetched from the configured token URL, cached until shortly before it expires, fetched
-// again after a 401). At most kMaxInFlight requests at a time and kMaxQueued waiting; a 429 stops
-// every request until its Retry-After has passed, and then the same request is sent again.
+// again once after a 401). Each conversation's requests go one at a time, in the order given,
+// so a reply never overtakes one being tried again; at most kMaxInFlight conversations at a
+// time and kMaxQueued requests waiting. A 429 stops every request until its Retry-After
+// (seconds or an HTTP-date) has passed, then the same request goes again; 412, 502, 503, 504
+// and no reply at all are tried again after a growing, jittered wait, up to
+// kMaxConnectorAttempts tries (chat/teams/connector_retry.hpp). What finally fails is logged
+// and handed to `done`.
 //
 // Thread: every method, the destructor included, on the io_context's thread (the controller's);
 // the listener and every callback run on it too. No method blocks. Beast stays in the .cpp. The
@@ -55,8 +60,10 @@ struct InboxAnswer {
 
 class TeamsAdapter : public chat::Adapter {
   public:
-    static constexpr std::size_t kMaxInFlight = 4;   // connector requests at a time
-    static constexpr std::size_t kMaxQueued = 1000;  // waiting behind them; more are refused
+    // Connector requests at a time (each of a different conversation), and requests waiting
+    // behind them; more are refused.
+    static constexpr std::size_t kMaxInFlight = 4;
+    static constexpr std::size_t kMaxQueued = 1000;
     // Conversations whose serviceUrl is remembered, and approval cards whose text is kept to
     // redraw them with the decision; the oldest are forgotten beyond these.
     static constexpr std::size_t kMaxConversations = 10000;
@@ -87,10 +94,11 @@ class TeamsAdapter : public chat::Adapter {
 
     // Posts to a conversation the bot has heard from (its serviceUrl is known), in the thread
     // when given; the text is plain and shown as typed. done gets {conversation id posted to,
-    // activity id}, or why not (an unknown conversation, a full queue, the connector's error).
+    // activity id}, or why not (an unknown conversation, a full queue, no token, the
+    // connector's error after the retries above), exactly once unless stop() drops it.
     void post(const std::string& channel, const std::string& thread, const std::string& text,
               std::function<void(Result<PostedMessage>)> done) override;
-    // Replaces a posted message's text (PUT); failures are logged.
+    // Replaces a posted message's text (PUT), retried like a post; failures are logged.
     void edit(const PostedMessage& message, const std::string& text) override;
     // Teams bots cannot add reactions: a no-op.
     void react(const IncomingMessage& to, const std::string& emoji) override;

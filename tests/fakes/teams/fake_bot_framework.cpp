@@ -203,20 +203,36 @@ TestResponse FakeBotFramework::on_sink(const RecordedRequest& request,
                                        const std::string& conversation_id,
                                        const std::string& activity_id) {
     std::unique_lock lock(mutex_);
-    if (throttle_left_ > 0) {
-        --throttle_left_;
-        return TestResponse{429,
-                            {{"Retry-After", std::to_string(throttle_seconds_)}},
-                            R"({"error":{"code":"TooManyRequests"}})"};
-    }
     const std::string authorization = request.header("Authorization");
+    auto body = nlohmann::json::parse(request.body, nullptr, false);
+    SinkCall& call = calls_.emplace_back();
+    call.method = request.method;
+    call.conversation_id = conversation_id;
+    call.authorization = authorization;
+    if (body.is_object() && body.contains("text") && body["text"].is_string())
+        call.text = body["text"].get<std::string>();
+    call.received = std::chrono::system_clock::now();
+    changed_.notify_all();
+    if (!scripted_.empty()) {
+        ScriptedAnswer answer = std::move(scripted_.front());
+        scripted_.pop_front();
+        call.status = answer.status;
+        TestResponse response{answer.status, std::move(answer.headers), std::move(answer.body)};
+        response.delay = answer.delay;
+        return response;
+    }
     const bool known =
         std::any_of(issued_tokens_.begin(), issued_tokens_.end(),
                     [&](const std::string& t) { return authorization == "Bearer " + t; });
-    if (!known) return json_answer(401, {{"message", "Authorization has been denied"}});
-    auto body = nlohmann::json::parse(request.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object() || body.value("type", "") != "message")
+    if (!known) {
+        call.status = 401;
+        return json_answer(401, {{"message", "Authorization has been denied"}});
+    }
+    if (body.is_discarded() || !body.is_object() || body.value("type", "") != "message") {
+        call.status = 400;
         return json_answer(400, {{"error", {{"code", "BadArgument"}}}});
+    }
+    call.status = activity_id.empty() ? 201 : 200;
     SentActivity sent{request.method, conversation_id, activity_id, authorization, body};
     if (sent.activity_id.empty()) sent.activity_id = "out-" + std::to_string(next_id_++);
     activities_.push_back(sent);
@@ -244,10 +260,20 @@ bool FakeBotFramework::wait_for_activities(std::size_t count,
     return changed_.wait_for(lock, timeout, [&] { return activities_.size() >= count; });
 }
 
-void FakeBotFramework::throttle(int count, int retry_after_seconds) {
+void FakeBotFramework::answer_next(int count, ScriptedAnswer answer) {
     std::lock_guard lock(mutex_);
-    throttle_left_ = count;
-    throttle_seconds_ = retry_after_seconds;
+    for (int i = 0; i < count; ++i) scripted_.push_back(answer);
+}
+
+void FakeBotFramework::throttle(int count, int retry_after_seconds) {
+    answer_next(count, {429,
+                        {{"Retry-After", std::to_string(retry_after_seconds)}},
+                        R"({"error":{"code":"TooManyRequests"}})"});
+}
+
+std::vector<SinkCall> FakeBotFramework::calls() const {
+    std::lock_guard lock(mutex_);
+    return calls_;
 }
 
 int FakeBotFramework::tokens_issued() const {

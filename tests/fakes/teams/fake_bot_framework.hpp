@@ -2,7 +2,8 @@
 // metadata and the JWKS (one RSA key, endorsed for "msteams"), the client-credentials token
 // endpoint, and a conversation sink that records what the bot POSTs and PUTs. It also mints the
 // JWTs the Bot Connector would put on the activities it sends the bot, with any claims a test
-// chooses, and builds those activities.
+// chooses, and builds those activities. The sink can be told to answer its next calls with a
+// given status and headers (a 412, a 429 with Retry-After, a 502, a 401, a late answer).
 //
 //   testing::TestCa ca;
 //   FakeBotFramework bf(ca, "app-id", "s3cret");
@@ -10,6 +11,7 @@
 //   auto activity = bf.message("conv-1", "user-aad-1", "Alice", "run uptime");
 //   adapter.receive("Bearer " + bf.token(bf.valid_claims()), activity.dump(), ...);
 //   bf.wait_for_activities(1, 10s);  bf.activities()[0].body["text"]
+//   bf.answer_next(1, {502});  // the connector fails for a while: see calls() for every try
 //
 // Thread: any; the server answers on its own thread. Test support: failures throw.
 #pragma once
@@ -17,6 +19,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -50,6 +53,25 @@ struct SentActivity {
     nlohmann::json body;
 };
 
+// An answer the sink gives instead of taking the activity (see answer_next).
+struct ScriptedAnswer {
+    int status = 503;
+    testing::TestHeaders headers;
+    std::string body;
+    // Answered this late: past the bot's request timeout, the bot sees no reply at all.
+    std::chrono::milliseconds delay{0};
+};
+
+// One request the sink received, whatever it answered: for counting tries and timing them.
+struct SinkCall {
+    std::string method;
+    std::string conversation_id;
+    std::string authorization;
+    std::string text;  // the activity's "text", if any
+    int status = 0;    // what the sink answered
+    std::chrono::system_clock::time_point received;
+};
+
 class FakeBotFramework {
   public:
     static constexpr const char* kIssuer = "https://api.botframework.com";
@@ -76,8 +98,13 @@ class FakeBotFramework {
     // The sink: every request so far, and waiting for them.
     std::vector<SentActivity> activities() const;
     bool wait_for_activities(std::size_t count, std::chrono::milliseconds timeout) const;
+    // The next `count` sink requests (after any already scripted) get `answer` and are not
+    // taken: e.g. {502}, {429, {{"Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT"}}}, {403}.
+    void answer_next(int count, ScriptedAnswer answer);
     // The next `count` sink requests are answered 429 with this Retry-After (seconds).
     void throttle(int count, int retry_after_seconds);
+    // Every request the sink received, scripted answers included, in the order received.
+    std::vector<SinkCall> calls() const;
     // Times the token endpoint answered with a token; wrong credentials get 401, and the sink
     // answers 401 to any token it did not issue.
     int tokens_issued() const;
@@ -100,8 +127,8 @@ class FakeBotFramework {
     std::vector<SentActivity> activities_;
     std::vector<std::string> conversations_;
     std::vector<std::string> issued_tokens_;
-    int throttle_left_ = 0;
-    int throttle_seconds_ = 0;
+    std::deque<ScriptedAnswer> scripted_;
+    std::vector<SinkCall> calls_;
     std::uint64_t next_id_ = 1;
 };
 
