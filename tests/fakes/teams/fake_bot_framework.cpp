@@ -89,8 +89,8 @@ FakeBotFramework::FakeBotFramework(const testing::TestCa& ca, std::string app_id
     // The token endpoint's tenant (botframework.com) publishes its OpenID configuration as Azure
     // AD does; MSAL, which the Bot Framework SDKs get their tokens through, reads the token
     // endpoint from it rather than assuming one.
-    const std::string authority = server_->url("/botframework.com");
-    const std::string token_url = server_->url("/botframework.com/oauth2/v2.0/token");
+    const std::string authority = this->authority();
+    const std::string token_url = this->token_url();
     server_->on("GET", "/botframework.com/v2.0/.well-known/openid-configuration",
                 [authority, token_url, jwks_url](const RecordedRequest&) {
                     return json_answer(
@@ -140,7 +140,7 @@ std::string FakeBotFramework::authority() const {
 }
 
 std::string FakeBotFramework::token_url() const {
-    return server_->url("/botframework.com/oauth2/v2.0/token");
+    return authority() + "/oauth2/v2.0/token";
 }
 
 std::string FakeBotFramework::service_url() const {
