@@ -63,3 +63,12 @@ if [ "$browser_dir/package-lock.json" -nt "$browser_dir/node_modules/.package-lo
   echo "install-deps: npm ci in tests/browser"
   (cd "$browser_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# The official Slack and Bot Framework SDKs the fakes are checked against (docs/sdk-checks.md),
+# exactly as tests/sdk/package-lock.json pins them, only when node_modules is missing or older
+# than the lock. Pinned to versions that run on Debian 12's node 18 as well as on node 20.
+sdk_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/sdk"
+if [ "$sdk_dir/package-lock.json" -nt "$sdk_dir/node_modules/.package-lock.json" ]; then
+  echo "install-deps: npm ci in tests/sdk"
+  (cd "$sdk_dir" && npm ci --no-audit --no-fund --loglevel=error)
+fi

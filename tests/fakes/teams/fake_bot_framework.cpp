@@ -86,6 +86,30 @@ FakeBotFramework::FakeBotFramework(const testing::TestCa& ca, std::string app_id
     const nlohmann::json jwks = {{"keys", nlohmann::json::array({key_->jwk(kKeyId, {"msteams"})})}};
     server_->on("GET", "/v1/.well-known/keys",
                 [jwks](const RecordedRequest&) { return json_answer(200, jwks); });
+    // The token endpoint's tenant (botframework.com) publishes its OpenID configuration as Azure
+    // AD does; MSAL, which the Bot Framework SDKs get their tokens through, reads the token
+    // endpoint from it rather than assuming one.
+    const std::string authority = this->authority();
+    const std::string token_url = this->token_url();
+    server_->on("GET", "/botframework.com/v2.0/.well-known/openid-configuration",
+                [authority, token_url, jwks_url](const RecordedRequest&) {
+                    return json_answer(
+                        200,
+                        {{"token_endpoint", token_url},
+                         {"token_endpoint_auth_methods_supported",
+                          {"client_secret_post", "private_key_jwt", "client_secret_basic"}},
+                         {"jwks_uri", jwks_url},
+                         {"response_modes_supported", {"query", "fragment", "form_post"}},
+                         {"subject_types_supported", {"pairwise"}},
+                         {"id_token_signing_alg_values_supported", {"RS256"}},
+                         {"response_types_supported", {"code", "id_token", "code id_token"}},
+                         {"scopes_supported", {"openid", "profile", "email", "offline_access"}},
+                         {"issuer", authority + "/v2.0"},
+                         {"authorization_endpoint", authority + "/oauth2/v2.0/authorize"},
+                         {"end_session_endpoint", authority + "/oauth2/v2.0/logout"},
+                         {"tenant_region_scope", "WW"},
+                         {"cloud_instance_name", "microsoftonline.com"}});
+                });
     server_->on("POST", "/botframework.com/oauth2/v2.0/token", [this](const RecordedRequest& r) {
         auto fields = form_fields(r.body);
         if (fields["grant_type"] != "client_credentials" || fields["client_id"] != app_id_ ||
@@ -111,8 +135,12 @@ std::string FakeBotFramework::openid_metadata_url() const {
     return server_->url("/v1/.well-known/openidconfiguration");
 }
 
+std::string FakeBotFramework::authority() const {
+    return server_->url("/botframework.com");
+}
+
 std::string FakeBotFramework::token_url() const {
-    return server_->url("/botframework.com/oauth2/v2.0/token");
+    return authority() + "/oauth2/v2.0/token";
 }
 
 std::string FakeBotFramework::service_url() const {

@@ -1,9 +1,10 @@
 // A fake Bot Framework over HTTPS (testing::TlsTestServer, trusted through a TestCa): the OpenID
 // metadata and the JWKS (one RSA key, endorsed for "msteams"), the client-credentials token
-// endpoint, and a conversation sink that records what the bot POSTs and PUTs. It also mints the
-// JWTs the Bot Connector would put on the activities it sends the bot, with any claims a test
-// chooses, and builds those activities. The sink can be told to answer its next calls with a
-// given status and headers (a 412, a 429 with Retry-After, a 502, a 401, a late answer).
+// endpoint with its tenant's OpenID configuration, and a conversation sink that records what the
+// bot POSTs and PUTs. It also mints the JWTs the Bot Connector would put on the activities it sends
+// the bot, with any claims a test chooses, and builds those activities. The sink can be told to
+// answer its next calls with a given status and headers (a 412, a 429 with Retry-After, a 502, a
+// 401, a late answer).
 //
 //   testing::TestCa ca;
 //   FakeBotFramework bf(ca, "app-id", "s3cret");
@@ -81,6 +82,9 @@ class FakeBotFramework {
     ~FakeBotFramework();
 
     std::string openid_metadata_url() const;
+    // The Azure AD authority (tenant botframework.com) whose token endpoint token_url() is; it
+    // serves its OpenID configuration at AUTHORITY/v2.0/.well-known/openid-configuration.
+    std::string authority() const;
     std::string token_url() const;
     std::string service_url() const;  // where the sink listens, with a trailing '/'
 
