@@ -28,6 +28,11 @@ constexpr const char* kCommands = R"toml(
 name = "greet"
 summary = "Say hello from the host"
 run = ["sh", "-c", "echo \"hello from $HOSTLINE_AGENT\""]
+
+[[command]]
+name = "count"
+summary = "Count to four, slowly"
+run = ["sh", "-c", "for i in 1 2 3 4; do echo \"line $i\"; sleep 1.5; done"]
 )toml";
 
 class TeamsChat : public ::testing::Test {
@@ -47,7 +52,7 @@ class TeamsChat : public ::testing::Test {
         // only because she asked.
         cluster.set_policy(R"toml(
 [roles.operator]
-permissions = ["command.greet", "command.bounce"]
+permissions = ["command.greet", "command.count", "command.bounce"]
 targets = "role=web"
 [roles.approver]
 permissions = ["approvals.decide"]
@@ -118,6 +123,37 @@ TEST_F(TeamsChat, ACommandRunsAndItsResultArrivesInTheConversation) {
     auto list = jobs();
     ASSERT_EQ(list.size(), 1u) << list.dump();
     EXPECT_EQ(list[0]["requester"], "teams:aad-alice");
+}
+
+TEST_F(TeamsChat, InAChannelThreadProgressIsEditedInPlaceAndTheResultRepliesInTheThread) {
+    // A channel message: its conversation id names the thread's root message.
+    const std::string thread = "19:ops-channel@thread.tacv2;messageid=1700000000001";
+    ASSERT_EQ(deliver(fake.message(thread, "aad-alice", "Alice", "!count --on web-1"),
+                      fake.token(fake.valid_claims()))
+                  .status,
+              200);
+    auto summary = bot_sent("succeeded", 60s);
+    ASSERT_TRUE(summary) << "no result";
+    EXPECT_EQ(summary->conversation_id, thread) << "the result is a reply in the thread";
+    // Markdown: the '|' is escaped, so Teams shows "web-1 | line 4", not a table.
+    EXPECT_NE(summary->body.value("text", "").find("web-1 \\| line 4"), std::string::npos)
+        << summary->body.dump();
+
+    // The progress: one message posted in the thread, then replaced (PUT) as lines came.
+    auto progress = bot_sent("hosts done");
+    ASSERT_TRUE(progress);
+    EXPECT_EQ(progress->method, "POST");
+    EXPECT_EQ(progress->conversation_id, thread);
+    std::vector<std::string> versions;
+    for (const auto& a : fake.activities())
+        if (a.method == "PUT" && a.activity_id == progress->activity_id)
+            versions.push_back(a.body.value("text", ""));
+    ASSERT_FALSE(versions.empty()) << "the progress message was never edited";
+    EXPECT_NE(versions.back().find("web-1 \\| line "), std::string::npos) << versions.back();
+    int posts = 0;
+    for (const auto& a : fake.activities())
+        posts += a.method == "POST" && a.body.dump().find("hosts done") != std::string::npos;
+    EXPECT_EQ(posts, 1) << "progress is one message, edited; not a new one per line";
 }
 
 TEST_F(TeamsChat, SomeoneWithoutRightsIsToldWhyAndNothingRuns) {
