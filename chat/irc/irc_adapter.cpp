@@ -12,11 +12,11 @@
 #include <deque>
 #include <exception>
 #include <optional>
-#include <random>
 #include <set>
 #include <string_view>
 #include <utility>
 
+#include "chat/backoff.hpp"
 #include "chat/irc/irc_message.hpp"
 #include "chat/irc/irc_text.hpp"
 #include "chat/irc/sasl.hpp"
@@ -94,7 +94,7 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
                       ? config_.messages_per_second
                       : 1.0,
                   std::isfinite(config_.burst) ? config_.burst : 1.0),
-          random_(std::random_device{}()) {}
+          backoff_(config_.reconnect_min, config_.reconnect_max) {}
 
     Result<void> start(Listener listener) {
         if (started_) return fail("the IRC adapter is already started");
@@ -104,7 +104,7 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
         started_ = true;
         stopped_ = false;
         nick_ = config_.nick;
-        backoff_ = config_.reconnect_min;
+        backoff_.reset();
         spdlog::info("irc: connecting to {}:{} as {} ({})", config_.host, config_.port,
                      config_.nick, config_.tls ? "TLS" : "plain TCP");
         asio::post(io_, [self = shared_from_this(), gen = generation_] {
@@ -430,7 +430,7 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
     void on_registered(const std::string& nick) {
         registered_ = true;
         nick_ = nick;
-        backoff_ = config_.reconnect_min;
+        backoff_.reset();
         spdlog::info("irc: registered as {} on {}", nick_, config_.host);
         for (const auto& channel : config_.channels) send_command("JOIN", {channel});
         pump();
@@ -606,10 +606,7 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
     }
 
     void schedule_reconnect() {
-        const auto delay = backoff_;
-        std::uniform_int_distribution<long long> jitter(delay.count() / 2, delay.count());
-        const std::chrono::milliseconds wait{jitter(random_)};
-        backoff_ = std::min(config_.reconnect_max, backoff_ * 2);
+        const auto wait = backoff_.next();
         spdlog::info("irc: reconnecting in {} ms", wait.count());
         const auto gen = generation_;
         reconnect_timer_.expires_after(wait);
@@ -686,9 +683,8 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
     std::shared_ptr<ssl::stream<tcp::socket>> tls_stream_;
     std::shared_ptr<tcp::socket> socket_;
     asio::steady_timer reconnect_timer_, send_timer_, watchdog_, regain_timer_;
-    std::chrono::milliseconds backoff_{0};
     TokenBucket bucket_;
-    std::mt19937_64 random_;
+    Backoff backoff_;  // between reconnects
 
     // The current connection:
     bool connected_ = false;

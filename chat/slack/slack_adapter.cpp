@@ -12,10 +12,10 @@
 #include <deque>
 #include <map>
 #include <optional>
-#include <random>
 #include <set>
 #include <utility>
 
+#include "chat/backoff.hpp"
 #include "chat/net/https_client.hpp"
 #include "chat/net/retry_after.hpp"
 #include "chat/net/url.hpp"
@@ -75,7 +75,7 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
           dispatch_timer_(io),
           edit_timer_(io),
           reconnect_timer_(io),
-          random_(std::random_device{}()) {}
+          backoff_(config_.reconnect_min, config_.reconnect_max) {}
 
     Result<void> start(Listener listener) {
         if (started_) return fail("the Slack adapter is already started");
@@ -98,7 +98,7 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
         http_ = std::move(*http);
         listener_ = std::move(listener);
         started_ = true;
-        backoff_ = config_.reconnect_min;
+        backoff_.reset();
         spdlog::info("slack: {} through {}",
                      events_api ? "Events API at /chat/slack/events, Web API" : "Socket Mode",
                      url->authority());
@@ -481,7 +481,7 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
             return spdlog::warn("slack: a frame we cannot read: {}", frame.error().message);
         }
         if (const auto* hello = std::get_if<Hello>(&*frame)) {
-            backoff_ = config_.reconnect_min;
+            backoff_.reset();
             return spdlog::info("slack: hello ({} connection(s) open)", hello->num_connections);
         }
         if (const auto* disconnect = std::get_if<Disconnect>(&*frame))
@@ -534,9 +534,7 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
     void schedule_reconnect() {
         if (stopped_ || link_disabled_ || reconnect_armed_) return;
         reconnect_armed_ = true;
-        std::uniform_int_distribution<long long> jitter(backoff_.count() / 2, backoff_.count());
-        const std::chrono::milliseconds wait{jitter(random_)};
-        backoff_ = std::min(config_.reconnect_max, backoff_ * 2);
+        const auto wait = backoff_.next();
         spdlog::info("slack: reconnecting in {} ms", wait.count());
         reconnect_timer_.expires_after(wait);
         reconnect_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
@@ -655,9 +653,8 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
     bool opening_ = false;  // apps.connections.open or a connect in progress
     bool link_disabled_ = false;
     bool reconnect_armed_ = false;
-    std::chrono::milliseconds backoff_{0};
     asio::steady_timer dispatch_timer_, edit_timer_, reconnect_timer_;
-    std::mt19937_64 random_;
+    Backoff backoff_;  // between reconnects
 };
 
 SlackAdapter::SlackAdapter(asio::io_context& io, SlackConfig config)

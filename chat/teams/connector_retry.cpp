@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "chat/backoff.hpp"
+
 namespace hostline::chat::teams {
 
 ConnectorVerdict connector_verdict(int status) {
@@ -25,10 +27,7 @@ ConnectorVerdict connector_verdict(int status) {
 std::chrono::milliseconds retry_backoff(int failures, std::uint64_t random) {
     auto full = kFirstRetryWait;
     for (int i = 1; i < failures && full < kLongestRetryWait; ++i) full *= 2;
-    full = std::min(full, kLongestRetryWait);
-    const auto half = full.count() / 2;
-    const auto span = static_cast<std::uint64_t>(full.count() - half + 1);
-    return std::chrono::milliseconds(half + static_cast<std::int64_t>(random % span));
+    return jittered(std::min(full, kLongestRetryWait), random);
 }
 
 }  // namespace hostline::chat::teams

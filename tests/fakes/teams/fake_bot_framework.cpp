@@ -4,6 +4,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "common/percent_encoding.hpp"
 #include "tests/fakes/teams/token_minter.hpp"
 
 namespace hostline::chat::teams::test {
@@ -36,19 +37,6 @@ std::string path_segment(const std::string& text) {
     return out;
 }
 
-std::string percent_decode(const std::string& text) {
-    std::string out;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '%' && i + 2 < text.size()) {
-            out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
-            i += 2;
-        } else {
-            out += text[i] == '+' ? ' ' : text[i];
-        }
-    }
-    return out;
-}
-
 std::map<std::string, std::string> form_fields(const std::string& body) {
     std::map<std::string, std::string> fields;
     std::size_t start = 0;
@@ -58,7 +46,8 @@ std::map<std::string, std::string> form_fields(const std::string& body) {
         const std::string pair = body.substr(start, end - start);
         const auto eq = pair.find('=');
         if (eq != std::string::npos)
-            fields[percent_decode(pair.substr(0, eq))] = percent_decode(pair.substr(eq + 1));
+            fields[percent_decode(pair.substr(0, eq)).value_or("")] =
+                percent_decode(pair.substr(eq + 1)).value_or("");
         start = end + 1;
     }
     return fields;
