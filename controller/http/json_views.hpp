@@ -16,6 +16,9 @@
 namespace hostline::controller::http {
 
 using Json = nlohmann::ordered_json;
+// Request bodies are parsed into std::map-backed JSON: an ordered_json object looks keys up
+// linearly, and a 1 MiB body of distinct keys would stall the loop.
+using InputJson = nlohmann::json;
 
 Json job_json(const Job& job);
 Json run_json(const RunRecord& run);

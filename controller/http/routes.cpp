@@ -26,7 +26,7 @@ namespace hostline::controller::http {
 // decides itself, because the answer depends on more than the route (the hosts a job would
 // touch, whether the job is the caller's own, the approval's group; the chat decides per
 // command).
-const std::array<Router::Route, 25> Router::kRoutes{{
+const std::array<Router::Route, 31> Router::kRoutes{{
     {"GET", "/api/v1/agents", &Router::get_agents, ""},
     {"POST", "/api/v1/agents/tokens", &Router::post_agent_token, ""},
     {"POST", "/api/v1/agents/accept", &Router::post_agent_accept, ""},
@@ -53,6 +53,13 @@ const std::array<Router::Route, 25> Router::kRoutes{{
     {"POST", "/api/v1/agents/{name}/undrain", &Router::post_agent_undrain, "agents.manage"},
     {"GET", "/api/v1/jobs/{id}/output/download", &Router::get_output_download, ""},
     {"GET", "/api/v1/audit/export", &Router::get_audit_export, "audit.read"},
+    {"GET", "/api/v1/schedules", &Router::get_schedules, "schedules.manage"},
+    {"POST", "/api/v1/schedules", &Router::post_schedules, "schedules.manage"},
+    {"GET", "/api/v1/schedules/{name}", &Router::get_schedule, "schedules.manage"},
+    // An owner may pause, resume and remove their own schedule.
+    {"POST", "/api/v1/schedules/{name}/pause", &Router::post_schedule_pause, ""},
+    {"POST", "/api/v1/schedules/{name}/resume", &Router::post_schedule_resume, ""},
+    {"DELETE", "/api/v1/schedules/{name}", &Router::delete_schedule, ""},
 }};
 
 std::vector<Router::RouteInfo> Router::route_table() {
@@ -63,10 +70,6 @@ std::vector<Router::RouteInfo> Router::route_table() {
 }
 
 namespace {
-
-// Request bodies are parsed into std::map-backed JSON: an ordered_json object looks keys up
-// linearly, and a 1 MiB body of distinct keys would stall the loop.
-using InputJson = nlohmann::json;
 
 constexpr int kMaxLimit = 500;
 constexpr int kDefaultLimit = 50;
