@@ -218,6 +218,16 @@ TEST(CronDst, SeveralSkippedTimesFireOnceTogether) {
               }));
 }
 
+TEST(CronDst, HalfHourChangeOnLordHoweFiresASkippedTimeAtTheEndOfTheGap) {
+    // Australia/Lord_Howe moves from +10:30 to +11 at 02:00 on 2026-10-04: 02:00-02:30 is skipped.
+    EXPECT_EQ(described(cron("15 2 * * *", "Australia/Lord_Howe"), utc(2026, 10, 2), 3),
+              (std::vector<std::string>{
+                  "2026-10-02T15:45Z 2026-10-03 02:15 +1030",
+                  "2026-10-03T15:30Z 2026-10-04 02:30 +11",
+                  "2026-10-04T15:15Z 2026-10-05 02:15 +11",
+              }));
+}
+
 // --- leap days and month ends (UTC) ---
 
 TEST(CronCalendar, LeapDayFiresOnlyInLeapYears) {
