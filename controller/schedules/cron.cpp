@@ -10,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "common/printable.hpp"
 #include "controller/schedules/cron_fields.hpp"
 
 namespace hostline::controller {
@@ -30,15 +31,6 @@ constexpr int kMaxFirings = 1000;
 // Instants the search accepts: the tz database and the calendar are well defined in between.
 const CronSchedule::TimePoint kEarliest{date::sys_days{date::year{1900} / 1 / 1}};
 const CronSchedule::TimePoint kLatest{date::sys_days{date::year{9000} / 1 / 1}};
-
-std::string printable(const std::string& text) {
-    std::string out;
-    for (std::size_t i = 0; i < text.size() && i < 64; ++i) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
-    }
-    return text.size() > 64 ? out + "..." : out;
-}
 
 Result<const date::time_zone*> find_zone(const std::string& name) {
     if (name.size() > kMaxZoneLength) return fail("unknown time zone '" + printable(name) + "'");

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/printable.hpp"
+
 namespace hostline::controller {
 
 namespace {
@@ -51,22 +53,9 @@ constexpr std::array<Macro, 7> kMacros{{
     {"@annually", "0 0 1 1 *"},
 }};
 
-// Text as it may appear inside quotes in an error shown in chat: non-printing bytes as \xNN,
-// long text cut short.
+// Text as it may appear inside quotes in an error shown in chat.
 std::string quoted(std::string_view text) {
-    std::string out = "'";
-    for (std::size_t i = 0; i < text.size() && i < kMaxQuoted; ++i) {
-        auto c = static_cast<unsigned char>(text[i]);
-        if (c >= 0x20 && c < 0x7f) {
-            out += static_cast<char>(c);
-        } else {
-            char hex[5];
-            std::snprintf(hex, sizeof hex, "\\x%02x", c);
-            out += hex;
-        }
-    }
-    if (text.size() > kMaxQuoted) out += "...";
-    return out + "'";
+    return "'" + printable(text, kMaxQuoted) + "'";
 }
 
 bool is_blank(char c) {

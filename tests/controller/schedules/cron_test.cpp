@@ -460,7 +460,7 @@ TEST(CronErrors, UnknownZone) {
     EXPECT_EQ(error_of("0 0 * * *", "../../etc/passwd"), "unknown time zone '../../etc/passwd'");
     EXPECT_EQ(error_of("0 0 * * *", "zone.tab"), "unknown time zone 'zone.tab'");
     EXPECT_EQ(error_of("0 0 * * *", std::string("Europe/Berlin\n", 14)),
-              "unknown time zone 'Europe/Berlin?'");
+              "unknown time zone 'Europe/Berlin\\x0a'");
 }
 
 TEST(CronErrors, NeverFires) {
