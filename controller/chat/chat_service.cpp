@@ -697,7 +697,10 @@ void ChatService::on_job_event(std::uint64_t report_id, const JobEvent& event) {
     }
     const Job& job = std::get<JobEvent::JobChanged>(event.what).job;
     r.job = job;
-    if (!is_final(job.state)) return;
+    if (!is_final(job.state)) {
+        if (job.batch_window > 0) post_progress(r);  // the window is known from here on
+        return;
+    }
     for (auto& [run_id, rest] : r.partial)
         if (!rest.empty()) {
             ++r.total_lines;

@@ -900,6 +900,7 @@ TEST_F(ChatServiceTest, ARolloutsProgressShowsItsWindow) {
         r.run_id = run.run_id;
         r.seq = 1;
         r.status = "exited";
+        r.exit_code = 0;
         scheduler_->on_agent_message(agent, r);
     };
     auto shown = [&](const std::string& text) {
