@@ -21,6 +21,8 @@ using Json = nlohmann::ordered_json;
 using InputJson = nlohmann::json;
 
 Json job_json(const Job& job);
+// The hosts a rollout never started (fail-fast) and why: {"hosts": [...], "reason": "..."|null}.
+Json not_started_json(const JobDetail& detail);
 Json run_json(const RunRecord& run);
 Json agent_json(const AgentInfo& agent);
 Json output_json(const OutputChunk& chunk);  // {"run_id","agent","seq","stream","data"}

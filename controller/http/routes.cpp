@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/batch_size.hpp"
 #include "common/duration.hpp"
 #include "common/percent_encoding.hpp"
 #include "common/target/target_expr.hpp"
@@ -322,13 +323,32 @@ Result<SubmitRequest> parse_submit(std::string_view body) {
                 if (!text.is_string()) return fail("env." + name + " must be a string");
                 request.env[name] = text.get<std::string>();
             }
+        } else if (key == "batch") {  // a rollout: docs/scheduling.md, "Batches"
+            if (value.is_null()) continue;
+            if (!value.is_string() && !value.is_number_integer())
+                return fail("batch must be a number of hosts (2) or a percentage (\"25%\")");
+            auto batch =
+                parse_batch_size(value.is_string() ? value.get<std::string>() : value.dump());
+            if (!batch) return batch.error();
+            request.batch = *batch;
+        } else if (key == "batch_wait_ms") {
+            if (value.is_null()) continue;
+            if (!value.is_number_integer() || value.get<std::int64_t>() < 0 ||
+                std::chrono::milliseconds(value.get<std::int64_t>()) > kMaxDuration)
+                return fail("batch_wait_ms must be a non-negative integer (milliseconds)");
+            request.batch_wait = std::chrono::milliseconds(value.get<std::int64_t>());
+        } else if (key == "fail_fast") {
+            if (value.is_null()) continue;
+            if (!value.is_boolean()) return fail("fail_fast must be true or false");
+            request.fail_fast = value.get<bool>();
         } else if (std::string* field = optional_string_field(request, key)) {
             if (value.is_null()) continue;
             if (!value.is_string()) return fail(key + " must be a string");
             *field = value.get<std::string>();
         } else {
             return fail("unknown field '" + key +
-                        "'; expected target, argv, timeout_ms, env, cwd, user or group");
+                        "'; expected target, argv, timeout_ms, env, cwd, user, group, batch, "
+                        "batch_wait_ms or fail_fast");
         }
     }
     if (!has_target) return fail("target is required: a target expression such as \"web-*\"");
@@ -687,8 +707,10 @@ void Router::get_job(const Call& call) {
     with_job(call, "jobs.read", [this, exchange = call.exchange](const JobDetail& detail) {
         Json runs = Json::array();
         for (const auto& run : detail.runs) runs.push_back(run_json(run));
-        auto body = std::make_shared<Json>(
-            Json{{"job", job_json(detail.job)}, {"runs", std::move(runs)}, {"approval", nullptr}});
+        auto body = std::make_shared<Json>(Json{{"job", job_json(detail.job)},
+                                                {"runs", std::move(runs)},
+                                                {"not_started", not_started_json(detail)},
+                                                {"approval", nullptr}});
         if (approvals_ == nullptr) return exchange->respond(json_response(200, *body));
         // An approval's id is its job's: the newest approval at or below the job's id is the
         // job's own, if it has one.

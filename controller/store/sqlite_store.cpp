@@ -172,7 +172,7 @@ State known_state(std::optional<State> state, std::string_view what, std::int64_
 }
 
 // Column lists: the order of bind_all() in the writers and of Row in the readers.
-constexpr std::array<std::string_view, 17> kJobColumns{"id",
+constexpr std::array<std::string_view, 21> kJobColumns{"id",
                                                        "requester",
                                                        "source",
                                                        "target",
@@ -188,7 +188,11 @@ constexpr std::array<std::string_view, 17> kJobColumns{"id",
                                                        "cancel_requested",
                                                        "created_at_ms",
                                                        "finished_at_ms",
-                                                       "command"};
+                                                       "command",
+                                                       "batch",
+                                                       "batch_window",
+                                                       "batch_wait_ms",
+                                                       "fail_fast"};
 constexpr std::array<std::string_view, 14> kRunColumns{
     "id",           "job_id",        "agent",       "state",        "exit_code",
     "signal",       "started_at_ms", "ended_at_ms", "stdout_bytes", "stderr_bytes",
@@ -264,6 +268,10 @@ Job job_from(SQLite::Statement& statement) {
     job.created_at_ms = row.int64();
     job.finished_at_ms = row.int64();
     job.command = row.text();
+    job.batch = row.text();
+    job.batch_window = row.int64();
+    job.batch_wait_ms = row.int64();
+    job.fail_fast = row.boolean();
     return job;
 }
 
@@ -456,7 +464,8 @@ class Connection {
         bind_all(*s, job.id, job.requester, job.source, job.target, to_json(job.argv),
                  to_json(job.env), job.cwd, job.run_as_user, job.run_as_group, job.script_sha256,
                  job.timeout_ms, job.output_cap_bytes, to_string(job.state), job.cancel_requested,
-                 job.created_at_ms, job.finished_at_ms, job.command, Blob{job.script});
+                 job.created_at_ms, job.finished_at_ms, job.command, job.batch, job.batch_window,
+                 job.batch_wait_ms, job.fail_fast, Blob{job.script});
         s->exec();
     }
 

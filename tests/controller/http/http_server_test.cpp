@@ -568,6 +568,44 @@ TEST_F(HttpServerTest, SubmitPassesUserAndGroupToTheService) {
     EXPECT_EQ(submitted->run_as_group, "adm");
 }
 
+TEST_F(HttpServerTest, SubmitPassesTheRolloutToTheService) {
+    auto response = call(bhttp::verb::post, "/api/v1/jobs",
+                         R"({"target":"*","argv":["id"],"batch":"25%","batch_wait_ms":30000,)"
+                         R"("fail_fast":true})");
+    ASSERT_EQ(response.result_int(), 201u) << response.body();
+    auto submitted = on_io([this] { return fake_.last_submit; });
+    ASSERT_TRUE(submitted && submitted->batch);
+    EXPECT_EQ(submitted->batch->size, 25u);
+    EXPECT_TRUE(submitted->batch->percent);
+    EXPECT_EQ(submitted->batch_wait, std::chrono::seconds(30));
+    EXPECT_TRUE(submitted->fail_fast);
+
+    response = call(bhttp::verb::post, "/api/v1/jobs", R"({"target":"*","argv":["id"],"batch":2})");
+    ASSERT_EQ(response.result_int(), 201u) << response.body();
+    submitted = on_io([this] { return fake_.last_submit; });
+    ASSERT_TRUE(submitted && submitted->batch);
+    EXPECT_EQ(submitted->batch->size, 2u);
+    EXPECT_FALSE(submitted->batch->percent);
+    EXPECT_FALSE(submitted->fail_fast);
+}
+
+TEST_F(HttpServerTest, SubmitWithABadRolloutIs400NamingTheField) {
+    const auto submit = [this](const std::string& body) {
+        return call(bhttp::verb::post, "/api/v1/jobs", body);
+    };
+    expect_error(submit(R"({"target":"*","argv":["id"],"batch":"half"})"), 400, "bad_request",
+                 "--batch 'half' is not a batch size");
+    expect_error(submit(R"({"target":"*","argv":["id"],"batch":0})"), 400, "bad_request",
+                 "--batch must be at least 1 (or 1%)");
+    expect_error(submit(R"({"target":"*","argv":["id"],"batch":true})"), 400, "bad_request",
+                 "batch must be a number of hosts");
+    expect_error(submit(R"({"target":"*","argv":["id"],"batch":2,"batch_wait_ms":-1})"), 400,
+                 "bad_request", "batch_wait_ms must be a non-negative integer");
+    expect_error(submit(R"({"target":"*","argv":["id"],"fail_fast":"yes"})"), 400, "bad_request",
+                 "fail_fast must be true or false");
+    EXPECT_FALSE(on_io([this] { return fake_.last_submit.has_value(); }));
+}
+
 TEST_F(HttpServerTest, SubmitWithANonStringUserOrGroupIs400NamingTheField) {
     const auto submit = [this](const std::string& body) {
         return call(bhttp::verb::post, "/api/v1/jobs", body);
