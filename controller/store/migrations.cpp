@@ -169,6 +169,12 @@ constexpr std::string_view kJobsByCreated = R"sql(
 CREATE INDEX jobs_by_created ON jobs (created_at_ms, id);
 )sql";
 
+// Retries (13; 12 is the schedules'): a job may run more than once on the same agent, each
+// attempt a run of its own. Runs from before it were first attempts.
+constexpr std::string_view kRunAttempt = R"sql(
+ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+)sql";
+
 // 5 belongs to another part of the policy work; numbers may land in any order.
 // One per line, so that migrations merged from separate work do not collide.
 // clang-format off
@@ -183,6 +189,7 @@ constexpr std::array kMigrations{
     Migration{9, kJobsByCommand},
     Migration{10, kJobsByCommandOrArgv0},
     Migration{11, kJobsByCreated},
+    Migration{13, kRunAttempt},
 };
 // clang-format on
 
