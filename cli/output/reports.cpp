@@ -85,8 +85,8 @@ std::string render_run_details(const nlohmann::json& runs, std::size_t width) {
     table.set_shrinkable(5, kMinShrinkWidth);
     const bool retried = any_retried(runs);
     for (const auto& run : runs)
-        table.add_row({host_cell(run, retried), state_cell(run), exit_cell(run),
-                       duration_cell(run), bytes_cell(run), or_dash(text_field(run, "error"))});
+        table.add_row({host_cell(run, retried), state_cell(run), exit_cell(run), duration_cell(run),
+                       bytes_cell(run), or_dash(text_field(run, "error"))});
     return table.render(width);
 }
 

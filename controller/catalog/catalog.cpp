@@ -271,8 +271,7 @@ class FileLoader {
                      "needs concurrency: without a cap a command is never busy");
 
         RetryPolicy& retry = spec.retry;
-        retry.retries =
-            static_cast<int>(reader.integer("retries", 0, 0, RetryPolicy::kMaxRetries));
+        retry.retries = static_cast<int>(reader.integer("retries", 0, 0, RetryPolicy::kMaxRetries));
         if (reader.has("retry_on")) {
             retry.retry_on.clear();
             auto states = string_array(reader, table, "retry_on");
@@ -281,8 +280,7 @@ class FileLoader {
                 bool retryable = state == RunState::lost || state == RunState::timed_out ||
                                  state == RunState::failed;
                 reader.check(retryable, "retry_on",
-                             quoted_name(name) + " is not one of \"lost\", \"timed_out\", "
-                                                 "\"failed\"");
+                             quoted_name(name) + " is not one of lost, timed_out, failed");
                 if (retryable) retry.retry_on.insert(*state);
             }
             reader.check(!states || !states->empty(), "retry_on", "must name at least one state");

@@ -10,11 +10,9 @@ std::string queue_note(const std::map<std::int64_t, RunRecord>& runs) {
         if (run.state != RunState::queued) continue;
         if (++waiting > kNamed) continue;
         if (run.queue_position > 0)
-            parts.push_back(run.agent + " queued, position " +
-                            std::to_string(run.queue_position));
+            parts.push_back(run.agent + " queued, position " + std::to_string(run.queue_position));
         else if (run.attempt > 1)  // waiting out its backoff
-            parts.push_back(run.agent + " retrying (attempt " + std::to_string(run.attempt) +
-                            ")");
+            parts.push_back(run.agent + " retrying (attempt " + std::to_string(run.attempt) + ")");
         else
             parts.push_back(run.agent + " queued");
     }

@@ -25,8 +25,7 @@ std::size_t Concurrency::running(const std::string& command) const {
 }
 
 Concurrency::Verdict Concurrency::may_start(std::size_t agent_active, std::uint32_t capacity,
-                                            const std::string& command,
-                                            int command_limit) const {
+                                            const std::string& command, int command_limit) const {
     if (max_running_ > 0 && held_.size() >= max_running_) return Verdict::fleet_full;
     if (agent_active >= capacity) return Verdict::agent_full;
     if (command_limit > 0 && running(command) >= static_cast<std::size_t>(command_limit))

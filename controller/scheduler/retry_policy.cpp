@@ -18,7 +18,7 @@ std::optional<std::chrono::milliseconds> RetryPolicy::next_after(int attempt,
 
 std::vector<RunState> last_attempt_states(const std::vector<const RunRecord*>& runs) {
     std::map<std::string, std::pair<int, RunState>> last;  // agent -> (attempt, state)
-    std::vector<std::string> order;                         // agents in first-run order
+    std::vector<std::string> order;                        // agents in first-run order
     for (const RunRecord* run : runs) {
         auto [it, added] = last.try_emplace(run->agent, run->attempt, run->state);
         if (added)

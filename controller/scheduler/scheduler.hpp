@@ -121,7 +121,7 @@ class Scheduler : public JobService, public HeldJobs {
         Clock::time_point dispatched_at{};  // until its run_ack; unset for restored runs
         Clock::time_point unknown_since{};
         bool cancel_sent = false;
-        Clock::time_point not_before{};  // a retry waits in the queue until its backoff ends
+        Clock::time_point not_before{};   // a retry waits in the queue until its backoff ends
         std::uint32_t told_position = 0;  // the queue position its subscribers last saw
         // record.last_seq is what has arrived; acked_seq what the store has committed and the
         // agent may forget. Only the latter is ever acknowledged.

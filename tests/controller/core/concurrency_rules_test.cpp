@@ -40,8 +40,8 @@ TEST(ConcurrencyRules, HoldingARunTwiceTakesOneSlot) {
 
 TEST(ConcurrencyRules, AQueuedRunCountsTheOlderRunsItWaitsBehind) {
     std::vector<QueuedRun> queued{
-        {1, "web-1", "", false},       {2, "web-2", "deploy", true}, {3, "web-1", "deploy", true},
-        {4, "web-3", "", false},       {5, "web-3", "deploy", true},
+        {1, "web-1", "", false}, {2, "web-2", "deploy", true}, {3, "web-1", "deploy", true},
+        {4, "web-3", "", false}, {5, "web-3", "deploy", true},
     };
     auto positions = queue_positions(queued, false);
     EXPECT_EQ(positions.at(1), 1u);
@@ -57,7 +57,8 @@ TEST(ConcurrencyRules, AQueuedRunCountsTheOlderRunsItWaitsBehind) {
 TEST(ConcurrencyRules, TheRefusalNamesTheRunningJobAndTheCap) {
     EXPECT_EQ(busy_message("restart-nginx", 41, 1),
               "restart-nginx is already running (job #41); it allows one at a time");
-    EXPECT_EQ(busy_message("deploy", 7, 3), "deploy is already running (job #7); it allows 3 at a time");
+    EXPECT_EQ(busy_message("deploy", 7, 3),
+              "deploy is already running (job #7); it allows 3 at a time");
 }
 
 TEST(RetryRules, TheBackoffDoublesPerAttemptUpToTheCap) {

@@ -162,9 +162,9 @@ TEST_F(SchedulerConcurrencyTest, OnBusyRefuseRefusesASecondRequestNamingTheRunni
     ASSERT_TRUE(first.ok());
     auto second = scheduler_->submit(request("web-1", "restart-nginx"));
     ASSERT_FALSE(second.ok());
-    EXPECT_EQ(second.error().message,
-              "restart-nginx is already running (job #" + std::to_string(first->job_id) +
-                  "); it allows one at a time");
+    EXPECT_EQ(second.error().message, "restart-nginx is already running (job #" +
+                                          std::to_string(first->job_id) +
+                                          "); it allows one at a time");
     ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
     finish("web-1", runs_sent()[0].run.run_id, 0);
     ASSERT_TRUE(run_until([&] { return detail(first->job_id).job.state == JobState::succeeded; }));
@@ -200,7 +200,8 @@ TEST_F(SchedulerConcurrencyTest, AnAgentsCapacityHoldsUnderAHundredQueuedRuns) {
     EXPECT_EQ(runs_sent().size(), 2u);
     EXPECT_EQ(detail(100).runs.at(0).queue_position, 98u);
     for (std::size_t done = 0; done < 100; ++done) {
-        ASSERT_TRUE(run_until([&] { return runs_sent().size() >= std::min<std::size_t>(done + 2, 100); }));
+        ASSERT_TRUE(
+            run_until([&] { return runs_sent().size() >= std::min<std::size_t>(done + 2, 100); }));
         ASSERT_LE(runs_sent().size(), done + 2) << "more than 2 at once";
         finish("a1", runs_sent()[done].run.run_id, 0);
     }
@@ -258,8 +259,7 @@ TEST_F(SchedulerConcurrencyTest, RetriesStopAtTheirCountAndSkipStatesNotRetried)
     r.seq = 1;
     r.status = "timed_out";
     scheduler_->on_agent_message("a1", r);
-    ASSERT_TRUE(
-        run_until([&] { return detail(timed->job_id).job.state == JobState::timed_out; }));
+    ASSERT_TRUE(run_until([&] { return detail(timed->job_id).job.state == JobState::timed_out; }));
     EXPECT_EQ(detail(timed->job_id).runs.size(), 1u) << "retry_on names only failed";
 }
 
