@@ -730,9 +730,10 @@ void ChatService::post_progress(JobReport& r) {
     auto now = Clock::now();
     if (r.progress && now - r.last_edit < r.adapter->limits().min_edit_interval) return;
     std::size_t done = 0;
-    for (const auto& [id, run] : r.runs) done += is_final(run.state);
+    const auto hosts = last_attempts(r.runs);  // a retried host is one host
+    for (const RunRecord* run : hosts) done += is_final(run->state);
     std::string text = "job #" + std::to_string(r.job_id) + ": " + std::to_string(done) + "/" +
-                       std::to_string(r.runs.size()) + " hosts done, " +
+                       std::to_string(hosts.size()) + " hosts done, " +
                        std::to_string(r.total_lines) + " lines";
     std::vector<std::string> silent = agents_in(r, RunState::unknown);
     if (!silent.empty()) text += "; waiting for " + join(silent) + " (offline)";

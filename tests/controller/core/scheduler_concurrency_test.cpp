@@ -277,5 +277,31 @@ TEST_F(SchedulerConcurrencyTest, ACancelledJobIsNotRetried) {
     EXPECT_EQ(detail(job->job_id).runs.size(), 1u);
 }
 
+TEST_F(SchedulerConcurrencyTest, AFollowerSeesAQueuedRunsPositionAndItsMovesInLine) {
+    open({});
+    hello("a1", 1);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(scheduler_->submit(request("a1")).ok());
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
+    std::vector<std::uint32_t> positions;  // job 3's run, as its follower was told
+    std::optional<Result<std::uint64_t>> subscribed;
+    scheduler_->subscribe(
+        3,
+        [&](const JobEvent& e) {
+            if (const auto* run = std::get_if<JobEvent::RunChanged>(&e.what))
+                positions.push_back(run->run.queue_position);
+        },
+        [&](Result<std::uint64_t> s) { subscribed = std::move(s); });
+    ASSERT_TRUE(run_until([&] { return subscribed.has_value(); }));
+    ASSERT_EQ(positions, std::vector<std::uint32_t>{2}) << "the snapshot says where it stands";
+
+    finish("a1", runs_sent()[0].run.run_id, 0);
+    ASSERT_TRUE(run_until([&] { return positions.size() == 2; }, 3s));
+    EXPECT_EQ(positions.back(), 1u) << "one place up once the run ahead started";
+    finish("a1", runs_sent()[1].run.run_id, 0);
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 3; }));
+    ASSERT_TRUE(run_until([&] { return positions.size() >= 3; }));
+    EXPECT_EQ(positions.back(), 0u) << "dispatched: out of the queue";
+}
+
 }  // namespace
 }  // namespace hostline::controller
