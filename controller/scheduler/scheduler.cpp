@@ -555,7 +555,6 @@ Result<Job> Scheduler::prepare_job(const SubmitRequest& request, SubmitReply& re
         if (!expr->matches(target::Host{name, agent.info.labels})) continue;
         (takes_runs(agent) ? reply.matched : reply.offline).push_back(name);
     }
-    if (auto busy = refuse_if_busy(request.command); !busy) return busy.error();
     if (reply.matched.empty() && reply.offline.empty()) {
         std::vector<std::string> known;
         for (const auto& [name, agent] : agents_) known.push_back(name);
@@ -563,6 +562,7 @@ Result<Job> Scheduler::prepare_job(const SubmitRequest& request, SubmitReply& re
             "no agent matches '" + request.target + "'" +
             (known.empty() ? " (no agents have connected yet)" : " (known: " + join(known) + ")"));
     }
+    if (auto busy = refuse_if_busy(request.command); !busy) return busy.error();
 
     Job job;
     job.id = next_job_id_++;

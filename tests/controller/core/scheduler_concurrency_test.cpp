@@ -29,6 +29,9 @@ class SchedulerConcurrencyTest : public ::testing::Test {
 
     // Commands named in rules have them; every other command the defaults.
     void open(std::map<std::string, CommandRules> rules, SchedulerConfig config = {}) {
+        scheduler_.reset();  // a restart, when it is open already
+        store_.reset();
+        sent_.clear();
         auto store = Store::open(dir_ + "/hostline.db", [this](std::function<void()> f) {
             boost::asio::post(io_, std::move(f));
         });
@@ -64,10 +67,12 @@ class SchedulerConcurrencyTest : public ::testing::Test {
         io_.run_for(50ms);
     }
 
-    void hello(const std::string& agent, std::uint32_t capacity = 4) {
+    void hello(const std::string& agent, std::uint32_t capacity = 4,
+               std::vector<proto::HeldRun> held = {}) {
         proto::Hello h;
         h.agent_id = agent;
         h.capacity = capacity;
+        h.runs = std::move(held);
         scheduler_->on_agent_message(agent, h);
     }
 
@@ -301,6 +306,30 @@ TEST_F(SchedulerConcurrencyTest, AFollowerSeesAQueuedRunsPositionAndItsMovesInLi
     ASSERT_TRUE(run_until([&] { return runs_sent().size() == 3; }));
     ASSERT_TRUE(run_until([&] { return positions.size() >= 3; }));
     EXPECT_EQ(positions.back(), 0u) << "dispatched: out of the queue";
+}
+
+TEST_F(SchedulerConcurrencyTest, ARunInFlightAcrossARestartStillHoldsItsCommandsSlot) {
+    std::map<std::string, CommandRules> rules{{"restart-nginx", CommandRules{.concurrency = 1}}};
+    open(rules);
+    hello("web-1");
+    ASSERT_TRUE(scheduler_->submit(request("web-1", "restart-nginx")).ok());
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
+    std::uint64_t in_flight = runs_sent()[0].run.run_id;
+    scheduler_->on_agent_message("web-1", proto::RunAck{in_flight, true, ""});
+    bool stored = false;
+    scheduler_->when_stored([&] { stored = true; });
+    ASSERT_TRUE(run_until([&] { return stored; }));
+
+    open(rules);
+    hello("web-1", 4, {proto::HeldRun{in_flight, false}});  // back, still holding its run
+    hello("web-2", 4);
+    auto second = scheduler_->submit(request("web-2", "restart-nginx"));
+    ASSERT_TRUE(second.ok());
+    settle();
+    EXPECT_TRUE(runs_sent().empty()) << "web-1's run from before the restart holds the slot";
+    finish("web-1", in_flight, 0);
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
+    EXPECT_EQ(runs_sent()[0].agent, "web-2");
 }
 
 }  // namespace
