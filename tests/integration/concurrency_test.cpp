@@ -242,5 +242,27 @@ TEST_F(ConcurrencyEndToEnd, ACommandThatFailsOnceSucceedsOnItsSecondAttemptAndBo
     EXPECT_NE(shown.out.find("second try"), std::string::npos) << shown.out;
 }
 
+TEST_F(ConcurrencyEndToEnd, TheGlobalCapHoldsAcrossAgentsThatHaveRoomToSpare) {
+    cluster.add_controller_config("[scheduler]\nmax_running_runs = 2\n");
+    cluster.start_controller();
+    for (const char* name : {"web-1", "web-2", "web-3"}) cluster.add_agent(name);
+    cluster.wait_online({"web-1", "web-2", "web-3"});
+    std::vector<long> jobs;
+    for (int i = 0; i < 4; ++i)
+        jobs.push_back(
+            cluster.post_api("/api/v1/jobs", json{{"target", "*"}, {"argv", stamped_sleep("0.2")}})
+                .at("job")
+                .get<long>());
+    std::vector<Span> spans;
+    for (long id : jobs) {
+        json done = cluster.wait_job(
+            id, [](const json& d) { return d["job"]["state"] != "running"; }, 60s);
+        ASSERT_EQ(done["job"]["state"], "succeeded") << done.dump();
+        for (const Span& s : spans_of(id)) spans.push_back(s);
+    }
+    ASSERT_EQ(spans.size(), 12u);
+    EXPECT_EQ(most_at_once(spans), 2u) << "three agents with room for 4 each, two runs at once";
+}
+
 }  // namespace
 }  // namespace hostline::testing
