@@ -169,6 +169,12 @@ constexpr std::string_view kJobsByCreated = R"sql(
 CREATE INDEX jobs_by_created ON jobs (created_at_ms, id);
 )sql";
 
+// Retries (13; 12 is the schedules'): a job may run more than once on the same agent, each
+// attempt a run of its own. Runs from before it were first attempts.
+constexpr std::string_view kRunAttempt = R"sql(
+ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+)sql";
+
 // A rollout's window, pause and fail-fast (docs/scheduling.md, "Batches"), kept with the job
 // so a restarted controller goes on releasing its runs as the last one did.
 constexpr std::string_view kJobRollout = R"sql(
@@ -192,6 +198,7 @@ constexpr std::array kMigrations{
     Migration{9, kJobsByCommand},
     Migration{10, kJobsByCommandOrArgv0},
     Migration{11, kJobsByCreated},
+    Migration{13, kRunAttempt},
     Migration{14, kJobRollout},
 };
 // clang-format on
