@@ -72,10 +72,13 @@ class AgentsApiTest : public ::testing::Test {
     }
 
     void TearDown() override {
-        on_io([this] {
-            server_.reset();
-            scheduler_.reset();
-        });
+        on_io([this] { server_.reset(); });
+        // Commits still queued finish on the io thread and call into the scheduler (acks):
+        // wait for them before it goes.
+        std::promise<void> committed;
+        on_io([&] { store_->flush([&] { committed.set_value(); }); });
+        committed.get_future().get();
+        on_io([this] { scheduler_.reset(); });
         work_.reset();
         io_thread_.join();
         audit_.reset();

@@ -84,13 +84,17 @@ class TokensAndAuditApiTest : public ::testing::Test {
     // Everything down, the store's queue committed.
     void stop() {
         if (!io_thread_.joinable()) return;
-        std::promise<void> stopped;
+        // The server first; then the commits still queued, which finish on the io thread and
+        // may call into the scheduler; then the scheduler.
+        std::promise<void> committed;
         net::post(io_, [&] {
             server_.reset();
-            scheduler_.reset();
-            stopped.set_value();
+            store_->flush([&] {
+                scheduler_.reset();
+                committed.set_value();
+            });
         });
-        stopped.get_future().get();
+        committed.get_future().get();
         work_.reset();
         io_thread_.join();
         tokens_.reset();
