@@ -75,7 +75,8 @@ struct Job {
     // still carries it (the catalog may have changed meanwhile; the hash pins this one).
     // Only the store's snapshot loads it back: job listings and details leave it empty.
     std::string script;
-    std::string command;  // the catalog command's name; empty: an ad-hoc run
+    std::string command;           // the catalog command's name; empty: an ad-hoc run
+    std::int64_t schedule_id = 0;  // the schedule whose firing started it; 0: none
     JobState state = JobState::queued;
     bool cancel_requested = false;
     std::int64_t created_at_ms = 0;

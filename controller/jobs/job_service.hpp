@@ -49,6 +49,7 @@ struct SubmitRequest {
     std::string script_sha256;                     // lowercase hex of script
     std::optional<std::int64_t> output_cap_bytes;  // stored per run; empty: the controller's
     std::string command;  // the catalog command's name (never from HTTP clients); empty: ad-hoc
+    std::int64_t schedule_id = 0;  // the schedule firing it (never from HTTP clients); 0: none
 };
 
 struct SubmitReply {
