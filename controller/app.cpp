@@ -260,7 +260,8 @@ class App::Impl {
         // enable_schedules) gets the same desk: *schedules_.
         schedules_ = std::make_unique<ScheduleService>(
             io_, *store_, catalog_, *audit_,
-            [this](const Schedule& s) { return chat_->run_scheduled(s); });
+            [this](const Schedule& s) { return chat_->run_scheduled(s); },
+            std::chrono::milliseconds(2 * config_.heartbeat_ms));
         chat_->enable_schedules(*schedules_);
         schedules_->restore(std::move(snapshot->schedules), snapshot->max_schedule_id);
         for (auto& [path, handler] : chat_inbound_) http_->enable_chat_inbound(path, handler);

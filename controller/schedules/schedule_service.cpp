@@ -42,11 +42,13 @@ std::string joined(const std::vector<std::string>& words) {
 }  // namespace
 
 ScheduleService::ScheduleService(boost::asio::io_context& io, Store& store, const Catalog& catalog,
-                                 AuditTrail& audit, Fire fire, WallClock clock)
+                                 AuditTrail& audit, Fire fire,
+                                 std::chrono::milliseconds catch_up_delay, WallClock clock)
     : store_(store),
       catalog_(catalog),
       audit_(audit),
       fire_(std::move(fire)),
+      catch_up_delay_(catch_up_delay),
       clock_(std::move(clock)),
       timer_(io) {}
 
@@ -107,7 +109,7 @@ void ScheduleService::restore(std::vector<Schedule> stored, std::int64_t max_sch
                                {{"count", std::to_string(missed)},
                                 {"action", action},
                                 {"since_ms", std::to_string(from)}}});
-                if (sc.run_missed) sc.next_firing_ms = now;  // the timer fires it at once
+                if (sc.run_missed) sc.next_firing_ms = now + catch_up_delay_.count();
             }
         }
         entries_.emplace(sc.id, std::move(entry));

@@ -11,7 +11,7 @@
 //
 // At start (restore), firings that fell between a schedule's last firing and now are missed:
 // audited as "schedule.missed" with their count and skipped, or, for a schedule with
-// run_missed, run once at once.
+// run_missed, run once shortly after start (catch_up_delay).
 //
 // Threads: the controller's io_context thread only; callbacks run there.
 #pragma once
@@ -39,11 +39,15 @@ class ScheduleService final : public ScheduleDesk {
     using Fire = std::function<Result<std::int64_t>(const Schedule&)>;
     using WallClock = std::function<std::chrono::system_clock::time_point()>;
 
-    // store, catalog and audit must outlive the service. clock is the wall clock firings are
-    // computed in (tests pass a fake one; the timer itself always waits in real time).
+    // store, catalog and audit must outlive the service. catch_up_delay: how long after start
+    // a run_missed schedule's one firing waits, so that the agents connected before the
+    // restart have said hello again (the controller passes two heartbeats); a firing at once
+    // would find every host offline. clock is the wall clock firings are computed in (tests
+    // pass a fake one; the timer itself always waits in real time).
     ScheduleService(
         boost::asio::io_context& io, Store& store, const Catalog& catalog, AuditTrail& audit,
-        Fire fire, WallClock clock = [] { return std::chrono::system_clock::now(); });
+        Fire fire, std::chrono::milliseconds catch_up_delay,
+        WallClock clock = [] { return std::chrono::system_clock::now(); });
     ~ScheduleService() override;
 
     // Takes the stored schedules (StoreSnapshot::schedules and max_schedule_id), handles the
@@ -83,6 +87,7 @@ class ScheduleService final : public ScheduleDesk {
     const Catalog& catalog_;
     AuditTrail& audit_;
     const Fire fire_;
+    const std::chrono::milliseconds catch_up_delay_;
     const WallClock clock_;
     boost::asio::steady_timer timer_;
 
