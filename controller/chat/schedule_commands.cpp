@@ -3,6 +3,8 @@
 // and reporting as they are.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "chat/grammar/parser.hpp"
 #include "controller/chat/chat_service.hpp"
 #include "controller/schedules/cron.hpp"
@@ -194,6 +196,10 @@ void ChatService::schedule_add(chat::Adapter& a, const chat::IncomingMessage& m,
     for (const std::string& w : cron_words) s.cron += (s.cron.empty() ? "" : " ") + w;
     if (s.cron.empty()) return reply(a, m, "error: say when, e.g. \"30 2 * * 1-5\"\n" + usage);
     if (s.command.empty()) return reply(a, m, "error: put the command after --\n" + usage);
+    // Words after the command's own `--` are arguments, not options.
+    const auto options_end = std::find(s.command.begin(), s.command.end(), "--");
+    if (std::find(s.command.begin(), options_end, "--dry-run") != options_end)
+        return reply(a, m, "error: a schedule cannot --dry-run: its firings run");
     Decision d = decide(a, m, kManage, {}, "schedule:" + (s.name.empty() ? "(new)" : s.name));
     if (!d.allowed) return reply(a, m, "denied: " + d.reason);
     const bool ends = a.platform() == "local";

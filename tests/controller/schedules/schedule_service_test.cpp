@@ -350,6 +350,8 @@ TEST_F(ScheduleServiceTest, BadSchedulesAreRefusedWithTheReason) {
     ASSERT_TRUE(run_until([&] { return posted("'Bad_Name' is not a schedule name"); }));
     say("!schedule add \"0 10 * * *\" --on web-01 -- greet bob");
     ASSERT_TRUE(run_until([&] { return posted("put them after --"); }));
+    say("!schedule add \"0 10 * * *\" -- greet bob --dry-run");
+    ASSERT_TRUE(run_until([&] { return posted("a schedule cannot --dry-run"); }));
     say("!schedule add \"0 10 * * *\"");
     ASSERT_TRUE(run_until([&] { return posted("put the command after --"); }));
     EXPECT_TRUE(schedules_->schedules().empty());
