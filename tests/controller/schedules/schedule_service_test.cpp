@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "controller/approvals/approval_service.hpp"
 #include "controller/chat/chat_service.hpp"
 #include "controller/core/recorded_audit.hpp"
 #include "controller/scheduler/scheduler.hpp"
@@ -60,6 +61,12 @@ class ScheduleServiceTest : public ::testing::Test {
                "run = [\"echo\", \"hello {name}\"]\n"
                "[[command.param]]\nname = \"name\"\ntype = \"string\"\npattern = \"^[a-z]+$\"\n"
                "required = true\nhelp = \"who to greet\"\n";
+        std::ofstream(dir_ + "/commands.d/restart.toml")
+            << "[[command]]\nname = \"restart\"\nsummary = \"Restart a service\"\n"
+               "run = [\"systemctl\", \"restart\", \"{unit}\"]\n"
+               "[[command.param]]\nname = \"unit\"\ntype = \"string\"\npattern = \"^[a-z]+$\"\n"
+               "required = true\n"
+               "[command.approval]\ngroup = \"ops\"\ncount = 1\nexpiry = \"30m\"\n";
         auto catalog = Catalog::load(dir_ + "/commands.d");
         ASSERT_TRUE(catalog.ok()) << catalog.error().message;
         catalog_ = std::make_unique<Catalog>(std::move(*catalog));
@@ -83,6 +90,11 @@ class ScheduleServiceTest : public ::testing::Test {
         use_policy(kAdmins);
         chat_ = std::make_unique<ChatService>(io_, *scheduler_, *catalog_, *policy_, audit_,
                                               ChatConfig{});
+        // bob approves; only the approvals' channel matters here.
+        auto is_bob = [](const std::string& who, const std::string&) { return who == "irc:bob"; };
+        approvals_ = std::make_unique<ApprovalService>(io_, *store_, *scheduler_, audit_,
+                                                       ApproverRules{is_bob, is_bob});
+        chat_->enable_approvals(*approvals_);
         auto adapter = std::make_unique<RecordingAdapter>();
         adapter_ = adapter.get();
         ASSERT_TRUE(chat_->add_adapter(std::move(adapter)).ok());
@@ -96,6 +108,7 @@ class ScheduleServiceTest : public ::testing::Test {
     void TearDown() override {
         schedules_.reset();
         chat_.reset();
+        approvals_.reset();
         policy_.reset();
         scheduler_.reset();
         store_.reset();
@@ -200,6 +213,7 @@ class ScheduleServiceTest : public ::testing::Test {
     std::unique_ptr<Scheduler> scheduler_;
     RecordedAudit audit_;
     std::unique_ptr<PolicyFile> policy_;
+    std::unique_ptr<ApprovalService> approvals_;
     std::unique_ptr<ChatService> chat_;
     RecordingAdapter* adapter_ = nullptr;
     std::unique_ptr<ScheduleService> schedules_;
@@ -251,6 +265,23 @@ TEST_F(ScheduleServiceTest, AFiringAfterTheOwnersRoleIsRevokedIsRefusedAuditedAn
     // It stays, for the next firing, when the role may be back.
     EXPECT_EQ(schedules_->schedule("morning")->next_firing_ms,
               ms(sys_days(std::chrono::year{2026} / 3 / 3) + 10h));
+}
+
+TEST_F(ScheduleServiceTest, AFiringThatNeedsApprovalIsHeldAndAskedForInTheSchedulesChannel) {
+    add("!schedule add \"0 10 * * *\" --name nightly -- restart nginx --on web-01");
+    ASSERT_TRUE(
+        run_until([&] { return posted("#ops approval needed for job #1: irc:alice"); }, 3s));
+    EXPECT_TRUE(runs_sent().empty());
+    const Schedule s = *schedules_->schedule("nightly");
+    EXPECT_EQ(s.last_job_id, 1);
+    const JobDetail held = job(1);
+    EXPECT_EQ(held.job.state, JobState::pending_approval);
+    EXPECT_EQ(held.job.source, "schedule:nightly");
+    EXPECT_EQ(held.job.schedule_id, s.id);
+
+    say("!approve 1", "irc:bob");
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
+    EXPECT_TRUE(posted("#ops job #1 approved by irc:bob"));
 }
 
 TEST_F(ScheduleServiceTest, FiringsMissedWhileDownAreSkippedByDefault) {
