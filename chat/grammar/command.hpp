@@ -2,15 +2,17 @@
 //
 //   !deploy web --force --on 'role=web&env=prod' --timeout 5m --batch 25% -- extra args
 //
-// The grammar knows the options every command shares (--on, --timeout, --batch, --dry-run)
-// and takes them out; everything else stays as tokens, because only the catalog knows
-// whether `--force` is a flag or takes a value (catalog binding resolves them).
+// The grammar knows the options every command shares (--on, --timeout, --batch, --batch-wait,
+// --fail-fast, --dry-run) and takes them out; everything else stays as tokens, because only the
+// catalog knows whether `--force` is a flag or takes a value (catalog binding resolves them).
 #pragma once
 
 #include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "common/batch_size.hpp"
 
 namespace hostline::chat {
 
@@ -25,25 +27,24 @@ struct Token {
     bool after_double_dash = false;           // words after `--` are never options
 };
 
-struct Batch {
-    unsigned size = 0;
-    bool percent = false;  // size is a percentage of the matched hosts (1..100)
-};
+using Batch = BatchSize;  // --batch 2 | --batch 25% (common/batch_size.hpp)
 
 struct ParsedCommand {
-    std::string name;           // the command: "help", "run", "disk-usage", ... (lowercase)
-    std::vector<Token> tokens;  // everything after the name but the shared options
-    std::optional<std::string> target;                 // --on TARGET
-    std::optional<std::chrono::milliseconds> timeout;  // --timeout 30s
-    std::optional<Batch> batch;                        // --batch 2 | --batch 25%
-    bool dry_run = false;                              // --dry-run
+    std::string name;                   // the command: "help", "run", "disk-usage", ... (lowercase)
+    std::vector<Token> tokens;          // everything after the name but the shared options
+    std::optional<std::string> target;  // --on TARGET
+    std::optional<std::chrono::milliseconds> timeout;     // --timeout 30s
+    std::optional<Batch> batch;                           // --batch 2 | --batch 25%
+    std::optional<std::chrono::milliseconds> batch_wait;  // --batch-wait 30s
+    bool fail_fast = false;                               // --fail-fast
+    bool dry_run = false;                                 // --dry-run
 };
 
 // How a message reached the bot: a message is a command when it starts with the prefix,
 // starts with a mention of the bot, or is a direct message.
 struct Addressing {
     std::string prefix = "!";
-    std::string bot_name;       // e.g. "hostline": "hostline: help" and "@hostline help"
+    std::string bot_name;  // e.g. "hostline": "hostline: help" and "@hostline help"
     bool direct_message = false;
 };
 

@@ -1,6 +1,5 @@
 #include "chat/grammar/parser.hpp"
 
-#include <charconv>
 #include <cstddef>
 #include <string>
 #include <utility>
@@ -81,29 +80,6 @@ bool is_option_name(std::string_view name) {
     return true;
 }
 
-// "2" or "25%": at least one host, or 1% to 100% of them.
-Result<Batch> parse_batch(std::string_view text) {
-    Batch batch;
-    std::string_view digits = text;
-    if (digits.ends_with('%')) {
-        batch.percent = true;
-        digits.remove_suffix(1);
-    }
-    const auto [end, ec] =
-        std::from_chars(digits.data(), digits.data() + digits.size(), batch.size);
-    if (digits.empty() || !is_digit(digits.front()) || ec != std::errc{} ||
-        end != digits.data() + digits.size()) {
-        return fail("--batch " + quoted(text) +
-                    " is not a batch size: give a number of hosts (--batch 2) or a percentage "
-                    "(--batch 25%)");
-    }
-    if (batch.size == 0) return fail("--batch must be at least 1 (or 1%)");
-    if (batch.percent && batch.size > 100) {
-        return fail("--batch " + std::string(text) + " is more than 100%");
-    }
-    return batch;
-}
-
 // The value of a shared option that takes one: the inline --name=value, else the next word
 // unless that is itself an option (`--on --dry-run` is a forgotten target, not a target).
 std::optional<std::string> take_value(const std::optional<std::string>& inline_value,
@@ -174,6 +150,10 @@ Result<ParsedCommand> parse_command(std::string_view text) {
             if (command.dry_run) return twice();
             if (inline_value) return fail("--dry-run takes no value");
             command.dry_run = true;
+        } else if (name == "fail-fast") {
+            if (command.fail_fast) return twice();
+            if (inline_value) return fail("--fail-fast takes no value");
+            command.fail_fast = true;
         } else if (name == "on") {
             if (command.target) return twice();
             auto value = take_value(inline_value, words, i);
@@ -190,9 +170,16 @@ Result<ParsedCommand> parse_command(std::string_view text) {
             if (command.batch) return twice();
             auto value = take_value(inline_value, words, i);
             if (!value) return fail("--batch needs a size, e.g. --batch 2 or --batch 25%");
-            auto batch = parse_batch(*value);
+            auto batch = parse_batch_size(*value);
             if (!batch) return batch.error();
             command.batch = *batch;
+        } else if (name == "batch-wait") {
+            if (command.batch_wait) return twice();
+            auto value = take_value(inline_value, words, i);
+            if (!value) return fail("--batch-wait needs a duration, e.g. --batch-wait 30s");
+            auto wait = parse_duration(*value);
+            if (!wait) return wait.error();
+            command.batch_wait = *wait;
         } else if (is_option_name(name)) {
             command.tokens.push_back(
                 Token{Token::Kind::option, name, std::move(inline_value), false});

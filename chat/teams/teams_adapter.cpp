@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "chat/approval_action.hpp"
+#include "chat/backoff.hpp"
 #include "chat/net/https_client.hpp"
 #include "chat/net/retry_after.hpp"
 #include "chat/net/url.hpp"
@@ -156,7 +157,9 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
           tokens_([] { return Clock::now(); }),
           conversations_(kMaxConversations),
           cards_(kMaxCards),
-          wake_timer_(io) {}
+          wake_timer_(io),
+          token_timer_(io),
+          token_backoff_(kFirstRetryWait, kLongestRetryWait) {}
 
     Result<void> start(Listener listener) {
         if (started_) return fail("the Teams adapter is already started");
@@ -189,6 +192,7 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
     void stop() {
         stopped_ = true;
         wake_timer_.cancel();
+        token_timer_.cancel();
         timer_armed_ = false;
         lanes_.clear();
         queued_ = 0;
@@ -542,10 +546,31 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
         client_->request(std::move(http), [weak](Result<net::HttpResponse> reply) {
             auto self = weak.lock();
             if (!self) return;
-            self->fetching_token_ = false;
             Result<ConnectorToken> token = !reply
                                                ? Result<ConnectorToken>(fail(reply.error().message))
                                                : parse_token_response(reply->body);
+            // No answer, a 5xx or a 429 from the token endpoint passes: ask again after a
+            // growing wait while the replies wait. An OAuth refusal (invalid_client) does not.
+            const bool passing = !reply || reply->status >= 500 || reply->status == 429;
+            if (!token && reply && passing)
+                token = fail("the token endpoint answered HTTP " + std::to_string(reply->status));
+            if (!token && passing && ++self->token_failures_ < kMaxConnectorAttempts) {
+                const auto wait = self->token_backoff_.next();
+                spdlog::info("teams: no connector token ({}); asking again in {} ms",
+                             token.error().message, wait.count());
+                self->token_timer_.expires_after(wait);
+                // Still "fetching" while it waits, so a pump does not ask at once.
+                self->token_timer_.async_wait([weak](const boost::system::error_code& error) {
+                    auto again = weak.lock();
+                    if (!again || error || again->stopped_) return;
+                    again->fetching_token_ = false;
+                    again->fetch_token();
+                });
+                return;
+            }
+            self->fetching_token_ = false;
+            self->token_failures_ = 0;
+            self->token_backoff_.reset();
             if (!token) {
                 // Nothing can be sent without a token: fail what waits rather than hold it.
                 const std::string why = "no connector token: " + token.error().message;
@@ -590,6 +615,7 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
     std::optional<BotFrameworkAuth> auth_;
     ConnectorTokenCache tokens_;
     bool fetching_token_ = false;
+    int token_failures_ = 0;             // token requests that failed in a row, while replies wait
     Recent<std::string> conversations_;  // base conversation id -> validated serviceUrl
     Recent<ApprovalCard> cards_;         // approval card's activity id -> what it shows
     std::map<std::string, Lane> lanes_;  // conversation id -> its requests; none empty for long
@@ -598,6 +624,8 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
     std::size_t in_flight_ = 0;
     Clock::time_point blocked_until_{};  // a 429's Retry-After, for every conversation
     boost::asio::steady_timer wake_timer_;
+    boost::asio::steady_timer token_timer_;  // asking the token endpoint again
+    Backoff token_backoff_;
     bool timer_armed_ = false;
     Clock::time_point wake_at_{};
     std::mt19937_64 random_{std::random_device{}()};  // the backoff's jitter

@@ -1,5 +1,5 @@
 // The API subcommands of `hostline` (run, jobs, job, agents, cancel, approvals, audit, tokens,
-// policy reload) and the command
+// policy reload, schedules) and the command
 // line they share: --controller and --token-file, usable before or after the subcommand.
 //
 // Each add_*_command registers a CLI11 subcommand whose callback talks to the controller

@@ -15,6 +15,7 @@
 #include "cli/output/host_output.hpp"
 #include "cli/output/reports.hpp"
 #include "cli/sigint_pipe.hpp"
+#include "common/batch_size.hpp"
 #include "common/duration.hpp"
 
 namespace hostline::cli {
@@ -31,6 +32,9 @@ struct RunOptions {
     std::string cwd;
     std::string user;
     std::string group;
+    std::string batch;       // a rollout (docs/scheduling.md, "Batches"): "2" or "25%"
+    std::string batch_wait;  // a duration
+    bool fail_fast = false;
     bool json = false;
     std::vector<std::string> argv;
 };
@@ -50,6 +54,10 @@ nlohmann::json submission(const RunOptions& options) {
     if (!options.cwd.empty()) body["cwd"] = options.cwd;
     if (!options.user.empty()) body["user"] = options.user;
     if (!options.group.empty()) body["group"] = options.group;
+    if (!options.batch.empty()) body["batch"] = options.batch;
+    if (!options.batch_wait.empty())
+        body["batch_wait_ms"] = parse_duration(options.batch_wait).value().count();  // validated
+    if (options.fail_fast) body["fail_fast"] = true;
     return body;
 }
 
@@ -185,6 +193,21 @@ void add_run_command(CLI::App& app, CommandContext& context) {
     run->add_option("--group", options->group,
                     "Run as this Unix group (default: the user's primary group)")
         ->type_name("NAME");
+    run->add_option("--batch", options->batch,
+                    "At most this many hosts at once, or this share of them (e.g. 2, 25%)")
+        ->check(CLI::Validator(
+            [](std::string& text) {
+                auto batch = parse_batch_size(text);
+                return batch ? std::string() : batch.error().message;
+            },
+            ""))
+        ->type_name("N|N%");
+    run->add_option("--batch-wait", options->batch_wait,
+                    "With --batch: a host's slot is free again this long after its run ends")
+        ->check(duration_validator())
+        ->type_name("DURATION");
+    run->add_flag("--fail-fast", options->fail_fast,
+                  "After a host's run fails, start no more (those running finish)");
     run->add_flag("--json", options->json, "Print one JSON document at the end, no streaming");
     run->add_option("argv", options->argv, "The command and its arguments, after --")
         ->required()

@@ -53,8 +53,18 @@ std::string render_run_summary(const nlohmann::json& runs) {
         table.add_row(
             {text_field(run, "agent"), states.back(), exit_cell(run), duration_cell(run)});
     }
-    if (table.empty()) return summarize_states(states) + "\n";
-    return table.render() + summarize_states(states) + "\n";
+    // The hosts a rollout's fail-fast never started (docs/scheduling.md, "Batches").
+    constexpr std::string_view kNotStarted = "not started: ";
+    std::string never_ran, why;
+    for (const auto& run : runs) {
+        const std::string error = text_field(run, "error");
+        if (text_field(run, "state") != "skipped" || !error.starts_with(kNotStarted)) continue;
+        never_ran += (never_ran.empty() ? "" : ", ") + text_field(run, "agent");
+        why = error.substr(kNotStarted.size());
+    }
+    if (!never_ran.empty()) never_ran = "never ran (" + why + "): " + never_ran + "\n";
+    if (table.empty()) return summarize_states(states) + "\n" + never_ran;
+    return table.render() + summarize_states(states) + "\n" + never_ran;
 }
 
 std::string render_run_details(const nlohmann::json& runs, std::size_t width) {
@@ -90,6 +100,18 @@ std::string render_job_header(const nlohmann::json& job) {
     const std::string group = text_field(job, "group");
     if (!user.empty() || !group.empty()) add("run as", user + (group.empty() ? "" : ":" + group));
     add("timeout", format_optional_duration(int_field(job, "timeout_ms")));
+    if (const std::string batch = text_field(job, "batch"); !batch.empty()) {
+        std::string rollout = batch + " at a time";
+        if (auto window = int_field(job, "batch_window");
+            window && *window > 0 && std::to_string(*window) != batch)
+            rollout += " (" + std::to_string(*window) + " hosts)";
+        if (auto wait = int_field(job, "batch_wait_ms"); wait && *wait > 0)
+            rollout += ", " + format_optional_duration(wait) + " between";
+        if (bool_field(job, "fail_fast")) rollout += ", fail-fast";
+        add("batch", rollout);
+    } else if (bool_field(job, "fail_fast")) {
+        add("batch", "all at once, fail-fast");
+    }
     add("created", format_local_time(int_field(job, "created_at_ms")));
     add("finished", format_local_time(int_field(job, "finished_at_ms")));
     return text;

@@ -6,13 +6,14 @@
 #include <cstdio>
 #include <utility>
 
+#include "common/printable.hpp"
+
 namespace hostline::target {
 
 namespace {
 
 constexpr std::string_view kGlobChars = "*?[]";
 // How much of an input an error message quotes; the rest is elided.
-constexpr std::size_t kMaxQuoted = 64;
 
 bool is_word_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -25,24 +26,6 @@ bool is_space(char c) {
 
 bool has_glob(std::string_view text) {
     return text.find_first_of(kGlobChars) != std::string_view::npos;
-}
-
-// Text as it may appear inside quotes in an error shown in chat: non-printing bytes as \xNN,
-// long text cut short.
-std::string printable(std::string_view text) {
-    std::string out;
-    for (std::size_t i = 0; i < text.size() && i < kMaxQuoted; ++i) {
-        auto c = static_cast<unsigned char>(text[i]);
-        if (c >= 0x20 && c < 0x7f) {
-            out += static_cast<char>(c);
-        } else {
-            char hex[5];
-            std::snprintf(hex, sizeof hex, "\\x%02x", c);
-            out += hex;
-        }
-    }
-    if (text.size() > kMaxQuoted) out += "...";
-    return out;
 }
 
 std::string quoted(std::string_view text) {

@@ -35,7 +35,8 @@ const std::set<std::string> kBuiltins = {
     "approve", "deny",  "pending", "schedule", "whoami", "history", "agents",
 };
 // Options the grammar takes out before binding; a param by these names could never be set.
-const std::set<std::string> kSharedOptions = {"on", "timeout", "batch", "dry_run"};
+const std::set<std::string> kSharedOptions = {"on",         "timeout",   "batch",
+                                              "batch_wait", "fail_fast", "dry_run"};
 
 const std::set<std::string> kCommandKeys = {
     "name",
@@ -298,9 +299,11 @@ class FileLoader {
                              " must be lowercase letters, digits and '_', "
                              "starting with a letter");
         else if (kSharedOptions.count(*name))
-            reader.check(false, "name",
-                         "'" + *name +
-                             "' is taken by a shared option (--on, --timeout, --batch, --dry-run)");
+            reader.check(
+                false, "name",
+                "'" + *name +
+                    "' is taken by a shared option (--on, --timeout, --batch, --batch-wait, "
+                    "--fail-fast, --dry-run)");
         else
             for (const ParamSpec& other : spec.params)
                 reader.check(other.name != *name, "name", "is declared twice");

@@ -10,6 +10,7 @@
 #include "common/duration.hpp"
 #include "common/target/target_expr.hpp"
 #include "controller/catalog/binding.hpp"
+#include "controller/scheduler/rollout.hpp"
 
 namespace hostline::controller {
 namespace {
@@ -120,6 +121,7 @@ struct ChatService::JobReport {
     chat::IncomingMessage origin;
     std::int64_t job_id = 0;
     std::uint64_t subscription = 0;
+    Job job;  // as last seen: its rollout window, for the progress
     std::map<std::int64_t, RunRecord> runs;
     std::map<std::int64_t, std::string> partial;  // per run: the unfinished last line
     std::vector<std::string> lines;               // the first summary_lines lines, "host | text"
@@ -287,6 +289,9 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
         request.schedule_id = firing_->schedule.id;
     }
     if (c.timeout) request.timeout_ms = c.timeout->count();
+    request.batch = c.batch;  // a rollout: docs/scheduling.md, "Batches"
+    request.batch_wait = c.batch_wait.value_or(std::chrono::milliseconds(0));
+    request.fail_fast = c.fail_fast;
     if (c.name == "run") {
         for (const chat::Token& t : c.tokens)
             if (!t.after_double_dash)
@@ -383,8 +388,10 @@ void ChatService::builtin_help(chat::Adapter& a, const chat::IncomingMessage& m,
             if ((std::string_view(b.name) != "run" || may(a, m, "run.adhoc")) &&
                 (std::string_view(b.name) != "agents" || may(a, m, "agents.manage")))
                 text += "\n  " + p + b.name + " — " + b.summary;
-        text += "\nEvery command takes --on TARGET, --timeout D and --dry-run. " + p +
-                "help COMMAND for more.";
+        text +=
+            "\nEvery command takes --on TARGET, --timeout D, --batch N|N%, --batch-wait D, "
+            "--fail-fast and --dry-run. " +
+            p + "help COMMAND for more.";
         return reply(a, m, text);
     }
     std::string name = c.tokens[0].text;
@@ -709,7 +716,11 @@ void ChatService::on_job_event(std::uint64_t report_id, const JobEvent& event) {
         return;
     }
     const Job& job = std::get<JobEvent::JobChanged>(event.what).job;
-    if (!is_final(job.state)) return;
+    r.job = job;
+    if (!is_final(job.state)) {
+        if (job.batch_window > 0) post_progress(r);  // the window is known from here on
+        return;
+    }
     for (auto& [run_id, rest] : r.partial)
         if (!rest.empty()) {
             ++r.total_lines;
@@ -729,6 +740,14 @@ void ChatService::on_job_event(std::uint64_t report_id, const JobEvent& event) {
     if (!lost.empty())
         text += "\nlost: " + join(lost) +
                 " (the agent went away or restarted mid-run; what it sent is kept)";
+    std::vector<std::string> not_started;
+    std::string why;
+    for (const auto& [id, run] : r.runs)
+        if (never_started(run)) {
+            not_started.push_back(run.agent);
+            why = run.error.substr(kNotStartedPrefix.size());
+        }
+    if (!not_started.empty()) text += "\nnever ran (" + why + "): " + join(not_started);
     for (const auto& [id, run] : r.runs) text += "\n" + run_line(run);
     for (const std::string& line : r.lines) text += "\n" + line;
     if (r.total_lines > r.lines.size())
@@ -752,6 +771,9 @@ void ChatService::post_progress(JobReport& r) {
     std::string text = "job #" + std::to_string(r.job_id) + ": " + std::to_string(done) + "/" +
                        std::to_string(r.runs.size()) + " hosts done, " +
                        std::to_string(r.total_lines) + " lines";
+    std::vector<RunRecord> runs;
+    for (const auto& [id, run] : r.runs) runs.push_back(run);
+    if (std::string window = window_progress(r.job, runs); !window.empty()) text += "; " + window;
     std::vector<std::string> silent = agents_in(r, RunState::unknown);
     if (!silent.empty()) text += "; waiting for " + join(silent) + " (offline)";
     if (!r.lines.empty()) text += "\n" + r.lines.back();

@@ -55,6 +55,10 @@ void HttpServer::enable_hooks(WebhookDesk& hooks) {
     impl_->state->router.enable_hooks(hooks);
 }
 
+void HttpServer::enable_schedules(ScheduleDesk& schedules) {
+    impl_->state->router.enable_schedules(schedules);
+}
+
 void HttpServer::enable_chat_inbound(const std::string& path, chat::InboundHandler handler) {
     impl_->state->router.enable_chat_inbound(path, std::move(handler));
 }

@@ -21,6 +21,7 @@
 #include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
+#include "controller/jobs/schedule_desk.hpp"
 #include "controller/jobs/webhook_desk.hpp"
 #include "controller/policy/policy_file.hpp"
 
@@ -76,6 +77,8 @@ class HttpServer {
     // Serves POST `path` (/chat/teams/messages, /chat/slack/events) through `handler`: a chat
     // platform's calls, authenticated by the adapter behind it.
     void enable_chat_inbound(const std::string& path, chat::InboundHandler handler);
+    // Serves /api/v1/schedules through schedules, which must outlive the server.
+    void enable_schedules(ScheduleDesk& schedules);
     // Also serves GET /metrics with the text expose() returns (on the io thread, per scrape):
     // to tokens whose identity holds metrics.read, or to anyone when open_to_all. Before
     // start().

@@ -49,11 +49,27 @@ Json job_json(const Job& job) {
         {"state", to_string(job.state)},
         {"cancel_requested", job.cancel_requested},
         {"timeout_ms", job.timeout_ms},
+        {"batch", job.batch.empty() ? Json(nullptr) : Json(job.batch)},
+        {"batch_window", job.batch_window},
+        {"batch_wait_ms", job.batch_wait_ms},
+        {"fail_fast", job.fail_fast},
         {"created_at_ms", job.created_at_ms},
         {"finished_at_ms", job.finished_at_ms},
     };
     if (job.schedule_id != 0) out["schedule"] = job.schedule_id;
     return out;
+}
+
+Json not_started_json(const JobDetail& detail) {
+    Json hosts = Json::array();
+    std::string reason;
+    for (const RunRecord& run : detail.runs)
+        if (never_started(run)) {
+            hosts.push_back(run.agent);
+            reason = run.error.substr(kNotStartedPrefix.size());
+        }
+    return Json{{"hosts", std::move(hosts)},
+                {"reason", reason.empty() ? Json(nullptr) : Json(reason)}};
 }
 
 Json approval_json(const Approval& a) {

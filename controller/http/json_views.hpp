@@ -16,8 +16,13 @@
 namespace hostline::controller::http {
 
 using Json = nlohmann::ordered_json;
+// Request bodies are parsed into std::map-backed JSON: an ordered_json object looks keys up
+// linearly, and a 1 MiB body of distinct keys would stall the loop.
+using InputJson = nlohmann::json;
 
 Json job_json(const Job& job);
+// The hosts a rollout never started (fail-fast) and why: {"hosts": [...], "reason": "..."|null}.
+Json not_started_json(const JobDetail& detail);
 Json run_json(const RunRecord& run);
 Json agent_json(const AgentInfo& agent);
 Json output_json(const OutputChunk& chunk);  // {"run_id","agent","seq","stream","data"}

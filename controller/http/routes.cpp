@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/batch_size.hpp"
 #include "common/duration.hpp"
 #include "common/percent_encoding.hpp"
 #include "common/target/target_expr.hpp"
@@ -26,7 +27,7 @@ namespace hostline::controller::http {
 // decides itself, because the answer depends on more than the route (the hosts a job would
 // touch, whether the job is the caller's own, the approval's group; the chat decides per
 // command).
-const std::array<Router::Route, 25> Router::kRoutes{{
+const std::array<Router::Route, 31> Router::kRoutes{{
     {"GET", "/api/v1/agents", &Router::get_agents, ""},
     {"POST", "/api/v1/agents/tokens", &Router::post_agent_token, ""},
     {"POST", "/api/v1/agents/accept", &Router::post_agent_accept, ""},
@@ -53,6 +54,13 @@ const std::array<Router::Route, 25> Router::kRoutes{{
     {"POST", "/api/v1/agents/{name}/undrain", &Router::post_agent_undrain, "agents.manage"},
     {"GET", "/api/v1/jobs/{id}/output/download", &Router::get_output_download, ""},
     {"GET", "/api/v1/audit/export", &Router::get_audit_export, "audit.read"},
+    {"GET", "/api/v1/schedules", &Router::get_schedules, "schedules.manage"},
+    {"POST", "/api/v1/schedules", &Router::post_schedules, "schedules.manage"},
+    {"GET", "/api/v1/schedules/{name}", &Router::get_schedule, "schedules.manage"},
+    // An owner may pause, resume and remove their own schedule.
+    {"POST", "/api/v1/schedules/{name}/pause", &Router::post_schedule_pause, ""},
+    {"POST", "/api/v1/schedules/{name}/resume", &Router::post_schedule_resume, ""},
+    {"DELETE", "/api/v1/schedules/{name}", &Router::delete_schedule, ""},
 }};
 
 std::vector<Router::RouteInfo> Router::route_table() {
@@ -63,10 +71,6 @@ std::vector<Router::RouteInfo> Router::route_table() {
 }
 
 namespace {
-
-// Request bodies are parsed into std::map-backed JSON: an ordered_json object looks keys up
-// linearly, and a 1 MiB body of distinct keys would stall the loop.
-using InputJson = nlohmann::json;
 
 constexpr int kMaxLimit = 500;
 constexpr int kDefaultLimit = 50;
@@ -319,13 +323,32 @@ Result<SubmitRequest> parse_submit(std::string_view body) {
                 if (!text.is_string()) return fail("env." + name + " must be a string");
                 request.env[name] = text.get<std::string>();
             }
+        } else if (key == "batch") {  // a rollout: docs/scheduling.md, "Batches"
+            if (value.is_null()) continue;
+            if (!value.is_string() && !value.is_number_integer())
+                return fail("batch must be a number of hosts (2) or a percentage (\"25%\")");
+            auto batch =
+                parse_batch_size(value.is_string() ? value.get<std::string>() : value.dump());
+            if (!batch) return batch.error();
+            request.batch = *batch;
+        } else if (key == "batch_wait_ms") {
+            if (value.is_null()) continue;
+            if (!value.is_number_integer() || value.get<std::int64_t>() < 0 ||
+                std::chrono::milliseconds(value.get<std::int64_t>()) > kMaxDuration)
+                return fail("batch_wait_ms must be a non-negative integer (milliseconds)");
+            request.batch_wait = std::chrono::milliseconds(value.get<std::int64_t>());
+        } else if (key == "fail_fast") {
+            if (value.is_null()) continue;
+            if (!value.is_boolean()) return fail("fail_fast must be true or false");
+            request.fail_fast = value.get<bool>();
         } else if (std::string* field = optional_string_field(request, key)) {
             if (value.is_null()) continue;
             if (!value.is_string()) return fail(key + " must be a string");
             *field = value.get<std::string>();
         } else {
             return fail("unknown field '" + key +
-                        "'; expected target, argv, timeout_ms, env, cwd, user or group");
+                        "'; expected target, argv, timeout_ms, env, cwd, user, group, batch, "
+                        "batch_wait_ms or fail_fast");
         }
     }
     if (!has_target) return fail("target is required: a target expression such as \"web-*\"");
@@ -684,8 +707,10 @@ void Router::get_job(const Call& call) {
     with_job(call, "jobs.read", [this, exchange = call.exchange](const JobDetail& detail) {
         Json runs = Json::array();
         for (const auto& run : detail.runs) runs.push_back(run_json(run));
-        auto body = std::make_shared<Json>(
-            Json{{"job", job_json(detail.job)}, {"runs", std::move(runs)}, {"approval", nullptr}});
+        auto body = std::make_shared<Json>(Json{{"job", job_json(detail.job)},
+                                                {"runs", std::move(runs)},
+                                                {"not_started", not_started_json(detail)},
+                                                {"approval", nullptr}});
         if (approvals_ == nullptr) return exchange->respond(json_response(200, *body));
         // An approval's id is its job's: the newest approval at or below the job's id is the
         // job's own, if it has one.

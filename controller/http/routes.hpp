@@ -28,6 +28,7 @@
 #include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
+#include "controller/jobs/schedule_desk.hpp"
 #include "controller/jobs/webhook_desk.hpp"
 #include "controller/policy/policy_file.hpp"
 
@@ -59,6 +60,8 @@ class Router {
     // Serves POST /hooks/NAME (outside /api: the hook's HMAC authenticates, not a bearer
     // token) through hooks, which must outlive the router.
     void enable_hooks(WebhookDesk& hooks) { hooks_ = &hooks; }
+    // Serves /api/v1/schedules through schedules, which must outlive the router.
+    void enable_schedules(ScheduleDesk& schedules) { schedules_ = &schedules; }
     // Serves POST `path` (under /chat/, outside /api: the platform authenticates each call its
     // own way, not with a bearer token) through `handler`, which checks the call first.
     void enable_chat_inbound(const std::string& path, chat::InboundHandler handler) {
@@ -113,6 +116,15 @@ class Router {
     std::shared_ptr<const Policy> policy() const;
 
     void get_agents(const Call& call);
+    // /api/v1/schedules (schedule_routes.cpp)
+    void get_schedules(const Call& call);
+    void get_schedule(const Call& call);
+    void post_schedules(const Call& call);
+    void post_schedule_pause(const Call& call);
+    void post_schedule_resume(const Call& call);
+    void delete_schedule(const Call& call);
+    // The schedule call.name names, if the caller owns it or holds schedules.manage.
+    void with_schedule(const Call& call, std::function<void(const Schedule&)> then);
     void get_jobs(const Call& call);
     void post_jobs(const Call& call);
     void get_job(const Call& call);
@@ -197,7 +209,7 @@ class Router {
         // the handler decides itself.
         std::string_view permission;
     };
-    static const std::array<Route, 25> kRoutes;
+    static const std::array<Route, 31> kRoutes;
 
     // Constant after construction.
     JobService& jobs_;
@@ -211,6 +223,7 @@ class Router {
     ApiTokens* tokens_ = nullptr;        // set once, before serving
     PolicyFile* policy_ = nullptr;       // set once, before serving
     WebhookDesk* hooks_ = nullptr;       // set once, before serving
+    ScheduleDesk* schedules_ = nullptr;  // set once, before serving
     std::map<std::string, chat::InboundHandler, std::less<>> chat_inbound_;  // set before serving
     AuditTrail* audit_trail_ = nullptr;                                      // set with policy_
     NoAuditTrail no_audit_;

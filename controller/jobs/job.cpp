@@ -120,4 +120,8 @@ JobState job_state_for(const std::vector<RunState>& runs, bool cancel_requested)
     return JobState::partial;
 }
 
+bool never_started(const RunRecord& run) {
+    return run.state == RunState::skipped && run.error.starts_with(kNotStartedPrefix);
+}
+
 }  // namespace hostline::controller

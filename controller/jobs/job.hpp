@@ -75,7 +75,13 @@ struct Job {
     // still carries it (the catalog may have changed meanwhile; the hash pins this one).
     // Only the store's snapshot loads it back: job listings and details leave it empty.
     std::string script;
-    std::string command;           // the catalog command's name; empty: an ad-hoc run
+    std::string command;  // the catalog command's name; empty: an ad-hoc run
+    // A rollout (docs/scheduling.md, "Batches"). Kept with the job so a restarted controller
+    // goes on where the last one stopped.
+    std::string batch;               // as asked: "2" or "25%"; empty: no window
+    std::int64_t batch_window = 0;   // runs in flight at most, resolved when runs are made
+    std::int64_t batch_wait_ms = 0;  // a slot a run freed is free again this much later
+    bool fail_fast = false;          // after a run that does not succeed, start no more
     std::int64_t schedule_id = 0;  // the schedule whose firing started it; 0: none
     JobState state = JobState::queued;
     bool cancel_requested = false;
@@ -99,6 +105,12 @@ struct RunRecord {
     std::uint64_t last_seq = 0;      // highest seq stored (output chunks, then the result)
     std::string error;               // why it failed to start, was lost, ...
 };
+
+// The error of a run a rollout never started because fail-fast stopped it:
+// "not started: fail-fast after web-3 failed". A run skipped for an offline host says why
+// otherwise, so the hosts that never ran can be told from those that were away.
+inline constexpr std::string_view kNotStartedPrefix = "not started: ";
+bool never_started(const RunRecord& run);
 
 struct OutputChunk {
     std::int64_t run_id = 0;

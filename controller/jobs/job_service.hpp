@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/batch_size.hpp"
 #include "common/error.hpp"
 #include "controller/jobs/job.hpp"
 
@@ -49,6 +50,12 @@ struct SubmitRequest {
     std::string script_sha256;                     // lowercase hex of script
     std::optional<std::int64_t> output_cap_bytes;  // stored per run; empty: the controller's
     std::string command;  // the catalog command's name (never from HTTP clients); empty: ad-hoc
+    // A rollout (docs/scheduling.md, "Batches"): at most `batch` runs in flight at once; a slot
+    // a run freed is free again batch_wait later (needs batch); with fail_fast, no run starts
+    // after one that did not succeed.
+    std::optional<BatchSize> batch;
+    std::chrono::milliseconds batch_wait{0};
+    bool fail_fast = false;
     std::int64_t schedule_id = 0;  // the schedule firing it (never from HTTP clients); 0: none
 };
 

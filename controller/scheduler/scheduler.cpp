@@ -53,7 +53,8 @@ bool is_account_name(std::string_view name) {
 
 Scheduler::Scheduler(boost::asio::io_context& io, Store& store, SendToAgent send,
                      SchedulerConfig config, AuditTrail* audit)
-    : io_(io),
+    : rollout_timer_(io),
+      io_(io),
       store_(store),
       send_(std::move(send)),
       config_(std::move(config)),
@@ -89,7 +90,7 @@ void Scheduler::restore(const StoreSnapshot& snapshot) {
         AgentState& agent = agents_[r.agent];
         agent.info.name = r.agent;
         if (r.state == RunState::queued) {
-            agent.queue.push_back(r.id);
+            if (!has_rollout(job->second.job)) agent.queue.push_back(r.id);
         } else {
             // In flight when the last controller stopped: its agent has one grace period to
             // come back and say whether it still holds it.
@@ -98,6 +99,7 @@ void Scheduler::restore(const StoreSnapshot& snapshot) {
             if (r.state != RunState::dispatched) run.record.state = RunState::unknown;
         }
     }
+    restore_rollouts();
     std::size_t jobs = jobs_.size();
     for (auto it = jobs_.begin(); it != jobs_.end();) {
         auto next = std::next(it);
@@ -115,6 +117,7 @@ void Scheduler::start() {
 void Scheduler::stop() {
     stopped_ = true;
     tick_timer_.cancel();
+    rollout_timer_.cancel();
     for (auto& [name, agent] : agents_)
         if (agent.info.online) send_(name, proto::Bye{"controller stopping"});
 }
@@ -443,6 +446,7 @@ void Scheduler::finish_run(ActiveRun& run, RunState state, std::string error,
         q.erase(std::remove(q.begin(), q.end(), id), q.end());
         agent->second.info.running = static_cast<std::uint32_t>(agent->second.active.size());
     }
+    rollout_run_finished(run.record);  // may release the next host, or stop (fail-fast)
     maybe_finish_job(job_id);
     if (agent != agents_.end()) dispatch(agent_name);
 }
@@ -555,6 +559,9 @@ Result<Job> Scheduler::prepare_job(const SubmitRequest& request, SubmitReply& re
         return fail("user '" + request.run_as_user + "' is not a valid user name");
     if (!request.run_as_group.empty() && !is_account_name(request.run_as_group))
         return fail("group '" + request.run_as_group + "' is not a valid group name");
+    if (request.batch_wait.count() < 0) return fail("--batch-wait must not be negative");
+    if (request.batch_wait.count() > 0 && !request.batch)
+        return fail("--batch-wait needs --batch: a pause between what?");
 
     for (const auto& [name, agent] : agents_) {
         if (!expr->matches(target::Host{name, agent.info.labels})) continue;
@@ -582,6 +589,9 @@ Result<Job> Scheduler::prepare_job(const SubmitRequest& request, SubmitReply& re
     job.script = request.script;
     job.script_sha256 = request.script_sha256;
     job.command = request.command;
+    if (request.batch) job.batch = to_string(*request.batch);
+    job.batch_wait_ms = request.batch_wait.count();
+    job.fail_fast = request.fail_fast;
     job.timeout_ms = request.timeout_ms.value_or(config_.default_timeout.count());
     job.output_cap_bytes = request.output_cap_bytes.value_or(0);
     job.state = JobState::running;
@@ -608,7 +618,9 @@ void Scheduler::start_runs(ActiveJob& active, const std::vector<std::string>& on
         run.output_cap = output_cap_of(job);
         active.runs.push_back(run.record.id);
         store_.save_run(run.record);
-        if (state == RunState::queued) agents_[agent].queue.push_back(run.record.id);
+        // A rollout's runs wait for their turn off the agents' queues (start_rollout).
+        if (state == RunState::queued && !has_rollout(job))
+            agents_[agent].queue.push_back(run.record.id);
     };
     for (const std::string& name : online) add_run(name, RunState::queued);
     for (const std::string& name : offline) add_run(name, RunState::skipped);
@@ -625,6 +637,7 @@ void Scheduler::start_runs(ActiveJob& active, const std::vector<std::string>& on
     audit_.record({"job.created", job.requester, "job:" + std::to_string(job.id), detail});
 
     std::int64_t job_id = job.id;
+    if (has_rollout(job)) start_rollout(active);
     for (const std::string& name : online) dispatch(name);
     maybe_finish_job(job_id);  // every host offline: finished already
 }

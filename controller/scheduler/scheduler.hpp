@@ -27,6 +27,7 @@
 #include "controller/jobs/held_jobs.hpp"
 #include "controller/jobs/job_service.hpp"
 #include "controller/jobs/scheduler_metrics.hpp"
+#include "controller/scheduler/rollout.hpp"
 #include "controller/store/store.hpp"
 
 namespace hostline::controller {
@@ -121,6 +122,7 @@ class Scheduler : public JobService, public HeldJobs {
     struct ActiveJob {
         Job job;
         std::vector<std::int64_t> runs;
+        std::optional<Rollout> rollout;  // its runs go out through a window (batches)
     };
     struct Subscription {
         std::int64_t job_id = 0;
@@ -182,6 +184,19 @@ class Scheduler : public JobService, public HeldJobs {
     }
     void notify(std::int64_t job_id, const JobEvent& event);
     void start_snapshot(std::uint64_t id, Callback<std::uint64_t> subscribed);
+
+    // Rollouts (scheduler_rollout.cpp; the window itself is rollout.cpp). A job with a window
+    // or fail-fast keeps its queued runs off its agents' queues until the window releases them.
+    // Makes the job's rollout from its queued runs, persists its window, releases the first.
+    void start_rollout(ActiveJob& active);
+    // After a restart: the rollouts of the restored jobs, from their stored runs.
+    void restore_rollouts();
+    // A run of a rollout job ended: frees its slot, may stop the rollout (fail-fast).
+    void rollout_run_finished(const RunRecord& run);
+    // Releases what the window allows now, skips what fail-fast stopped, re-arms the timer.
+    void advance_rollout(std::int64_t job_id);
+    void arm_rollout_timer();
+    boost::asio::steady_timer rollout_timer_;
 
     boost::asio::io_context& io_;
     Store& store_;

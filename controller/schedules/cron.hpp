@@ -10,6 +10,9 @@
 // a DST change skips or repeats fire exactly once: a time in the spring-forward gap fires at
 // the first instant after the gap (02:30 on a day that jumps from 02:00 to 03:00 fires at
 // 03:00 local), and a time in the fall-back overlap fires at its first occurrence only.
+// Except when the hour field matches every hour (`*`, @hourly): such a schedule follows the
+// clock, firing in every hour that really happens, so not in the skipped hour and in both
+// passes of the repeated one ("0 * * * *" fires 23 times on the spring day, 25 on the fall day).
 //
 // Pure: parse() and next_after() are thread-safe.
 #pragma once

@@ -191,6 +191,15 @@ ALTER TABLE jobs ADD COLUMN schedule_id INTEGER;  -- NULL: not started by a sche
 CREATE INDEX jobs_by_schedule ON jobs (schedule_id, id) WHERE schedule_id IS NOT NULL;
 )sql";
 
+// A rollout's window, pause and fail-fast (docs/scheduling.md, "Batches"), kept with the job
+// so a restarted controller goes on releasing its runs as the last one did.
+constexpr std::string_view kJobRollout = R"sql(
+ALTER TABLE jobs ADD COLUMN batch TEXT NOT NULL DEFAULT '';          -- "2", "25%"; empty: none
+ALTER TABLE jobs ADD COLUMN batch_window INTEGER NOT NULL DEFAULT 0; -- 0: no window
+ALTER TABLE jobs ADD COLUMN batch_wait_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN fail_fast INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // 5 belongs to another part of the policy work; numbers may land in any order.
 // One per line, so that migrations merged from separate work do not collide.
 // clang-format off
@@ -206,6 +215,7 @@ constexpr std::array kMigrations{
     Migration{10, kJobsByCommandOrArgv0},
     Migration{11, kJobsByCreated},
     Migration{12, kSchedules},
+    Migration{14, kJobRollout},
 };
 // clang-format on
 

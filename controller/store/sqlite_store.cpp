@@ -183,7 +183,7 @@ State known_state(std::optional<State> state, std::string_view what, std::int64_
 }
 
 // Column lists: the order of bind_all() in the writers and of Row in the readers.
-constexpr std::array<std::string_view, 18> kJobColumns{"id",
+constexpr std::array<std::string_view, 22> kJobColumns{"id",
                                                        "requester",
                                                        "source",
                                                        "target",
@@ -200,6 +200,10 @@ constexpr std::array<std::string_view, 18> kJobColumns{"id",
                                                        "created_at_ms",
                                                        "finished_at_ms",
                                                        "command",
+                                                       "batch",
+                                                       "batch_window",
+                                                       "batch_wait_ms",
+                                                       "fail_fast",
                                                        "schedule_id"};
 constexpr std::array<std::string_view, 14> kRunColumns{
     "id",           "job_id",        "agent",       "state",        "exit_code",
@@ -288,6 +292,10 @@ Job job_from(SQLite::Statement& statement) {
     job.created_at_ms = row.int64();
     job.finished_at_ms = row.int64();
     job.command = row.text();
+    job.batch = row.text();
+    job.batch_window = row.int64();
+    job.batch_wait_ms = row.int64();
+    job.fail_fast = row.boolean();
     job.schedule_id = row.int64();  // NULL reads as 0
     return job;
 }
@@ -499,7 +507,8 @@ class Connection {
         bind_all(*s, job.id, job.requester, job.source, job.target, to_json(job.argv),
                  to_json(job.env), job.cwd, job.run_as_user, job.run_as_group, job.script_sha256,
                  job.timeout_ms, job.output_cap_bytes, to_string(job.state), job.cancel_requested,
-                 job.created_at_ms, job.finished_at_ms, job.command, NullableId{job.schedule_id},
+                 job.created_at_ms, job.finished_at_ms, job.command, job.batch, job.batch_window,
+                 job.batch_wait_ms, job.fail_fast, NullableId{job.schedule_id},
                  Blob{job.script});
         s->exec();
     }

@@ -1,4 +1,5 @@
 #include "browser/browser_fixture.hpp"
+#include "testing/program_path.hpp"
 
 #include <unistd.h>
 
@@ -23,17 +24,6 @@ const char* const kInstallHint =
     "playwright-core into tests/browser/node_modules)";
 
 const fs::path kBrowserDir = fs::path(HOSTLINE_SOURCE_DIR) / "tests" / "browser";
-
-// The first executable `name` on PATH; empty when there is none.
-std::string find_on_path(const std::string& name) {
-    const char* path = std::getenv("PATH");
-    std::istringstream dirs(path ? path : "/usr/bin:/bin");
-    for (std::string dir; std::getline(dirs, dir, ':');) {
-        const auto candidate = fs::path(dir) / name;
-        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-    return {};
-}
 
 std::string chromium_path() {
     const char* path = std::getenv("HOSTLINE_CHROMIUM");

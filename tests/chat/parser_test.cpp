@@ -284,5 +284,23 @@ TEST(Parser, RandomInputNeverCrashes) {
     EXPECT_GT(parsed_ok, 300);  // the loop gets past the tokenizer to the options
 }
 
+TEST(Parser, RolloutOptionsAreSharedOptions) {
+    ParsedCommand command =
+        parsed("deploy web --batch 2 --batch-wait 30s --fail-fast --force -- --fail-fast");
+    EXPECT_EQ(shown(command.tokens), "web --force |--fail-fast");  // after --: a word
+    ASSERT_TRUE(command.batch);
+    EXPECT_EQ(command.batch->size, 2u);
+    EXPECT_EQ(command.batch_wait, 30s);
+    EXPECT_TRUE(command.fail_fast);
+    ParsedCommand plain = parsed("deploy web");
+    EXPECT_FALSE(plain.batch_wait);
+    EXPECT_FALSE(plain.fail_fast);
+    EXPECT_EQ(parsed("run --batch-wait=1m").batch_wait, 1min);
+    EXPECT_EQ(error_of("run --batch-wait"), "--batch-wait needs a duration, e.g. --batch-wait 30s");
+    EXPECT_EQ(error_of("run --batch-wait 30"), "duration '30': no unit; say 30s, not 30");
+    EXPECT_EQ(error_of("run --fail-fast=yes"), "--fail-fast takes no value");
+    EXPECT_EQ(error_of("run --fail-fast --fail-fast"), "--fail-fast is given twice; give it once");
+}
+
 }  // namespace
 }  // namespace hostline::chat

@@ -694,6 +694,77 @@ TEST_F(Commands, ARefusedApprovalPrintsTheControllersReason) {
     EXPECT_TRUE(contains(result.err, "the requester never counts")) << result.err;
 }
 
+// ---- schedules ----
+
+json schedule_doc(bool paused) {
+    return {{"id", 1},
+            {"name", "nightly"},
+            {"cron", "30 2 * * *"},
+            {"zone", "Europe/Berlin"},
+            {"owner", "irc:alice"},
+            {"channel", "irc:#ops"},
+            {"command", {"backup", "--on", "role=db"}},
+            {"paused", paused},
+            {"run_missed", false},
+            {"created_at_ms", 1'700'000'000'000},
+            {"last_fired_at_ms", 0},
+            {"last_job", 0},
+            {"next_firing_ms", paused ? 0 : 1'700'100'000'000}};
+}
+
+TEST_F(Commands, SchedulesListShowAndAdd) {
+    server_.on("GET", "/api/v1/schedules",
+               json_answer(200, {{"schedules", {schedule_doc(false)}}}));
+    auto list = hostline({"schedules"});
+    ASSERT_EQ(list.status, 0) << list.err;
+    EXPECT_TRUE(contains(list.out, "nightly")) << list.out;
+    EXPECT_TRUE(contains(list.out, "30 2 * * *")) << list.out;
+    EXPECT_TRUE(contains(list.out, "Europe/Berlin")) << list.out;
+    EXPECT_TRUE(contains(list.out, "backup --on role=db")) << list.out;
+
+    server_.on("GET", "/api/v1/schedules/nightly",
+               json_answer(200, {{"schedule", schedule_doc(false)},
+                                 {"next_ms", {1'700'100'000'000, 1'700'186'400'000}}}));
+    auto show = hostline({"schedules", "show", "nightly"});
+    ASSERT_EQ(show.status, 0) << show.err;
+    EXPECT_TRUE(contains(show.out, "schedule nightly (active)")) << show.out;
+    EXPECT_TRUE(contains(show.out, "reports: irc:#ops")) << show.out;
+    EXPECT_TRUE(contains(show.out, "next:")) << show.out;
+
+    server_.on("POST", "/api/v1/schedules", json_answer(201, {{"schedule", schedule_doc(false)}}));
+    auto add = hostline({"schedules", "add", "30 2 * * *", "--tz", "Europe/Berlin", "--name",
+                         "nightly", "--channel", "irc:#ops", "--", "backup", "--on", "role=db"});
+    ASSERT_EQ(add.status, 0) << add.err;
+    EXPECT_TRUE(contains(add.out, "added schedule nightly; first run ")) << add.out;
+    EXPECT_EQ(json::parse(server_.requests().back().body),
+              json({{"cron", "30 2 * * *"},
+                    {"command", {"backup", "--on", "role=db"}},
+                    {"run_missed", false},
+                    {"zone", "Europe/Berlin"},
+                    {"name", "nightly"},
+                    {"channel", "irc:#ops"}}));
+    EXPECT_EQ(hostline({"schedules", "add", "30 2 * * *"}).status, 2) << "a command is required";
+}
+
+TEST_F(Commands, SchedulesPauseResumeAndRemove) {
+    server_.on("POST", "/api/v1/schedules/nightly/pause",
+               json_answer(200, {{"schedule", schedule_doc(true)}}));
+    auto paused = hostline({"schedules", "pause", "nightly"});
+    ASSERT_EQ(paused.status, 0) << paused.err;
+    EXPECT_EQ(paused.out, "paused schedule nightly\n");
+    server_.on("POST", "/api/v1/schedules/nightly/resume",
+               json_answer(200, {{"schedule", schedule_doc(false)}}));
+    EXPECT_EQ(hostline({"schedules", "resume", "nightly"}).out, "resumed schedule nightly\n");
+    server_.on("DELETE", "/api/v1/schedules/nightly",
+               json_answer(200, {{"schedule", schedule_doc(false)}}));
+    EXPECT_EQ(hostline({"schedules", "remove", "nightly"}).out, "removed schedule nightly\n");
+    server_.on("POST", "/api/v1/schedules/gone/pause",
+               error_answer(404, "not_found", "no schedule named 'gone'"));
+    auto missing = hostline({"schedules", "pause", "gone"});
+    EXPECT_EQ(missing.status, 1);
+    EXPECT_TRUE(contains(missing.err, "no schedule named 'gone'")) << missing.err;
+}
+
 // ---- audit and tokens ----
 
 json audit_event(int id, const std::string& kind) {

@@ -48,6 +48,26 @@ TEST_F(Reports, RunSummaryShowsExitCodesSignalsDurationsAndCounts) {
               "1 succeeded, 1 failed, 1 timed out, 1 lost\n");
 }
 
+TEST_F(Reports, RunSummaryNamesTheHostsFailFastNeverStarted) {
+    auto never = [](const std::string& agent) {
+        auto r = run(agent, "skipped", nullptr, nullptr, nullptr);
+        r["error"] = "not started: fail-fast after web-01 failed";
+        return r;
+    };
+    auto offline = run("web-04", "skipped", nullptr, nullptr, nullptr);
+    offline["error"] = "agent web-04 was offline";
+    nlohmann::json runs = {run("web-01", "failed", 3, nullptr, 100), never("web-02"),
+                           never("web-03"), offline};
+    EXPECT_EQ(render_run_summary(runs),
+              "HOST    STATE    EXIT  DURATION\n"
+              "web-01  failed   3     100ms\n"
+              "web-02  skipped  -     -\n"
+              "web-03  skipped  -     -\n"
+              "web-04  skipped  -     -\n"
+              "1 failed, 3 skipped\n"
+              "never ran (fail-fast after web-01 failed): web-02, web-03\n");
+}
+
 TEST_F(Reports, RunSummaryOfNoRunsSaysSo) {
     EXPECT_EQ(render_run_summary(nlohmann::json::array()), "no runs\n");
 }

@@ -80,6 +80,7 @@ const std::map<std::string, std::string> kBodies = {
     {"POST /api/v1/chat", R"({"identity": "local:alice", "text": "help"})"},
     {"POST /api/v1/tokens", R"({"name": "mine", "identity": "local:nobody"})"},
     {"POST /api/v1/approvals/{id}/deny", R"({"reason": "not now"})"},
+    {"POST /api/v1/schedules", R"({"cron": "0 3 * * *", "command": ["bounce", "--on", "web-1"]})"},
 };
 
 std::string key(const RouteInfo& route) {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "testing/local_cluster.hpp"
+#include "testing/program_path.hpp"
 
 namespace hostline::testing {
 namespace {
@@ -20,17 +21,6 @@ constexpr auto kScriptTimeout = std::chrono::seconds(40);
 const char* const kInstallHint =
     "; run scripts/install-deps.sh (it runs npm ci in tests/sdk, pinned by package-lock.json)";
 const fs::path kSdkDir = fs::path(HOSTLINE_SOURCE_DIR) / "tests" / "sdk";
-
-// The first executable `name` on PATH; empty when there is none.
-std::string find_on_path(const std::string& name) {
-    const char* path = std::getenv("PATH");
-    std::istringstream dirs(path ? path : "/usr/bin:/bin");
-    for (std::string dir; std::getline(dirs, dir, ':');) {
-        const auto candidate = fs::path(dir) / name;
-        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-    return {};
-}
 
 }  // namespace
 

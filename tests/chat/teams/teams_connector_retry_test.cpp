@@ -146,6 +146,9 @@ TEST_F(TeamsConnectorRetryTest, A429WithAnHttpDateHoldsEverySendUntilThatDate) {
     fake_.answer_next(1, {429, {{"Retry-After", http_date(until)}}, ""});
     post(kConversation, "first");
     ASSERT_TRUE(run_until(io_, [&] { return fake_.calls().size() == 1; }));
+    // The fake has answered; let the adapter read the 429 (posts given before that are free to
+    // go, as the connector had said nothing yet).
+    run_for(io_, 500ms);
     // Given while the 429 is being waited out: the other conversation waits too.
     post(kConversation, "second");
     post(kOtherConversation, "elsewhere");
@@ -259,6 +262,27 @@ TEST_F(TeamsConnectorRetryTest, AFailureThatLastsGivesUpAfterTheLastTryAndReport
               std::string::npos)
         << why;
     EXPECT_EQ(fake_.calls().size(), static_cast<std::size_t>(kMaxConnectorAttempts));
+    EXPECT_TRUE(fake_.activities().empty());
+}
+
+TEST_F(TeamsConnectorRetryTest, ATokenEndpointThatFailsForAWhileIsAskedAgainAndTheReplyGoes) {
+    fake_.fail_token_requests(2, 503);
+    post(kConversation, "uptime: 12 days");
+    ASSERT_TRUE(wait_for_outcomes(1));
+    ASSERT_TRUE(outcomes_[0].second) << outcomes_[0].second.error().message;
+    EXPECT_EQ(fake_.token_requests(), 3) << "two 503s, then a token";
+    ASSERT_EQ(fake_.activities().size(), 1u);
+    EXPECT_EQ(fake_.activities()[0].body["text"], "uptime: 12 days");
+}
+
+TEST_F(TeamsConnectorRetryTest, ATokenEndpointThatKeepsFailingFailsTheRepliesAtLast) {
+    fake_.fail_token_requests(kMaxConnectorAttempts, 503);
+    post(kConversation, "uptime: 12 days");
+    ASSERT_TRUE(wait_for_outcomes(1, 30s));
+    ASSERT_FALSE(outcomes_[0].second);
+    EXPECT_NE(outcomes_[0].second.error().message.find("no connector token"), std::string::npos)
+        << outcomes_[0].second.error().message;
+    EXPECT_EQ(fake_.token_requests(), kMaxConnectorAttempts);
     EXPECT_TRUE(fake_.activities().empty());
 }
 

@@ -885,5 +885,46 @@ TEST_F(ChatPolicyTest, OthersJobsNeedJobsReadAndCancellingThemJobsCancelAny) {
     ASSERT_TRUE(run_until([&] { return posted("cancelling job #1"); }));
 }
 
+// A rollout through chat: the window holds back the other hosts, and the progress shows it.
+TEST_F(ChatServiceTest, ARolloutsProgressShowsItsWindow) {
+    adapter_.limits_.can_edit = true;
+    adapter_.limits_.min_edit_interval = 0ms;
+    for (const char* name : {"a2", "a3"}) {
+        proto::Hello hello;
+        hello.agent_id = name;
+        hello.capacity = 4;
+        scheduler_->on_agent_message(name, hello);
+    }
+    auto finish = [&](const proto::Run& run, const std::string& agent) {
+        proto::RunResult r;
+        r.run_id = run.run_id;
+        r.seq = 1;
+        r.status = "exited";
+        r.exit_code = 0;
+        scheduler_->on_agent_message(agent, r);
+    };
+    auto shown = [&](const std::string& text) {
+        for (const auto* list : {&adapter_.posts, &adapter_.edits})
+            for (const auto& p : *list)
+                if (p.find(text) != std::string::npos) return true;
+        return false;
+    };
+    say("!run --on 'a*' --batch 1 -- true");
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
+    for (const auto& [agent, m] : sent_)
+        if (std::holds_alternative<proto::Run>(m)) EXPECT_EQ(agent, "a1") << "hosts in name order";
+    ASSERT_TRUE(run_until([&] { return shown("batch 1/3: 1 running, 0 done, 2 waiting"); }))
+        << (adapter_.edits.empty() ? "" : adapter_.edits.back());
+    EXPECT_EQ(runs_sent().size(), 1u) << "one host at a time";
+    finish(runs_sent()[0], "a1");
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 2; }));
+    ASSERT_TRUE(run_until([&] { return shown("batch 2/3: 1 running, 1 done, 1 waiting"); }))
+        << (adapter_.edits.empty() ? "" : adapter_.edits.back());
+    finish(runs_sent()[1], "a2");
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 3; }));
+    finish(runs_sent()[2], "a3");
+    ASSERT_TRUE(run_until([&] { return posted("job #1 succeeded: 3 succeeded"); }));
+}
+
 }  // namespace
 }  // namespace hostline::controller

@@ -568,6 +568,44 @@ TEST_F(HttpServerTest, SubmitPassesUserAndGroupToTheService) {
     EXPECT_EQ(submitted->run_as_group, "adm");
 }
 
+TEST_F(HttpServerTest, SubmitPassesTheRolloutToTheService) {
+    auto response = call(bhttp::verb::post, "/api/v1/jobs",
+                         R"({"target":"*","argv":["id"],"batch":"25%","batch_wait_ms":30000,)"
+                         R"("fail_fast":true})");
+    ASSERT_EQ(response.result_int(), 201u) << response.body();
+    auto submitted = on_io([this] { return fake_.last_submit; });
+    ASSERT_TRUE(submitted && submitted->batch);
+    EXPECT_EQ(submitted->batch->size, 25u);
+    EXPECT_TRUE(submitted->batch->percent);
+    EXPECT_EQ(submitted->batch_wait, std::chrono::seconds(30));
+    EXPECT_TRUE(submitted->fail_fast);
+
+    response = call(bhttp::verb::post, "/api/v1/jobs", R"({"target":"*","argv":["id"],"batch":2})");
+    ASSERT_EQ(response.result_int(), 201u) << response.body();
+    submitted = on_io([this] { return fake_.last_submit; });
+    ASSERT_TRUE(submitted && submitted->batch);
+    EXPECT_EQ(submitted->batch->size, 2u);
+    EXPECT_FALSE(submitted->batch->percent);
+    EXPECT_FALSE(submitted->fail_fast);
+}
+
+TEST_F(HttpServerTest, SubmitWithABadRolloutIs400NamingTheField) {
+    const auto submit = [this](const std::string& body) {
+        return call(bhttp::verb::post, "/api/v1/jobs", body);
+    };
+    expect_error(submit(R"({"target":"*","argv":["id"],"batch":"half"})"), 400, "bad_request",
+                 "--batch 'half' is not a batch size");
+    expect_error(submit(R"({"target":"*","argv":["id"],"batch":0})"), 400, "bad_request",
+                 "--batch must be at least 1 (or 1%)");
+    expect_error(submit(R"({"target":"*","argv":["id"],"batch":true})"), 400, "bad_request",
+                 "batch must be a number of hosts");
+    expect_error(submit(R"({"target":"*","argv":["id"],"batch":2,"batch_wait_ms":-1})"), 400,
+                 "bad_request", "batch_wait_ms must be a non-negative integer");
+    expect_error(submit(R"({"target":"*","argv":["id"],"fail_fast":"yes"})"), 400, "bad_request",
+                 "fail_fast must be true or false");
+    EXPECT_FALSE(on_io([this] { return fake_.last_submit.has_value(); }));
+}
+
 TEST_F(HttpServerTest, SubmitWithANonStringUserOrGroupIs400NamingTheField) {
     const auto submit = [this](const std::string& body) {
         return call(bhttp::verb::post, "/api/v1/jobs", body);
@@ -1247,6 +1285,139 @@ TEST_F(HttpServerTest, WithoutAChatPlatformItsPathIs404AndSaysWhatToConfigure) {
                  "not_found", "[chat.teams]");
     expect_error(call(bhttp::verb::post, "/chat/slack/events", "{}", std::nullopt), 404,
                  "not_found", "mode = \"events\"");
+}
+
+// ---- /api/v1/schedules: the ScheduleDesk over HTTP ---------------------------------------
+
+// A ScheduleDesk keeping schedules in a map, with the service's errors for names and cron.
+class FakeScheduleDesk final : public ScheduleDesk {
+  public:
+    void add_schedule(const NewSchedule& n, Callback<Schedule> done) override {
+        added.push_back(n);
+        if (n.cron == "61 * * * *") return done(fail("minute: 61 is out of range 0-59"));
+        const std::string name = n.name.empty() ? n.command.front() : n.name;
+        if (by_name.contains(name)) return done(fail("the name '" + name + "' is taken"));
+        Schedule s{.id = static_cast<std::int64_t>(by_name.size()) + 1,
+                   .name = name,
+                   .cron = n.cron,
+                   .zone = n.zone.empty() ? "UTC" : n.zone,
+                   .owner = n.owner,
+                   .channel = n.channel,
+                   .command = n.command,
+                   .run_missed = n.run_missed};
+        by_name[name] = s;
+        done(s);
+    }
+    std::vector<Schedule> schedules() const override {
+        std::vector<Schedule> all;
+        for (const auto& [name, s] : by_name) all.push_back(s);
+        return all;
+    }
+    std::optional<Schedule> schedule(const std::string& name) const override {
+        auto it = by_name.find(name);
+        if (it == by_name.end()) return std::nullopt;
+        return it->second;
+    }
+    void pause_schedule(const std::string& name, Callback<Schedule> done) override {
+        by_name.at(name).paused = true;
+        done(by_name.at(name));
+    }
+    void resume_schedule(const std::string& name, Callback<Schedule> done) override {
+        by_name.at(name).paused = false;
+        done(by_name.at(name));
+    }
+    void remove_schedule(const std::string& name, Callback<Schedule> done) override {
+        Schedule gone = by_name.at(name);
+        by_name.erase(name);
+        done(gone);
+    }
+    Result<std::vector<std::int64_t>> next_firings(const std::string&, int count) const override {
+        std::vector<std::int64_t> next;
+        for (int i = 1; i <= count; ++i) next.push_back(1700000000000 + i * 86400000LL);
+        return next;
+    }
+
+    std::map<std::string, Schedule> by_name;
+    std::vector<NewSchedule> added;
+};
+
+class ScheduleRoutesTest : public HttpServerTest {
+  protected:
+    void SetUp() override {
+        HttpServerTest::SetUp();
+        on_io([this] { server_->enable_schedules(desk_); });
+    }
+    FakeScheduleDesk desk_;
+};
+
+TEST_F(ScheduleRoutesTest, AddListShowPauseResumeAndRemove) {
+    EXPECT_EQ(body_of(call(bhttp::verb::get, "/api/v1/schedules"))["schedules"], json::array());
+
+    auto added = call(bhttp::verb::post, "/api/v1/schedules",
+                      R"({"cron": "30 2 * * *", "zone": "Europe/Berlin", "name": "nightly",
+                          "command": ["backup", "--on", "role=db"], "channel": "irc:#ops",
+                          "run_missed": true})");
+    ASSERT_EQ(added.result_int(), 201u) << added.body();
+    const json s = body_of(added)["schedule"];
+    EXPECT_EQ(s["name"], "nightly");
+    EXPECT_EQ(s["zone"], "Europe/Berlin");
+    EXPECT_EQ(s["command"], json({"backup", "--on", "role=db"}));
+    EXPECT_EQ(s["run_missed"], true);
+    const auto added_calls = on_io([this] { return desk_.added; });
+    ASSERT_EQ(added_calls.size(), 1u);
+    EXPECT_EQ(added_calls[0].owner, "token:admin") << "the owner is the caller, not the body";
+    EXPECT_EQ(added_calls[0].channel, "irc:#ops");
+
+    const json list = body_of(call(bhttp::verb::get, "/api/v1/schedules"));
+    ASSERT_EQ(list["schedules"].size(), 1u);
+    const json one = body_of(call(bhttp::verb::get, "/api/v1/schedules/nightly"));
+    EXPECT_EQ(one["schedule"]["cron"], "30 2 * * *");
+    EXPECT_EQ(one["next_ms"].size(), 5u);
+
+    EXPECT_EQ(
+        body_of(call(bhttp::verb::post, "/api/v1/schedules/nightly/pause"))["schedule"]["paused"],
+        true);
+    EXPECT_EQ(
+        body_of(call(bhttp::verb::post, "/api/v1/schedules/nightly/resume"))["schedule"]["paused"],
+        false);
+    EXPECT_EQ(call(bhttp::verb::delete_, "/api/v1/schedules/nightly").result_int(), 200u);
+    expect_error(call(bhttp::verb::get, "/api/v1/schedules/nightly"), 404, "not_found",
+                 "no schedule named 'nightly'");
+    expect_error(call(bhttp::verb::post, "/api/v1/schedules/nightly/pause"), 404, "not_found");
+}
+
+TEST_F(ScheduleRoutesTest, BadRequestsSayWhatIsWrong) {
+    expect_error(call(bhttp::verb::post, "/api/v1/schedules", "[1]"), 400, "bad_request",
+                 "JSON object");
+    expect_error(call(bhttp::verb::post, "/api/v1/schedules", R"({"command": ["x"]})"), 400,
+                 "bad_request", "cron is required");
+    expect_error(call(bhttp::verb::post, "/api/v1/schedules", R"({"cron": "@daily"})"), 400,
+                 "bad_request", "command is required");
+    expect_error(call(bhttp::verb::post, "/api/v1/schedules",
+                      R"({"cron": "@daily", "command": "backup --on role=db"})"),
+                 400, "bad_request", "array of words");
+    expect_error(call(bhttp::verb::post, "/api/v1/schedules",
+                      R"({"cron": "@daily", "command": ["x"], "tz": "UTC"})"),
+                 400, "bad_request", "unknown field 'tz'");
+    expect_error(call(bhttp::verb::post, "/api/v1/schedules",
+                      R"({"cron": "@daily", "command": ["x"], "run_missed": "yes"})"),
+                 400, "bad_request", "run_missed must be true or false");
+    // The service's own refusals: the expression (400) and a taken name (409).
+    expect_error(
+        call(bhttp::verb::post, "/api/v1/schedules", R"({"cron": "61 * * * *", "command": ["x"]})"),
+        400, "bad_request", "minute: 61 is out of range");
+    ASSERT_EQ(call(bhttp::verb::post, "/api/v1/schedules",
+                   R"({"cron": "@daily", "command": ["x"], "name": "x"})")
+                  .result_int(),
+              201u);
+    expect_error(call(bhttp::verb::post, "/api/v1/schedules",
+                      R"({"cron": "@hourly", "command": ["y"], "name": "x"})"),
+                 409, "conflict", "taken");
+}
+
+TEST_F(HttpServerTest, WithoutTheScheduleServiceSchedulesAre404) {
+    expect_error(call(bhttp::verb::get, "/api/v1/schedules"), 404, "not_found",
+                 "schedules are not enabled");
 }
 
 }  // namespace

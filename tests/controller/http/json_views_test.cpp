@@ -28,10 +28,11 @@ TEST(JsonViews, JobViewHasExactlyTheDocumentedFields) {
     const auto view = job_json(job);
     std::vector<std::string> keys;
     for (const auto& [key, _] : view.items()) keys.push_back(key);
-    EXPECT_EQ(keys,
-              (std::vector<std::string>{
-                  "id", "requester", "source", "target", "argv", "catalog_command", "user", "group",
-                  "state", "cancel_requested", "timeout_ms", "created_at_ms", "finished_at_ms"}));
+    EXPECT_EQ(keys, (std::vector<std::string>{
+                        "id", "requester", "source", "target", "argv", "catalog_command", "user",
+                        "group", "state", "cancel_requested", "timeout_ms", "batch", "batch_window",
+                        "batch_wait_ms", "fail_fast", "created_at_ms", "finished_at_ms"}));
+    EXPECT_TRUE(view["batch"].is_null()) << "no rollout";
     EXPECT_EQ(view["state"], "queued");
     EXPECT_EQ(view["user"], "");
     EXPECT_EQ(view["group"], "");

@@ -100,6 +100,14 @@ FakeBotFramework::FakeBotFramework(const testing::TestCa& ca, std::string app_id
                          {"cloud_instance_name", "microsoftonline.com"}});
                 });
     server_->on("POST", "/botframework.com/oauth2/v2.0/token", [this](const RecordedRequest& r) {
+        {
+            std::lock_guard lock(mutex_);
+            ++token_requests_;
+            if (token_failures_left_ > 0) {
+                --token_failures_left_;
+                return json_answer(token_failure_status_, {{"error", "temporarily_unavailable"}});
+            }
+        }
         auto fields = form_fields(r.body);
         if (fields["grant_type"] != "client_credentials" || fields["client_id"] != app_id_ ||
             fields["client_secret"] != app_password_ ||
@@ -296,6 +304,17 @@ std::vector<SinkCall> FakeBotFramework::calls() const {
 int FakeBotFramework::tokens_issued() const {
     std::lock_guard lock(mutex_);
     return static_cast<int>(issued_tokens_.size());
+}
+
+void FakeBotFramework::fail_token_requests(int count, int status) {
+    std::lock_guard lock(mutex_);
+    token_failures_left_ = count;
+    token_failure_status_ = status;
+}
+
+int FakeBotFramework::token_requests() const {
+    std::lock_guard lock(mutex_);
+    return token_requests_;
 }
 
 }  // namespace hostline::chat::teams::test

@@ -112,6 +112,9 @@ class FakeBotFramework {
     // Times the token endpoint answered with a token; wrong credentials get 401, and the sink
     // answers 401 to any token it did not issue.
     int tokens_issued() const;
+    // The next `count` token requests get `status` (e.g. 503) instead of a token; also counted.
+    void fail_token_requests(int count, int status);
+    int token_requests() const;
     const testing::TlsTestServer& server() const { return *server_; }
 
   private:
@@ -132,6 +135,7 @@ class FakeBotFramework {
     std::vector<std::string> conversations_;
     std::vector<std::string> issued_tokens_;
     std::deque<ScriptedAnswer> scripted_;
+    int token_failures_left_ = 0, token_failure_status_ = 503, token_requests_ = 0;
     std::vector<SinkCall> calls_;
     std::uint64_t next_id_ = 1;
 };
