@@ -256,13 +256,13 @@ class App::Impl {
                 return chat_->post_to(source, text);
             });
         http_->enable_hooks(*hooks_);
-        // Firings go through the chat as their owners' messages; the API's (the lead's
-        // enable_schedules) gets the same desk: *schedules_.
+        // Firings go through the chat as their owners' messages; the API serves the same desk.
         schedules_ = std::make_unique<ScheduleService>(
             io_, *store_, catalog_, *audit_,
             [this](const Schedule& s) { return chat_->run_scheduled(s); },
             std::chrono::milliseconds(2 * config_.heartbeat_ms));
         chat_->enable_schedules(*schedules_);
+        http_->enable_schedules(*schedules_);
         schedules_->restore(std::move(snapshot->schedules), snapshot->max_schedule_id);
         for (auto& [path, handler] : chat_inbound_) http_->enable_chat_inbound(path, handler);
         if (!config_.hooks.empty()) spdlog::info("hooks: {} at /hooks/", config_.hooks.size());

@@ -407,5 +407,19 @@ TEST_F(ScheduleServiceTest, ListShowAndNextAnswerInTheChannel) {
     ASSERT_TRUE(run_until([&] { return posted("no schedule named 'nothing-here'"); }));
 }
 
+TEST_F(ScheduleServiceTest, NextShowsFiringsInTheSchedulesZoneAcrossADstChange) {
+    start_controller(sys_days(std::chrono::year{2026} / 3 / 27));
+    add("!schedule add \"30 2 * * *\" --tz Europe/Paris --name paris -- greet bob");
+    EXPECT_EQ(schedules_->schedule("paris")->zone, "Europe/Paris");
+    say("!schedule next paris");
+    ASSERT_TRUE(run_until([&] { return posted("the next 5 firings of paris (Europe/Paris):"); }));
+    EXPECT_TRUE(posted("2026-03-28 02:30 CET"));
+    EXPECT_TRUE(posted("2026-03-29 03:00 CEST")) << "02:30 does not exist that day";
+    EXPECT_TRUE(posted("2026-03-31 02:30 CEST"));
+    say("!schedule add \"0 3 * * *\" --tz Mars/Olympus -- greet bob");
+    ASSERT_TRUE(run_until([&] { return posted("Mars/Olympus"); }));
+    EXPECT_FALSE(schedules_->schedule("greet"));
+}
+
 }  // namespace
 }  // namespace hostline::controller
