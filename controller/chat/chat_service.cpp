@@ -147,6 +147,7 @@ class ChatService::LocalAdapter : public chat::Adapter {
     void stop() override { conversations_.clear(); }
     void post(const std::string& channel, const std::string&, const std::string& text,
               std::function<void(Result<chat::PostedMessage>)> done) override {
+        if (channel.empty()) return done(chat::PostedMessage{});  // a schedule's, for no channel
         auto it = conversations_.find(channel);
         if (it == conversations_.end()) return done(fail("the conversation has ended"));
         it->second(text);
@@ -584,6 +585,7 @@ Decision ChatService::decide(const chat::Adapter& a, const chat::IncomingMessage
                              const std::vector<const AgentInfo*>& hosts,
                              const std::string& subject) {
     PolicyRequest request{m.sender.id, permission, {}, a.platform() + ":" + m.channel};
+    if (firing_ != nullptr && firing_->schedule.channel.empty()) request.channel.clear();
     std::vector<std::string> names;
     for (const AgentInfo* agent : hosts) {
         request.hosts.push_back({agent->name, agent->labels});

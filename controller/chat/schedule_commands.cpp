@@ -64,9 +64,12 @@ std::string summary_line(const Schedule& s) {
 }  // namespace
 
 Result<std::int64_t> ChatService::run_scheduled(const Schedule& schedule) {
+    // Without a channel (one made through the API may have none) the replies go nowhere: the
+    // local platform drops posts to no conversation, and the policy is asked for no channel.
     std::string channel;
-    chat::Adapter* a = adapter_of(schedule.channel, channel);
-    if (a == nullptr || channel.empty() || schedule.channel.starts_with("schedule:"))
+    chat::Adapter* a = adapter_of(schedule.channel.empty() ? "local:" : schedule.channel, channel);
+    if (a == nullptr || (channel.empty() && !schedule.channel.empty()) ||
+        schedule.channel.starts_with("schedule:"))
         return fail("no chat adapter serves " + schedule.channel);
     chat::IncomingMessage m;
     m.sender = {schedule.owner, schedule.owner.substr(schedule.owner.find(':') + 1)};

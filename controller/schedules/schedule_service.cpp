@@ -174,7 +174,7 @@ void ScheduleService::add_schedule(const NewSchedule& request, Callback<Schedule
         return done(fail("'" + name +
                          "' is not a schedule name: 1-63 of a-z, 0-9 and '-', "
                          "not starting with '-'"));
-    if (find(name) != nullptr) return done(fail("a schedule named '" + name + "' exists"));
+    if (find(name) != nullptr) return done(fail("the schedule name '" + name + "' is taken"));
     auto cron = CronSchedule::parse(request.cron, request.zone);
     if (!cron) return done(cron.error());
 

@@ -388,7 +388,7 @@ TEST_F(ScheduleServiceTest, BadSchedulesAreRefusedWithTheReason) {
     EXPECT_TRUE(schedules_->schedules().empty());
     add("!schedule add \"0 10 * * *\" --name twice -- greet bob");
     say("!schedule add \"0 11 * * *\" --name twice -- greet bob");
-    ASSERT_TRUE(run_until([&] { return posted("a schedule named 'twice' exists"); }));
+    ASSERT_TRUE(run_until([&] { return posted("the schedule name 'twice' is taken"); }));
 }
 
 TEST_F(ScheduleServiceTest, ListShowAndNextAnswerInTheChannel) {
@@ -419,6 +419,22 @@ TEST_F(ScheduleServiceTest, NextShowsFiringsInTheSchedulesZoneAcrossADstChange) 
     say("!schedule add \"0 3 * * *\" --tz Mars/Olympus -- greet bob");
     ASSERT_TRUE(run_until([&] { return posted("Mars/Olympus"); }));
     EXPECT_FALSE(schedules_->schedule("greet"));
+}
+
+TEST_F(ScheduleServiceTest, AScheduleWithoutAChannelStillFires) {
+    // As the API may make one: its jobs are in history only.
+    std::optional<Result<Schedule>> added;
+    schedules_->add_schedule({.name = "api-made",
+                              .cron = "0 10 * * *",
+                              .owner = "irc:alice",
+                              .command = {"greet", "bob", "--on", "web-01"}},
+                             [&](Result<Schedule> s) { added = std::move(s); });
+    ASSERT_TRUE(run_until([&] { return added.has_value(); }));
+    ASSERT_TRUE(added->ok()) << added->error().message;
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }, 3s)) << "it did not fire";
+    const Schedule s = *schedules_->schedule("api-made");
+    EXPECT_EQ(job(s.last_job_id).job.source, "schedule:api-made");
+    EXPECT_TRUE(audit_.of_kind("schedule.refused").empty());
 }
 
 }  // namespace
