@@ -108,6 +108,7 @@ class App::Impl {
         sc.default_timeout = std::chrono::milliseconds(config_.default_timeout_ms);
         sc.output_cap_bytes = config_.output_cap_bytes;
         sc.groups = config_.groups;
+        sc.max_running_runs = config_.max_running_runs;
         scheduler_ = std::make_unique<Scheduler>(
             io_, *store_,
             [this](const std::string& agent, proto::Message m) {
@@ -115,6 +116,10 @@ class App::Impl {
             },
             sc, audit_.get());
         scheduler_->enable_metrics(metrics_);
+        scheduler_->set_command_rules([this](const std::string& command) {
+            const CommandSpec* spec = catalog_.find(command);
+            return spec != nullptr ? spec->rules() : CommandRules{};
+        });
         scheduler_->restore(*snapshot);
         approvals_ = std::make_unique<ApprovalService>(
             io_, *store_, *scheduler_, *audit_,

@@ -1,5 +1,9 @@
 #include "cli/commands/commands.hpp"
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include <CLI/CLI.hpp>
 
 #include "cli/commands/command_support.hpp"
@@ -33,8 +37,18 @@ void add_api_commands(CLI::App& app, CommandContext& context) {
 }
 
 int run_command_line(CLI::App& app, CommandContext& context, int argc, const char* const* argv) {
+    // CLI11 still sees as many words after `--` (so "required" and counts behave), but
+    // placeholders: the commands read the real ones from context.after_dashes.
+    std::vector<std::string> words(argv, argv + argc);
+    const auto dashes = std::find(words.begin(), words.end(), "--");
+    if (dashes != words.end()) {
+        context.after_dashes.emplace(std::next(dashes), words.end());
+        std::fill(std::next(dashes), words.end(), "_");
+    }
+    std::vector<const char*> shown;
+    for (const auto& word : words) shown.push_back(word.c_str());
     try {
-        app.parse(argc, argv);
+        app.parse(static_cast<int>(shown.size()), shown.data());
     } catch (const CLI::ParseError& e) {
         const int status = app.exit(e, context.console.out, context.console.err);
         return status == 0 ? 0 : 2;

@@ -7,8 +7,10 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -34,6 +36,10 @@ struct CommandContext {
     std::string controller = kDefaultController;  // --controller or HOSTLINE_CONTROLLER
     std::string token_file;                       // --token-file or HOSTLINE_TOKEN_FILE
     int exit_status = 0;                          // set by the command that ran
+    // The words after the first `--` exactly as given (run's argv, a schedule's command).
+    // CLI11 2.1 reads a word like "[ -f x ]" as a list and strips its brackets, so those
+    // words are taken from argv before it parses them; nullopt when there was no `--`.
+    std::optional<std::vector<std::string>> after_dashes;
 };
 
 // Sets up app as `hostline`: --version, --controller and --token-file (also accepted after

@@ -32,10 +32,14 @@ void print_output(const nlohmann::json& items, const nlohmann::json& runs, Conso
     HostOutput output(console.out, 0);
     for (const auto& run : runs) output.fit_host(text_field(run, "agent"));
     std::string host;
+    std::int64_t run_id = 0;
     for (const auto* item : sorted) {
         const std::string agent = text_field(*item, "agent");
-        if (agent != host && !host.empty()) output.finish(host);
+        // Per run, not per host: a retried host's attempts are runs of their own.
+        const std::int64_t item_run = int_field(*item, "run_id").value_or(0);
+        if (item_run != run_id && !host.empty()) output.finish(host);
         host = agent;
+        run_id = item_run;
         output.write(agent, text_field(*item, "stream"), text_field(*item, "data"));
     }
     output.finish_all();

@@ -213,6 +213,7 @@ void add_run_command(CLI::App& app, CommandContext& context) {
         ->required()
         ->type_name("ARGV");
     run->callback([options, &context] {
+        if (context.after_dashes) options->argv = *context.after_dashes;
         run_api_command(context,
                         [&](ApiClient& api) { return run_job(api, *options, context.console); });
     });

@@ -174,6 +174,7 @@ void add_schedules_command(CLI::App& app, CommandContext& context) {
         ->type_name("COMMAND...");
 
     schedules->callback([options, show, pause, resume, remove, add, &context] {
+        if (context.after_dashes) options->command = *context.after_dashes;
         run_api_command(context, [&](ApiClient& api) -> Result<int> {
             Console& console = context.console;
             if (add->parsed()) return add_schedule(api, *options, console);

@@ -43,15 +43,38 @@ std::string labels_cell(const nlohmann::json& labels) {
     return or_dash(text);
 }
 
+// "web-1", or "web-1 (attempt 2)" in a job whose command retried a run: each attempt is a
+// run of its own, so the host alone would not say which one a row is.
+std::string host_cell(const nlohmann::json& run, bool retried) {
+    std::string host = text_field(run, "agent");
+    if (retried) host += " (attempt " + std::to_string(int_field(run, "attempt").value_or(1)) + ")";
+    return host;
+}
+
+// "queued (position 3)" while a run waits on the controller (docs/scheduling.md).
+std::string state_cell(const nlohmann::json& run) {
+    std::string state = text_field(run, "state");
+    if (auto position = int_field(run, "queue_position"); position && *position > 0)
+        state += " (position " + std::to_string(*position) + ")";
+    return state;
+}
+
+bool any_retried(const nlohmann::json& runs) {
+    for (const auto& run : runs)
+        if (int_field(run, "attempt").value_or(1) > 1) return true;
+    return false;
+}
+
 }  // namespace
 
 std::string render_run_summary(const nlohmann::json& runs) {
     Table table({"HOST", "STATE", "EXIT", "DURATION"});
     std::vector<std::string> states;
+    const bool retried = any_retried(runs);
     for (const auto& run : runs) {
         states.push_back(text_field(run, "state"));
         table.add_row(
-            {text_field(run, "agent"), states.back(), exit_cell(run), duration_cell(run)});
+            {host_cell(run, retried), state_cell(run), exit_cell(run), duration_cell(run)});
     }
     // The hosts a rollout's fail-fast never started (docs/scheduling.md, "Batches").
     constexpr std::string_view kNotStarted = "not started: ";
@@ -70,9 +93,10 @@ std::string render_run_summary(const nlohmann::json& runs) {
 std::string render_run_details(const nlohmann::json& runs, std::size_t width) {
     Table table({"HOST", "STATE", "EXIT", "DURATION", "BYTES", "ERROR"});
     table.set_shrinkable(5, kMinShrinkWidth);
+    const bool retried = any_retried(runs);
     for (const auto& run : runs)
-        table.add_row({text_field(run, "agent"), text_field(run, "state"), exit_cell(run),
-                       duration_cell(run), bytes_cell(run), or_dash(text_field(run, "error"))});
+        table.add_row({host_cell(run, retried), state_cell(run), exit_cell(run), duration_cell(run),
+                       bytes_cell(run), or_dash(text_field(run, "error"))});
     return table.render(width);
 }
 

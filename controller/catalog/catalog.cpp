@@ -60,6 +60,10 @@ const std::set<std::string> kCommandKeys = {
     "approval.group",
     "approval.count",
     "approval.expiry",
+    "on_busy",
+    "retries",
+    "retry_on",
+    "retry_backoff",
 };
 const std::set<std::string> kParamKeys = {"name",     "type", "pattern", "choices", "default",
                                           "required", "min",  "max",     "help"};
@@ -216,6 +220,7 @@ class FileLoader {
                 reader.check(false, "allowed_targets", parsed.error().message);
         }
         spec.concurrency = static_cast<int>(reader.integer("concurrency", 0, 1, 1 << 20));
+        load_scheduling(reader, table, spec);
         spec.env = reader.string_map("env");
         for (const auto& [key, value] : spec.env) {
             reader.check(is_env_name(key), "env." + key,
@@ -254,6 +259,39 @@ class FileLoader {
             return std::nullopt;
         }
         return spec;
+    }
+
+    // on_busy and the retry keys (docs/scheduling.md, "Concurrency" and "Retries").
+    static void load_scheduling(config::ConfigReader& reader, const toml::table& table,
+                                CommandSpec& spec) {
+        std::string on_busy = reader.string("on_busy", "wait");
+        reader.check(on_busy == "wait" || on_busy == "refuse", "on_busy",
+                     "must be \"wait\" or \"refuse\"");
+        spec.on_busy = on_busy == "refuse" ? OnBusy::refuse : OnBusy::wait;
+        reader.check(!reader.has("on_busy") || spec.concurrency > 0, "on_busy",
+                     "needs concurrency: without a cap a command is never busy");
+
+        RetryPolicy& retry = spec.retry;
+        retry.retries = static_cast<int>(reader.integer("retries", 0, 0, RetryPolicy::kMaxRetries));
+        if (reader.has("retry_on")) {
+            retry.retry_on.clear();
+            auto states = string_array(reader, table, "retry_on");
+            for (const std::string& name : states.value_or(std::vector<std::string>{})) {
+                auto state = parse_run_state(name);
+                bool retryable = state == RunState::lost || state == RunState::timed_out ||
+                                 state == RunState::failed;
+                reader.check(retryable, "retry_on",
+                             quoted_name(name) + " is not one of lost, timed_out, failed");
+                if (retryable) retry.retry_on.insert(*state);
+            }
+            reader.check(!states || !states->empty(), "retry_on", "must name at least one state");
+        }
+        auto backoff = reader.duration_ms("retry_backoff", retry.backoff.count());
+        reader.check(backoff > 0, "retry_backoff", "must be more than 0s");
+        if (backoff > 0) retry.backoff = std::chrono::milliseconds(backoff);
+        reader.check(retry.retries > 0 || (!reader.has("retry_on") && !reader.has("retry_backoff")),
+                     reader.has("retry_on") ? "retry_on" : "retry_backoff",
+                     "needs retries: without it the command is never retried");
     }
 
     // An example that would not run as shown is a mistake in the catalog, caught at load.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/target/target_expr.hpp"
+#include "controller/scheduler/concurrency.hpp"
 
 namespace hostline::controller {
 
@@ -60,7 +61,12 @@ struct CommandSpec {
     std::string default_target;                        // used when --on is absent; may be empty
     // Every matched host must match this; checked when the target is resolved.
     std::optional<target::TargetExpr> allowed_targets;
-    int concurrency = 0;  // 0: no cap of its own
+    // How it is scheduled (scheduler/concurrency.hpp, retry_policy.hpp): `concurrency` runs
+    // of it at once across the fleet (0: no cap of its own), what a request beyond that gets
+    // (`on_busy`), and its retries (`retries`, `retry_on`, `retry_backoff`).
+    int concurrency = 0;
+    OnBusy on_busy = OnBusy::wait;
+    RetryPolicy retry;
     std::map<std::string, std::string> env;
     std::string cwd;                         // empty: the agent's
     std::string user;                        // empty: the agent's
@@ -70,6 +76,7 @@ struct CommandSpec {
     std::optional<ApprovalSpec> approval;
 
     bool is_script() const { return !script.empty(); }
+    CommandRules rules() const { return CommandRules{concurrency, on_busy, retry}; }
 };
 
 }  // namespace hostline::controller

@@ -10,6 +10,7 @@
 #include "common/duration.hpp"
 #include "common/target/target_expr.hpp"
 #include "controller/catalog/binding.hpp"
+#include "controller/chat/run_notes.hpp"
 #include "controller/scheduler/rollout.hpp"
 
 namespace hostline::controller {
@@ -89,6 +90,7 @@ std::string run_line(const RunRecord& r) {
     if (r.started_at_ms && r.ended_at_ms)
         line += "  " + format_duration(std::chrono::milliseconds(r.ended_at_ms - r.started_at_ms));
     if (!r.error.empty()) line += "  (" + r.error + ")";
+    if (r.attempt > 1) line += "  attempt " + std::to_string(r.attempt);
     return line;
 }
 
@@ -730,7 +732,7 @@ void ChatService::on_job_event(std::uint64_t report_id, const JobEvent& event) {
                 r.lines.push_back(r.runs[run_id].agent + " | " + rest.substr(0, 300));
         }
     std::map<std::string, int> counts;
-    for (const auto& [id, run] : r.runs) ++counts[std::string(to_string(run.state))];
+    for (const RunRecord* run : last_attempts(r.runs)) ++counts[std::string(to_string(run->state))];
     std::vector<std::string> tally;
     for (const auto& [state, n] : counts) tally.push_back(std::to_string(n) + " " + state);
     std::string link =
@@ -769,15 +771,17 @@ void ChatService::post_progress(JobReport& r) {
     auto now = Clock::now();
     if (r.progress && now - r.last_edit < r.adapter->limits().min_edit_interval) return;
     std::size_t done = 0;
-    for (const auto& [id, run] : r.runs) done += is_final(run.state);
+    const auto hosts = last_attempts(r.runs);  // a retried host is one host
+    for (const RunRecord* run : hosts) done += is_final(run->state);
     std::string text = "job #" + std::to_string(r.job_id) + ": " + std::to_string(done) + "/" +
-                       std::to_string(r.runs.size()) + " hosts done, " +
+                       std::to_string(hosts.size()) + " hosts done, " +
                        std::to_string(r.total_lines) + " lines";
     std::vector<RunRecord> runs;
     for (const auto& [id, run] : r.runs) runs.push_back(run);
     if (std::string window = window_progress(r.job, runs); !window.empty()) text += "; " + window;
     std::vector<std::string> silent = agents_in(r, RunState::unknown);
     if (!silent.empty()) text += "; waiting for " + join(silent) + " (offline)";
+    if (std::string queued = queue_note(r.runs); !queued.empty()) text += "; " + queued;
     if (!r.lines.empty()) text += "\n" + r.lines.back();
     r.last_edit = now;
     if (r.progress && r.progress->message_id.empty()) {

@@ -300,6 +300,8 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
         c.teams = std::move(teams);
     }
     c.hooks = read_hooks(r, *table);
+    c.max_running_runs = static_cast<std::uint32_t>(
+        r.integer("scheduler.max_running_runs", 0, 0, std::int64_t{1} << 20));
     // One list: each reject_unknown call reports every key outside its own list.
     r.reject_unknown({"chat.slack.mode",
                       "chat.slack.signing_secret_file",
@@ -349,7 +351,8 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
                       "http.session_max",
                       "http.secure_cookies",
                       "groups",
-                      "hooks"});
+                      "hooks",
+                      "scheduler.max_running_runs"});
     if (auto done = r.finish(); !done) return done.error();
     return c;
 }

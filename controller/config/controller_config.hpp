@@ -47,6 +47,9 @@ struct ControllerConfig {
     std::int64_t session_idle_ms = 12LL * 3600 * 1000;
     std::int64_t session_max_ms = 7LL * 24 * 3600 * 1000;
     bool secure_cookies = false;
+    // [scheduler] max_running_runs: runs at once across the fleet (docs/scheduling.md,
+    // "Concurrency"); 0: no cap beyond each agent's capacity.
+    std::uint32_t max_running_runs = 0;
 
     std::string database_path() const { return data_dir + "/hostline.db"; }
     std::string keys_dir() const { return data_dir + "/keys"; }

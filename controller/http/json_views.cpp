@@ -119,6 +119,9 @@ Json run_json(const RunRecord& run) {
         {"stored_bytes", run.stored_bytes},
         {"truncated", run.truncated},
         {"error", run.error},
+        {"attempt", run.attempt},
+        // Where it waits on the controller (1: next); null when it is not queued.
+        {"queue_position", run.queue_position > 0 ? Json(run.queue_position) : Json(nullptr)},
     };
 }
 

@@ -1027,8 +1027,10 @@ RunOutput run_output(const std::vector<OutputChunk>& chunks, const std::string& 
     std::vector<const OutputChunk*> mine;
     for (const auto& chunk : chunks)
         if (chunk.agent == host) mine.push_back(&chunk);
-    std::stable_sort(mine.begin(), mine.end(),
-                     [](const OutputChunk* a, const OutputChunk* b) { return a->seq < b->seq; });
+    // A retried command has a run per attempt on the host: each attempt whole, in order.
+    std::stable_sort(mine.begin(), mine.end(), [](const OutputChunk* a, const OutputChunk* b) {
+        return std::pair(a->run_id, a->seq) < std::pair(b->run_id, b->seq);
+    });
     RunOutput out;
     for (const OutputChunk* chunk : mine)
         if (stream == "combined" || chunk->stream == stream) out.bytes += chunk->data;

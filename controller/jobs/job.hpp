@@ -104,6 +104,13 @@ struct RunRecord {
     bool truncated = false;          // output beyond the cap was dropped
     std::uint64_t last_seq = 0;      // highest seq stored (output chunks, then the result)
     std::string error;               // why it failed to start, was lost, ...
+    // 1, or 1 + the retries before it of the same job on the same agent (retry_policy.hpp).
+    // The job's state follows each agent's last attempt.
+    int attempt = 1;
+    // Not stored: while the run is queued, where it stands among the queued runs it waits
+    // behind (1: next); 0 when it is not waiting (scheduler/concurrency.hpp says how it is
+    // counted). Only the scheduler fills it in, for runs it holds.
+    std::uint32_t queue_position = 0;
 };
 
 // The error of a run a rollout never started because fail-fast stopped it:

@@ -85,6 +85,11 @@ void Rollout::in_flight(std::int64_t run) {
         e->stage = Stage::in_flight;
 }
 
+void Rollout::retried(std::int64_t run, std::int64_t next) {
+    if (Entry* entry = find(run); entry != nullptr && entry->stage == Stage::in_flight)
+        entry->run = next;
+}
+
 std::optional<std::int64_t> Rollout::next_release_at() const {
     if (stopped_) return std::nullopt;
     bool waiting = std::any_of(runs_.begin(), runs_.end(),

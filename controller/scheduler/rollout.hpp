@@ -52,6 +52,9 @@ class Rollout {
     void finished(std::int64_t run, RunState state, const std::string& agent, std::int64_t at_ms);
     // For a rollout rebuilt after a restart: the run is in flight (it left the line before).
     void in_flight(std::int64_t run);
+    // A run in flight ended and is tried again as `next` (a retry): the next attempt keeps
+    // its place in the window, and the ended one neither frees a slot nor stops the rollout.
+    void retried(std::int64_t run, std::int64_t next);
 
     // When release() gives a run again without any run finishing first: the moment the next
     // pausing slot frees up. Empty: nothing waits, fail-fast stopped it, or the window is full

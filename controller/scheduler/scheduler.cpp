@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "controller/jobs/audit_detail.hpp"
+#include "controller/scheduler/retry_policy.hpp"
 
 namespace hostline::controller {
 namespace {
@@ -95,6 +96,7 @@ void Scheduler::restore(const StoreSnapshot& snapshot) {
             // In flight when the last controller stopped: its agent has one grace period to
             // come back and say whether it still holds it.
             agent.active.insert(r.id);
+            concurrency_.hold(r.id, job->second.job.command);
             run.unknown_since = now;
             if (r.state != RunState::dispatched) run.record.state = RunState::unknown;
         }
@@ -362,26 +364,7 @@ void Scheduler::handle(const std::string& name, Other&) {
 // ---- runs ------------------------------------------------------------------------------
 
 void Scheduler::dispatch(const std::string& name) {
-    auto it = agents_.find(name);
-    if (it == agents_.end()) return;
-    AgentState& agent = it->second;
-    // A draining agent's queued runs wait on the controller until it is undrained.
-    if (!agent.info.online || !agent.session || agent.info.draining) return;
-    while (!agent.queue.empty() && agent.active.size() < agent.info.capacity) {
-        std::int64_t id = agent.queue.front();
-        agent.queue.erase(agent.queue.begin());
-        auto run = runs_.find(id);
-        if (run == runs_.end() || run->second.record.state != RunState::queued) continue;
-        agent.active.insert(id);
-        run->second.dispatched_at = Clock::now();
-        // Stored before it is sent: a crash never leaves a run on an agent we do not know of.
-        set_run_state(run->second, RunState::dispatched, [this, id] {
-            auto r = runs_.find(id);
-            if (r != runs_.end() && r->second.record.state == RunState::dispatched)
-                send_run(r->second);
-        });
-    }
-    agent.info.running = static_cast<std::uint32_t>(agent.active.size());
+    if (auto it = agents_.find(name); it != agents_.end()) dispatch_agents({&it->second});
 }
 
 void Scheduler::send_run(ActiveRun& run) {
@@ -446,9 +429,23 @@ void Scheduler::finish_run(ActiveRun& run, RunState state, std::string error,
         q.erase(std::remove(q.begin(), q.end(), id), q.end());
         agent->second.info.running = static_cast<std::uint32_t>(agent->second.active.size());
     }
-    rollout_run_finished(run.record);  // may release the next host, or stop (fail-fast)
+    // Concurrency and retries (scheduler_queue.cpp): a freed slot of a capped command or of
+    // the capped fleet may start a run on any agent; a next attempt keeps the job going, and
+    // keeps the host's place in a rollout's window (a failure retried is not yet a failure
+    // for fail-fast). Otherwise the rollout may release the next host, or stop (fail-fast).
+    auto job = jobs_.find(job_id);
+    bool shared_slot = concurrency_.release(id) &&
+                       (concurrency_.fleet_capped() ||
+                        (job != jobs_.end() && rules_of(job->second.job.command).concurrency > 0));
+    if (auto next = retry(run, state); next && job != jobs_.end() && job->second.rollout)
+        job->second.rollout->retried(id, *next);
+    else if (!next)
+        rollout_run_finished(run.record);
     maybe_finish_job(job_id);
-    if (agent != agents_.end()) dispatch(agent_name);
+    if (shared_slot)
+        dispatch_all();
+    else if (agent != agents_.end())
+        dispatch(agent_name);
 }
 
 void Scheduler::maybe_finish_job(std::int64_t job_id) {
@@ -456,9 +453,9 @@ void Scheduler::maybe_finish_job(std::int64_t job_id) {
     if (it == jobs_.end()) return;
     ActiveJob& active = it->second;
     if (active.job.state == JobState::pending_approval) return;  // no runs until approved
-    std::vector<RunState> states;
-    for (std::int64_t id : active.runs) states.push_back(runs_.at(id).record.state);
-    JobState state = job_state_for(states, active.job.cancel_requested);
+    std::vector<const RunRecord*> runs;
+    for (std::int64_t id : active.runs) runs.push_back(&runs_.at(id).record);
+    JobState state = job_state_for(last_attempt_states(runs), active.job.cancel_requested);
     if (state != active.job.state) {
         active.job.state = state;
         if (is_final(state)) {
@@ -521,6 +518,8 @@ void Scheduler::on_tick() {
                        "agent " + it->second.record.agent + " did not come back within " +
                            std::to_string(config_.agent_grace.count() / 1000) + "s");
     }
+    dispatch_all();  // retries whose backoff ended
+    tell_queue_positions();
     tick_timer_.expires_after(kTick);
     tick_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) on_tick();
@@ -574,6 +573,7 @@ Result<Job> Scheduler::prepare_job(const SubmitRequest& request, SubmitReply& re
             "no agent matches '" + request.target + "'" +
             (known.empty() ? " (no agents have connected yet)" : " (known: " + join(known) + ")"));
     }
+    if (auto busy = refuse_if_busy(request.command); !busy) return busy.error();
 
     Job job;
     job.id = next_job_id_++;
@@ -768,7 +768,10 @@ void Scheduler::list_jobs(const JobQuery& query, Callback<std::vector<Job>> done
 }
 
 void Scheduler::job(std::int64_t job_id, Callback<JobDetail> done) {
-    store_.job(job_id, std::move(done));
+    store_.job(job_id, [this, done = std::move(done)](Result<JobDetail> detail) {
+        if (detail) fill_queue_positions(detail->runs);
+        done(std::move(detail));
+    });
 }
 
 void Scheduler::output(std::int64_t job_id, Callback<std::vector<OutputChunk>> done) {
@@ -806,7 +809,8 @@ void Scheduler::start_snapshot(std::uint64_t id, Callback<std::uint64_t> subscri
                                                                : output.error());
             return;
         }
-        const JobDetail& snapshot = detail->value().value();
+        JobDetail& snapshot = detail->value().value();
+        fill_queue_positions(snapshot.runs);
         subscribed(id);
         auto deliver = [this, id](const JobEvent& e) {
             auto s = subscriptions_.find(id);

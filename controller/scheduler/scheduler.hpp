@@ -27,6 +27,7 @@
 #include "controller/jobs/held_jobs.hpp"
 #include "controller/jobs/job_service.hpp"
 #include "controller/jobs/scheduler_metrics.hpp"
+#include "controller/scheduler/concurrency.hpp"
 #include "controller/scheduler/rollout.hpp"
 #include "controller/store/store.hpp"
 
@@ -39,6 +40,7 @@ struct SchedulerConfig {
     std::chrono::milliseconds default_timeout{10 * 60 * 1000};
     std::uint64_t output_cap_bytes = 16 * 1024 * 1024;
     target::Groups groups;
+    std::uint32_t max_running_runs = 0;  // runs at once across the fleet; 0: no global cap
 };
 
 class Scheduler : public JobService, public HeldJobs {
@@ -69,6 +71,11 @@ class Scheduler : public JobService, public HeldJobs {
     // Reports job and run state changes to metrics, which must outlive the scheduler. Call
     // before start(); without it they are reported nowhere.
     void enable_metrics(SchedulerMetrics& metrics) { metrics_ = &metrics; }
+    // Where a catalog command's concurrency and retries are read (the catalog in force), by
+    // the command's name, whenever they are needed. Call before start(); without it every
+    // job has the defaults: no cap of its own, no retries.
+    using CommandRulesOf = std::function<CommandRules(const std::string& command)>;
+    void set_command_rules(CommandRulesOf rules) { command_rules_ = std::move(rules); }
     // What the scheduler holds now, read at scrape time.
     struct Load {
         std::size_t jobs_active = 0;  // not finished, including those awaiting approval
@@ -115,6 +122,8 @@ class Scheduler : public JobService, public HeldJobs {
         Clock::time_point dispatched_at{};  // until its run_ack; unset for restored runs
         Clock::time_point unknown_since{};
         bool cancel_sent = false;
+        Clock::time_point not_before{};   // a retry waits in the queue until its backoff ends
+        std::uint32_t told_position = 0;  // the queue position its subscribers last saw
         // record.last_seq is what has arrived; acked_seq what the store has committed and the
         // agent may forget. Only the latter is ever acknowledged.
         std::uint64_t acked_seq = 0;
@@ -165,6 +174,17 @@ class Scheduler : public JobService, public HeldJobs {
     void start_runs(ActiveJob& active, const std::vector<std::string>& online,
                     const std::vector<std::string>& offline);
     void dispatch(const std::string& agent);
+    // Concurrency and retries (concurrency.hpp, retry_policy.hpp), in scheduler_queue.cpp.
+    void dispatch_all();
+    void dispatch_agents(const std::vector<AgentState*>& agents);
+    CommandRules rules_of(const std::string& command) const;
+    Result<void> refuse_if_busy(const std::string& command) const;
+    // After a run ended in state: its next attempt, queued behind its backoff, if its command
+    // retries that. The new run's id, when one was made.
+    std::optional<std::int64_t> retry(const ActiveRun& run, RunState state);
+    std::map<std::int64_t, std::uint32_t> queue_positions() const;
+    void fill_queue_positions(std::vector<RunRecord>& runs) const;
+    void tell_queue_positions();  // RunChanged to subscribers whose runs moved in the queue
     void send_run(ActiveRun& run);
     // The job's own cap (a catalog command's), else the controller's.
     std::uint64_t output_cap_of(const Job& job) const;
@@ -214,6 +234,8 @@ class Scheduler : public JobService, public HeldJobs {
     std::map<std::int64_t, ActiveJob> jobs_;
     std::map<std::int64_t, ActiveRun> runs_;
     std::map<std::uint64_t, Subscription> subscriptions_;
+    Concurrency concurrency_{config_.max_running_runs};
+    CommandRulesOf command_rules_;
     std::int64_t next_job_id_ = 1;
     std::int64_t next_run_id_ = 1;
     std::uint64_t next_subscription_ = 1;

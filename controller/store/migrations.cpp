@@ -191,6 +191,12 @@ ALTER TABLE jobs ADD COLUMN schedule_id INTEGER;  -- NULL: not started by a sche
 CREATE INDEX jobs_by_schedule ON jobs (schedule_id, id) WHERE schedule_id IS NOT NULL;
 )sql";
 
+// Retries (13; 12 is the schedules'): a job may run more than once on the same agent, each
+// attempt a run of its own. Runs from before it were first attempts.
+constexpr std::string_view kRunAttempt = R"sql(
+ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+)sql";
+
 // A rollout's window, pause and fail-fast (docs/scheduling.md, "Batches"), kept with the job
 // so a restarted controller goes on releasing its runs as the last one did.
 constexpr std::string_view kJobRollout = R"sql(
@@ -215,6 +221,7 @@ constexpr std::array kMigrations{
     Migration{10, kJobsByCommandOrArgv0},
     Migration{11, kJobsByCreated},
     Migration{12, kSchedules},
+    Migration{13, kRunAttempt},
     Migration{14, kJobRollout},
 };
 // clang-format on

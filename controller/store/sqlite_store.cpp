@@ -205,10 +205,10 @@ constexpr std::array<std::string_view, 22> kJobColumns{"id",
                                                        "batch_wait_ms",
                                                        "fail_fast",
                                                        "schedule_id"};
-constexpr std::array<std::string_view, 14> kRunColumns{
+constexpr std::array<std::string_view, 15> kRunColumns{
     "id",           "job_id",        "agent",       "state",        "exit_code",
     "signal",       "started_at_ms", "ended_at_ms", "stdout_bytes", "stderr_bytes",
-    "stored_bytes", "truncated",     "last_seq",    "error"};
+    "stored_bytes", "truncated",     "last_seq",    "error",        "attempt"};
 constexpr std::array<std::string_view, 13> kApprovalColumns{
     "job_id",        "requester",      "source",       "target", "argv",
     "hosts",         "approver_group", "count",        "state",  "reason",
@@ -336,6 +336,7 @@ RunRecord run_from(SQLite::Statement& statement) {
     run.truncated = row.boolean();
     run.last_seq = row.uint64();
     run.error = row.text();
+    run.attempt = static_cast<int>(row.int64());
     return run;
 }
 
@@ -517,7 +518,8 @@ class Connection {
         Use s(upsert_run_);
         bind_all(*s, run.id, run.job_id, run.agent, to_string(run.state), run.exit_code, run.signal,
                  run.started_at_ms, run.ended_at_ms, run.stdout_bytes, run.stderr_bytes,
-                 run.stored_bytes, run.truncated, run.last_seq, run.error);
+                 run.stored_bytes, run.truncated, run.last_seq, run.error,
+                 static_cast<std::int64_t>(run.attempt));
         s->exec();
     }
 

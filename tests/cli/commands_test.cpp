@@ -466,6 +466,26 @@ TEST_F(Commands, RunSendsTheUserAndGroupToRunAs) {
         json({{"target", "web-01"}, {"argv", {"id"}}, {"user", "deploy"}, {"group", "www-data"}}));
 }
 
+// CLI11 reads "[ ... ]" as a list and strips the brackets; the words after -- must reach the
+// API as typed (a shell test, a JSON argument, a word that is only "--").
+TEST_F(Commands, RunSendsTheWordsAfterTheDashesExactlyAsTyped) {
+    submit_answers({"web-01"}, {});
+    server_.on("GET", "/api/v1/jobs/42/events",
+               chunked_answer({ndjson({
+                   {{"type", "run"}, {"run", run_doc(1, "web-01", "succeeded", 0)}},
+                   {{"type", "job"}, {"job", job_doc("succeeded")}},
+               })}));
+    const std::vector<std::string> words{
+        "sh", "-c", "[ \"$X\" != y ] && echo '{a,b}'", "[a,b]", "--", "--on", "x"};
+    std::vector<std::string> line{"run", "--on", "web-01", "--"};
+    line.insert(line.end(), words.begin(), words.end());
+    auto result = hostline(line);
+    EXPECT_EQ(result.status, 0) << result.err;
+    auto requests = server_.requests();
+    ASSERT_FALSE(requests.empty());
+    EXPECT_EQ(json::parse(requests[0].body)["argv"], json(words));
+}
+
 TEST_F(Commands, RunExitsOneUnlessEveryRunSucceeded) {
     submit_answers({"web-01", "web-02"}, {});
     server_.on("GET", "/api/v1/jobs/42/events",

@@ -926,5 +926,17 @@ TEST_F(ChatServiceTest, ARolloutsProgressShowsItsWindow) {
     ASSERT_TRUE(run_until([&] { return posted("job #1 succeeded: 3 succeeded"); }));
 }
 
+// A run that waits for a slot on its agent says where it stands in the progress message
+// (docs/scheduling.md, "Queue positions").
+TEST_F(ChatServiceTest, ProgressNamesAQueuedRunsPositionInLine) {
+    adapter_.limits_.can_edit = true;
+    adapter_.limits_.min_edit_interval = 0ms;
+    for (int i = 0; i < 6; ++i) say("!run --on a1 -- sleep 60");  // a1 runs 4 at a time
+    ASSERT_TRUE(run_until([&] { return posted("job #6 on 1 host(s)"); }));
+    ASSERT_TRUE(run_until(
+        [&] { return posted("job #6: 0/1 hosts done, 0 lines; a1 queued, position 2"); }));
+    EXPECT_TRUE(posted("job #5: 0/1 hosts done, 0 lines; a1 queued, position 1"));
+}
+
 }  // namespace
 }  // namespace hostline::controller

@@ -817,6 +817,17 @@ TEST_F(HttpServerTest, OutputWithInvalidUtf8IsReplacedNotAnError) {
     EXPECT_EQ(output[0]["data"], "up\xEF\xBF\xBD\xEF\xBF\xBD 3 days\n");
 }
 
+// Retries (docs/scheduling.md): a host with two attempts has two runs; its output is the
+// first attempt's, then the second's, never their chunks interleaved by seq.
+TEST_F(HttpServerTest, AHostsOutputWithTwoAttemptsIsEachAttemptWholeInOrder) {
+    on_io([this] {
+        fake_.outputs[7] = {make_chunk(70, 1, "first "), make_chunk(71, 1, "second try\n"),
+                            make_chunk(70, 2, "try\n")};
+    });
+    auto body = body_of(call(bhttp::verb::get, "/api/v1/jobs/7/output?host=web-01"));
+    EXPECT_EQ(body["data"], "first try\nsecond try\n");
+}
+
 TEST_F(HttpServerTest, OutputRangeIsOneRunsBytesWithTheTotal) {
     on_io([this] {
         fake_.outputs[7] = {make_chunk(70, 2, "world\n"), make_chunk(70, 1, "hello ")};
