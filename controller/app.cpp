@@ -28,6 +28,7 @@
 #include "controller/metrics/controller_metrics.hpp"
 #include "controller/policy/policy_file.hpp"
 #include "controller/scheduler/scheduler.hpp"
+#include "controller/schedules/schedule_service.hpp"
 #include "controller/store/store.hpp"
 #include "controller/tokens/token_registry.hpp"
 
@@ -260,6 +261,14 @@ class App::Impl {
                 return chat_->post_to(source, text);
             });
         http_->enable_hooks(*hooks_);
+        // Firings go through the chat as their owners' messages; the API serves the same desk.
+        schedules_ = std::make_unique<ScheduleService>(
+            io_, *store_, catalog_, *audit_,
+            [this](const Schedule& s) { return chat_->run_scheduled(s); },
+            std::chrono::milliseconds(2 * config_.heartbeat_ms));
+        chat_->enable_schedules(*schedules_);
+        http_->enable_schedules(*schedules_);
+        schedules_->restore(std::move(snapshot->schedules), snapshot->max_schedule_id);
         for (auto& [path, handler] : chat_inbound_) http_->enable_chat_inbound(path, handler);
         if (!config_.hooks.empty()) spdlog::info("hooks: {} at /hooks/", config_.hooks.size());
         metrics_.read_at_scrape([this] {
@@ -308,6 +317,7 @@ class App::Impl {
             spdlog::info("signal {}: stopping", signal);
             hangups.cancel();
             http_->stop();
+            schedules_->stop();
             chat_->stop();
             approvals_->stop();
             scheduler_->stop();
@@ -344,6 +354,7 @@ class App::Impl {
     // The chat adapters' HTTP paths (in chat_), for http_.
     std::vector<std::pair<std::string, chat::InboundHandler>> chat_inbound_;
     std::unique_ptr<HookService> hooks_;
+    std::unique_ptr<ScheduleService> schedules_;  // after chat_: its firings go through it
     std::unique_ptr<HttpServer> http_;
 };
 

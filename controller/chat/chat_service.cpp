@@ -43,6 +43,11 @@ constexpr Builtin kBuiltins[] = {
     {"approve", "approve ID", "approve a job that awaits approval"},
     {"deny", "deny ID REASON", "deny a job that awaits approval, saying why"},
     {"pending", "pending", "the approvals you could decide now"},
+    {"schedule",
+     "schedule add \"CRON\" [--tz ZONE] [--name NAME] [--run-missed] -- COMMAND [ARGS...]"
+     " | list | show NAME | next NAME | pause NAME | resume NAME | remove NAME",
+     "run a command on a cron schedule, and manage schedules"},
+    {"schedules", "schedules", "the schedules, with their next firing"},
 };
 
 // A policy role's approval rule in the catalog's terms.
@@ -144,6 +149,7 @@ class ChatService::LocalAdapter : public chat::Adapter {
     void stop() override { conversations_.clear(); }
     void post(const std::string& channel, const std::string&, const std::string& text,
               std::function<void(Result<chat::PostedMessage>)> done) override {
+        if (channel.empty()) return done(chat::PostedMessage{});  // a schedule's, for no channel
         auto it = conversations_.find(channel);
         if (it == conversations_.end()) return done(fail("the conversation has ended"));
         it->second(text);
@@ -222,7 +228,13 @@ void ChatService::converse(const std::string& identity, const std::string& text,
 }
 
 void ChatService::reply(chat::Adapter& adapter, const chat::IncomingMessage& to,
-                        const std::string& text) {
+                        const std::string& given) {
+    std::string text = given;
+    if (firing_ != nullptr) {  // a firing's only reply before its job is why it went no further
+        if (firing_->refusal.empty()) firing_->refusal = given;
+        text =
+            "schedule " + firing_->schedule.name + " (" + firing_->schedule.owner + "): " + given;
+    }
     std::string hint = "the full answer is in the CLI or web UI";
     adapter.post(to.channel, to.thread, fit(text, adapter.limits().max_message_bytes, hint),
                  [platform = adapter.platform()](Result<chat::PostedMessage> posted) {
@@ -270,10 +282,15 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
     if (c.name == "approve") return builtin_decide(a, m, c, true);
     if (c.name == "deny") return builtin_decide(a, m, c, false);
     if (c.name == "pending") return builtin_pending(a, m);
+    if (c.name == "schedule" || c.name == "schedules") return builtin_schedule(a, m, c, done);
 
     SubmitRequest request;
     request.requester = m.sender.id;
     request.source = a.platform() + ":" + m.channel;
+    if (firing_ != nullptr) {  // run_scheduled
+        request.source = "schedule:" + firing_->schedule.name;
+        request.schedule_id = firing_->schedule.id;
+    }
     if (c.timeout) request.timeout_ms = c.timeout->count();
     request.batch = c.batch;  // a rollout: docs/scheduling.md, "Batches"
     request.batch_wait = c.batch_wait.value_or(std::chrono::milliseconds(0));
@@ -570,6 +587,7 @@ Decision ChatService::decide(const chat::Adapter& a, const chat::IncomingMessage
                              const std::vector<const AgentInfo*>& hosts,
                              const std::string& subject) {
     PolicyRequest request{m.sender.id, permission, {}, a.platform() + ":" + m.channel};
+    if (firing_ != nullptr && firing_->schedule.channel.empty()) request.channel.clear();
     std::vector<std::string> names;
     for (const AgentInfo* agent : hosts) {
         request.hosts.push_back({agent->name, agent->labels});
@@ -639,6 +657,10 @@ void ChatService::start_job(chat::Adapter& a, const chat::IncomingMessage& m, Su
         "job #" + std::to_string(submitted->job_id) + " on " +
         std::to_string(submitted->matched.size()) + " host(s): " + join(submitted->matched) +
         (submitted->offline.empty() ? "" : " (offline, skipped: " + join(submitted->offline) + ")");
+    if (firing_ != nullptr) {
+        firing_->job_id = submitted->job_id;
+        text = "schedule " + firing_->schedule.name + ": " + text;
+    }
     // Said once the job is committed: a crash after the acknowledgement loses nothing.
     jobs_.when_stored([this, adapter = &a, m, text = std::move(text), job_id = submitted->job_id,
                        done = std::move(done)]() mutable {
@@ -828,6 +850,7 @@ void ChatService::request_approval(chat::Adapter& a, const chat::IncomingMessage
                      "error: this command needs approval, and approvals are not enabled here");
     auto requested = approvals_->request(request, spec);
     if (!requested) return reply(a, m, "error: " + requested.error().message);
+    if (firing_ != nullptr) firing_->job_id = requested->job_id;
     // The request itself is posted by on_approval, in this channel.
 }
 
@@ -847,6 +870,10 @@ chat::Adapter* ChatService::adapter_of(const std::string& source, std::string& c
     if (colon == std::string::npos) return nullptr;
     std::string platform = source.substr(0, colon);
     channel = source.substr(colon + 1);
+    if (platform == "schedule") {  // a firing's job: its schedule's channel, while it exists
+        auto schedule = schedules_ ? schedules_->schedule(channel) : std::nullopt;
+        return schedule ? adapter_of(schedule->channel, channel) : nullptr;
+    }
     if (platform == local_->platform()) return local_.get();
     for (auto& adapter : adapters_)
         if (adapter->platform() == platform) return adapter.get();

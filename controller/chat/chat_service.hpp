@@ -30,6 +30,7 @@
 #include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/chat_gateway.hpp"
 #include "controller/jobs/job_service.hpp"
+#include "controller/jobs/schedule_desk.hpp"
 #include "controller/metrics/controller_metrics.hpp"
 #include "controller/policy/policy_file.hpp"
 
@@ -63,6 +64,14 @@ class ChatService : public ChatGateway {
     // Counts the messages addressed to the bot, per adapter, in metrics (which must outlive
     // the service).
     void enable_metrics(metrics::ControllerMetrics& metrics);
+
+    // Serves `!schedule ...` and `!schedules` through desk (which must outlive the service).
+    void enable_schedules(ScheduleDesk& desk) { schedules_ = &desk; }
+    // A schedule's firing: its command runs as if its owner had typed it in its channel now
+    // (bound, decided by the policy in force, reported there), submitted with source
+    // "schedule:NAME" and linked to the schedule. Returns the job, or why nothing ran (which
+    // the channel has been told, unless no adapter serves it).
+    Result<std::int64_t> run_scheduled(const Schedule& schedule);
 
     // What an adapter's listener calls (public so tests can drive a fake adapter directly).
     // done (optional) is called after the last reply to this message: at once for most
@@ -113,6 +122,11 @@ class ChatService : public ChatGateway {
     void builtin_decide(chat::Adapter& a, const chat::IncomingMessage& m,
                         const chat::ParsedCommand& c, bool approve);
     void builtin_pending(chat::Adapter& a, const chat::IncomingMessage& m);
+    // `!schedule ...`, `!schedules` (schedule_commands.cpp).
+    void builtin_schedule(chat::Adapter& a, const chat::IncomingMessage& m,
+                          const chat::ParsedCommand& c, DoneToken done);
+    void schedule_add(chat::Adapter& a, const chat::IncomingMessage& m,
+                      const chat::ParsedCommand& c, DoneToken done);
     void request_approval(chat::Adapter& a, const chat::IncomingMessage& m,
                           const SubmitRequest& request, const ApprovalSpec& spec);
     // Posts an approval's change in the channel it was asked in (from its source).
@@ -157,6 +171,15 @@ class ChatService : public ChatGateway {
     };
     std::map<std::int64_t, PostedRequest> approval_requests_;
     metrics::ControllerMetrics* metrics_ = nullptr;  // set once, before messages arrive
+    ScheduleDesk* schedules_ = nullptr;              // set once, before messages arrive
+    // Set while run_scheduled passes a firing through on_message: the job's source and link,
+    // and what came of it.
+    struct Firing {
+        const Schedule& schedule;
+        std::optional<std::int64_t> job_id;
+        std::string refusal;  // the first reply: the firing went no further
+    };
+    Firing* firing_ = nullptr;
     // Each adapter's hostline_chat_messages_total, resolved when it is added.
     std::map<const chat::Adapter*, metrics::Counter*> message_counters_;
 };

@@ -37,7 +37,7 @@ Json error_json(std::string_view code, std::string_view message) {
 }  // namespace
 
 Json job_json(const Job& job) {
-    return Json{
+    Json out{
         {"id", job.id},
         {"requester", job.requester},
         {"source", job.source},
@@ -56,6 +56,8 @@ Json job_json(const Job& job) {
         {"created_at_ms", job.created_at_ms},
         {"finished_at_ms", job.finished_at_ms},
     };
+    if (job.schedule_id != 0) out["schedule"] = job.schedule_id;
+    return out;
 }
 
 Json not_started_json(const JobDetail& detail) {

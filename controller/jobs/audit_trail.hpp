@@ -19,7 +19,9 @@ struct AuditEvent {
     // "approval.granted", "approval.denied", "approval.expired", "agent.enrolled",
     // "agent.pending", "agent.accepted", "agent.revoked", "token.created", "token.revoked",
     // "policy.reloaded", "hook.received", "hook.refused", "agent.drained", "agent.undrained",
-    // "ui.login", "ui.login_refused", "ui.logout".
+    // "ui.login", "ui.login_refused", "ui.logout", "schedule.added", "schedule.paused",
+    // "schedule.resumed", "schedule.removed", "schedule.fired", "schedule.refused",
+    // "schedule.missed".
     std::string kind;
     std::string actor;    // the identity behind it ("irc:alice", "token:ci"), or "controller"
     std::string subject;  // what it is about: "job:42", "run:7", "agent:web-01", "token:ci"

@@ -82,6 +82,7 @@ struct Job {
     std::int64_t batch_window = 0;   // runs in flight at most, resolved when runs are made
     std::int64_t batch_wait_ms = 0;  // a slot a run freed is free again this much later
     bool fail_fast = false;          // after a run that does not succeed, start no more
+    std::int64_t schedule_id = 0;  // the schedule whose firing started it; 0: none
     JobState state = JobState::queued;
     bool cancel_requested = false;
     std::int64_t created_at_ms = 0;

@@ -56,6 +56,7 @@ struct SubmitRequest {
     std::optional<BatchSize> batch;
     std::chrono::milliseconds batch_wait{0};
     bool fail_fast = false;
+    std::int64_t schedule_id = 0;  // the schedule firing it (never from HTTP clients); 0: none
 };
 
 struct SubmitReply {

@@ -579,6 +579,7 @@ Result<Job> Scheduler::prepare_job(const SubmitRequest& request, SubmitReply& re
     job.id = next_job_id_++;
     job.requester = request.requester;
     job.source = request.source;
+    job.schedule_id = request.schedule_id;
     job.target = request.target;
     job.argv = request.argv;
     job.env = request.env;

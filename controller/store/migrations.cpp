@@ -169,6 +169,28 @@ constexpr std::string_view kJobsByCreated = R"sql(
 CREATE INDEX jobs_by_created ON jobs (created_at_ms, id);
 )sql";
 
+// Schedules (12): one row per schedule (controller/jobs/schedule_desk.hpp); a job a firing
+// started names its schedule. No foreign key: a removed schedule's jobs keep their link as
+// history, and AUTOINCREMENT keeps a removed schedule's id from being given to a new one.
+constexpr std::string_view kSchedules = R"sql(
+CREATE TABLE schedules (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    name              TEXT NOT NULL UNIQUE,
+    cron              TEXT NOT NULL,
+    zone              TEXT NOT NULL,
+    owner             TEXT NOT NULL,
+    channel           TEXT NOT NULL,
+    command           TEXT NOT NULL,  -- JSON array of words
+    paused            INTEGER NOT NULL,
+    run_missed        INTEGER NOT NULL,
+    created_at_ms     INTEGER NOT NULL,
+    last_fired_at_ms  INTEGER NOT NULL,  -- 0: never
+    last_job_id       INTEGER NOT NULL   -- 0: none
+);
+ALTER TABLE jobs ADD COLUMN schedule_id INTEGER;  -- NULL: not started by a schedule
+CREATE INDEX jobs_by_schedule ON jobs (schedule_id, id) WHERE schedule_id IS NOT NULL;
+)sql";
+
 // Retries (13; 12 is the schedules'): a job may run more than once on the same agent, each
 // attempt a run of its own. Runs from before it were first attempts.
 constexpr std::string_view kRunAttempt = R"sql(
@@ -198,6 +220,7 @@ constexpr std::array kMigrations{
     Migration{9, kJobsByCommand},
     Migration{10, kJobsByCommandOrArgv0},
     Migration{11, kJobsByCreated},
+    Migration{12, kSchedules},
     Migration{13, kRunAttempt},
     Migration{14, kJobRollout},
 };

@@ -112,6 +112,17 @@ void bind_value(SQLite::Statement& s, int i, std::optional<int> v) {
         s.bind(i);
     }
 }
+// An id where 0 means none: stored as NULL.
+struct NullableId {
+    std::int64_t id;
+};
+void bind_value(SQLite::Statement& s, int i, NullableId v) {
+    if (v.id != 0) {
+        s.bind(i, v.id);
+    } else {
+        s.bind(i);
+    }
+}
 void bind_value(SQLite::Statement& s, int i, Blob v) {
     s.bind(i, v.bytes.data(), static_cast<int>(v.bytes.size()));
 }
@@ -172,7 +183,7 @@ State known_state(std::optional<State> state, std::string_view what, std::int64_
 }
 
 // Column lists: the order of bind_all() in the writers and of Row in the readers.
-constexpr std::array<std::string_view, 21> kJobColumns{"id",
+constexpr std::array<std::string_view, 22> kJobColumns{"id",
                                                        "requester",
                                                        "source",
                                                        "target",
@@ -192,7 +203,8 @@ constexpr std::array<std::string_view, 21> kJobColumns{"id",
                                                        "batch",
                                                        "batch_window",
                                                        "batch_wait_ms",
-                                                       "fail_fast"};
+                                                       "fail_fast",
+                                                       "schedule_id"};
 constexpr std::array<std::string_view, 15> kRunColumns{
     "id",           "job_id",        "agent",       "state",        "exit_code",
     "signal",       "started_at_ms", "ended_at_ms", "stdout_bytes", "stderr_bytes",
@@ -205,6 +217,18 @@ constexpr std::array<std::string_view, 8> kAgentColumns{
     "name", "public_key", "hostname", "version", "labels", "facts", "capacity", "last_seen_ms"};
 constexpr std::array<std::string_view, 8> kAuditColumns{"id",      "at_ms",  "kind",      "actor",
                                                         "subject", "detail", "prev_hash", "hash"};
+constexpr std::array<std::string_view, 12> kScheduleColumns{"id",
+                                                            "name",
+                                                            "cron",
+                                                            "zone",
+                                                            "owner",
+                                                            "channel",
+                                                            "command",
+                                                            "paused",
+                                                            "run_missed",
+                                                            "created_at_ms",
+                                                            "last_fired_at_ms",
+                                                            "last_job_id"};
 constexpr std::array<std::string_view, 8> kTokenColumns{
     "name",          "identity",      "created_by",   "secret_sha256",
     "created_at_ms", "expires_at_ms", "last_used_ms", "revoked_at_ms"};
@@ -272,7 +296,26 @@ Job job_from(SQLite::Statement& statement) {
     job.batch_window = row.int64();
     job.batch_wait_ms = row.int64();
     job.fail_fast = row.boolean();
+    job.schedule_id = row.int64();  // NULL reads as 0
     return job;
+}
+
+Schedule schedule_from(SQLite::Statement& statement) {
+    Row row(statement);
+    Schedule schedule;
+    schedule.id = row.int64();
+    schedule.name = row.text();
+    schedule.cron = row.text();
+    schedule.zone = row.text();
+    schedule.owner = row.text();
+    schedule.channel = row.text();
+    schedule.command = from_json<std::vector<std::string>>(row.text());
+    schedule.paused = row.boolean();
+    schedule.run_missed = row.boolean();
+    schedule.created_at_ms = row.int64();
+    schedule.last_fired_at_ms = row.int64();
+    schedule.last_job_id = row.int64();
+    return schedule;
 }
 
 RunRecord run_from(SQLite::Statement& statement) {
@@ -466,7 +509,8 @@ class Connection {
                  to_json(job.env), job.cwd, job.run_as_user, job.run_as_group, job.script_sha256,
                  job.timeout_ms, job.output_cap_bytes, to_string(job.state), job.cancel_requested,
                  job.created_at_ms, job.finished_at_ms, job.command, job.batch, job.batch_window,
-                 job.batch_wait_ms, job.fail_fast, Blob{job.script});
+                 job.batch_wait_ms, job.fail_fast, NullableId{job.schedule_id},
+                 Blob{job.script});
         s->exec();
     }
 
@@ -523,6 +567,19 @@ class Connection {
         bind_all(*s, row.id, row.at_ms, row.kind, row.actor, row.subject, row.detail, row.prev_hash,
                  row.hash);
         s->exec();
+    }
+
+    void write_schedule(const Schedule& sc) {
+        SQLite::Statement s = prepare(db_, upsert("schedules", kScheduleColumns));
+        bind_all(s, sc.id, sc.name, sc.cron, sc.zone, sc.owner, sc.channel, to_json(sc.command),
+                 sc.paused, sc.run_missed, sc.created_at_ms, sc.last_fired_at_ms, sc.last_job_id);
+        s.exec();
+    }
+
+    void delete_schedule(std::int64_t id) {
+        SQLite::Statement s = prepare(db_, "DELETE FROM schedules WHERE id = ?1");
+        bind_all(s, id);
+        s.exec();
     }
 
     void write_token(const ApiTokenRecord& token) {
@@ -596,6 +653,15 @@ class Connection {
             prepare(db_, fmt::format("SELECT {} FROM tokens t ORDER BY t.name",
                                      select_list(kTokenColumns, "t")));
         while (tokens.executeStep()) snapshot.tokens.push_back(token_from(tokens));
+        SQLite::Statement schedules =
+            prepare(db_, fmt::format("SELECT {} FROM schedules s ORDER BY s.id",
+                                     select_list(kScheduleColumns, "s")));
+        while (schedules.executeStep()) snapshot.schedules.push_back(schedule_from(schedules));
+        // Removed schedules' ids too: their jobs still name them.
+        snapshot.max_schedule_id = db_.execAndGet(
+                                          "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence"
+                                          " WHERE name = 'schedules'")
+                                       .getInt64();
         return snapshot;
     }
 
@@ -932,6 +998,16 @@ class SqliteStore final : public Store {
     void save_token(const ApiTokenRecord& token, std::function<void()> on_committed) override {
         enqueue_write([token](Connection& c) { c.write_token(token); }, std::move(on_committed),
                       fmt::format("token {}", token.name));
+    }
+
+    void save_schedule(const Schedule& schedule, std::function<void()> on_committed) override {
+        enqueue_write([schedule](Connection& c) { c.write_schedule(schedule); },
+                      std::move(on_committed), fmt::format("schedule {}", schedule.name));
+    }
+
+    void delete_schedule(std::int64_t id, std::function<void()> on_committed) override {
+        enqueue_write([id](Connection& c) { c.delete_schedule(id); }, std::move(on_committed),
+                      fmt::format("removal of schedule #{}", id));
     }
 
     void flush(std::function<void()> on_committed) override {

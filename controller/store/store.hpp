@@ -34,6 +34,7 @@
 #include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/job.hpp"
 #include "controller/jobs/job_service.hpp"
+#include "controller/jobs/schedule_desk.hpp"
 
 namespace hostline::controller {
 
@@ -58,6 +59,8 @@ struct StoreSnapshot {
     std::vector<AgentRecord> agents;          // by name
     std::vector<Approval> pending_approvals;  // with their votes, by job id
     std::vector<ApiTokenRecord> tokens;       // every API token, revoked ones too, by name
+    std::vector<Schedule> schedules;          // by id; next_firing_ms is not stored (0)
+    std::int64_t max_schedule_id = 0;         // the highest ever given, removed ones too
 };
 
 // What the store reports about itself, for GET /metrics. Called on the store thread (commits,
@@ -124,6 +127,12 @@ class Store {
     // Insert or replace by name.
     virtual void save_token(const ApiTokenRecord& token,
                             std::function<void()> on_committed = {}) = 0;
+    // Insert or replace by id (Schedule::next_firing_ms is not stored). Names are unique: the
+    // caller keeps them so, since a refused write stops the controller.
+    virtual void save_schedule(const Schedule& schedule,
+                               std::function<void()> on_committed = {}) = 0;
+    // Deletes the schedule; its jobs keep their schedule id. Unknown ids are no error.
+    virtual void delete_schedule(std::int64_t id, std::function<void()> on_committed = {}) = 0;
     // Posts on_committed once every write queued before it has been committed or has failed
     // (and been logged); unlike a write's, it always runs.
     virtual void flush(std::function<void()> on_committed) = 0;
