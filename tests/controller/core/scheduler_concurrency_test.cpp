@@ -1,124 +1,19 @@
 // The scheduler's concurrency and retries against the real SQLite store, with agents played by
 // the test: a command's cap across agents, refusal when busy, the global cap, queue positions
 // and retried attempts, as the runs sent to agents and the job's stored history show them.
-#include <gtest/gtest.h>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-
-#include <filesystem>
-
-#include "controller/scheduler/scheduler.hpp"
+#include "controller/core/played_agents_fixture.hpp"
 
 namespace hostline::controller {
 namespace {
 
 using namespace std::chrono_literals;
 
-class SchedulerConcurrencyTest : public ::testing::Test {
+class SchedulerConcurrencyTest : public testing::PlayedAgentsFixture {
   protected:
-    void SetUp() override {
-        char tmpl[] = "/tmp/hostline-conc-XXXXXX";
-        dir_ = ::mkdtemp(tmpl);
-    }
-    void TearDown() override {
-        scheduler_.reset();
-        store_.reset();
-        std::filesystem::remove_all(dir_);
-    }
-
     // Commands named in rules have them; every other command the defaults.
     void open(std::map<std::string, CommandRules> rules, SchedulerConfig config = {}) {
-        scheduler_.reset();  // a restart, when it is open already
-        store_.reset();
-        sent_.clear();
-        auto store = Store::open(dir_ + "/hostline.db", [this](std::function<void()> f) {
-            boost::asio::post(io_, std::move(f));
-        });
-        ASSERT_TRUE(store.ok()) << store.error().message;
-        store_ = std::move(*store);
-        scheduler_ = std::make_unique<Scheduler>(
-            io_, *store_,
-            [this](const std::string& agent, proto::Message m) {
-                sent_.emplace_back(agent, std::move(m));
-            },
-            config);
-        scheduler_->set_command_rules([rules](const std::string& command) {
-            auto it = rules.find(command);
-            return it == rules.end() ? CommandRules{} : it->second;
-        });
-        auto snapshot = store_->load();
-        ASSERT_TRUE(snapshot.ok());
-        scheduler_->restore(*snapshot);
-        scheduler_->start();
+        PlayedAgentsFixture::open(config, std::move(rules));
     }
-
-    template <typename Pred>
-    bool run_until(Pred pred, std::chrono::milliseconds timeout = 5s) {
-        auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (!pred() && std::chrono::steady_clock::now() < deadline) {
-            io_.restart();
-            io_.run_for(5ms);
-        }
-        return pred();
-    }
-    void settle() {
-        io_.restart();
-        io_.run_for(50ms);
-    }
-
-    void hello(const std::string& agent, std::uint32_t capacity = 4,
-               std::vector<proto::HeldRun> held = {}) {
-        proto::Hello h;
-        h.agent_id = agent;
-        h.capacity = capacity;
-        h.runs = std::move(held);
-        scheduler_->on_agent_message(agent, h);
-    }
-
-    struct Sent {
-        std::string agent;
-        proto::Run run;
-    };
-    std::vector<Sent> runs_sent() {
-        std::vector<Sent> out;
-        for (auto& [a, m] : sent_)
-            if (auto* run = std::get_if<proto::Run>(&m)) out.push_back({a, *run});
-        return out;
-    }
-
-    JobDetail detail(std::int64_t job_id) {
-        std::optional<Result<JobDetail>> got;
-        scheduler_->job(job_id, [&](Result<JobDetail> d) { got = std::move(d); });
-        EXPECT_TRUE(run_until([&] { return got.has_value(); }));
-        EXPECT_TRUE(got->ok());
-        return got->value();
-    }
-
-    void finish(const std::string& agent, std::uint64_t run_id, int exit_code) {
-        proto::RunResult r;
-        r.run_id = run_id;
-        r.seq = 1;
-        r.status = "exited";
-        r.exit_code = exit_code;
-        scheduler_->on_agent_message(agent, r);
-    }
-
-    static SubmitRequest request(std::string target, std::string command = "") {
-        SubmitRequest r;
-        r.requester = "token:admin";
-        r.source = "test";
-        r.target = std::move(target);
-        r.argv = {"true"};
-        r.command = std::move(command);
-        return r;
-    }
-
-    std::string dir_;
-    boost::asio::io_context io_;
-    std::unique_ptr<Store> store_;
-    std::unique_ptr<Scheduler> scheduler_;
-    std::vector<std::pair<std::string, proto::Message>> sent_;
 };
 
 TEST_F(SchedulerConcurrencyTest, ACommandWithConcurrencyOneRunsOnOneAgentAtATime) {
