@@ -91,7 +91,12 @@ void Scheduler::restore(const StoreSnapshot& snapshot) {
         AgentState& agent = agents_[r.agent];
         agent.info.name = r.agent;
         if (r.state == RunState::queued) {
-            if (!has_rollout(job->second.job)) agent.queue.push_back(r.id);
+            // Waiting for its agent, which is offline until it says hello: lost after the grace
+            // period if it never does. (A run a rollout still holds back is not waiting for it.)
+            if (!has_rollout(job->second.job)) {
+                agent.queue.push_back(r.id);
+                run.unknown_since = now;
+            }
         } else {
             // In flight when the last controller stopped: its agent has one grace period to
             // come back and say whether it still holds it.

@@ -174,6 +174,27 @@ TEST_F(SchedulerConcurrencyTest, AFailFastRolloutWaitsForTheRetryBeforeItStops) 
     EXPECT_TRUE(a3_not_started);
 }
 
+// After a restart, a run still queued for an agent that never comes back is lost after the
+// grace period, like one that was in flight, and its job ends.
+TEST_F(SchedulerConcurrencyTest, AQueuedRunWhoseAgentNeverReturnsAfterARestartIsLost) {
+    SchedulerConfig config;
+    config.agent_grace = 200ms;
+    open({}, config);
+    hello("a1", 1);  // one run at a time: the second job's run waits on the controller
+    auto first = scheduler_->submit(request("a1"));
+    auto second = scheduler_->submit(request("a1"));
+    ASSERT_TRUE(first.ok() && second.ok());
+    ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
+    settle();
+    ASSERT_EQ(detail(second->job_id).runs.at(0).state, RunState::queued);
+
+    open({}, config);  // the controller restarts; a1 is never heard from again
+    ASSERT_TRUE(run_until([&] { return is_final(detail(second->job_id).job.state); }, 10s))
+        << "the queued run waited for ever";
+    EXPECT_EQ(detail(second->job_id).runs.at(0).state, RunState::lost);
+    EXPECT_EQ(detail(first->job_id).runs.at(0).state, RunState::lost);
+}
+
 TEST_F(SchedulerConcurrencyTest, RetriesStopAtTheirCountAndSkipStatesNotRetried) {
     RetryPolicy retry;
     retry.retries = 1;
