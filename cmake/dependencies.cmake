@@ -2,6 +2,8 @@
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 pkg_check_modules(ZMQ REQUIRED IMPORTED_TARGET libzmq)
+# sd_notify for the daemons' Type=notify units (packaging/)
+pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 find_package(cppzmq REQUIRED)
 find_package(msgpack REQUIRED)  # target msgpackc-cxx
 find_package(spdlog REQUIRED)
