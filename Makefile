@@ -7,6 +7,10 @@
 #   make fuzz     each libFuzzer target for FUZZ_SECONDS (docs/fuzzing.md)
 #   make faults   the fault-injection suite with heavier settings than make test runs
 #                 (FAULT_RUNS, FAULT_KILLS; FAULT_SEED=N replays a schedule)
+#   make package       the Debian packages hostline-controller, hostline-agent and hostline
+#                      (build-package/*.deb; docs/operations.md)
+#   make package-test  those packages installed into a fresh Debian 12 root (debootstrap):
+#                      controller, agent, enrollment and a job end to end, then lintian
 
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
@@ -22,7 +26,7 @@ FAULT_RUNS ?= 500
 FAULT_KILLS ?= 20
 FAULT_SEED ?=
 
-.PHONY: run test faults build bench deps clean format fuzz fuzz-smoke fuzz-build
+.PHONY: run test faults build bench deps clean format fuzz fuzz-smoke fuzz-build package package-test
 
 deps:
 	@scripts/install-deps.sh
@@ -60,6 +64,23 @@ bench: deps
 	cmake --build build-bench -j $(JOBS)
 	build-bench/bin/hostline-bench
 
+# The packages are built with Debian's hardening flags (dpkg-buildflags, hardening=+all), as
+# a Debian build of the same source would be; cpack strips the binaries and runs dpkg-shlibdeps.
+package: deps
+	DEB_BUILD_MAINT_OPTIONS=hardening=+all; export DEB_BUILD_MAINT_OPTIONS; \
+	cmake -S . -B build-package -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOSTLINE_TESTS=OFF \
+	  "-DCMAKE_CXX_FLAGS=$$(dpkg-buildflags --get CPPFLAGS) $$(dpkg-buildflags --get CXXFLAGS)" \
+	  "-DCMAKE_EXE_LINKER_FLAGS=$$(dpkg-buildflags --get LDFLAGS)" $(CMAKE_FLAGS)
+	cmake --build build-package -j $(JOBS) --target hostline hostline-controller hostline-agent
+	rm -f build-package/*.deb
+	cd build-package && cpack -G DEB
+	@echo "packages:"; ls -1 $(CURDIR)/build-package/*.deb
+
+# Needs root (debootstrap, chroot, namespaces); the Debian 12 root is cached under
+# ~/.cache/hostline/, a fresh copy of it is unpacked for every run.
+package-test: package
+	scripts/package-test.sh build-package
+
 # libFuzzer needs clang; its own build directory keeps build-test on the default compiler.
 fuzz-build: deps
 	CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOSTLINE_FUZZ=ON
@@ -75,4 +96,4 @@ format:
 	find common agent controller chat cli tests bench -name '*.[ch]pp' | xargs clang-format -i
 
 clean:
-	rm -rf build build-test build-bench build-fuzz
+	rm -rf build build-test build-bench build-fuzz build-package
