@@ -19,6 +19,10 @@ packages=(
   # tests and benchmarks (ngircd and openssl: a real IRC server, with a test certificate,
   # for the IRC adapter's tests)
   procps sqlite3 curl ngircd openssl
+  # make package (dpkg-shlibdeps, dpkg-buildflags) and make package-test (a Debian 12 root
+  # from debootstrap, unshare/nsenter/setpriv for the daemons in it, ip for its loopback,
+  # lintian)
+  dpkg-dev debootstrap util-linux iproute2 lintian
 )
 
 # The browser tests (docs/browser-tests.md): Debian's chromium, driven by playwright-core from
