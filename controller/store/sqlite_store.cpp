@@ -4,7 +4,6 @@
 // the store thread, one task at a time, so it needs no locks. SQLiteCpp throws; every
 // exception is caught here and becomes a Result error (reads, open) or a logged, skipped write.
 #include <SQLiteCpp/SQLiteCpp.h>
-#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
 #include <nlohmann/json.hpp>
@@ -31,10 +30,13 @@
 #include <utility>
 #include <vector>
 
+#include "common/log/module_logger.hpp"
 #include "controller/store/audit_chain.hpp"
 #include "controller/store/job_list_query.hpp"
 #include "controller/store/migrations.hpp"
 #include "controller/store/store.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"store"};
 
 namespace hostline::controller {
 namespace {
@@ -45,7 +47,7 @@ constexpr auto kMaxGroupTime = std::chrono::milliseconds(5);
 constexpr int kMaxListLimit = 500;
 
 [[noreturn]] void die(std::string_view what) {
-    spdlog::critical("store: {}", what);
+    logger->critical("store: {}", what);
     std::abort();
 }
 
@@ -421,7 +423,7 @@ Result<void> migrate(SQLite::Database& db) {
         } catch (const std::exception& e) {
             return fail(fmt::format("schema migration {} failed: {}", migration.version, e.what()));
         }
-        spdlog::info("store: migrated the database to schema version {}", migration.version);
+        logger->info("store: migrated the database to schema version {}", migration.version);
     }
     transaction.commit();
     return {};
@@ -509,8 +511,7 @@ class Connection {
                  to_json(job.env), job.cwd, job.run_as_user, job.run_as_group, job.script_sha256,
                  job.timeout_ms, job.output_cap_bytes, to_string(job.state), job.cancel_requested,
                  job.created_at_ms, job.finished_at_ms, job.command, job.batch, job.batch_window,
-                 job.batch_wait_ms, job.fail_fast, NullableId{job.schedule_id},
-                 Blob{job.script});
+                 job.batch_wait_ms, job.fail_fast, NullableId{job.schedule_id}, Blob{job.script});
         s->exec();
     }
 
@@ -1113,7 +1114,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, Post post,
     try {
         SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, kBusyTimeoutMs);
         const std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
-        if (mode != "wal") spdlog::warn("store: {} is in journal mode '{}', not WAL", path, mode);
+        if (mode != "wal") logger->warn("store: {} is in journal mode '{}', not WAL", path, mode);
         db.exec("PRAGMA synchronous = NORMAL");
         db.exec("PRAGMA foreign_keys = ON");
         if (auto migrated = migrate(db); !migrated) {
