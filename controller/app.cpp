@@ -1,6 +1,5 @@
 #include "controller/app.hpp"
 
-#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <boost/asio/io_context.hpp>
@@ -13,6 +12,8 @@
 #include <set>
 
 #include "chat/slack/slack_adapter.hpp"
+#include "common/log/log_config.hpp"
+#include "common/log/module_logger.hpp"
 #include "common/transport/curve_keys.hpp"
 #include "common/transport/router_thread.hpp"
 #include "controller/agents/agent_enrollment.hpp"
@@ -31,6 +32,8 @@
 #include "controller/schedules/schedule_service.hpp"
 #include "controller/store/store.hpp"
 #include "controller/tokens/token_registry.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"controller"};
 
 namespace hostline::controller {
 namespace {
@@ -138,7 +141,7 @@ class App::Impl {
             if (!catalog)
                 return fail("the command catalog is invalid:\n" + catalog.error().message);
             catalog_ = std::move(*catalog);
-            spdlog::info("catalog: {} command(s) from {}", catalog_.commands().size(),
+            logger->info("catalog: {} command(s) from {}", catalog_.commands().size(),
                          config_.catalog_dir);
         }
         std::set<std::string> command_permissions;
@@ -148,13 +151,13 @@ class App::Impl {
             config_.policy_file, config_.groups, std::move(command_permissions), *audit_,
             [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); });
         if (config_.policy_file.empty()) {
-            spdlog::warn(
+            logger->warn(
                 "policy: no policy_file in [controller]: deny by default, so only the admin API "
                 "token may do anything; no chat user may run a command");
         } else {
             if (auto loaded = policy_->load(); !loaded)
                 return fail("the policy is invalid:\n" + loaded.error().message);
-            spdlog::info("policy: loaded {}", config_.policy_file);
+            logger->info("policy: loaded {}", config_.policy_file);
         }
         ChatConfig chat_config;
         chat_config.prefix = config_.chat_prefix;
@@ -169,7 +172,7 @@ class App::Impl {
             auto added =
                 chat_->add_adapter(std::make_unique<chat::irc::IrcAdapter>(io_, *config_.irc));
             if (!added) return fail("chat.irc: " + added.error().message);
-            spdlog::info("chat: IRC {}:{} as {}", config_.irc->host, config_.irc->port,
+            logger->info("chat: IRC {}:{} as {}", config_.irc->host, config_.irc->port,
                          config_.irc->nick);
         }
         if (config_.slack) {
@@ -183,7 +186,7 @@ class App::Impl {
                     });
             auto added = chat_->add_adapter(std::move(adapter));
             if (!added) return fail("chat.slack: " + added.error().message);
-            spdlog::info("chat: Slack through {}", config_.slack->api_url);
+            logger->info("chat: Slack through {}", config_.slack->api_url);
         }
         if (config_.teams) {
             auto adapter = std::make_unique<chat::teams::TeamsAdapter>(io_, *config_.teams);
@@ -200,7 +203,7 @@ class App::Impl {
                 });
             auto added = chat_->add_adapter(std::move(adapter));
             if (!added) return fail("chat.teams: " + added.error().message);
-            spdlog::info("chat: Microsoft Teams as app {} at /chat/teams/messages",
+            logger->info("chat: Microsoft Teams as app {} at /chat/teams/messages",
                          config_.teams->app_id);
         }
 
@@ -270,7 +273,7 @@ class App::Impl {
         http_->enable_schedules(*schedules_);
         schedules_->restore(std::move(snapshot->schedules), snapshot->max_schedule_id);
         for (auto& [path, handler] : chat_inbound_) http_->enable_chat_inbound(path, handler);
-        if (!config_.hooks.empty()) spdlog::info("hooks: {} at /hooks/", config_.hooks.size());
+        if (!config_.hooks.empty()) logger->info("hooks: {} at /hooks/", config_.hooks.size());
         metrics_.read_at_scrape([this] {
             metrics::ControllerMetrics::Readings r;
             for (const AgentInfo& agent : scheduler_->agents())
@@ -289,10 +292,10 @@ class App::Impl {
 
         std::string agent_endpoint = router_->endpoint();
         std::string http_url = "http://" + config_.http_address + ":" + std::to_string(*port);
-        spdlog::info("listening for agents on {} (controller public key {})", agent_endpoint,
+        logger->info("listening for agents on {} (controller public key {})", agent_endpoint,
                      keys->public_key);
-        spdlog::info("HTTP API on {}; admin token in {}", http_url, config_.admin_token_path());
-        spdlog::info("accepted agent keys are read from {}/NAME.pub",
+        logger->info("HTTP API on {}; admin token in {}", http_url, config_.admin_token_path());
+        logger->info("accepted agent keys are read from {}/NAME.pub",
                      config_.accepted_agents_dir());
         return transport::write_file_atomically(
             config_.data_dir + "/endpoints",
@@ -300,13 +303,21 @@ class App::Impl {
     }
 
     int run() {
-        // SIGHUP reloads the policy; the file is read off the loop, and a bad one is refused.
+        // SIGHUP reloads the policy (the file is read off the loop; a bad one is refused) and
+        // the [log] section.
         boost::asio::signal_set hangups(io_, SIGHUP);
         std::function<void()> on_hangup = [this, &hangups, &on_hangup] {
             hangups.async_wait([this, &on_hangup](const boost::system::error_code& ec, int) {
                 if (ec) return;
-                spdlog::info("signal SIGHUP: reloading the policy");
+                logger->info("signal SIGHUP: reloading the policy and the log levels");
                 policy_->reload("controller", [](Result<void>) {});
+                // [log] is a few lines: read on the loop, unlike the policy.
+                if (auto changed =
+                        log::reload(log::Program::controller, config_.config_path,
+                                    "controller.log_level", config_.log.command_line_level))
+                    logger->info("log levels reloaded: {}", *changed);
+                else
+                    logger->error("log levels unchanged: {}", changed.error().message);
                 on_hangup();
             });
         };
@@ -314,7 +325,7 @@ class App::Impl {
         boost::asio::signal_set signals(io_, SIGINT, SIGTERM);
         signals.async_wait([this, &hangups](const boost::system::error_code& ec, int signal) {
             if (ec) return;
-            spdlog::info("signal {}: stopping", signal);
+            logger->info("signal {}: stopping", signal);
             hangups.cancel();
             http_->stop();
             schedules_->stop();
@@ -331,7 +342,7 @@ class App::Impl {
         io_.run();
         router_->stop();
         store_.reset();
-        spdlog::info("stopped");
+        logger->info("stopped");
         return 0;
     }
 

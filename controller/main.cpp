@@ -1,5 +1,4 @@
 // hostline-controller: the central daemon agents connect to.
-#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -7,11 +6,14 @@
 #include <string>
 
 #include "common/log/log.hpp"
+#include "common/log/module_logger.hpp"
 #include "controller/app.hpp"
 #include "controller/catalog/catalog.hpp"
 #include "controller/config/controller_config.hpp"
 #include "controller/hooks/hook_service.hpp"
 #include "controller/policy/policy.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"controller"};
 
 int main(int argc, char** argv) {
     CLI::App cli{"hostline-controller: schedules Hostline jobs on agents"};
@@ -69,14 +71,19 @@ int main(int argc, char** argv) {
         std::printf("%s: ok\n", config_path.c_str());
         return 0;
     }
-    if (!log_level.empty()) config->log_level = log_level;
-    if (auto logging = hostline::log::setup("controller", config->log_level); !logging) {
+    // --log-level is every module's level at start, over [log] level; [log.modules] still apply.
+    config->log.command_line_level = log_level;
+    if (!log_level.empty()) config->log.level = log_level;
+    if (auto logging = hostline::log::setup("controller", log_level.empty() ? "info" : log_level);
+        !logging) {
         std::fprintf(stderr, "hostline-controller: %s\n", logging.error().message.c_str());
         return 2;
     }
+    hostline::log::apply(hostline::log::Program::controller, config->log);
+    if (!config->log.deprecation.empty()) logger->warn("{}", config->log.deprecation);
     hostline::controller::App app(std::move(*config));
     if (auto started = app.start(); !started) {
-        spdlog::critical("{}", started.error().message);
+        logger->critical("{}", started.error().message);
         return 1;
     }
     return app.run();
