@@ -145,7 +145,7 @@ Result<BackupReport> backup_database(const std::string& source_path, const std::
     BackupReport report;
     report.path = dest;
     try {
-        SQLite::Database source(source_path, SQLite::OPEN_READONLY, detail::kBusyTimeoutMs);
+        SQLite::Database source = detail::open_existing(source_path);
         SQLite::Database copy((*partial)->path(), SQLite::OPEN_READWRITE, detail::kBusyTimeoutMs);
         copy_pages(source, copy, options);
         // One self-contained file: the source's WAL mode would come with the pages.

@@ -55,7 +55,7 @@ Result<std::optional<SchemaState>> check_schema(const std::string& path) {
         return fail(fmt::format("cannot read the database {}: {}", path, std::strerror(errno)));
     }
     try {
-        SQLite::Database db(path, SQLite::OPEN_READONLY, detail::kBusyTimeoutMs);
+        SQLite::Database db = detail::open_existing(path);
         const std::set<int> applied = applied_versions(db);
         SchemaState state;
         state.version = applied.empty() ? 0 : *applied.rbegin();
@@ -90,6 +90,14 @@ SQLite::Database open_database(const std::string& path) {
     db.exec("PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA foreign_keys = ON");
     return db;
+}
+
+SQLite::Database open_existing(const std::string& path) {
+    try {
+        return SQLite::Database(path, SQLite::OPEN_READWRITE, kBusyTimeoutMs);
+    } catch (const SQLite::Exception&) {
+        return SQLite::Database(path, SQLite::OPEN_READONLY, kBusyTimeoutMs);
+    }
 }
 
 Result<SchemaUpgrade> migrate(SQLite::Database& db) {

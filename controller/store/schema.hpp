@@ -22,7 +22,7 @@ struct SchemaState {
     bool upgrade_needed = false;  // some migration this binary knows is not applied yet
 };
 
-// Reads the schema of the database at path without changing anything (opened read-only).
+// Reads the schema of the database at path without changing it (nothing is written).
 // nullopt when there is no file at path. Error also when its schema is newer than ours.
 Result<std::optional<SchemaState>> check_schema(const std::string& path);
 
