@@ -116,16 +116,16 @@ void copy_pages(SQLite::Database& source, SQLite::Database& copy, const BackupOp
     int rc = SQLITE_OK;
     while (true) {
         rc = sqlite3_backup_step(backup, kPagesPerStep);
-        if (rc == SQLITE_DONE) break;
         if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
             std::this_thread::sleep_for(kBusyPause);
             continue;
         }
-        if (rc != SQLITE_OK) break;
+        if (rc != SQLITE_OK && rc != SQLITE_DONE) break;
         if (options.progress) {
             const int total = sqlite3_backup_pagecount(backup);
             options.progress(total - sqlite3_backup_remaining(backup), total);
         }
+        if (rc == SQLITE_DONE) break;
     }
     sqlite3_backup_finish(backup);  // returns rc again; the copy's errcode holds it
     if (wal) source.exec("COMMIT");

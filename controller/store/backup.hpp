@@ -22,7 +22,8 @@ namespace hostline::controller {
 
 struct BackupOptions {
     bool replace = false;  // replace dest when it exists
-    // After each step of the copy, with pages copied so far and the total; may be empty.
+    // After each step of the copy, with pages copied so far and the total (equal after the
+    // last); may be empty.
     std::function<void(int copied, int total)> progress;
 };
 
