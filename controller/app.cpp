@@ -1,19 +1,16 @@
 #include "controller/app.hpp"
 
-#include <sys/stat.h>
 #include <unistd.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <set>
 
 #include "chat/slack/slack_adapter.hpp"
 #include "common/log/log_config.hpp"
 #include "common/log/module_logger.hpp"
+#include "common/service/service_manager.hpp"
 #include "common/transport/curve_keys.hpp"
 #include "common/transport/router_thread.hpp"
 #include "controller/agents/agent_enrollment.hpp"
@@ -23,6 +20,7 @@
 #include "controller/audit/store_audit_trail.hpp"
 #include "controller/catalog/catalog.hpp"
 #include "controller/chat/chat_service.hpp"
+#include "controller/data_dir.hpp"
 #include "controller/hooks/hook_service.hpp"
 #include "controller/http/http_server.hpp"
 #include "controller/jobs/audit_trail.hpp"
@@ -30,6 +28,7 @@
 #include "controller/policy/policy_file.hpp"
 #include "controller/scheduler/scheduler.hpp"
 #include "controller/schedules/schedule_service.hpp"
+#include "controller/service_status.hpp"
 #include "controller/store/store.hpp"
 #include "controller/tokens/token_registry.hpp"
 
@@ -37,31 +36,6 @@ static constinit hostline::log::ModuleLogger logger{"controller"};
 
 namespace hostline::controller {
 namespace {
-
-Result<void> make_dir(const std::string& path, mode_t mode) {
-    if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
-        return fail("cannot create " + path + ": " + std::strerror(errno));
-    return {};
-}
-
-// The admin token for the HTTP API: 32 random bytes as hex, in a 0600 file.
-Result<std::string> load_or_create_token(const std::string& path) {
-    std::ifstream in(path);
-    std::string token;
-    if (in && std::getline(in, token) && token.size() >= 32) return token;
-    std::ifstream random("/dev/urandom", std::ios::binary);
-    unsigned char bytes[32];
-    if (!random.read(reinterpret_cast<char*>(bytes), sizeof bytes))
-        return fail("cannot read /dev/urandom for the admin token");
-    static const char* kHex = "0123456789abcdef";
-    token.clear();
-    for (unsigned char b : bytes) {
-        token += kHex[b >> 4];
-        token += kHex[b & 15];
-    }
-    if (auto w = transport::write_file_atomically(path, token + "\n", 0600); !w) return w.error();
-    return token;
-}
 
 // The bound endpoint as another host can reach it: a wildcard address becomes the host name.
 std::string reachable(const std::string& endpoint) {
@@ -79,13 +53,10 @@ class App::Impl {
     explicit Impl(ControllerConfig config) : config_(std::move(config)) {}
 
     Result<void> start() {
-        for (const auto& [dir, mode] :
-             {std::pair{config_.data_dir, 0750}, std::pair{config_.accepted_agents_dir(), 0750}})
-            if (auto r = make_dir(dir, static_cast<mode_t>(mode)); !r) return r;
-        auto keys = transport::load_or_create_key_pair(config_.keys_dir(), "controller");
-        if (!keys) return keys.error();
-        auto token = load_or_create_token(config_.admin_token_path());
-        if (!token) return token.error();
+        auto data_dir = prepare_data_dir(config_);
+        if (!data_dir) return data_dir.error();
+        for (const std::string& line : data_dir->created) logger->info("{}", line);
+        const transport::CurveKeyPair& keys = data_dir->keys;
 
         auto store = Store::open(
             config_.database_path(),
@@ -104,7 +75,7 @@ class App::Impl {
                       [this](const AgentRecord& a) { return !keys_->is_accepted(a.name); });
         tokens_ = std::make_unique<EnrollmentTokens>(config_.data_dir + "/enrollment-tokens");
         if (auto loaded = tokens_->load(); !loaded) return loaded;
-        router_ = std::make_unique<transport::RouterThread>(config_.agent_listen, *keys, *keys_);
+        router_ = std::make_unique<transport::RouterThread>(config_.agent_listen, keys, *keys_);
         SchedulerConfig sc;
         sc.heartbeat = std::chrono::milliseconds(config_.heartbeat_ms);
         sc.agent_grace = std::chrono::milliseconds(config_.agent_grace_ms);
@@ -242,9 +213,9 @@ class App::Impl {
                 [this](const std::string& agent) { scheduler_->revoke_agent(agent); }},
             config_.agent_public_endpoint.empty() ? reachable(router_->endpoint())
                                                   : config_.agent_public_endpoint,
-            keys->public_key);
+            keys.public_key);
 
-        HttpConfig http_config{config_.http_address, config_.http_port, *token};
+        HttpConfig http_config{config_.http_address, config_.http_port, data_dir->admin_token};
         http_config.browser_sessions.idle_ms = config_.session_idle_ms;
         http_config.browser_sessions.max_ms = config_.session_max_ms;
         http_config.secure_cookies = config_.secure_cookies;
@@ -293,13 +264,30 @@ class App::Impl {
         std::string agent_endpoint = router_->endpoint();
         std::string http_url = "http://" + config_.http_address + ":" + std::to_string(*port);
         logger->info("listening for agents on {} (controller public key {})", agent_endpoint,
-                     keys->public_key);
+                     keys.public_key);
         logger->info("HTTP API on {}; admin token in {}", http_url, config_.admin_token_path());
         logger->info("accepted agent keys are read from {}/NAME.pub",
                      config_.accepted_agents_dir());
-        return transport::write_file_atomically(
-            config_.data_dir + "/endpoints",
-            "agent=" + agent_endpoint + "\nhttp=" + http_url + "\n", 0644);
+        if (auto written = transport::write_file_atomically(
+                config_.data_dir + "/endpoints",
+                "agent=" + agent_endpoint + "\nhttp=" + http_url + "\n", 0644);
+            !written)
+            return written;
+        // Type=notify: `systemctl start` returns now, and the STATUS line keeps count.
+        const std::string listening = "listening: agents " + agent_endpoint + ", http " +
+                                      config_.http_address + ":" + std::to_string(*port);
+        service::notify_ready(listening);
+        status_ = std::make_unique<ServiceStatus>(io_, [this, listening] {
+            std::size_t online = 0, running = 0;
+            for (const AgentInfo& agent : scheduler_->agents()) {
+                online += agent.online ? 1 : 0;
+                running += agent.running;
+            }
+            return fmt::format("{} agent(s) online, {} run(s) running; {}", online, running,
+                               listening);
+        });
+        status_->start();
+        return {};
     }
 
     int run() {
@@ -326,6 +314,8 @@ class App::Impl {
         signals.async_wait([this, &hangups](const boost::system::error_code& ec, int signal) {
             if (ec) return;
             logger->info("signal {}: stopping", signal);
+            service::notify_stopping(signal == SIGTERM ? "stopping: SIGTERM" : "stopping: SIGINT");
+            status_->stop();
             hangups.cancel();
             http_->stop();
             schedules_->stop();
@@ -367,6 +357,7 @@ class App::Impl {
     std::unique_ptr<HookService> hooks_;
     std::unique_ptr<ScheduleService> schedules_;  // after chat_: its firings go through it
     std::unique_ptr<HttpServer> http_;
+    std::unique_ptr<ServiceStatus> status_;  // systemd's STATUS=, once started
 };
 
 App::App(ControllerConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}

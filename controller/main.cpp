@@ -11,6 +11,7 @@
 #include "controller/catalog/catalog.hpp"
 #include "controller/config/controller_config.hpp"
 #include "controller/hooks/hook_service.hpp"
+#include "controller/maintenance.hpp"
 #include "controller/policy/policy.hpp"
 
 static constinit hostline::log::ModuleLogger logger{"controller"};
@@ -25,6 +26,17 @@ int main(int argc, char** argv) {
                    "trace, debug, info, warn, error (overrides the config)");
     cli.add_flag("--check-config", check_config, "Validate the configuration and exit");
     cli.set_version_flag("--version", std::string("hostline-controller ") + HOSTLINE_VERSION);
+    // Maintenance commands (controller/maintenance.hpp); without one, the daemon.
+    auto* init = cli.add_subcommand(
+        "init", "Create what is missing in data_dir and upgrade the database's schema");
+    init->add_option("-c,--config", config_path, "Path to controller.toml");
+    std::string backup_dest;
+    bool backup_force = false;
+    auto* backup =
+        cli.add_subcommand("backup", "Copy the database (safe while the controller runs)");
+    backup->add_option("DEST", backup_dest, "The file to write (0600)")->required();
+    backup->add_option("-c,--config", config_path, "Path to controller.toml");
+    backup->add_flag("--force", backup_force, "Replace DEST if it exists");
     CLI11_PARSE(cli, argc, argv);
 
     auto config = hostline::controller::load_controller_config(config_path);
@@ -33,6 +45,9 @@ int main(int argc, char** argv) {
                      config.error().message.c_str());
         return 2;
     }
+    if (init->parsed()) return hostline::controller::run_init(*config);
+    if (backup->parsed())
+        return hostline::controller::run_backup(*config, backup_dest, backup_force);
     if (check_config) {
         std::set<std::string> command_permissions;
         hostline::controller::Catalog catalog_for_hooks;
