@@ -71,7 +71,7 @@ package: deps
 	cmake -S . -B build-package -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOSTLINE_TESTS=OFF \
 	  "-DCMAKE_CXX_FLAGS=$$(dpkg-buildflags --get CPPFLAGS) $$(dpkg-buildflags --get CXXFLAGS)" \
 	  "-DCMAKE_EXE_LINKER_FLAGS=$$(dpkg-buildflags --get LDFLAGS)" $(CMAKE_FLAGS)
-	cmake --build build-package -j $(JOBS) --target hostline hostline-controller hostline-agent
+	cmake --build build-package -j $(JOBS) --target hostline hostline-controller hostline-agent hostline_deb_files
 	rm -f build-package/*.deb
 	cd build-package && cpack -G DEB
 	@echo "packages:"; ls -1 $(CURDIR)/build-package/*.deb

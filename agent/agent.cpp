@@ -1,7 +1,6 @@
 #include "agent/agent.hpp"
 
 #include <signal.h>
-#include <spdlog/spdlog.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -21,7 +20,11 @@
 #include "agent/runner/script_file.hpp"
 #include "agent/spool/spool.hpp"
 #include "agent/state_dir.hpp"
+#include "common/log/log_config.hpp"
+#include "common/log/module_logger.hpp"
 #include "common/transport/curve_keys.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"agent"};
 
 namespace hostline::agent {
 namespace {
@@ -52,7 +55,7 @@ class Agent::Impl {
             return prepared.error();
         auto keys = transport::load_or_create_key_pair(config_.state_dir, "agent");
         if (!keys) return keys.error();
-        spdlog::info("agent '{}' public key {} ({}/agent.pub), fingerprint {}", config_.name,
+        logger->info("agent '{}' public key {} ({}/agent.pub), fingerprint {}", config_.name,
                      keys->public_key, config_.state_dir, key_fingerprint(keys->public_key));
         if (auto prepared = scripts_.prepare(); !prepared) return prepared.error();
         auto spool = Spool::open(config_.state_dir + "/spool", config_.spool_max_bytes);
@@ -71,11 +74,12 @@ class Agent::Impl {
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);  // re-read [log]
         sigprocmask(SIG_BLOCK, &mask, nullptr);
         ::signal(SIGPIPE, SIG_IGN);
         int signal_fd = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
         if (signal_fd < 0) {
-            spdlog::critical("signalfd failed");
+            logger->critical("signalfd failed");
             return 1;
         }
         last_heard_ = Clock::now();
@@ -110,7 +114,7 @@ class Agent::Impl {
                 zmq::poll(items.data(), items.size(), wait);
             } catch (const zmq::error_t& e) {
                 if (e.num() != EINTR) {
-                    spdlog::critical("poll failed: {}", e.what());
+                    logger->critical("poll failed: {}", e.what());
                     return 1;
                 }
             }
@@ -118,7 +122,12 @@ class Agent::Impl {
             if (items[2].revents & ZMQ_POLLIN) {
                 signalfd_siginfo info{};
                 bool signalled = false;
-                while (::read(signal_fd, &info, sizeof info) == sizeof info) signalled = true;
+                while (::read(signal_fd, &info, sizeof info) == sizeof info) {
+                    if (info.ssi_signo == SIGHUP)
+                        reload_log_levels();
+                    else
+                        signalled = true;
+                }
                 if (signalled && !stop_deadline) stop_deadline = begin_stop(now);
             }
             for (std::size_t i = 0; i < runner_fds.size(); ++i)
@@ -136,7 +145,7 @@ class Agent::Impl {
             }
         }
         if (spool_->pending_messages() > 0)
-            spdlog::info(
+            logger->info(
                 "stopping with {} unacknowledged message(s); they stay in the spool and "
                 "are sent after the next start",
                 spool_->pending_messages());
@@ -146,6 +155,16 @@ class Agent::Impl {
     }
 
   private:
+    // SIGHUP: [log] of the config file again; a bad file leaves the levels as they were.
+    void reload_log_levels() {
+        auto changed = log::reload(log::Program::agent, config_.config_path, "",
+                                   config_.log.command_line_level);
+        if (changed)
+            logger->info("signal SIGHUP: log levels reloaded: {}", *changed);
+        else
+            logger->error("signal SIGHUP: log levels unchanged: {}", changed.error().message);
+    }
+
     // A run from its start until its result is spooled.
     struct RunOutput {
         std::uint64_t cap = 0;
@@ -179,7 +198,7 @@ class Agent::Impl {
     void handle(proto::Welcome& m) {
         heartbeat_ = milliseconds(std::clamp<std::uint32_t>(m.heartbeat_ms, 100, 60000));
         next_heartbeat_ = std::min(next_heartbeat_, Clock::now() + heartbeat_);
-        spdlog::info("welcomed by controller '{}' (heartbeat {} ms){}", m.controller_id,
+        logger->info("welcomed by controller '{}' (heartbeat {} ms){}", m.controller_id,
                      heartbeat_.count(),
                      spool_->pending_messages() == 0
                          ? ""
@@ -191,7 +210,7 @@ class Agent::Impl {
 
     void handle(proto::Run& m) {
         auto reject = [&](std::string reason) {
-            spdlog::warn("run {} rejected: {}", m.run_id, reason);
+            logger->warn("run {} rejected: {}", m.run_id, reason);
             link_->send(proto::RunAck{m.run_id, false, std::move(reason)});
         };
         // Before de-duplication: a refusal depends only on the run and this host's config, so
@@ -244,13 +263,13 @@ class Agent::Impl {
             return reject(started.error().message);
         }
         running_[m.run_id] = RunOutput{m.output_cap};
-        spdlog::info("run {} (job {}) started: {}", m.run_id, m.job_id,
+        logger->info("run {} (job {}) started: {}", m.run_id, m.job_id,
                      m.argv.empty() ? "" : m.argv[0]);
         link_->send(proto::RunAck{m.run_id, true, ""});
     }
 
     void handle(proto::Cancel& m) {
-        spdlog::info("run {} cancelled by the controller", m.run_id);
+        logger->info("run {} cancelled by the controller", m.run_id);
         if (runner_.is_running(m.run_id)) {
             runner_.cancel(m.run_id);
         } else if (!spool_->seen(m.run_id) && cancelled_early_.size() < 10000) {
@@ -268,24 +287,24 @@ class Agent::Impl {
         }
         if (m.code == "not_accepted") {
             // Pending (or its name is taken): say so once per distinct reason, keep asking.
-            if (m.message != last_refusal_) spdlog::warn("not accepted yet: {}", m.message);
+            if (m.message != last_refusal_) logger->warn("not accepted yet: {}", m.message);
             last_refusal_ = m.message;
             return;
         }
         if (m.code == "revoked") {
-            spdlog::error("the controller revoked this agent: {}; nothing more will run here",
+            logger->error("the controller revoked this agent: {}; nothing more will run here",
                           m.message);
             reset_link(Clock::now());
             return;
         }
-        spdlog::warn("controller reported an error: {} ({})", m.message, m.code);
+        logger->warn("controller reported an error: {} ({})", m.message, m.code);
     }
 
-    void handle(proto::Bye& m) { spdlog::info("controller is going away: {}", m.reason); }
+    void handle(proto::Bye& m) { logger->info("controller is going away: {}", m.reason); }
     void handle(proto::Heartbeat&) {}
     template <typename Other>
     void handle(Other& m) {
-        spdlog::warn("unexpected '{}' from the controller; ignored", Other::kType);
+        logger->warn("unexpected '{}' from the controller; ignored", Other::kType);
         (void)m;
     }
 
@@ -342,7 +361,7 @@ class Agent::Impl {
         if (!out.waiting.empty() && !out.full_since) {
             out.full_since = now;
             runner_.pause_output(run_id, true);
-            spdlog::warn(
+            logger->warn(
                 "spool full ({} of {} bytes unacknowledged, or the disk is full): run "
                 "{}'s output waits for room for up to {} ms",
                 spool_->used_bytes(), spool_->max_bytes(), run_id, config_.spool_full_wait_ms);
@@ -353,7 +372,7 @@ class Agent::Impl {
             out.dropping = true;
             for (const Chunk& c : out.waiting) out.dropped += c.data.size();
             out.waiting.clear();
-            spdlog::warn("spool still full after {} ms: run {}'s further output is dropped",
+            logger->warn("spool still full after {} ms: run {}'s further output is dropped",
                          config_.spool_full_wait_ms, run_id);
         }
         if (out.waiting.empty() && out.full_since) {
@@ -412,7 +431,7 @@ class Agent::Impl {
         result.stderr_bytes = exit.stderr_bytes;
         result.truncated = out.truncated || out.dropping;
         result.error = exit.error;
-        spdlog::info("run {} finished: {} (exit {}, signal {})", run_id, result.status,
+        logger->info("run {} finished: {} (exit {}, signal {})", run_id, result.status,
                      result.exit_code, result.signal);
         spool_->add_result(result);
         running_.erase(run_id);
@@ -425,7 +444,7 @@ class Agent::Impl {
         result.status = "interrupted";
         result.error =
             "interrupted: the agent stopped while the run was in progress; it is not run again";
-        spdlog::warn("run {} was interrupted by an agent restart; reporting it", run_id);
+        logger->warn("run {} was interrupted by an agent restart; reporting it", run_id);
         spool_->add_result(result);
     }
 
@@ -448,7 +467,7 @@ class Agent::Impl {
         }
         // A controller silent for three heartbeats is gone: rebuild the link.
         if (link_->connected() && now - last_heard_ > 3 * heartbeat_ + milliseconds(1000)) {
-            spdlog::warn("no word from the controller for {} ms",
+            logger->warn("no word from the controller for {} ms",
                          std::chrono::duration_cast<milliseconds>(now - last_heard_).count());
             reset_link(now);
             last_heard_ = now;
@@ -456,7 +475,7 @@ class Agent::Impl {
     }
 
     Clock::time_point begin_stop(Clock::time_point now) {
-        spdlog::info("stopping: cancelling {} running process(es)", runner_.running());
+        logger->info("stopping: cancelling {} running process(es)", runner_.running());
         for (const auto& [id, out] : running_) runner_.cancel(id);
         return now + milliseconds(config_.kill_grace_ms) + milliseconds(3000);
     }

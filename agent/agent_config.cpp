@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "common/config/config_reader.hpp"
+#include "common/log/log_config.hpp"
 #include "common/transport/curve_keys.hpp"
 
 namespace hostline::agent {
@@ -95,10 +96,12 @@ Result<AgentConfig> load_agent_config(const std::string& path) {
                 "must be the controller's CURVE public key (40 Z85 characters), or set "
                 "public_key_file");
     }
-    r.reject_unknown({"agent.name", "agent.labels", "agent.state_dir", "agent.capacity",
-                      "agent.kill_grace", "agent.spool_max_bytes", "agent.spool_full_wait",
-                      "agent.accept.adhoc", "agent.accept.commands", "agent.accept.script_hashes",
-                      "controller.endpoint", "controller.public_key",
+    c.log = log::read_log_config(r, log::Program::agent, "");  // [log]
+    c.config_path = path;
+    r.reject_unknown({"log.level", "log.modules", "agent.name", "agent.labels", "agent.state_dir",
+                      "agent.capacity", "agent.kill_grace", "agent.spool_max_bytes",
+                      "agent.spool_full_wait", "agent.accept.adhoc", "agent.accept.commands",
+                      "agent.accept.script_hashes", "controller.endpoint", "controller.public_key",
                       "controller.public_key_file"});
     if (auto done = r.finish(); !done) return done.error();
     return c;

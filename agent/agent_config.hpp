@@ -7,6 +7,7 @@
 
 #include "agent/run_acceptance.hpp"
 #include "common/error.hpp"
+#include "common/log/log_config.hpp"
 
 namespace hostline::agent {
 
@@ -23,6 +24,8 @@ struct AgentConfig {
     std::string controller_endpoint;    // [controller] endpoint, e.g. tcp://ctl:7420
     std::string controller_public_key;  // [controller] public_key, or public_key_file
     RunAcceptance accept;               // [agent.accept]
+    log::LogConfig log;                 // [log]; re-read from config_path on SIGHUP
+    std::string config_path;
 };
 
 // Reads and validates path. Every problem is reported with file, key and reason.

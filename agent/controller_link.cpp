@@ -1,13 +1,15 @@
 // The one file in the agent that calls cppzmq: its exceptions stop here.
 #include "agent/controller_link.hpp"
 
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 
+#include "common/log/module_logger.hpp"
 #include "common/proto/codec.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"transport"};
 
 namespace hostline::agent {
 namespace {
@@ -86,7 +88,7 @@ void ControllerLink::reset(Clock::time_point now) {
     int ceiling = std::min(30000, 500 << std::min(failures_, 6));
     std::uniform_int_distribution<int> delay(ceiling / 2, ceiling);
     reconnect_at_ = now + std::chrono::milliseconds(delay(random_));
-    spdlog::info(
+    logger->info(
         "link to the controller reset; reconnecting in {} ms",
         std::chrono::duration_cast<std::chrono::milliseconds>(*reconnect_at_ - now).count());
 }
@@ -101,7 +103,7 @@ bool ControllerLink::send_frame(std::string_view frame) {
         return socket_.send(zmq::message_t(frame.data(), frame.size()), zmq::send_flags::dontwait)
             .has_value();
     } catch (const zmq::error_t& e) {
-        spdlog::debug("send to the controller failed: {}", e.what());
+        logger->debug("send to the controller failed: {}", e.what());
         return false;
     }
 }
@@ -122,7 +124,7 @@ void ControllerLink::on_poll(const zmq::pollitem_t* items, Clock::time_point now
         try {
             open_socket();
         } catch (const zmq::error_t& e) {
-            spdlog::error("cannot reconnect to {}: {}", endpoint_, e.what());
+            logger->error("cannot reconnect to {}: {}", endpoint_, e.what());
             reset(now);
         }
         return;
@@ -150,16 +152,16 @@ void ControllerLink::drain_monitor() {
             case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
                 connected_ = true;
                 failures_ = 0;
-                spdlog::info("connected to the controller at {} as {}", endpoint_, name_);
+                logger->info("connected to the controller at {} as {}", endpoint_, name_);
                 handlers_.on_connected();
                 break;
             case ZMQ_EVENT_DISCONNECTED:
-                if (connected_) spdlog::warn("disconnected from the controller; reconnecting");
+                if (connected_) logger->warn("disconnected from the controller; reconnecting");
                 connected_ = false;
                 break;
             case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
                 connected_ = false;
-                spdlog::error(
+                logger->error(
                     "the controller refused this agent's key (status {}): it must be accepted "
                     "on the controller (public key {}); retrying",
                     value, keys_.public_key);
@@ -168,7 +170,7 @@ void ControllerLink::drain_monitor() {
                 return;
             case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
                 connected_ = false;
-                spdlog::error("handshake with {} failed (wrong controller public key?)", endpoint_);
+                logger->error("handshake with {} failed (wrong controller public key?)", endpoint_);
                 break;
             default:
                 break;
@@ -182,12 +184,12 @@ void ControllerLink::drain_socket() {
         try {
             if (!socket_.recv(body, zmq::recv_flags::dontwait)) return;
         } catch (const zmq::error_t& e) {
-            spdlog::warn("receive from the controller failed: {}", e.what());
+            logger->warn("receive from the controller failed: {}", e.what());
             return;
         }
         auto decoded = proto::decode(std::string_view(body.data<char>(), body.size()));
         if (!decoded) {
-            spdlog::warn("dropped a message from the controller: {}", decoded.error().message);
+            logger->warn("dropped a message from the controller: {}", decoded.error().message);
             continue;
         }
         handlers_.on_message(std::move(*decoded));

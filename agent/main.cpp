@@ -1,5 +1,4 @@
 // hostline-agent: runs what the controller sends on this host.
-#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -8,6 +7,9 @@
 #include "agent/agent_config.hpp"
 #include "agent/enrollment.hpp"
 #include "common/log/log.hpp"
+#include "common/log/module_logger.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"agent"};
 
 int main(int argc, char** argv) {
     CLI::App app{"hostline-agent: runs Hostline jobs on this host"};
@@ -68,9 +70,13 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "hostline-agent: %s\n", logging.error().message.c_str());
         return 2;
     }
+    // --log-level, when given, is every module's level at start, over [log] level.
+    if (app.count("--log-level") > 0)
+        config->log.level = config->log.command_line_level = log_level;
+    hostline::log::apply(hostline::log::Program::agent, config->log);
     hostline::agent::Agent agent(std::move(*config));
     if (auto started = agent.start(); !started) {
-        spdlog::critical("{}", started.error().message);
+        logger->critical("{}", started.error().message);
         return 1;
     }
     return agent.run();

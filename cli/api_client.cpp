@@ -362,6 +362,11 @@ Result<nlohmann::json> ApiClient::post(std::string_view path, const nlohmann::js
     return exchange_json(url_, token_, last_status_, http::verb::post, path, std::move(text));
 }
 
+Result<nlohmann::json> ApiClient::put(std::string_view path, const nlohmann::json& body) {
+    return exchange_json(url_, token_, last_status_, http::verb::put, path,
+                         body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 Result<nlohmann::json> ApiClient::remove(std::string_view path) {
     return exchange_json(url_, token_, last_status_, http::verb::delete_, path, {});
 }

@@ -59,6 +59,9 @@ class ApiClient {
     // of a 2xx answer.
     Result<nlohmann::json> post(std::string_view path, const nlohmann::json& body);
 
+    // PUT base_path + path with a JSON body; the parsed JSON body of a 2xx answer.
+    Result<nlohmann::json> put(std::string_view path, const nlohmann::json& body);
+
     enum class StreamEnd {
         finished,     // the controller ended the response
         stopped,      // on_line returned false

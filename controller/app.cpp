@@ -1,18 +1,16 @@
 #include "controller/app.hpp"
 
-#include <spdlog/spdlog.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <set>
 
 #include "chat/slack/slack_adapter.hpp"
+#include "common/log/log_config.hpp"
+#include "common/log/module_logger.hpp"
+#include "common/service/service_manager.hpp"
 #include "common/transport/curve_keys.hpp"
 #include "common/transport/router_thread.hpp"
 #include "controller/agents/agent_enrollment.hpp"
@@ -22,6 +20,7 @@
 #include "controller/audit/store_audit_trail.hpp"
 #include "controller/catalog/catalog.hpp"
 #include "controller/chat/chat_service.hpp"
+#include "controller/data_dir.hpp"
 #include "controller/hooks/hook_service.hpp"
 #include "controller/http/http_server.hpp"
 #include "controller/jobs/audit_trail.hpp"
@@ -29,36 +28,14 @@
 #include "controller/policy/policy_file.hpp"
 #include "controller/scheduler/scheduler.hpp"
 #include "controller/schedules/schedule_service.hpp"
+#include "controller/service_status.hpp"
 #include "controller/store/store.hpp"
 #include "controller/tokens/token_registry.hpp"
 
+static constinit hostline::log::ModuleLogger logger{"controller"};
+
 namespace hostline::controller {
 namespace {
-
-Result<void> make_dir(const std::string& path, mode_t mode) {
-    if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
-        return fail("cannot create " + path + ": " + std::strerror(errno));
-    return {};
-}
-
-// The admin token for the HTTP API: 32 random bytes as hex, in a 0600 file.
-Result<std::string> load_or_create_token(const std::string& path) {
-    std::ifstream in(path);
-    std::string token;
-    if (in && std::getline(in, token) && token.size() >= 32) return token;
-    std::ifstream random("/dev/urandom", std::ios::binary);
-    unsigned char bytes[32];
-    if (!random.read(reinterpret_cast<char*>(bytes), sizeof bytes))
-        return fail("cannot read /dev/urandom for the admin token");
-    static const char* kHex = "0123456789abcdef";
-    token.clear();
-    for (unsigned char b : bytes) {
-        token += kHex[b >> 4];
-        token += kHex[b & 15];
-    }
-    if (auto w = transport::write_file_atomically(path, token + "\n", 0600); !w) return w.error();
-    return token;
-}
 
 // The bound endpoint as another host can reach it: a wildcard address becomes the host name.
 std::string reachable(const std::string& endpoint) {
@@ -76,13 +53,10 @@ class App::Impl {
     explicit Impl(ControllerConfig config) : config_(std::move(config)) {}
 
     Result<void> start() {
-        for (const auto& [dir, mode] :
-             {std::pair{config_.data_dir, 0750}, std::pair{config_.accepted_agents_dir(), 0750}})
-            if (auto r = make_dir(dir, static_cast<mode_t>(mode)); !r) return r;
-        auto keys = transport::load_or_create_key_pair(config_.keys_dir(), "controller");
-        if (!keys) return keys.error();
-        auto token = load_or_create_token(config_.admin_token_path());
-        if (!token) return token.error();
+        auto data_dir = prepare_data_dir(config_);
+        if (!data_dir) return data_dir.error();
+        for (const std::string& line : data_dir->created) logger->info("{}", line);
+        const transport::CurveKeyPair& keys = data_dir->keys;
 
         auto store = Store::open(
             config_.database_path(),
@@ -101,7 +75,7 @@ class App::Impl {
                       [this](const AgentRecord& a) { return !keys_->is_accepted(a.name); });
         tokens_ = std::make_unique<EnrollmentTokens>(config_.data_dir + "/enrollment-tokens");
         if (auto loaded = tokens_->load(); !loaded) return loaded;
-        router_ = std::make_unique<transport::RouterThread>(config_.agent_listen, *keys, *keys_);
+        router_ = std::make_unique<transport::RouterThread>(config_.agent_listen, keys, *keys_);
         SchedulerConfig sc;
         sc.heartbeat = std::chrono::milliseconds(config_.heartbeat_ms);
         sc.agent_grace = std::chrono::milliseconds(config_.agent_grace_ms);
@@ -138,7 +112,7 @@ class App::Impl {
             if (!catalog)
                 return fail("the command catalog is invalid:\n" + catalog.error().message);
             catalog_ = std::move(*catalog);
-            spdlog::info("catalog: {} command(s) from {}", catalog_.commands().size(),
+            logger->info("catalog: {} command(s) from {}", catalog_.commands().size(),
                          config_.catalog_dir);
         }
         std::set<std::string> command_permissions;
@@ -148,13 +122,13 @@ class App::Impl {
             config_.policy_file, config_.groups, std::move(command_permissions), *audit_,
             [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); });
         if (config_.policy_file.empty()) {
-            spdlog::warn(
+            logger->warn(
                 "policy: no policy_file in [controller]: deny by default, so only the admin API "
                 "token may do anything; no chat user may run a command");
         } else {
             if (auto loaded = policy_->load(); !loaded)
                 return fail("the policy is invalid:\n" + loaded.error().message);
-            spdlog::info("policy: loaded {}", config_.policy_file);
+            logger->info("policy: loaded {}", config_.policy_file);
         }
         ChatConfig chat_config;
         chat_config.prefix = config_.chat_prefix;
@@ -169,7 +143,7 @@ class App::Impl {
             auto added =
                 chat_->add_adapter(std::make_unique<chat::irc::IrcAdapter>(io_, *config_.irc));
             if (!added) return fail("chat.irc: " + added.error().message);
-            spdlog::info("chat: IRC {}:{} as {}", config_.irc->host, config_.irc->port,
+            logger->info("chat: IRC {}:{} as {}", config_.irc->host, config_.irc->port,
                          config_.irc->nick);
         }
         if (config_.slack) {
@@ -183,7 +157,7 @@ class App::Impl {
                     });
             auto added = chat_->add_adapter(std::move(adapter));
             if (!added) return fail("chat.slack: " + added.error().message);
-            spdlog::info("chat: Slack through {}", config_.slack->api_url);
+            logger->info("chat: Slack through {}", config_.slack->api_url);
         }
         if (config_.teams) {
             auto adapter = std::make_unique<chat::teams::TeamsAdapter>(io_, *config_.teams);
@@ -200,7 +174,7 @@ class App::Impl {
                 });
             auto added = chat_->add_adapter(std::move(adapter));
             if (!added) return fail("chat.teams: " + added.error().message);
-            spdlog::info("chat: Microsoft Teams as app {} at /chat/teams/messages",
+            logger->info("chat: Microsoft Teams as app {} at /chat/teams/messages",
                          config_.teams->app_id);
         }
 
@@ -239,9 +213,9 @@ class App::Impl {
                 [this](const std::string& agent) { scheduler_->revoke_agent(agent); }},
             config_.agent_public_endpoint.empty() ? reachable(router_->endpoint())
                                                   : config_.agent_public_endpoint,
-            keys->public_key);
+            keys.public_key);
 
-        HttpConfig http_config{config_.http_address, config_.http_port, *token};
+        HttpConfig http_config{config_.http_address, config_.http_port, data_dir->admin_token};
         http_config.browser_sessions.idle_ms = config_.session_idle_ms;
         http_config.browser_sessions.max_ms = config_.session_max_ms;
         http_config.secure_cookies = config_.secure_cookies;
@@ -270,7 +244,7 @@ class App::Impl {
         http_->enable_schedules(*schedules_);
         schedules_->restore(std::move(snapshot->schedules), snapshot->max_schedule_id);
         for (auto& [path, handler] : chat_inbound_) http_->enable_chat_inbound(path, handler);
-        if (!config_.hooks.empty()) spdlog::info("hooks: {} at /hooks/", config_.hooks.size());
+        if (!config_.hooks.empty()) logger->info("hooks: {} at /hooks/", config_.hooks.size());
         metrics_.read_at_scrape([this] {
             metrics::ControllerMetrics::Readings r;
             for (const AgentInfo& agent : scheduler_->agents())
@@ -289,24 +263,49 @@ class App::Impl {
 
         std::string agent_endpoint = router_->endpoint();
         std::string http_url = "http://" + config_.http_address + ":" + std::to_string(*port);
-        spdlog::info("listening for agents on {} (controller public key {})", agent_endpoint,
-                     keys->public_key);
-        spdlog::info("HTTP API on {}; admin token in {}", http_url, config_.admin_token_path());
-        spdlog::info("accepted agent keys are read from {}/NAME.pub",
+        logger->info("listening for agents on {} (controller public key {})", agent_endpoint,
+                     keys.public_key);
+        logger->info("HTTP API on {}; admin token in {}", http_url, config_.admin_token_path());
+        logger->info("accepted agent keys are read from {}/NAME.pub",
                      config_.accepted_agents_dir());
-        return transport::write_file_atomically(
-            config_.data_dir + "/endpoints",
-            "agent=" + agent_endpoint + "\nhttp=" + http_url + "\n", 0644);
+        if (auto written = transport::write_file_atomically(
+                config_.data_dir + "/endpoints",
+                "agent=" + agent_endpoint + "\nhttp=" + http_url + "\n", 0644);
+            !written)
+            return written;
+        // Type=notify: `systemctl start` returns now, and the STATUS line keeps count.
+        const std::string listening = "listening: agents " + agent_endpoint + ", http " +
+                                      config_.http_address + ":" + std::to_string(*port);
+        service::notify_ready(listening);
+        status_ = std::make_unique<ServiceStatus>(io_, [this, listening] {
+            std::size_t online = 0, running = 0;
+            for (const AgentInfo& agent : scheduler_->agents()) {
+                online += agent.online ? 1 : 0;
+                running += agent.running;
+            }
+            return fmt::format("{} agent(s) online, {} run(s) running; {}", online, running,
+                               listening);
+        });
+        status_->start();
+        return {};
     }
 
     int run() {
-        // SIGHUP reloads the policy; the file is read off the loop, and a bad one is refused.
+        // SIGHUP reloads the policy (the file is read off the loop; a bad one is refused) and
+        // the [log] section.
         boost::asio::signal_set hangups(io_, SIGHUP);
         std::function<void()> on_hangup = [this, &hangups, &on_hangup] {
             hangups.async_wait([this, &on_hangup](const boost::system::error_code& ec, int) {
                 if (ec) return;
-                spdlog::info("signal SIGHUP: reloading the policy");
+                logger->info("signal SIGHUP: reloading the policy and the log levels");
                 policy_->reload("controller", [](Result<void>) {});
+                // [log] is a few lines: read on the loop, unlike the policy.
+                if (auto changed =
+                        log::reload(log::Program::controller, config_.config_path,
+                                    "controller.log_level", config_.log.command_line_level))
+                    logger->info("log levels reloaded: {}", *changed);
+                else
+                    logger->error("log levels unchanged: {}", changed.error().message);
                 on_hangup();
             });
         };
@@ -314,7 +313,9 @@ class App::Impl {
         boost::asio::signal_set signals(io_, SIGINT, SIGTERM);
         signals.async_wait([this, &hangups](const boost::system::error_code& ec, int signal) {
             if (ec) return;
-            spdlog::info("signal {}: stopping", signal);
+            logger->info("signal {}: stopping", signal);
+            service::notify_stopping(signal == SIGTERM ? "stopping: SIGTERM" : "stopping: SIGINT");
+            status_->stop();
             hangups.cancel();
             http_->stop();
             schedules_->stop();
@@ -331,7 +332,7 @@ class App::Impl {
         io_.run();
         router_->stop();
         store_.reset();
-        spdlog::info("stopped");
+        logger->info("stopped");
         return 0;
     }
 
@@ -356,6 +357,7 @@ class App::Impl {
     std::unique_ptr<HookService> hooks_;
     std::unique_ptr<ScheduleService> schedules_;  // after chat_: its firings go through it
     std::unique_ptr<HttpServer> http_;
+    std::unique_ptr<ServiceStatus> status_;  // systemd's STATUS=, once started
 };
 
 App::App(ControllerConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}

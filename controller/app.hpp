@@ -16,10 +16,12 @@ class App {
 
     // Creates the data dir, keys and admin token if missing, opens the store, restores state,
     // and starts listening. When everything listens, writes DATA_DIR/endpoints (the bound
-    // agent and HTTP endpoints, for tools and tests that use port 0).
+    // agent and HTTP endpoints, for tools and tests that use port 0) and tells the service
+    // manager READY=1 (then STATUS= as agents and runs come and go).
     Result<void> start();
 
-    // Serves until SIGTERM or SIGINT, then stops taking work, tells agents, flushes the store.
+    // Serves until SIGTERM or SIGINT, then (STOPPING=1) stops taking work, tells agents,
+    // flushes the store.
     int run();
 
   private:

@@ -1,5 +1,4 @@
 // hostline-controller: the central daemon agents connect to.
-#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -7,11 +6,15 @@
 #include <string>
 
 #include "common/log/log.hpp"
+#include "common/log/module_logger.hpp"
 #include "controller/app.hpp"
 #include "controller/catalog/catalog.hpp"
 #include "controller/config/controller_config.hpp"
 #include "controller/hooks/hook_service.hpp"
+#include "controller/maintenance.hpp"
 #include "controller/policy/policy.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"controller"};
 
 int main(int argc, char** argv) {
     CLI::App cli{"hostline-controller: schedules Hostline jobs on agents"};
@@ -23,6 +26,17 @@ int main(int argc, char** argv) {
                    "trace, debug, info, warn, error (overrides the config)");
     cli.add_flag("--check-config", check_config, "Validate the configuration and exit");
     cli.set_version_flag("--version", std::string("hostline-controller ") + HOSTLINE_VERSION);
+    // Maintenance commands (controller/maintenance.hpp); without one, the daemon.
+    auto* init = cli.add_subcommand(
+        "init", "Create what is missing in data_dir and upgrade the database's schema");
+    init->add_option("-c,--config", config_path, "Path to controller.toml");
+    std::string backup_dest;
+    bool backup_force = false;
+    auto* backup =
+        cli.add_subcommand("backup", "Copy the database (safe while the controller runs)");
+    backup->add_option("DEST", backup_dest, "The file to write (0600)")->required();
+    backup->add_option("-c,--config", config_path, "Path to controller.toml");
+    backup->add_flag("--force", backup_force, "Replace DEST if it exists");
     CLI11_PARSE(cli, argc, argv);
 
     auto config = hostline::controller::load_controller_config(config_path);
@@ -31,6 +45,9 @@ int main(int argc, char** argv) {
                      config.error().message.c_str());
         return 2;
     }
+    if (init->parsed()) return hostline::controller::run_init(*config);
+    if (backup->parsed())
+        return hostline::controller::run_backup(*config, backup_dest, backup_force);
     if (check_config) {
         std::set<std::string> command_permissions;
         hostline::controller::Catalog catalog_for_hooks;
@@ -69,14 +86,19 @@ int main(int argc, char** argv) {
         std::printf("%s: ok\n", config_path.c_str());
         return 0;
     }
-    if (!log_level.empty()) config->log_level = log_level;
-    if (auto logging = hostline::log::setup("controller", config->log_level); !logging) {
+    // --log-level is every module's level at start, over [log] level; [log.modules] still apply.
+    config->log.command_line_level = log_level;
+    if (!log_level.empty()) config->log.level = log_level;
+    if (auto logging = hostline::log::setup("controller", log_level.empty() ? "info" : log_level);
+        !logging) {
         std::fprintf(stderr, "hostline-controller: %s\n", logging.error().message.c_str());
         return 2;
     }
+    hostline::log::apply(hostline::log::Program::controller, config->log);
+    if (!config->log.deprecation.empty()) logger->warn("{}", config->log.deprecation);
     hostline::controller::App app(std::move(*config));
     if (auto started = app.start(); !started) {
-        spdlog::critical("{}", started.error().message);
+        logger->critical("{}", started.error().message);
         return 1;
     }
     return app.run();

@@ -324,6 +324,11 @@ void LocalCluster::signal_controller(int signal) {
     if (controller_pid_ > 0) ::kill(controller_pid_, signal);
 }
 
+void LocalCluster::signal_agent(const std::string& name, int signal) {
+    if (auto it = agents_.find(name); it != agents_.end() && it->second > 0)
+        ::kill(it->second, signal);
+}
+
 HttpReply LocalCluster::http_get(const std::string& path, const std::string& token) const {
     const std::string response = http_exchange(http_url_, "GET", path, token, "");
     const auto head_end = response.find("\r\n\r\n");

@@ -112,6 +112,7 @@ class LocalCluster {
     std::string agent_endpoint() const { return "tcp://127.0.0.1:" + std::to_string(agent_port_); }
     const std::string& controller_public_key() const { return controller_public_key_; }
     void stop_agent(const std::string& name);  // SIGTERM and wait
+    void signal_agent(const std::string& name, int signal);
     std::string agent_log(const std::string& name) const;
     std::string controller_log() const;
 

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <linux/falloc.h>
-#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,7 +11,10 @@
 #include <cstring>
 #include <filesystem>
 
+#include "common/log/module_logger.hpp"
 #include "common/proto/codec.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"spool"};
 
 namespace hostline::agent {
 namespace {
@@ -97,14 +99,14 @@ Result<void> Spool::load() {
         std::uint64_t run_id = 0;
         auto [end, error] = std::from_chars(name.data(), name.data() + name.size() - 4, run_id);
         if (error != std::errc{} || end != name.data() + name.size() - 4 || run_id == 0) {
-            spdlog::warn("spool: ignoring {} (not a run's log)", entry.path().string());
+            logger->warn("spool: ignoring {} (not a run's log)", entry.path().string());
             continue;
         }
         if (auto loaded = load_run(run_id, entry.path().string()); !loaded) return loaded;
     }
     if (ec) return fail("cannot read the spool " + dir_ + ": " + ec.message());
     if (!runs_.empty())
-        spdlog::info("spool: {} run(s) with {} message(s) ({} bytes) not yet acknowledged{}",
+        logger->info("spool: {} run(s) with {} message(s) ({} bytes) not yet acknowledged{}",
                      runs_.size(), pending_messages(), used_bytes_,
                      interrupted_.empty() ? ""
                                           : "; " + std::to_string(interrupted_.size()) +
@@ -133,10 +135,10 @@ Result<void> Spool::load_run(std::uint64_t run_id, const std::string& path) {
         if (!valid) {
             // The agent stopped in the middle of a write: the rest was never acknowledged to
             // anyone, so it is dropped and the log continues from the last whole record.
-            spdlog::warn("spool: {} ends in a torn record at byte {}; truncated there", path,
+            logger->warn("spool: {} ends in a torn record at byte {}; truncated there", path,
                          offset);
             if (::ftruncate(fd, static_cast<off_t>(offset)) != 0)
-                spdlog::warn("spool: truncating {} failed: {}", path, errno_text(errno));
+                logger->warn("spool: truncating {} failed: {}", path, errno_text(errno));
             break;
         }
         if (h.kind == kStarted) {
@@ -173,7 +175,7 @@ void Spool::load_seen() {
     std::string path = dir_ + "/seen";
     seen_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (seen_fd_ < 0) {
-        spdlog::warn("spool: cannot open {}: {}; run ids are remembered until the agent stops",
+        logger->warn("spool: cannot open {}: {}; run ids are remembered until the agent stops",
                      path, errno_text(errno));
         return;
     }
@@ -224,7 +226,7 @@ void Spool::remember(std::uint64_t run_id) {
         seen_order_.pop_front();
     }
     if (seen_fd_ >= 0 && ::write(seen_fd_, &run_id, sizeof run_id) != sizeof run_id)
-        spdlog::warn("spool: cannot record run {} as started: {}", run_id, errno_text(errno));
+        logger->warn("spool: cannot record run {} as started: {}", run_id, errno_text(errno));
 }
 
 Result<void> Spool::begin_run(std::uint64_t run_id) {
@@ -258,7 +260,7 @@ void Spool::abandon_run(std::uint64_t run_id) {
     std::erase(seen_order_, run_id);
     std::uint64_t forgotten = run_id | kForgotten;
     if (seen_fd_ >= 0 && ::write(seen_fd_, &forgotten, sizeof forgotten) != sizeof forgotten)
-        spdlog::warn("spool: cannot forget run {}: {}", run_id, errno_text(errno));
+        logger->warn("spool: cannot forget run {}: {}", run_id, errno_text(errno));
 }
 
 int Spool::fd_of(std::uint64_t run_id, RunLog& log) {
@@ -288,7 +290,7 @@ bool Spool::append(std::uint64_t run_id, RunLog& log, char kind, std::uint64_t s
     int error = errno;
     // A partial record would be read back as a torn tail; cut it off now.
     if (::ftruncate(fd, static_cast<off_t>(log.size)) != 0)
-        spdlog::warn("spool: cannot cut a failed write off run {}'s log: {}", run_id,
+        logger->warn("spool: cannot cut a failed write off run {}'s log: {}", run_id,
                      errno_text(errno));
     errno = error;
     return false;
@@ -297,7 +299,7 @@ bool Spool::append(std::uint64_t run_id, RunLog& log, char kind, std::uint64_t s
 Spool::Stored Spool::add_message(std::uint64_t run_id, proto::Message& message, bool always) {
     auto it = runs_.find(run_id);
     if (it == runs_.end()) {
-        spdlog::critical("spool: a message for run {}, which was never begun", run_id);
+        logger->critical("spool: a message for run {}, which was never begun", run_id);
         std::abort();
     }
     RunLog& log = it->second;
@@ -315,7 +317,7 @@ Spool::Stored Spool::add_message(std::uint64_t run_id, proto::Message& message, 
     if ((fits || always) && append(run_id, log, is_result ? kResult : kOutput, seq, payload)) {
         used_bytes_ += record_bytes(record.length);
     } else if (always) {
-        spdlog::warn("spool: run {}'s {} kept in memory: the spool {}", run_id,
+        logger->warn("spool: run {}'s {} kept in memory: the spool {}", run_id,
                      is_result ? "result" : "last output", fits ? "disk is full" : "is full");
         record.on_disk = false;
         record.in_memory = std::move(payload);
@@ -390,7 +392,7 @@ std::string Spool::payload_of(std::uint64_t run_id, RunLog& log, const Record& r
     std::string payload(record.length, '\0');
     int fd = fd_of(run_id, log);
     if (fd < 0 || !read_all_at(fd, payload.data(), payload.size(), record.offset)) {
-        spdlog::error("spool: cannot read run {} seq {} back: {}", run_id, record.seq,
+        logger->error("spool: cannot read run {} seq {} back: {}", run_id, record.seq,
                       errno_text(errno));
         payload.clear();
     }

@@ -3,7 +3,6 @@
 // nothing once the exchange is finished (answered, timed out, or dropped by the destructor).
 #include "chat/net/https_client.hpp"
 
-#include <spdlog/spdlog.h>
 #include <strings.h>
 #include <algorithm>
 #include <boost/asio.hpp>
@@ -20,6 +19,9 @@
 #include "chat/net/tls_client.hpp"
 #include "chat/net/url.hpp"
 #include "chat/net/wording.hpp"
+#include "common/log/module_logger.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"chat"};
 
 namespace hostline::chat::net {
 
@@ -346,7 +348,7 @@ class HttpsClient::Pool : public std::enable_shared_from_this<Pool> {
     void finish(const std::shared_ptr<Exchange>& exchange, Result<HttpResponse> result) {
         if (exchange->finished) return;
         exchange->finished = true;
-        if (!result) spdlog::debug("https: {}", result.error().message);
+        if (!result) logger->debug("https: {}", result.error().message);
         abandon(*exchange);  // a connection still held here is not reusable
         active_.erase(exchange);
         auto done = std::move(exchange->done);

@@ -3,7 +3,6 @@
 // close() and the destructor silence every callback at once.
 #include "chat/net/wss_client.hpp"
 
-#include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -18,6 +17,9 @@
 #include "chat/net/tls_client.hpp"
 #include "chat/net/url.hpp"
 #include "chat/net/wording.hpp"
+#include "common/log/module_logger.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"chat"};
 
 namespace hostline::chat::net {
 
@@ -157,7 +159,7 @@ class WssClient::Link : public std::enable_shared_from_this<Link> {
     void fail_open(const std::string& reason) {
         state_ = State::ended;
         drop();
-        spdlog::debug("wss: {}: {}", label_, reason);
+        logger->debug("wss: {}: {}", label_, reason);
         auto done = std::move(handlers_.on_open);
         if (done) done(fail(label_ + ": " + reason));
     }
@@ -222,7 +224,7 @@ class WssClient::Link : public std::enable_shared_from_this<Link> {
         timeouts.idle_timeout = options_.idle_timeout;
         timeouts.keep_alive_pings = true;
         ws_->set_option(timeouts);
-        spdlog::debug("wss: {} open", label_);
+        logger->debug("wss: {} open", label_);
         auto done = handlers_.on_open;
         if (done) done(Result<void>{});
         if (state_ == State::open) read();
@@ -264,7 +266,7 @@ class WssClient::Link : public std::enable_shared_from_this<Link> {
 
     void on_read() {
         if (!ws_->got_text()) {
-            spdlog::debug("wss: {}: ignoring a binary message", label_);
+            logger->debug("wss: {}: ignoring a binary message", label_);
         } else if (handlers_.on_message) {
             auto text = beast::buffers_to_string(buffer_.data());
             buffer_.consume(buffer_.size());
@@ -297,7 +299,7 @@ class WssClient::Link : public std::enable_shared_from_this<Link> {
     }
 
     void report_closed(const WssClosed& closed) {
-        spdlog::info("wss: {} closed: {}{}", label_,
+        logger->info("wss: {} closed: {}{}", label_,
                      closed.code ? std::to_string(closed.code) + " " : std::string(),
                      closed.reason);
         auto done = std::move(handlers_.on_closed);

@@ -4,8 +4,6 @@
 // weakly and do nothing once it has gone.
 #include "chat/teams/teams_adapter.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -28,6 +26,9 @@
 #include "chat/teams/bot_framework_auth.hpp"
 #include "chat/teams/connector_retry.hpp"
 #include "chat/teams/connector_token.hpp"
+#include "common/log/module_logger.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"teams"};
 
 namespace hostline::chat::teams {
 namespace {
@@ -285,13 +286,13 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
                       std::function<void(InboxAnswer)> answer) {
         if (!claims) {
             // Why it was refused helps whoever set the bot up; the token itself is never shown.
-            spdlog::warn("teams: activity refused: {}", claims.error().message);
+            logger->warn("teams: activity refused: {}", claims.error().message);
             return answer({401, "the activity's token is not valid: " + claims.error().message});
         }
         if (stopped_) return answer({503, "the Teams adapter is not running"});
         conversations_.put(base_conversation(activity.conversation_id), activity.service_url);
         if (auto* ignored = std::get_if<IgnoredActivity>(&activity.content)) {
-            spdlog::debug("teams: {}", ignored->why);
+            logger->debug("teams: {}", ignored->why);
             return answer({200, "{}"});
         }
         if (auto* message = std::get_if<IncomingMessage>(&activity.content)) {
@@ -342,7 +343,7 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
 
     void enqueue(Outbound request) {
         auto refuse = [&](std::string why) {
-            spdlog::warn("teams: {} to Teams conversation {} refused: {}", request.method,
+            logger->warn("teams: {} to Teams conversation {} refused: {}", request.method,
                          request.conversation_id, why);
             boost::asio::post(
                 io_, [done = std::move(request.done), why = std::move(why)] { done(fail(why)); });
@@ -463,7 +464,7 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
                                                   {kDefaultRetryAfter, kMaxRetryAfter});
                 // "Now" from a connector that keeps answering 429 would make a tight loop.
                 if (wait == std::chrono::seconds(0)) wait = kDefaultRetryAfter;
-                spdlog::info("teams: {}: rate limited (429); every send waits {} s", what,
+                logger->info("teams: {}: rate limited (429); every send waits {} s", what,
                              wait.count());
                 blocked_until_ = std::max(blocked_until_, Clock::now() + wait);
                 return again(std::move(request));
@@ -473,7 +474,7 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
                 // Only if no other call has already replaced the token this one was sent with.
                 if (tokens_.current() == request.sent_with) tokens_.clear();
                 request.token_refreshed = true;
-                spdlog::info("teams: {}: the connector refused the token (401); fetching another",
+                logger->info("teams: {}: the connector refused the token (401); fetching another",
                              what);
                 return again(std::move(request));
             case ConnectorVerdict::retry: {
@@ -486,7 +487,7 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
                         wait, net::retry_after_wait(reply->header("Retry-After"),
                                                     std::chrono::system_clock::now(),
                                                     {kDefaultRetryAfter, kMaxRetryAfter}));
-                spdlog::info("teams: {}: {}; trying again in {} ms (try {} of {})", what, why,
+                logger->info("teams: {}: {}; trying again in {} ms (try {} of {})", what, why,
                              wait.count(), request.tries + 1, kMaxConnectorAttempts);
                 return again(std::move(request), Clock::now() + wait);
             }
@@ -527,7 +528,7 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
         if (auto lane = lanes_.find(request.conversation_id);
             lane != lanes_.end() && !lane->second.sending && lane->second.waiting.empty())
             lanes_.erase(lane);
-        if (!outcome) spdlog::warn("teams: {}", outcome.error().message);
+        if (!outcome) logger->warn("teams: {}", outcome.error().message);
         request.done(std::move(outcome));
     }
 
@@ -556,7 +557,7 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
                 token = fail("the token endpoint answered HTTP " + std::to_string(reply->status));
             if (!token && passing && ++self->token_failures_ < kMaxConnectorAttempts) {
                 const auto wait = self->token_backoff_.next();
-                spdlog::info("teams: no connector token ({}); asking again in {} ms",
+                logger->info("teams: no connector token ({}); asking again in {} ms",
                              token.error().message, wait.count());
                 self->token_timer_.expires_after(wait);
                 // Still "fetching" while it waits, so a pump does not ask at once.
@@ -574,7 +575,7 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
             if (!token) {
                 // Nothing can be sent without a token: fail what waits rather than hold it.
                 const std::string why = "no connector token: " + token.error().message;
-                spdlog::warn("teams: {}", why);
+                logger->warn("teams: {}", why);
                 std::vector<Outbound> waiting;
                 for (auto lane = self->lanes_.begin(); lane != self->lanes_.end();) {
                     for (auto& request : lane->second.waiting)

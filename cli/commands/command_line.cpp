@@ -33,6 +33,7 @@ void add_api_commands(CLI::App& app, CommandContext& context) {
     add_audit_command(app, context);
     add_tokens_command(app, context);
     add_policy_command(app, context);
+    add_log_level_command(app, context);
     add_schedules_command(app, context);
 }
 

@@ -27,6 +27,7 @@ void add_approvals_command(CLI::App& app, CommandContext& context);
 void add_audit_command(CLI::App& app, CommandContext& context);
 void add_tokens_command(CLI::App& app, CommandContext& context);
 void add_policy_command(CLI::App& app, CommandContext& context);
+void add_log_level_command(CLI::App& app, CommandContext& context);
 void add_schedules_command(CLI::App& app, CommandContext& context);
 
 // A client for the controller in context: its URL checked, its token read from the token

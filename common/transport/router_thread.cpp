@@ -1,11 +1,13 @@
 // The one file on the controller side that calls cppzmq: its exceptions stop here.
 #include "common/transport/router_thread.hpp"
 
-#include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "common/log/module_logger.hpp"
 #include "common/proto/codec.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"transport"};
 
 namespace hostline::transport {
 namespace {
@@ -127,11 +129,11 @@ void RouterThread::run() {
         // ZeroMQ, and a dropped ticket's ring on the resume fd wakes us.
         const bool open = budget_->open();
         if (!open && !paused && pauses_.admit("agent transport", Clock::now()))
-            spdlog::warn(
+            logger->warn(
                 "agent transport: {} messages wait to be handled; not reading agents until "
                 "half of them are",
                 budget_->outstanding_messages());
-        if (open && paused) spdlog::debug("agent transport: reading agents again");
+        if (open && paused) logger->debug("agent transport: reading agents again");
         paused = !open;
         items[0].events = open ? ZMQ_POLLIN : 0;
         auto timeout = std::chrono::milliseconds(-1);
@@ -143,7 +145,7 @@ void RouterThread::run() {
             zmq::poll(items, 4, timeout);
         } catch (const zmq::error_t& e) {
             if (e.num() == EINTR) continue;
-            spdlog::critical("agent transport: poll failed: {}", e.what());
+            logger->critical("agent transport: poll failed: {}", e.what());
             std::abort();
         }
         if (items[1].revents & ZMQ_POLLIN) answer_zap();
@@ -175,7 +177,7 @@ void RouterThread::drain_router() {
                 if (!extra.more()) break;
             }
         } catch (const zmq::error_t& e) {
-            spdlog::warn("agent transport: receive failed: {}", e.what());
+            logger->warn("agent transport: receive failed: {}", e.what());
             return;
         }
         std::string connection = to_string(id);
@@ -219,16 +221,16 @@ void RouterThread::drain_router() {
 }
 
 void RouterThread::warn_dropped(const std::string& peer, const std::string& why) {
-    if (warnings_.admit(peer, Clock::now())) spdlog::warn("{}: dropped a message: {}", peer, why);
+    if (warnings_.admit(peer, Clock::now())) logger->warn("{}: dropped a message: {}", peer, why);
 }
 
 void RouterThread::log_warning_summaries() {
     const auto now = Clock::now();
     for (const auto& summary : warnings_.expire(now))
-        spdlog::warn("{}: {} more malformed messages dropped in the last {} s", summary.key,
+        logger->warn("{}: {} more malformed messages dropped in the last {} s", summary.key,
                      summary.suppressed, seconds(summary.interval));
     for (const auto& summary : pauses_.expire(now))
-        spdlog::warn("agent transport: stopped reading agents {} more times in the last {} s",
+        logger->warn("agent transport: stopped reading agents {} more times in the last {} s",
                      summary.suppressed, seconds(summary.interval));
 }
 
@@ -249,7 +251,7 @@ void RouterThread::drain_outbox() {
         if (!is_connection) {
             auto it = connection_of_agent_.find(destination);
             if (it == connection_of_agent_.end()) {
-                spdlog::debug("agent {}: not connected, message dropped", destination);
+                logger->debug("agent {}: not connected, message dropped", destination);
                 continue;
             }
             agent = it->second;
@@ -259,10 +261,10 @@ void RouterThread::drain_outbox() {
                               zmq::send_flags::sndmore | zmq::send_flags::dontwait) ||
                 !router_.send(zmq::message_t(frame.data(), frame.size()),
                               zmq::send_flags::dontwait))
-                spdlog::debug("agent {}: send queue full, message dropped", printable(destination));
+                logger->debug("agent {}: send queue full, message dropped", printable(destination));
         } catch (const zmq::error_t& e) {
             // EHOSTUNREACH: not connected. Delivery is the protocol's job (resend until acked).
-            spdlog::debug("agent {}: not connected, message dropped ({})", printable(destination),
+            logger->debug("agent {}: not connected, message dropped ({})", printable(destination),
                           e.what());
         }
     }
@@ -282,7 +284,7 @@ void RouterThread::answer_zap() {
                 request.push_back(std::move(next));
             }
         } catch (const zmq::error_t& e) {
-            spdlog::warn("agent transport: ZAP receive failed: {}", e.what());
+            logger->warn("agent transport: ZAP receive failed: {}", e.what());
             return;
         }
         std::string status = "400", text = "malformed ZAP request", user;
@@ -295,7 +297,7 @@ void RouterThread::answer_zap() {
             std::string address = to_string(request[3]);
             if (authority_.status_of(z85).state == KeyStatus::State::revoked) {
                 text = "revoked key";
-                spdlog::warn("refused an agent from {} with a revoked key {}", address, z85);
+                logger->warn("refused an agent from {} with a revoked key {}", address, z85);
             } else {
                 status = "200";
                 text = "OK";
@@ -312,7 +314,7 @@ void RouterThread::answer_zap() {
             zap_.send(zmq::buffer(user), zmq::send_flags::sndmore);
             zap_.send(zmq::message_t(), zmq::send_flags::none);
         } catch (const zmq::error_t& e) {
-            spdlog::warn("agent transport: ZAP reply failed: {}", e.what());
+            logger->warn("agent transport: ZAP reply failed: {}", e.what());
         }
     }
 }

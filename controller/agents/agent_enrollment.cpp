@@ -1,10 +1,11 @@
 #include "controller/agents/agent_enrollment.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <chrono>
 
 #include "common/enrollment/enrollment_token.hpp"
+#include "common/log/module_logger.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"agents"};
 
 namespace hostline::controller {
 namespace {
@@ -45,13 +46,13 @@ void AgentEnrollment::on_hello(const transport::Stranger& from, const proto::Hel
     std::string fingerprint = key_fingerprint(from.public_key);
     auto added = keys_.add_pending(hello.agent_id, from.public_key);
     if (!added) {
-        spdlog::warn("agent '{}' ({}) cannot wait for acceptance: {}", printable(hello.agent_id),
+        logger->warn("agent '{}' ({}) cannot wait for acceptance: {}", printable(hello.agent_id),
                      fingerprint, added.error().message);
         links_.reply(from, proto::ErrorReply{"not_accepted", added.error().message});
         return;
     }
     if (*added) {
-        spdlog::info("agent {} ({}, key {}) is pending: accept it with `hostline agents accept {}`",
+        logger->info("agent {} ({}, key {}) is pending: accept it with `hostline agents accept {}`",
                      hello.agent_id, printable(hello.hostname), fingerprint, hello.agent_id);
         audit_.record({"agent.pending",
                        "controller",
@@ -68,7 +69,7 @@ void AgentEnrollment::on_hello(const transport::Stranger& from, const proto::Hel
 void AgentEnrollment::on_enroll(const transport::Stranger& from, const proto::Enroll& enroll) {
     std::string fingerprint = key_fingerprint(from.public_key);
     auto refuse = [&](const std::string& reason) {
-        spdlog::warn("refused to enroll agent '{}' ({}): {}", printable(enroll.agent_id),
+        logger->warn("refused to enroll agent '{}' ({}): {}", printable(enroll.agent_id),
                      fingerprint, reason);
         links_.reply(from, proto::EnrollReply{false, enroll.agent_id, {}, reason});
     };
@@ -84,7 +85,7 @@ void AgentEnrollment::on_enroll(const transport::Stranger& from, const proto::En
     if (!grant) return refuse(grant.error().message);
     auto accepted = keys_.accept(enroll.agent_id, from.public_key);
     if (!accepted) return refuse(accepted.error().message);
-    spdlog::info("agent {} enrolled with token {} (key {})", enroll.agent_id, grant->id,
+    logger->info("agent {} enrolled with token {} (key {})", enroll.agent_id, grant->id,
                  fingerprint);
     std::map<std::string, std::string> detail{{"fingerprint", fingerprint},
                                               {"token", grant->id},
@@ -105,7 +106,7 @@ Result<CreatedToken> AgentEnrollment::create_token(const TokenRequest& request) 
     out.labels = grant.labels;
     std::string labels;
     for (const auto& [k, v] : grant.labels) labels += (labels.empty() ? "" : ",") + k + "=" + v;
-    spdlog::info("enrollment token {} created by {} ({} use(s))", grant.id, request.actor,
+    logger->info("enrollment token {} created by {} ({} use(s))", grant.id, request.actor,
                  grant.uses_left);
     audit_.record({"token.created",
                    request.actor,
@@ -125,7 +126,7 @@ std::vector<AgentKeyView> AgentEnrollment::agent_keys() {
 Result<AgentKeyView> AgentEnrollment::accept(const std::string& name, const std::string& actor) {
     auto accepted = keys_.accept_pending(name);
     if (!accepted) return accepted.error();
-    spdlog::info("agent {} accepted by {} (key {})", name, actor, accepted->fingerprint);
+    logger->info("agent {} accepted by {} (key {})", name, actor, accepted->fingerprint);
     audit_.record(
         {"agent.accepted", actor, "agent:" + name, {{"fingerprint", accepted->fingerprint}}});
     return view_of(*accepted);
@@ -134,7 +135,7 @@ Result<AgentKeyView> AgentEnrollment::accept(const std::string& name, const std:
 Result<AgentKeyView> AgentEnrollment::revoke(const std::string& name, const std::string& actor) {
     auto revoked = keys_.revoke(name);
     if (!revoked) return revoked.error();
-    spdlog::warn("agent {} revoked by {} (key {})", name, actor, revoked->fingerprint);
+    logger->warn("agent {} revoked by {} (key {})", name, actor, revoked->fingerprint);
     // Its connection is cut off at once: the transport answers anything more from the key with
     // error{revoked}. Tell it now too, so it stops and logs why.
     links_.send(name, proto::ErrorReply{"revoked", "this agent's key was revoked by " + actor});

@@ -1,13 +1,15 @@
 #include "controller/agents/key_directory.hpp"
 
 #include <openssl/evp.h>
-#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include "common/log/module_logger.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"agents"};
 
 namespace hostline::controller {
 namespace {
@@ -19,7 +21,7 @@ std::map<std::string, std::string> read_keys(const std::string& dir) {
         if (entry.path().extension() != ".pub") continue;
         auto key = transport::read_public_key(entry.path().string());
         if (!key) {
-            spdlog::warn("ignoring agent key: {}", key.error().message);
+            logger->warn("ignoring agent key: {}", key.error().message);
             continue;
         }
         keys[entry.path().stem().string()] = *key;

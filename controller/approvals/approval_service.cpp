@@ -1,11 +1,12 @@
 #include "controller/approvals/approval_service.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <chrono>
 
 #include "common/duration.hpp"
+#include "common/log/module_logger.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"approvals"};
 
 namespace hostline::controller {
 namespace {
@@ -57,13 +58,13 @@ void ApprovalService::restore(const std::vector<Approval>& pending) {
         arm(p);
     }
     if (!pending.empty())
-        spdlog::info("approvals: restored {} pending approval(s)", pending_.size());
+        logger->info("approvals: restored {} pending approval(s)", pending_.size());
     for (std::int64_t job_id : jobs_.held()) {
         if (pending_.count(job_id)) continue;
-        spdlog::warn("approval {}: the job awaits approval but no request is pending; it expires",
+        logger->warn("approval {}: the job awaits approval but no request is pending; it expires",
                      id_text(job_id));
         if (auto closed = jobs_.close_held(job_id, JobState::expired); !closed)
-            spdlog::error("approval {}: {}", id_text(job_id), closed.error().message);
+            logger->error("approval {}: {}", id_text(job_id), closed.error().message);
     }
 }
 
@@ -100,7 +101,7 @@ Result<Approval> ApprovalService::request(const SubmitRequest& request, const Ap
 
     auto [it, inserted] = pending_.emplace(a.job_id, Pending{a, nullptr});
     arm(it->second);
-    spdlog::info("approval {}: {} asks for {} on {}; {} approval(s) from {} needed",
+    logger->info("approval {}: {} asks for {} on {}; {} approval(s) from {} needed",
                  id_text(a.job_id), a.requester, a.argv[0], joined(a.hosts, ", "), a.count,
                  a.group);
     changed(it, AuditEvent{"approval.requested",
@@ -167,7 +168,7 @@ Result<Approval> ApprovalService::approve(std::int64_t job_id, const std::string
     a.votes.push_back(ApprovalVote{approver, true, "", now_ms()});
     auto it = pending_.find(job_id);
     if (a.approvals() < a.count) {
-        spdlog::info("approval {}: approved by {} ({} of {})", id_text(job_id), approver,
+        logger->info("approval {}: approved by {} ({} of {})", id_text(job_id), approver,
                      a.approvals(), a.count);
         changed(it, AuditEvent{"approval.voted",
                                approver,
@@ -180,7 +181,7 @@ Result<Approval> ApprovalService::approve(std::int64_t job_id, const std::string
     a.decided_at_ms = now_ms();
     std::vector<std::string> approvers;
     for (const ApprovalVote& v : a.votes) approvers.push_back(v.approver);
-    spdlog::info("approval {}: granted by {}", id_text(job_id), joined(approvers, ", "));
+    logger->info("approval {}: granted by {}", id_text(job_id), joined(approvers, ", "));
     Approval granted = a;
     // Saved (with the last vote) before the job's runs: the store commits in queue order.
     changed(it, AuditEvent{"approval.granted",
@@ -190,7 +191,7 @@ Result<Approval> ApprovalService::approve(std::int64_t job_id, const std::string
                             {"hosts", joined(granted.hosts, ",")}}});
     auto released = jobs_.release(job_id, granted.hosts);
     if (!released) {
-        spdlog::error("approval {}: granted, but the job cannot start: {}", id_text(job_id),
+        logger->error("approval {}: granted, but the job cannot start: {}", id_text(job_id),
                       released.error().message);
         return fail("approved, but job " + id_text(job_id) +
                     " cannot start: " + released.error().message);
@@ -229,11 +230,11 @@ Result<Approval> ApprovalService::deny(std::int64_t job_id, const std::string& a
     a.reason = "denied by " + approver + ": " + why;
     a.decided_at_ms = now_ms();
     Approval denied = a;
-    spdlog::info("approval {}: {}", id_text(job_id), denied.reason);
+    logger->info("approval {}: {}", id_text(job_id), denied.reason);
     changed(pending_.find(job_id),
             AuditEvent{"approval.denied", approver, subject(job_id), {{"reason", why}}});
     if (auto closed = jobs_.close_held(job_id, JobState::denied); !closed)
-        spdlog::error("approval {}: {}", id_text(job_id), closed.error().message);
+        logger->error("approval {}: {}", id_text(job_id), closed.error().message);
     return denied;
 }
 
@@ -247,11 +248,11 @@ void ApprovalService::on_expired(std::int64_t job_id) {
                format_duration(std::chrono::milliseconds(a.expires_at_ms - a.created_at_ms)) +
                " (" + std::to_string(a.approvals()) + " of " + std::to_string(a.count) +
                " approvals)";
-    spdlog::info("approval {}: expired: {}", id_text(job_id), a.reason);
+    logger->info("approval {}: expired: {}", id_text(job_id), a.reason);
     changed(it,
             AuditEvent{"approval.expired", "controller", subject(job_id), {{"reason", a.reason}}});
     if (auto closed = jobs_.close_held(job_id, JobState::expired); !closed)
-        spdlog::error("approval {}: {}", id_text(job_id), closed.error().message);
+        logger->error("approval {}: {}", id_text(job_id), closed.error().message);
 }
 
 void ApprovalService::changed(std::map<std::int64_t, Pending>::iterator it, AuditEvent event) {

@@ -1,17 +1,18 @@
 #include "controller/chat/chat_service.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <charconv>
 #include <ctime>
 
 #include "chat/grammar/parser.hpp"
 #include "common/duration.hpp"
+#include "common/log/module_logger.hpp"
 #include "common/target/target_expr.hpp"
 #include "controller/catalog/binding.hpp"
 #include "controller/chat/run_notes.hpp"
 #include "controller/scheduler/rollout.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"chat"};
 
 namespace hostline::controller {
 namespace {
@@ -189,7 +190,7 @@ Result<void> ChatService::add_adapter(std::unique_ptr<chat::Adapter> adapter) {
     auto started = a->start(
         {[this, a](const chat::IncomingMessage& m) { on_message(*a, m); },
          [a](const std::string& why) {
-             spdlog::warn("chat {}: disconnected: {}", a->platform(), why);
+             logger->warn("chat {}: disconnected: {}", a->platform(), why);
          },
          [this, a](const chat::ApprovalAction& action) { on_approval_action(*a, action); }});
     if (!started) return started;
@@ -239,7 +240,7 @@ void ChatService::reply(chat::Adapter& adapter, const chat::IncomingMessage& to,
     adapter.post(to.channel, to.thread, fit(text, adapter.limits().max_message_bytes, hint),
                  [platform = adapter.platform()](Result<chat::PostedMessage> posted) {
                      if (!posted)
-                         spdlog::warn("chat {}: reply not posted: {}", platform,
+                         logger->warn("chat {}: reply not posted: {}", platform,
                                       posted.error().message);
                  });
 }
@@ -258,7 +259,7 @@ void ChatService::on_message(chat::Adapter& a, const chat::IncomingMessage& m,
         counter->second->inc();
     const std::string where =
         m.channel_name.empty() ? m.channel : m.channel + " (" + m.channel_name + ")";
-    spdlog::info("chat {}: {} in {}: {}", a.platform(), m.sender.id, where, *text);
+    logger->info("chat {}: {} in {}: {}", a.platform(), m.sender.id, where, *text);
     AuditEvent received{"command.received",
                         m.sender.id,
                         a.platform() + ":" + m.channel,
@@ -601,7 +602,7 @@ Decision ChatService::decide(const chat::Adapter& a, const chat::IncomingMessage
     event.detail[d.allowed ? "role" : "reason"] = d.allowed ? d.role : d.reason;
     audit_.record(std::move(event));
     if (!d.allowed)
-        spdlog::info("chat {}: denied {} {}: {}", a.platform(), m.sender.id, subject, d.reason);
+        logger->info("chat {}: denied {} {}: {}", a.platform(), m.sender.id, subject, d.reason);
     return d;
 }
 
@@ -684,7 +685,7 @@ void ChatService::follow(chat::Adapter& a, const chat::IncomingMessage& m, std::
             auto it = reports_.find(id);
             if (it == reports_.end()) return;
             if (!subscription) {
-                spdlog::warn("chat: cannot follow job #{}: {}", it->second->job_id,
+                logger->warn("chat: cannot follow job #{}: {}", it->second->job_id,
                              subscription.error().message);
                 reports_.erase(it);
                 return;
@@ -935,7 +936,7 @@ void ChatService::on_approval(const Approval& ap) {
         return a->post_approval_request(
             channel, "", shown, job, [this, a, job, platform](Result<chat::PostedMessage> posted) {
                 if (!posted)
-                    return spdlog::warn("chat {}: approval request for job #{} not posted: {}",
+                    return logger->warn("chat {}: approval request for job #{} not posted: {}",
                                         platform, job, posted.error().message);
                 if (approval_requests_.size() < kMaxPostedRequests)
                     approval_requests_[job] = {a, *posted};

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/config/config_reader.hpp"
+#include "common/log/log_config.hpp"
 #include "common/target/target_expr.hpp"
 #include "controller/hooks/hook_template.hpp"
 
@@ -160,6 +161,7 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
     if (!table) return table.error();
     config::ConfigReader r(path, *table);
     ControllerConfig c;
+    c.config_path = path;
     c.data_dir = r.string("controller.data_dir", c.data_dir);
     r.check(!c.data_dir.empty() && c.data_dir[0] == '/', "controller.data_dir",
             "must be an absolute path");
@@ -179,7 +181,8 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
     c.output_cap_bytes = static_cast<std::uint64_t>(
         r.integer("controller.output_cap_bytes", static_cast<std::int64_t>(c.output_cap_bytes),
                   1024, std::int64_t{1} << 32));
-    c.log_level = r.string("controller.log_level", c.log_level);
+    // [log]; [controller] log_level is its deprecated older place (docs/configuration.md).
+    c.log = log::read_log_config(r, log::Program::controller, "controller.log_level");
     c.policy_file = r.string("controller.policy_file", "");
     r.check(c.policy_file.empty() || c.policy_file[0] == '/', "controller.policy_file",
             "must be an absolute path");
@@ -352,7 +355,9 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
                       "http.secure_cookies",
                       "groups",
                       "hooks",
-                      "scheduler.max_running_runs"});
+                      "scheduler.max_running_runs",
+                      "log.level",
+                      "log.modules"});
     if (auto done = r.finish(); !done) return done.error();
     return c;
 }

@@ -11,6 +11,7 @@
 #include "chat/slack/slack_adapter.hpp"
 #include "chat/teams/teams_adapter.hpp"
 #include "common/error.hpp"
+#include "common/log/log_config.hpp"
 #include "controller/hooks/hook_spec.hpp"
 
 namespace hostline::controller {
@@ -37,7 +38,9 @@ struct ControllerConfig {
     std::optional<chat::slack::SlackConfig> slack;  // [chat.slack]: a Slack app, Socket Mode
     // [chat.teams]: a Microsoft Teams bot, its activities POSTed to /chat/teams/messages
     std::optional<chat::teams::TeamsConfig> teams;
-    std::string log_level = "info";
+    // [log] (and [controller] log_level, deprecated); re-read from config_path on SIGHUP.
+    log::LogConfig log;
+    std::string config_path;
     std::vector<HookSpec> hooks;  // [hooks.NAME]: inbound webhooks (docs/webhooks.md)
     // [http] metrics_public: GET /metrics without a token (for a Prometheus on this host).
     bool metrics_public = false;

@@ -1,12 +1,13 @@
 #include "controller/hooks/hook_service.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <chrono>
 
+#include "common/log/module_logger.hpp"
 #include "controller/catalog/binding.hpp"
 #include "controller/hooks/hook_template.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"hooks"};
 
 namespace hostline::controller {
 
@@ -75,7 +76,7 @@ HookService::HookService(std::vector<HookSpec> hooks, JobService& jobs, const Ca
 
 void HookService::refuse(const std::string& hook, unsigned status, const std::string& reason,
                          const std::function<void(WebhookAnswer)>& answer) {
-    spdlog::info("hook {}: refused ({}): {}", hook, status, reason);
+    logger->info("hook {}: refused ({}): {}", hook, status, reason);
     audit_.record({"hook.refused",
                    "hook:" + hook,
                    "hook:" + hook,

@@ -7,8 +7,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <utility>
+#include "common/log/module_logger.hpp"
 
-#include <spdlog/spdlog.h>
+static constinit hostline::log::ModuleLogger logger{"http"};
 
 namespace hostline::controller::http {
 namespace {
@@ -20,7 +21,7 @@ std::array<unsigned char, 32> sha256(std::string_view text) {
     unsigned int size = 0;
     if (EVP_Digest(text.data(), text.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1 ||
         size != digest.size()) {
-        spdlog::critical("SHA-256 failed in OpenSSL");
+        logger->critical("SHA-256 failed in OpenSSL");
         std::abort();
     }
     return digest;
@@ -31,7 +32,7 @@ std::array<unsigned char, 32> sha256(std::string_view text) {
 std::string random_hex() {
     std::array<unsigned char, 32> bytes{};
     if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-        spdlog::critical("OpenSSL RAND_bytes failed: no random bytes for a browser session");
+        logger->critical("OpenSSL RAND_bytes failed: no random bytes for a browser session");
         std::abort();
     }
     constexpr std::string_view kHex = "0123456789abcdef";

@@ -1,11 +1,13 @@
 #include "controller/http/http_server.hpp"
 
-#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include "common/log/module_logger.hpp"
 #include "controller/http/listener.hpp"
 #include "controller/http/server_state.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"http"};
 
 namespace hostline::controller {
 
@@ -83,7 +85,7 @@ Result<std::uint16_t> HttpServer::start() {
     impl_->listener = std::move(*listener);
     impl_->listener->run();
     const auto port = impl_->listener->port();
-    spdlog::info("http: API listening on {}:{}", config.address, port);
+    logger->info("http: API listening on {}:{}", config.address, port);
     return port;
 }
 

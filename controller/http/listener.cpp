@@ -2,9 +2,10 @@
 
 #include <chrono>
 
-#include <spdlog/spdlog.h>
-
+#include "common/log/module_logger.hpp"
 #include "controller/http/session.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"http"};
 
 namespace hostline::controller::http {
 namespace {
@@ -72,7 +73,7 @@ void Listener::do_accept() {
 void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
     if (!acceptor_.is_open()) return;  // stopped
     if (ec && out_of_resources(ec)) {
-        spdlog::warn("http: cannot accept a connection: {}; retrying shortly", ec.message());
+        logger->warn("http: cannot accept a connection: {}; retrying shortly", ec.message());
         retry_.expires_after(kAcceptRetryDelay);
         retry_.async_wait([self = shared_from_this()](boost::system::error_code wait_ec) {
             if (!wait_ec && self->acceptor_.is_open()) self->do_accept();
@@ -80,7 +81,7 @@ void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
         return;
     }
     if (ec) {
-        spdlog::debug("http: accept failed: {}", ec.message());
+        logger->debug("http: accept failed: {}", ec.message());
     } else {
         start_session(std::move(socket), state_);
     }

@@ -27,7 +27,7 @@ namespace hostline::controller::http {
 // decides itself, because the answer depends on more than the route (the hosts a job would
 // touch, whether the job is the caller's own, the approval's group; the chat decides per
 // command).
-const std::array<Router::Route, 31> Router::kRoutes{{
+const std::array<Router::Route, 33> Router::kRoutes{{
     {"GET", "/api/v1/agents", &Router::get_agents, ""},
     {"POST", "/api/v1/agents/tokens", &Router::post_agent_token, ""},
     {"POST", "/api/v1/agents/accept", &Router::post_agent_accept, ""},
@@ -61,6 +61,8 @@ const std::array<Router::Route, 31> Router::kRoutes{{
     {"POST", "/api/v1/schedules/{name}/pause", &Router::post_schedule_pause, ""},
     {"POST", "/api/v1/schedules/{name}/resume", &Router::post_schedule_resume, ""},
     {"DELETE", "/api/v1/schedules/{name}", &Router::delete_schedule, ""},
+    {"GET", "/api/v1/log-levels", &Router::get_log_levels, "logs.manage"},
+    {"PUT", "/api/v1/log-levels", &Router::put_log_levels, "logs.manage"},
 }};
 
 std::vector<Router::RouteInfo> Router::route_table() {

@@ -145,6 +145,9 @@ class Router {
     void get_tokens(const Call& call);
     void post_tokens(const Call& call);
     void delete_token(const Call& call);
+    // GET and PUT /api/v1/log-levels (log_level_routes.cpp)
+    void get_log_levels(const Call& call);
+    void put_log_levels(const Call& call);
     // POST /hooks/NAME (webhook_routes.cpp)
     void post_hook(const Request& request, std::string_view name,
                    const std::shared_ptr<Exchange>& exchange);
@@ -209,7 +212,7 @@ class Router {
         // the handler decides itself.
         std::string_view permission;
     };
-    static const std::array<Route, 31> kRoutes;
+    static const std::array<Route, 33> kRoutes;
 
     // Constant after construction.
     JobService& jobs_;

@@ -8,14 +8,16 @@
 #include <string_view>
 #include <utility>
 
-#include <spdlog/spdlog.h>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "common/log/module_logger.hpp"
 #include "controller/http/json_views.hpp"
 #include "controller/http/websocket_stream.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"http"};
 
 namespace hostline::controller::http {
 namespace {
@@ -208,7 +210,7 @@ class Session final : public Exchange,
                                          std::string(field.value()));
         if (request.websocket_upgrade) upgrade_ = request;
         parser_.reset();
-        spdlog::debug("http {}: {} {}", peer_, request.method, request.target);
+        logger->debug("http {}: {} {}", peer_, request.method, request.target);
         phase_ = Phase::handling;
         state_->router.handle(request, shared_from_this());
     }
@@ -229,7 +231,7 @@ class Session final : public Exchange,
     // Answers a request that could not be read, then closes after draining what the client
     // is still sending, so it sees the answer rather than a reset.
     void reject(unsigned status, const std::string& message) {
-        spdlog::debug("http {}: rejected with {}: {}", peer_, status, message);
+        logger->debug("http {}: rejected with {}: {}", peer_, status, message);
         version_ = 11;
         keep_alive_ = false;
         linger_ = true;
@@ -335,7 +337,7 @@ class Session final : public Exchange,
 
     void fail(beast::error_code ec, const char* what) {
         if (ec != net::error::operation_aborted) {
-            spdlog::debug("http {}: {}: {}", peer_, what, ec.message());
+            logger->debug("http {}: {}: {}", peer_, what, ec.message());
         }
         close();
     }

@@ -7,11 +7,13 @@
 #include <string>
 #include <utility>
 
-#include <spdlog/spdlog.h>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include "common/log/module_logger.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"http"};
 
 namespace hostline::controller::http {
 namespace {
@@ -161,7 +163,7 @@ class WebSocketStream final : public MessageStream,
     void on_close_sent(beast::error_code ec) {
         stop_write_timer();
         if (ec && ec != net::error::operation_aborted) {
-            spdlog::debug("websocket {}: close: {}", peer_, ec.message());
+            logger->debug("websocket {}: close: {}", peer_, ec.message());
         }
         close();
     }
@@ -186,7 +188,7 @@ class WebSocketStream final : public MessageStream,
 
     void fail(beast::error_code ec, const char* what) {
         if (ec != net::error::operation_aborted && ec != websocket::error::closed) {
-            spdlog::debug("websocket {}: {}: {}", peer_, what, ec.message());
+            logger->debug("websocket {}: {}: {}", peer_, what, ec.message());
         }
         close();
     }

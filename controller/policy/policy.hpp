@@ -29,8 +29,9 @@ namespace hostline::controller {
 
 // What may be asked of the policy, beside command.<name> (a catalog command's permission).
 inline constexpr const char* kPermissions[] = {
-    "run.adhoc",        "jobs.read",  "jobs.cancel.any", "approvals.decide", "agents.manage",
-    "schedules.manage", "audit.read", "tokens.manage",   "policy.reload",    "metrics.read",
+    "run.adhoc",     "jobs.read",        "jobs.cancel.any", "approvals.decide",
+    "agents.manage", "schedules.manage", "audit.read",      "tokens.manage",
+    "policy.reload", "metrics.read",     "logs.manage",
 };
 
 inline constexpr const char* kAdminRole = "admin";

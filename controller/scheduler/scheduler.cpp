@@ -1,12 +1,13 @@
 #include "controller/scheduler/scheduler.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <string_view>
 
+#include "common/log/module_logger.hpp"
 #include "controller/jobs/audit_detail.hpp"
 #include "controller/scheduler/retry_policy.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"scheduler"};
 
 namespace hostline::controller {
 namespace {
@@ -113,7 +114,7 @@ void Scheduler::restore(const StoreSnapshot& snapshot) {
         maybe_finish_job(it->first);  // a job whose runs all finished before the crash
         it = next;
     }
-    spdlog::info("restored {} active job(s) with {} run(s) and {} known agent(s)", jobs,
+    logger->info("restored {} active job(s) with {} run(s) and {} known agent(s)", jobs,
                  runs_.size(), agents_.size());
 }
 
@@ -142,7 +143,7 @@ void Scheduler::revoke_agent(const std::string& name) {
     std::vector<std::int64_t> runs(it->second.active.begin(), it->second.active.end());
     runs.insert(runs.end(), it->second.queue.begin(), it->second.queue.end());
     agents_.erase(it);  // first, so that finishing its runs dispatches nothing to it
-    spdlog::warn("agent {} was revoked; {} run(s) of it are lost", name, runs.size());
+    logger->warn("agent {} was revoked; {} run(s) of it are lost", name, runs.size());
     for (std::int64_t id : runs) {
         auto run = runs_.find(id);
         if (run != runs_.end() && !is_final(run->second.record.state))
@@ -163,7 +164,7 @@ void Scheduler::handle(const std::string& name, proto::Hello& m) {
     agent.info.last_seen_ms = now_ms();
     agent.session = true;
     agent.last_heard = Clock::now();
-    spdlog::info("agent {} {} ({} {}, {} run(s) held)", name,
+    logger->info("agent {} {} ({} {}, {} run(s) held)", name,
                  was_online ? "said hello again" : "is online", m.hostname, m.version,
                  m.runs.size());
     store_.save_agent(AgentRecord{name, agent.public_key, m.hostname, m.version, m.labels, m.facts,
@@ -201,7 +202,7 @@ void Scheduler::handle(const std::string& name, proto::Heartbeat&) {
     it->second.info.last_seen_ms = now_ms();
     if (!it->second.info.online) {
         it->second.info.online = true;
-        spdlog::info("agent {} is back online", name);
+        logger->info("agent {} is back online", name);
     }
     send_(name, proto::Heartbeat{0});
 }
@@ -272,7 +273,7 @@ Scheduler::ActiveRun* Scheduler::next_in_sequence(const std::string& agent, std:
         // A duplicate, or a gap after a lost message: say what is stored; the agent resends
         // the rest. Never more than is committed: the agent deletes what we acknowledge.
         if (seq > run->record.last_seq + 1)
-            spdlog::debug("agent {}: run {} seq {} arrived, {} expected; dropped", agent, run_id,
+            logger->debug("agent {}: run {} seq {} arrived, {} expected; dropped", agent, run_id,
                           seq, run->record.last_seq + 1);
         if (run->acked_seq > 0) send_(agent, proto::Ack{run_id, run->acked_seq});
         return nullptr;
@@ -351,17 +352,17 @@ void Scheduler::handle(const std::string& name, proto::RunResult& m) {
 void Scheduler::handle(const std::string& name, proto::Bye& m) {
     auto it = agents_.find(name);
     if (it == agents_.end()) return;
-    spdlog::info("agent {} is leaving: {}", name, m.reason);
+    logger->info("agent {} is leaving: {}", name, m.reason);
     mark_offline(it->second, "it said bye");
 }
 
 void Scheduler::handle(const std::string& name, proto::ErrorReply& m) {
-    spdlog::warn("agent {} reported an error: {} ({})", name, m.message, m.code);
+    logger->warn("agent {} reported an error: {} ({})", name, m.message, m.code);
 }
 
 template <typename Other>
 void Scheduler::handle(const std::string& name, Other&) {
-    spdlog::warn("agent {} sent '{}', which agents do not send; ignored", name, Other::kType);
+    logger->warn("agent {} sent '{}', which agents do not send; ignored", name, Other::kType);
     send_(name, proto::ErrorReply{"unexpected",
                                   std::string("agents do not send '") + Other::kType + "'"});
 }
@@ -390,6 +391,8 @@ void Scheduler::send_run(ActiveRun& run) {
     m.timeout_ms = run.timeout_ms;
     m.output_cap = run.output_cap;
     run.sent_at = Clock::now();
+    logger->debug("job #{}: run {} (attempt {}) sent to agent {}", j.id, run.record.id,
+                  run.record.attempt, run.record.agent);
     send_(run.record.agent, m);
 }
 
@@ -400,7 +403,7 @@ std::uint64_t Scheduler::output_cap_of(const Job& job) const {
 
 void Scheduler::set_run_state(ActiveRun& run, RunState state, std::function<void()> on_committed) {
     if (run.record.state != state && !can_transition(run.record.state, state)) {
-        spdlog::critical("run {}: illegal transition {} -> {}", run.record.id,
+        logger->critical("run {}: illegal transition {} -> {}", run.record.id,
                          to_string(run.record.state), to_string(state));
         std::abort();
     }
@@ -470,7 +473,7 @@ void Scheduler::maybe_finish_job(std::int64_t job_id) {
         save_job(active.job);
     }
     if (!is_final(state)) return;
-    spdlog::info("job #{} {}", job_id, to_string(state));
+    logger->info("job #{} {}", job_id, to_string(state));
     for (std::int64_t id : active.runs) runs_.erase(id);
     jobs_.erase(it);
 }
@@ -484,14 +487,14 @@ void Scheduler::save_job(const Job& job) {
 
 void Scheduler::warn_about(const std::string& agent, const std::string& text) {
     if (agent_warnings_.admit("agent " + agent, Clock::now()))
-        spdlog::warn("agent {} {}", agent, text);
+        logger->warn("agent {} {}", agent, text);
 }
 
 void Scheduler::on_tick() {
     if (stopped_) return;
     auto now = Clock::now();
     for (const auto& s : agent_warnings_.expire(now))
-        spdlog::warn("{}: {} more warnings held back in the last {} s", s.key, s.suppressed,
+        logger->warn("{}: {} more warnings held back in the last {} s", s.key, s.suppressed,
                      std::chrono::duration_cast<std::chrono::seconds>(s.interval).count());
     for (auto& [name, agent] : agents_) {
         if (agent.info.online && now - agent.last_heard > 3 * config_.heartbeat)
@@ -534,7 +537,7 @@ void Scheduler::on_tick() {
 void Scheduler::mark_offline(AgentState& agent, const char* why) {
     agent.info.online = false;
     agent.session = false;
-    spdlog::warn("agent {} is offline: {}", agent.info.name, why);
+    logger->warn("agent {} is offline: {}", agent.info.name, why);
     auto now = Clock::now();
     for (std::int64_t id : agent.active) {
         auto it = runs_.find(id);
@@ -629,7 +632,7 @@ void Scheduler::start_runs(ActiveJob& active, const std::vector<std::string>& on
     };
     for (const std::string& name : online) add_run(name, RunState::queued);
     for (const std::string& name : offline) add_run(name, RunState::skipped);
-    spdlog::info("job #{} by {}: {} on {} host(s){}", job.id, job.requester, job.argv[0],
+    logger->info("job #{} by {}: {} on {} host(s){}", job.id, job.requester, job.argv[0],
                  online.size(), offline.empty() ? "" : " (" + join(offline) + " offline)");
 
     std::map<std::string, std::string> detail{{"target", job.target},
@@ -668,7 +671,7 @@ Result<SubmitReply> Scheduler::hold(const SubmitRequest& request) {
     ActiveJob& active = jobs_[job->id];
     active.job = std::move(*job);
     save_job(active.job);
-    spdlog::info("job #{} by {}: {} awaits approval ({} host(s))", active.job.id,
+    logger->info("job #{} by {}: {} awaits approval ({} host(s))", active.job.id,
                  active.job.requester, active.job.argv[0],
                  reply.matched.size() + reply.offline.size());
     return reply;
@@ -709,7 +712,7 @@ Result<void> Scheduler::close_held(std::int64_t job_id, JobState state) {
     it->second.job.finished_at_ms = now_ms();
     metrics_->job_finished(state);
     save_job(it->second.job);
-    spdlog::info("job #{} {}", job_id, to_string(state));
+    logger->info("job #{} {}", job_id, to_string(state));
     jobs_.erase(it);
     return {};
 }
@@ -723,7 +726,7 @@ Result<void> Scheduler::cancel(std::int64_t job_id) {
                     " awaits approval and has not started: deny it instead");
     active.job.cancel_requested = true;
     save_job(active.job);
-    spdlog::info("job #{}: cancel requested", job_id);
+    logger->info("job #{}: cancel requested", job_id);
     for (std::int64_t id : std::vector<std::int64_t>(active.runs)) {
         auto r = runs_.find(id);
         if (r == runs_.end()) continue;
@@ -761,7 +764,7 @@ Result<AgentInfo> Scheduler::set_draining(const std::string& name, bool draining
     AgentState& agent = it->second;
     if (agent.info.draining != draining) {
         agent.info.draining = draining;
-        spdlog::info("agent {} {} by {}", name, draining ? "is draining" : "is undrained", actor);
+        logger->info("agent {} {} by {}", name, draining ? "is draining" : "is undrained", actor);
         audit_.record({draining ? "agent.drained" : "agent.undrained", actor, "agent:" + name, {}});
         if (!draining) dispatch(name);
     }
@@ -786,7 +789,7 @@ void Scheduler::output(std::int64_t job_id, Callback<std::vector<OutputChunk>> d
 void Scheduler::subscribe(std::int64_t job_id, std::function<void(const JobEvent&)> listener,
                           Callback<std::uint64_t> subscribed) {
     if (subscriptions_.size() >= kMaxSubscriptions) {
-        spdlog::warn("refused a live subscription to job #{}: {} are open already", job_id,
+        logger->warn("refused a live subscription to job #{}: {} are open already", job_id,
                      subscriptions_.size());
         subscribed(fail("too many live job streams are open (" + std::to_string(kMaxSubscriptions) +
                         "); try again later"));

@@ -2,13 +2,15 @@
 // command's concurrency, the global cap: concurrency.hpp), where the rest stand in line, and
 // the next attempt of a run whose command retries it (retry_policy.hpp). Part of Scheduler,
 // on the io thread; apart from scheduler.cpp so that those rules read in one place.
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <queue>
 #include <set>
 
+#include "common/log/module_logger.hpp"
 #include "controller/scheduler/scheduler.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"scheduler"};
 
 namespace hostline::controller {
 
@@ -129,7 +131,7 @@ std::optional<std::int64_t> Scheduler::retry(const ActiveRun& run, RunState stat
     agent->second.queue.push_back(id);
     store_.save_run(next.record);
     notify(next.record.job_id, JobEvent{JobEvent::RunChanged{next.record}});
-    spdlog::info("job #{}: attempt {} on {} {}; attempt {} in {} ms", next.record.job_id,
+    logger->info("job #{}: attempt {} on {} {}; attempt {} in {} ms", next.record.job_id,
                  run.record.attempt, run.record.agent, to_string(state), next.record.attempt,
                  wait->count());
     return id;

@@ -1,9 +1,11 @@
 // The scheduler's side of rollouts (docs/scheduling.md, "Batches"): which of a job's queued
 // runs its window lets onto the agents' queues, and when. The window itself, pure, is
 // rollout.cpp; this file only moves runs and arms the timer for --batch-wait.
-#include <spdlog/spdlog.h>
 
+#include "common/log/module_logger.hpp"
 #include "controller/scheduler/scheduler.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"scheduler"};
 
 namespace hostline::controller {
 namespace {
@@ -24,7 +26,7 @@ void Scheduler::start_rollout(ActiveJob& active) {
     active.job.batch_window = static_cast<std::int64_t>(plan.window);
     save_job(active.job);  // the window as resolved for these hosts, for a restart and for chat
     active.rollout.emplace(plan, std::move(waiting));
-    spdlog::info("job #{}: rollout of {} host(s), {} at a time{}{}", active.job.id,
+    logger->info("job #{}: rollout of {} host(s), {} at a time{}{}", active.job.id,
                  active.runs.size(), plan.window,
                  plan.wait_ms > 0 ? ", " + std::to_string(plan.wait_ms) + " ms between" : "",
                  plan.fail_fast ? ", fail-fast" : "");
@@ -71,7 +73,7 @@ void Scheduler::advance_rollout(std::int64_t job_id) {
     std::vector<std::int64_t> skip = rollout.take_not_started();
     std::string reason = rollout.stopped().value_or("");
     if (!skip.empty())
-        spdlog::info("job #{}: {}; {} host(s) not started", job_id, reason, skip.size());
+        logger->info("job #{}: {}; {} host(s) not started", job_id, reason, skip.size());
 
     // Every call below may end runs and the job: from here on, look each up again.
     std::vector<std::int64_t> gone;

@@ -1,8 +1,9 @@
 #include "controller/schedules/schedule_service.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
+#include "common/log/module_logger.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"schedules"};
 
 namespace hostline::controller {
 namespace {
@@ -81,7 +82,7 @@ void ScheduleService::restore(std::vector<Schedule> stored, std::int64_t max_sch
         auto cron = CronSchedule::parse(sc.cron, sc.zone);
         if (!cron) {
             // Kept (it can be shown and removed), but it cannot fire.
-            spdlog::error("schedule {}: '{}' in {} no longer parses: {}; it will not fire", sc.name,
+            logger->error("schedule {}: '{}' in {} no longer parses: {}; it will not fire", sc.name,
                           sc.cron, sc.zone, cron.error().message);
             sc.next_firing_ms = 0;
             entries_.emplace(sc.id, std::move(entry));
@@ -101,7 +102,7 @@ void ScheduleService::restore(std::vector<Schedule> stored, std::int64_t max_sch
             sc.next_firing_ms = next_after(entry, now);
             if (missed > 0) {
                 const char* action = sc.run_missed ? "run once at start" : "skipped";
-                spdlog::info("schedule {}: {} firing(s) missed while the controller was down: {}",
+                logger->info("schedule {}: {} firing(s) missed while the controller was down: {}",
                              sc.name, missed, action);
                 audit_.record({"schedule.missed",
                                sc.owner,
@@ -276,13 +277,13 @@ void ScheduleService::fire(Entry& entry, std::int64_t now) {
     Result<std::int64_t> job = fire_(s);
     if (job) {
         s.last_job_id = *job;
-        spdlog::info("schedule {}: fired job #{}", s.name, *job);
+        logger->info("schedule {}: fired job #{}", s.name, *job);
         audit_.record({"schedule.fired",
                        s.owner,
                        "schedule:" + s.name,
                        {{"job", std::to_string(*job)}, {"due_ms", std::to_string(due)}}});
     } else {
-        spdlog::warn("schedule {}: firing refused: {}", s.name, job.error().message);
+        logger->warn("schedule {}: firing refused: {}", s.name, job.error().message);
         audit_.record({"schedule.refused",
                        s.owner,
                        "schedule:" + s.name,

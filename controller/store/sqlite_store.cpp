@@ -4,7 +4,6 @@
 // the store thread, one task at a time, so it needs no locks. SQLiteCpp throws; every
 // exception is caught here and becomes a Result error (reads, open) or a logged, skipped write.
 #include <SQLiteCpp/SQLiteCpp.h>
-#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
 #include <nlohmann/json.hpp>
@@ -31,21 +30,23 @@
 #include <utility>
 #include <vector>
 
+#include "common/log/module_logger.hpp"
 #include "controller/store/audit_chain.hpp"
 #include "controller/store/job_list_query.hpp"
-#include "controller/store/migrations.hpp"
+#include "controller/store/sqlite_database.hpp"
 #include "controller/store/store.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"store"};
 
 namespace hostline::controller {
 namespace {
 
-constexpr int kBusyTimeoutMs = 5000;
 constexpr std::size_t kMaxGroupWrites = 500;
 constexpr auto kMaxGroupTime = std::chrono::milliseconds(5);
 constexpr int kMaxListLimit = 500;
 
 [[noreturn]] void die(std::string_view what) {
-    spdlog::critical("store: {}", what);
+    logger->critical("store: {}", what);
     std::abort();
 }
 
@@ -382,51 +383,6 @@ AgentRecord agent_from(SQLite::Statement& statement) {
     return agent;
 }
 
-std::int64_t now_ms() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-// Brings the schema up to the newest migration this binary knows, in one transaction.
-Result<void> migrate(SQLite::Database& db) {
-    const auto all = detail::migrations();
-    const int known = all.empty() ? 0 : all.back().version;
-    // IMMEDIATE: two controllers starting on one file cannot both migrate. Rolls back unless
-    // committed.
-    SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
-    db.exec(
-        "CREATE TABLE IF NOT EXISTS schema_version ("
-        " version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL)");
-    const int current =
-        db.execAndGet("SELECT COALESCE(MAX(version), 0) FROM schema_version").getInt();
-    std::vector<int> applied;
-    SQLite::Statement versions(db, "SELECT version FROM schema_version");
-    while (versions.executeStep()) applied.push_back(versions.getColumn(0).getInt());
-    if (current > known) {
-        return fail(
-            fmt::format("the database has schema version {}, newer than this hostline knows ({}); "
-                        "run a newer hostline-controller",
-                        current, known));
-    }
-    for (const auto& migration : all) {
-        // Not `<= current`: numbers may be reserved for work merged later, and a database
-        // that has 4 and 7 must still get 5 and 6 once this binary knows them.
-        if (std::find(applied.begin(), applied.end(), migration.version) != applied.end()) continue;
-        try {
-            db.exec(std::string(migration.sql));
-            SQLite::Statement record(
-                db, "INSERT INTO schema_version (version, applied_at_ms) VALUES (?, ?)");
-            bind_all(record, static_cast<std::int64_t>(migration.version), now_ms());
-            record.exec();
-        } catch (const std::exception& e) {
-            return fail(fmt::format("schema migration {} failed: {}", migration.version, e.what()));
-        }
-        spdlog::info("store: migrated the database to schema version {}", migration.version);
-    }
-    transaction.commit();
-    return {};
-}
-
 class Connection;
 
 // One unit of work for the store thread, in queue order.
@@ -509,8 +465,7 @@ class Connection {
                  to_json(job.env), job.cwd, job.run_as_user, job.run_as_group, job.script_sha256,
                  job.timeout_ms, job.output_cap_bytes, to_string(job.state), job.cancel_requested,
                  job.created_at_ms, job.finished_at_ms, job.command, job.batch, job.batch_window,
-                 job.batch_wait_ms, job.fail_fast, NullableId{job.schedule_id},
-                 Blob{job.script});
+                 job.batch_wait_ms, job.fail_fast, NullableId{job.schedule_id}, Blob{job.script});
         s->exec();
     }
 
@@ -1111,12 +1066,8 @@ class SqliteStore final : public Store {
 Result<std::unique_ptr<Store>> Store::open(const std::string& path, Post post,
                                            StoreMetrics* metrics) {
     try {
-        SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, kBusyTimeoutMs);
-        const std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
-        if (mode != "wal") spdlog::warn("store: {} is in journal mode '{}', not WAL", path, mode);
-        db.exec("PRAGMA synchronous = NORMAL");
-        db.exec("PRAGMA foreign_keys = ON");
-        if (auto migrated = migrate(db); !migrated) {
+        SQLite::Database db = detail::open_database(path);
+        if (auto migrated = detail::migrate(db); !migrated) {
             return fail(
                 fmt::format("cannot open the database {}: {}", path, migrated.error().message));
         }

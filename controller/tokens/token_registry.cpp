@@ -3,12 +3,14 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include "common/log/module_logger.hpp"
+
+static constinit hostline::log::ModuleLogger logger{"tokens"};
 
 namespace hostline::controller {
 namespace {
@@ -153,7 +155,7 @@ Result<CreatedApiToken> TokenRegistry::create(const NewApiToken& request) {
     std::map<std::string, std::string> detail{{"identity", token.identity}};
     if (token.expires_at_ms != 0) detail["expires"] = utc_time(token.expires_at_ms);
     audit_.record({"token.created", request.created_by, "token:" + token.name, detail});
-    spdlog::info("tokens: {} created token '{}' for {}", request.created_by, token.name,
+    logger->info("tokens: {} created token '{}' for {}", request.created_by, token.name,
                  token.identity);
     return created;
 }
@@ -172,7 +174,7 @@ Result<void> TokenRegistry::revoke(const std::string& name, const std::string& b
     token.revoked_at_ms = now_ms();
     store_.save_token(token);
     audit_.record({"token.revoked", by, "token:" + name, {{"identity", token.identity}}});
-    spdlog::info("tokens: {} revoked token '{}'", by, name);
+    logger->info("tokens: {} revoked token '{}'", by, name);
     return {};
 }
 

@@ -151,5 +151,32 @@ TEST_F(AgentConfigTest, SpoolLimitsAreReadAndCheckedAndDefaultToDocumentedValues
         << small.error().message;
 }
 
+TEST_F(AgentConfigTest, ReadsTheLogSection) {
+    auto c = load(std::string("[log]\nlevel = \"warn\"\n[log.modules]\nspool = \"debug\"\n"
+                              "[controller]\nendpoint = \"tcp://c:1\"\npublic_key = \"") +
+                  kKey + "\"\n");
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_EQ(c->log.level, "warn");
+    EXPECT_EQ(c->log.modules.at("spool"), "debug");
+    EXPECT_EQ(c->config_path, path_);
+}
+
+TEST_F(AgentConfigTest, AnUnknownLogModuleOrLevelNamesTheKey) {
+    auto c = load(std::string("[log]\nlevel = \"chatty\"\n[log.modules]\nscheduler = \"debug\"\n"
+                              "[controller]\nendpoint = \"tcp://c:1\"\npublic_key = \"") +
+                  kKey + "\"\n");
+    ASSERT_FALSE(c.ok());
+    const std::string& m = c.error().message;
+    EXPECT_NE(m.find(path_ + ": log.level: unknown log level 'chatty' (trace, debug, info, warn, "
+                             "error, off)"),
+              std::string::npos)
+        << m;
+    // The controller's scheduler is no agent module.
+    EXPECT_NE(m.find(path_ + ": log.modules.scheduler: unknown log module 'scheduler' (agent, "
+                             "spool, transport)"),
+              std::string::npos)
+        << m;
+}
+
 }  // namespace
 }  // namespace hostline::agent

@@ -933,3 +933,50 @@ TEST_F(Commands, TokensListNeverShowsSecrets) {
 
 }  // namespace
 }  // namespace hostline::cli
+
+namespace hostline::cli {
+namespace {
+
+TEST_F(Commands, LogLevelListsTheModulesAndTheirLevels) {
+    server_.on("GET", "/api/v1/log-levels",
+               json_answer(200, {{"modules",
+                                  {{{"module", "scheduler"}, {"level", "debug"}, {"about", "jobs"}},
+                                   {{"module", "store"}, {"level", "info"}, {"about", "db"}}}}}));
+    auto result = hostline({"log-level"});
+    EXPECT_EQ(result.status, 0) << result.err;
+    EXPECT_EQ(result.out,
+              "MODULE     LEVEL  ABOUT\n"
+              "scheduler  debug  jobs\n"
+              "store      info   db\n");
+}
+
+TEST_F(Commands, LogLevelSetsOneModuleOrEveryModule) {
+    server_.on("PUT", "/api/v1/log-levels",
+               json_answer(200, {{"modules", nlohmann::json::array()}}));
+    auto one = hostline({"log-level", "scheduler", "debug"});
+    EXPECT_EQ(one.status, 0) << one.err;
+    EXPECT_EQ(one.out, "scheduler: debug (until the next SIGHUP or restart)\n");
+    auto all = hostline({"log-level", "--all", "warn"});
+    EXPECT_EQ(all.status, 0) << all.err;
+    EXPECT_EQ(all.out, "every module: warn (until the next SIGHUP or restart)\n");
+    const auto requests = server_.requests();
+    ASSERT_EQ(requests.size(), 2u);
+    EXPECT_EQ(requests[0].method, "PUT");
+    EXPECT_EQ(nlohmann::json::parse(requests[0].body),
+              (nlohmann::json{{"module", "scheduler"}, {"level", "debug"}}));
+    EXPECT_EQ(nlohmann::json::parse(requests[1].body), (nlohmann::json{{"level", "warn"}}));
+}
+
+TEST_F(Commands, LogLevelRefusalsArePrintedAndAModuleWithoutALevelIsAUsageError) {
+    server_.on("PUT", "/api/v1/log-levels",
+               error_answer(400, "bad_request", "unknown log module 'sheduler' (transport, ...)"));
+    auto refused = hostline({"log-level", "sheduler", "debug"});
+    EXPECT_EQ(refused.status, 1);
+    EXPECT_EQ(refused.err, "hostline: unknown log module 'sheduler' (transport, ...)\n");
+    EXPECT_EQ(hostline({"log-level", "scheduler"}).status, 2);
+    EXPECT_EQ(hostline({"log-level", "scheduler", "--all", "info"}).status, 2);
+    EXPECT_EQ(server_.requests().size(), 1u);
+}
+
+}  // namespace
+}  // namespace hostline::cli

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <sys/resource.h>
 
 #include <condition_variable>
@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/log/log.hpp"
 #include "common/proto/codec.hpp"
 
 namespace hostline::transport {
@@ -306,19 +307,12 @@ TEST_F(RouterThreadTest, ATicketMayOutliveTheTransport) {
     held.clear();  // e.g. a handler still queued on the io thread at shutdown
 }
 
-// Captures what the transport logs, for as long as it lives.
+// Captures what the transport logs (every module's lines), for as long as it lives.
 class CapturedLog {
   public:
-    CapturedLog() : previous_(spdlog::default_logger()) {
-        auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(text_);
-        sink->set_pattern("%v");
-        spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
-    }
-    ~CapturedLog() { spdlog::set_default_logger(previous_); }
-    std::string text() {
-        spdlog::default_logger()->flush();
-        return text_.str();
-    }
+    CapturedLog() { log::use_sink(std::make_shared<spdlog::sinks::ostream_sink_mt>(text_)); }
+    ~CapturedLog() { log::use_sink(std::make_shared<spdlog::sinks::stderr_color_sink_mt>()); }
+    std::string text() { return text_.str(); }
     std::size_t count(const std::string& needle) {
         std::string all = text();
         std::size_t n = 0;
@@ -328,7 +322,6 @@ class CapturedLog {
     }
 
   private:
-    std::shared_ptr<spdlog::logger> previous_;
     std::ostringstream text_;
 };
 

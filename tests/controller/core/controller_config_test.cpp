@@ -257,6 +257,7 @@ TEST(PackagedConfig, ControllerTomlIsValid) {
     auto c = load_controller_config(HOSTLINE_SOURCE_DIR "/packaging/controller.toml");
     ASSERT_TRUE(c.ok()) << c.error().message;
     EXPECT_EQ(c->data_dir, "/var/lib/hostline");
+    EXPECT_EQ(c->log.deprecation, "");  // no [controller] log_level any more
 }
 
 TEST_F(ControllerConfigTest, MetricsNeedATokenUnlessMadePublic) {

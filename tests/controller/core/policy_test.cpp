@@ -31,7 +31,7 @@ targets = "@databases"
 [roles.auditor]
 permissions = ["jobs.read", "jobs.cancel.any", "approvals.decide", "agents.manage",
                "schedules.manage", "audit.read", "tokens.manage", "policy.reload",
-               "metrics.read"]
+               "metrics.read", "logs.manage"]
 channels = ["irc:#audit"]
 
 [roles.viewer]

@@ -2,8 +2,6 @@
 // into a queue that each test drains on its own thread, as the controller's io_context would.
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 #include <stdlib.h>
 
 #include <chrono>
@@ -854,7 +852,6 @@ TEST_F(SqliteStoreTest, AWriteTheDatabaseRefusesStopsTheControllerRatherThanLeav
     GTEST_FLAG_SET(death_test_style, "threadsafe");
     EXPECT_DEATH(
         {
-            spdlog::set_default_logger(spdlog::stderr_color_st("death"));  // what is checked
             Store& store = open();
             store.save_job(make_job(1));
             store.save_run(make_run(1, 404, "web-01"));  // no job #404
