@@ -195,18 +195,18 @@ check "system user and group hostline (no login shell)" sh -c "
   in_root getent group hostline >/dev/null"
 # owner_mode PATH USER:GROUP MODE
 owner_mode() {
-  local got
-  got="$(stat -c '%U:%G %a' "$root$1" 2>&1)"
+  local got  # stat in the root: its users, not this machine's
+  got="$(in_root stat -c '%U:%G %a' "$1" 2>&1)"
   [ "$got" = "$2 $3" ] || { echo "$1: $got, want $2 $3"; return 1; }
 }
 check "/var/lib/hostline is hostline's, 0750" owner_mode /var/lib/hostline hostline:hostline 750
 check "controller key pair made by init (key 0600)" sh -c "
-  $(declare -f owner_mode); root='$root'
+  $(declare -f in_root owner_mode); netns='$netns' root='$root'
   owner_mode /var/lib/hostline/keys/controller.key hostline:hostline 600 &&
   test -s '$root/var/lib/hostline/keys/controller.pub'"
 check "admin token made by init (0600, hostline's)" owner_mode /var/lib/hostline/admin.token hostline:hostline 600
 check "database made by init, hostline's" sh -c "
-  $(declare -f owner_mode); root='$root'
+  $(declare -f in_root owner_mode); netns='$netns' root='$root'
   owner_mode /var/lib/hostline/hostline.db hostline:hostline \$(stat -c %a '$root/var/lib/hostline/hostline.db')"
 check "/var/lib/hostline-agent is root's, 0700" owner_mode /var/lib/hostline-agent root:root 700
 check "conffiles listed by dpkg-query" sh -c "
@@ -221,11 +221,18 @@ check "hostline-controller --check-config on the packaged config" \
   in_root runuser -u hostline -- hostline-controller --config /etc/hostline/controller.toml --check-config
 
 # 4. The controller as its user, a token, the agent enrolled and started by hand.
-check "controller starts as hostline and answers the CLI" start_controller || {
+# in_this_shell NAME COMMAND...: as check, for a command that must change this shell's state
+# (the daemons' PIDs).
+in_this_shell() {
+  local name="$1"
+  shift
+  if "$@"; then step_pass "$name"; else step_fail "$name"; return 1; fi
+}
+in_this_shell "controller starts as hostline and answers the CLI" start_controller || {
   tail -n 20 "$work/controller.log" | sed 's/^/    /'
   exit 1
 }
-check "controller runs as user hostline" sh -c "test \"\$(stat -c %U /proc/$controller_pid)\" = hostline"
+check "controller runs as user hostline" sh -c "$(declare -f in_root); netns='$netns' root='$root'; test \"\$(in_root stat -c %U /proc/$controller_pid)\" = hostline"
 agent_name=pkgtest-agent
 token="$(cli agents token create --labels role=pkgtest --ttl 10m --uses 1 2>"$work/token.err")"
 if [ -n "$token" ]; then step_pass "hostline agents token create"; else
@@ -244,7 +251,7 @@ check "enroll, without systemd, says how to start the agent" \
 check "enroll left the conffile agent.toml as packaged" sh -c "
   $(declare -f in_root); netns='$netns' root='$root'
   in_root dpkg --verify hostline-agent"
-check "agent starts by hand and is online" start_agent || {
+in_this_shell "agent starts by hand and is online" start_agent || {
   tail -n 20 "$work/agent.log" | sed 's/^/    /'
   exit 1
 }
@@ -281,14 +288,14 @@ check "the admin's change to controller.toml is kept" \
   grep -qx '# changed by the admin' "$root/etc/hostline/controller.toml"
 check "keys and admin token unchanged" \
   test "$(cat "$root/var/lib/hostline/keys/controller.pub" "$root/var/lib/hostline/admin.token" | sha256sum)" = "$keys_before"
-check "controller starts again after the reinstall" start_controller || exit 1
+in_this_shell "controller starts again after the reinstall" start_controller || exit 1
 if cli job 1 --output >"$work/job.log" 2>&1 && grep -q "$marker" "$work/job.log"; then
   step_pass "the job and its output survived the reinstall"
 else
   step_fail "the job and its output survived the reinstall"
   sed 's/^/    /' "$work/job.log"
 fi
-check "agent comes back with its enrollment" start_agent
+in_this_shell "agent comes back with its enrollment" start_agent
 check "controller stops on SIGTERM" stop "$controller_pid"
 check "agent stops on SIGTERM" stop "$agent_pid"
 
