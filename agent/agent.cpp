@@ -13,14 +13,15 @@
 #include <set>
 
 #include "agent/controller_link.hpp"
-#include "agent/enrollment.hpp"
 #include "agent/host_facts.hpp"
 #include "agent/run_acceptance.hpp"
 #include "agent/runner/output_chunker.hpp"
 #include "agent/runner/process_runner.hpp"
 #include "agent/runner/script_file.hpp"
+#include "agent/service_status.hpp"
 #include "agent/spool/spool.hpp"
 #include "agent/state_dir.hpp"
+#include "agent/version_refusal.hpp"
 #include "common/transport/curve_keys.hpp"
 
 namespace hostline::agent {
@@ -35,6 +36,8 @@ constexpr milliseconds kSpoolRetry{200};
 // On a clean stop, how long to wait for the controller to acknowledge what is spooled (the
 // rest stays on disk for the next start).
 constexpr milliseconds kStopFlush{1000};
+// A controller of another protocol version is asked again this often: it may be upgraded.
+constexpr milliseconds kOtherVersionRetry{60000};
 
 }  // namespace
 
@@ -52,8 +55,12 @@ class Agent::Impl {
             return prepared.error();
         auto keys = transport::load_or_create_key_pair(config_.state_dir, "agent");
         if (!keys) return keys.error();
-        spdlog::info("agent '{}' public key {} ({}/agent.pub), fingerprint {}", config_.name,
-                     keys->public_key, config_.state_dir, key_fingerprint(keys->public_key));
+        const std::string fingerprint = transport::key_fingerprint(keys->public_key);
+        spdlog::info(
+            "agent '{}' public key {} ({}/agent.pub), fingerprint {}; controller {} (from {})",
+            config_.name, keys->public_key, config_.state_dir, fingerprint,
+            config_.controller_endpoint, config_.controller_source);
+        status_.emplace(config_.controller_endpoint, fingerprint);
         if (auto prepared = scripts_.prepare(); !prepared) return prepared.error();
         auto spool = Spool::open(config_.state_dir + "/spool", config_.spool_max_bytes);
         if (!spool) return spool.error();
@@ -61,9 +68,15 @@ class Agent::Impl {
         for (std::uint64_t run_id : spool_->interrupted()) report_interrupted(run_id);
         link_ = std::make_unique<ControllerLink>(
             config_.controller_endpoint, config_.controller_public_key, *keys, config_.name,
-            ControllerLink::Handlers{[this] { say_hello(); },
-                                     [this](proto::Message m) { on_message(std::move(m)); }});
-        return link_->connect();
+            ControllerLink::Handlers{
+                .on_connected = [this] { say_hello(); },
+                .on_message = [this](proto::Message m) { on_message(std::move(m)); },
+                .on_disconnected =
+                    [this] { status_->unreachable(std::chrono::system_clock::now()); }});
+        if (auto connected = link_->connect(); !connected) return connected;
+        // Ready without waiting for the controller: one that is down must not fail the unit.
+        status_->started();
+        return {};
     }
 
     int run() {
@@ -186,6 +199,8 @@ class Agent::Impl {
                          : "; sending " + std::to_string(spool_->pending_messages()) +
                                " spooled message(s)");
         welcomed_ = true;
+        last_refusal_.clear();
+        status_->welcomed(config_.name);
         spool_->resend_all();
     }
 
@@ -270,12 +285,26 @@ class Agent::Impl {
             // Pending (or its name is taken): say so once per distinct reason, keep asking.
             if (m.message != last_refusal_) spdlog::warn("not accepted yet: {}", m.message);
             last_refusal_ = m.message;
+            status_->not_accepted(m.message, config_.name);
             return;
         }
         if (m.code == "revoked") {
             spdlog::error("the controller revoked this agent: {}; nothing more will run here",
                           m.message);
+            status_->refused("the controller revoked this agent");
             reset_link(Clock::now());
+            return;
+        }
+        if (m.code == "version") {
+            // Nothing can pass until someone installs matching packages: ask again slowly.
+            const std::string why = version_refusal(m, config_.controller_endpoint);
+            if (why != last_refusal_)
+                spdlog::error("{}; asking again every {} s", why,
+                              kOtherVersionRetry.count() / 1000);
+            last_refusal_ = why;
+            status_->refused(why);
+            welcomed_ = false;
+            link_->pause(Clock::now(), kOtherVersionRetry);
             return;
         }
         spdlog::warn("controller reported an error: {} ({})", m.message, m.code);
@@ -450,6 +479,9 @@ class Agent::Impl {
         if (link_->connected() && now - last_heard_ > 3 * heartbeat_ + milliseconds(1000)) {
             spdlog::warn("no word from the controller for {} ms",
                          std::chrono::duration_cast<milliseconds>(now - last_heard_).count());
+            status_->unreachable(
+                std::chrono::system_clock::now() -
+                std::chrono::duration_cast<std::chrono::system_clock::duration>(now - last_heard_));
             reset_link(now);
             last_heard_ = now;
         }
@@ -457,6 +489,7 @@ class Agent::Impl {
 
     Clock::time_point begin_stop(Clock::time_point now) {
         spdlog::info("stopping: cancelling {} running process(es)", runner_.running());
+        status_->stopping();
         for (const auto& [id, out] : running_) runner_.cancel(id);
         return now + milliseconds(config_.kill_grace_ms) + milliseconds(3000);
     }
@@ -467,6 +500,7 @@ class Agent::Impl {
     OutputChunker chunker_;
     std::unique_ptr<Spool> spool_;
     std::unique_ptr<ControllerLink> link_;
+    std::optional<ServiceStatus> status_;  // from start(): it names the key
     std::map<std::uint64_t, RunOutput> running_;
     std::set<std::uint64_t> cancelled_early_;  // cancels that arrived before their run
     milliseconds heartbeat_ = kDefaultHeartbeat;

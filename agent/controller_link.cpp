@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "common/proto/codec.hpp"
@@ -91,6 +92,11 @@ void ControllerLink::reset(Clock::time_point now) {
         std::chrono::duration_cast<std::chrono::milliseconds>(*reconnect_at_ - now).count());
 }
 
+void ControllerLink::pause(Clock::time_point now, std::chrono::milliseconds delay) {
+    close_socket();
+    reconnect_at_ = now + delay;
+}
+
 bool ControllerLink::send(const proto::Message& message) {
     return send_frame(proto::encode(message));
 }
@@ -154,8 +160,11 @@ void ControllerLink::drain_monitor() {
                 handlers_.on_connected();
                 break;
             case ZMQ_EVENT_DISCONNECTED:
-                if (connected_) spdlog::warn("disconnected from the controller; reconnecting");
-                connected_ = false;
+                if (connected_) {
+                    spdlog::warn("disconnected from the controller; reconnecting");
+                    connected_ = false;
+                    if (handlers_.on_disconnected) handlers_.on_disconnected();
+                }
                 break;
             case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
                 connected_ = false;
@@ -177,7 +186,8 @@ void ControllerLink::drain_monitor() {
 }
 
 void ControllerLink::drain_socket() {
-    for (std::size_t n = 0; n < kMaxDrain; ++n) {
+    // A handler may close the socket (reset(), pause()): stop reading then.
+    for (std::size_t n = 0; n < kMaxDrain && socket_; ++n) {
         zmq::message_t body;
         try {
             if (!socket_.recv(body, zmq::recv_flags::dontwait)) return;
@@ -185,7 +195,16 @@ void ControllerLink::drain_socket() {
             spdlog::warn("receive from the controller failed: {}", e.what());
             return;
         }
-        auto decoded = proto::decode(std::string_view(body.data<char>(), body.size()));
+        const std::string_view frame(body.data<char>(), body.size());
+        auto decoded = proto::decode(frame);
+        if (!decoded && std::string_view(proto::error_code_for(decoded.error())) == "version") {
+            // The controller speaks another version: as if it had refused ours.
+            const auto version = proto::declared_version(frame).value_or(0);
+            handlers_.on_message(proto::ErrorReply{
+                "version", decoded.error().message,
+                static_cast<std::uint32_t>(std::min<std::uint64_t>(version, UINT32_MAX))});
+            continue;
+        }
         if (!decoded) {
             spdlog::warn("dropped a message from the controller: {}", decoded.error().message);
             continue;
