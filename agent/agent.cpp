@@ -51,6 +51,10 @@ class Agent::Impl {
               [this](std::uint64_t id, const Exit& e) { on_exit(id, e); }}) {}
 
     Result<void> start() {
+        // Before any thread exists (ZeroMQ starts its own with the first socket, and they take
+        // this mask until they block everything themselves): a SIGTERM that reaches one of
+        // them in that window would kill the agent without its orderly stop.
+        block_stop_signals();
         if (auto prepared = prepare_state_dir(config_.state_dir); !prepared)
             return prepared.error();
         auto keys = transport::load_or_create_key_pair(config_.state_dir, "agent");
@@ -73,24 +77,34 @@ class Agent::Impl {
                 .on_message = [this](proto::Message m) { on_message(std::move(m)); },
                 .on_disconnected =
                     [this] { status_->unreachable(std::chrono::system_clock::now()); }});
-        if (auto connected = link_->connect(); !connected) return connected;
-        // Ready without waiting for the controller: one that is down must not fail the unit.
-        status_->started();
-        return {};
+        return link_->connect();
     }
 
-    int run() {
+    static sigset_t stop_signals() {
         sigset_t mask;
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        return mask;
+    }
+
+    static void block_stop_signals() {
+        sigset_t mask = stop_signals();
         sigprocmask(SIG_BLOCK, &mask, nullptr);
+    }
+
+    int run() {
+        block_stop_signals();
+        sigset_t mask = stop_signals();
         ::signal(SIGPIPE, SIG_IGN);
         int signal_fd = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
         if (signal_fd < 0) {
             spdlog::critical("signalfd failed");
             return 1;
         }
+        // Ready once SIGTERM is handled, and without waiting for the controller: one that is
+        // down must not fail the agent's unit.
+        status_->started();
         last_heard_ = Clock::now();
         next_heartbeat_ = Clock::now() + heartbeat_;
 
