@@ -12,16 +12,17 @@
 #include <set>
 
 #include "agent/controller_link.hpp"
-#include "agent/enrollment.hpp"
 #include "agent/host_facts.hpp"
 #include "agent/run_acceptance.hpp"
 #include "agent/runner/output_chunker.hpp"
 #include "agent/runner/process_runner.hpp"
 #include "agent/runner/script_file.hpp"
+#include "agent/service_status.hpp"
 #include "agent/spool/spool.hpp"
 #include "agent/state_dir.hpp"
 #include "common/log/log_config.hpp"
 #include "common/log/module_logger.hpp"
+#include "agent/version_refusal.hpp"
 #include "common/transport/curve_keys.hpp"
 
 static constinit hostline::log::ModuleLogger logger{"agent"};
@@ -38,6 +39,8 @@ constexpr milliseconds kSpoolRetry{200};
 // On a clean stop, how long to wait for the controller to acknowledge what is spooled (the
 // rest stays on disk for the next start).
 constexpr milliseconds kStopFlush{1000};
+// A controller of another protocol version is asked again this often: it may be upgraded.
+constexpr milliseconds kOtherVersionRetry{60000};
 
 }  // namespace
 
@@ -51,12 +54,20 @@ class Agent::Impl {
               [this](std::uint64_t id, const Exit& e) { on_exit(id, e); }}) {}
 
     Result<void> start() {
+        // Before any thread exists (ZeroMQ starts its own with the first socket, and they take
+        // this mask until they block everything themselves): a SIGTERM that reaches one of
+        // them in that window would kill the agent without its orderly stop.
+        block_stop_signals();
         if (auto prepared = prepare_state_dir(config_.state_dir); !prepared)
             return prepared.error();
         auto keys = transport::load_or_create_key_pair(config_.state_dir, "agent");
         if (!keys) return keys.error();
-        logger->info("agent '{}' public key {} ({}/agent.pub), fingerprint {}", config_.name,
-                     keys->public_key, config_.state_dir, key_fingerprint(keys->public_key));
+        const std::string fingerprint = transport::key_fingerprint(keys->public_key);
+        logger->info(
+            "agent '{}' public key {} ({}/agent.pub), fingerprint {}; controller {} (from {})",
+            config_.name, keys->public_key, config_.state_dir, fingerprint,
+            config_.controller_endpoint, config_.controller_source);
+        status_.emplace(config_.controller_endpoint, fingerprint);
         if (auto prepared = scripts_.prepare(); !prepared) return prepared.error();
         auto spool = Spool::open(config_.state_dir + "/spool", config_.spool_max_bytes);
         if (!spool) return spool.error();
@@ -64,24 +75,40 @@ class Agent::Impl {
         for (std::uint64_t run_id : spool_->interrupted()) report_interrupted(run_id);
         link_ = std::make_unique<ControllerLink>(
             config_.controller_endpoint, config_.controller_public_key, *keys, config_.name,
-            ControllerLink::Handlers{[this] { say_hello(); },
-                                     [this](proto::Message m) { on_message(std::move(m)); }});
+            ControllerLink::Handlers{
+                .on_connected = [this] { say_hello(); },
+                .on_message = [this](proto::Message m) { on_message(std::move(m)); },
+                .on_disconnected =
+                    [this] { status_->unreachable(std::chrono::system_clock::now()); }});
         return link_->connect();
     }
 
-    int run() {
+    static sigset_t stop_signals() {
         sigset_t mask;
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);  // re-read [log]
+        return mask;
+    }
+
+    static void block_stop_signals() {
+        sigset_t mask = stop_signals();
         sigprocmask(SIG_BLOCK, &mask, nullptr);
+    }
+
+    int run() {
+        block_stop_signals();
+        sigset_t mask = stop_signals();
         ::signal(SIGPIPE, SIG_IGN);
         int signal_fd = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
         if (signal_fd < 0) {
             logger->critical("signalfd failed");
             return 1;
         }
+        // Ready once SIGTERM is handled, and without waiting for the controller: one that is
+        // down must not fail the agent's unit.
+        status_->started();
         last_heard_ = Clock::now();
         next_heartbeat_ = Clock::now() + heartbeat_;
 
@@ -205,6 +232,8 @@ class Agent::Impl {
                          : "; sending " + std::to_string(spool_->pending_messages()) +
                                " spooled message(s)");
         welcomed_ = true;
+        last_refusal_.clear();
+        status_->welcomed(config_.name);
         spool_->resend_all();
     }
 
@@ -289,12 +318,26 @@ class Agent::Impl {
             // Pending (or its name is taken): say so once per distinct reason, keep asking.
             if (m.message != last_refusal_) logger->warn("not accepted yet: {}", m.message);
             last_refusal_ = m.message;
+            status_->not_accepted(m.message, config_.name);
             return;
         }
         if (m.code == "revoked") {
             logger->error("the controller revoked this agent: {}; nothing more will run here",
                           m.message);
+            status_->refused("the controller revoked this agent");
             reset_link(Clock::now());
+            return;
+        }
+        if (m.code == "version") {
+            // Nothing can pass until someone installs matching packages: ask again slowly.
+            const std::string why = version_refusal(m, config_.controller_endpoint);
+            if (why != last_refusal_)
+                logger->error("{}; asking again every {} s", why,
+                              kOtherVersionRetry.count() / 1000);
+            last_refusal_ = why;
+            status_->refused(why);
+            welcomed_ = false;
+            link_->pause(Clock::now(), kOtherVersionRetry);
             return;
         }
         logger->warn("controller reported an error: {} ({})", m.message, m.code);
@@ -469,6 +512,9 @@ class Agent::Impl {
         if (link_->connected() && now - last_heard_ > 3 * heartbeat_ + milliseconds(1000)) {
             logger->warn("no word from the controller for {} ms",
                          std::chrono::duration_cast<milliseconds>(now - last_heard_).count());
+            status_->unreachable(
+                std::chrono::system_clock::now() -
+                std::chrono::duration_cast<std::chrono::system_clock::duration>(now - last_heard_));
             reset_link(now);
             last_heard_ = now;
         }
@@ -476,6 +522,7 @@ class Agent::Impl {
 
     Clock::time_point begin_stop(Clock::time_point now) {
         logger->info("stopping: cancelling {} running process(es)", runner_.running());
+        status_->stopping();
         for (const auto& [id, out] : running_) runner_.cancel(id);
         return now + milliseconds(config_.kill_grace_ms) + milliseconds(3000);
     }
@@ -486,6 +533,7 @@ class Agent::Impl {
     OutputChunker chunker_;
     std::unique_ptr<Spool> spool_;
     std::unique_ptr<ControllerLink> link_;
+    std::optional<ServiceStatus> status_;  // from start(): it names the key
     std::map<std::uint64_t, RunOutput> running_;
     std::set<std::uint64_t> cancelled_early_;  // cancels that arrived before their run
     milliseconds heartbeat_ = kDefaultHeartbeat;

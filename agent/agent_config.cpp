@@ -1,5 +1,7 @@
 #include "agent/agent_config.hpp"
 
+#include "agent/agent_identity.hpp"
+#include "agent/enrollment_file.hpp"
 #include "agent/host_facts.hpp"
 
 #include <algorithm>
@@ -12,11 +14,6 @@
 
 namespace hostline::agent {
 namespace {
-
-bool is_valid_name(const std::string& name) {
-    static const std::regex kName("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
-    return std::regex_match(name, kName);
-}
 
 bool is_command_name(const std::string& name) {
     static const std::regex kCommand("[a-z][a-z0-9-]{0,63}");  // as the catalog names them
@@ -57,19 +54,18 @@ RunAcceptance read_acceptance(config::ConfigReader& r) {
 
 }  // namespace
 
-Result<AgentConfig> load_agent_config(const std::string& path) {
+Result<AgentToml> read_agent_toml(const std::string& path) {
     auto table = config::read_toml_file(path);
     if (!table) return table.error();
     config::ConfigReader r(path, *table);
-    AgentConfig c;
+    AgentToml toml;
+    AgentConfig& c = toml.config;
+    toml.names_agent = r.has("agent.name");
     c.name = r.string("agent.name", host_name());
-    r.check(is_valid_name(c.name), "agent.name",
-            "must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
+    r.check(is_valid_agent_name(c.name), "agent.name", kAgentNameRule);
     c.labels = r.string_map("agent.labels");
     for (const auto& [k, v] : c.labels)
-        r.check(is_valid_name(k) && !v.empty() && v.find_first_of(",&!=()@ ") == std::string::npos,
-                "agent.labels." + k,
-                "label keys and values must be plain words (no , & ! = ( ) @ or spaces)");
+        r.check(is_valid_label(k, v), "agent.labels." + k, kLabelRule);
     c.state_dir = r.string("agent.state_dir", c.state_dir);
     r.check(!c.state_dir.empty() && c.state_dir[0] == '/', "agent.state_dir",
             "must be an absolute path");
@@ -81,20 +77,25 @@ Result<AgentConfig> load_agent_config(const std::string& path) {
     c.spool_full_wait_ms = r.duration_ms("agent.spool_full_wait", c.spool_full_wait_ms);
     c.accept = read_acceptance(r);
 
-    c.controller_endpoint = r.string("controller.endpoint", "");
-    r.check(c.controller_endpoint.rfind("tcp://", 0) == 0 ||
-                c.controller_endpoint.rfind("ipc://", 0) == 0,
-            "controller.endpoint", "must be set to tcp://HOST:PORT (or ipc://PATH)");
-    c.controller_public_key = r.string("controller.public_key", "");
-    std::string key_file = r.string("controller.public_key_file", "");
-    if (c.controller_public_key.empty() && !key_file.empty()) {
-        auto key = transport::read_public_key(key_file);
-        r.check(key.ok(), "controller.public_key_file", key ? "" : key.error().message);
-        if (key) c.controller_public_key = *key;
-    } else {
-        r.check(transport::is_curve_key(c.controller_public_key), "controller.public_key",
-                "must be the controller's CURVE public key (40 Z85 characters), or set "
-                "public_key_file");
+    // Without a [controller] section the enrollment names the controller (load_agent_config).
+    toml.names_controller = r.has("controller");
+    if (toml.names_controller) {
+        c.controller_source = path;
+        c.controller_endpoint = r.string("controller.endpoint", "");
+        r.check(c.controller_endpoint.rfind("tcp://", 0) == 0 ||
+                    c.controller_endpoint.rfind("ipc://", 0) == 0,
+                "controller.endpoint", "must be set to tcp://HOST:PORT (or ipc://PATH)");
+        c.controller_public_key = r.string("controller.public_key", "");
+        std::string key_file = r.string("controller.public_key_file", "");
+        if (c.controller_public_key.empty() && !key_file.empty()) {
+            auto key = transport::read_public_key(key_file);
+            r.check(key.ok(), "controller.public_key_file", key ? "" : key.error().message);
+            if (key) c.controller_public_key = *key;
+        } else {
+            r.check(transport::is_curve_key(c.controller_public_key), "controller.public_key",
+                    "must be the controller's CURVE public key (40 Z85 characters), or set "
+                    "public_key_file");
+        }
     }
     c.log = log::read_log_config(r, log::Program::agent, "");  // [log]
     c.config_path = path;
@@ -104,6 +105,26 @@ Result<AgentConfig> load_agent_config(const std::string& path) {
                       "agent.accept.script_hashes", "controller.endpoint", "controller.public_key",
                       "controller.public_key_file"});
     if (auto done = r.finish(); !done) return done.error();
+    return toml;
+}
+
+Result<AgentConfig> load_agent_config(const std::string& path) {
+    auto toml = read_agent_toml(path);
+    if (!toml) return toml.error();
+    AgentConfig& c = toml->config;
+    if (toml->names_controller) return c;
+    auto enrolled = read_enrollment(c.state_dir);
+    if (!enrolled) return enrolled.error();
+    if (!*enrolled)
+        return fail(path + ": not enrolled (no [controller] section here, and no " +
+                    enrollment_path(c.state_dir) +
+                    "): run hostline-agent enroll TOKEN, or set [controller] in agent.toml");
+    Enrollment& e = **enrolled;
+    if (!toml->names_agent) c.name = e.name;
+    c.labels.merge(e.labels);  // moves only the keys agent.toml does not set
+    c.controller_endpoint = e.controller_endpoint;
+    c.controller_public_key = e.controller_public_key;
+    c.controller_source = enrollment_path(c.state_dir);
     return c;
 }
 

@@ -26,9 +26,24 @@ struct AgentConfig {
     RunAcceptance accept;               // [agent.accept]
     log::LogConfig log;                 // [log]; re-read from config_path on SIGHUP
     std::string config_path;
+    // Where the controller settings came from: agent.toml's path, or the enrollment file's.
+    std::string controller_source;
 };
 
-// Reads and validates path. Every problem is reported with file, key and reason.
+// What agent.toml alone says, before the enrollment is taken into account.
+struct AgentToml {
+    AgentConfig config;             // no controller settings unless names_controller
+    bool names_agent = false;       // [agent] name is set
+    bool names_controller = false;  // a [controller] section
+};
+
+// Reads and validates agent.toml alone. Every problem is reported with file, key and reason.
+Result<AgentToml> read_agent_toml(const std::string& path);
+
+// agent.toml with the enrollment (STATE_DIR/enrollment.toml, enrollment_file.hpp). agent.toml's
+// own [controller] wins, and the enrollment is then unused. Without one, the enrollment gives
+// the controller, the name unless agent.toml sets one, and the token's labels under
+// agent.toml's [agent.labels] (agent.toml wins on the same key). Neither: "not enrolled".
 Result<AgentConfig> load_agent_config(const std::string& path);
 
 }  // namespace hostline::agent

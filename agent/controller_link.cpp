@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "common/log/module_logger.hpp"
@@ -93,6 +94,11 @@ void ControllerLink::reset(Clock::time_point now) {
         std::chrono::duration_cast<std::chrono::milliseconds>(*reconnect_at_ - now).count());
 }
 
+void ControllerLink::pause(Clock::time_point now, std::chrono::milliseconds delay) {
+    close_socket();
+    reconnect_at_ = now + delay;
+}
+
 bool ControllerLink::send(const proto::Message& message) {
     return send_frame(proto::encode(message));
 }
@@ -156,8 +162,11 @@ void ControllerLink::drain_monitor() {
                 handlers_.on_connected();
                 break;
             case ZMQ_EVENT_DISCONNECTED:
-                if (connected_) logger->warn("disconnected from the controller; reconnecting");
-                connected_ = false;
+                if (connected_) {
+                    logger->warn("disconnected from the controller; reconnecting");
+                    connected_ = false;
+                    if (handlers_.on_disconnected) handlers_.on_disconnected();
+                }
                 break;
             case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
                 connected_ = false;
@@ -179,7 +188,8 @@ void ControllerLink::drain_monitor() {
 }
 
 void ControllerLink::drain_socket() {
-    for (std::size_t n = 0; n < kMaxDrain; ++n) {
+    // A handler may close the socket (reset(), pause()): stop reading then.
+    for (std::size_t n = 0; n < kMaxDrain && socket_; ++n) {
         zmq::message_t body;
         try {
             if (!socket_.recv(body, zmq::recv_flags::dontwait)) return;
@@ -187,7 +197,16 @@ void ControllerLink::drain_socket() {
             logger->warn("receive from the controller failed: {}", e.what());
             return;
         }
-        auto decoded = proto::decode(std::string_view(body.data<char>(), body.size()));
+        const std::string_view frame(body.data<char>(), body.size());
+        auto decoded = proto::decode(frame);
+        if (!decoded && std::string_view(proto::error_code_for(decoded.error())) == "version") {
+            // The controller speaks another version: as if it had refused ours.
+            const auto version = proto::declared_version(frame).value_or(0);
+            handlers_.on_message(proto::ErrorReply{
+                "version", decoded.error().message,
+                static_cast<std::uint32_t>(std::min<std::uint64_t>(version, UINT32_MAX))});
+            continue;
+        }
         if (!decoded) {
             logger->warn("dropped a message from the controller: {}", decoded.error().message);
             continue;

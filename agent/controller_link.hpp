@@ -29,7 +29,10 @@ class ControllerLink {
     using Clock = std::chrono::steady_clock;
     struct Handlers {
         std::function<void()> on_connected;  // a CURVE handshake succeeded: say hello
+        // Every message from the controller. A frame of another protocol version arrives as
+        // error{version} with `speaks` set to the controller's version.
         std::function<void(proto::Message)> on_message;
+        std::function<void()> on_disconnected;  // optional: a connection that was up is lost
     };
 
     ControllerLink(std::string endpoint, std::string server_key, transport::CurveKeyPair keys,
@@ -39,6 +42,9 @@ class ControllerLink {
     Result<void> connect();
     // Drops the connection and connects again after a jittered, growing delay.
     void reset(Clock::time_point now);
+    // Drops the connection and connects again after exactly delay: for a controller that
+    // cannot take this agent now (another protocol version) but may be upgraded meanwhile.
+    void pause(Clock::time_point now, std::chrono::milliseconds delay);
     // False if the message could not be queued (not connected, or queue full).
     bool send(const proto::Message& message);
     bool send_frame(std::string_view frame);  // an already encoded message

@@ -3,7 +3,9 @@
 
 #include <msgpack.hpp>
 
+#include <algorithm>
 #include <array>
+#include <cstdint>
 #include <string_view>
 #include <type_traits>
 
@@ -193,15 +195,43 @@ Result<Message> decode(std::string_view frame) {
     const msgpack::object* version = find(*map, "v");
     if (version == nullptr || version->type != msgpack::type::POSITIVE_INTEGER)
         return fail("message has no protocol version 'v'");
-    if (version->via.u64 != static_cast<std::uint64_t>(kVersion))
+    const msgpack::object* type = find(*map, "t");
+    const bool has_type = type != nullptr && type->type == msgpack::type::STR;
+    std::string_view type_name =
+        has_type ? std::string_view(type->via.str.ptr, type->via.str.size) : std::string_view();
+    if (version->via.u64 != static_cast<std::uint64_t>(kVersion)) {
+        if (type_name == ErrorReply::kType) {
+            auto refusal = decode_as<ErrorReply>(handle.get());
+            if (!refusal) return refusal;
+            auto& error = std::get<ErrorReply>(*refusal);
+            if (error.speaks == 0)
+                error.speaks = static_cast<std::uint32_t>(
+                    std::min<std::uint64_t>(version->via.u64, UINT32_MAX));
+            return refusal;
+        }
         return fail(std::string(kOtherVersion) + " " + std::to_string(version->via.u64) +
                     " is not supported (this side speaks " + std::to_string(kVersion) + ")");
-    const msgpack::object* type = find(*map, "t");
-    if (type == nullptr || type->type != msgpack::type::STR) return fail("message has no type 't'");
-    std::string_view type_name(type->via.str.ptr, type->via.str.size);
+    }
+    if (!has_type) return fail("message has no type 't'");
     for (const auto& [name, decoder] : kDecoders)
         if (name == type_name) return decoder(handle.get());
     return fail(std::string(kUnknownType) + " '" + std::string(type_name.substr(0, 64)) + "'");
+}
+
+std::optional<std::uint64_t> declared_version(std::string_view frame) {
+    if (frame.empty() || frame.size() > kMaxMessageBytes) return std::nullopt;
+    msgpack::object_handle handle;
+    std::size_t offset = 0;
+    try {
+        handle = msgpack::unpack(frame.data(), frame.size(), offset, nullptr, nullptr, kLimits);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    auto map = map_of(handle.get(), "message");
+    if (!map) return std::nullopt;
+    const msgpack::object* version = find(*map, "v");
+    if (version == nullptr || version->type != msgpack::type::POSITIVE_INTEGER) return std::nullopt;
+    return version->via.u64;
 }
 
 const char* error_code_for(const Error& refusal) {

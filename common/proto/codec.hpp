@@ -5,6 +5,8 @@
 // says what was wrong. Thread-safe (no shared state).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,7 +17,13 @@ namespace hostline::proto {
 
 std::string encode(const Message& message);
 
+// A frame of another protocol version is refused, except an `error`: every version reads
+// that one (its `speaks` is then at least its `v`), so a refusal across versions is understood.
 Result<Message> decode(std::string_view frame);
+
+// The protocol version a frame declares (its `v`), if it is a msgpack map with one: what the
+// peer speaks, when decode() refused its frame for being of another version.
+std::optional<std::uint64_t> declared_version(std::string_view frame);
 
 // The `code` of the ErrorReply that answers a frame decode() refused: "unknown_type",
 // "version" (another protocol version) or "malformed" (everything else).

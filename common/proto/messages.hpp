@@ -245,14 +245,20 @@ struct EnrollReply {
 // "malformed", "unknown_type", "version", "no_session" (send hello first), "not_accepted"
 // (the agent's key waits for an admin: pending, or its name is taken), "revoked" (the
 // agent's key was revoked: nothing more is accepted from it).
+//
+// This message is the same in every protocol version and every version reads it whatever
+// its `v` (codec.hpp), so that a side refusing another version is understood.
 struct ErrorReply {
     static constexpr const char* kType = "error";
     std::string code;
     std::string message;
+    // With code "version": the protocol version the sender speaks (0: not said).
+    std::uint32_t speaks = 0;
     template <class S, class F>
     static void each_field(S& s, F&& f) {
         f("code", s.code);
         f("message", s.message);
+        f("speaks", s.speaks);
     }
 };
 

@@ -18,6 +18,10 @@ struct CurveKeyPair {
 
 Result<CurveKeyPair> generate_key_pair();
 
+// "SHA256:" and the first 16 hex digits of the SHA-256 of the key's Z85 text: how the agent,
+// the controller and `hostline agents` show a key, so an admin can compare them.
+std::string key_fingerprint(std::string_view public_key);
+
 // Whether text is a 40-character Z85 CURVE key.
 bool is_curve_key(std::string_view text);
 

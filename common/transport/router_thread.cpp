@@ -24,6 +24,10 @@ using Clock = log::LogThrottle::Clock;
 // A peer that floods the transport pauses it often; one line a minute says so.
 constexpr log::LogThrottle::Options kPauseWarnings{
     .burst = 1, .interval = std::chrono::minutes(1), .max_keys = 1};
+// An agent of another protocol version retries about once a minute until someone installs
+// the right package: one line per agent says so, then one summary every 10 minutes.
+constexpr log::LogThrottle::Options kVersionWarnings{
+    .burst = 1, .interval = std::chrono::minutes(10), .max_keys = 1024};
 
 long long seconds(Clock::duration d) {
     return std::chrono::duration_cast<std::chrono::seconds>(d).count();
@@ -44,7 +48,8 @@ RouterThread::RouterThread(std::string endpoint, CurveKeyPair server_keys, KeyAu
       authority_(authority),
       options_(options),
       warnings_(options.warnings),
-      pauses_(kPauseWarnings) {}
+      pauses_(kPauseWarnings),
+      versions_(kVersionWarnings) {}
 
 RouterThread::~RouterThread() {
     stop();
@@ -197,11 +202,21 @@ void RouterThread::drain_router() {
             answer("revoked", "this agent's key was revoked on the controller");
             continue;
         }
-        auto decoded = proto::decode(std::string_view(body.data<char>(), body.size()));
+        const std::string_view frame(body.data<char>(), body.size());
+        auto decoded = proto::decode(frame);
         if (!decoded) {
+            const std::string code = proto::error_code_for(decoded.error());
+            if (code == "version") {
+                warn_other_version(status.agent, key, proto::declared_version(frame));
+                enqueue(
+                    connection, true,
+                    proto::encode(proto::ErrorReply{code, decoded.error().message,
+                                                    static_cast<std::uint32_t>(proto::kVersion)}));
+                continue;
+            }
             warn_dropped(status.agent.empty() ? "key " + printable(key) : "agent " + status.agent,
                          decoded.error().message);
-            answer(proto::error_code_for(decoded.error()), decoded.error().message);
+            answer(code.c_str(), decoded.error().message);
             continue;
         }
         if (status.state == KeyStatus::State::unknown) {
@@ -224,8 +239,23 @@ void RouterThread::warn_dropped(const std::string& peer, const std::string& why)
     if (warnings_.admit(peer, Clock::now())) logger->warn("{}: dropped a message: {}", peer, why);
 }
 
+void RouterThread::warn_other_version(const std::string& agent, const std::string& key,
+                                      std::optional<std::uint64_t> version) {
+    const std::string peer = (agent.empty() ? "an agent with key " : "agent " + agent + " (key ") +
+                             key_fingerprint(key) + (agent.empty() ? "" : ")");
+    if (!versions_.admit(peer, Clock::now())) return;
+    logger->warn(
+        "{} speaks protocol version {} and this controller version {}: refused until the two "
+        "run matching releases (install the hostline-agent package of this controller's "
+        "release on that host, or upgrade the controller)",
+        peer, version ? std::to_string(*version) : "(unknown)", proto::kVersion);
+}
+
 void RouterThread::log_warning_summaries() {
     const auto now = Clock::now();
+    for (const auto& summary : versions_.expire(now))
+        logger->warn("{}: {} more messages of another protocol version refused in the last {} s",
+                     summary.key, summary.suppressed, seconds(summary.interval));
     for (const auto& summary : warnings_.expire(now))
         logger->warn("{}: {} more malformed messages dropped in the last {} s", summary.key,
                      summary.suppressed, seconds(summary.interval));
@@ -235,9 +265,10 @@ void RouterThread::log_warning_summaries() {
 }
 
 std::optional<Clock::time_point> RouterThread::next_summary() const {
-    auto warnings = warnings_.next_summary(), pauses = pauses_.next_summary();
-    if (!warnings || !pauses) return warnings ? warnings : pauses;
-    return std::min(*warnings, *pauses);
+    std::optional<Clock::time_point> soonest;
+    for (auto due : {warnings_.next_summary(), pauses_.next_summary(), versions_.next_summary()})
+        if (due && (!soonest || *due < *soonest)) soonest = due;
+    return soonest;
 }
 
 void RouterThread::drain_outbox() {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
@@ -137,6 +138,9 @@ class RouterThread {
     void enqueue(std::string destination, bool is_connection, std::string frame);
     // Logs a bad message from `peer` ("agent web-01", "key ..."), unless it has said too much.
     void warn_dropped(const std::string& peer, const std::string& why);
+    // Logs, once per agent and 10 minutes, that a peer speaks another protocol version.
+    void warn_other_version(const std::string& agent, const std::string& key,
+                            std::optional<std::uint64_t> version);
     void log_warning_summaries();
     std::optional<log::LogThrottle::Clock::time_point> next_summary() const;
 
@@ -159,6 +163,7 @@ class RouterThread {
     std::shared_ptr<InboundBudget> budget_;  // shared with the tickets out
     log::LogThrottle warnings_;
     log::LogThrottle pauses_;
+    log::LogThrottle versions_;
     std::thread thread_;
     int wake_fd_ = -1;
     std::atomic<bool> stopping_{false};

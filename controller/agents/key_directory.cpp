@@ -1,6 +1,5 @@
 #include "controller/agents/key_directory.hpp"
 
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -44,18 +43,7 @@ Result<void> move_file(const std::string& from, const std::string& to) {
 }  // namespace
 
 std::string key_fingerprint(const std::string& public_key) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (EVP_Digest(public_key.data(), public_key.size(), digest, &length, EVP_sha256(), nullptr) !=
-        1)
-        std::abort();  // SHA-256 is always available in OpenSSL 3
-    static const char* kHex = "0123456789abcdef";
-    std::string out = "SHA256:";
-    for (unsigned int i = 0; i < 8; ++i) {
-        out += kHex[digest[i] >> 4];
-        out += kHex[digest[i] & 15];
-    }
-    return out;
+    return transport::key_fingerprint(public_key);
 }
 
 const char* state_name(AgentKey::State state) {

@@ -114,6 +114,31 @@ TEST(Codec, UnknownTypeIsAnErrorNamingIt) {
     EXPECT_EQ(decoded.error().message, "unknown message type 'launch_missiles'");
 }
 
+TEST(Codec, AnErrorOfAnotherVersionIsReadSoThatARefusalIsUnderstood) {
+    auto refusal = decode(pack_map({{"v", 2},
+                                    {"t", std::string("error")},
+                                    {"code", std::string("version")},
+                                    {"message", std::string("protocol version 1 is not supported")},
+                                    {"from_version_2", std::string("ignored")}}));
+    ASSERT_TRUE(refusal.ok()) << refusal.error().message;
+    EXPECT_EQ(std::get<ErrorReply>(*refusal).code, "version");
+    EXPECT_EQ(std::get<ErrorReply>(*refusal).speaks, 2u) << "the frame's own version";
+    EXPECT_EQ(std::get<ErrorReply>(*refusal).message, "protocol version 1 is not supported");
+
+    auto said = decode(pack_map({{"v", 3}, {"t", std::string("error")}, {"speaks", 4}}));
+    ASSERT_TRUE(said.ok()) << said.error().message;
+    EXPECT_EQ(std::get<ErrorReply>(*said).speaks, 4u) << "what the sender says it speaks";
+    EXPECT_EQ(round_trip(ErrorReply{"version", "no", 1}).speaks, 1u);
+}
+
+TEST(Codec, DeclaredVersionIsTheFramesV) {
+    EXPECT_EQ(declared_version(pack_map({{"v", 7}, {"t", std::string("hello")}})), 7u);
+    EXPECT_EQ(declared_version(encode(Heartbeat{1})), static_cast<std::uint64_t>(kVersion));
+    EXPECT_FALSE(declared_version(pack_map({{"t", std::string("hello")}})).has_value());
+    EXPECT_FALSE(declared_version(std::string("\x01\x02\xff", 3)).has_value());
+    EXPECT_FALSE(declared_version("").has_value());
+}
+
 TEST(Codec, OtherProtocolVersionIsRefused) {
     auto decoded = decode(pack_map({{"v", 99}, {"t", std::string("hello")}}));
     ASSERT_FALSE(decoded.ok());

@@ -215,6 +215,8 @@ TEST_F(RouterThreadTest, AnotherProtocolVersionIsAnsweredWithTheVersionCode) {
     EXPECT_EQ(std::get<proto::ErrorReply>(*reply).code, "version");
     EXPECT_NE(std::get<proto::ErrorReply>(*reply).message.find("protocol version 7"),
               std::string::npos);
+    EXPECT_EQ(std::get<proto::ErrorReply>(*reply).speaks, 1u)
+        << "the refusal says which version the controller speaks";
 }
 
 std::chrono::microseconds cpu_time() {
@@ -360,6 +362,46 @@ TEST_F(RouterThreadTest, SendingToAnAgentThatIsNotConnectedIsDroppedQuietly) {
     zmq::socket_t a = agent("web-01", client_);
     send(a, proto::encode(proto::Heartbeat{1}));
     EXPECT_TRUE(wait_received(1));
+}
+
+// A heartbeat as a peer speaking protocol version `version` would send it.
+std::string heartbeat_of_version(int version) {
+    std::string frame = proto::encode(proto::Heartbeat{1});
+    frame[frame.find("\xa1v") + 2] = static_cast<char>(version);  // "v": a positive fixint
+    return frame;
+}
+
+TEST_F(RouterThreadTest, AnAgentOfAnotherVersionIsOneLineNamingItsKeyAndBothVersions) {
+    router_->stop();  // the logger is swapped while no transport thread logs
+    CapturedLog log;
+    start({}, {[](const std::string&, const std::string&, proto::Message) {},
+               [](const Stranger&, proto::Message) {}});
+    zmq::socket_t known = agent("web-01", client_);
+    CurveKeyPair stranger_keys = *generate_key_pair();
+    zmq::socket_t stranger = agent("web-02", stranger_keys);
+    for (int i = 0; i < 5; ++i) {
+        send(known, heartbeat_of_version(2));
+        send(stranger, heartbeat_of_version(2));
+        for (zmq::socket_t* s : {&known, &stranger}) {
+            auto reply = receive(*s);
+            ASSERT_TRUE(reply.has_value());
+            EXPECT_EQ(std::get<proto::ErrorReply>(*reply).code, "version");
+            EXPECT_EQ(std::get<proto::ErrorReply>(*reply).speaks, 1u);
+        }
+    }
+    router_->stop();
+    const std::string both_versions = " speaks protocol version 2 and this controller version 1: ";
+    EXPECT_EQ(
+        log.count("agent web-01 (key " + key_fingerprint(client_.public_key) + ")" + both_versions),
+        1u)
+        << log.text();
+    EXPECT_EQ(
+        log.count("an agent with key " + key_fingerprint(stranger_keys.public_key) + both_versions),
+        1u)
+        << log.text();
+    EXPECT_EQ(log.count("install the hostline-agent package of this controller's release"), 2u)
+        << "one line per agent, saying what to do: " << log.text();
+    EXPECT_EQ(log.count("dropped a message"), 0u) << log.text();
 }
 
 }  // namespace

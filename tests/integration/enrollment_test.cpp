@@ -1,10 +1,13 @@
 // Agent enrollment end to end (docs/agents.md): a real controller, real agents, the real CLI
-// and `hostline-agent enroll`: tokens, pending keys, accept, revoke, names already taken.
+// and `hostline-agent enroll`: tokens, the enrollment kept in the state directory beside an
+// agent.toml that is never rewritten, pending keys, accept, revoke, names already taken.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "testing/local_cluster.hpp"
@@ -34,14 +37,39 @@ class Enrollment : public ::testing::Test {
         return token;
     }
 
-    // `hostline-agent enroll TOKEN --name NAME` with its own config and state dir.
-    CommandResult enroll(const std::string& token, const std::string& name) {
-        std::string dir = cluster.dir() + "/enrolled/" + name + "-" + std::to_string(++enrolls_);
+    // A host's directory with an agent.toml as the package installs it: a state_dir, no
+    // [controller] section; and `extra` after it.
+    std::string new_host(const std::string& extra = "") {
+        std::string dir = cluster.dir() + "/enrolled/host-" + std::to_string(++hosts_);
         std::filesystem::create_directories(dir);
-        config_[name] = dir + "/agent.toml";
-        return run_command({cluster.bin("hostline-agent"), "enroll", token, "--name", name,
-                            "--config", dir + "/agent.toml", "--state-dir", dir + "/state"},
-                           30s);
+        std::ofstream(dir + "/agent.toml")
+            << "[agent]\nstate_dir = \"" << dir << "/state\"\ncapacity = 4\n"
+            << extra;
+        return dir;
+    }
+
+    // `hostline-agent enroll TOKEN --name NAME --config HOST/agent.toml --no-start` and args.
+    CommandResult enroll_on(const std::string& host, const std::string& token,
+                            const std::string& name,
+                            std::vector<std::string> args = {"--no-start"}) {
+        config_[name] = host + "/agent.toml";
+        std::vector<std::string> argv{
+            cluster.bin("hostline-agent"), "enroll", token, "--name", name, "--config",
+            host + "/agent.toml"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_command(argv, 30s);
+    }
+
+    // The same on a new host.
+    CommandResult enroll(const std::string& token, const std::string& name) {
+        return enroll_on(new_host(), token, name);
+    }
+
+    static std::string read(const std::string& path) {
+        std::ifstream in(path);
+        std::stringstream text;
+        text << in.rdbuf();
+        return text.str();
     }
 
     json key_of(const std::string& name, const std::string& state) {
@@ -69,21 +97,37 @@ class Enrollment : public ::testing::Test {
     }
 
     LocalCluster cluster;
-    std::map<std::string, std::string> config_;
-    int enrolls_ = 0;
+    std::map<std::string, std::string> config_;  // agent.toml of each name enrolled
+    int hosts_ = 0;
 };
 
 TEST_F(Enrollment, AValidTokenEnrollsTheAgentWithTheTokensLabels) {
     cluster.start_controller();
     std::string token = create_token({"--labels", "role=web,env=prod", "--ttl", "10m"});
 
-    CommandResult r = enroll(token, "e1");
+    const std::string host = new_host();
+    const std::string packaged = read(host + "/agent.toml");
+    CommandResult r = enroll_on(host, token, "e1");
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-    EXPECT_NE(r.out.find("enrolled as e1 (key SHA256:"), std::string::npos) << r.out;
     json key = key_of("e1", "accepted");
     ASSERT_FALSE(key.is_null());
-    EXPECT_NE(r.out.find(key["fingerprint"].get<std::string>()), std::string::npos)
+    const std::string kept = host + "/state/enrollment.toml";
+    EXPECT_EQ(r.out, "enrolled as e1 (key " + key["fingerprint"].get<std::string>() +
+                         "); kept in " + kept +
+                         "\nnot started (--no-start): systemctl enable --now hostline-agent, or "
+                         "hostline-agent --config " +
+                         host + "/agent.toml\n")
         << "the agent shows the fingerprint the controller shows";
+    EXPECT_EQ(read(host + "/agent.toml"), packaged) << "agent.toml is the admin's: never rewritten";
+    struct stat st {};
+    ASSERT_EQ(::stat(kept.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+    CommandResult check = run_command(
+        {cluster.bin("hostline-agent"), "--check-config", "--config", host + "/agent.toml"});
+    EXPECT_EQ(check.exit_code, 0) << check.err;
+    EXPECT_EQ(check.out, host + "/agent.toml: ok; controller " + cluster.agent_endpoint() +
+                             " from " + kept + "\n");
 
     cluster.start_agent("e1", config_["e1"]);
     cluster.wait_online({"e1"});
@@ -105,7 +149,112 @@ TEST_F(Enrollment, AReusedTokenIsRefused) {
     EXPECT_NE(second.err.find("the enrollment token was already used"), std::string::npos)
         << second.err;
     EXPECT_TRUE(key_of("e2", "accepted").is_null());
-    EXPECT_FALSE(std::filesystem::exists(config_["e2"])) << "a refused enrollment writes nothing";
+    const std::string host = std::filesystem::path(config_["e2"]).parent_path().string();
+    EXPECT_FALSE(std::filesystem::exists(host + "/state/enrollment.toml"))
+        << "a refused enrollment keeps nothing";
+    CommandResult check =
+        run_command({cluster.bin("hostline-agent"), "--check-config", "--config", config_["e2"]});
+    EXPECT_EQ(check.exit_code, 2);
+    EXPECT_NE(check.err.find(config_["e2"] +
+                             ": not enrolled (no [controller] section here, and "
+                             "no " +
+                             host +
+                             "/state/enrollment.toml): run hostline-agent enroll TOKEN, or set "
+                             "[controller] in agent.toml"),
+              std::string::npos)
+        << check.err;
+}
+
+// Moving a host to another controller: its enrollment is replaced only with --force.
+TEST_F(Enrollment, AHostAlreadyEnrolledIsRefusedUnlessForced) {
+    cluster.start_controller();
+    LocalCluster other;
+    other.start_controller();
+    const std::string host = new_host();
+    ASSERT_EQ(enroll_on(host, create_token(), "e1").exit_code, 0);
+    const std::string first = read(host + "/state/enrollment.toml");
+    auto other_token = [&] {
+        CommandResult r = other.cli({"agents", "token", "create", "--labels", "role=db"});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return r.out.substr(0, r.out.find('\n'));
+    };
+
+    CommandResult again = enroll_on(host, other_token(), "e1");
+    EXPECT_EQ(again.exit_code, 1);
+    EXPECT_EQ(again.err,
+              "hostline-agent: enrollment failed: this host is already enrolled as e1 "
+              "with the controller at " +
+                  cluster.agent_endpoint() + " (" + host +
+                  "/state/enrollment.toml); use --force to enroll again\n");
+    EXPECT_EQ(read(host + "/state/enrollment.toml"), first);
+
+    CommandResult forced = enroll_on(host, other_token(), "e1", {"--no-start", "--force"});
+    EXPECT_EQ(forced.exit_code, 0) << forced.err;
+    const std::string kept = read(host + "/state/enrollment.toml");
+    EXPECT_NE(kept.find("endpoint = \"" + other.agent_endpoint() + "\""), std::string::npos)
+        << kept;
+    EXPECT_NE(kept.find("\"role\" = \"db\""), std::string::npos) << kept;
+    cluster.stop_controller();  // the agent must find the other one
+    other.start_agent("e1", host + "/agent.toml");
+    other.wait_online({"e1"});
+}
+
+TEST_F(Enrollment, AgentTomlsOwnControllerWinsAndEnrollSaysSo) {
+    cluster.start_controller();
+    const std::string host = new_host(
+        "[controller]\nendpoint = \"tcp://127.0.0.1:1\"\n"
+        "public_key = \"" +
+        cluster.controller_public_key() + "\"\n");
+    CommandResult r = enroll_on(host, create_token(), "e1");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, "hostline-agent: warning: " + host +
+                         "/agent.toml has its own [controller] section, which wins over the "
+                         "enrollment: the agent will connect to tcp://127.0.0.1:1, not to the "
+                         "token's controller; remove that section to use the enrollment\n");
+    CommandResult check = run_command(
+        {cluster.bin("hostline-agent"), "--check-config", "--config", host + "/agent.toml"});
+    EXPECT_EQ(check.exit_code, 0) << check.err;
+    EXPECT_NE(check.out.find(host + "/state/enrollment.toml is not used: " + host +
+                             "/agent.toml has its own [controller] section"),
+              std::string::npos)
+        << check.out;
+}
+
+TEST_F(Enrollment, AStateDirTheAgentWouldNotReadIsRefusedBeforeConnecting) {
+    const std::string host = new_host();
+    cluster.start_controller();
+    CommandResult valid =
+        run_command({cluster.bin("hostline-agent"), "enroll", create_token(), "--config",
+                     host + "/agent.toml", "--state-dir", host + "/elsewhere", "--no-start"});
+    EXPECT_EQ(valid.exit_code, 1);
+    EXPECT_EQ(valid.err, "hostline-agent: enrollment failed: --state-dir " + host +
+                             "/elsewhere is not the state_dir of " + host + "/agent.toml (" + host +
+                             "/state), where the agent looks for its enrollment: set [agent] "
+                             "state_dir there, or leave --state-dir out\n");
+    EXPECT_FALSE(std::filesystem::exists(host + "/elsewhere"));
+}
+
+// Without --no-start, enroll starts the service through systemd; on a host without it (a
+// container, this test's usual home) it says how to start the agent by hand and exits 0. On a
+// host that systemd runs, the test does not touch the host's services: it checks --no-start.
+TEST_F(Enrollment, WithoutSystemdEnrollSaysHowToStartTheAgentByHand) {
+    cluster.start_controller();
+    const std::string host = new_host();
+    const bool systemd = std::filesystem::is_directory("/run/systemd/system");
+    CommandResult r =
+        enroll_on(host, create_token(), "e1",
+                  systemd ? std::vector<std::string>{"--no-start"} : std::vector<std::string>{});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const std::string last_line = r.out.substr(r.out.find('\n') + 1);
+    EXPECT_EQ(last_line,
+              systemd ? "not started (--no-start): systemctl enable --now hostline-agent, or "
+                        "hostline-agent --config " +
+                            host + "/agent.toml\n"
+                      : "systemd does not run on this host: start the agent yourself, as root (or "
+                        "as the user that owns its state_dir): hostline-agent --config " +
+                            host + "/agent.toml\n");
+    cluster.start_agent("e1", host + "/agent.toml");
+    cluster.wait_online({"e1"});
 }
 
 TEST_F(Enrollment, AnExpiredTokenIsRefused) {
