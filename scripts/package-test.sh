@@ -129,7 +129,10 @@ start_controller() {
 }
 
 start_agent() {
-  in_root /usr/bin/hostline-agent --config /etc/hostline/agent.toml >>"$work/agent.log" 2>&1 &
+  # Not through in_root: a function in the background is a subshell, and $! would be its PID.
+  nsenter --net="$netns" chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+    LANG=C.UTF-8 /usr/bin/hostline-agent --config /etc/hostline/agent.toml \
+    >>"$work/agent.log" 2>&1 &
   agent_pid=$!
   pids+=("$agent_pid")
   wait_for 30 agent_online
@@ -248,6 +251,9 @@ else
 fi
 check "enroll, without systemd, says how to start the agent" \
   grep -q 'hostline-agent --config' "$work/enroll.log"
+check "hostline-agent --check-config reads the controller from the enrollment" sh -c "
+  $(declare -f in_root); netns='$netns' root='$root'
+  in_root hostline-agent --check-config | grep -q 'from /var/lib/hostline-agent/enrollment.toml'"
 check "enroll left the conffile agent.toml as packaged" sh -c "
   $(declare -f in_root); netns='$netns' root='$root'
   in_root dpkg --verify hostline-agent"
@@ -298,6 +304,19 @@ fi
 in_this_shell "agent comes back with its enrollment" start_agent
 check "controller stops on SIGTERM" stop "$controller_pid"
 check "agent stops on SIGTERM" stop "$agent_pid"
+
+# Every process whose root is the test's root: none may be left once the daemons stopped.
+nothing_left_in_root() {
+  local p left=0
+  for p in /proc/[0-9]*; do
+    if [ "$(readlink "$p/root" 2>/dev/null)" = "$root" ]; then
+      ps -o pid=,args= -p "${p#/proc/}"
+      left=1
+    fi
+  done
+  return $left
+}
+check "no process left running in the root" nothing_left_in_root
 
 # 7. lintian: no errors (the warnings it prints are listed in docs/operations.md).
 if lintian --fail-on error --tag-display-limit 0 "${debs[@]}" >"$work/lintian.log" 2>&1; then
