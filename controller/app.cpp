@@ -273,10 +273,10 @@ class App::Impl {
                 "agent=" + agent_endpoint + "\nhttp=" + http_url + "\n", 0644);
             !written)
             return written;
-        // Type=notify: `systemctl start` returns now, and the STATUS line keeps count.
+        // Told to systemd by run(), once SIGTERM is handled; the STATUS line keeps count.
         const std::string listening = "listening: agents " + agent_endpoint + ", http " +
                                       config_.http_address + ":" + std::to_string(*port);
-        service::notify_ready(listening);
+        listening_ = listening;
         status_ = std::make_unique<ServiceStatus>(io_, [this, listening] {
             std::size_t online = 0, running = 0;
             for (const AgentInfo& agent : scheduler_->agents()) {
@@ -329,6 +329,9 @@ class App::Impl {
             // Commit everything queued, then leave the loop.
             store_->flush([this] { io_.stop(); });
         });
+        // Type=notify: `systemctl start` returns now. Not before the signals above are
+        // handled, or a stop right after the start would kill the controller uncleanly.
+        service::notify_ready(listening_);
         io_.run();
         router_->stop();
         store_.reset();
@@ -358,6 +361,7 @@ class App::Impl {
     std::unique_ptr<ScheduleService> schedules_;  // after chat_: its firings go through it
     std::unique_ptr<HttpServer> http_;
     std::unique_ptr<ServiceStatus> status_;  // systemd's STATUS=, once started
+    std::string listening_;                  // the READY status: where it listens
 };
 
 App::App(ControllerConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}

@@ -16,12 +16,12 @@ class App {
 
     // Creates the data dir, keys and admin token if missing, opens the store, restores state,
     // and starts listening. When everything listens, writes DATA_DIR/endpoints (the bound
-    // agent and HTTP endpoints, for tools and tests that use port 0) and tells the service
-    // manager READY=1 (then STATUS= as agents and runs come and go).
+    // agent and HTTP endpoints, for tools and tests that use port 0) and starts the
+    // service manager's STATUS= line (agents and runs as they come and go).
     Result<void> start();
 
-    // Serves until SIGTERM or SIGINT, then (STOPPING=1) stops taking work, tells agents,
-    // flushes the store.
+    // Handles SIGTERM and SIGINT, tells the service manager READY=1, and serves until one
+    // comes; then (STOPPING=1) stops taking work, tells agents, flushes the store.
     int run();
 
   private:

@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +22,7 @@
 
 #include "controller/store/migrations.hpp"
 #include "controller/store/schema.hpp"
+#include "notify_socket.hpp"
 #include "testing/local_cluster.hpp"
 
 namespace hostline::testing {
@@ -311,49 +311,6 @@ TEST(ControllerBackup, CopiesTheDatabaseWhileJobsAreWritten) {
             << entry.path();
 }
 
-// A unix datagram socket standing in for systemd's, named by $NOTIFY_SOCKET, which the
-// processes the test starts inherit.
-class NotifySocket {
-  public:
-    NotifySocket() {
-        path_ = (fs::temp_directory_path() / ("hostline-ops-notify-" + std::to_string(::getpid())))
-                    .string();
-        fs::remove(path_);
-        fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        sockaddr_un address{};
-        address.sun_family = AF_UNIX;
-        std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path_.c_str());
-        EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-        ::setenv("NOTIFY_SOCKET", path_.c_str(), 1);
-    }
-    ~NotifySocket() {
-        ::unsetenv("NOTIFY_SOCKET");
-        ::close(fd_);
-        fs::remove(path_);
-    }
-    // The next datagram, or "" after timeout.
-    std::string next(std::chrono::seconds timeout) {
-        char buffer[4096];
-        timeval tv{static_cast<time_t>(timeout.count()), 0};
-        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
-        return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
-    }
-    // Datagrams until one contains `what`; that one, or "" after timeout.
-    std::string until(const std::string& what, std::chrono::seconds timeout) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < deadline) {
-            std::string message = next(1s);
-            if (message.find(what) != std::string::npos) return message;
-        }
-        return "";
-    }
-
-  private:
-    std::string path_;
-    int fd_ = -1;
-};
-
 // Whether something accepts a TCP connection on 127.0.0.1:port right now.
 bool answers(int port) {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -368,10 +325,10 @@ bool answers(int port) {
 }
 
 TEST(ControllerServiceManager, ReadyOnceListeningStatusAsAgentsComeStoppingOnSigterm) {
-    NotifySocket systemd;
     LocalCluster cluster;
+    NotifySocket systemd(cluster.dir() + "/notify.sock");
     cluster.start_controller();
-    const std::string ready = systemd.until("READY=1", 30s);
+    const std::string ready = systemd.wait_for("READY=1", 30s);
     ASSERT_FALSE(ready.empty()) << cluster.controller_log();
     const int http_port = std::stoi(cluster.http_url().substr(cluster.http_url().rfind(':') + 1));
     EXPECT_TRUE(answers(http_port)) << "READY=1 came before the HTTP port answered";
@@ -381,7 +338,7 @@ TEST(ControllerServiceManager, ReadyOnceListeningStatusAsAgentsComeStoppingOnSig
                          ", http 127.0.0.1:" + std::to_string(http_port));
 
     cluster.add_agent("web-1");
-    const std::string status = systemd.until("1 agent(s) online", 30s);
+    const std::string status = systemd.wait_for("1 agent(s) online", 30s);
     EXPECT_EQ(status,
               "STATUS=1 agent(s) online, 0 run(s) running; listening: agents "
               "tcp://127.0.0.1:" +
@@ -389,7 +346,7 @@ TEST(ControllerServiceManager, ReadyOnceListeningStatusAsAgentsComeStoppingOnSig
                   ", http 127.0.0.1:" + std::to_string(http_port));
 
     cluster.signal_controller(SIGTERM);
-    EXPECT_EQ(systemd.until("STOPPING=1", 30s), "STOPPING=1\nSTATUS=stopping: SIGTERM");
+    EXPECT_EQ(systemd.wait_for("STOPPING=1", 30s), "STOPPING=1\nSTATUS=stopping: SIGTERM");
 }
 
 }  // namespace
