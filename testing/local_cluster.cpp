@@ -233,6 +233,9 @@ LocalCluster::LocalCluster(std::string bin_dir) : bin_dir_(std::move(bin_dir)) {
 }
 
 LocalCluster::~LocalCluster() {
+    // All signalled first, then reaped: one by one, 1,000 agents took 50 s (a poll each).
+    for (auto& [name, pid] : agents_)
+        if (pid > 0) ::kill(pid, SIGTERM);
     for (auto& [name, pid] : agents_) stop_pid(pid, SIGTERM);
     stop_pid(controller_pid_, SIGTERM);
     if (!keep_dir_) {
@@ -256,6 +259,16 @@ std::string LocalCluster::bin(const std::string& name) const {
 
 void LocalCluster::add_controller_config(const std::string& toml) {
     write_file(dir_ + "/controller.toml", read_file(dir_ + "/controller.toml") + toml);
+}
+
+void LocalCluster::set_heartbeat(const std::string& interval) {
+    std::string config = read_file(dir_ + "/controller.toml");
+    const std::string key = "heartbeat = \"";
+    const auto start = config.find(key);
+    if (start == std::string::npos) fail_with("controller.toml has no heartbeat line");
+    const auto end = config.find('\n', start);
+    config.replace(start, end - start, key + interval + "\"");
+    write_file(dir_ + "/controller.toml", config);
 }
 
 void LocalCluster::start_controller() {
@@ -435,6 +448,11 @@ void LocalCluster::accept_agent_key(const std::string& name, const std::string& 
 void LocalCluster::stop_agent(const std::string& name) {
     stop_pid(agents_[name], SIGTERM);
     agents_[name] = -1;
+}
+
+pid_t LocalCluster::agent_pid(const std::string& name) const {
+    auto it = agents_.find(name);
+    return it == agents_.end() ? -1 : it->second;
 }
 
 std::string LocalCluster::agent_log(const std::string& name) const {
