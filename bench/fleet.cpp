@@ -60,6 +60,21 @@ double cpu_seconds_of(pid_t pid) {
     return seconds;
 }
 
+// cutime + cstime of /proc/PID/stat (fields 16 and 17), in seconds.
+double reaped_children_seconds(pid_t pid) {
+    if (pid <= 0) return 0;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto close_paren = text.rfind(')');  // the command name may hold spaces
+    if (close_paren == std::string::npos) return 0;
+    std::istringstream fields(text.substr(close_paren + 2));
+    std::string skipped;
+    for (int field = 3; field < 16; ++field) fields >> skipped;  // state .. stime
+    long cutime = 0, cstime = 0;
+    fields >> cutime >> cstime;
+    return static_cast<double>(cutime + cstime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 // "Rss:" and "Pss:" of /proc/PID/smaps_rollup, in kB.
 std::pair<long, long> rss_and_pss_kb(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/smaps_rollup");
@@ -144,8 +159,11 @@ std::string Fleet::metrics() const {
 FleetCpu Fleet::cpu() const {
     FleetCpu cpu;
     cpu.controller = cpu_seconds_of(cluster_->controller_pid());
-    for (int i = 1; i <= agents_; ++i)
-        cpu.agents += cpu_seconds_of(cluster_->agent_pid(agent_name(i)));
+    for (int i = 1; i <= agents_; ++i) {
+        const pid_t pid = cluster_->agent_pid(agent_name(i));
+        cpu.agents += cpu_seconds_of(pid);
+        cpu.agents_children += reaped_children_seconds(pid);
+    }
     return cpu;
 }
 
@@ -199,6 +217,16 @@ double MachineLoad::busy_since() const {
     auto [busy, total] = machine_jiffies();
     return total > total_ ? static_cast<double>(busy - busy_) / static_cast<double>(total - total_)
                           : 0;
+}
+
+double bench_process_cpu_seconds() {
+    auto seconds = [](int who) {
+        rusage usage{};
+        getrusage(who, &usage);
+        auto of = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+        return of(usage.ru_utime) + of(usage.ru_stime);
+    };
+    return seconds(RUSAGE_SELF) + seconds(RUSAGE_CHILDREN);
 }
 
 double metric_value(const std::string& text, const std::string& series) {

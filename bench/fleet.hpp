@@ -27,10 +27,26 @@ struct FleetSettings {
     int batch = 100;  // agents started before waiting for them to come online
 };
 
-// Seconds on a CPU so far, by kind of process (not the processes the agents ran).
+// Seconds on a CPU so far, by kind of process.
 struct FleetCpu {
     double controller = 0;
     double agents = 0;
+    // The processes the agents ran and reaped (`true`): /proc's cutime + cstime, counted in
+    // clock ticks and rounded down per agent, so a difference is short by up to a tick (10 ms)
+    // an agent.
+    double agents_children = 0;
+
+    FleetCpu operator-(const FleetCpu& before) const {
+        return {controller - before.controller, agents - before.agents,
+                agents_children - before.agents_children};
+    }
+    FleetCpu& operator+=(const FleetCpu& more) {
+        controller += more.controller;
+        agents += more.agents;
+        agents_children += more.agents_children;
+        return *this;
+    }
+    double total() const { return controller + agents + agents_children; }
 };
 
 // The share of the machine's CPU time (all cores) that was busy between two readings of
@@ -85,6 +101,10 @@ class Fleet {
     std::unique_ptr<hostline::testing::LocalCluster> cluster_;
     std::string token_;
 };
+
+// Seconds on a CPU of this process and of the children it has reaped (and theirs): what a
+// baseline run from here cost.
+double bench_process_cpu_seconds();
 
 // A value from Prometheus text: the sample named exactly `series` (with its labels, as
 // `name{label="x"}`); 0 when absent.
