@@ -9,7 +9,7 @@
 //         (bench/job_list_bench.hpp)
 //
 //   hostline-bench [--only=dispatch|job-list|fanout|throughput] [--fanout-agents=100,1000]
-//                  [LATENCY_RUNS] [FANOUT_RUNS] [LIST_REQUESTS]
+//                  [--ansible-runs=1] [LATENCY_RUNS] [FANOUT_RUNS] [LIST_REQUESTS]
 //
 // A benchmark, not a test: it prints what it measured and asserts nothing.
 #include <spawn.h>
@@ -139,10 +139,13 @@ int main(int argc, char** argv) {
     std::string only;
     std::vector<int> counts;
     std::vector<int> fanout_agents{100, 1000};
+    int ansible_runs = 1;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg.rfind("--only=", 0) == 0) {
             only = arg.substr(7);
+        } else if (arg.rfind("--ansible-runs=", 0) == 0) {  // 0: fan-out without Ansible
+            ansible_runs = std::atoi(arg.c_str() + 15);
         } else if (arg.rfind("--fanout-agents=", 0) == 0) {  // e.g. 100,1000
             fanout_agents.clear();
             std::istringstream list(arg.substr(16));
@@ -178,7 +181,7 @@ int main(int argc, char** argv) {
             auto fanout = hostline::bench::run_fanout_bench({.bin_dir = bin_dir,
                                                              .agent_counts = fanout_agents,
                                                              .runs = fanout_runs,
-                                                             .pdsh_runs = fanout_runs});
+                                                             .ansible_runs = ansible_runs});
             rows.insert(rows.end(), fanout.begin(), fanout.end());
         }
         if (only.empty() || only == "throughput") {
