@@ -31,11 +31,12 @@ void raise_open_files_limit() {
 
 // Seconds on a CPU of one thread, to the nanosecond (/proc/.../schedstat: the tick-counted
 // utime of /proc/PID/stat rounds an agent's few milliseconds a job down to nothing).
-double cpu_seconds_of_task(const std::string& task_dir) {
+double cpu_seconds_of_task(const std::string& task_dir, double* waiting = nullptr) {
     std::ifstream in(task_dir + "/schedstat");
-    long long ns = 0;
-    in >> ns;
-    return static_cast<double>(ns) / 1e9;
+    long long on_cpu_ns = 0, waiting_ns = 0;
+    in >> on_cpu_ns >> waiting_ns;
+    if (waiting != nullptr) *waiting = static_cast<double>(waiting_ns) / 1e9;
+    return static_cast<double>(on_cpu_ns) / 1e9;
 }
 
 std::vector<pid_t> tasks_of(pid_t pid) {
@@ -167,12 +168,12 @@ FleetCpu Fleet::cpu() const {
     return cpu;
 }
 
-std::vector<std::pair<std::string, double>> Fleet::controller_threads() const {
+std::vector<Fleet::Thread> Fleet::controller_threads() const {
     // The controller's own threads carry its name; app.cpp starts them in this order (the
     // store before the transport, whose libzmq threads start between the two).
     static const char* const kOwnThreads[] = {"io", "store", "transport"};
     const pid_t pid = cluster_->controller_pid();
-    std::vector<std::pair<std::string, double>> threads;
+    std::vector<Thread> threads;
     std::size_t own = 0;
     for (pid_t tid : tasks_of(pid)) {
         std::ifstream comm(task_dir(pid, tid) + "/comm");
@@ -180,7 +181,9 @@ std::vector<std::pair<std::string, double>> Fleet::controller_threads() const {
         std::getline(comm, name);
         if (name.rfind("hostline-contro", 0) == 0 && own < std::size(kOwnThreads))
             name = kOwnThreads[own++];
-        threads.emplace_back(name, cpu_seconds_of_task(task_dir(pid, tid)));
+        Thread thread{.name = name};
+        thread.on_cpu = cpu_seconds_of_task(task_dir(pid, tid), &thread.waiting);
+        threads.push_back(std::move(thread));
     }
     return threads;
 }

@@ -87,7 +87,13 @@ class Fleet {
     FleetCpu cpu() const;
     // Seconds on a CPU of each controller thread, in start order: io, store, transport (its
     // own, told apart by that order) and libzmq's (ZMQbg/...).
-    std::vector<std::pair<std::string, double>> controller_threads() const;
+    // Each also with the seconds it waited, runnable, for a CPU (a starved thread shows there).
+    struct Thread {
+        std::string name;
+        double on_cpu = 0;
+        double waiting = 0;
+    };
+    std::vector<Thread> controller_threads() const;
     // Resident memory of all agents together, in MiB: RSS (shared pages counted in each) and
     // PSS (shared pages divided among their users: what they cost together).
     struct Memory {

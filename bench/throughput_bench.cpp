@@ -288,13 +288,17 @@ std::vector<ReportRow> run_throughput_bench(const ThroughputSettings& settings) 
     const auto threads_after = fleet.controller_threads();
     std::string per_thread;
     for (std::size_t i = 0; i < threads_after.size(); ++i) {
-        const double before = i < threads_before.size() ? threads_before[i].second : 0;
-        char text[96];
-        std::snprintf(text, sizeof text, "%s%s %.2f s", per_thread.empty() ? "" : ", ",
-                      threads_after[i].first.c_str(), threads_after[i].second - before);
+        const Fleet::Thread before =
+            i < threads_before.size() ? threads_before[i] : Fleet::Thread{};
+        char text[128];
+        std::snprintf(text, sizeof text, "%s%s %.2f s (waited %.2f s)",
+                      per_thread.empty() ? "" : ", ", threads_after[i].name.c_str(),
+                      threads_after[i].on_cpu - before.on_cpu,
+                      threads_after[i].waiting - before.waiting);
         per_thread += text;
     }
-    std::fprintf(stderr, "  controller threads: %s\n", per_thread.c_str());
+    // Waited: runnable but not running, for want of a CPU.
+    std::fprintf(stderr, "  controller threads on a CPU over the rounds: %s\n", per_thread.c_str());
     const CommitHistogram& commits = store.commits;
     std::fprintf(
         stderr,
