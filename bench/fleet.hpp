@@ -9,7 +9,6 @@
 
 #include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "cli/api_client.hpp"
@@ -32,8 +31,8 @@ struct FleetCpu {
     double controller = 0;
     double agents = 0;
     // The processes the agents ran and reaped (`true`): /proc's cutime + cstime, counted in
-    // clock ticks and rounded down per agent, so a difference is short by up to a tick (10 ms)
-    // an agent.
+    // clock ticks and rounded down per agent, so a difference is off by up to a tick (10 ms)
+    // an agent: meaningful over many runs an agent, not over one.
     double agents_children = 0;
 
     FleetCpu operator-(const FleetCpu& before) const {
