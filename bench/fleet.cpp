@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -169,21 +170,28 @@ FleetCpu Fleet::cpu() const {
 }
 
 std::vector<Fleet::Thread> Fleet::controller_threads() const {
-    // The controller's own threads carry its name; app.cpp starts them in this order (the
-    // store before the transport, whose libzmq threads start between the two).
+    // The controller's own threads are unnamed (they carry the process's name). app.cpp starts
+    // three, in this order: io, store, then transport (libzmq's start between the last two).
+    // With any other number of them the order says nothing, and they are numbered instead.
     static const char* const kOwnThreads[] = {"io", "store", "transport"};
     const pid_t pid = cluster_->controller_pid();
     std::vector<Thread> threads;
     std::size_t own = 0;
     for (pid_t tid : tasks_of(pid)) {
         std::ifstream comm(task_dir(pid, tid) + "/comm");
-        std::string name;
-        std::getline(comm, name);
-        if (name.rfind("hostline-contro", 0) == 0 && own < std::size(kOwnThreads))
-            name = kOwnThreads[own++];
-        Thread thread{.name = name};
+        Thread thread;
+        std::getline(comm, thread.name);
+        if (thread.name.rfind("hostline-contro", 0) == 0) thread.name = std::to_string(own++);
         thread.on_cpu = cpu_seconds_of_task(task_dir(pid, tid), &thread.waiting);
         threads.push_back(std::move(thread));
+    }
+    for (Thread& thread : threads) {
+        const bool own_thread = !thread.name.empty() && std::isdigit(thread.name[0]);
+        if (!own_thread) continue;
+        const std::size_t index = std::stoul(thread.name);
+        thread.name = own == std::size(kOwnThreads)
+                          ? kOwnThreads[index]
+                          : "thread " + std::to_string(index + 1) + (index == 0 ? " (io)" : "");
     }
     return threads;
 }

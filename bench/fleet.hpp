@@ -85,8 +85,9 @@ class Fleet {
     std::string metrics() const;
     FleetCpu cpu() const;
     // Seconds on a CPU of each controller thread, in start order: io, store, transport (its
-    // own, told apart by that order) and libzmq's (ZMQbg/...).
-    // Each also with the seconds it waited, runnable, for a CPU (a starved thread shows there).
+    // own, told apart by that order while there are three; numbered otherwise) and libzmq's
+    // (ZMQbg/...). Each also with the seconds it waited, runnable, for a CPU (a starved
+    // thread shows there).
     struct Thread {
         std::string name;
         double on_cpu = 0;
