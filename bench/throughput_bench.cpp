@@ -89,25 +89,28 @@ class StoreWatch {
     explicit StoreWatch(const Fleet& fleet)
         : fleet_(fleet), before_(CommitHistogram::read(fleet.metrics())) {
         scraper_ = std::thread([this] {
-            while (!stop_) {
-                const double depth = metric_value(fleet_.metrics(), "hostline_store_queue_depth");
-                max_depth_ = std::max(max_depth_.load(), depth);
-                depth_sum_ = depth_sum_ + depth;
-                ++scrapes_;
-                std::this_thread::sleep_for(kScrapeInterval);
+            try {
+                while (!stop_) {
+                    const double depth =
+                        metric_value(fleet_.metrics(), "hostline_store_queue_depth");
+                    max_depth_ = std::max(max_depth_.load(), depth);
+                    depth_sum_ = depth_sum_ + depth;
+                    ++scrapes_;
+                    std::this_thread::sleep_for(kScrapeInterval);
+                }
+            } catch (...) {
+                failure_ = std::current_exception();  // finish() throws it
             }
         });
     }
-    ~StoreWatch() { finish(); }
+    ~StoreWatch() { stop(); }
     StoreWatch(const StoreWatch&) = delete;
     StoreWatch& operator=(const StoreWatch&) = delete;
 
-    // Stops scraping; the COMMITs of the window.
+    // Stops scraping; the COMMITs of the window. Throws when a scrape failed.
     CommitHistogram finish() {
-        if (scraper_.joinable()) {
-            stop_ = true;
-            scraper_.join();
-        }
+        stop();
+        if (failure_) std::rethrow_exception(failure_);
         return CommitHistogram::read(fleet_.metrics()).since(before_);
     }
     double max_depth() const { return max_depth_; }
@@ -115,8 +118,15 @@ class StoreWatch {
     int scrapes() const { return scrapes_; }
 
   private:
+    void stop() {
+        if (!scraper_.joinable()) return;
+        stop_ = true;
+        scraper_.join();
+    }
+
     const Fleet& fleet_;
     CommitHistogram before_;
+    std::exception_ptr failure_;  // written by the scraper, read once it has been joined
     std::atomic<bool> stop_{false};
     std::atomic<double> max_depth_{0};
     std::atomic<double> depth_sum_{0};
@@ -191,8 +201,8 @@ Window hostline_window(const Fleet& fleet, const ThroughputSettings& settings,
         });
     for (auto& t : submitters) t.join();
     const double seconds = seconds_since(start);
+    if (failure) std::rethrow_exception(failure);  // a job that failed says more than metrics
     store.add(watch.finish(), watch);
-    if (failure) std::rethrow_exception(failure);
     return {stored_succeeded_runs(fleet, job_ids), seconds};
 }
 
