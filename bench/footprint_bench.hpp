@@ -33,9 +33,10 @@ struct IdleAgentSettings {
     int idle_seconds = 60;    // wake-ups counted over this long
 };
 
-// Returns the RSS row (against the 10 MB limit) and the wake-ups row (context switches
-// against heartbeats); what each thread did goes to stderr. Throws when the agent does not
-// come online or dies.
+// Returns the RSS row (against the 10 MB limit), the wake-ups row (voluntary context switches
+// of every thread against heartbeats) and, as context, every context switch (with the
+// involuntary ones: preemptions by other load); what each thread did goes to stderr. Throws when
+// the agent does not come online or dies.
 std::vector<ReportRow> run_idle_agent_bench(const IdleAgentSettings& settings);
 
 }  // namespace hostline::bench
