@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
         if (arg.rfind("--only=", 0) == 0) {
             only = arg.substr(7);
         } else if (arg.rfind("--output-bytes=", 0) == 0) {
-            output.bytes = std::stoull(arg.substr(15));
+            output.bytes = std::strtoull(arg.c_str() + 15, nullptr, 10);
         } else if (arg.rfind("--output-runs=", 0) == 0) {
             output.runs = std::atoi(arg.c_str() + 14);
         } else if (arg.rfind("--idle-seconds=", 0) == 0) {
@@ -169,6 +169,12 @@ int main(int argc, char** argv) {
         } else {
             counts.push_back(std::atoi(arg.c_str()));
         }
+    }
+    if (output.bytes == 0 || output.runs < 1 || idle.idle_seconds < 1) {
+        std::fprintf(stderr,
+                     "hostline-bench: --output-bytes, --output-runs and --idle-seconds "
+                     "take a number above 0\n");
+        return 2;
     }
     if (!only.empty() && only != "dispatch" && only != "job-list" && only != "output" &&
         only != "footprint") {
@@ -208,11 +214,11 @@ int main(int argc, char** argv) {
             "(measured: 100,000 jobs)\n");
         if (only.empty() || only == "output" || only == "footprint")
             std::printf(
-                "  (5) the same generator (yes LINE | head -c N) | cat > /dev/null; target: the\n"
-                "  issue's >= 0.5x the throughput, i.e. <= 2x the time; (6) the issue's 10 MB, "
-                "and\n"
-                "  the heartbeats in the same time: 4 wake-ups each at most (the agent's thread\n"
-                "  and ZeroMQ's I/O thread, each woken by the heartbeat and by its answer)\n");
+                "  (5) the same generator (yes LINE | head -c N) | cat > /dev/null; target:\n"
+                "  the issue's >= 0.5x the throughput, i.e. <= 2x the time; (6) the issue's\n"
+                "  10 MB, and the heartbeats in the same time: 4 wake-ups each at most (the\n"
+                "  agent's thread and ZeroMQ's I/O thread, each woken by the heartbeat and by\n"
+                "  its answer)\n");
         if (only.empty() || only == "job-list")
             std::printf(
                 "  [x/y/z jobs]: what the request answered with 100, 10,000 and 100,000 jobs\n"
