@@ -258,6 +258,25 @@ void LocalCluster::add_controller_config(const std::string& toml) {
     write_file(dir_ + "/controller.toml", read_file(dir_ + "/controller.toml") + toml);
 }
 
+void LocalCluster::set_heartbeat(const std::string& interval) {
+    std::string config = read_file(dir_ + "/controller.toml");
+    const std::string key = "heartbeat = \"";
+    const auto start = config.find(key);
+    if (start == std::string::npos) fail_with("controller.toml has no heartbeat line");
+    const auto end = config.find('\n', start);
+    config.replace(start, end - start, key + interval + "\"");
+    write_file(dir_ + "/controller.toml", config);
+}
+
+void LocalCluster::set_output_cap_bytes(std::uint64_t bytes) {
+    std::string config = read_file(dir_ + "/controller.toml");
+    if (config.find("output_cap_bytes = ") != std::string::npos)
+        fail_with("controller.toml has its output_cap_bytes already");
+    config.insert(config.find("[controller]\n") + 13,
+                  "output_cap_bytes = " + std::to_string(bytes) + "\n");
+    write_file(dir_ + "/controller.toml", config);
+}
+
 void LocalCluster::start_controller() {
     std::error_code ec;
     fs::remove(controller_dir_ + "/endpoints", ec);
@@ -435,6 +454,11 @@ void LocalCluster::accept_agent_key(const std::string& name, const std::string& 
 void LocalCluster::stop_agent(const std::string& name) {
     stop_pid(agents_[name], SIGTERM);
     agents_[name] = -1;
+}
+
+pid_t LocalCluster::agent_pid(const std::string& name) const {
+    auto it = agents_.find(name);
+    return it == agents_.end() ? -1 : it->second;
 }
 
 std::string LocalCluster::agent_log(const std::string& name) const {

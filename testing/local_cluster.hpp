@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -89,6 +90,12 @@ class LocalCluster {
 
     // Appends TOML (whole sections) to controller.toml; call before start_controller().
     void add_controller_config(const std::string& toml);
+    // The controller's heartbeat interval (default 500ms, quick for tests), e.g. "5s" for a
+    // benchmark of 1,000 agents; call before start_controller().
+    void set_heartbeat(const std::string& interval);
+    // The output stored per run (default 16 MiB), e.g. 1 GiB for the output benchmark; call
+    // once, before start_controller().
+    void set_output_cap_bytes(std::uint64_t bytes);
     // Writes policy.toml and points [controller] policy_file at it; later calls rewrite
     // the file only (send SIGHUP or `hostline policy reload` to apply it).
     void set_policy(const std::string& toml);
@@ -108,6 +115,7 @@ class LocalCluster {
     // for a client the test drives itself.
     void accept_agent_key(const std::string& name, const std::string& public_key);
     pid_t controller_pid() const { return controller_pid_; }
+    pid_t agent_pid(const std::string& name) const;  // -1: none running under that name
     // Where agents connect, and the controller's public key (after start_controller()).
     std::string agent_endpoint() const { return "tcp://127.0.0.1:" + std::to_string(agent_port_); }
     const std::string& controller_public_key() const { return controller_public_key_; }
