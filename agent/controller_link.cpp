@@ -57,8 +57,10 @@ void ControllerLink::open_socket() {
     std::uniform_int_distribution<int> jitter(100, 300);
     socket_.set(zmq::sockopt::reconnect_ivl, jitter(random_));
     socket_.set(zmq::sockopt::reconnect_ivl_max, 10000);
-    socket_.set(zmq::sockopt::heartbeat_ivl, 5000);  // ZMTP pings find dead TCP links
-    socket_.set(zmq::sockopt::heartbeat_timeout, 15000);
+    // No ZMTP heartbeats (ZMQ_HEARTBEAT_IVL): the agent's own heartbeat finds a dead link
+    // already (no word for three intervals: the link is rebuilt, agent.cpp), and pings on a
+    // timer of their own woke ZeroMQ's I/O thread twice more per interval in an idle agent
+    // (docs/performance.md, "Output and agent footprint").
 
     std::string monitor_endpoint =
         "inproc://monitor-" + std::to_string(::getpid()) + "-" + std::to_string(generation_);

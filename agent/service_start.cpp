@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -83,7 +83,9 @@ Result<void> run_checked(const std::vector<std::string>& argv) {
 }  // namespace
 
 bool systemd_booted() {
-    return ::sd_booted() > 0;
+    // What sd_booted(3) checks, without linking libsystemd for it (docs/performance.md).
+    struct stat st {};
+    return ::lstat("/run/systemd/system/", &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 Result<std::string> start_agent_service(const ServiceControl& control,

@@ -7,9 +7,13 @@
 //   (3) runs per second on 100 agents, against bare spawns (bench/throughput_bench.hpp)
 //   (c-n) the jobs list API and the UI page with 100,000 jobs stored, against 100 jobs
 //         (bench/job_list_bench.hpp)
+//   (5) 1 GiB of stdout stored, against the same generator | cat > /dev/null; (6) an idle
+//       agent's RSS and wake-ups per heartbeat (bench/footprint_bench.hpp)
 //
-//   hostline-bench [--only=dispatch|job-list|fanout|throughput] [--fanout-agents=100,1000]
-//                  [--ansible-runs=1] [LATENCY_RUNS] [FANOUT_RUNS] [LIST_REQUESTS]
+//   hostline-bench [--only=dispatch|job-list|fanout|throughput|output|footprint]
+//                  [--fanout-agents=100,1000] [--ansible-runs=1] [--output-bytes=N]
+//                  [--output-runs=N] [--idle-seconds=N] [LATENCY_RUNS] [FANOUT_RUNS]
+//                  [LIST_REQUESTS]
 //
 // A benchmark, not a test: it prints what it measured and asserts nothing.
 #include <spawn.h>
@@ -29,6 +33,7 @@
 #include <vector>
 
 #include "bench/fanout_bench.hpp"
+#include "bench/footprint_bench.hpp"
 #include "bench/job_list_bench.hpp"
 #include "bench/report_table.hpp"
 #include "bench/throughput_bench.hpp"
@@ -140,6 +145,8 @@ int main(int argc, char** argv) {
     std::vector<int> counts;
     std::vector<int> fanout_agents{100, 1000};
     int ansible_runs = 1;
+    hostline::bench::OutputBenchSettings output;
+    hostline::bench::IdleAgentSettings idle;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg.rfind("--only=", 0) == 0) {
@@ -151,14 +158,27 @@ int main(int argc, char** argv) {
             std::istringstream list(arg.substr(16));
             for (std::string n; std::getline(list, n, ',');)
                 fanout_agents.push_back(std::atoi(n.c_str()));
+        } else if (arg.rfind("--output-bytes=", 0) == 0) {
+            output.bytes = std::strtoull(arg.c_str() + 15, nullptr, 10);
+        } else if (arg.rfind("--output-runs=", 0) == 0) {
+            output.runs = std::atoi(arg.c_str() + 14);
+        } else if (arg.rfind("--idle-seconds=", 0) == 0) {
+            idle.idle_seconds = std::atoi(arg.c_str() + 15);
         } else {
             counts.push_back(std::atoi(arg.c_str()));
         }
     }
-    if (!only.empty() && only != "dispatch" && only != "job-list" && only != "fanout" &&
-        only != "throughput") {
+    if (output.bytes == 0 || output.runs < 1 || idle.idle_seconds < 1) {
         std::fprintf(stderr,
-                     "hostline-bench: --only takes dispatch, job-list, fanout or throughput\n");
+                     "hostline-bench: --output-bytes, --output-runs and --idle-seconds "
+                     "take a number above 0\n");
+        return 2;
+    }
+    if (!only.empty() && only != "dispatch" && only != "job-list" && only != "fanout" &&
+        only != "throughput" && only != "output" && only != "footprint") {
+        std::fprintf(stderr,
+                     "hostline-bench: --only takes dispatch, job-list, fanout, throughput, output "
+                     "or footprint\n");
         return 2;
     }
     const int latency_runs = counts.size() > 0 ? counts[0] : 300;
@@ -188,6 +208,15 @@ int main(int argc, char** argv) {
             auto throughput = hostline::bench::run_throughput_bench({.bin_dir = bin_dir});
             rows.insert(rows.end(), throughput.begin(), throughput.end());
         }
+        output.bin_dir = idle.bin_dir = bin_dir;
+        if (only.empty() || only == "output") {
+            auto stored = hostline::bench::run_output_bench(output);
+            rows.insert(rows.end(), stored.begin(), stored.end());
+        }
+        if (only.empty() || only == "footprint") {
+            auto footprint = hostline::bench::run_idle_agent_bench(idle);
+            rows.insert(rows.end(), footprint.begin(), footprint.end());
+        }
         hostline::bench::print_table(rows);
         std::printf(
             "\nbaselines: (a) posix_spawn+waitpid of /bin/true; (2) seq N | xargs -P64 -n1 "
@@ -195,6 +224,13 @@ int main(int argc, char** argv) {
             "/bin/true in\n  agents x capacity threads (store: hostline's time per run);\n  (c-n) "
             "the same request against a controller with 100 jobs stored "
             "(measured: 100,000 jobs)\n");
+        if (only.empty() || only == "output" || only == "footprint")
+            std::printf(
+                "  (5) the same generator (yes LINE | head -c N) | cat > /dev/null; target:\n"
+                "  the issue's >= 0.5x the throughput, i.e. <= 2x the time; (6) the issue's\n"
+                "  10 MB, and the heartbeats in the same time: 4 wake-ups each at most (the\n"
+                "  agent's thread and ZeroMQ's I/O thread, each woken by the heartbeat and by\n"
+                "  its answer)\n");
         if (only.empty() || only == "job-list")
             std::printf(
                 "  [x/y/z jobs]: what the request answered with 100, 10,000 and 100,000 jobs\n"

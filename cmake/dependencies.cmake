@@ -2,8 +2,9 @@
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 pkg_check_modules(ZMQ REQUIRED IMPORTED_TARGET libzmq)
-# sd_notify for the daemons' Type=notify units (packaging/)
-pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+# SHA-256 in common and the agent: libzmq links libsodium already, so the agent maps no
+# libcrypto (3.4 MB of its idle RSS; docs/performance.md, "Output and agent footprint")
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 find_package(cppzmq REQUIRED)
 find_package(msgpack REQUIRED)  # target msgpackc-cxx
 find_package(spdlog REQUIRED)

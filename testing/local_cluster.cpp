@@ -271,6 +271,15 @@ void LocalCluster::set_heartbeat(const std::string& interval) {
     write_file(dir_ + "/controller.toml", config);
 }
 
+void LocalCluster::set_output_cap_bytes(std::uint64_t bytes) {
+    std::string config = read_file(dir_ + "/controller.toml");
+    if (config.find("output_cap_bytes = ") != std::string::npos)
+        fail_with("controller.toml has its output_cap_bytes already");
+    config.insert(config.find("[controller]\n") + 13,
+                  "output_cap_bytes = " + std::to_string(bytes) + "\n");
+    write_file(dir_ + "/controller.toml", config);
+}
+
 void LocalCluster::start_controller() {
     std::error_code ec;
     fs::remove(controller_dir_ + "/endpoints", ec);

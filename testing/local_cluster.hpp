@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -92,6 +93,9 @@ class LocalCluster {
     // The controller's heartbeat interval (default 500ms, quick for tests), e.g. "5s" for a
     // benchmark of 1,000 agents; call before start_controller().
     void set_heartbeat(const std::string& interval);
+    // The output stored per run (default 16 MiB), e.g. 1 GiB for the output benchmark; call
+    // once, before start_controller().
+    void set_output_cap_bytes(std::uint64_t bytes);
     // Writes policy.toml and points [controller] policy_file at it; later calls rewrite
     // the file only (send SIGHUP or `hostline policy reload` to apply it).
     void set_policy(const std::string& toml);

@@ -1,7 +1,7 @@
 #include "common/transport/curve_keys.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -34,11 +34,10 @@ Result<std::string> read_small_file(const std::string& path) {
 }  // namespace
 
 std::string key_fingerprint(std::string_view public_key) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (EVP_Digest(public_key.data(), public_key.size(), digest, &length, EVP_sha256(), nullptr) !=
-        1)
-        std::abort();  // SHA-256 is always available in OpenSSL 3
+    // libsodium, not OpenSSL: the agent then maps no libcrypto (docs/performance.md).
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(public_key.data()),
+                       public_key.size());
     static constexpr std::string_view kHex = "0123456789abcdef";
     std::string out = "SHA256:";
     for (unsigned int i = 0; i < 8; ++i) {

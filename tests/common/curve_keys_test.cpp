@@ -25,6 +25,13 @@ mode_t mode_of(const std::string& path) {
     return st.st_mode & 0777;
 }
 
+// The fingerprint is the first 8 bytes of the key's SHA-256 (FIPS 180-2's "abc" vector), as
+// it was with OpenSSL: names logged and shown before the switch to libsodium still match.
+TEST(KeyFingerprint, IsTheFirstEightBytesOfTheSha256OfTheKey) {
+    EXPECT_EQ(key_fingerprint("abc"), "SHA256:ba7816bf8f01cfea");
+    EXPECT_EQ(key_fingerprint(""), "SHA256:e3b0c44298fc1c14");
+}
+
 TEST_F(CurveKeysTest, CreatesAPairWithAPrivateSecretKeyAndKeepsIt) {
     auto first = load_or_create_key_pair(dir_ + "/state", "agent");
     ASSERT_TRUE(first.ok()) << first.error().message;

@@ -4,6 +4,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -13,24 +14,31 @@
 namespace hostline::service {
 namespace {
 
-// A unix datagram socket standing in for systemd's, named by $NOTIFY_SOCKET for the test.
+// A unix datagram socket standing in for systemd's, named by $NOTIFY_SOCKET for the test: a
+// file, or (abstract) a name in the abstract namespace, which $NOTIFY_SOCKET writes "@NAME".
 class NotifySocket {
   public:
-    NotifySocket() {
-        path_ = std::filesystem::temp_directory_path() /
-                ("hostline-notify-" + std::to_string(::getpid()));
-        std::filesystem::remove(path_);
+    explicit NotifySocket(bool abstract = false) {
+        const std::string name = "hostline-notify-" + std::to_string(::getpid());
+        path_ = abstract ? std::filesystem::path("@" + name)
+                         : std::filesystem::temp_directory_path() / name;
+        if (!abstract) std::filesystem::remove(path_);
         fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         sockaddr_un address{};
         address.sun_family = AF_UNIX;
         std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path_.c_str());
-        EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+        socklen_t length = sizeof address;
+        if (abstract) {
+            address.sun_path[0] = '\0';
+            length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size() + 1);
+        }
+        EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&address), length), 0);
         ::setenv("NOTIFY_SOCKET", path_.c_str(), 1);
     }
     ~NotifySocket() {
         ::unsetenv("NOTIFY_SOCKET");
         ::close(fd_);
-        std::filesystem::remove(path_);
+        if (path_.string()[0] != '@') std::filesystem::remove(path_);
     }
     std::string next() {
         char buffer[4096];
@@ -54,6 +62,13 @@ TEST(ServiceManager, ReadyStatusAndStoppingReachTheNotifySocket) {
     EXPECT_EQ(systemd.next(), "STATUS=3 agents online");
     notify_stopping("stopping: SIGTERM");
     EXPECT_EQ(systemd.next(), "STOPPING=1\nSTATUS=stopping: SIGTERM");
+}
+
+// Without libsystemd the daemons speak the protocol themselves: an abstract socket too.
+TEST(ServiceManager, AnAbstractNotifySocketGetsTheMessagesToo) {
+    NotifySocket systemd(/*abstract=*/true);
+    notify_ready("listening");
+    EXPECT_EQ(systemd.next(), "READY=1\nSTATUS=listening");
 }
 
 TEST(ServiceManager, AStatusIsOneLineSoItCannotSetAnythingElse) {
