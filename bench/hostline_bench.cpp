@@ -6,7 +6,11 @@
 //   (c-n) the jobs list API and the UI page with 100,000 jobs stored, against 100 jobs
 //         (bench/job_list_bench.hpp)
 //
-//   hostline-bench [--only=dispatch|job-list] [LATENCY_RUNS] [FANOUT_RUNS] [LIST_REQUESTS]
+//   (4) 10,000 emulated agents: the idle controller's CPU and RSS, and a job to all of them
+//       against a bare ROUTER/DEALER request/reply (bench/scale_bench.hpp)
+//
+//   hostline-bench [--only=dispatch|job-list|scale] [--scale-agents=N] [--scale-rounds=N]
+//                  [--scale-idle=S] [LATENCY_RUNS] [FANOUT_RUNS] [LIST_REQUESTS]
 //
 // A benchmark, not a test: it prints what it measured and asserts nothing.
 #include <spawn.h>
@@ -26,6 +30,7 @@
 
 #include "bench/job_list_bench.hpp"
 #include "bench/report_table.hpp"
+#include "bench/scale_bench.hpp"
 #include "cli/api_client.hpp"
 #include "testing/local_cluster.hpp"
 
@@ -150,16 +155,19 @@ std::vector<ReportRow> run_dispatch_bench(const std::string& bin_dir, int latenc
 int main(int argc, char** argv) {
     std::string only;
     std::vector<int> counts;
+    std::vector<std::string> options;  // --NAME=VALUE, for the scenarios to read
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg.rfind("--only=", 0) == 0) {
             only = arg.substr(7);
+        } else if (arg.rfind("--", 0) == 0) {
+            options.push_back(arg);
         } else {
             counts.push_back(std::atoi(arg.c_str()));
         }
     }
-    if (!only.empty() && only != "dispatch" && only != "job-list") {
-        std::fprintf(stderr, "hostline-bench: --only takes dispatch or job-list\n");
+    if (!only.empty() && only != "dispatch" && only != "job-list" && only != "scale") {
+        std::fprintf(stderr, "hostline-bench: --only takes dispatch, job-list or scale\n");
         return 2;
     }
     const int latency_runs = counts.size() > 0 ? counts[0] : 300;
@@ -177,6 +185,11 @@ int main(int argc, char** argv) {
             auto list = hostline::bench::run_job_list_bench(
                 {.bin_dir = bin_dir, .requests = list_requests});
             rows.insert(rows.end(), list.begin(), list.end());
+        }
+        if (only.empty() || only == "scale") {
+            auto scale =
+                hostline::bench::run_scale_bench(hostline::bench::scale_settings(bin_dir, options));
+            rows.insert(rows.end(), scale.begin(), scale.end());
         }
         hostline::bench::print_table(rows);
         std::printf(

@@ -17,6 +17,9 @@ struct ReportRow {
     // The largest measured/baseline ratio an issue accepts for this row; 0: no target, the
     // row is context (a p50 beside its p99, or a request that does not compare like for like).
     double target_ratio = 0;
+    // What measured and baseline count: "ms" unless said (a CPU share "%", a size "MB",
+    // whose baseline is then the target itself).
+    std::string unit = "ms";
 };
 
 // The p-th percentile (0..1) of values, the nearest sample by rank; NaN for none.
@@ -48,9 +51,9 @@ inline void print_table(const std::vector<ReportRow>& rows) {
             std::snprintf(text, sizeof text, "<= %gx %s", row.target_ratio, ok ? "met" : "MISSED");
             verdict = text;
         }
-        std::printf("%-*s %10.2f ms %10.2f ms %8.2fx%s%s\n", width, row.scenario.c_str(),
-                    row.measured_ms, row.baseline_ms, ratio, verdict.empty() ? "" : "  ",
-                    verdict.c_str());
+        std::printf("%-*s %10.2f %-2s %10.2f %-2s %8.2fx%s%s\n", width, row.scenario.c_str(),
+                    row.measured_ms, row.unit.c_str(), row.baseline_ms, row.unit.c_str(), ratio,
+                    verdict.empty() ? "" : "  ", verdict.c_str());
     }
     if (targets > 0)
         std::printf("\ntargets met: %d of %d%s%s\n", met, targets,
