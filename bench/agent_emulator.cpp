@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <optional>
 #include <queue>
 #include <random>
 #include <unordered_map>
@@ -87,6 +88,8 @@ struct AgentEmulator::Loop {
     std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
     std::mt19937 random{std::random_device{}()};
     std::string chunk_payload;
+    std::size_t opened = 0;              // agents[0, opened) have their sockets
+    std::optional<std::string> failure;  // a socket that could not be opened: run() returns it
 
     Loop(const EmulatorOptions& o, EmulatorCounts& c, int wake)
         : options(o), counts(c), wake_fd(wake) {
@@ -118,12 +121,19 @@ struct AgentEmulator::Loop {
         ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &wake);
 
         agents.resize(options.identities.size());
-        for (std::size_t i = 0; i < agents.size(); ++i) {
-            agents[i].identity = &options.identities[i];
-            if (auto opened = open_agent(static_cast<std::uint32_t>(i)); !opened)
-                return fail(opened.error().message);
-        }
+        for (std::size_t i = 0; i < agents.size(); ++i) agents[i].identity = &options.identities[i];
+        const std::size_t first =
+            options.connect_window == 0 ? agents.size() : options.connect_window;
+        while (opened < std::min(first, agents.size()))
+            if (auto done = open_agent(static_cast<std::uint32_t>(opened++)); !done) return done;
         return {};
+    }
+
+    // One more identity connects, as one of the window was welcomed.
+    void open_next() {
+        if (opened >= agents.size() || failure) return;
+        if (auto done = open_agent(static_cast<std::uint32_t>(opened++)); !done)
+            failure = done.error().message;
     }
 
     // The controller socket set up as the real agent's (agent/controller_link.cpp), except
@@ -135,8 +145,9 @@ struct AgentEmulator::Loop {
         agent.control = zmq_socket(context, ZMQ_DEALER);
         if (!agent.control) return fail(zmq_failure("DEALER for " + id.name));
         const std::int64_t max_message = static_cast<std::int64_t>(proto::kMaxMessageBytes);
-        const int zero = 0, hwm = 10000, reconnect_max = 10000, heartbeat = 5000,
-                  heartbeat_timeout = 15000, handshake = 10000;
+        const int zero = 0, hwm = 10000, reconnect_max = 10000,
+                  heartbeat = options.zmtp_heartbeat_ms, heartbeat_timeout = 3 * heartbeat,
+                  handshake = 10000;
         const int reconnect = std::uniform_int_distribution<int>(100, 300)(random);
         zmq_setsockopt(agent.control, ZMQ_CURVE_SERVERKEY, options.controller_key.data(),
                        options.controller_key.size());
@@ -240,6 +251,7 @@ struct AgentEmulator::Loop {
                     drain_control(index);
             }
             fire_timers();
+            if (failure) return;
         }
     }
 
@@ -277,6 +289,7 @@ struct AgentEmulator::Loop {
         Agent& agent = agents[index];
         if (const auto* welcome = std::get_if<proto::Welcome>(&message)) {
             if (!agent.welcomed) counts.welcomed.fetch_add(1, std::memory_order_relaxed);
+            if (!agent.welcomed && !agent.heartbeating) open_next();  // its first welcome
             agent.welcomed = true;
             agent.heartbeat_ms = std::max<std::uint32_t>(welcome->heartbeat_ms, 100);
             if (!agent.heartbeating) {
@@ -424,6 +437,7 @@ Result<void> AgentEmulator::run() {
     Loop loop(options_, counts_, wake_fd_);
     if (auto opened = loop.open(); !opened) return opened;
     loop.serve();
+    if (loop.failure) return fail(*loop.failure);
     return {};
 }
 

@@ -46,6 +46,14 @@ struct EmulatorOptions {
     // From run_ack to the first output chunk.
     std::chrono::milliseconds run_duration{0};
     int io_threads = 2;
+    // ZeroMQ's own heartbeat (ZMTP PING) on the controller socket, as the real agent sets it;
+    // 0: none.
+    int zmtp_heartbeat_ms = 5000;
+    // Identities connecting and not yet welcomed at once: the next connects when one is
+    // welcomed, so the fleet comes up at the pace the controller takes it (10,000 CURVE
+    // handshakes at once outlast the 10 s handshake limit on a small machine, and retry).
+    // 0: all at once, a controller restart's reconnect storm.
+    std::size_t connect_window = 200;
 };
 
 // What the emulated agents have seen so far; read from any thread.

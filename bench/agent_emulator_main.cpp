@@ -4,6 +4,8 @@
 //   hostline-agent-emulator --keys FILE --controller ENDPOINT --controller-key KEY
 //       [--echo ENDPOINT --echo-key KEY] [--label K=V]... [--capacity N]
 //       [--output-bytes N] [--chunk-bytes N] [--run-ms N] [--io-threads N]
+//       [--zmtp-heartbeat-ms N (5000, as the agent; 0: none)]
+//       [--connect-window N (200 connecting at once; 0: all at once)]
 //
 // FILE holds one identity a line: NAME PUBLIC_KEY SECRET_KEY (Z85). Runs until SIGTERM or
 // SIGINT; every 5 s (and at the end) prints one line of counts to stderr.
@@ -32,7 +34,7 @@ extern "C" void on_stop_signal(int) {
                  "usage: hostline-agent-emulator --keys FILE --controller ENDPOINT "
                  "--controller-key KEY [--echo ENDPOINT --echo-key KEY] [--label K=V]... "
                  "[--capacity N] [--output-bytes N] [--chunk-bytes N] [--run-ms N] "
-                 "[--io-threads N]\n",
+                 "[--io-threads N] [--zmtp-heartbeat-ms N] [--connect-window N]\n",
                  why.c_str());
     std::exit(2);
 }
@@ -92,6 +94,10 @@ int main(int argc, char** argv) {
             options.run_duration = std::chrono::milliseconds(std::stoll(value));
         } else if (flag == "--io-threads") {
             options.io_threads = std::stoi(value);
+        } else if (flag == "--connect-window") {
+            options.connect_window = std::stoul(value);
+        } else if (flag == "--zmtp-heartbeat-ms") {
+            options.zmtp_heartbeat_ms = std::stoi(value);
         } else {
             usage("unknown option " + flag);
         }

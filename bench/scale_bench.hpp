@@ -24,10 +24,11 @@ struct ScaleSettings {
     int rounds = 5;  // jobs to every agent, each followed by a bare round
     std::chrono::seconds idle{30};
     std::uint64_t output_bytes = 100;  // each run's stdout
+    int zmtp_heartbeat_ms = 5000;      // the emulated agents' ZMTP PINGs, as the agent's
 };
 
-// Takes settings from --scale-agents=N, --scale-rounds=N, --scale-idle=SECONDS and
-// --scale-output=BYTES among args; other args are left alone.
+// Takes settings from --scale-agents=N, --scale-rounds=N, --scale-idle=SECONDS,
+// --scale-output=BYTES and --scale-zmtp-heartbeat=MS among args; other args are left alone.
 ScaleSettings scale_settings(std::string bin_dir, const std::vector<std::string>& args);
 
 // Starts the controller and the emulators, measures, stops them. Throws std::runtime_error
