@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -201,6 +202,11 @@ std::vector<ReportRow> run_scale_bench(const ScaleSettings& settings) {
 
     LocalCluster cluster(settings.bin_dir);
     cluster.set_log_level("warn");
+    // The logs are what tell why an agent went offline or a run failed: kept when asked.
+    if (std::getenv("HOSTLINE_BENCH_KEEP_DIR")) {
+        cluster.keep_dir();
+        std::fprintf(stderr, "(4) keeping %s\n", cluster.dir().c_str());
+    }
     {
         // The default heartbeat (5 s), not the 500 ms the cluster sets for quick tests: the
         // idle figure is the controller's cost of a fleet at the pace it runs at.
