@@ -21,7 +21,7 @@ namespace hostline::bench {
 struct ScaleSettings {
     std::string bin_dir;  // hostline-controller and hostline-agent-emulator
     int agents = 10'000;
-    int rounds = 5;  // jobs to every agent, each followed by a bare round
+    int rounds = 3;  // jobs to every agent, each followed by a bare round (after one of each)
     std::chrono::seconds idle{30};
     std::uint64_t output_bytes = 100;  // each run's stdout
     int zmtp_heartbeat_ms = 5000;      // the emulated agents' ZMTP PINGs, as the agent's
