@@ -198,6 +198,13 @@ ScaleSettings scale_settings(std::string bin_dir, const std::vector<std::string>
 std::vector<ReportRow> run_scale_bench(const ScaleSettings& settings) {
     const int agents = settings.agents;
     const rlim_t open_files = raise_open_files_limit();
+    // The controller and the bare ROUTER hold one descriptor per connection: say so plainly
+    // rather than wait for agents that cannot connect.
+    if (open_files < static_cast<rlim_t>(agents) + kDescriptorsSpare)
+        throw std::runtime_error("the open files limit (" + std::to_string(open_files) +
+                                 ") is too low for " + std::to_string(agents) +
+                                 " agents: raise the hard limit (ulimit -Hn) to at least " +
+                                 std::to_string(agents + kDescriptorsSpare));
     // Each emulator process gets as many identities as its descriptors allow.
     const std::size_t per_process = std::max<std::size_t>(
         1, (open_files - std::min(open_files - 1, kDescriptorsSpare)) / kDescriptorsPerIdentity);
