@@ -10,10 +10,13 @@
 //   (5) 1 GiB of stdout stored, against the same generator | cat > /dev/null; (6) an idle
 //       agent's RSS and wake-ups per heartbeat (bench/footprint_bench.hpp)
 //
-//   hostline-bench [--only=dispatch|job-list|fanout|throughput|output|footprint]
+//   (4) 10,000 emulated agents: the idle controller's CPU and RSS, and a job to all of them
+//       against a bare ROUTER/DEALER request/reply (bench/scale_bench.hpp)
+//
+//   hostline-bench [--only=dispatch|job-list|fanout|throughput|output|footprint|scale]
 //                  [--fanout-agents=100,1000] [--ansible-runs=1] [--output-bytes=N]
-//                  [--output-runs=N] [--idle-seconds=N] [LATENCY_RUNS] [FANOUT_RUNS]
-//                  [LIST_REQUESTS]
+//                  [--output-runs=N] [--idle-seconds=N] [--scale-agents=N] [--scale-rounds=N]
+//                  [--scale-idle=S] [LATENCY_RUNS] [FANOUT_RUNS] [LIST_REQUESTS]
 //
 // A benchmark, not a test: it prints what it measured and asserts nothing.
 #include <spawn.h>
@@ -36,6 +39,7 @@
 #include "bench/footprint_bench.hpp"
 #include "bench/job_list_bench.hpp"
 #include "bench/report_table.hpp"
+#include "bench/scale_bench.hpp"
 #include "bench/throughput_bench.hpp"
 #include "cli/api_client.hpp"
 #include "testing/local_cluster.hpp"
@@ -147,6 +151,7 @@ int main(int argc, char** argv) {
     int ansible_runs = 1;
     hostline::bench::OutputBenchSettings output;
     hostline::bench::IdleAgentSettings idle;
+    std::vector<std::string> options;  // other --NAME=VALUE, for the scenarios to read
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg.rfind("--only=", 0) == 0) {
@@ -164,6 +169,8 @@ int main(int argc, char** argv) {
             output.runs = std::atoi(arg.c_str() + 14);
         } else if (arg.rfind("--idle-seconds=", 0) == 0) {
             idle.idle_seconds = std::atoi(arg.c_str() + 15);
+        } else if (arg.rfind("--", 0) == 0) {
+            options.push_back(arg);
         } else {
             counts.push_back(std::atoi(arg.c_str()));
         }
@@ -175,10 +182,10 @@ int main(int argc, char** argv) {
         return 2;
     }
     if (!only.empty() && only != "dispatch" && only != "job-list" && only != "fanout" &&
-        only != "throughput" && only != "output" && only != "footprint") {
+        only != "throughput" && only != "output" && only != "footprint" && only != "scale") {
         std::fprintf(stderr,
-                     "hostline-bench: --only takes dispatch, job-list, fanout, throughput, output "
-                     "or footprint\n");
+                     "hostline-bench: --only takes dispatch, job-list, fanout, throughput, output, "
+                     "footprint or scale\n");
         return 2;
     }
     const int latency_runs = counts.size() > 0 ? counts[0] : 300;
@@ -216,6 +223,11 @@ int main(int argc, char** argv) {
         if (only.empty() || only == "footprint") {
             auto footprint = hostline::bench::run_idle_agent_bench(idle);
             rows.insert(rows.end(), footprint.begin(), footprint.end());
+        }
+        if (only.empty() || only == "scale") {
+            auto scale =
+                hostline::bench::run_scale_bench(hostline::bench::scale_settings(bin_dir, options));
+            rows.insert(rows.end(), scale.begin(), scale.end());
         }
         hostline::bench::print_table(rows);
         std::printf(

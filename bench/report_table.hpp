@@ -17,8 +17,8 @@ struct ReportRow {
     // The largest measured/baseline ratio an issue accepts for this row; 0: no target, the
     // row is context (a p50 beside its p99, or a request that does not compare like for like).
     double target_ratio = 0;
-    // What measured and baseline count: "ms" for most rows; "MB" for a memory row against
-    // its limit, "" for a count against a count (wake-ups per heartbeat).
+    // What measured and baseline count: "ms" unless said (a CPU share "%", a size "MB"
+    // whose baseline is then the target itself, "" for a count against a count).
     std::string unit = "ms";
 };
 

@@ -132,6 +132,9 @@ class Scheduler : public JobService, public HeldJobs {
         Job job;
         std::vector<std::int64_t> runs;
         std::optional<Rollout> rollout;  // its runs go out through a window (batches)
+        // runs[0, final_prefix) are final (runs only ever become final): where
+        // maybe_finish_job's search for one that is not resumes.
+        std::size_t final_prefix = 0;
     };
     struct Subscription {
         std::int64_t job_id = 0;

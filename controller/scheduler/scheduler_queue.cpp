@@ -97,6 +97,9 @@ void Scheduler::dispatch_agents(const std::vector<AgentState*>& agents) {
         agent.info.running = static_cast<std::uint32_t>(agent.active.size());
         concurrency_.hold(id, command);
         run->second.dispatched_at = Clock::now();
+        // The resend clock starts now, not at the send once stored: a tick while the store
+        // commits would otherwise find it dispatched and never sent, and send it twice.
+        run->second.sent_at = run->second.dispatched_at;
         // Stored before it is sent: a crash never leaves a run on an agent we do not know of.
         set_run_state(run->second, RunState::dispatched, [this, id] {
             auto r = runs_.find(id);
