@@ -59,7 +59,9 @@ faults: deps
 	  bin/fault_tests 2>&1 | tee fault_tests.log; status=$$?; \
 	  echo; grep '^FAULTS-REPORT' fault_tests.log; exit $$status
 
-bench: deps
+# --bench: also the peers the fan-out scenario compares with (ansible-core, pdsh).
+bench:
+	@scripts/install-deps.sh --bench
 	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DHOSTLINE_TESTS=OFF -DHOSTLINE_BENCH=ON $(CMAKE_FLAGS)
 	cmake --build build-bench -j $(JOBS)
 	build-bench/bin/hostline-bench

@@ -2,7 +2,9 @@
 // in the same run, reported as ratios in one table (docs/performance.md records the figures).
 //
 //   (a) submit -> result of /bin/true on one agent, against posix_spawn + waitpid
-//   (b) wall time of `true` on 100 agents, against `seq 100 | xargs -P64 -n1 true`
+//   (2) wall time of `true` on 100 and 1,000 agents, against `seq N | xargs -P64 -n1 true`,
+//       Ansible and pdsh (bench/fanout_bench.hpp)
+//   (3) runs per second on 100 agents, against bare spawns (bench/throughput_bench.hpp)
 //   (c-n) the jobs list API and the UI page with 100,000 jobs stored, against 100 jobs
 //         (bench/job_list_bench.hpp)
 //   (5) 1 GiB of stdout stored, against the same generator | cat > /dev/null; (6) an idle
@@ -11,9 +13,10 @@
 //   (4) 10,000 emulated agents: the idle controller's CPU and RSS, and a job to all of them
 //       against a bare ROUTER/DEALER request/reply (bench/scale_bench.hpp)
 //
-//   hostline-bench [--only=dispatch|job-list|output|footprint|scale] [LATENCY_RUNS]
-//                  [FANOUT_RUNS] [LIST_REQUESTS] [--output-bytes=N] [--output-runs=N]
-//                  [--idle-seconds=N] [--scale-agents=N] [--scale-rounds=N] [--scale-idle=S]
+//   hostline-bench [--only=dispatch|job-list|fanout|throughput|output|footprint|scale]
+//                  [--fanout-agents=100,1000] [--ansible-runs=1] [--output-bytes=N]
+//                  [--output-runs=N] [--idle-seconds=N] [--scale-agents=N] [--scale-rounds=N]
+//                  [--scale-idle=S] [LATENCY_RUNS] [FANOUT_RUNS] [LIST_REQUESTS]
 //
 // A benchmark, not a test: it prints what it measured and asserts nothing.
 #include <spawn.h>
@@ -26,15 +29,18 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench/fanout_bench.hpp"
 #include "bench/footprint_bench.hpp"
 #include "bench/job_list_bench.hpp"
 #include "bench/report_table.hpp"
 #include "bench/scale_bench.hpp"
+#include "bench/throughput_bench.hpp"
 #include "cli/api_client.hpp"
 #include "testing/local_cluster.hpp"
 
@@ -99,13 +105,6 @@ double run_job(hostline::cli::ApiClient& api, const std::string& target,
     return elapsed;
 }
 
-double wall_of(const std::vector<std::string>& argv) {
-    auto start = Clock::now();
-    auto result = hostline::testing::run_command(argv, std::chrono::minutes(5));
-    if (result.exit_code != 0) throw std::runtime_error("baseline failed: " + result.err);
-    return ms_since(start);
-}
-
 // The 1, 5 and 15 minute load averages, as /proc/loadavg has them.
 std::string load_average() {
     std::ifstream in("/proc/loadavg");
@@ -114,9 +113,8 @@ std::string load_average() {
     return one + " " + five + " " + fifteen;
 }
 
-// (a) and (b): one controller and 100 agents.
-std::vector<ReportRow> run_dispatch_bench(const std::string& bin_dir, int latency_runs,
-                                          int fanout_runs) {
+// (a): one controller and 100 agents.
+std::vector<ReportRow> run_dispatch_bench(const std::string& bin_dir, int latency_runs) {
     LocalCluster cluster(bin_dir);
     cluster.set_log_level("warn");
     cluster.start_controller();
@@ -138,19 +136,9 @@ std::vector<ReportRow> run_dispatch_bench(const std::string& bin_dir, int latenc
         bare.push_back(spawn_true());
     }
 
-    std::fprintf(stderr, "(b) %d x true on 100 agents, and %d x seq 100 | xargs -P64 -n1 true\n",
-                 fanout_runs, fanout_runs);
-    std::vector<double> fanout, xargs;
-    run_job(api, "bench-*", {"true"});  // warm up
-    for (int i = 0; i < fanout_runs; ++i) {
-        fanout.push_back(run_job(api, "bench-*", {"true"}));
-        xargs.push_back(wall_of({"/bin/sh", "-c", "seq 100 | xargs -P64 -n1 true"}));
-    }
-
     return {
         {"(a) /bin/true on 1 agent, p50", percentile(hostline, 0.5), percentile(bare, 0.5)},
         {"(a) /bin/true on 1 agent, p99", percentile(hostline, 0.99), percentile(bare, 0.99)},
-        {"(b) true on 100 agents, median wall", percentile(fanout, 0.5), percentile(xargs, 0.5)},
     };
 }
 
@@ -159,6 +147,8 @@ std::vector<ReportRow> run_dispatch_bench(const std::string& bin_dir, int latenc
 int main(int argc, char** argv) {
     std::string only;
     std::vector<int> counts;
+    std::vector<int> fanout_agents{100, 1000};
+    int ansible_runs = 1;
     hostline::bench::OutputBenchSettings output;
     hostline::bench::IdleAgentSettings idle;
     std::vector<std::string> options;  // other --NAME=VALUE, for the scenarios to read
@@ -166,6 +156,13 @@ int main(int argc, char** argv) {
         const std::string arg = argv[i];
         if (arg.rfind("--only=", 0) == 0) {
             only = arg.substr(7);
+        } else if (arg.rfind("--ansible-runs=", 0) == 0) {  // 0: fan-out without Ansible
+            ansible_runs = std::atoi(arg.c_str() + 15);
+        } else if (arg.rfind("--fanout-agents=", 0) == 0) {  // e.g. 100,1000
+            fanout_agents.clear();
+            std::istringstream list(arg.substr(16));
+            for (std::string n; std::getline(list, n, ',');)
+                fanout_agents.push_back(std::atoi(n.c_str()));
         } else if (arg.rfind("--output-bytes=", 0) == 0) {
             output.bytes = std::strtoull(arg.c_str() + 15, nullptr, 10);
         } else if (arg.rfind("--output-runs=", 0) == 0) {
@@ -184,11 +181,11 @@ int main(int argc, char** argv) {
                      "take a number above 0\n");
         return 2;
     }
-    if (!only.empty() && only != "dispatch" && only != "job-list" && only != "output" &&
-        only != "footprint" && only != "scale") {
+    if (!only.empty() && only != "dispatch" && only != "job-list" && only != "fanout" &&
+        only != "throughput" && only != "output" && only != "footprint" && only != "scale") {
         std::fprintf(stderr,
-                     "hostline-bench: --only takes dispatch, job-list, output, footprint or "
-                     "scale\n");
+                     "hostline-bench: --only takes dispatch, job-list, fanout, throughput, output, "
+                     "footprint or scale\n");
         return 2;
     }
     const int latency_runs = counts.size() > 0 ? counts[0] : 300;
@@ -200,12 +197,23 @@ int main(int argc, char** argv) {
     const std::string load_at_start = load_average();
     try {
         std::vector<ReportRow> rows;
-        if (only.empty() || only == "dispatch")
-            rows = run_dispatch_bench(bin_dir, latency_runs, fanout_runs);
+        if (only.empty() || only == "dispatch") rows = run_dispatch_bench(bin_dir, latency_runs);
         if (only.empty() || only == "job-list") {
             auto list = hostline::bench::run_job_list_bench(
                 {.bin_dir = bin_dir, .requests = list_requests});
             rows.insert(rows.end(), list.begin(), list.end());
+        }
+        // (2) and (3), fan-out and throughput (bench/fanout_bench.hpp, throughput_bench.hpp).
+        if (only.empty() || only == "fanout") {
+            auto fanout = hostline::bench::run_fanout_bench({.bin_dir = bin_dir,
+                                                             .agent_counts = fanout_agents,
+                                                             .runs = fanout_runs,
+                                                             .ansible_runs = ansible_runs});
+            rows.insert(rows.end(), fanout.begin(), fanout.end());
+        }
+        if (only.empty() || only == "throughput") {
+            auto throughput = hostline::bench::run_throughput_bench({.bin_dir = bin_dir});
+            rows.insert(rows.end(), throughput.begin(), throughput.end());
         }
         output.bin_dir = idle.bin_dir = bin_dir;
         if (only.empty() || only == "output") {
@@ -223,8 +231,10 @@ int main(int argc, char** argv) {
         }
         hostline::bench::print_table(rows);
         std::printf(
-            "\nbaselines: (a) posix_spawn+waitpid of /bin/true; (b) seq 100 | xargs -P64 -n1 "
-            "true;\n  (c-n) the same request against a controller with 100 jobs stored "
+            "\nbaselines: (a) posix_spawn+waitpid of /bin/true; (2) seq N | xargs -P64 -n1 "
+            "true,\n  pdsh -R exec -f 64, ansible -c local -f 64; (3) posix_spawn+waitpid of "
+            "/bin/true in\n  agents x capacity threads (store: hostline's time per run);\n  (c-n) "
+            "the same request against a controller with 100 jobs stored "
             "(measured: 100,000 jobs)\n");
         if (only.empty() || only == "output" || only == "footprint")
             std::printf(

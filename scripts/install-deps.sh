@@ -2,7 +2,16 @@
 # Installs every Debian 12 package Hostline needs to build, test and benchmark.
 # Idempotent: packages already present are skipped, and apt is not touched at all
 # when nothing is missing, so `make run` and `make test` stay fast on a set-up machine.
+#   --bench  also the peers the benchmarks compare with (make bench passes it)
 set -euo pipefail
+
+bench=false
+for arg in "$@"; do
+  case "$arg" in
+    --bench) bench=true ;;
+    *) echo "install-deps: unknown option $arg (--bench)" >&2; exit 2 ;;
+  esac
+done
 
 packages=(
   # toolchain
@@ -31,6 +40,13 @@ packages=(
 packages+=(chromium)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
+
+# The fan-out scenario's peers (docs/performance.md, "Fan-out and throughput"): Ansible ad-hoc
+# with connection=local and pdsh's exec module, as Debian ships them. Only for `make bench`:
+# ansible-core brings a Python stack nothing else needs.
+if $bench; then
+  packages+=(ansible-core pdsh)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,252 @@
+#include "bench/fleet.hpp"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <stdexcept>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
+
+#include "bench/keep_alive_client.hpp"
+
+namespace hostline::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void raise_open_files_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+}
+
+// Seconds on a CPU of one thread, to the nanosecond (/proc/.../schedstat: the tick-counted
+// utime of /proc/PID/stat rounds an agent's few milliseconds a job down to nothing).
+double cpu_seconds_of_task(const std::string& task_dir, double* waiting = nullptr) {
+    std::ifstream in(task_dir + "/schedstat");
+    long long on_cpu_ns = 0, waiting_ns = 0;
+    in >> on_cpu_ns >> waiting_ns;
+    if (waiting != nullptr) *waiting = static_cast<double>(waiting_ns) / 1e9;
+    return static_cast<double>(on_cpu_ns) / 1e9;
+}
+
+std::vector<pid_t> tasks_of(pid_t pid) {
+    std::vector<pid_t> tids;
+    std::error_code ec;
+    for (const auto& entry :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec))
+        tids.push_back(std::atoi(entry.path().filename().c_str()));
+    std::sort(tids.begin(), tids.end());
+    return tids;
+}
+
+std::string task_dir(pid_t pid, pid_t tid) {
+    return "/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid);
+}
+
+// Every thread's seconds on a CPU together (not its reaped children's).
+double cpu_seconds_of(pid_t pid) {
+    if (pid <= 0) return 0;
+    double seconds = 0;
+    for (pid_t tid : tasks_of(pid)) seconds += cpu_seconds_of_task(task_dir(pid, tid));
+    return seconds;
+}
+
+// cutime + cstime of /proc/PID/stat (fields 16 and 17), in seconds.
+double reaped_children_seconds(pid_t pid) {
+    if (pid <= 0) return 0;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto close_paren = text.rfind(')');  // the command name may hold spaces
+    if (close_paren == std::string::npos) return 0;
+    std::istringstream fields(text.substr(close_paren + 2));
+    std::string skipped;
+    for (int field = 3; field < 16; ++field) fields >> skipped;  // state .. stime
+    long cutime = 0, cstime = 0;
+    fields >> cutime >> cstime;
+    return static_cast<double>(cutime + cstime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// "Rss:" and "Pss:" of /proc/PID/smaps_rollup, in kB.
+std::pair<long, long> rss_and_pss_kb(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/smaps_rollup");
+    long rss = 0, pss = 0;
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("Rss:", 0) == 0) rss = std::atol(line.c_str() + 4);
+        if (line.rfind("Pss:", 0) == 0) pss = std::atol(line.c_str() + 4);
+    }
+    return {rss, pss};
+}
+
+std::string agent_name(int i) {
+    return "bench-" + std::to_string(i);
+}
+
+}  // namespace
+
+Fleet::Fleet(const FleetSettings& settings)
+    : agents_(settings.agents),
+      cluster_(std::make_unique<hostline::testing::LocalCluster>(settings.bin_dir)) {
+    raise_open_files_limit();
+    cluster_->set_log_level("warn");
+    cluster_->set_heartbeat(settings.heartbeat);
+    cluster_->start_controller();
+    std::ifstream in(cluster_->token_file());
+    std::getline(in, token_);
+    const auto started = Clock::now();
+    for (int first = 1; first <= agents_; first += settings.batch) {
+        std::vector<std::string> batch;
+        for (int i = first; i < first + settings.batch && i <= agents_; ++i) {
+            batch.push_back(agent_name(i));
+            cluster_->add_agent(batch.back(), {.capacity = settings.capacity});
+        }
+        cluster_->wait_online(batch, std::chrono::minutes(2));
+    }
+    std::fprintf(stderr, "  %d agents online in %.1f s\n", agents_,
+                 std::chrono::duration<double>(Clock::now() - started).count());
+}
+
+Fleet::~Fleet() = default;
+
+hostline::cli::ApiClient Fleet::client() const {
+    auto url = hostline::cli::parse_controller_url(cluster_->http_url());
+    if (!url) throw std::runtime_error(url.error().message);
+    return hostline::cli::ApiClient(*url, {token_, cluster_->token_file()});
+}
+
+FleetJob Fleet::run_everywhere(hostline::cli::ApiClient& api,
+                               const std::vector<std::string>& argv) const {
+    const auto start = Clock::now();
+    auto submitted = api.post("/api/v1/jobs", {{"target", "bench-*"}, {"argv", argv}});
+    if (!submitted) throw std::runtime_error("submit failed: " + submitted.error().message);
+    const long id = (*submitted)["job"];
+    std::string state;
+    auto streamed = api.stream_lines("/api/v1/jobs/" + std::to_string(id) + "/events",
+                                     [&](std::string_view line) {
+                                         auto event = nlohmann::json::parse(line, nullptr, false);
+                                         if (event.value("type", "") != "job") return true;
+                                         state = event["job"].value("state", "");
+                                         return state == "running" || state == "queued";
+                                     });
+    const double wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (streamed && state == "succeeded") return {id, wall_ms};
+    std::string failures;
+    if (auto detail = api.get("/api/v1/jobs/" + std::to_string(id)))
+        for (const auto& run : (*detail)["runs"])
+            if (run.value("state", "") != "succeeded")
+                failures += "\n  " + run.value("agent", "") + ": " + run.value("state", "") + " " +
+                            run.value("error", "");
+    throw std::runtime_error("job #" + std::to_string(id) + " ended " +
+                             (streamed ? state : streamed.error().message) + failures);
+}
+
+std::string Fleet::metrics() const {
+    KeepAliveClient http(cluster_->http_url(), token_);
+    Answer answer = http.get("/metrics");
+    if (answer.status != 200)
+        throw std::runtime_error("GET /metrics answered " + std::to_string(answer.status));
+    return std::move(answer.body);
+}
+
+FleetCpu Fleet::cpu() const {
+    FleetCpu cpu;
+    cpu.controller = cpu_seconds_of(cluster_->controller_pid());
+    for (int i = 1; i <= agents_; ++i) {
+        const pid_t pid = cluster_->agent_pid(agent_name(i));
+        cpu.agents += cpu_seconds_of(pid);
+        cpu.agents_children += reaped_children_seconds(pid);
+    }
+    return cpu;
+}
+
+std::vector<Fleet::Thread> Fleet::controller_threads() const {
+    // The controller's own threads are unnamed (they carry the process's name). app.cpp starts
+    // three, in this order: io, store, then transport (libzmq's start between the last two).
+    // With any other number of them the order says nothing, and they are numbered instead.
+    static const char* const kOwnThreads[] = {"io", "store", "transport"};
+    const pid_t pid = cluster_->controller_pid();
+    std::vector<Thread> threads;
+    std::size_t own = 0;
+    for (pid_t tid : tasks_of(pid)) {
+        std::ifstream comm(task_dir(pid, tid) + "/comm");
+        Thread thread;
+        std::getline(comm, thread.name);
+        if (thread.name.rfind("hostline-contro", 0) == 0) thread.name = std::to_string(own++);
+        thread.on_cpu = cpu_seconds_of_task(task_dir(pid, tid), &thread.waiting);
+        threads.push_back(std::move(thread));
+    }
+    for (Thread& thread : threads) {
+        const bool own_thread = !thread.name.empty() && std::isdigit(thread.name[0]);
+        if (!own_thread) continue;
+        const std::size_t index = std::stoul(thread.name);
+        thread.name = own == std::size(kOwnThreads)
+                          ? kOwnThreads[index]
+                          : "thread " + std::to_string(index + 1) + (index == 0 ? " (io)" : "");
+    }
+    return threads;
+}
+
+Fleet::Memory Fleet::agents_memory() const {
+    long rss = 0, pss = 0;
+    for (int i = 1; i <= agents_; ++i) {
+        auto [r, p] = rss_and_pss_kb(cluster_->agent_pid(agent_name(i)));
+        rss += r;
+        pss += p;
+    }
+    return {static_cast<double>(rss) / 1024.0, static_cast<double>(pss) / 1024.0};
+}
+
+namespace {
+
+// The "cpu" line of /proc/stat: busy and total jiffies of all cores.
+std::pair<long long, long long> machine_jiffies() {
+    std::ifstream in("/proc/stat");
+    std::string cpu;
+    long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+    const long long busy = user + nice + system + irq + softirq + steal;
+    return {busy, busy + idle + iowait};
+}
+
+}  // namespace
+
+MachineLoad::MachineLoad() {
+    std::tie(busy_, total_) = machine_jiffies();
+}
+
+double MachineLoad::busy_since() const {
+    auto [busy, total] = machine_jiffies();
+    return total > total_ ? static_cast<double>(busy - busy_) / static_cast<double>(total - total_)
+                          : 0;
+}
+
+double bench_process_cpu_seconds() {
+    auto seconds = [](int who) {
+        rusage usage{};
+        getrusage(who, &usage);
+        auto of = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+        return of(usage.ru_utime) + of(usage.ru_stime);
+    };
+    return seconds(RUSAGE_SELF) + seconds(RUSAGE_CHILDREN);
+}
+
+double metric_value(const std::string& text, const std::string& series) {
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);)
+        if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
+            line[series.size()] == ' ')
+            return std::atof(line.c_str() + series.size() + 1);
+    return 0;
+}
+
+}  // namespace hostline::bench
