@@ -2,15 +2,15 @@
 // in the same run, reported as ratios in one table (docs/performance.md records the figures).
 //
 //   (a) submit -> result of /bin/true on one agent, against posix_spawn + waitpid
+//       (bench/dispatch_latency_bench.hpp)
 //   (b) wall time of `true` on 100 agents, against `seq 100 | xargs -P64 -n1 true`
 //   (c-n) the jobs list API and the UI page with 100,000 jobs stored, against 100 jobs
 //         (bench/job_list_bench.hpp)
 //
-//   hostline-bench [--only=dispatch|job-list] [LATENCY_RUNS] [FANOUT_RUNS] [LIST_REQUESTS]
+//   hostline-bench [--only=latency|dispatch|job-list] [LATENCY_RUNS] [FANOUT_RUNS]
+//                  [LIST_REQUESTS]
 //
 // A benchmark, not a test: it prints what it measured and asserts nothing.
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,12 +24,11 @@
 #include <thread>
 #include <vector>
 
+#include "bench/dispatch_latency_bench.hpp"
 #include "bench/job_list_bench.hpp"
 #include "bench/report_table.hpp"
 #include "cli/api_client.hpp"
 #include "testing/local_cluster.hpp"
-
-extern char** environ;
 
 namespace {
 
@@ -40,17 +39,6 @@ using hostline::testing::LocalCluster;
 
 double ms_since(Clock::time_point start) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-double spawn_true() {
-    auto start = Clock::now();
-    pid_t pid;
-    char arg0[] = "/bin/true";
-    char* argv[] = {arg0, nullptr};
-    if (posix_spawn(&pid, "/bin/true", nullptr, nullptr, argv, environ) != 0) return -1;
-    int status;
-    waitpid(pid, &status, 0);
-    return ms_since(start);
 }
 
 hostline::cli::ApiClient client_for(const LocalCluster& cluster) {
@@ -105,9 +93,8 @@ std::string load_average() {
     return one + " " + five + " " + fifteen;
 }
 
-// (a) and (b): one controller and 100 agents.
-std::vector<ReportRow> run_dispatch_bench(const std::string& bin_dir, int latency_runs,
-                                          int fanout_runs) {
+// (b): one controller and 100 agents.
+std::vector<ReportRow> run_dispatch_bench(const std::string& bin_dir, int fanout_runs) {
     LocalCluster cluster(bin_dir);
     cluster.set_log_level("warn");
     cluster.start_controller();
@@ -120,15 +107,6 @@ std::vector<ReportRow> run_dispatch_bench(const std::string& bin_dir, int latenc
     cluster.wait_online(names, std::chrono::minutes(2));
     auto api = client_for(cluster);
 
-    std::fprintf(stderr, "(a) %d x /bin/true on one agent, and %d x posix_spawn+waitpid\n",
-                 latency_runs, latency_runs);
-    for (int i = 0; i < 20; ++i) run_job(api, "bench-1", {"/bin/true"});  // warm up
-    std::vector<double> hostline, bare;
-    for (int i = 0; i < latency_runs; ++i) {
-        hostline.push_back(run_job(api, "bench-1", {"/bin/true"}));
-        bare.push_back(spawn_true());
-    }
-
     std::fprintf(stderr, "(b) %d x true on 100 agents, and %d x seq 100 | xargs -P64 -n1 true\n",
                  fanout_runs, fanout_runs);
     std::vector<double> fanout, xargs;
@@ -139,8 +117,6 @@ std::vector<ReportRow> run_dispatch_bench(const std::string& bin_dir, int latenc
     }
 
     return {
-        {"(a) /bin/true on 1 agent, p50", percentile(hostline, 0.5), percentile(bare, 0.5)},
-        {"(a) /bin/true on 1 agent, p99", percentile(hostline, 0.99), percentile(bare, 0.99)},
         {"(b) true on 100 agents, median wall", percentile(fanout, 0.5), percentile(xargs, 0.5)},
     };
 }
@@ -158,8 +134,8 @@ int main(int argc, char** argv) {
             counts.push_back(std::atoi(arg.c_str()));
         }
     }
-    if (!only.empty() && only != "dispatch" && only != "job-list") {
-        std::fprintf(stderr, "hostline-bench: --only takes dispatch or job-list\n");
+    if (!only.empty() && only != "latency" && only != "dispatch" && only != "job-list") {
+        std::fprintf(stderr, "hostline-bench: --only takes latency, dispatch or job-list\n");
         return 2;
     }
     const int latency_runs = counts.size() > 0 ? counts[0] : 300;
@@ -171,8 +147,15 @@ int main(int argc, char** argv) {
     const std::string load_at_start = load_average();
     try {
         std::vector<ReportRow> rows;
-        if (only.empty() || only == "dispatch")
-            rows = run_dispatch_bench(bin_dir, latency_runs, fanout_runs);
+        if (only.empty() || only == "latency") {
+            auto latency = hostline::bench::run_dispatch_latency_bench(
+                {.bin_dir = bin_dir, .runs = latency_runs});
+            rows.insert(rows.end(), latency.begin(), latency.end());
+        }
+        if (only.empty() || only == "dispatch") {
+            auto fanout = run_dispatch_bench(bin_dir, fanout_runs);
+            rows.insert(rows.end(), fanout.begin(), fanout.end());
+        }
         if (only.empty() || only == "job-list") {
             auto list = hostline::bench::run_job_list_bench(
                 {.bin_dir = bin_dir, .requests = list_requests});
