@@ -35,6 +35,7 @@
 #include "controller/store/job_list_query.hpp"
 #include "controller/store/sqlite_database.hpp"
 #include "controller/store/store.hpp"
+#include "controller/store/wal_checkpointer.hpp"
 
 static constinit hostline::log::ModuleLogger logger{"store"};
 
@@ -402,7 +403,8 @@ struct Task {
 // opening thread before that thread starts, and destroyed on it).
 class Connection {
   public:
-    Connection(SQLite::Database db, Store::Post post, StoreMetrics* metrics)
+    Connection(SQLite::Database db, const std::string& path, Store::Post post,
+               StoreMetrics* metrics)
         : db_(std::move(db)),
           post_(std::move(post)),
           metrics_(metrics),
@@ -432,7 +434,11 @@ class Connection {
                                 " prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")),
           select_audit_tail_(prepare(db_, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")),
           select_audit_all_(prepare(db_, fmt::format("SELECT {} FROM audit a ORDER BY a.id",
-                                                     select_list(kAuditColumns, "a")))) {}
+                                                     select_list(kAuditColumns, "a")))) {
+        // Checkpoints off the commit path (wal_checkpointer.hpp); without WAL there are none.
+        if (db_.execAndGet("PRAGMA journal_mode").getString() == "wal")
+            checkpointer_ = std::make_unique<detail::WalCheckpointer>(db_, path);
+    }
 
     // Runs a batch taken from the queue, grouping its writes into transactions.
     void run(std::span<Task> batch) {
@@ -864,6 +870,7 @@ class Connection {
     }
 
     SQLite::Database db_;
+    std::unique_ptr<detail::WalCheckpointer> checkpointer_;  // after db_: it hooks db_
     Store::Post post_;
     StoreMetrics* metrics_;  // may be null
     SQLite::Statement begin_, commit_;
@@ -1071,7 +1078,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, Post post,
             return fail(
                 fmt::format("cannot open the database {}: {}", path, migrated.error().message));
         }
-        auto connection = std::make_unique<Connection>(std::move(db), std::move(post), metrics);
+        auto connection =
+            std::make_unique<Connection>(std::move(db), path, std::move(post), metrics);
         return std::unique_ptr<Store>(
             std::make_unique<SqliteStore>(std::move(connection), metrics));
     } catch (const std::exception& e) {
