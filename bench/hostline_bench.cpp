@@ -1,7 +1,8 @@
-// hostline-bench: Hostline's dispatch latency, fan-out and job list, each beside its baseline
+// hostline-bench: the performance issue's scenarios and the job list, each beside its baseline
 // in the same run, reported as ratios in one table (docs/performance.md records the figures).
 //
 //   (a) submit -> result of /bin/true on one agent, against posix_spawn + waitpid
+//       (bench/dispatch_latency_bench.hpp)
 //   (2) wall time of `true` on 100 and 1,000 agents, against `seq N | xargs -P64 -n1 true`,
 //       Ansible and pdsh (bench/fanout_bench.hpp)
 //   (3) runs per second on 100 agents, against bare spawns (bench/throughput_bench.hpp)
@@ -9,18 +10,15 @@
 //         (bench/job_list_bench.hpp)
 //   (5) 1 GiB of stdout stored, against the same generator | cat > /dev/null; (6) an idle
 //       agent's RSS and wake-ups per heartbeat (bench/footprint_bench.hpp)
-//
 //   (4) 10,000 emulated agents: the idle controller's CPU and RSS, and a job to all of them
 //       against a bare ROUTER/DEALER request/reply (bench/scale_bench.hpp)
 //
-//   hostline-bench [--only=dispatch|job-list|fanout|throughput|output|footprint|scale]
+//   hostline-bench [--only=latency|job-list|fanout|throughput|output|footprint|scale]
 //                  [--fanout-agents=100,1000] [--ansible-runs=1] [--output-bytes=N]
 //                  [--output-runs=N] [--idle-seconds=N] [--scale-agents=N] [--scale-rounds=N]
 //                  [--scale-idle=S] [LATENCY_RUNS] [FANOUT_RUNS] [LIST_REQUESTS]
 //
 // A benchmark, not a test: it prints what it measured and asserts nothing.
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,82 +26,21 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench/dispatch_latency_bench.hpp"
 #include "bench/fanout_bench.hpp"
 #include "bench/footprint_bench.hpp"
 #include "bench/job_list_bench.hpp"
 #include "bench/report_table.hpp"
 #include "bench/scale_bench.hpp"
 #include "bench/throughput_bench.hpp"
-#include "cli/api_client.hpp"
-#include "testing/local_cluster.hpp"
-
-extern char** environ;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-using hostline::bench::percentile;
-using hostline::bench::ReportRow;
-using hostline::testing::LocalCluster;
-
-double ms_since(Clock::time_point start) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-double spawn_true() {
-    auto start = Clock::now();
-    pid_t pid;
-    char arg0[] = "/bin/true";
-    char* argv[] = {arg0, nullptr};
-    if (posix_spawn(&pid, "/bin/true", nullptr, nullptr, argv, environ) != 0) return -1;
-    int status;
-    waitpid(pid, &status, 0);
-    return ms_since(start);
-}
-
-hostline::cli::ApiClient client_for(const LocalCluster& cluster) {
-    auto url = hostline::cli::parse_controller_url(cluster.http_url());
-    std::ifstream in(cluster.token_file());
-    std::string token;
-    std::getline(in, token);
-    return hostline::cli::ApiClient(*url, {token, cluster.token_file()});
-}
-
-// Submits argv on target and waits for the job's final event; returns the wall time in ms.
-double run_job(hostline::cli::ApiClient& api, const std::string& target,
-               const std::vector<std::string>& argv) {
-    auto start = Clock::now();
-    auto submitted = api.post("/api/v1/jobs", {{"target", target}, {"argv", argv}});
-    if (!submitted) throw std::runtime_error("submit failed: " + submitted.error().message);
-    long id = (*submitted)["job"];
-    std::string state;
-    auto streamed = api.stream_lines("/api/v1/jobs/" + std::to_string(id) + "/events",
-                                     [&](std::string_view line) {
-                                         auto event = nlohmann::json::parse(line, nullptr, false);
-                                         if (event.value("type", "") != "job") return true;
-                                         state = event["job"].value("state", "");
-                                         return state == "running" || state == "queued";
-                                     });
-    double elapsed = ms_since(start);
-    if (!streamed || state != "succeeded") {
-        std::fprintf(stderr, "job #%ld ended %s\n", id, state.c_str());
-        if (auto detail = api.get("/api/v1/jobs/" + std::to_string(id)))
-            for (const auto& run : (*detail)["runs"])
-                if (run.value("state", "") != "succeeded")
-                    std::fprintf(stderr, "  %s: %s %s\n", run.value("agent", "").c_str(),
-                                 run.value("state", "").c_str(), run.value("error", "").c_str());
-        // Thrown, not exit(): the cluster's destructor must stop the processes it started.
-        throw std::runtime_error("job #" + std::to_string(id) + " did not succeed");
-    }
-    return elapsed;
-}
 
 // The 1, 5 and 15 minute load averages, as /proc/loadavg has them.
 std::string load_average() {
@@ -111,35 +48,6 @@ std::string load_average() {
     std::string one, five, fifteen;
     in >> one >> five >> fifteen;
     return one + " " + five + " " + fifteen;
-}
-
-// (a): one controller and 100 agents.
-std::vector<ReportRow> run_dispatch_bench(const std::string& bin_dir, int latency_runs) {
-    LocalCluster cluster(bin_dir);
-    cluster.set_log_level("warn");
-    cluster.start_controller();
-    std::vector<std::string> names;
-    for (int i = 1; i <= 100; ++i) {
-        names.push_back("bench-" + std::to_string(i));
-        cluster.add_agent(names.back(), {.capacity = 4});
-    }
-    std::fprintf(stderr, "started a controller and 100 agents; waiting for them...\n");
-    cluster.wait_online(names, std::chrono::minutes(2));
-    auto api = client_for(cluster);
-
-    std::fprintf(stderr, "(a) %d x /bin/true on one agent, and %d x posix_spawn+waitpid\n",
-                 latency_runs, latency_runs);
-    for (int i = 0; i < 20; ++i) run_job(api, "bench-1", {"/bin/true"});  // warm up
-    std::vector<double> hostline, bare;
-    for (int i = 0; i < latency_runs; ++i) {
-        hostline.push_back(run_job(api, "bench-1", {"/bin/true"}));
-        bare.push_back(spawn_true());
-    }
-
-    return {
-        {"(a) /bin/true on 1 agent, p50", percentile(hostline, 0.5), percentile(bare, 0.5)},
-        {"(a) /bin/true on 1 agent, p99", percentile(hostline, 0.99), percentile(bare, 0.99)},
-    };
 }
 
 }  // namespace
@@ -181,10 +89,10 @@ int main(int argc, char** argv) {
                      "take a number above 0\n");
         return 2;
     }
-    if (!only.empty() && only != "dispatch" && only != "job-list" && only != "fanout" &&
+    if (!only.empty() && only != "latency" && only != "job-list" && only != "fanout" &&
         only != "throughput" && only != "output" && only != "footprint" && only != "scale") {
         std::fprintf(stderr,
-                     "hostline-bench: --only takes dispatch, job-list, fanout, throughput, output, "
+                     "hostline-bench: --only takes latency, job-list, fanout, throughput, output, "
                      "footprint or scale\n");
         return 2;
     }
@@ -196,8 +104,12 @@ int main(int argc, char** argv) {
     std::string bin_dir = std::filesystem::read_symlink("/proc/self/exe").parent_path().string();
     const std::string load_at_start = load_average();
     try {
-        std::vector<ReportRow> rows;
-        if (only.empty() || only == "dispatch") rows = run_dispatch_bench(bin_dir, latency_runs);
+        std::vector<hostline::bench::ReportRow> rows;
+        if (only.empty() || only == "latency") {
+            auto latency = hostline::bench::run_dispatch_latency_bench(
+                {.bin_dir = bin_dir, .runs = latency_runs});
+            rows.insert(rows.end(), latency.begin(), latency.end());
+        }
         if (only.empty() || only == "job-list") {
             auto list = hostline::bench::run_job_list_bench(
                 {.bin_dir = bin_dir, .requests = list_requests});

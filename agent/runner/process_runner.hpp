@@ -87,7 +87,7 @@ class ProcessRunner {
     // a user switch without root, a malformed env) is not an error here: it arrives later
     // through on_exit as failed_to_start, so the caller has one path for it. Errors only for
     // a duplicate run_id (one not yet reported through on_exit), an empty argv, or a system
-    // resource failure (pipe, fork, pidfd).
+    // resource failure (pipe, clone, pidfd).
     Result<void> start(const RunSpec& spec);
 
     // SIGTERM to the run's process group, SIGKILL after its kill_grace; Exit.status becomes
@@ -116,6 +116,7 @@ class ProcessRunner {
 
   private:
     struct Run;
+    class ChildStack;
 
     void read_output(Run& run, Stream stream);
     void on_main_exit(Run& run);
@@ -132,6 +133,7 @@ class ProcessRunner {
     // Every descriptor in add_poll_fds(), to the run it belongs to.
     std::unordered_map<int, std::uint64_t> fd_owner_;
     std::vector<char> read_buffer_;
+    std::unique_ptr<ChildStack> child_stack_;  // from the first start()
 };
 
 }  // namespace hostline::agent

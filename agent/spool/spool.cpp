@@ -95,6 +95,10 @@ Result<void> Spool::load() {
     std::error_code ec;
     for (const fs::directory_entry& entry : fs::directory_iterator(dir_, ec)) {
         std::string name = entry.path().filename().string();
+        if (name.starts_with(kFreePrefix)) {
+            keep_free(entry.path().string());
+            continue;
+        }
         if (name.size() < 5 || name.substr(name.size() - 4) != ".log") continue;
         std::uint64_t run_id = 0;
         auto [end, error] = std::from_chars(name.data(), name.data() + name.size() - 4, run_id);
@@ -232,7 +236,8 @@ void Spool::remember(std::uint64_t run_id) {
 Result<void> Spool::begin_run(std::uint64_t run_id) {
     if (runs_.contains(run_id)) return fail("run " + std::to_string(run_id) + " is already held");
     std::string path = log_path(run_id);
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = reuse_free(path);
+    if (fd < 0) fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return fail("the agent's spool cannot hold the run: " + errno_text(errno));
     RunLog log;
     log.fd = fd;
@@ -255,12 +260,50 @@ void Spool::abandon_run(std::uint64_t run_id) {
         if (r.on_disk) used_bytes_ -= record_bytes(r.length);
     close_run(it->second);
     runs_.erase(it);
-    ::unlink(log_path(run_id).c_str());
+    retire(run_id);
     seen_.erase(run_id);
     std::erase(seen_order_, run_id);
     std::uint64_t forgotten = run_id | kForgotten;
     if (seen_fd_ >= 0 && ::write(seen_fd_, &forgotten, sizeof forgotten) != sizeof forgotten)
         logger->warn("spool: cannot forget run {}: {}", run_id, errno_text(errno));
+}
+
+// ---- delivered logs, kept for the next runs ------------------------------------------------
+
+void Spool::keep_free(std::string path) {
+    if (free_logs_.size() < kFreeLogs) {
+        free_logs_.push_back(std::move(path));
+    } else {
+        ::unlink(path.c_str());
+    }
+}
+
+void Spool::retire(std::uint64_t run_id) {
+    const std::string path = log_path(run_id);
+    if (free_logs_.size() < kFreeLogs) {
+        // Unique: no run id comes twice. Its records stay until it is reused, under a name
+        // load() never reads as a run's.
+        std::string free_path = dir_ + "/" + std::string(kFreePrefix) + std::to_string(run_id);
+        if (::rename(path.c_str(), free_path.c_str()) == 0) {
+            free_logs_.push_back(std::move(free_path));
+            return;
+        }
+    }
+    ::unlink(path.c_str());
+}
+
+int Spool::reuse_free(const std::string& path) {
+    while (!free_logs_.empty()) {
+        std::string free_path = std::move(free_logs_.back());
+        free_logs_.pop_back();
+        // Emptied before it takes the run's name: a stop in between must not leave another
+        // run's records under this run's name.
+        int fd = ::open(free_path.c_str(), O_RDWR | O_TRUNC | O_CLOEXEC);
+        if (fd >= 0 && ::rename(free_path.c_str(), path.c_str()) == 0) return fd;
+        if (fd >= 0) ::close(fd);
+        ::unlink(free_path.c_str());
+    }
+    return -1;
 }
 
 int Spool::fd_of(std::uint64_t run_id, RunLog& log) {
@@ -377,7 +420,7 @@ void Spool::acknowledge(std::uint64_t run_id, std::uint64_t seq) {
     }
     if (done) {
         close_run(log);
-        ::unlink(log_path(run_id).c_str());
+        retire(run_id);
         runs_.erase(it);
         return;
     }

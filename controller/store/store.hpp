@@ -79,8 +79,9 @@ class StoreMetrics {
 class Store {
   public:
     // Runs a completion on the caller's thread; the controller passes a function that
-    // asio::post()s to its io_context. It is called from the store thread and must stay
-    // callable until the store is destroyed.
+    // asio::post()s to its io_context. It is called from the store thread, and from the
+    // caller's for the wake-up of queued writes (below), and must stay callable until the
+    // store is destroyed.
     using Post = std::function<void(std::function<void()>)>;
 
     // Opens (creating) the SQLite database at path with WAL, synchronous=NORMAL,
@@ -99,11 +100,13 @@ class Store {
     virtual Result<StoreSnapshot> load() = 0;
 
     // Writes are queued and committed in groups: the store thread takes what is queued (up to
-    // ~500 writes or ~5 ms of work) into one transaction. on_committed, if given, is posted
-    // once the transaction holding that write has committed. It is never run for a write
-    // that failed (the failure is logged); it is then destroyed on the caller's thread.
-    // Insert or replace by id, Job::script included: save a job as the scheduler holds it,
-    // never one read back by list_jobs() or job(), which leave the script out.
+    // ~500 writes or ~5 ms of work) into one transaction. It is woken for writes through post,
+    // so that what one task of the caller's writes is one group: queued writes start once
+    // what post was handed runs, or with the next read or flush, which wake it at once.
+    // on_committed, if given, is posted once the transaction holding that write has committed. It
+    // is never run for a write that failed (the failure is logged); it is then destroyed on the
+    // caller's thread. Insert or replace by id, Job::script included: save a job as the scheduler
+    // holds it, never one read back by list_jobs() or job(), which leave the script out.
     virtual void save_job(const Job& job, std::function<void()> on_committed = {}) = 0;
     // Insert or replace by id. Its job must have been saved first.
     virtual void save_run(const RunRecord& run, std::function<void()> on_committed = {}) = 0;

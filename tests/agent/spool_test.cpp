@@ -97,6 +97,42 @@ TEST_F(SpoolTest, AnAcknowledgedResultDeletesTheRunButItIsStillRemembered) {
     EXPECT_TRUE(spool->held_runs().empty());
 }
 
+// Delivered logs are renamed into later runs' logs rather than deleted and created again
+// (spool.hpp): a reused one starts empty, is never read back as the run it was, and no more
+// than Spool::kFreeLogs of them wait on disk.
+TEST_F(SpoolTest, ADeliveredLogIsReusedEmptyAndNeverReadAsARunAgain) {
+    {
+        auto spool = open();
+        // All going at once, so all are done with at the end.
+        for (std::uint64_t run = 1; run <= Spool::kFreeLogs + 4; ++run)
+            ASSERT_TRUE(spool->begin_run(run).ok());
+        for (std::uint64_t run = 1; run <= Spool::kFreeLogs + 4; ++run) {
+            auto o = output(run, std::string(1000, 'x'));
+            ASSERT_EQ(spool->add_output(o), Spool::Stored::yes);
+            auto r = result(run);
+            spool->add_result(r);
+            spool->acknowledge(run, r.seq);
+        }
+        EXPECT_EQ(spool->pending_messages(), 0u);
+    }
+    std::size_t logs = 0;
+    for (const auto& entry : fs::directory_iterator(dir_))
+        logs += entry.path().extension() == ".log" ||
+                entry.path().filename().string().starts_with("free-");
+    EXPECT_EQ(logs, Spool::kFreeLogs) << "delivered logs are kept for reuse, up to the limit";
+
+    auto spool = open();
+    EXPECT_TRUE(spool->held_runs().empty()) << "a delivered log is not a run to report again";
+    EXPECT_TRUE(spool->interrupted().empty());
+    ASSERT_TRUE(spool->begin_run(100).ok());
+    EXPECT_EQ(fs::file_size(dir_ + "/100.log"), 16u) << "only its own `started` record";
+    spool.reset();
+
+    auto restarted = open();
+    EXPECT_EQ(restarted->interrupted(), std::vector<std::uint64_t>{100});
+    EXPECT_EQ(restarted->pending_messages(), 0u) << "nothing of the run the log was before";
+}
+
 TEST_F(SpoolTest, ARunWithoutItsResultIsInterruptedAfterARestartAndKeepsItsOutput) {
     {
         auto spool = open();

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "controller/store/migrations.hpp"
@@ -892,6 +893,41 @@ TEST_F(SqliteStoreTest, ManyWritesAreGroupedIntoFewTransactions) {
     EXPECT_EQ(detail.runs.back().id, kWrites);
     EXPECT_EQ(detail.runs.back().last_seq, static_cast<std::uint64_t>(kWrites));
     EXPECT_EQ(other.execAndGet("SELECT COUNT(*) FROM runs").getInt(), kWrites);
+}
+
+// Checkpoints run on a thread of their own (wal_checkpointer.hpp), not in the commits: the log
+// must still be copied into the database, and stay bounded when writes never pause.
+TEST_F(SqliteStoreTest, TheWriteAheadLogIsCopiedBackAndStaysBoundedUnderConstantWrites) {
+    Store& store = open();
+    store.save_job(make_job(1));
+    const RunRecord run = make_run(1, 1, "web-01");
+    store.save_run(run);
+    flush();
+    const std::string data(64 * 1024, 'x');  // ~17 pages of the log a commit
+    std::uint64_t seq = 0;
+    auto write_chunks = [&](int count) {
+        for (int i = 0; i < count; ++i) {
+            store.append_output(make_chunk(run, ++seq, data), run, {});
+            flush();  // a commit each, as output acknowledged one chunk at a time is
+        }
+    };
+
+    // ~1,700 pages, past the 1,000 at which a checkpoint is due, then nothing more. What the
+    // first 1,000 pages hold (~58 chunks) reaches the database file; the rest may stay in the
+    // log, which restarts once copied, until it is 1,000 pages again.
+    write_chunks(100);
+    const auto copied = [&] { return std::filesystem::file_size(path_) >= 50 * data.size(); };
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!copied() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    EXPECT_TRUE(copied()) << "the log was not copied into the database file: "
+                          << std::filesystem::file_size(path_) << " bytes";
+
+    // ~6,800 pages more without a pause: the log may outgrow 1,000 pages while the thread
+    // catches up, never the 4,000 (16 MiB) past which the writer copies it itself.
+    write_chunks(400);
+    EXPECT_LE(std::filesystem::file_size(path_ + "-wal"), std::uintmax_t{17} << 20);
+    EXPECT_EQ(output_of(1).size(), 500u);
 }
 
 TEST_F(SqliteStoreTest, MissingJobIsAnErrorNamingIt) {

@@ -1,0 +1,120 @@
+#include "bench/dispatch_latency_bench.hpp"
+
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/api_client.hpp"
+#include "testing/local_cluster.hpp"
+
+extern char** environ;
+
+namespace hostline::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using hostline::testing::LocalCluster;
+
+// The issue's targets for scenario 1.
+constexpr double kTargetP50 = 2.0;
+constexpr double kTargetP99 = 5.0;
+constexpr const char* kAgent = "latency-1";
+
+double ms_between(Clock::time_point from, Clock::time_point to) {
+    return std::chrono::duration<double, std::milli>(to - from).count();
+}
+
+// The baseline: what starting /bin/true and waiting for it costs with nothing in between.
+double spawn_true() {
+    const auto start = Clock::now();
+    pid_t pid;
+    char arg0[] = "/bin/true";
+    char* argv[] = {arg0, nullptr};
+    if (posix_spawn(&pid, "/bin/true", nullptr, nullptr, argv, environ) != 0)
+        throw std::runtime_error("posix_spawn of /bin/true failed");
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        throw std::runtime_error("/bin/true did not exit 0");
+    return ms_between(start, Clock::now());
+}
+
+// One job, timed as a user sees it: the submit (answered once the job is committed), then
+// its events until the final one.
+struct JobTiming {
+    double submitted_ms = 0;  // POST /api/v1/jobs -> 201
+    double total_ms = 0;      // POST -> the final `job` event
+};
+
+JobTiming run_true(hostline::cli::ApiClient& api) {
+    const auto start = Clock::now();
+    auto submitted = api.post("/api/v1/jobs", {{"target", kAgent}, {"argv", {"/bin/true"}}});
+    if (!submitted) throw std::runtime_error("submit failed: " + submitted.error().message);
+    const auto acknowledged = Clock::now();
+    const long id = (*submitted)["job"];
+    std::string state;
+    auto streamed = api.stream_lines("/api/v1/jobs/" + std::to_string(id) + "/events",
+                                     [&](std::string_view line) {
+                                         auto event = nlohmann::json::parse(line, nullptr, false);
+                                         if (event.value("type", "") != "job") return true;
+                                         state = event["job"].value("state", "");
+                                         return state == "running" || state == "queued";
+                                     });
+    const auto ended = Clock::now();
+    if (!streamed || state != "succeeded")
+        throw std::runtime_error("job #" + std::to_string(id) + " on " + kAgent + " ended '" +
+                                 state + "'" + (streamed ? "" : ": " + streamed.error().message));
+    return {ms_between(start, acknowledged), ms_between(start, ended)};
+}
+
+hostline::cli::ApiClient client_for(const LocalCluster& cluster) {
+    auto url = hostline::cli::parse_controller_url(cluster.http_url());
+    if (!url) throw std::runtime_error("bad controller URL " + cluster.http_url());
+    std::ifstream in(cluster.token_file());
+    std::string token;
+    std::getline(in, token);
+    return hostline::cli::ApiClient(*url, {token, cluster.token_file()});
+}
+
+}  // namespace
+
+std::vector<ReportRow> run_dispatch_latency_bench(const DispatchLatencySettings& settings) {
+    LocalCluster cluster(settings.bin_dir);
+    cluster.set_log_level("warn");
+    cluster.start_controller();
+    cluster.add_agent(kAgent, {.capacity = 4});
+    cluster.wait_online({kAgent}, std::chrono::minutes(1));
+    auto api = client_for(cluster);
+
+    std::fprintf(stderr,
+                 "(a) %d x /bin/true on one agent, each followed by a posix_spawn+waitpid "
+                 "(after %d untimed jobs)\n",
+                 settings.runs, settings.warm_up);
+    for (int i = 0; i < settings.warm_up; ++i) run_true(api);
+    std::vector<double> total, submit, rest, bare;
+    for (int i = 0; i < settings.runs; ++i) {
+        const JobTiming t = run_true(api);
+        total.push_back(t.total_ms);
+        submit.push_back(t.submitted_ms);
+        rest.push_back(t.total_ms - t.submitted_ms);
+        bare.push_back(spawn_true());
+    }
+    const double bare_p50 = percentile(bare, 0.5);
+    return {
+        {"(a) /bin/true on 1 agent, p50", percentile(total, 0.5), bare_p50, kTargetP50},
+        {"(a) /bin/true on 1 agent, p99", percentile(total, 0.99), percentile(bare, 0.99),
+         kTargetP99},
+        // Context: which half of the job the time is in (baseline: the bare spawn's p50).
+        {"(a)   of which submit -> 201 (committed), p50", percentile(submit, 0.5), bare_p50},
+        {"(a)   of which 201 -> final event, p50", percentile(rest, 0.5), bare_p50},
+    };
+}
+
+}  // namespace hostline::bench
