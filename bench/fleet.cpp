@@ -170,28 +170,17 @@ FleetCpu Fleet::cpu() const {
 }
 
 std::vector<Fleet::Thread> Fleet::controller_threads() const {
-    // The controller's own threads are unnamed (they carry the process's name). app.cpp starts
-    // three, in this order: io, store, then transport (libzmq's start between the last two).
-    // With any other number of them the order says nothing, and they are numbered instead.
-    static const char* const kOwnThreads[] = {"io", "store", "transport"};
+    // The controller names its threads (store, store-wal, agent-link; libzmq's ZMQbg/...);
+    // the io thread keeps the process's name.
     const pid_t pid = cluster_->controller_pid();
     std::vector<Thread> threads;
-    std::size_t own = 0;
     for (pid_t tid : tasks_of(pid)) {
         std::ifstream comm(task_dir(pid, tid) + "/comm");
         Thread thread;
         std::getline(comm, thread.name);
-        if (thread.name.rfind("hostline-contro", 0) == 0) thread.name = std::to_string(own++);
+        if (thread.name.rfind("hostline-contro", 0) == 0) thread.name = "io";
         thread.on_cpu = cpu_seconds_of_task(task_dir(pid, tid), &thread.waiting);
         threads.push_back(std::move(thread));
-    }
-    for (Thread& thread : threads) {
-        const bool own_thread = !thread.name.empty() && std::isdigit(thread.name[0]);
-        if (!own_thread) continue;
-        const std::size_t index = std::stoul(thread.name);
-        thread.name = own == std::size(kOwnThreads)
-                          ? kOwnThreads[index]
-                          : "thread " + std::to_string(index + 1) + (index == 0 ? " (io)" : "");
     }
     return threads;
 }

@@ -1,5 +1,6 @@
 #include "controller/store/wal_checkpointer.hpp"
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "common/log/module_logger.hpp"
@@ -50,6 +51,7 @@ int WalCheckpointer::on_commit(void* self, sqlite3* db, const char* schema, int 
 }
 
 void WalCheckpointer::run() {
+    pthread_setname_np(pthread_self(), "store-wal");  // as top -H and perf show it
     for (;;) {
         {
             std::unique_lock lock(mutex_);
