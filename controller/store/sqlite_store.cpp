@@ -676,6 +676,49 @@ class Connection {
         return chunks;
     }
 
+    // Two steps, so that a range costs the range: the sizes of the host's chunks (length() of
+    // a blob is taken from the record header, its overflow pages unread), then the data of
+    // the chunks that overlap the range alone. Both are stored as blobs, so length() counts
+    // bytes.
+    Result<OutputSlice> read_output_range(std::int64_t job_id, const OutputRange& range) {
+        if (!find_job(job_id)) return fail(fmt::format("no job #{}", job_id));
+        struct Piece {
+            std::int64_t run_id, seq, start, size;  // start: offset of its first byte
+        };
+        std::vector<Piece> overlapping;
+        OutputSlice slice;
+        const std::int64_t length = std::max<std::int64_t>(range.length, 0);
+        const std::int64_t end = range.offset > std::numeric_limits<std::int64_t>::max() - length
+                                     ? std::numeric_limits<std::int64_t>::max()
+                                     : range.offset + length;
+        {
+            Use s(cached_statement(
+                "SELECT o.run_id, o.seq, length(o.data) FROM runs r JOIN output o"
+                " ON o.run_id = r.id WHERE r.job_id = ?1 AND r.agent = ?2"
+                " AND (?3 = 'combined' OR o.stream = ?3) ORDER BY o.run_id, o.seq"));
+            bind_all(*s, job_id, range.host, range.stream);
+            while (s->executeStep()) {
+                Row row(*s);
+                Piece piece{row.int64(), row.int64(), slice.total, row.int64()};
+                slice.total += piece.size;
+                if (piece.size > 0 && piece.start < end && piece.start + piece.size > range.offset)
+                    overlapping.push_back(piece);
+            }
+        }
+        Use s(cached_statement("SELECT data FROM output WHERE run_id = ?1 AND seq = ?2"));
+        for (const Piece& piece : overlapping) {
+            s->reset();
+            bind_all(*s, piece.run_id, piece.seq);
+            if (!s->executeStep()) continue;  // cannot happen: nothing deletes output
+            const std::string data = Row(*s).blob();
+            const auto from = std::max(range.offset - piece.start, std::int64_t{0});
+            const auto to = std::min(end - piece.start, piece.size);
+            slice.bytes.append(data, static_cast<std::size_t>(from),
+                               static_cast<std::size_t>(to - from));
+        }
+        return slice;
+    }
+
     std::vector<AgentRecord> read_agents() {
         Use s(select_agents_);
         std::vector<AgentRecord> agents;
@@ -982,6 +1025,13 @@ class SqliteStore final : public Store {
     void output(std::int64_t job_id, Callback<std::vector<OutputChunk>> done) override {
         enqueue_read<std::vector<OutputChunk>>(
             std::move(done), [job_id](Connection& c) { return c.read_output(job_id); });
+    }
+
+    void output_range(std::int64_t job_id, const OutputRange& range,
+                      Callback<OutputSlice> done) override {
+        enqueue_read<OutputSlice>(std::move(done), [job_id, range](Connection& c) {
+            return c.read_output_range(job_id, range);
+        });
     }
 
     void agents(Callback<std::vector<AgentRecord>> done) override {

@@ -60,6 +60,7 @@ class FakeJobService final : public JobService {
     std::optional<SubmitRequest> last_submit;
     std::optional<JobQuery> last_query;
     std::vector<std::uint64_t> unsubscribed;
+    int range_reads = 0;  // output_range() calls
 
     Result<SubmitReply> submit(const SubmitRequest& request) override {
         last_submit = request;
@@ -112,6 +113,27 @@ class FakeJobService final : public JobService {
         net::post(io_, [this, job_id, done = std::move(done)] {
             if (!jobs.contains(job_id)) return done(fail("no job #" + std::to_string(job_id)));
             done(outputs[job_id]);
+        });
+    }
+
+    // As the store answers (Store::output_range): the host's chunks by run, then seq.
+    void output_range(std::int64_t job_id, const OutputRange& range,
+                      Callback<OutputSlice> done) override {
+        ++range_reads;
+        net::post(io_, [this, job_id, range, done = std::move(done)] {
+            if (!jobs.contains(job_id)) return done(fail("no job #" + std::to_string(job_id)));
+            auto chunks = outputs[job_id];
+            std::stable_sort(chunks.begin(), chunks.end(), [](const auto& a, const auto& b) {
+                return std::pair(a.run_id, a.seq) < std::pair(b.run_id, b.seq);
+            });
+            std::string bytes;
+            for (const auto& chunk : chunks)
+                if (chunk.agent == range.host &&
+                    (range.stream == "combined" || chunk.stream == range.stream))
+                    bytes += chunk.data;
+            const auto total = static_cast<std::int64_t>(bytes.size());
+            const auto from = std::min(range.offset, total);
+            done(OutputSlice{.total = total, .bytes = bytes.substr(from, range.length)});
         });
     }
 
