@@ -1139,6 +1139,14 @@ void Router::send_output_piece(const std::shared_ptr<Exchange>& exchange,
     });
 }
 
+}  // namespace hostline::controller::http
+
+namespace hostline::controller::http {
+
+// GET /api/v1/audit/export: every audit row, oldest first, one JSON object a line with its
+// prev_hash and hash, so that a copy can be checked offline. Streamed a page at a time: the
+// next page is read only once the previous one is queued, so the loop never waits on the
+// store and a client that goes away stops the reading.
 void Router::get_audit_export(const Call& call) {
     if (audit_ == nullptr)
         return call.exchange->respond(error_response(404, "audit is not enabled"));

@@ -898,6 +898,28 @@ TEST_F(HttpServerTest, OutputDownloadIsTheRawBytesAsAFile) {
                  "not_found");
 }
 
+// 2.5 MiB: more than one piece of a download (1 MiB), which is read and sent one at a time.
+TEST_F(HttpServerTest, AnOutputDownloadLargerThanOnePieceComesWholeReadAPieceAtATime) {
+    std::string expected;
+    on_io([&] {
+        fake_.outputs[7].clear();
+        for (std::uint64_t seq = 1; seq <= 40; ++seq) {
+            std::string data(64 * 1024, static_cast<char>('a' + seq % 26));
+            data.back() = '\n';
+            expected += data;
+            fake_.outputs[7].push_back(make_chunk(70, seq, std::move(data)));
+        }
+        fake_.range_reads = 0;
+    });
+    const auto response = call(bhttp::verb::get, "/api/v1/jobs/7/output/download?host=web-01");
+    ASSERT_EQ(response.result_int(), 200u);
+    EXPECT_EQ(response.body().size(), expected.size());
+    EXPECT_TRUE(response.body() == expected);
+    EXPECT_EQ(response[field::content_type], "text/plain; charset=utf-8");
+    EXPECT_EQ(response[field::content_disposition], "attachment; filename=\"job-7-web-01.log\"");
+    EXPECT_EQ(on_io([this] { return fake_.range_reads; }), 3);  // 1 MiB, 1 MiB, 0.5 MiB
+}
+
 TEST_F(HttpServerTest, EventsStreamSnapshotThenLiveThenEnds) {
     auto client = open_events(8);
     client.read_header();
