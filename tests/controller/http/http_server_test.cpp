@@ -60,7 +60,8 @@ class FakeJobService final : public JobService {
     std::optional<SubmitRequest> last_submit;
     std::optional<JobQuery> last_query;
     std::vector<std::uint64_t> unsubscribed;
-    int range_reads = 0;  // output_range() calls
+    int range_reads = 0;         // output_range() calls
+    int failing_range_read = 0;  // the call, counting from 1, that fails as a store would
 
     Result<SubmitReply> submit(const SubmitRequest& request) override {
         last_submit = request;
@@ -119,9 +120,10 @@ class FakeJobService final : public JobService {
     // As the store answers (Store::output_range): the host's chunks by run, then seq.
     void output_range(std::int64_t job_id, const OutputRange& range,
                       Callback<OutputSlice> done) override {
-        ++range_reads;
-        net::post(io_, [this, job_id, range, done = std::move(done)] {
+        const bool fails = ++range_reads == failing_range_read;
+        net::post(io_, [this, job_id, range, fails, done = std::move(done)] {
             if (!jobs.contains(job_id)) return done(fail("no job #" + std::to_string(job_id)));
+            if (fails) return done(fail("store: read failed: disk I/O error"));
             auto chunks = outputs[job_id];
             std::stable_sort(chunks.begin(), chunks.end(), [](const auto& a, const auto& b) {
                 return std::pair(a.run_id, a.seq) < std::pair(b.run_id, b.seq);
@@ -918,6 +920,34 @@ TEST_F(HttpServerTest, AnOutputDownloadLargerThanOnePieceComesWholeReadAPieceAtA
     EXPECT_EQ(response[field::content_type], "text/plain; charset=utf-8");
     EXPECT_EQ(response[field::content_disposition], "attachment; filename=\"job-7-web-01.log\"");
     EXPECT_EQ(on_io([this] { return fake_.range_reads; }), 3);  // 1 MiB, 1 MiB, 0.5 MiB
+}
+
+// The 200 is sent with the first piece: a later read that fails must not end the file as if
+// it were whole.
+TEST_F(HttpServerTest, AnOutputDownloadWhoseReadFailsHalfwayIsCutShortNotEnded) {
+    on_io([&] {
+        fake_.outputs[7] = {make_chunk(70, 1, std::string(1 << 20, 'a')),
+                            make_chunk(70, 2, std::string(1 << 20, 'b'))};
+        fake_.range_reads = 0;
+        fake_.failing_range_read = 2;
+    });
+    auto socket = connect();
+    write_request(socket, bhttp::verb::get, "/api/v1/jobs/7/output/download?host=web-01", {},
+                  kToken);
+    StreamClient client(std::move(socket));
+    client.read_header();
+    EXPECT_EQ(client.parser().get().result_int(), 200u);
+    const auto& parser = client.read_until_closed();
+    EXPECT_FALSE(parser.is_done());  // no last chunk: the client knows the file is incomplete
+    EXPECT_EQ(on_io([this] { return fake_.range_reads; }), 2);
+
+    // The first read failing is still an error response.
+    on_io([this] {
+        fake_.range_reads = 0;
+        fake_.failing_range_read = 1;
+    });
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs/7/output/download?host=web-01"), 500,
+                 "internal", "disk I/O error");
 }
 
 TEST_F(HttpServerTest, EventsStreamSnapshotThenLiveThenEnds) {
