@@ -676,10 +676,14 @@ class Connection {
         return chunks;
     }
 
-    // Two steps, so that a range costs the range: the sizes of the host's chunks (length() of
-    // a blob is taken from the record header, its overflow pages unread), then the data of
-    // the chunks that overlap the range alone. Both are stored as blobs, so length() counts
-    // bytes.
+    // Two steps, so that a range costs the range: the sizes of the host's chunks, then the data
+    // of the chunks that overlap the range alone. Data is stored as a blob, so length() counts
+    // bytes, and SQLite takes it from the record header without reading the overflow pages
+    // that hold a chunk's bytes (a 1 GiB run: 10 MiB of pages read, not 1 GiB), but only while
+    // nothing compares whole records: `output` is WITHOUT ROWID, its records are its keys,
+    // and both an upper bound on the scan (`run_id = ?`) and a sort read every record whole.
+    // So each run's chunks are scanned from a lower bound, in key order, and the scan stops
+    // here where the run does.
     Result<OutputSlice> read_output_range(std::int64_t job_id, const OutputRange& range) {
         if (!find_job(job_id)) return fail(fmt::format("no job #{}", job_id));
         struct Piece {
@@ -691,15 +695,24 @@ class Connection {
         const std::int64_t end = range.offset > std::numeric_limits<std::int64_t>::max() - length
                                      ? std::numeric_limits<std::int64_t>::max()
                                      : range.offset + length;
+        std::vector<std::int64_t> runs;
         {
             Use s(cached_statement(
-                "SELECT o.run_id, o.seq, length(o.data) FROM runs r JOIN output o"
-                " ON o.run_id = r.id WHERE r.job_id = ?1 AND r.agent = ?2"
-                " AND (?3 = 'combined' OR o.stream = ?3) ORDER BY o.run_id, o.seq"));
-            bind_all(*s, job_id, range.host, range.stream);
+                "SELECT id FROM runs WHERE job_id = ?1 AND agent = ?2 ORDER BY id"));
+            bind_all(*s, job_id, range.host);
+            while (s->executeStep()) runs.push_back(Row(*s).int64());
+        }
+        for (const std::int64_t run_id : runs) {
+            Use s(
+                cached_statement("SELECT run_id, seq, stream, length(data) FROM output"
+                                 " WHERE run_id >= ?1 ORDER BY run_id, seq"));
+            bind_all(*s, run_id);
             while (s->executeStep()) {
                 Row row(*s);
-                Piece piece{row.int64(), row.int64(), slice.total, row.int64()};
+                if (row.int64() != run_id) break;
+                const std::int64_t seq = row.int64();
+                if (range.stream != "combined" && row.text() != range.stream) continue;
+                Piece piece{run_id, seq, slice.total, s->getColumn(3).getInt64()};
                 slice.total += piece.size;
                 if (piece.size > 0 && piece.start < end && piece.start + piece.size > range.offset)
                     overlapping.push_back(piece);

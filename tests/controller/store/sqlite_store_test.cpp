@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -668,6 +669,43 @@ TEST_F(SqliteStoreTest, AnOutputRangeOfAHostWithoutRunsIsEmptyAndOfAnUnknownJobA
     });
     ASSERT_FALSE(missing.ok());
     EXPECT_EQ(missing.error().message, "no job #12345");
+}
+
+// Bytes this process has read with read() so far (/proc/self/io): the store's reads of the
+// database, which has no mmap.
+std::int64_t bytes_read_so_far() {
+    std::ifstream io("/proc/self/io");
+    std::string line;
+    while (std::getline(io, line))
+        if (line.starts_with("rchar:")) return std::stoll(line.substr(6));
+    return -1;
+}
+
+// The cost that made ranges worth reading from the store: 4 KiB of a 1 GiB output read all of
+// it (and so did every scan of `output` bounded by run, since its records are its keys). The
+// output here is 64 MiB, far beyond SQLite's page cache.
+TEST_F(SqliteStoreTest, AnOutputRangeReadsAboutTheRangeNotTheWholeOutput) {
+    Store& store = open();
+    store.save_job(make_job(1));
+    RunRecord run = make_run(10, 1, "web-01");
+    store.save_run(run);
+    constexpr std::int64_t kChunks = 1024, kChunkBytes = 64 * 1024;
+    for (std::int64_t seq = 1; seq <= kChunks; ++seq) {
+        run.last_seq = static_cast<std::uint64_t>(seq);
+        store.append_output(make_chunk(run, run.last_seq,
+                                       std::string(kChunkBytes, static_cast<char>('a' + seq % 26))),
+                            run);
+    }
+    flush();
+
+    const std::int64_t before = bytes_read_so_far();
+    ASSERT_GE(before, 0);
+    const auto slice = output_range_of(
+        1, {.host = "web-01", .offset = kChunks * kChunkBytes - 4096, .length = 4096});
+    const std::int64_t read = bytes_read_so_far() - before;
+    EXPECT_EQ(slice.total, kChunks * kChunkBytes);
+    EXPECT_EQ(slice.bytes, std::string(4096, static_cast<char>('a' + kChunks % 26)));
+    EXPECT_LT(read, 4 << 20) << "read " << read << " bytes for 4 KiB of a 64 MiB output";
 }
 
 TEST_F(SqliteStoreTest, ListJobsFiltersByStateAndAgentAndPages) {
