@@ -722,7 +722,11 @@ class Connection {
         for (const Piece& piece : overlapping) {
             s->reset();
             bind_all(*s, piece.run_id, piece.seq);
-            if (!s->executeStep()) continue;  // cannot happen: nothing deletes output
+            // Nothing deletes output, and this thread alone writes it: a chunk gone since the
+            // scan is a broken store, an error rather than a range with a hole in it.
+            if (!s->executeStep())
+                throw std::runtime_error(
+                    fmt::format("output {} of run #{} vanished", piece.seq, piece.run_id));
             const std::string data = Row(*s).blob();
             const auto from = std::max(range.offset - piece.start, std::int64_t{0});
             const auto to = std::min(end - piece.start, piece.size);
