@@ -46,8 +46,10 @@ class Exchange {
     // Starts a 200 response with chunked transfer encoding; the connection closes after
     // it. on_client_gone is called at most once, if the connection closes (client gone,
     // write failed, server stopping) before end_stream(). Returns false, without calling
-    // on_client_gone, if the connection is already closed.
-    virtual bool start_stream(std::string content_type, std::function<void()> on_client_gone) = 0;
+    // on_client_gone, if the connection is already closed. headers: beyond the standard ones,
+    // as Response::headers.
+    virtual bool start_stream(std::string content_type, std::function<void()> on_client_gone,
+                              std::vector<std::pair<std::string, std::string>> headers = {}) = 0;
 
     // For a request whose websocket_upgrade is set: accepts the upgrade (101) and streams
     // over the WebSocket, each line given to send() as one text message. on_client_gone and
@@ -71,6 +73,12 @@ class Exchange {
     // Writes what is queued and the last chunk (on a WebSocket: a close frame with code 1000,
     // normal), then closes the connection.
     virtual void end_stream() = 0;
+
+    // Closes the connection without the last chunk, for a stream that cannot be finished (a
+    // read failed after the 200 was sent): the client sees a body cut short, never one that
+    // looks complete. on_client_gone is called as for any close. On a WebSocket, as
+    // end_stream().
+    virtual void abort_stream() = 0;
 };
 
 }  // namespace hostline::controller::http

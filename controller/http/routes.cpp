@@ -1019,39 +1019,14 @@ namespace hostline::controller::http {
 
 namespace {
 
-// One run's stored output as bytes: its chunks in seq order, of one stream or both.
-struct RunOutput {
-    std::string bytes;
-};
-
-RunOutput run_output(const std::vector<OutputChunk>& chunks, const std::string& host,
-                     const std::string& stream) {
-    std::vector<const OutputChunk*> mine;
-    for (const auto& chunk : chunks)
-        if (chunk.agent == host) mine.push_back(&chunk);
-    // A retried command has a run per attempt on the host: each attempt whole, in order.
-    std::stable_sort(mine.begin(), mine.end(), [](const OutputChunk* a, const OutputChunk* b) {
-        return std::pair(a->run_id, a->seq) < std::pair(b->run_id, b->seq);
-    });
-    RunOutput out;
-    for (const OutputChunk* chunk : mine)
-        if (stream == "combined" || chunk->stream == stream) out.bytes += chunk->data;
-    return out;
-}
-
-struct OutputRange {
-    std::string host;
-    std::string stream = "combined";
-    std::int64_t offset = 0;
-    std::int64_t length = 1 << 20;  // at most 1 MiB a call
-};
-
 constexpr std::int64_t kMaxRangeLength = 1 << 20;
+// A download's piece: what it holds in memory at a time, and a store read's worth.
+constexpr std::int64_t kDownloadPiece = 1 << 20;
 
 Result<OutputRange> parse_output_range(std::string_view query_string, bool download) {
     auto params = parse_query(query_string);
     if (!params) return params.error();
-    OutputRange range;
+    OutputRange range{.length = kMaxRangeLength};  // at most 1 MiB a call
     for (const auto& [name, value] : *params) {
         if (name == "host") {
             range.host = value;
@@ -1097,26 +1072,25 @@ void Router::get_output_range(const Call& call) {
                  if (!range) return exchange->respond(error_response(400, range.error().message));
                  if (!has_run_on(d, range->host))
                      return exchange->respond(no_run_on(id, range->host));
-                 jobs_.output(
-                     id, [exchange, range = *range, id](Result<std::vector<OutputChunk>> chunks) {
-                         if (!chunks) return exchange->respond(job_error_response(chunks.error()));
-                         const auto output = run_output(*chunks, range.host, range.stream);
-                         const auto total = static_cast<std::int64_t>(output.bytes.size());
-                         const auto from = std::min(range.offset, total);
-                         const auto size = std::min(range.length, total - from);
-                         exchange->respond(
-                             json_response(200, Json{{"job", id},
-                                                     {"host", range.host},
-                                                     {"stream", range.stream},
-                                                     {"offset", from},
-                                                     {"length", size},
-                                                     {"total", total},
-                                                     {"data", output.bytes.substr(from, size)}}));
+                 jobs_.output_range(
+                     id, *range, [exchange, range = *range, id](Result<OutputSlice> slice) {
+                         if (!slice) return exchange->respond(job_error_response(slice.error()));
+                         const auto size = static_cast<std::int64_t>(slice->bytes.size());
+                         exchange->respond(json_response(
+                             200, Json{{"job", id},
+                                       {"host", range.host},
+                                       {"stream", range.stream},
+                                       {"offset", std::min(range.offset, slice->total)},
+                                       {"length", size},
+                                       {"total", slice->total},
+                                       {"data", std::move(slice->bytes)}}));
                      });
              });
 }
 
-// GET /api/v1/jobs/{id}/output/download?host=NAME[&stream=..]: the raw bytes as a file.
+// GET /api/v1/jobs/{id}/output/download?host=NAME[&stream=..]: the raw bytes as a file,
+// streamed a piece at a time. The first piece is read before the 200, so an unknown job or a
+// failed read is still an error response.
 void Router::get_output_download(const Call& call) {
     with_job(call, "jobs.read",
              [this, exchange = call.exchange, id = call.job_id,
@@ -1126,17 +1100,43 @@ void Router::get_output_download(const Call& call) {
                  // Also what keeps the file name to an agent's name.
                  if (!has_run_on(d, range->host))
                      return exchange->respond(no_run_on(id, range->host));
-                 jobs_.output(id, [exchange, range = *range,
-                                   id](Result<std::vector<OutputChunk>> chunks) {
-                     if (!chunks) return exchange->respond(job_error_response(chunks.error()));
-                     Response response{.content_type = "text/plain; charset=utf-8",
-                                       .body = run_output(*chunks, range.host, range.stream).bytes};
-                     response.headers.emplace_back(
-                         "Content-Disposition", "attachment; filename=\"job-" + std::to_string(id) +
-                                                    "-" + range.host + ".log\"");
-                     exchange->respond(std::move(response));
-                 });
+                 range->length = kDownloadPiece;
+                 jobs_.output_range(
+                     id, *range, [this, exchange, range = *range, id](Result<OutputSlice> first) {
+                         if (!first) return exchange->respond(job_error_response(first.error()));
+                         auto gone = std::make_shared<bool>(false);
+                         if (!exchange->start_stream(
+                                 "text/plain; charset=utf-8", [gone] { *gone = true; },
+                                 {{"Content-Disposition", "attachment; filename=\"job-" +
+                                                              std::to_string(id) + "-" +
+                                                              range.host + ".log\""}}))
+                             return;
+                         send_output_piece(exchange, gone, id, range, first->total,
+                                           std::move(first->bytes));
+                     });
              });
+}
+
+// Sends one piece of a download and reads the next once it is written: a slow reader holds
+// one piece, not the whole output. The download ends at the total the first read found, the
+// output as it was when the download began (a running job's grows meanwhile).
+void Router::send_output_piece(const std::shared_ptr<Exchange>& exchange,
+                               const std::shared_ptr<bool>& gone, std::int64_t job_id,
+                               OutputRange range, std::int64_t total, std::string bytes) {
+    range.offset += static_cast<std::int64_t>(bytes.size());
+    const bool last = bytes.empty() || range.offset >= total;
+    if (!bytes.empty()) exchange->send(std::move(bytes));
+    if (last) return exchange->end_stream();
+    range.length = std::min(kDownloadPiece, total - range.offset);
+    exchange->when_written([this, exchange, gone, job_id, range, total] {
+        if (*gone) return;
+        jobs_.output_range(
+            job_id, range, [this, exchange, gone, job_id, range, total](Result<OutputSlice> piece) {
+                if (*gone) return;
+                if (!piece) return exchange->abort_stream();  // the 200 is sent: cut it short
+                send_output_piece(exchange, gone, job_id, range, total, std::move(piece->bytes));
+            });
+    });
 }
 
 }  // namespace hostline::controller::http

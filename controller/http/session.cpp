@@ -76,12 +76,14 @@ class Session final : public Exchange,
         write_response(std::move(response));
     }
 
-    bool start_stream(std::string content_type, std::function<void()> on_client_gone) override {
+    bool start_stream(std::string content_type, std::function<void()> on_client_gone,
+                      std::vector<std::pair<std::string, std::string>> headers) override {
         if (phase_ != Phase::handling) return false;
         phase_ = Phase::streaming;
         on_client_gone_ = std::move(on_client_gone);
         stream_head_.emplace(beast::http::status::ok, version_);
         set_standard_headers(*stream_head_, content_type);
+        for (const auto& [name, value] : headers) stream_head_->set(name, value);
         stream_head_->keep_alive(false);
         stream_head_->chunked(true);
         head_serializer_.emplace(*stream_head_);
@@ -135,6 +137,11 @@ class Session final : public Exchange,
         ending_ = true;
         on_client_gone_ = nullptr;
         if (!writing_) write_next_chunk();
+    }
+
+    void abort_stream() override {
+        if (websocket_) return websocket_->end();
+        if (phase_ == Phase::streaming) close();
     }
 
     // Connection

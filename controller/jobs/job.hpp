@@ -82,7 +82,7 @@ struct Job {
     std::int64_t batch_window = 0;   // runs in flight at most, resolved when runs are made
     std::int64_t batch_wait_ms = 0;  // a slot a run freed is free again this much later
     bool fail_fast = false;          // after a run that does not succeed, start no more
-    std::int64_t schedule_id = 0;  // the schedule whose firing started it; 0: none
+    std::int64_t schedule_id = 0;    // the schedule whose firing started it; 0: none
     JobState state = JobState::queued;
     bool cancel_requested = false;
     std::int64_t created_at_ms = 0;
@@ -125,6 +125,23 @@ struct OutputChunk {
     std::uint64_t seq = 0;
     std::string stream;  // "stdout" | "stderr"
     std::string data;
+};
+
+// A byte range of one host's stored output. Offsets count the bytes of the host's runs in
+// run order (a retried command's attempts each whole), each run's chunks in seq order; of
+// stdout or stderr alone, or of both ("combined") as they were stored.
+struct OutputRange {
+    std::string host;
+    std::string stream = "combined";  // "stdout" | "stderr" | "combined"
+    std::int64_t offset = 0;
+    std::int64_t length = 0;
+};
+
+// What a range read found: the range's bytes (fewer at the end, none past it) and the size
+// of the whole output of that host and stream, so a client can page or follow.
+struct OutputSlice {
+    std::int64_t total = 0;
+    std::string bytes;
 };
 
 }  // namespace hostline::controller

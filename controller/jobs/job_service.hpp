@@ -119,6 +119,10 @@ class JobService {
     virtual void list_jobs(const JobQuery& query, Callback<std::vector<Job>> done) = 0;
     virtual void job(std::int64_t job_id, Callback<JobDetail> done) = 0;
     virtual void output(std::int64_t job_id, Callback<std::vector<OutputChunk>> done) = 0;
+    // One host's output bytes in range, reading only the chunks that hold them (Store says
+    // how). Error: unknown job.
+    virtual void output_range(std::int64_t job_id, const OutputRange& range,
+                              Callback<OutputSlice> done) = 0;
 
     // Streams the job: first its current state (a RunChanged per run, the stored output as
     // OutputAdded, then a JobChanged), then every change as it happens, ending with a

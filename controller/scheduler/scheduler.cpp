@@ -796,6 +796,11 @@ void Scheduler::output(std::int64_t job_id, Callback<std::vector<OutputChunk>> d
     store_.output(job_id, std::move(done));
 }
 
+void Scheduler::output_range(std::int64_t job_id, const OutputRange& range,
+                             Callback<OutputSlice> done) {
+    store_.output_range(job_id, range, std::move(done));
+}
+
 void Scheduler::subscribe(std::int64_t job_id, std::function<void(const JobEvent&)> listener,
                           Callback<std::uint64_t> subscribed) {
     if (subscriptions_.size() >= kMaxSubscriptions) {

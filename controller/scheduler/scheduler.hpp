@@ -92,6 +92,8 @@ class Scheduler : public JobService, public HeldJobs {
     void list_jobs(const JobQuery& query, Callback<std::vector<Job>> done) override;
     void job(std::int64_t job_id, Callback<JobDetail> done) override;
     void output(std::int64_t job_id, Callback<std::vector<OutputChunk>> done) override;
+    void output_range(std::int64_t job_id, const OutputRange& range,
+                      Callback<OutputSlice> done) override;
     void subscribe(std::int64_t job_id, std::function<void(const JobEvent&)> listener,
                    Callback<std::uint64_t> subscribed) override;
     void unsubscribe(std::uint64_t subscription) override;

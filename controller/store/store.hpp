@@ -152,6 +152,13 @@ class Store {
     // Every stored chunk of the job's runs, by run id then seq, chunk.agent filled from the
     // run. Error: "no job #N".
     virtual void output(std::int64_t job_id, Callback<std::vector<OutputChunk>> done) = 0;
+    // The bytes of range.host's output in [offset, offset + length) and the total, exactly as
+    // slicing output()'s chunks of that host would give them (OutputRange says the order).
+    // Reads the chunks' sizes (about 1% of the output's pages), then only the data of the
+    // chunks that overlap the range. A host without runs in the job has no output (total 0).
+    // Error: "no job #N".
+    virtual void output_range(std::int64_t job_id, const OutputRange& range,
+                              Callback<OutputSlice> done) = 0;
     // Every agent ever saved, by name.
     virtual void agents(Callback<std::vector<AgentRecord>> done) = 0;
     // Approvals matching the query with their votes, newest first; limit is clamped to

@@ -60,6 +60,8 @@ class FakeJobService final : public JobService {
     std::optional<SubmitRequest> last_submit;
     std::optional<JobQuery> last_query;
     std::vector<std::uint64_t> unsubscribed;
+    int range_reads = 0;         // output_range() calls
+    int failing_range_read = 0;  // the call, counting from 1, that fails as a store would
 
     Result<SubmitReply> submit(const SubmitRequest& request) override {
         last_submit = request;
@@ -112,6 +114,28 @@ class FakeJobService final : public JobService {
         net::post(io_, [this, job_id, done = std::move(done)] {
             if (!jobs.contains(job_id)) return done(fail("no job #" + std::to_string(job_id)));
             done(outputs[job_id]);
+        });
+    }
+
+    // As the store answers (Store::output_range): the host's chunks by run, then seq.
+    void output_range(std::int64_t job_id, const OutputRange& range,
+                      Callback<OutputSlice> done) override {
+        const bool fails = ++range_reads == failing_range_read;
+        net::post(io_, [this, job_id, range, fails, done = std::move(done)] {
+            if (!jobs.contains(job_id)) return done(fail("no job #" + std::to_string(job_id)));
+            if (fails) return done(fail("store: read failed: disk I/O error"));
+            auto chunks = outputs[job_id];
+            std::stable_sort(chunks.begin(), chunks.end(), [](const auto& a, const auto& b) {
+                return std::pair(a.run_id, a.seq) < std::pair(b.run_id, b.seq);
+            });
+            std::string bytes;
+            for (const auto& chunk : chunks)
+                if (chunk.agent == range.host &&
+                    (range.stream == "combined" || chunk.stream == range.stream))
+                    bytes += chunk.data;
+            const auto total = static_cast<std::int64_t>(bytes.size());
+            const auto from = std::min(range.offset, total);
+            done(OutputSlice{.total = total, .bytes = bytes.substr(from, range.length)});
         });
     }
 
@@ -874,6 +898,56 @@ TEST_F(HttpServerTest, OutputDownloadIsTheRawBytesAsAFile) {
                  "host is required");
     expect_error(call(bhttp::verb::get, "/api/v1/jobs/999/output/download?host=web-01"), 404,
                  "not_found");
+}
+
+// 2.5 MiB: more than one piece of a download (1 MiB), which is read and sent one at a time.
+TEST_F(HttpServerTest, AnOutputDownloadLargerThanOnePieceComesWholeReadAPieceAtATime) {
+    std::string expected;
+    on_io([&] {
+        fake_.outputs[7].clear();
+        for (std::uint64_t seq = 1; seq <= 40; ++seq) {
+            std::string data(64 * 1024, static_cast<char>('a' + seq % 26));
+            data.back() = '\n';
+            expected += data;
+            fake_.outputs[7].push_back(make_chunk(70, seq, std::move(data)));
+        }
+        fake_.range_reads = 0;
+    });
+    const auto response = call(bhttp::verb::get, "/api/v1/jobs/7/output/download?host=web-01");
+    ASSERT_EQ(response.result_int(), 200u);
+    EXPECT_EQ(response.body().size(), expected.size());
+    EXPECT_TRUE(response.body() == expected);
+    EXPECT_EQ(response[field::content_type], "text/plain; charset=utf-8");
+    EXPECT_EQ(response[field::content_disposition], "attachment; filename=\"job-7-web-01.log\"");
+    EXPECT_EQ(on_io([this] { return fake_.range_reads; }), 3);  // 1 MiB, 1 MiB, 0.5 MiB
+}
+
+// The 200 is sent with the first piece: a later read that fails must not end the file as if
+// it were whole.
+TEST_F(HttpServerTest, AnOutputDownloadWhoseReadFailsHalfwayIsCutShortNotEnded) {
+    on_io([&] {
+        fake_.outputs[7] = {make_chunk(70, 1, std::string(1 << 20, 'a')),
+                            make_chunk(70, 2, std::string(1 << 20, 'b'))};
+        fake_.range_reads = 0;
+        fake_.failing_range_read = 2;
+    });
+    auto socket = connect();
+    write_request(socket, bhttp::verb::get, "/api/v1/jobs/7/output/download?host=web-01", {},
+                  kToken);
+    StreamClient client(std::move(socket));
+    client.read_header();
+    EXPECT_EQ(client.parser().get().result_int(), 200u);
+    const auto& parser = client.read_until_closed();
+    EXPECT_FALSE(parser.is_done());  // no last chunk: the client knows the file is incomplete
+    EXPECT_EQ(on_io([this] { return fake_.range_reads; }), 2);
+
+    // The first read failing is still an error response.
+    on_io([this] {
+        fake_.range_reads = 0;
+        fake_.failing_range_read = 1;
+    });
+    expect_error(call(bhttp::verb::get, "/api/v1/jobs/7/output/download?host=web-01"), 500,
+                 "internal", "disk I/O error");
 }
 
 TEST_F(HttpServerTest, EventsStreamSnapshotThenLiveThenEnds) {

@@ -8,7 +8,9 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -118,6 +120,13 @@ class SqliteStoreTest : public ::testing::Test {
             [&](auto done) { store_->output(job_id, std::move(done)); });
         EXPECT_TRUE(chunks.ok()) << chunks.error().message;
         return chunks ? *chunks : std::vector<OutputChunk>{};
+    }
+
+    OutputSlice output_range_of(std::int64_t job_id, const OutputRange& range) {
+        auto slice = wait_for<OutputSlice>(
+            [&](auto done) { store_->output_range(job_id, range, std::move(done)); });
+        EXPECT_TRUE(slice.ok()) << slice.error().message;
+        return slice ? *slice : OutputSlice{};
     }
 
     void flush() {
@@ -547,6 +556,157 @@ TEST_F(SqliteStoreTest, BinaryOutputRoundTrips) {
     EXPECT_EQ(chunks[3].agent, "web-02");
     EXPECT_EQ(chunks[3].stream, "stderr");
     EXPECT_EQ(chunks[3].data, every_byte + every_byte);
+}
+
+// A host's output as the API served it before ranges were read from the store: output()'s
+// chunks of that host, by run then seq, of one stream or both.
+std::string whole_output(const std::vector<OutputChunk>& chunks, const std::string& host,
+                         const std::string& stream) {
+    std::string bytes;
+    for (const auto& chunk : chunks)
+        if (chunk.agent == host && (stream == "combined" || chunk.stream == stream))
+            bytes += chunk.data;
+    return bytes;
+}
+
+// web-01 ran twice (a retry: run 10, then run 12), with stdout and stderr interleaved and an
+// empty chunk; web-02's run 11 sits between them by id.
+void store_retried_output(Store& store) {
+    store.save_job(make_job(1));
+    RunRecord first = make_run(10, 1, "web-01");
+    RunRecord other = make_run(11, 1, "web-02");
+    RunRecord retry = make_run(12, 1, "web-01");
+    for (const auto& run : {first, other, retry}) store.save_run(run);
+    const auto chunk = [](const RunRecord& run, std::uint64_t seq, std::string stream,
+                          std::string data) {
+        return OutputChunk{run.id, run.agent, seq, std::move(stream), std::move(data)};
+    };
+    // Out of seq order, as a resend after a reconnect can store them.
+    store.append_output(chunk(first, 3, "stdout", "line two\n"), first);
+    store.append_output(chunk(first, 1, "stdout", "line one\n"), first);
+    store.append_output(chunk(first, 2, "stderr", "warning: disk\n"), first);
+    store.append_output(chunk(first, 4, "stdout", ""), first);
+    store.append_output(chunk(other, 1, "stdout", "not web-01's\n"), other);
+    store.append_output(chunk(retry, 1, "stderr", "retrying\n"), retry);
+    store.append_output(chunk(retry, 2, "stdout", std::string(5000, 'x')), retry);
+    store.append_output(chunk(retry, 3, "stdout", "done\n"), retry);
+}
+
+TEST_F(SqliteStoreTest, OutputRangesAreExactlyTheSliceOfTheWholeOutputForEveryRange) {
+    Store& store = open();
+    store_retried_output(store);
+    const auto chunks = output_of(1);
+    for (const std::string host : {"web-01", "web-02"}) {
+        for (const std::string stream : {"combined", "stdout", "stderr"}) {
+            const std::string whole = whole_output(chunks, host, stream);
+            const auto total = static_cast<std::int64_t>(whole.size());
+            // Every chunk boundary, one byte either side, the end and past it, as offsets and
+            // as ends of ranges.
+            std::vector<std::int64_t> points = {0, 1, total - 1, total, total + 1, total + 100};
+            std::int64_t boundary = 0;
+            for (const auto& chunk : chunks) {
+                if (chunk.agent != host || (stream != "combined" && chunk.stream != stream))
+                    continue;
+                boundary += static_cast<std::int64_t>(chunk.data.size());
+                for (std::int64_t near : {boundary - 1, boundary, boundary + 1})
+                    points.push_back(near);
+            }
+            for (const std::int64_t offset : points) {
+                if (offset < 0) continue;
+                for (const std::int64_t end : points) {
+                    if (end < offset) continue;
+                    const OutputRange range{
+                        .host = host, .stream = stream, .offset = offset, .length = end - offset};
+                    const OutputSlice slice = output_range_of(1, range);
+                    const auto from = static_cast<std::size_t>(std::min(offset, total));
+                    ASSERT_EQ(slice.total, total) << host << " " << stream;
+                    ASSERT_EQ(slice.bytes,
+                              whole.substr(from, static_cast<std::size_t>(end - offset)))
+                        << host << " " << stream << " [" << offset << ", " << end << ")";
+                }
+            }
+        }
+    }
+}
+
+TEST_F(SqliteStoreTest, AnOutputRangeAcrossChunksAndRunsHasTheBytesInRunThenSeqOrder) {
+    Store& store = open();
+    store_retried_output(store);
+    // From inside run 10's last stdout chunk, across its empty one, into the retry's stdout.
+    auto slice =
+        output_range_of(1, {.host = "web-01", .stream = "stdout", .offset = 14, .length = 6});
+    EXPECT_EQ(slice.bytes, "two\nxx");
+    EXPECT_EQ(slice.total, 18 + 5000 + 5);
+    // Combined: both streams in seq order, each attempt whole.
+    slice = output_range_of(1, {.host = "web-01", .offset = 0, .length = 41});
+    EXPECT_EQ(slice.bytes, "line one\nwarning: disk\nline two\nretrying\n");
+    EXPECT_EQ(slice.total, 9 + 14 + 9 + 9 + 5000 + 5);
+    slice = output_range_of(1, {.host = "web-01", .stream = "stderr", .offset = 12, .length = 10});
+    EXPECT_EQ(slice.bytes, "k\nretrying");
+    EXPECT_EQ(slice.total, 23);
+    // The last bytes, then past the end: nothing, and the total to know it.
+    slice = output_range_of(1, {.host = "web-01", .offset = 5041, .length = 100});
+    EXPECT_EQ(slice.bytes, "done\n");
+    slice = output_range_of(1, {.host = "web-01", .offset = 9999, .length = 100});
+    EXPECT_EQ(slice.bytes, "");
+    EXPECT_EQ(slice.total, 5046);
+    // No integer overflow at the far end of the offsets.
+    slice = output_range_of(
+        1,
+        {.host = "web-01", .offset = std::numeric_limits<std::int64_t>::max(), .length = 1 << 20});
+    EXPECT_EQ(slice.bytes, "");
+    EXPECT_EQ(slice.total, 5046);
+}
+
+TEST_F(SqliteStoreTest, AnOutputRangeOfAHostWithoutRunsIsEmptyAndOfAnUnknownJobAnError) {
+    Store& store = open();
+    store_retried_output(store);
+    const auto slice = output_range_of(1, {.host = "db-01", .offset = 0, .length = 100});
+    EXPECT_EQ(slice.bytes, "");
+    EXPECT_EQ(slice.total, 0);
+
+    auto missing = wait_for<OutputSlice>([&](auto done) {
+        store.output_range(12345, {.host = "web-01", .length = 10}, std::move(done));
+    });
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.error().message, "no job #12345");
+}
+
+// Bytes this process has read with read() so far (/proc/self/io): the store's reads of the
+// database, which has no mmap.
+std::int64_t bytes_read_so_far() {
+    std::ifstream io("/proc/self/io");
+    std::string line;
+    while (std::getline(io, line))
+        if (line.starts_with("rchar:")) return std::stoll(line.substr(6));
+    return -1;
+}
+
+// The cost that made ranges worth reading from the store: 4 KiB of a 1 GiB output read all of
+// it (and so did every scan of `output` bounded by run, since its records are its keys). The
+// output here is 64 MiB, far beyond SQLite's page cache.
+TEST_F(SqliteStoreTest, AnOutputRangeReadsAboutTheRangeNotTheWholeOutput) {
+    Store& store = open();
+    store.save_job(make_job(1));
+    RunRecord run = make_run(10, 1, "web-01");
+    store.save_run(run);
+    constexpr std::int64_t kChunks = 1024, kChunkBytes = 64 * 1024;
+    for (std::int64_t seq = 1; seq <= kChunks; ++seq) {
+        run.last_seq = static_cast<std::uint64_t>(seq);
+        store.append_output(make_chunk(run, run.last_seq,
+                                       std::string(kChunkBytes, static_cast<char>('a' + seq % 26))),
+                            run);
+    }
+    flush();
+
+    const std::int64_t before = bytes_read_so_far();
+    ASSERT_GE(before, 0);
+    const auto slice = output_range_of(
+        1, {.host = "web-01", .offset = kChunks * kChunkBytes - 4096, .length = 4096});
+    const std::int64_t read = bytes_read_so_far() - before;
+    EXPECT_EQ(slice.total, kChunks * kChunkBytes);
+    EXPECT_EQ(slice.bytes, std::string(4096, static_cast<char>('a' + kChunks % 26)));
+    EXPECT_LT(read, 4 << 20) << "read " << read << " bytes for 4 KiB of a 64 MiB output";
 }
 
 TEST_F(SqliteStoreTest, ListJobsFiltersByStateAndAgentAndPages) {
