@@ -23,12 +23,14 @@ struct ScaleSettings {
     int agents = 10'000;
     int rounds = 3;  // jobs to every agent, each followed by a bare round (after one of each)
     std::chrono::seconds idle{30};
-    std::uint64_t output_bytes = 100;  // each run's stdout
-    int zmtp_heartbeat_ms = 0;         // the emulated agents' ZMTP PINGs; 0: none, as the agent
+    std::chrono::seconds heartbeat{5};  // the controller's (the default of controller.toml)
+    std::uint64_t output_bytes = 100;   // each run's stdout
+    int zmtp_heartbeat_ms = 0;          // the emulated agents' ZMTP PINGs; 0: none, as the agent
 };
 
 // Takes settings from --scale-agents=N, --scale-rounds=N, --scale-idle=SECONDS,
-// --scale-output=BYTES and --scale-zmtp-heartbeat=MS among args; other args are left alone.
+// --scale-heartbeat=SECONDS, --scale-output=BYTES and --scale-zmtp-heartbeat=MS among args;
+// other args are left alone.
 ScaleSettings scale_settings(std::string bin_dir, const std::vector<std::string>& args);
 
 // Starts the controller and the emulators, measures, stops them. Throws std::runtime_error
