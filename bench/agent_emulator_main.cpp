@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "bench/agent_emulator.hpp"
+#include "bench/open_files.hpp"
 
 namespace {
 
@@ -37,16 +38,6 @@ extern "C" void on_stop_signal(int) {
                  "[--io-threads N] [--zmtp-heartbeat-ms N] [--connect-window N]\n",
                  why.c_str());
     std::exit(2);
-}
-
-// Each identity takes two descriptors per socket (its mailbox's eventfd and its TCP
-// connection): a few thousand identities are beyond the usual soft limit of 1,024.
-rlim_t raise_open_files_limit() {
-    rlimit limit{};
-    ::getrlimit(RLIMIT_NOFILE, &limit);
-    limit.rlim_cur = limit.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &limit);
-    return limit.rlim_cur;
 }
 
 void print_counts(const hostline::bench::EmulatorCounts& counts, std::size_t identities) {
@@ -111,7 +102,9 @@ int main(int argc, char** argv) {
         options.identities.push_back(identity);
     if (options.identities.empty()) usage(keys_path + " holds no identity");
 
-    const rlim_t open_files = raise_open_files_limit();
+    // Each identity takes two descriptors per socket (its mailbox's eventfd and its TCP
+    // connection): a few thousand identities are beyond the usual soft limit of 1,024.
+    const rlim_t open_files = hostline::bench::raise_open_files_limit();
     const std::size_t identities = options.identities.size();
     std::fprintf(stderr, "emulator: %zu identities, open files limit %llu\n", identities,
                  static_cast<unsigned long long>(open_files));

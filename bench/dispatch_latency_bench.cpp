@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/cluster_api.hpp"
 #include "cli/api_client.hpp"
 #include "testing/local_cluster.hpp"
 
@@ -59,28 +60,12 @@ JobTiming run_true(hostline::cli::ApiClient& api) {
     if (!submitted) throw std::runtime_error("submit failed: " + submitted.error().message);
     const auto acknowledged = Clock::now();
     const long id = (*submitted)["job"];
-    std::string state;
-    auto streamed = api.stream_lines("/api/v1/jobs/" + std::to_string(id) + "/events",
-                                     [&](std::string_view line) {
-                                         auto event = nlohmann::json::parse(line, nullptr, false);
-                                         if (event.value("type", "") != "job") return true;
-                                         state = event["job"].value("state", "");
-                                         return state == "running" || state == "queued";
-                                     });
+    auto state = follow_to_final_state(api, id);
     const auto ended = Clock::now();
-    if (!streamed || state != "succeeded")
-        throw std::runtime_error("job #" + std::to_string(id) + " on " + kAgent + " ended '" +
-                                 state + "'" + (streamed ? "" : ": " + streamed.error().message));
+    if (!state || *state != "succeeded")
+        throw std::runtime_error("job #" + std::to_string(id) + " on " + kAgent + " ended " +
+                                 (state ? "'" + *state + "'" : state.error().message));
     return {ms_between(start, acknowledged), ms_between(start, ended)};
-}
-
-hostline::cli::ApiClient client_for(const LocalCluster& cluster) {
-    auto url = hostline::cli::parse_controller_url(cluster.http_url());
-    if (!url) throw std::runtime_error("bad controller URL " + cluster.http_url());
-    std::ifstream in(cluster.token_file());
-    std::string token;
-    std::getline(in, token);
-    return hostline::cli::ApiClient(*url, {token, cluster.token_file()});
 }
 
 }  // namespace

@@ -16,19 +16,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/cluster_api.hpp"
 #include "bench/keep_alive_client.hpp"
+#include "bench/open_files.hpp"
 
 namespace hostline::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-void raise_open_files_limit() {
-    rlimit limit{};
-    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-}
 
 // Seconds on a CPU of one thread, to the nanosecond (/proc/.../schedstat: the tick-counted
 // utime of /proc/PID/stat rounds an agent's few milliseconds a job down to nothing).
@@ -119,9 +114,7 @@ Fleet::Fleet(const FleetSettings& settings)
 Fleet::~Fleet() = default;
 
 hostline::cli::ApiClient Fleet::client() const {
-    auto url = hostline::cli::parse_controller_url(cluster_->http_url());
-    if (!url) throw std::runtime_error(url.error().message);
-    return hostline::cli::ApiClient(*url, {token_, cluster_->token_file()});
+    return client_for(*cluster_);
 }
 
 FleetJob Fleet::run_everywhere(hostline::cli::ApiClient& api,
@@ -130,16 +123,9 @@ FleetJob Fleet::run_everywhere(hostline::cli::ApiClient& api,
     auto submitted = api.post("/api/v1/jobs", {{"target", "bench-*"}, {"argv", argv}});
     if (!submitted) throw std::runtime_error("submit failed: " + submitted.error().message);
     const long id = (*submitted)["job"];
-    std::string state;
-    auto streamed = api.stream_lines("/api/v1/jobs/" + std::to_string(id) + "/events",
-                                     [&](std::string_view line) {
-                                         auto event = nlohmann::json::parse(line, nullptr, false);
-                                         if (event.value("type", "") != "job") return true;
-                                         state = event["job"].value("state", "");
-                                         return state == "running" || state == "queued";
-                                     });
+    auto state = follow_to_final_state(api, id);
     const double wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-    if (streamed && state == "succeeded") return {id, wall_ms};
+    if (state && *state == "succeeded") return {id, wall_ms};
     std::string failures;
     if (auto detail = api.get("/api/v1/jobs/" + std::to_string(id)))
         for (const auto& run : (*detail)["runs"])
@@ -147,7 +133,7 @@ FleetJob Fleet::run_everywhere(hostline::cli::ApiClient& api,
                 failures += "\n  " + run.value("agent", "") + ": " + run.value("state", "") + " " +
                             run.value("error", "");
     throw std::runtime_error("job #" + std::to_string(id) + " ended " +
-                             (streamed ? state : streamed.error().message) + failures);
+                             (state ? *state : state.error().message) + failures);
 }
 
 std::string Fleet::metrics() const {

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/cluster_api.hpp"
 #include "cli/api_client.hpp"
 #include "testing/local_cluster.hpp"
 
@@ -49,14 +50,6 @@ double ms_since(Clock::time_point start) {
 
 double median(std::vector<double> values) {
     return percentile(std::move(values), 0.5);
-}
-
-hostline::cli::ApiClient client_for(const LocalCluster& cluster) {
-    auto url = hostline::cli::parse_controller_url(cluster.http_url());
-    std::ifstream in(cluster.token_file());
-    std::string token;
-    std::getline(in, token);
-    return hostline::cli::ApiClient(*url, {token, cluster.token_file()});
 }
 
 nlohmann::json get_or_throw(hostline::cli::ApiClient& api, const std::string& path) {

@@ -14,7 +14,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include "bench/cluster_api.hpp"
 #include "bench/echo_router.hpp"
+#include "bench/open_files.hpp"
 #include "cli/api_client.hpp"
 #include "common/transport/curve_keys.hpp"
 #include "testing/local_cluster.hpp"
@@ -29,16 +31,6 @@ using testing::LocalCluster;
 // what a process keeps besides.
 constexpr rlim_t kDescriptorsPerIdentity = 4;
 constexpr rlim_t kDescriptorsSpare = 256;
-
-// Raised to the hard limit here, before the controller and the emulators start: they inherit
-// it. The controller holds one descriptor per agent connection (its unit sets 65536).
-rlim_t raise_open_files_limit() {
-    rlimit limit{};
-    ::getrlimit(RLIMIT_NOFILE, &limit);
-    limit.rlim_cur = limit.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &limit);
-    return limit.rlim_cur;
-}
 
 std::string read_text(const std::string& path) {
     std::ifstream in(path);
@@ -96,14 +88,6 @@ class Emulators {
     std::vector<pid_t> pids_;
     std::vector<std::string> logs_;
 };
-
-cli::ApiClient client_for(const LocalCluster& cluster) {
-    auto url = cli::parse_controller_url(cluster.http_url());
-    std::ifstream in(cluster.token_file());
-    std::string token;
-    std::getline(in, token);
-    return cli::ApiClient(*url, {token, cluster.token_file()});
-}
 
 int count_online(cli::ApiClient& api) {
     auto agents = api.get_every_page("/api/v1/agents", "agents");
@@ -199,6 +183,8 @@ ScaleSettings scale_settings(std::string bin_dir, const std::vector<std::string>
 
 std::vector<ReportRow> run_scale_bench(const ScaleSettings& settings) {
     const int agents = settings.agents;
+    // Raised here, before the controller and the emulators start: they inherit it. The
+    // controller holds one descriptor per agent connection (its unit sets 65536).
     const rlim_t open_files = raise_open_files_limit();
     // The controller and the bare ROUTER hold one descriptor per connection: say so plainly
     // rather than wait for agents that cannot connect.

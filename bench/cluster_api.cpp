@@ -1,0 +1,32 @@
+#include "bench/cluster_api.hpp"
+
+#include <fstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace hostline::bench {
+
+cli::ApiClient client_for(const testing::LocalCluster& cluster) {
+    auto url = cli::parse_controller_url(cluster.http_url());
+    if (!url) throw std::runtime_error("bad controller URL " + cluster.http_url());
+    std::ifstream in(cluster.token_file());
+    std::string token;
+    std::getline(in, token);
+    return cli::ApiClient(*url, {token, cluster.token_file()});
+}
+
+Result<std::string> follow_to_final_state(cli::ApiClient& api, long id) {
+    std::string state;
+    auto streamed = api.stream_lines("/api/v1/jobs/" + std::to_string(id) + "/events",
+                                     [&](std::string_view line) {
+                                         auto event = nlohmann::json::parse(line, nullptr, false);
+                                         if (event.value("type", "") != "job") return true;
+                                         state = event["job"].value("state", "");
+                                         return state == "running" || state == "queued";
+                                     });
+    if (!streamed) return streamed.error();
+    return state;
+}
+
+}  // namespace hostline::bench

@@ -1,0 +1,19 @@
+// What the benchmarks ask of a LocalCluster's controller through its HTTP API, in one place.
+#pragma once
+
+#include <string>
+
+#include "cli/api_client.hpp"
+#include "common/error.hpp"
+#include "testing/local_cluster.hpp"
+
+namespace hostline::bench {
+
+// A client of the cluster's controller with its admin token. Throws if the URL is bad.
+cli::ApiClient client_for(const testing::LocalCluster& cluster);
+
+// Follows job id's events until the job leaves running and queued; its final state, or why the
+// events stream ended first.
+Result<std::string> follow_to_final_state(cli::ApiClient& api, long id);
+
+}  // namespace hostline::bench
