@@ -360,6 +360,16 @@ void Scheduler::handle(const std::string& name, proto::ErrorReply& m) {
     logger->warn("agent {} reported an error: {} ({})", name, m.message, m.code);
 }
 
+void Scheduler::handle(const std::string& name, proto::Enroll& m) {
+    logger->info("agent {} asked to enroll (as '{}') with a key already accepted; refused", name,
+                 m.agent_id);
+    proto::EnrollReply refusal;
+    refusal.agent_id = name;
+    refusal.reason = "this host's key is already accepted as agent " + name +
+                     ": it needs no enrollment (to enroll it anew, revoke it first)";
+    send_(name, std::move(refusal));
+}
+
 template <typename Other>
 void Scheduler::handle(const std::string& name, Other&) {
     logger->warn("agent {} sent '{}', which agents do not send; ignored", name, Other::kType);

@@ -160,6 +160,9 @@ class Scheduler : public JobService, public HeldJobs {
     void handle(const std::string& agent, proto::RunResult& m);
     void handle(const std::string& agent, proto::Bye& m);
     void handle(const std::string& agent, proto::ErrorReply& m);
+    // From a key accepted already (`hostline-agent enroll --force` on an enrolled host, or
+    // after its enrollment file was lost): refused, saying as whom the key is accepted.
+    void handle(const std::string& agent, proto::Enroll& m);
     template <typename Other>
     void handle(const std::string& agent, Other& m);
 

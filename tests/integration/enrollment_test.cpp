@@ -165,6 +165,28 @@ TEST_F(Enrollment, AReusedTokenIsRefused) {
         << check.err;
 }
 
+// An enrolled host enrolled again with the same controller (--force keeps its key, which the
+// controller already accepts): refused, naming the agent the key is accepted as; the token is
+// left unused and the enrollment as it was.
+TEST_F(Enrollment, AKeyAlreadyAcceptedIsToldAsWhomNotEnrolledAgain) {
+    cluster.start_controller();
+    const std::string host = new_host();
+    ASSERT_EQ(enroll_on(host, create_token(), "e1").exit_code, 0);
+    const std::string first = read(host + "/state/enrollment.toml");
+
+    const std::string token = create_token();
+    CommandResult again = enroll_on(host, token, "e2", {"--no-start", "--force"});
+    EXPECT_EQ(again.exit_code, 1);
+    EXPECT_NE(again.err.find("the controller refused to enroll this agent: this host's key is "
+                             "already accepted as agent e1: it needs no enrollment (to enroll it "
+                             "anew, revoke it first)"),
+              std::string::npos)
+        << again.err;
+    EXPECT_EQ(read(host + "/state/enrollment.toml"), first);
+    // The token was not spent on it: another host enrolls with it.
+    EXPECT_EQ(enroll_on(new_host(), token, "e3").exit_code, 0);
+}
+
 // Moving a host to another controller: its enrollment is replaced only with --force.
 TEST_F(Enrollment, AHostAlreadyEnrolledIsRefusedUnlessForced) {
     cluster.start_controller();
