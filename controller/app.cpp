@@ -247,11 +247,11 @@ class App::Impl {
         if (!config_.hooks.empty()) logger->info("hooks: {} at /hooks/", config_.hooks.size());
         metrics_.read_at_scrape([this] {
             metrics::ControllerMetrics::Readings r;
-            for (const AgentInfo& agent : scheduler_->agents())
-                ++(agent.online ? r.agents_online : r.agents_offline);
             for (const AgentKeyView& key : enrollment_->agent_keys())
                 if (key.state == "pending") ++r.agents_pending;
             const auto load = scheduler_->load();
+            r.agents_online = load.agents_online;
+            r.agents_offline = load.agents_offline;
             r.jobs_active = load.jobs_active;
             r.runs_queued = load.runs_queued;
             return r;
@@ -278,13 +278,9 @@ class App::Impl {
                                       config_.http_address + ":" + std::to_string(*port);
         listening_ = listening;
         status_ = std::make_unique<ServiceStatus>(io_, [this, listening] {
-            std::size_t online = 0, running = 0;
-            for (const AgentInfo& agent : scheduler_->agents()) {
-                online += agent.online ? 1 : 0;
-                running += agent.running;
-            }
-            return fmt::format("{} agent(s) online, {} run(s) running; {}", online, running,
-                               listening);
+            const auto load = scheduler_->load();
+            return fmt::format("{} agent(s) online, {} run(s) running; {}", load.agents_online,
+                               load.runs_running, listening);
         });
         status_->start();
         return {};

@@ -771,9 +771,14 @@ std::vector<AgentInfo> Scheduler::agents() const {
 }
 
 Scheduler::Load Scheduler::load() const {
-    Load load{jobs_.size(), 0};
+    Load load;
+    load.jobs_active = jobs_.size();
     for (const auto& [id, run] : runs_)
         if (run.record.state == RunState::queued) ++load.runs_queued;
+    for (const auto& [name, agent] : agents_) {
+        ++(agent.info.online ? load.agents_online : load.agents_offline);
+        load.runs_running += agent.info.running;
+    }
     return load;
 }
 

@@ -77,9 +77,14 @@ class Scheduler : public JobService, public HeldJobs {
     using CommandRulesOf = std::function<CommandRules(const std::string& command)>;
     void set_command_rules(CommandRulesOf rules) { command_rules_ = std::move(rules); }
     // What the scheduler holds now, read at scrape time.
+    // Counted in place, for what reads them often (/metrics, systemd's STATUS line once a
+    // second): agents() copies every agent, 10,000 of them at fleet scale.
     struct Load {
         std::size_t jobs_active = 0;  // not finished, including those awaiting approval
         std::size_t runs_queued = 0;  // waiting on the controller for a slot on their agent
+        std::size_t agents_online = 0;
+        std::size_t agents_offline = 0;
+        std::size_t runs_running = 0;  // as the agents report them
     };
     Load load() const;
 
