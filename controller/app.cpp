@@ -78,6 +78,7 @@ class App::Impl {
         router_ = std::make_unique<transport::RouterThread>(config_.agent_listen, keys, *keys_);
         SchedulerConfig sc;
         sc.heartbeat = std::chrono::milliseconds(config_.heartbeat_ms);
+        sc.inbound_paused = [router = router_.get()] { return router->reading_paused(); };
         sc.agent_grace = std::chrono::milliseconds(config_.agent_grace_ms);
         sc.default_timeout = std::chrono::milliseconds(config_.default_timeout_ms);
         sc.output_cap_bytes = config_.output_cap_bytes;

@@ -142,6 +142,7 @@ void RouterThread::run() {
                 budget_->outstanding_messages());
         if (open && paused) logger->debug("agent transport: reading agents again");
         paused = !open;
+        reading_paused_.store(paused, std::memory_order_relaxed);
         items[0].events = open ? ZMQ_POLLIN : 0;
         auto timeout = std::chrono::milliseconds(-1);
         if (auto due = next_summary()) {

@@ -123,6 +123,10 @@ class RouterThread {
     // The endpoint actually bound, e.g. "tcp://127.0.0.1:41234".
     const std::string& endpoint() const { return bound_endpoint_; }
 
+    // Whether it leaves the agents' messages unread now, its inbound budget spent (they wait
+    // in ZeroMQ). Any thread.
+    bool reading_paused() const { return reading_paused_.load(std::memory_order_relaxed); }
+
     // Queues a message for an agent; dropped (and logged at debug) if it is not connected.
     void send(std::string agent, proto::Message message);
     // Same, with an already encoded message (for one encode sent to many).
@@ -167,6 +171,7 @@ class RouterThread {
     std::thread thread_;
     int wake_fd_ = -1;
     std::atomic<bool> stopping_{false};
+    std::atomic<bool> reading_paused_{false};
 
     // Guarded by outbox_mutex_.
     std::mutex outbox_mutex_;

@@ -61,7 +61,8 @@ Scheduler::Scheduler(boost::asio::io_context& io, Store& store, SendToAgent send
       send_(std::move(send)),
       config_(std::move(config)),
       audit_(audit != nullptr ? *audit : no_audit_),
-      tick_timer_(io) {}
+      tick_timer_(io),
+      liveness_timer_(io) {}
 
 void Scheduler::restore(const StoreSnapshot& snapshot) {
     next_job_id_ = snapshot.max_job_id + 1;
@@ -125,6 +126,7 @@ void Scheduler::start() {
 void Scheduler::stop() {
     stopped_ = true;
     tick_timer_.cancel();
+    liveness_timer_.cancel();
     rollout_timer_.cancel();
     for (auto& [name, agent] : agents_)
         if (agent.info.online) send_(name, proto::Bye{"controller stopping"});
@@ -516,10 +518,13 @@ void Scheduler::on_tick() {
     for (const auto& s : agent_warnings_.expire(now))
         logger->warn("{}: {} more warnings held back in the last {} s", s.key, s.suppressed,
                      std::chrono::duration_cast<std::chrono::seconds>(s.interval).count());
-    for (auto& [name, agent] : agents_) {
-        if (agent.info.online && now - agent.last_heard > 3 * config_.heartbeat)
-            mark_offline(agent, "missed 3 heartbeats");
-    }
+    // Not here but once the io thread has handled what it had queued by now: at fleet scale
+    // under load, heartbeats wait there, and an agent was marked offline for heartbeats the
+    // controller had received and not yet handled (docs/performance.md, "Fleet scale").
+    liveness_timer_.expires_after(std::chrono::milliseconds(0));
+    liveness_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) check_liveness();
+    });
     std::vector<std::int64_t> lost;
     for (auto& [id, run] : runs_) {
         RunState s = run.record.state;
@@ -552,6 +557,17 @@ void Scheduler::on_tick() {
     tick_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) on_tick();
     });
+}
+
+void Scheduler::check_liveness() {
+    if (stopped_) return;
+    // Heartbeats may be among the messages the transport leaves unread meanwhile.
+    if (config_.inbound_paused && config_.inbound_paused()) return;
+    const auto now = Clock::now();
+    for (auto& [name, agent] : agents_) {
+        if (agent.info.online && now - agent.last_heard > 3 * config_.heartbeat)
+            mark_offline(agent, "missed 3 heartbeats");
+    }
 }
 
 void Scheduler::mark_offline(AgentState& agent, const char* why) {

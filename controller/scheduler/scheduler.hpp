@@ -41,6 +41,9 @@ struct SchedulerConfig {
     std::uint64_t output_cap_bytes = 16 * 1024 * 1024;
     target::Groups groups;
     std::uint32_t max_running_runs = 0;  // runs at once across the fleet; 0: no global cap
+    // True while the transport leaves agents' messages unread (its inbound budget spent): no
+    // agent is judged silent then, its heartbeats may be among them. Empty: never.
+    std::function<bool()> inbound_paused;
 };
 
 class Scheduler : public JobService, public HeldJobs {
@@ -210,6 +213,8 @@ class Scheduler : public JobService, public HeldJobs {
     // A warning about what an agent sent, at most a few per agent and interval (a misbehaving
     // agent must not fill the log); the rest are summed up by on_tick.
     void warn_about(const std::string& agent, const std::string& text);
+    // Marks offline the agents silent for 3 heartbeats; posted by on_tick.
+    void check_liveness();
     void mark_offline(AgentState& agent, const char* why);
     // Whether new runs may go to the agent: online, in session, and not draining.
     static bool takes_runs(const AgentState& agent) {
@@ -240,6 +245,8 @@ class Scheduler : public JobService, public HeldJobs {
     NoSchedulerMetrics no_metrics_;
     SchedulerMetrics* metrics_ = &no_metrics_;  // set once, before start()
     boost::asio::steady_timer tick_timer_;
+    // Judges liveness after what the io thread had queued at the tick (check_liveness).
+    boost::asio::steady_timer liveness_timer_;
     log::LogThrottle agent_warnings_{log::LogThrottle::Options{}};
     bool stopped_ = false;
 

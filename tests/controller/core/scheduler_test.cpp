@@ -456,6 +456,26 @@ TEST_F(SchedulerTest, OfflineAgentsRunIsSkipped) {
     EXPECT_EQ(d.runs[1].state, RunState::skipped);
 }
 
+// While the transport leaves the agents' messages unread (its inbound budget spent), their
+// heartbeats may be among them: nobody is marked offline for silence until it reads again.
+TEST_F(SchedulerTest, NoAgentIsJudgedSilentWhileTheTransportLeavesMessagesUnread) {
+    config_heartbeat_ = 50ms;
+    bool paused = true;
+    SchedulerConfig config;
+    config.inbound_paused = [&] { return paused; };
+    open(config);
+    hello("quiet");
+    auto online = [&] {
+        for (const auto& a : scheduler_->agents())
+            if (a.name == "quiet") return a.online;
+        return false;
+    };
+    // Two ticks (one a second) with "quiet" silent for far more than 3 heartbeats.
+    EXPECT_FALSE(run_until([&] { return !online(); }, 2500ms));
+    paused = false;
+    EXPECT_TRUE(run_until([&] { return !online(); }, 2500ms));
+}
+
 TEST_F(SchedulerTest, ADrainedAgentGetsNoNewRunsAndItsQueuedRunsWaitUntilUndrained) {
     hello("a1", 1);
     hello("a2", 1);
