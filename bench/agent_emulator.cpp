@@ -136,6 +136,14 @@ struct AgentEmulator::Loop {
             failure = done.error().message;
     }
 
+    // A CURVE client of server_key as this identity.
+    static void set_curve_client(void* socket, const std::string& server_key,
+                                 const transport::CurveKeyPair& keys) {
+        zmq_setsockopt(socket, ZMQ_CURVE_SERVERKEY, server_key.data(), server_key.size());
+        zmq_setsockopt(socket, ZMQ_CURVE_PUBLICKEY, keys.public_key.data(), keys.public_key.size());
+        zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, keys.secret_key.data(), keys.secret_key.size());
+    }
+
     // The controller socket set up as the real agent's (agent/controller_link.cpp), except
     // ZMQ_IMMEDIATE: the hello is queued until the handshake is done instead of waiting for
     // the monitor's event, which would cost a monitor socket per identity.
@@ -149,12 +157,7 @@ struct AgentEmulator::Loop {
                   heartbeat = options.zmtp_heartbeat_ms, heartbeat_timeout = 3 * heartbeat,
                   handshake = 10000;
         const int reconnect = std::uniform_int_distribution<int>(100, 300)(random);
-        zmq_setsockopt(agent.control, ZMQ_CURVE_SERVERKEY, options.controller_key.data(),
-                       options.controller_key.size());
-        zmq_setsockopt(agent.control, ZMQ_CURVE_PUBLICKEY, id.keys.public_key.data(),
-                       id.keys.public_key.size());
-        zmq_setsockopt(agent.control, ZMQ_CURVE_SECRETKEY, id.keys.secret_key.data(),
-                       id.keys.secret_key.size());
+        set_curve_client(agent.control, options.controller_key, id.keys);
         zmq_setsockopt(agent.control, ZMQ_MAXMSGSIZE, &max_message, sizeof max_message);
         zmq_setsockopt(agent.control, ZMQ_LINGER, &zero, sizeof zero);
         zmq_setsockopt(agent.control, ZMQ_SNDHWM, &hwm, sizeof hwm);
@@ -173,12 +176,7 @@ struct AgentEmulator::Loop {
             agent.echo = zmq_socket(context, ZMQ_DEALER);
             if (!agent.echo) return fail(zmq_failure("echo DEALER for " + id.name));
             zmq_setsockopt(agent.echo, ZMQ_ROUTING_ID, id.name.data(), id.name.size());
-            zmq_setsockopt(agent.echo, ZMQ_CURVE_SERVERKEY, options.echo_key.data(),
-                           options.echo_key.size());
-            zmq_setsockopt(agent.echo, ZMQ_CURVE_PUBLICKEY, id.keys.public_key.data(),
-                           id.keys.public_key.size());
-            zmq_setsockopt(agent.echo, ZMQ_CURVE_SECRETKEY, id.keys.secret_key.data(),
-                           id.keys.secret_key.size());
+            set_curve_client(agent.echo, options.echo_key, id.keys);
             zmq_setsockopt(agent.echo, ZMQ_LINGER, &zero, sizeof zero);
             if (zmq_connect(agent.echo, options.echo_endpoint.c_str()) != 0)
                 return fail(zmq_failure("connect echo " + id.name));
