@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "integration/chat_over_http.hpp"
+#include "integration/cluster_test.hpp"
 #include "testing/local_cluster.hpp"
 
 namespace hostline::testing {
@@ -20,7 +21,7 @@ bool job_final(const json& doc) {
            state == "timed_out" || state == "cancelled";
 }
 
-class AgentGuard : public ::testing::Test {
+class AgentGuard : public ClusterTest {
   protected:
     void SetUp() override {
         const std::string catalog = cluster.dir() + "/commands.d";
@@ -66,13 +67,6 @@ class AgentGuard : public ::testing::Test {
                            cluster.dir() + "/chat-" + std::to_string(++said_));
     }
 
-    void TearDown() override {
-        if (HasFailure()) {
-            cluster.keep_dir();
-            std::fprintf(stderr, "%s", cluster.logs().c_str());
-        }
-    }
-    LocalCluster cluster;
     std::string marks_;
     std::string tidy_sha256_;
     std::string wipe_sha256_;

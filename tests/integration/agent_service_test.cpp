@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "integration/cluster_test.hpp"
 #include "notify_socket.hpp"
 #include "testing/local_cluster.hpp"
 
@@ -15,17 +16,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class AgentService : public ::testing::Test {
-  protected:
-    void TearDown() override {
-        if (HasFailure()) {
-            cluster.keep_dir();
-            std::fprintf(stderr, "%s", cluster.logs().c_str());
-        }
-    }
-
-    LocalCluster cluster;
-};
+class AgentService : public ClusterTest {};
 
 TEST_F(AgentService, AnAgentIsReadyWhileItsControllerIsDownAndSaysWhenItStops) {
     // A controller that does not run: a free port nobody listens on.

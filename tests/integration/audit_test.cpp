@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "integration/cluster_test.hpp"
 #include "testing/local_cluster.hpp"
 
 namespace hostline::testing {
@@ -29,15 +30,8 @@ std::string sqlite3_tool() {
     return "sqlite3 (not on PATH: see scripts/install-deps.sh)";
 }
 
-class Audit : public ::testing::Test {
+class Audit : public ClusterTest {
   protected:
-    void TearDown() override {
-        if (HasFailure()) {
-            cluster.keep_dir();
-            std::fprintf(stderr, "%s", cluster.logs().c_str());
-        }
-    }
-
     std::string database() const {
         return std::filesystem::path(cluster.token_file()).parent_path() / "hostline.db";
     }
@@ -61,8 +55,6 @@ class Audit : public ::testing::Test {
         argv.insert(argv.end(), args.begin(), args.end());
         return run_command(argv);
     }
-
-    LocalCluster cluster;
 };
 
 TEST_F(Audit, ARowChangedInTheDatabaseFileIsNamedByVerify) {

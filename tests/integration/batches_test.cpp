@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "integration/cluster_test.hpp"
 #include "testing/local_cluster.hpp"
 
 namespace hostline::testing {
@@ -66,14 +67,8 @@ std::string describe(const std::vector<Span>& spans) {
     return text;
 }
 
-class Batches : public ::testing::Test {
+class Batches : public ClusterTest {
   protected:
-    void TearDown() override {
-        if (HasFailure()) {
-            cluster.keep_dir();
-            std::fprintf(stderr, "%s", cluster.logs().c_str());
-        }
-    }
     void start(int agents) {
         cluster.set_policy(
             "[roles.ops]\npermissions = [\"run.adhoc\"]\ntargets = \"*\"\n\n"
@@ -93,7 +88,6 @@ class Batches : public ::testing::Test {
         args.push_back(script);
         return cluster.cli_json(args, exit_code);
     }
-    LocalCluster cluster;
 };
 
 TEST_F(Batches, WindowsOfOneTwoAndHalfTheHostsAreNeverExceededAndAreFilled) {

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <string>
 
+#include "integration/cluster_test.hpp"
 #include "testing/local_cluster.hpp"
 
 namespace hostline::testing {
@@ -95,19 +96,13 @@ struct Login {
     std::string csrf;
 };
 
-class BrowserSession : public ::testing::Test {
+class BrowserSession : public ClusterTest {
   protected:
     void SetUp() override {
         cluster.set_policy(kPolicy);
         cluster.start_controller();
         cluster.add_agent("web-1");
         cluster.wait_online({"web-1"});
-    }
-    void TearDown() override {
-        if (HasFailure()) {
-            cluster.keep_dir();
-            std::fprintf(stderr, "%s", cluster.logs().c_str());
-        }
     }
 
     std::string token_for(const std::string& name, const std::string& identity) {
@@ -145,8 +140,6 @@ class BrowserSession : public ::testing::Test {
         return json::parse(cluster.api("GET", "/api/v1/audit?kind=" + kind, cluster.admin_secret())
                                .body)["events"];
     }
-
-    LocalCluster cluster;
 };
 
 TEST_F(BrowserSession, LoginWithTheAdminTokenOrAnApiTokenGivesAStrictHttpOnlyCookie) {

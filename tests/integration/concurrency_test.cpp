@@ -9,6 +9,7 @@
 #include <regex>
 #include <thread>
 
+#include "integration/cluster_test.hpp"
 #include "testing/local_cluster.hpp"
 
 namespace hostline::testing {
@@ -76,19 +77,13 @@ members = ["local:bob"]
 roles = ["operator"]
 )toml";
 
-class ConcurrencyEndToEnd : public ::testing::Test {
+class ConcurrencyEndToEnd : public ClusterTest {
   protected:
     void SetUp() override {
         std::string catalog = kCatalog;
         catalog.replace(catalog.find("MARKER_PATH"), 11, cluster.dir() + "/flaky.marker");
         cluster.set_catalog(catalog);
         cluster.set_policy(kPolicy);
-    }
-    void TearDown() override {
-        if (HasFailure()) {
-            cluster.keep_dir();
-            std::fprintf(stderr, "%s", cluster.logs().c_str());
-        }
     }
 
     json job(long id) { return cluster.cli_json({"job", std::to_string(id)}); }
@@ -116,8 +111,6 @@ class ConcurrencyEndToEnd : public ::testing::Test {
         }
         return spans;
     }
-
-    LocalCluster cluster;
 };
 
 TEST_F(ConcurrencyEndToEnd, AnAgentWithCapacityTwoRunsAtMostTwoOfAHundredQueuedRuns) {

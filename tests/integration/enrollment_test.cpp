@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "integration/cluster_test.hpp"
 #include "testing/local_cluster.hpp"
 
 namespace hostline::testing {
@@ -18,15 +19,8 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-class Enrollment : public ::testing::Test {
+class Enrollment : public ClusterTest {
   protected:
-    void TearDown() override {
-        if (HasFailure()) {
-            cluster.keep_dir();
-            std::fprintf(stderr, "%s", cluster.logs().c_str());
-        }
-    }
-
     std::string create_token(std::vector<std::string> options = {}) {
         std::vector<std::string> args{"agents", "token", "create"};
         args.insert(args.end(), options.begin(), options.end());
@@ -96,7 +90,6 @@ class Enrollment : public ::testing::Test {
         return pred();
     }
 
-    LocalCluster cluster;
     std::map<std::string, std::string> config_;  // agent.toml of each name enrolled
     int hosts_ = 0;
 };

@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "integration/cluster_test.hpp"
 #include "testing/local_cluster.hpp"
 
 namespace hostline::testing {
@@ -24,16 +25,7 @@ std::int64_t now_ms() {
 }
 
 // Each test gets its own cluster; when a test fails, every log is printed and the directory kept.
-class Fleet : public ::testing::Test {
-  protected:
-    void TearDown() override {
-        if (HasFailure()) {
-            cluster.keep_dir();
-            std::fprintf(stderr, "%s", cluster.logs().c_str());
-        }
-    }
-    LocalCluster cluster;
-};
+class Fleet : public ClusterTest {};
 
 const json& run_on(const json& doc, const std::string& agent) {
     for (const json& run : doc.at("runs"))

@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "integration/cluster_test.hpp"
 #include "testing/local_cluster.hpp"
 
 namespace hostline::testing {
@@ -41,15 +42,9 @@ void append(const std::string& path, const std::string& text) {
     std::ofstream(path, std::ios::app) << text;
 }
 
-class LogLevelsEndToEnd : public ::testing::Test {
+class LogLevelsEndToEnd : public ClusterTest {
   protected:
     void SetUp() override { cluster.set_log_level("info"); }
-    void TearDown() override {
-        if (HasFailure()) {
-            cluster.keep_dir();
-            std::fprintf(stderr, "%s", cluster.logs().c_str());
-        }
-    }
     std::string level_of(const std::string& module) {
         auto listed = cluster.try_cli_json({"log-level"});
         for (const auto& each : listed.value("modules", nlohmann::json::array()))
@@ -70,7 +65,6 @@ class LogLevelsEndToEnd : public ::testing::Test {
             if (pred()) return true;
         return false;
     }
-    LocalCluster cluster;
 };
 
 TEST_F(LogLevelsEndToEnd, TheCliTurnsOneControllerModuleUpAndSighupAppliesTheFileAgain) {

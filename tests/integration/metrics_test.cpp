@@ -10,6 +10,7 @@
 #include <string>
 #include <utility>
 
+#include "integration/cluster_test.hpp"
 #include "testing/local_cluster.hpp"
 
 namespace hostline::testing {
@@ -112,23 +113,14 @@ Scrape parse_exposition(const std::string& text) {
     return scrape;
 }
 
-class Metrics : public ::testing::Test {
+class Metrics : public ClusterTest {
   protected:
-    void TearDown() override {
-        if (HasFailure()) {
-            cluster.keep_dir();
-            std::fprintf(stderr, "%s", cluster.logs().c_str());
-        }
-    }
-
     Scrape scrape(const std::string& token) {
         HttpReply reply = cluster.http_get("/metrics", token);
         EXPECT_EQ(reply.status, 200) << reply.body;
         EXPECT_EQ(reply.content_type, "text/plain; version=0.0.4; charset=utf-8");
         return parse_exposition(reply.body);
     }
-
-    LocalCluster cluster;
 };
 
 TEST_F(Metrics, CountersAndHistogramsMoveByExactlyWhatTheJobsDid) {

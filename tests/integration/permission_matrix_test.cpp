@@ -18,6 +18,7 @@
 #include <string>
 
 #include "controller/http/routes.hpp"
+#include "integration/cluster_test.hpp"
 #include "testing/local_cluster.hpp"
 
 namespace hostline::testing {
@@ -98,7 +99,7 @@ std::string path_of(const RouteInfo& route, long job_id, const std::string& toke
     return path;
 }
 
-class PermissionMatrix : public ::testing::Test {
+class PermissionMatrix : public ClusterTest {
   protected:
     void SetUp() override {
         cluster.set_catalog(kCatalog);
@@ -106,12 +107,6 @@ class PermissionMatrix : public ::testing::Test {
         cluster.start_controller();
         cluster.add_agent("web-1");
         cluster.wait_online({"web-1"});
-    }
-    void TearDown() override {
-        if (HasFailure()) {
-            cluster.keep_dir();
-            std::fprintf(stderr, "%s", cluster.logs().c_str());
-        }
     }
 
     std::string admin_token() const {
@@ -149,8 +144,6 @@ class PermissionMatrix : public ::testing::Test {
         const auto value = answer.head.substr(at + 12);
         return {value.substr(0, value.find(';')), json::parse(answer.body)["csrf"]};
     }
-
-    LocalCluster cluster;
 };
 
 TEST_F(PermissionMatrix, EveryRouteRefusesNoTokenARevokedTokenAndAnIdentityWithoutPermission) {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <thread>
 
+#include "integration/cluster_test.hpp"
 #include "testing/local_cluster.hpp"
 
 namespace hostline::testing {
@@ -32,7 +33,7 @@ members = ["local:bob"]
 roles = ["web-operator"]
 )toml";
 
-class PolicyEndToEnd : public ::testing::Test {
+class PolicyEndToEnd : public ClusterTest {
   protected:
     void SetUp() override {
         const std::string catalog = cluster.dir() + "/commands.d";
@@ -40,12 +41,6 @@ class PolicyEndToEnd : public ::testing::Test {
         std::ofstream(catalog + "/hello.toml") << kCatalog;
         cluster.add_controller_config("[catalog]\ndir = \"" + catalog + "\"\n");
         cluster.set_policy(kPolicyWebOnly);
-    }
-    void TearDown() override {
-        if (HasFailure()) {
-            cluster.keep_dir();
-            std::fprintf(stderr, "%s", cluster.logs().c_str());
-        }
     }
     // Asks until the answer contains want (a reload is read off the loop), up to 15 s.
     std::string chat_until(const std::string& identity, const std::string& text,
@@ -58,7 +53,6 @@ class PolicyEndToEnd : public ::testing::Test {
         }
         return answer;
     }
-    LocalCluster cluster;
 };
 
 TEST_F(PolicyEndToEnd, AChatUserMayRunOneCommandOnItsScopeOnlyAndSighupChangesTheAnswer) {

@@ -17,6 +17,7 @@
 #include "common/proto/codec.hpp"
 #include "common/transport/curve_keys.hpp"
 #include "common/transport/router_thread.hpp"
+#include "integration/cluster_test.hpp"
 #include "notify_socket.hpp"
 #include "raw_agent.hpp"
 #include "testing/local_cluster.hpp"
@@ -49,17 +50,7 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout) {
     return pred();
 }
 
-class ProtocolVersions : public ::testing::Test {
-  protected:
-    void TearDown() override {
-        if (HasFailure()) {
-            cluster.keep_dir();
-            std::fprintf(stderr, "%s", cluster.logs().c_str());
-        }
-    }
-
-    LocalCluster cluster;
-};
+class ProtocolVersions : public ClusterTest {};
 
 TEST_F(ProtocolVersions, TheControllerRefusesAnAgentOfAnotherVersionWithOneLinePerAgent) {
     cluster.start_controller();
