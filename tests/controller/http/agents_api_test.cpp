@@ -3,65 +3,23 @@
 // transport would), and a real HTTP client. The io_context runs on its own thread.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <nlohmann/json.hpp>
 
-#include <chrono>
-#include <filesystem>
-#include <future>
-#include <memory>
-#include <optional>
 #include <string>
-#include <thread>
+#include <vector>
 
-#include "controller/audit/store_audit_trail.hpp"
-#include "controller/http/http_server.hpp"
-#include "controller/scheduler/scheduler.hpp"
+#include "controller/http/api_server_fixture.hpp"
 
 namespace hostline::controller {
 namespace {
 
-namespace bhttp = boost::beast::http;
-namespace net = boost::asio;
-using nlohmann::json;
+using namespace hostline::controller::api_test;
 
-constexpr const char* kAdmin = "the-admin-token-for-these-tests";
-
-struct Answer {
-    unsigned status = 0;
-    json body;
-};
-
-class AgentsApiTest : public ::testing::Test {
+class AgentsApiTest : public ApiServerFixture {
   protected:
+    AgentsApiTest() : ApiServerFixture("agents-api", false) {}
+
     void SetUp() override {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "agents-api-XXXXXX").string();
-        ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-        dir_ = pattern;
-        auto store = Store::open((dir_ / "hostline.db").string(),
-                                 [this](std::function<void()> f) { net::post(io_, std::move(f)); });
-        ASSERT_TRUE(store.ok()) << store.error().message;
-        store_ = std::move(*store);
-        audit_ = std::make_unique<StoreAuditTrail>(*store_);
-        scheduler_ = std::make_unique<Scheduler>(
-            io_, *store_, [](const std::string&, proto::Message) {}, SchedulerConfig{},
-            audit_.get());
-        HttpConfig config;
-        config.port = 0;
-        config.admin_token = kAdmin;
-        server_ = std::make_unique<HttpServer>(io_, *scheduler_, config);
-        server_->enable_audit(*audit_);
-        auto port = server_->start();
-        ASSERT_TRUE(port.ok()) << port.error().message;
-        port_ = *port;
-        work_.emplace(net::make_work_guard(io_));
-        io_thread_ = std::thread([this] { io_.run(); });
+        ApiServerFixture::SetUp();
         on_io([this] {
             proto::Hello hello;
             hello.agent_id = "web-1";
@@ -70,57 +28,6 @@ class AgentsApiTest : public ::testing::Test {
             scheduler_->on_agent_message("web-1", hello);
         });
     }
-
-    void TearDown() override {
-        on_io([this] { server_.reset(); });
-        // Commits still queued finish on the io thread and call into the scheduler (acks):
-        // wait for them before it goes.
-        std::promise<void> committed;
-        on_io([&] { store_->flush([&] { committed.set_value(); }); });
-        committed.get_future().get();
-        on_io([this] { scheduler_.reset(); });
-        work_.reset();
-        io_thread_.join();
-        audit_.reset();
-        store_.reset();
-        std::filesystem::remove_all(dir_);
-    }
-
-    // Runs f on the io thread and waits for it, as the transport's messages arrive.
-    void on_io(std::function<void()> f) {
-        std::promise<void> done;
-        net::post(io_, [&] {
-            f();
-            done.set_value();
-        });
-        done.get_future().get();
-    }
-
-    Answer call(bhttp::verb method, const std::string& target, const std::string& body = {}) {
-        net::io_context client;
-        net::ip::tcp::socket socket(client);
-        socket.connect({net::ip::make_address("127.0.0.1"), port_});
-        bhttp::request<bhttp::string_body> request{method, target, 11};
-        request.set(bhttp::field::host, "127.0.0.1");
-        request.set(bhttp::field::authorization, std::string("Bearer ") + kAdmin);
-        request.body() = body;
-        request.prepare_payload();
-        bhttp::write(socket, request);
-        boost::beast::flat_buffer buffer;
-        bhttp::response<bhttp::string_body> response;
-        bhttp::read(socket, buffer, response);
-        return Answer{response.result_int(), json::parse(response.body(), nullptr, false)};
-    }
-
-    std::filesystem::path dir_;
-    net::io_context io_{1};
-    std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
-    std::unique_ptr<Store> store_;
-    std::unique_ptr<StoreAuditTrail> audit_;
-    std::unique_ptr<Scheduler> scheduler_;
-    std::unique_ptr<HttpServer> server_;
-    std::uint16_t port_ = 0;
-    std::thread io_thread_;
 };
 
 TEST_F(AgentsApiTest, OneAgentIsShownByNameAndAnUnknownOneIs404) {
@@ -142,8 +49,8 @@ TEST_F(AgentsApiTest, ADrainedAgentIsSkippedByNewJobsUntilUndrained) {
     EXPECT_EQ(drained.body["agent"]["draining"], true);
     EXPECT_EQ(call(bhttp::verb::get, "/api/v1/agents").body["agents"][0]["draining"], true);
 
-    const auto submitted =
-        call(bhttp::verb::post, "/api/v1/jobs", R"({"target": "web-1", "argv": ["uptime"]})");
+    const auto submitted = call(bhttp::verb::post, "/api/v1/jobs", kAdmin,
+                                R"({"target": "web-1", "argv": ["uptime"]})");
     ASSERT_EQ(submitted.status, 201u) << submitted.body.dump();
     EXPECT_EQ(submitted.body["matched"], json::array());
     EXPECT_EQ(submitted.body["offline"], json::array({"web-1"}));
@@ -156,8 +63,8 @@ TEST_F(AgentsApiTest, ADrainedAgentIsSkippedByNewJobsUntilUndrained) {
     const auto undrained = call(bhttp::verb::post, "/api/v1/agents/web-1/undrain");
     ASSERT_EQ(undrained.status, 200u);
     EXPECT_EQ(undrained.body["agent"]["draining"], false);
-    const auto after =
-        call(bhttp::verb::post, "/api/v1/jobs", R"({"target": "web-1", "argv": ["uptime"]})");
+    const auto after = call(bhttp::verb::post, "/api/v1/jobs", kAdmin,
+                            R"({"target": "web-1", "argv": ["uptime"]})");
     EXPECT_EQ(after.body["matched"], json::array({"web-1"}));
 
     const auto audit = call(bhttp::verb::get, "/api/v1/audit?kind=agent.drained");

@@ -75,7 +75,8 @@ class ApiServerFixture : public ::testing::Test {
         audit_ = std::make_unique<StoreAuditTrail>(*store_);
         tokens_ = std::make_unique<TokenRegistry>(*store_, *audit_, snapshot->tokens);
         scheduler_ = std::make_unique<Scheduler>(
-            io_, *store_, [](const std::string&, proto::Message) {}, SchedulerConfig{});
+            io_, *store_, [](const std::string&, proto::Message) {}, SchedulerConfig{},
+            audit_.get());
         HttpConfig config;
         config.port = 0;
         config.admin_token = kAdmin;
@@ -116,6 +117,16 @@ class ApiServerFixture : public ::testing::Test {
         policy_.reset();
         audit_.reset();
         store_.reset();
+    }
+
+    // Runs f on the io thread and waits for it, as the transport's messages arrive.
+    void on_io(std::function<void()> f) {
+        std::promise<void> done;
+        net::post(io_, [&] {
+            f();
+            done.set_value();
+        });
+        done.get_future().get();
     }
 
     Answer call(bhttp::verb method, const std::string& target, const std::string& token = kAdmin,
