@@ -20,9 +20,9 @@
 #include "agent/service_status.hpp"
 #include "agent/spool/spool.hpp"
 #include "agent/state_dir.hpp"
+#include "agent/version_refusal.hpp"
 #include "common/log/log_config.hpp"
 #include "common/log/module_logger.hpp"
-#include "agent/version_refusal.hpp"
 #include "common/transport/curve_keys.hpp"
 
 static constinit hostline::log::ModuleLogger logger{"agent"};
@@ -343,7 +343,13 @@ class Agent::Impl {
         logger->warn("controller reported an error: {} ({})", m.message, m.code);
     }
 
-    void handle(proto::Bye& m) { logger->info("controller is going away: {}", m.reason); }
+    void handle(proto::Bye& m) {
+        const auto delay = link_->hang_up(Clock::now());
+        logger->info("controller is going away: {}; connecting again in {} ms", m.reason,
+                     delay.count());
+        welcomed_ = false;
+        status_->unreachable(std::chrono::system_clock::now());
+    }
     void handle(proto::Heartbeat&) {}
     template <typename Other>
     void handle(Other& m) {

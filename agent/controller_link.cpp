@@ -101,6 +101,13 @@ void ControllerLink::pause(Clock::time_point now, std::chrono::milliseconds dela
     reconnect_at_ = now + delay;
 }
 
+std::chrono::milliseconds ControllerLink::hang_up(Clock::time_point now) {
+    std::uniform_int_distribution<int> spread(250, 2000);
+    const std::chrono::milliseconds delay{spread(random_)};
+    pause(now, delay);
+    return delay;
+}
+
 bool ControllerLink::send(const proto::Message& message) {
     return send_frame(proto::encode(message));
 }

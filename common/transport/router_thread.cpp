@@ -5,6 +5,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "common/log/module_logger.hpp"
 #include "common/proto/codec.hpp"
 
@@ -14,6 +17,7 @@ namespace hostline::transport {
 namespace {
 
 constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
+constexpr const char* kMonitorEndpoint = "inproc://hostline.router.monitor";
 constexpr std::size_t kMaxDrain = 1000;  // messages per wake-up before polling again
 
 std::string to_string(const zmq::message_t& m) {
@@ -77,6 +81,11 @@ Result<void> RouterThread::start(Handlers handlers) {
         router_.set(zmq::sockopt::curve_secretkey, keys_.secret_key);
         router_.set(zmq::sockopt::zap_domain, "hostline");
         router_.set(zmq::sockopt::handshake_ivl, 10000);
+        if (zmq_socket_monitor(router_.handle(), kMonitorEndpoint,
+                               ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0)
+            throw zmq::error_t();
+        monitor_ = zmq::socket_t(context_, zmq::socket_type::pair);
+        monitor_.connect(kMonitorEndpoint);
         router_.bind(endpoint_);
         bound_endpoint_ = router_.get(zmq::sockopt::last_endpoint);
     } catch (const zmq::error_t& e) {
@@ -125,10 +134,9 @@ void RouterThread::enqueue(std::string destination, bool is_connection, std::str
 void RouterThread::run() {
     pthread_setname_np(pthread_self(), "agent-link");  // as top -H and perf show it
     zmq::pollitem_t items[] = {
-        {router_.handle(), 0, ZMQ_POLLIN, 0},
-        {zap_.handle(), 0, ZMQ_POLLIN, 0},
-        {nullptr, wake_fd_, ZMQ_POLLIN, 0},
-        {nullptr, budget_->resume_fd(), ZMQ_POLLIN, 0},
+        {router_.handle(), 0, ZMQ_POLLIN, 0},  {zap_.handle(), 0, ZMQ_POLLIN, 0},
+        {nullptr, wake_fd_, ZMQ_POLLIN, 0},    {nullptr, budget_->resume_fd(), ZMQ_POLLIN, 0},
+        {monitor_.handle(), 0, ZMQ_POLLIN, 0},
     };
     bool paused = false;
     while (!stopping_) {
@@ -150,7 +158,7 @@ void RouterThread::run() {
             if (timeout.count() < 0) timeout = std::chrono::milliseconds(0);
         }
         try {
-            zmq::poll(items, 4, timeout);
+            zmq::poll(items, std::size(items), timeout);
         } catch (const zmq::error_t& e) {
             if (e.num() == EINTR) continue;
             logger->critical("agent transport: poll failed: {}", e.what());
@@ -162,14 +170,64 @@ void RouterThread::run() {
             (void)::read(wake_fd_, &count, sizeof count);
         }
         if (items[3].revents & ZMQ_POLLIN) budget_->drain_resume_fd();
+        if (items[4].revents & ZMQ_POLLIN) drain_monitor();
         drain_outbox();
         drain_router();
         log_warning_summaries();
     }
     drain_outbox();  // what was queued before stop(), e.g. the byes
+    wait_for_hangups();
     router_.set(zmq::sockopt::linger, 500);
+    zmq_socket_monitor(router_.handle(), nullptr, 0);
     router_.close();
+    monitor_.close();
     zap_.close();
+}
+
+void RouterThread::drain_monitor() {
+    for (;;) {
+        zmq::message_t event, address;
+        try {
+            if (!monitor_.recv(event, zmq::recv_flags::dontwait)) return;
+            if (event.more()) (void)monitor_.recv(address, zmq::recv_flags::dontwait);
+        } catch (const zmq::error_t&) {
+            return;
+        }
+        if (event.size() < 6) continue;
+        std::uint16_t id;
+        std::int32_t fd;
+        std::memcpy(&id, event.data(), sizeof id);
+        std::memcpy(&fd, event.data<char>() + sizeof id, sizeof fd);
+        if (id == ZMQ_EVENT_ACCEPTED) open_connections_.insert(fd);
+        if (id == ZMQ_EVENT_DISCONNECTED) open_connections_.erase(fd);
+    }
+}
+
+void RouterThread::wait_for_hangups() {
+    // Only the connections open now, each told bye: one that opens meanwhile is not waited
+    // for (its handshake waits for a ZAP answer that does not come).
+    drain_monitor();
+    const std::set<int> told = open_connections_;
+    auto still_open = [&] {
+        return std::ranges::count_if(told, [&](int fd) { return open_connections_.contains(fd); });
+    };
+    const auto deadline = Clock::now() + kGoodbyeGrace;
+    while (still_open() > 0) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0) break;
+        zmq::pollitem_t item{monitor_.handle(), 0, ZMQ_POLLIN, 0};
+        try {
+            zmq::poll(&item, 1, left);
+        } catch (const zmq::error_t& e) {
+            if (e.num() != EINTR) break;
+        }
+        drain_monitor();
+    }
+    if (const auto left = still_open(); left > 0)
+        logger->info(
+            "agent transport: {} of {} agents still connected {} ms after the bye; "
+            "closing their connections",
+            left, told.size(), kGoodbyeGrace.count());
 }
 
 void RouterThread::drain_router() {

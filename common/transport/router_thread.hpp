@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -20,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -116,6 +118,11 @@ class RouterThread {
                  RouterOptions options = {});
     ~RouterThread();  // stop()s
 
+    // How long stop() waits, after sending what was queued (the byes), for the agents to
+    // hang up: an agent reads its bye before it sees the connection close only if it hangs
+    // up first (ZeroMQ drops what an agent had not read when its link drops).
+    static constexpr std::chrono::milliseconds kGoodbyeGrace{1000};
+
     // Binds (port 0 or "*" picks a free port; see endpoint()) and starts the thread.
     Result<void> start(Handlers handlers);
     void stop();
@@ -139,6 +146,9 @@ class RouterThread {
     void drain_router();
     void drain_outbox();
     void answer_zap();
+    void drain_monitor();
+    // Waits up to kGoodbyeGrace for the connections open now to close.
+    void wait_for_hangups();
     void enqueue(std::string destination, bool is_connection, std::string frame);
     // Logs a bad message from `peer` ("agent web-01", "key ..."), unless it has said too much.
     void warn_dropped(const std::string& peer, const std::string& why);
@@ -158,6 +168,8 @@ class RouterThread {
     zmq::context_t context_;
     zmq::socket_t router_;
     zmq::socket_t zap_;
+    zmq::socket_t monitor_;           // the ROUTER's connections opening and closing
+    std::set<int> open_connections_;  // by file descriptor, as the monitor names them
     Handlers handlers_;
     std::string bound_endpoint_;
     // Agents do not choose their routing id (the ROUTER makes one per connection, so nobody

@@ -72,9 +72,12 @@ class RouterThreadTest : public ::testing::Test {
         ASSERT_TRUE(started.ok()) << started.error().message;
     }
 
-    zmq::socket_t agent(const std::string& name, const CurveKeyPair& keys) {
+    // A test agent's DEALER. `immediate` as the real agent opens its link: ZeroMQ then
+    // discards what the agent had not read yet when the connection drops.
+    zmq::socket_t agent(const std::string& name, const CurveKeyPair& keys, bool immediate = false) {
         zmq::socket_t s(context_, zmq::socket_type::dealer);
         s.set(zmq::sockopt::routing_id, name);
+        s.set(zmq::sockopt::immediate, immediate ? 1 : 0);
         s.set(zmq::sockopt::curve_serverkey, server_.public_key);
         s.set(zmq::sockopt::curve_publickey, keys.public_key);
         s.set(zmq::sockopt::curve_secretkey, keys.secret_key);
@@ -355,6 +358,44 @@ TEST_F(RouterThreadTest, APeerSendingGarbageWritesAFewLinesAndThenOneSummary) {
     send(a, proto::encode(proto::Heartbeat{5}));
     ASSERT_TRUE(wait_received(1));
     router_->stop();
+}
+
+TEST_F(RouterThreadTest, StopWaitsForTheAgentToReadItsByeAndHangUp) {
+    zmq::socket_t a = agent("web-01", client_, /*immediate=*/true);
+    send(a, proto::encode(proto::Heartbeat{1}));
+    ASSERT_TRUE(wait_received(1));
+    router_->send("web-01", proto::Bye{"controller stopping"});
+    std::thread stopping([this] { router_->stop(); });
+    // A busy agent reads late: the bye is still there when it does.
+    std::this_thread::sleep_for(300ms);
+    auto bye = receive(a);
+    ASSERT_TRUE(bye.has_value()) << "the bye was lost with the connection";
+    EXPECT_EQ(std::get<proto::Bye>(*bye).reason, "controller stopping");
+    a.close();  // hangs up, as the agent does on a bye: stop() returns
+    stopping.join();
+}
+
+TEST_F(RouterThreadTest, AnAgentThatDoesNotHangUpAfterTheByeIsCutOffAndCounted) {
+    router_->stop();  // the logger is swapped while no transport thread logs
+    CapturedLog log;
+    start({}, {[this](const std::string& agent, const std::string&, proto::Message m) {
+                   std::lock_guard lock(mutex_);
+                   received_.emplace_back(agent, std::move(m));
+                   arrived_.notify_all();
+               },
+               [](const Stranger&, proto::Message) {}});
+    zmq::socket_t a = agent("web-01", client_);
+    send(a, proto::encode(proto::Heartbeat{1}));
+    ASSERT_TRUE(wait_received(1));
+    router_->send("web-01", proto::Bye{"controller stopping"});
+    router_->stop();
+    EXPECT_EQ(log.count("agent transport: 1 of 1 agents still connected 1000 ms after the bye; "
+                        "closing their connections"),
+              1u)
+        << log.text();
+    auto bye = receive(a);
+    ASSERT_TRUE(bye.has_value());
+    EXPECT_TRUE(std::holds_alternative<proto::Bye>(*bye));
 }
 
 TEST_F(RouterThreadTest, SendingToAnAgentThatIsNotConnectedIsDroppedQuietly) {
