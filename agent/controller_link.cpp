@@ -102,7 +102,7 @@ void ControllerLink::pause(Clock::time_point now, std::chrono::milliseconds dela
 }
 
 std::chrono::milliseconds ControllerLink::hang_up(Clock::time_point now) {
-    std::uniform_int_distribution<int> spread(250, 2000);
+    std::uniform_int_distribution<int> spread(100, 300);
     const std::chrono::milliseconds delay{spread(random_)};
     pause(now, delay);
     return delay;

@@ -46,8 +46,9 @@ class ControllerLink {
     // cannot take this agent now (another protocol version) but may be upgraded meanwhile.
     void pause(Clock::time_point now, std::chrono::milliseconds delay);
     // The controller said bye: hangs up (so the bye is read before the link drops: ZeroMQ
-    // discards what was not read when it does) and connects again after 0.25-2 s, spread so
-    // that a restarted controller is not met by its whole fleet at once. Returns the delay.
+    // discards what was not read when it does) and connects again after 100-300 ms, the
+    // jitter of the first reconnect; ZeroMQ's backoff takes over while nobody answers.
+    // Returns the delay.
     std::chrono::milliseconds hang_up(Clock::time_point now);
     // False if the message could not be queued (not connected, or queue full).
     bool send(const proto::Message& message);
