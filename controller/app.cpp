@@ -200,6 +200,10 @@ class App::Impl {
                      io_, [this, from, m = std::move(m), ticket = std::move(ticket)]() mutable {
                          enrollment_->on_stranger(from, std::move(m));
                      });
+             },
+             // A heartbeat of an agent in session is answered on the transport thread.
+             [presence = &scheduler_->presence()](const std::string& agent) {
+                 return presence->answer(agent, AgentPresence::Clock::now());
              }});
         if (!routed) return routed;
         enrollment_ = std::make_unique<AgentEnrollment>(

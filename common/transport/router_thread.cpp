@@ -292,6 +292,12 @@ void RouterThread::drain_router() {
             continue;
         }
         connection_of_agent_[status.agent] = connection;
+        if (handlers_.on_heartbeat && std::holds_alternative<proto::Heartbeat>(*decoded)) {
+            if (auto reply = handlers_.on_heartbeat(status.agent)) {
+                send_now(connection, *reply, status.agent);
+                continue;
+            }
+        }
         handlers_.on_message(status.agent, key, std::move(*decoded), budget_->take(body.size()));
     }
 }
@@ -339,26 +345,29 @@ void RouterThread::drain_outbox() {
         batch.swap(outbox_);
     }
     for (auto& [destination, is_connection, frame] : batch) {
-        std::string_view agent = destination;
+        std::string_view connection = destination;
         if (!is_connection) {
             auto it = connection_of_agent_.find(destination);
             if (it == connection_of_agent_.end()) {
                 logger->debug("agent {}: not connected, message dropped", destination);
                 continue;
             }
-            agent = it->second;
+            connection = it->second;
         }
-        try {
-            if (!router_.send(zmq::buffer(agent),
-                              zmq::send_flags::sndmore | zmq::send_flags::dontwait) ||
-                !router_.send(zmq::message_t(frame.data(), frame.size()),
-                              zmq::send_flags::dontwait))
-                logger->debug("agent {}: send queue full, message dropped", printable(destination));
-        } catch (const zmq::error_t& e) {
-            // EHOSTUNREACH: not connected. Delivery is the protocol's job (resend until acked).
-            logger->debug("agent {}: not connected, message dropped ({})", printable(destination),
-                          e.what());
-        }
+        send_now(connection, frame, destination);
+    }
+}
+
+void RouterThread::send_now(std::string_view connection, std::string_view frame,
+                            std::string_view to) {
+    try {
+        if (!router_.send(zmq::buffer(connection),
+                          zmq::send_flags::sndmore | zmq::send_flags::dontwait) ||
+            !router_.send(zmq::message_t(frame.data(), frame.size()), zmq::send_flags::dontwait))
+            logger->debug("agent {}: send queue full, message dropped", printable(to));
+    } catch (const zmq::error_t& e) {
+        // EHOSTUNREACH: not connected. Delivery is the protocol's job (resend until acked).
+        logger->debug("agent {}: not connected, message dropped ({})", printable(to), e.what());
     }
 }
 

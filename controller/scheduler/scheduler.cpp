@@ -145,6 +145,7 @@ void Scheduler::revoke_agent(const std::string& name) {
     std::vector<std::int64_t> runs(it->second.active.begin(), it->second.active.end());
     runs.insert(runs.end(), it->second.queue.begin(), it->second.queue.end());
     agents_.erase(it);  // first, so that finishing its runs dispatches nothing to it
+    presence_.close(name);
     logger->warn("agent {} was revoked; {} run(s) of it are lost", name, runs.size());
     for (std::int64_t id : runs) {
         auto run = runs_.find(id);
@@ -166,6 +167,7 @@ void Scheduler::handle(const std::string& name, proto::Hello& m) {
     agent.info.last_seen_ms = now_ms();
     agent.session = true;
     agent.last_heard = Clock::now();
+    presence_.open(name);
     logger->info("agent {} {} ({} {}, {} run(s) held)", name,
                  was_online ? "said hello again" : "is online", m.hostname, m.version,
                  m.runs.size());
@@ -563,6 +565,7 @@ void Scheduler::check_liveness() {
     if (stopped_) return;
     // Heartbeats may be among the messages the transport leaves unread meanwhile.
     if (config_.inbound_paused && config_.inbound_paused()) return;
+    collect_heartbeats();
     const auto now = Clock::now();
     for (auto& [name, agent] : agents_) {
         if (agent.info.online && now - agent.last_heard > 3 * config_.heartbeat)
@@ -570,9 +573,24 @@ void Scheduler::check_liveness() {
     }
 }
 
+void Scheduler::collect_heartbeats() {
+    const auto now = Clock::now();
+    const std::int64_t now_wall = now_ms();
+    for (auto& [name, at] : presence_.take_heard()) {
+        auto it = agents_.find(name);
+        if (it == agents_.end() || !it->second.session) continue;  // gone since
+        AgentState& agent = it->second;
+        agent.last_heard = std::max(agent.last_heard, at);
+        agent.info.last_seen_ms = std::max(
+            agent.info.last_seen_ms,
+            now_wall - std::chrono::duration_cast<std::chrono::milliseconds>(now - at).count());
+    }
+}
+
 void Scheduler::mark_offline(AgentState& agent, const char* why) {
     agent.info.online = false;
     agent.session = false;
+    presence_.close(agent.info.name);
     logger->warn("agent {} is offline: {}", agent.info.name, why);
     auto now = Clock::now();
     for (std::int64_t id : agent.active) {

@@ -21,12 +21,14 @@
 #include <vector>
 
 #include "common/log/log_throttle.hpp"
+#include "common/proto/codec.hpp"
 #include "common/proto/messages.hpp"
 #include "common/target/target_expr.hpp"
 #include "controller/jobs/audit_trail.hpp"
 #include "controller/jobs/held_jobs.hpp"
 #include "controller/jobs/job_service.hpp"
 #include "controller/jobs/scheduler_metrics.hpp"
+#include "controller/scheduler/agent_presence.hpp"
 #include "controller/scheduler/concurrency.hpp"
 #include "controller/scheduler/rollout.hpp"
 #include "controller/store/store.hpp"
@@ -65,6 +67,10 @@ class Scheduler : public JobService, public HeldJobs {
     void stop();   // cancels timers and tells online agents the controller is going away
 
     void on_agent_message(const std::string& agent, proto::Message message);
+    // Where the transport answers the heartbeats of agents in session on its own thread
+    // (any thread may call answer(); see agent_presence.hpp). Heartbeats handed to
+    // on_agent_message are answered as well.
+    AgentPresence& presence() { return presence_; }
 
     // The agent's key was revoked: it is no longer a host (targets do not match it), its
     // runs in flight or queued become lost, and nothing more from it is expected. Its name
@@ -215,6 +221,8 @@ class Scheduler : public JobService, public HeldJobs {
     void warn_about(const std::string& agent, const std::string& text);
     // Marks offline the agents silent for 3 heartbeats; posted by on_tick.
     void check_liveness();
+    // Takes in the heartbeats the transport answered since the last call (presence_).
+    void collect_heartbeats();
     void mark_offline(AgentState& agent, const char* why);
     // Whether new runs may go to the agent: online, in session, and not draining.
     static bool takes_runs(const AgentState& agent) {
@@ -249,6 +257,7 @@ class Scheduler : public JobService, public HeldJobs {
     boost::asio::steady_timer liveness_timer_;
     log::LogThrottle agent_warnings_{log::LogThrottle::Options{}};
     bool stopped_ = false;
+    AgentPresence presence_{proto::encode(proto::Heartbeat{0})};
 
     std::map<std::string, AgentState> agents_;
     std::map<std::int64_t, ActiveJob> jobs_;

@@ -6,6 +6,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <sys/resource.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -396,6 +397,40 @@ TEST_F(RouterThreadTest, AnAgentThatDoesNotHangUpAfterTheByeIsCutOffAndCounted) 
     auto bye = receive(a);
     ASSERT_TRUE(bye.has_value());
     EXPECT_TRUE(std::holds_alternative<proto::Bye>(*bye));
+}
+
+TEST_F(RouterThreadTest, AHeartbeatTheHookAnswersIsRepliedToOnTheSpotAndNotHandedOn) {
+    std::atomic<bool> in_session{true};
+    std::atomic<int> asked{0};
+    router_->stop();
+    start({}, {[this](const std::string& agent, const std::string&, proto::Message m) {
+                   std::lock_guard lock(mutex_);
+                   received_.emplace_back(agent, std::move(m));
+                   arrived_.notify_all();
+               },
+               [](const Stranger&, proto::Message) {},
+               [&](const std::string& agent) -> std::optional<std::string> {
+                   EXPECT_EQ(agent, "web-01");
+                   ++asked;
+                   if (!in_session) return std::nullopt;
+                   return proto::encode(proto::Heartbeat{0});
+               }});
+    zmq::socket_t a = agent("web-01", client_);
+    send(a, proto::encode(proto::Heartbeat{3}));
+    auto reply = receive(a);
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_TRUE(std::holds_alternative<proto::Heartbeat>(*reply));
+    EXPECT_EQ(asked, 1);
+    // Other messages are not the hook's; a heartbeat it declines is handed on as before.
+    send(a, proto::encode(proto::RunAck{7, true, ""}));
+    ASSERT_TRUE(wait_received(1));
+    in_session = false;
+    send(a, proto::encode(proto::Heartbeat{4}));
+    ASSERT_TRUE(wait_received(2));
+    EXPECT_EQ(asked, 2);
+    EXPECT_TRUE(std::holds_alternative<proto::RunAck>(received_[0].second));
+    EXPECT_EQ(std::get<proto::Heartbeat>(received_[1].second).running, 4u);
+    EXPECT_FALSE(receive(a, 200ms).has_value()) << "nothing answered the declined heartbeat";
 }
 
 TEST_F(RouterThreadTest, SendingToAnAgentThatIsNotConnectedIsDroppedQuietly) {

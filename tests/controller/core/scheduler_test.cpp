@@ -456,6 +456,38 @@ TEST_F(SchedulerTest, OfflineAgentsRunIsSkipped) {
     EXPECT_EQ(d.runs[1].state, RunState::skipped);
 }
 
+// Heartbeats the transport answered on its own thread (AgentPresence) count as heard: an
+// agent that only ever heartbeats that way stays online; one that stops goes offline, and from
+// then on its heartbeats are not answered there but handed on, so it is asked to say hello.
+TEST_F(SchedulerTest, HeartbeatsAnsweredByTheTransportKeepAnAgentOnline) {
+    config_heartbeat_ = 50ms;
+    open();
+    hello("up");
+    hello("down");
+    auto online = [&](const std::string& name) {
+        for (const auto& a : scheduler_->agents())
+            if (a.name == name) return a.online;
+        return false;
+    };
+    const auto heard_before = [&] {
+        for (const auto& a : scheduler_->agents())
+            if (a.name == "up") return a.last_seen_ms;
+        return std::int64_t{0};
+    }();
+    ASSERT_TRUE(run_until([&] {
+        EXPECT_TRUE(scheduler_->presence().answer("up", AgentPresence::Clock::now()).has_value());
+        return !online("down");
+    }));
+    EXPECT_TRUE(online("up"));
+    for (const auto& a : scheduler_->agents())
+        if (a.name == "up") EXPECT_GT(a.last_seen_ms, heard_before);
+    EXPECT_FALSE(scheduler_->presence().answer("down", AgentPresence::Clock::now()).has_value())
+        << "an agent out of session is not answered by the transport";
+    scheduler_->on_agent_message("down", proto::Heartbeat{0});
+    ASSERT_EQ(sent_to<proto::ErrorReply>("down").size(), 1u);
+    EXPECT_EQ(sent_to<proto::ErrorReply>("down")[0].code, "no_session");
+}
+
 // While the transport leaves the agents' messages unread (its inbound budget spent), their
 // heartbeats may be among them: nobody is marked offline for silence until it reads again.
 TEST_F(SchedulerTest, NoAgentIsJudgedSilentWhileTheTransportLeavesMessagesUnread) {
