@@ -50,6 +50,32 @@ std::string load_average() {
     return one + " " + five + " " + fifteen;
 }
 
+constexpr const char* kUsage =
+    R"(usage: hostline-bench [OPTIONS] [LATENCY_RUNS] [FANOUT_RUNS] [LIST_REQUESTS]
+
+Runs the performance scenarios, each beside its baseline, and prints one table of ratios
+(docs/performance.md). Takes about 6 minutes on 2 cores; it starts its own controllers and
+agents on 127.0.0.1 and stops them.
+
+  --only=SCENARIO          one of latency, job-list, fanout, throughput, output, footprint,
+                           scale (default: all)
+  --fanout-agents=N,N      agent counts of the fan-out scenario (default 100,1000)
+  --ansible-runs=N         Ansible runs per fan-out size; 0 leaves Ansible out (default 1)
+  --output-bytes=N         stdout of the output scenario's run (default 1 GiB)
+  --output-runs=N          runs of the output scenario (default 1)
+  --idle-seconds=N         how long the idle agent is watched (default 60)
+  --scale-agents=N         emulated agents of the scale scenario (default 10000)
+  --scale-rounds=N         jobs to all of them, each beside a bare round (default 3)
+  --scale-idle=SECONDS     how long the idle controller is watched (default 30)
+  --scale-heartbeat=SECONDS  the controller's heartbeat in the scale scenario (default 5)
+  --scale-output=BYTES     output of each emulated run (default 100)
+  --scale-zmtp-heartbeat=MS  ZeroMQ heartbeats on the emulated agents (default none)
+  LATENCY_RUNS             jobs of the dispatch scenario (default 300)
+  FANOUT_RUNS              rounds of each fan-out size (default 7)
+  LIST_REQUESTS            requests per job-list query (default 2000)
+  -h, --help               this text
+)";
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -62,6 +88,10 @@ int main(int argc, char** argv) {
     std::vector<std::string> options;  // other --NAME=VALUE, for the scenarios to read
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
+        if (arg == "-h" || arg == "--help") {
+            std::fputs(kUsage, stdout);
+            return 0;
+        }
         if (arg.rfind("--only=", 0) == 0) {
             only = arg.substr(7);
         } else if (arg.rfind("--ansible-runs=", 0) == 0) {  // 0: fan-out without Ansible
@@ -77,8 +107,12 @@ int main(int argc, char** argv) {
             output.runs = std::atoi(arg.c_str() + 14);
         } else if (arg.rfind("--idle-seconds=", 0) == 0) {
             idle.idle_seconds = std::atoi(arg.c_str() + 15);
-        } else if (arg.rfind("--", 0) == 0) {
+        } else if (arg.rfind("--scale-", 0) == 0) {
             options.push_back(arg);
+        } else if (arg.rfind("-", 0) == 0 || arg.find_first_not_of("0123456789") != arg.npos) {
+            std::fprintf(stderr, "hostline-bench: unknown argument %s (--help lists them)\n",
+                         arg.c_str());
+            return 2;
         } else {
             counts.push_back(std::atoi(arg.c_str()));
         }
