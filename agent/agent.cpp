@@ -350,7 +350,16 @@ class Agent::Impl {
         welcomed_ = false;
         status_->unreachable(std::chrono::system_clock::now());
     }
-    void handle(proto::Heartbeat&) {}
+    // The controller paces a large fleet: it may ask for a longer (or again shorter) heartbeat.
+    void handle(proto::Heartbeat& m) {
+        if (m.interval_ms == 0) return;
+        const milliseconds asked(std::clamp<std::uint32_t>(m.interval_ms, 100, 60000));
+        if (asked == heartbeat_) return;
+        logger->info("the controller asks for a heartbeat every {} ms (was {} ms)", asked.count(),
+                     heartbeat_.count());
+        heartbeat_ = asked;
+        next_heartbeat_ = std::min(next_heartbeat_, Clock::now() + heartbeat_);
+    }
     template <typename Other>
     void handle(Other& m) {
         logger->warn("unexpected '{}' from the controller; ignored", Other::kType);

@@ -304,6 +304,10 @@ struct AgentEmulator::Loop {
             on_run(index, *run);
         } else if (const auto* ack = std::get_if<proto::Ack>(&message)) {
             on_ack(index, *ack);
+        } else if (const auto* beat = std::get_if<proto::Heartbeat>(&message)) {
+            // The controller's pacing, taken from the next heartbeat on, as the agent does.
+            if (beat->interval_ms != 0)
+                agent.heartbeat_ms = std::clamp<std::uint32_t>(beat->interval_ms, 100, 60000);
         } else if (const auto* error = std::get_if<proto::ErrorReply>(&message)) {
             counts.errors.fetch_add(1, std::memory_order_relaxed);
             if (error->code == "no_session") {
@@ -312,7 +316,7 @@ struct AgentEmulator::Loop {
                 send_hello(index);
             }
         }
-        // heartbeat, cancel (runs end on their own), bye: nothing to do.
+        // cancel (runs end on their own), bye: nothing to do.
     }
 
     void on_run(std::uint32_t index, const proto::Run& run) {

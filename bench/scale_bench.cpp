@@ -175,6 +175,7 @@ ScaleSettings scale_settings(std::string bin_dir, const std::vector<std::string>
         if (name == "--scale-idle") settings.idle = std::chrono::seconds(std::stoi(value));
         if (name == "--scale-output") settings.output_bytes = std::stoull(value);
         if (name == "--scale-zmtp-heartbeat") settings.zmtp_heartbeat_ms = std::stoi(value);
+        if (name == "--scale-max-heartbeats") settings.max_heartbeats_per_second = std::stoi(value);
         if (name == "--scale-heartbeat")
             settings.heartbeat = std::chrono::seconds(std::stoi(value));
     }
@@ -213,6 +214,9 @@ std::vector<ReportRow> run_scale_bench(const ScaleSettings& settings) {
     // The default heartbeat (5 s) unless asked, not the 500 ms the cluster sets for quick
     // tests: the idle figure is the controller's cost of a fleet at the pace it runs at.
     cluster.set_heartbeat(std::to_string(settings.heartbeat.count()) + "s");
+    if (settings.max_heartbeats_per_second)
+        cluster.set_max_heartbeats_per_second(
+            static_cast<std::uint32_t>(*settings.max_heartbeats_per_second));
     std::vector<std::ofstream> key_files;
     for (std::size_t p = 0; p < processes; ++p)
         key_files.emplace_back(cluster.dir() + "/emulator-" + std::to_string(p) + ".keys");

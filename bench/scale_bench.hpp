@@ -26,6 +26,8 @@ struct ScaleSettings {
     std::chrono::seconds heartbeat{5};  // the controller's (the default of controller.toml)
     std::uint64_t output_bytes = 100;   // each run's stdout
     int zmtp_heartbeat_ms = 0;          // the emulated agents' ZMTP PINGs; 0: none, as the agent
+    // The controller's max_heartbeats_per_second; unset: its default (500), 0: no pacing.
+    std::optional<int> max_heartbeats_per_second;
 };
 
 // Takes settings from --scale-agents=N, --scale-rounds=N, --scale-idle=SECONDS,

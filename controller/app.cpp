@@ -78,6 +78,8 @@ class App::Impl {
         router_ = std::make_unique<transport::RouterThread>(config_.agent_listen, keys, *keys_);
         SchedulerConfig sc;
         sc.heartbeat = std::chrono::milliseconds(config_.heartbeat_ms);
+        sc.max_heartbeats_per_second =
+            static_cast<std::uint32_t>(config_.max_heartbeats_per_second);
         sc.inbound_paused = [router = router_.get()] { return router->reading_paused(); };
         sc.agent_grace = std::chrono::milliseconds(config_.agent_grace_ms);
         sc.default_timeout = std::chrono::milliseconds(config_.default_timeout_ms);
@@ -259,6 +261,7 @@ class App::Impl {
             r.agents_offline = load.agents_offline;
             r.jobs_active = load.jobs_active;
             r.runs_queued = load.runs_queued;
+            r.heartbeat_seconds = std::chrono::duration<double>(scheduler_->heartbeat()).count();
             return r;
         });
         http_->enable_metrics([this] { return metrics_.expose(); }, config_.metrics_public);

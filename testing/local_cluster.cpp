@@ -272,11 +272,18 @@ void LocalCluster::set_heartbeat(const std::string& interval) {
 }
 
 void LocalCluster::set_output_cap_bytes(std::uint64_t bytes) {
+    add_controller_key("output_cap_bytes", std::to_string(bytes));
+}
+
+void LocalCluster::set_max_heartbeats_per_second(std::uint32_t rate) {
+    add_controller_key("max_heartbeats_per_second", std::to_string(rate));
+}
+
+void LocalCluster::add_controller_key(const std::string& key, const std::string& value) {
     std::string config = read_file(dir_ + "/controller.toml");
-    if (config.find("output_cap_bytes = ") != std::string::npos)
-        fail_with("controller.toml has its output_cap_bytes already");
-    config.insert(config.find("[controller]\n") + 13,
-                  "output_cap_bytes = " + std::to_string(bytes) + "\n");
+    if (config.find("\n" + key + " = ") != std::string::npos)
+        fail_with("controller.toml has its " + key + " already");
+    config.insert(config.find("[controller]\n") + 13, key + " = " + value + "\n");
     write_file(dir_ + "/controller.toml", config);
 }
 

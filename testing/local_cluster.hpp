@@ -96,6 +96,9 @@ class LocalCluster {
     // The output stored per run (default 16 MiB), e.g. 1 GiB for the output benchmark; call
     // once, before start_controller().
     void set_output_cap_bytes(std::uint64_t bytes);
+    // [controller] max_heartbeats_per_second (default 500; 0: no pacing); call once, before
+    // start_controller().
+    void set_max_heartbeats_per_second(std::uint32_t rate);
     // Writes policy.toml and points [controller] policy_file at it; later calls rewrite
     // the file only (send SIGHUP or `hostline policy reload` to apply it).
     void set_policy(const std::string& toml);
@@ -150,6 +153,8 @@ class LocalCluster {
                             std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
   private:
+    // Adds KEY = VALUE (TOML) to [controller]; a key already there is a mistake.
+    void add_controller_key(const std::string& key, const std::string& value);
     std::string bin_dir_;
     bool keep_dir_ = false;
     std::string log_level_ = "debug";

@@ -74,9 +74,13 @@ struct Welcome {
 struct Heartbeat {
     static constexpr const char* kType = "heartbeat";
     std::uint32_t running = 0;  // runs the sender is executing (agent) or 0 (controller)
+    // Controller -> agent: heartbeat this often from now on (the controller paces a large
+    // fleet's heartbeats); 0 or absent: as before.
+    std::uint32_t interval_ms = 0;
     template <class S, class F>
     static void each_field(S& s, F&& f) {
         f("running", s.running);
+        f("interval_ms", s.interval_ms);
     }
 };
 

@@ -174,6 +174,8 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
     c.heartbeat_ms = r.duration_ms("controller.heartbeat", c.heartbeat_ms);
     r.check(c.heartbeat_ms >= 100 && c.heartbeat_ms <= 60000, "controller.heartbeat",
             "must be between 100ms and 1m");
+    c.max_heartbeats_per_second = r.integer("controller.max_heartbeats_per_second",
+                                            c.max_heartbeats_per_second, 0, 1'000'000);
     c.agent_grace_ms = r.duration_ms("controller.agent_grace", c.agent_grace_ms);
     r.check(c.agent_grace_ms >= 1000, "controller.agent_grace", "must be at least 1s");
     c.default_timeout_ms = r.duration_ms("controller.default_timeout", c.default_timeout_ms);
@@ -342,6 +344,7 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
                       "controller.data_dir",
                       "controller.agent_listen",
                       "controller.heartbeat",
+                      "controller.max_heartbeats_per_second",
                       "controller.agent_grace",
                       "controller.default_timeout",
                       "controller.output_cap_bytes",

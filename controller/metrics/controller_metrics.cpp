@@ -49,7 +49,11 @@ ControllerMetrics::ControllerMetrics()
       jobs_active_(registry_.gauge("hostline_jobs_active",
                                    "Jobs not finished, including those awaiting approval.")),
       runs_queued_(registry_.gauge("hostline_runs_queued",
-                                   "Runs waiting on the controller for a slot on their agent.")) {
+                                   "Runs waiting on the controller for a slot on their agent.")),
+      heartbeat_seconds_(registry_.gauge(
+          "hostline_agent_heartbeat_seconds",
+          "The heartbeat interval agents are told: controller.heartbeat, or longer to keep a "
+          "large fleet within controller.max_heartbeats_per_second.")) {
     for (JobState state : kFinalJobStates)
         jobs_[static_cast<std::size_t>(state)] =
             &registry_.counter("hostline_jobs_total", "Jobs finished since the controller started.",
@@ -97,6 +101,7 @@ void ControllerMetrics::read_at_scrape(std::function<Readings()> read) {
         agents_pending_.set(static_cast<double>(r.agents_pending));
         jobs_active_.set(static_cast<double>(r.jobs_active));
         runs_queued_.set(static_cast<double>(r.runs_queued));
+        heartbeat_seconds_.set(r.heartbeat_seconds);
     });
 }
 

@@ -40,6 +40,7 @@ class ControllerMetrics final : public SchedulerMetrics, public StoreMetrics {
         std::size_t agents_pending = 0;  // keys waiting for an admin to accept them
         std::size_t jobs_active = 0;
         std::size_t runs_queued = 0;
+        double heartbeat_seconds = 0;  // the interval agents are told (paced for large fleets)
     };
     // read runs on the io thread before every exposition.
     void read_at_scrape(std::function<Readings()> read);
@@ -61,6 +62,7 @@ class ControllerMetrics final : public SchedulerMetrics, public StoreMetrics {
     Gauge& agents_pending_;
     Gauge& jobs_active_;
     Gauge& runs_queued_;
+    Gauge& heartbeat_seconds_;
 };
 
 }  // namespace hostline::controller::metrics

@@ -4,6 +4,11 @@ namespace hostline::controller {
 
 AgentPresence::AgentPresence(std::string reply) : reply_(std::move(reply)) {}
 
+void AgentPresence::set_reply(std::string reply) {
+    std::lock_guard lock(mutex_);
+    reply_ = std::move(reply);
+}
+
 void AgentPresence::open(const std::string& agent) {
     std::lock_guard lock(mutex_);
     sessions_.try_emplace(agent);

@@ -26,6 +26,7 @@ class AgentPresence {
     using Clock = std::chrono::steady_clock;
 
     explicit AgentPresence(std::string reply);  // the encoded heartbeat that answers one
+    void set_reply(std::string reply);          // io thread: answers from now on
 
     // io thread: the agent said hello (its heartbeats are answered on arrival from now on),
     // or went offline or was revoked (they go to the scheduler again).
@@ -39,8 +40,8 @@ class AgentPresence {
     std::optional<std::string> answer(const std::string& agent, Clock::time_point at);
 
   private:
-    const std::string reply_;
     std::mutex mutex_;
+    std::string reply_;
     // Agents in session, with when they were last heard if it was since take_heard().
     std::unordered_map<std::string, std::optional<Clock::time_point>> sessions_;
     std::vector<std::string> heard_;  // the agents whose time above is set

@@ -16,6 +16,8 @@ using std::chrono::milliseconds;
 
 constexpr milliseconds kTick{1000};
 constexpr milliseconds kResendRun{5000};
+// The longest heartbeat pacing makes (the agent takes 100 ms to 60 s).
+constexpr milliseconds kMaxHeartbeat{60000};
 
 std::int64_t now_ms() {
     return std::chrono::duration_cast<milliseconds>(
@@ -173,8 +175,8 @@ void Scheduler::handle(const std::string& name, proto::Hello& m) {
                  m.runs.size());
     store_.save_agent(AgentRecord{name, agent.public_key, m.hostname, m.version, m.labels, m.facts,
                                   agent.info.capacity, agent.info.last_seen_ms});
-    send_(name, proto::Welcome{config_.controller_id,
-                               static_cast<std::uint32_t>(config_.heartbeat.count())});
+    send_(name,
+          proto::Welcome{config_.controller_id, static_cast<std::uint32_t>(heartbeat_.count())});
 
     // Reconcile what we think this agent runs with what it says it holds.
     std::set<std::uint64_t> held;
@@ -208,7 +210,7 @@ void Scheduler::handle(const std::string& name, proto::Heartbeat&) {
         it->second.info.online = true;
         logger->info("agent {} is back online", name);
     }
-    send_(name, proto::Heartbeat{0});
+    send_(name, heartbeat_reply());
 }
 
 Scheduler::ActiveRun* Scheduler::run_of(const std::string& agent, std::uint64_t run_id) {
@@ -527,6 +529,7 @@ void Scheduler::on_tick() {
     liveness_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) check_liveness();
     });
+    pace_heartbeats();
     std::vector<std::int64_t> lost;
     for (auto& [id, run] : runs_) {
         RunState s = run.record.state;
@@ -568,9 +571,42 @@ void Scheduler::check_liveness() {
     collect_heartbeats();
     const auto now = Clock::now();
     for (auto& [name, agent] : agents_) {
-        if (agent.info.online && now - agent.last_heard > 3 * config_.heartbeat)
+        if (agent.info.online && now - agent.last_heard > 3 * judged_heartbeat_)
             mark_offline(agent, "missed 3 heartbeats");
     }
+}
+
+proto::Heartbeat Scheduler::heartbeat_reply() const {
+    return proto::Heartbeat{0, static_cast<std::uint32_t>(heartbeat_.count())};
+}
+
+void Scheduler::pace_heartbeats() {
+    const auto now = Clock::now();
+    if (judged_heartbeat_ != heartbeat_ && now >= judged_until_) judged_heartbeat_ = heartbeat_;
+    if (config_.max_heartbeats_per_second == 0) return;
+    std::size_t in_session = 0;
+    for (const auto& [name, agent] : agents_) in_session += agent.session ? 1 : 0;
+    // Whole seconds above the configured heartbeat, so that it changes once per `rate` agents.
+    const auto needed = std::chrono::ceil<std::chrono::seconds>(
+        std::chrono::milliseconds(in_session * 1000 / config_.max_heartbeats_per_second));
+    const auto paced = std::clamp<std::chrono::milliseconds>(
+        needed, config_.heartbeat,
+        std::max<std::chrono::milliseconds>(config_.heartbeat, kMaxHeartbeat));
+    if (paced == heartbeat_) return;
+    logger->info(
+        "heartbeat {} ms for {} agents in session (at most {} heartbeats a second; "
+        "controller.heartbeat {} ms)",
+        paced.count(), in_session, config_.max_heartbeats_per_second, config_.heartbeat.count());
+    // Longer: judged by it at once (agents still on the shorter one are only heard more
+    // often). Shorter: by the longer one until every agent has heartbeated and been told.
+    if (paced > heartbeat_) {
+        judged_heartbeat_ = paced;
+    } else {
+        judged_heartbeat_ = std::max(judged_heartbeat_, heartbeat_);
+        judged_until_ = now + 2 * heartbeat_;
+    }
+    heartbeat_ = paced;
+    presence_.set_reply(proto::encode(heartbeat_reply()));
 }
 
 void Scheduler::collect_heartbeats() {

@@ -38,6 +38,9 @@ namespace hostline::controller {
 struct SchedulerConfig {
     std::string controller_id = "hostline";
     std::chrono::milliseconds heartbeat{5000};
+    // Heartbeats a second the fleet may send in all: past it the interval agents are told
+    // grows with the fleet (at most 60 s), as Nomad paces its clients. 0: no limit.
+    std::uint32_t max_heartbeats_per_second = 0;
     std::chrono::milliseconds agent_grace{5 * 60 * 1000};
     std::chrono::milliseconds default_timeout{10 * 60 * 1000};
     std::uint64_t output_cap_bytes = 16 * 1024 * 1024;
@@ -71,6 +74,9 @@ class Scheduler : public JobService, public HeldJobs {
     // (any thread may call answer(); see agent_presence.hpp). Heartbeats handed to
     // on_agent_message are answered as well.
     AgentPresence& presence() { return presence_; }
+    // The heartbeat agents are told now: the configured one, or longer for a large fleet
+    // (SchedulerConfig::max_heartbeats_per_second).
+    std::chrono::milliseconds heartbeat() const { return heartbeat_; }
 
     // The agent's key was revoked: it is no longer a host (targets do not match it), its
     // runs in flight or queued become lost, and nothing more from it is expected. Its name
@@ -223,6 +229,9 @@ class Scheduler : public JobService, public HeldJobs {
     void check_liveness();
     // Takes in the heartbeats the transport answered since the last call (presence_).
     void collect_heartbeats();
+    // Sets the interval agents are told from the agents in session and the cap (once a tick).
+    void pace_heartbeats();
+    proto::Heartbeat heartbeat_reply() const;
     void mark_offline(AgentState& agent, const char* why);
     // Whether new runs may go to the agent: online, in session, and not draining.
     static bool takes_runs(const AgentState& agent) {
@@ -257,7 +266,12 @@ class Scheduler : public JobService, public HeldJobs {
     boost::asio::steady_timer liveness_timer_;
     log::LogThrottle agent_warnings_{log::LogThrottle::Options{}};
     bool stopped_ = false;
-    AgentPresence presence_{proto::encode(proto::Heartbeat{0})};
+    // The heartbeat agents are told (Welcome, heartbeat replies), and the one silence is
+    // judged by: the longer of it and the one before until every agent has heard the change.
+    std::chrono::milliseconds heartbeat_{config_.heartbeat};
+    std::chrono::milliseconds judged_heartbeat_{config_.heartbeat};
+    Clock::time_point judged_until_{};
+    AgentPresence presence_{proto::encode(heartbeat_reply())};
 
     std::map<std::string, AgentState> agents_;
     std::map<std::int64_t, ActiveJob> jobs_;

@@ -204,7 +204,8 @@ TEST(Codec, DeepNestingIsRefusedAtTheDepthLimit) {
 
     // The same inside a message's field.
     std::string nested = encode(Heartbeat{1});
-    nested[0] = static_cast<char>(0x84);  // one more entry: "x" -> [[[...]]]
+    ASSERT_EQ(nested[0] & 0xf0, 0x80) << "a fixmap";
+    nested[0] = static_cast<char>(nested[0] + 1);  // one more entry: "x" -> [[[...]]]
     nested += "\xa1x" + std::string(20, '\x91') + "\xc0";
     decoded = decode(nested);
     ASSERT_FALSE(decoded.ok());

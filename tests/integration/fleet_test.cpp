@@ -294,6 +294,35 @@ TEST_F(Fleet, AgentsStayOnlineAcrossManyHeartbeatIntervals) {
         << cluster.controller_log();
 }
 
+// A fleet past max_heartbeats_per_second is told a longer heartbeat: the agents take it
+// (and heartbeat that much less), and stay online through silences the configured heartbeat
+// would have judged offline; jobs run as before.
+TEST_F(Fleet, AFleetPastTheHeartbeatRateIsPacedAndStaysOnline) {
+    cluster.set_max_heartbeats_per_second(1);  // two agents: one heartbeat each 2 s
+    cluster.start_controller();                // heartbeat 500ms
+    cluster.add_agent("a1");
+    cluster.add_agent("a2");
+    cluster.wait_online({"a1", "a2"});
+    for (int i = 0; i < 100 && cluster.agent_log("a1").find("every 2000 ms") == std::string::npos;
+         ++i)
+        std::this_thread::sleep_for(100ms);
+    EXPECT_NE(cluster.agent_log("a1").find(
+                  "the controller asks for a heartbeat every 2000 ms (was 500 ms)"),
+              std::string::npos)
+        << cluster.agent_log("a1");
+    EXPECT_NE(cluster.controller_log().find("heartbeat 2000 ms for 2 agents in session"),
+              std::string::npos)
+        << cluster.controller_log();
+    std::this_thread::sleep_for(5s);  // more than three of 500 ms between heartbeats
+    json agents = cluster.cli_json({"agents"});
+    for (const json& a : agents["agents"]) EXPECT_TRUE(a["online"].get<bool>()) << a.dump();
+    EXPECT_EQ(cluster.controller_log().find("is offline"), std::string::npos)
+        << cluster.controller_log();
+    int exit_code = -1;
+    json done = cluster.cli_json({"run", "--on", "a1,a2", "--", "true"}, &exit_code);
+    EXPECT_EQ(exit_code, 0) << done.dump();
+}
+
 TEST_F(Fleet, AgentWithAnUnknownKeyIsNoHost) {
     cluster.start_controller();
     cluster.add_agent("known");

@@ -159,6 +159,7 @@ TEST_F(Metrics, CountersAndHistogramsMoveByExactlyWhatTheJobsDid) {
     EXPECT_EQ(after.value("hostline_agents", {{"state", "offline"}}), 0);
     EXPECT_EQ(after.value("hostline_jobs_active"), 0);
     EXPECT_EQ(after.value("hostline_runs_queued"), 0);
+    EXPECT_EQ(after.value("hostline_agent_heartbeat_seconds"), 0.5) << "the cluster's 500 ms";
 
     EXPECT_EQ(delta("hostline_dispatch_seconds_count"), 3);
     EXPECT_EQ(delta("hostline_dispatch_seconds_bucket", {{"le", "+Inf"}}), 3);

@@ -26,6 +26,7 @@ TEST_F(ControllerConfigTest, DefaultsWhenTheFileIsEmpty) {
     EXPECT_EQ(c->agent_listen, "tcp://*:7420");
     EXPECT_EQ(c->http_port, 7480);
     EXPECT_EQ(c->heartbeat_ms, 5000);
+    EXPECT_EQ(c->max_heartbeats_per_second, 500);
     EXPECT_EQ(c->agent_grace_ms, 300000);
 }
 
@@ -33,10 +34,12 @@ TEST_F(ControllerConfigTest, ReadsEveryKey) {
     auto c = load(
         "[controller]\ndata_dir = \"/srv/hl\"\nagent_listen = \"tcp://0.0.0.0:9000\"\n"
         "heartbeat = \"2s\"\nagent_grace = \"1m\"\ndefault_timeout = \"30s\"\n"
-        "output_cap_bytes = 4096\n[http]\nport = 8080\n[groups]\ndbs = \"role=db\"\n");
+        "output_cap_bytes = 4096\nmax_heartbeats_per_second = 50\n[http]\nport = 8080\n"
+        "[groups]\ndbs = \"role=db\"\n");
     ASSERT_TRUE(c.ok()) << c.error().message;
     EXPECT_EQ(c->data_dir, "/srv/hl");
     EXPECT_EQ(c->heartbeat_ms, 2000);
+    EXPECT_EQ(c->max_heartbeats_per_second, 50);
     EXPECT_EQ(c->default_timeout_ms, 30000);
     EXPECT_EQ(c->output_cap_bytes, 4096u);
     EXPECT_EQ(c->http_port, 8080);

@@ -488,6 +488,34 @@ TEST_F(SchedulerTest, HeartbeatsAnsweredByTheTransportKeepAnAgentOnline) {
     EXPECT_EQ(sent_to<proto::ErrorReply>("down")[0].code, "no_session");
 }
 
+// Past max_heartbeats_per_second the fleet is told a longer heartbeat (whole seconds): in the
+// welcome, in every heartbeat reply (the transport's and the scheduler's), and silence is
+// judged by it.
+TEST_F(SchedulerTest, ALargeFleetIsToldALongerHeartbeatAndJudgedByIt) {
+    config_heartbeat_ = 1000ms;
+    SchedulerConfig config;
+    config.max_heartbeats_per_second = 1;  // 3 agents: one heartbeat each 3 s
+    open(config);
+    for (const char* name : {"a1", "a2", "a3"}) hello(name);
+    EXPECT_EQ(sent_to<proto::Welcome>("a1").at(0).heartbeat_ms, 1000u) << "before any pacing";
+    ASSERT_TRUE(run_until([&] { return scheduler_->heartbeat() == 3s; }));
+
+    auto reply = scheduler_->presence().answer("a1", AgentPresence::Clock::now());
+    ASSERT_TRUE(reply.has_value());
+    auto decoded = proto::decode(*reply);
+    ASSERT_TRUE(decoded.ok());
+    EXPECT_EQ(std::get<proto::Heartbeat>(*decoded).interval_ms, 3000u);
+    scheduler_->on_agent_message("a2", proto::Heartbeat{0});
+    EXPECT_EQ(sent_to<proto::Heartbeat>("a2").back().interval_ms, 3000u);
+    hello("a4");
+    EXPECT_EQ(sent_to<proto::Welcome>("a4").at(0).heartbeat_ms, 3000u);
+
+    // Silent for longer than three of the configured 1 s, within three of the 3 s in force.
+    io_.restart();
+    io_.run_for(3500ms);
+    for (const auto& a : scheduler_->agents()) EXPECT_TRUE(a.online) << a.name;
+}
+
 // While the transport leaves the agents' messages unread (its inbound budget spent), their
 // heartbeats may be among them: nobody is marked offline for silence until it reads again.
 TEST_F(SchedulerTest, NoAgentIsJudgedSilentWhileTheTransportLeavesMessagesUnread) {
