@@ -384,6 +384,7 @@ struct AgentEmulator::Loop {
     }
 
     void on_ack(std::uint32_t index, const proto::Ack& ack) {
+        counts.acks.fetch_add(1, std::memory_order_relaxed);
         Agent& agent = agents[index];
         std::erase_if(agent.in_flight, [&](const RunFrame& frame) {
             return frame.run_id == ack.run_id && frame.seq <= ack.seq;

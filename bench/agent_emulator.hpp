@@ -61,6 +61,7 @@ struct EmulatorCounts {
     std::atomic<std::uint64_t> welcomed{0};       // identities with a session
     std::atomic<std::uint64_t> runs{0};           // runs received (repeats not counted)
     std::atomic<std::uint64_t> runs_acked{0};     // runs whose result the controller acked
+    std::atomic<std::uint64_t> acks{0};           // ack messages received
     std::atomic<std::uint64_t> echoes{0};         // frames echoed to the bare ROUTER
     std::atomic<std::uint64_t> errors{0};         // error messages from the controller
     std::atomic<std::uint64_t> send_failures{0};  // frames ZeroMQ would not take

@@ -42,11 +42,12 @@ extern "C" void on_stop_signal(int) {
 
 void print_counts(const hostline::bench::EmulatorCounts& counts, std::size_t identities) {
     std::fprintf(stderr,
-                 "emulator: %llu/%zu welcomed, %llu runs received, %llu results acked, %llu "
-                 "echoes, %llu errors received, %llu send failures\n",
+                 "emulator: %llu/%zu welcomed, %llu runs received, %llu results acked (%llu "
+                 "acks), %llu echoes, %llu errors received, %llu send failures\n",
                  static_cast<unsigned long long>(counts.welcomed.load()), identities,
                  static_cast<unsigned long long>(counts.runs.load()),
                  static_cast<unsigned long long>(counts.runs_acked.load()),
+                 static_cast<unsigned long long>(counts.acks.load()),
                  static_cast<unsigned long long>(counts.echoes.load()),
                  static_cast<unsigned long long>(counts.errors.load()),
                  static_cast<unsigned long long>(counts.send_failures.load()));

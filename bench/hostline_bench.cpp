@@ -69,6 +69,8 @@ agents on 127.0.0.1 and stops them.
   --scale-idle=SECONDS     how long the idle controller is watched (default 30)
   --scale-heartbeat=SECONDS  the controller's heartbeat in the scale scenario (default 5)
   --scale-output=BYTES     output of each emulated run (default 100)
+  --scale-max-heartbeats=N the controller's max_heartbeats_per_second in the scale scenario
+                           (default: the controller's, 250; 0: no pacing)
   --scale-zmtp-heartbeat=MS  ZeroMQ heartbeats on the emulated agents (default none)
   LATENCY_RUNS             jobs of the dispatch scenario (default 300)
   FANOUT_RUNS              rounds of each fan-out size (default 7)

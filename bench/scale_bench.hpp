@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,12 +27,13 @@ struct ScaleSettings {
     std::chrono::seconds heartbeat{5};  // the controller's (the default of controller.toml)
     std::uint64_t output_bytes = 100;   // each run's stdout
     int zmtp_heartbeat_ms = 0;          // the emulated agents' ZMTP PINGs; 0: none, as the agent
-    // The controller's max_heartbeats_per_second; unset: its default (500), 0: no pacing.
+    // The controller's max_heartbeats_per_second; unset: its default (250), 0: no pacing.
     std::optional<int> max_heartbeats_per_second;
 };
 
 // Takes settings from --scale-agents=N, --scale-rounds=N, --scale-idle=SECONDS,
-// --scale-heartbeat=SECONDS, --scale-output=BYTES and --scale-zmtp-heartbeat=MS among args;
+// --scale-heartbeat=SECONDS, --scale-output=BYTES, --scale-zmtp-heartbeat=MS and
+// --scale-max-heartbeats=N (the controller's max_heartbeats_per_second) among args;
 // other args are left alone.
 ScaleSettings scale_settings(std::string bin_dir, const std::vector<std::string>& args);
 

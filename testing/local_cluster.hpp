@@ -96,7 +96,7 @@ class LocalCluster {
     // The output stored per run (default 16 MiB), e.g. 1 GiB for the output benchmark; call
     // once, before start_controller().
     void set_output_cap_bytes(std::uint64_t bytes);
-    // [controller] max_heartbeats_per_second (default 500; 0: no pacing); call once, before
+    // [controller] max_heartbeats_per_second (default 250; 0: no pacing); call once, before
     // start_controller().
     void set_max_heartbeats_per_second(std::uint32_t rate);
     // Writes policy.toml and points [controller] policy_file at it; later calls rewrite

@@ -25,8 +25,8 @@ struct ControllerConfig {
     std::string http_address = "127.0.0.1";  // [http] address
     std::uint16_t http_port = 7480;          // [http] port; 0 picks a free one
     std::int64_t heartbeat_ms = 5000;        // agents are offline after 3 silent intervals
-    std::int64_t max_heartbeats_per_second =
-        500;  // past it a large fleet's heartbeat grows; 0: never
+    // Past it a large fleet is told a longer heartbeat (docs/operations.md); 0: never.
+    std::int64_t max_heartbeats_per_second = 250;
     std::int64_t agent_grace_ms = 5 * 60 * 1000;  // unknown runs become lost after this
     std::int64_t default_timeout_ms = 10 * 60 * 1000;
     std::uint64_t output_cap_bytes = 16 * 1024 * 1024;  // stored per run

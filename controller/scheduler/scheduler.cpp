@@ -302,8 +302,13 @@ std::function<void()> Scheduler::acknowledge_when_stored(const std::string& agen
     return [this, agent, run_id, seq] {
         if (auto a = agents_.find(agent); a != agents_.end() && a->second.uncommitted > 0)
             --a->second.uncommitted;
-        if (auto r = runs_.find(static_cast<std::int64_t>(run_id)); r != runs_.end())
+        if (auto r = runs_.find(static_cast<std::int64_t>(run_id)); r != runs_.end()) {
             r->second.acked_seq = std::max(r->second.acked_seq, seq);
+            // The run's result has arrived and is on its way to the store: its ack covers this
+            // (acks are cumulative), so the end of a run is one ack, not one per message.
+            // Not for output behind output: a run streaming on would go unacknowledged.
+            if (r->second.record.last_seq > seq && is_final(r->second.record.state)) return;
+        }
         send_(agent, proto::Ack{run_id, seq});
     };
 }

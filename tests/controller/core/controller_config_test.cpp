@@ -26,7 +26,7 @@ TEST_F(ControllerConfigTest, DefaultsWhenTheFileIsEmpty) {
     EXPECT_EQ(c->agent_listen, "tcp://*:7420");
     EXPECT_EQ(c->http_port, 7480);
     EXPECT_EQ(c->heartbeat_ms, 5000);
-    EXPECT_EQ(c->max_heartbeats_per_second, 500);
+    EXPECT_EQ(c->max_heartbeats_per_second, 250);
     EXPECT_EQ(c->agent_grace_ms, 300000);
 }
 
