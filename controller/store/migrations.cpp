@@ -206,6 +206,25 @@ ALTER TABLE jobs ADD COLUMN batch_wait_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN fail_fast INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Output as a rowid table (15): chunks are appended under a growing rowid and found through
+// the (run_id, seq) index. WITHOUT ROWID kept each 64 KiB chunk in the primary key's b-tree,
+// which SQLite advises against for rows this large; storing 1 GiB of output took the store
+// thread 2.8-3.2 s, as a rowid table 1.6-1.8 s (docs/performance.md, "Output"). Copies the
+// table once.
+constexpr std::string_view kOutputRowid = R"sql(
+CREATE TABLE output_rowid (
+    run_id  INTEGER NOT NULL REFERENCES runs (id),
+    seq     INTEGER NOT NULL,
+    stream  TEXT NOT NULL,
+    data    BLOB NOT NULL,
+    PRIMARY KEY (run_id, seq)
+);
+INSERT INTO output_rowid (run_id, seq, stream, data)
+    SELECT run_id, seq, stream, data FROM output ORDER BY run_id, seq;
+DROP TABLE output;
+ALTER TABLE output_rowid RENAME TO output;
+)sql";
+
 // 5 belongs to another part of the policy work; numbers may land in any order.
 // One per line, so that migrations merged from separate work do not collide.
 // clang-format off
@@ -223,6 +242,7 @@ constexpr std::array kMigrations{
     Migration{12, kSchedules},
     Migration{13, kRunAttempt},
     Migration{14, kJobRollout},
+    Migration{15, kOutputRowid},
 };
 // clang-format on
 

@@ -527,6 +527,54 @@ TEST_F(SqliteStoreTest, OutputIsStoredOnceByRunAndSeq) {
     expect_same_run(detail.runs[0], run);
 }
 
+// Schema 15 rebuilds `output` as a rowid table: output stored before the upgrade reads back
+// byte for byte after it, and is still stored once by run and seq.
+TEST_F(SqliteStoreTest, OutputStoredBeforeTheRowidMigrationReadsTheSameAfterIt) {
+    Store& store = open();
+    store.save_job(make_job(1));
+    RunRecord run = make_run(10, 1, "web-01");
+    store.save_run(run);
+    std::string binary(70000, '\0');
+    for (std::size_t i = 0; i < binary.size(); ++i) binary[i] = static_cast<char>(i * 7);
+    run.last_seq = 1;
+    store.append_output(make_chunk(run, 1, "first\n"), run);
+    run.last_seq = 2;
+    store.append_output(make_chunk(run, 2, binary), run);
+    flush();
+    store_.reset();
+    {
+        // As a controller before 15 left it: output WITHOUT ROWID, 15 not applied.
+        SQLite::Database db(path_, SQLite::OPEN_READWRITE);
+        db.exec(
+            "ALTER TABLE output RENAME TO output_15;"
+            "CREATE TABLE output (run_id INTEGER NOT NULL REFERENCES runs (id), seq INTEGER NOT "
+            "NULL, stream TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (run_id, seq)) WITHOUT "
+            "ROWID;"
+            "INSERT INTO output SELECT run_id, seq, stream, data FROM output_15;"
+            "DROP TABLE output_15;"
+            "DELETE FROM schema_version WHERE version = 15;");
+        ASSERT_EQ(db.execAndGet("SELECT wr FROM pragma_table_list WHERE name = 'output'").getInt(),
+                  1);
+    }
+
+    Store& upgraded = open();
+    auto chunks = output_of(1);
+    ASSERT_EQ(chunks.size(), 2u);
+    EXPECT_EQ(chunks[0].data, "first\n");
+    EXPECT_EQ(chunks[1].data, binary);
+    run.last_seq = 3;
+    upgraded.append_output(make_chunk(run, 2, "resent\n"), run);  // ignored: stored already
+    upgraded.append_output(make_chunk(run, 3, "third\n"), run);
+    chunks = output_of(1);
+    ASSERT_EQ(chunks.size(), 3u);
+    EXPECT_EQ(chunks[1].data, binary);
+    EXPECT_EQ(chunks[2].data, "third\n");
+    store_.reset();
+    SQLite::Database db(path_);
+    EXPECT_EQ(db.execAndGet("SELECT wr FROM pragma_table_list WHERE name = 'output'").getInt(), 0)
+        << "a rowid table now";
+}
+
 TEST_F(SqliteStoreTest, BinaryOutputRoundTrips) {
     Store& store = open();
     store.save_job(make_job(1));
