@@ -1,14 +1,15 @@
-// The one file in the agent that calls cppzmq: its exceptions stop here.
+// The one file in the agent that calls cppzmq (with common/transport/socket_monitor.cpp, which
+// catches its own): its exceptions stop here.
 #include "agent/controller_link.hpp"
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 
 #include "common/log/module_logger.hpp"
 #include "common/proto/codec.hpp"
+#include "common/transport/socket_monitor.hpp"
 
 static constinit hostline::log::ModuleLogger logger{"transport"};
 
@@ -150,20 +151,9 @@ void ControllerLink::on_poll(const zmq::pollitem_t* items, Clock::time_point now
 }
 
 void ControllerLink::drain_monitor() {
-    for (;;) {
-        zmq::message_t event, address;
-        try {
-            if (!monitor_.recv(event, zmq::recv_flags::dontwait)) return;
-            if (event.more()) (void)monitor_.recv(address, zmq::recv_flags::dontwait);
-        } catch (const zmq::error_t&) {
-            return;
-        }
-        if (event.size() < 6) continue;
-        std::uint16_t id;
-        std::int32_t value;
-        std::memcpy(&id, event.data(), sizeof id);
-        std::memcpy(&value, event.data<char>() + 2, sizeof value);
-        switch (id) {
+    while (auto event = transport::next_socket_event(monitor_)) {
+        const std::int32_t value = event->value;
+        switch (event->id) {
             case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
                 connected_ = true;
                 failures_ = 0;

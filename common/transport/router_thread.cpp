@@ -1,4 +1,5 @@
-// The one file on the controller side that calls cppzmq: its exceptions stop here.
+// The one file on the controller side that calls cppzmq (with socket_monitor.cpp, which
+// catches its own): its exceptions stop here.
 #include "common/transport/router_thread.hpp"
 
 #include <pthread.h>
@@ -6,10 +7,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 
 #include "common/log/module_logger.hpp"
 #include "common/proto/codec.hpp"
+#include "common/transport/socket_monitor.hpp"
 
 static constinit hostline::log::ModuleLogger logger{"transport"};
 
@@ -185,21 +186,10 @@ void RouterThread::run() {
 }
 
 void RouterThread::drain_monitor() {
-    for (;;) {
-        zmq::message_t event, address;
-        try {
-            if (!monitor_.recv(event, zmq::recv_flags::dontwait)) return;
-            if (event.more()) (void)monitor_.recv(address, zmq::recv_flags::dontwait);
-        } catch (const zmq::error_t&) {
-            return;
-        }
-        if (event.size() < 6) continue;
-        std::uint16_t id;
-        std::int32_t fd;
-        std::memcpy(&id, event.data(), sizeof id);
-        std::memcpy(&fd, event.data<char>() + sizeof id, sizeof fd);
-        if (id == ZMQ_EVENT_ACCEPTED) open_connections_.insert(fd);
-        if (id == ZMQ_EVENT_DISCONNECTED) open_connections_.erase(fd);
+    while (auto event = next_socket_event(monitor_)) {
+        // The value of both is the connection's file descriptor.
+        if (event->id == ZMQ_EVENT_ACCEPTED) open_connections_.insert(event->value);
+        if (event->id == ZMQ_EVENT_DISCONNECTED) open_connections_.erase(event->value);
     }
 }
 
