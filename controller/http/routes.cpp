@@ -1112,20 +1112,22 @@ void Router::get_output_download(const Call& call) {
                                                               range.host + ".log\""}}))
                              return;
                          send_output_piece(exchange, gone, id, range, first->total,
-                                           std::move(first->bytes));
+                                           std::move(*first));
                      });
              });
 }
 
 // Sends one piece of a download and reads the next once it is written: a slow reader holds
 // one piece, not the whole output. The download ends at the total the first read found, the
-// output as it was when the download began (a running job's grows meanwhile).
+// output as it was when the download began (a running job's grows meanwhile). Each read
+// resumes where the one before left off, so the download reads the output once.
 void Router::send_output_piece(const std::shared_ptr<Exchange>& exchange,
                                const std::shared_ptr<bool>& gone, std::int64_t job_id,
-                               OutputRange range, std::int64_t total, std::string bytes) {
-    range.offset += static_cast<std::int64_t>(bytes.size());
-    const bool last = bytes.empty() || range.offset >= total;
-    if (!bytes.empty()) exchange->send(std::move(bytes));
+                               OutputRange range, std::int64_t total, OutputSlice piece) {
+    range.offset += static_cast<std::int64_t>(piece.bytes.size());
+    range.resume = piece.next;
+    const bool last = piece.bytes.empty() || range.offset >= total || !piece.next;
+    if (!piece.bytes.empty()) exchange->send(std::move(piece.bytes));
     if (last) return exchange->end_stream();
     range.length = std::min(kDownloadPiece, total - range.offset);
     exchange->when_written([this, exchange, gone, job_id, range, total] {
@@ -1134,7 +1136,7 @@ void Router::send_output_piece(const std::shared_ptr<Exchange>& exchange,
             job_id, range, [this, exchange, gone, job_id, range, total](Result<OutputSlice> piece) {
                 if (*gone) return;
                 if (!piece) return exchange->abort_stream();  // the 200 is sent: cut it short
-                send_output_piece(exchange, gone, job_id, range, total, std::move(piece->bytes));
+                send_output_piece(exchange, gone, job_id, range, total, std::move(*piece));
             });
     });
 }

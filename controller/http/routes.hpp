@@ -172,7 +172,7 @@ class Router {
     void get_output_download(const Call& call);
     void send_output_piece(const std::shared_ptr<Exchange>& exchange,
                            const std::shared_ptr<bool>& gone, std::int64_t job_id,
-                           OutputRange range, std::int64_t total, std::string bytes);
+                           OutputRange range, std::int64_t total, OutputSlice piece);
     // Every audit row as NDJSON, a page at a time (end of routes.cpp).
     void get_audit_export(const Call& call);
     void export_audit_after(const std::shared_ptr<Exchange>& exchange,

@@ -130,18 +130,33 @@ struct OutputChunk {
 // A byte range of one host's stored output. Offsets count the bytes of the host's runs in
 // run order (a retried command's attempts each whole), each run's chunks in seq order; of
 // stdout or stderr alone, or of both ("combined") as they were stored.
+// Where a range read left off: the first chunk it did not take whole, and the offset of that
+// chunk's first byte. A reader going through an output piece by piece (a download) resumes
+// there instead of counting the host's chunks from the start again for every piece.
+struct OutputCursor {
+    std::int64_t run_id = 0;
+    std::int64_t seq = 0;
+    std::int64_t start = 0;
+};
+
 struct OutputRange {
     std::string host;
     std::string stream = "combined";  // "stdout" | "stderr" | "combined"
     std::int64_t offset = 0;
     std::int64_t length = 0;
+    // The previous slice's `next`, for the range that begins where that one ended (same host
+    // and stream, offset = its end). The read then stops at the range's end and leaves
+    // OutputSlice::total unknown.
+    std::optional<OutputCursor> resume;
 };
 
 // What a range read found: the range's bytes (fewer at the end, none past it) and the size
-// of the whole output of that host and stream, so a client can page or follow.
+// of the whole output of that host and stream, so a client can page or follow (-1 for a
+// resumed read, which does not count to the end).
 struct OutputSlice {
     std::int64_t total = 0;
     std::string bytes;
+    std::optional<OutputCursor> next;  // where the next range resumes; none: the output ended
 };
 
 }  // namespace hostline::controller

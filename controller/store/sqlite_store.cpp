@@ -686,11 +686,9 @@ class Connection {
     // Two steps, so that a range costs the range: the sizes of the host's chunks, then the data
     // of the chunks that overlap the range alone. Data is stored as a blob, so length() counts
     // bytes, and SQLite takes it from the record header without reading the overflow pages
-    // that hold a chunk's bytes (a 1 GiB run: 10 MiB of pages read, not 1 GiB), but only while
-    // nothing compares whole records: `output` is WITHOUT ROWID, its records are its keys,
-    // and both an upper bound on the scan (`run_id = ?`) and a sort read every record whole.
-    // So each run's chunks are scanned from a lower bound, in key order, and the scan stops
-    // here where the run does.
+    // that hold a chunk's bytes (a 1 GiB run: 10 MiB of pages read, not 1 GiB). A resumed
+    // read counts from its cursor and stops at the range's end, so reading an output piece by
+    // piece costs the output once, not once per piece.
     Result<OutputSlice> read_output_range(std::int64_t job_id, const OutputRange& range) {
         if (!find_job(job_id)) return fail(fmt::format("no job #{}", job_id));
         struct Piece {
@@ -709,22 +707,34 @@ class Connection {
             bind_all(*s, job_id, range.host);
             while (s->executeStep()) runs.push_back(Row(*s).int64());
         }
+        const OutputCursor resume_at = range.resume.value_or(OutputCursor{});
+        std::int64_t position = resume_at.start;
+        bool past_the_range = false;
         for (const std::int64_t run_id : runs) {
-            Use s(
-                cached_statement("SELECT run_id, seq, stream, length(data) FROM output"
-                                 " WHERE run_id >= ?1 ORDER BY run_id, seq"));
-            bind_all(*s, run_id);
+            if (run_id < resume_at.run_id) continue;
+            Use s(cached_statement(
+                "SELECT seq, stream, length(data) FROM output WHERE run_id = ?1 AND seq >= ?2"
+                " ORDER BY seq"));
+            bind_all(*s, run_id, run_id == resume_at.run_id ? resume_at.seq : std::int64_t{0});
             while (s->executeStep()) {
                 Row row(*s);
-                if (row.int64() != run_id) break;
                 const std::int64_t seq = row.int64();
                 if (range.stream != "combined" && row.text() != range.stream) continue;
-                Piece piece{run_id, seq, slice.total, s->getColumn(3).getInt64()};
-                slice.total += piece.size;
+                Piece piece{run_id, seq, position, s->getColumn(2).getInt64()};
+                // The first chunk with bytes at or past the end is where the next range resumes.
+                if (!slice.next && piece.size > 0 && piece.start + piece.size > end)
+                    slice.next = OutputCursor{run_id, seq, piece.start};
+                if (range.resume && slice.next && piece.start >= end) {
+                    past_the_range = true;  // the rest is the next range's
+                    break;
+                }
+                position += piece.size;
                 if (piece.size > 0 && piece.start < end && piece.start + piece.size > range.offset)
                     overlapping.push_back(piece);
             }
+            if (past_the_range) break;
         }
+        slice.total = range.resume ? -1 : position;
         Use s(cached_statement("SELECT data FROM output WHERE run_id = ?1 AND seq = ?2"));
         for (const Piece& piece : overlapping) {
             s->reset();

@@ -282,6 +282,26 @@ TEST_F(Fleet, RunAsUserDropsPrivilegesOnTheAgent) {
         << failed.dump();
 }
 
+// A download is the run's output byte for byte: 2.7 MB in chunks of up to 64 KiB, streamed
+// in 1 MiB pieces that begin and end inside chunks, each piece resumed where the last ended.
+TEST_F(Fleet, AnOutputDownloadIsTheRunsWholeOutputByteForByte) {
+    cluster.start_controller();
+    cluster.add_agent("a1");
+    cluster.wait_online({"a1"});
+    int exit_code = -1;
+    json doc = cluster.cli_json({"run", "--on", "a1", "--", "seq", "1", "400000"}, &exit_code);
+    ASSERT_EQ(exit_code, 0) << doc.dump().substr(0, 2000);
+    const long id = doc["job"]["id"];
+    const CommandResult expected = run_command({"/usr/bin/seq", "1", "400000"});
+    ASSERT_EQ(expected.out.size(), 2'688'895u);
+    const CommandResult download = run_command(
+        {"/usr/bin/curl", "-sS", "--fail", "-H", "Authorization: Bearer " + cluster.admin_secret(),
+         cluster.http_url() + "/api/v1/jobs/" + std::to_string(id) + "/output/download?host=a1"});
+    ASSERT_EQ(download.exit_code, 0) << download.err;
+    EXPECT_EQ(download.out.size(), expected.out.size());
+    EXPECT_TRUE(download.out == expected.out) << "the download differs from the run's output";
+}
+
 TEST_F(Fleet, AgentsStayOnlineAcrossManyHeartbeatIntervals) {
     cluster.start_controller();  // heartbeat 500ms: offline after 1.5 s of silence
     cluster.add_agent("a1");

@@ -135,7 +135,13 @@ class FakeJobService final : public JobService {
                     bytes += chunk.data;
             const auto total = static_cast<std::int64_t>(bytes.size());
             const auto from = std::min(range.offset, total);
-            done(OutputSlice{.total = total, .bytes = bytes.substr(from, range.length)});
+            // A resumed read does not count to the end; a cursor says where the next one
+            // resumes (this fake only needs its offset) while output is left.
+            OutputSlice slice{.total = range.resume ? -1 : total,
+                              .bytes = bytes.substr(from, range.length)};
+            if (from + range.length < total)
+                slice.next = OutputCursor{.start = from + range.length};
+            done(std::move(slice));
         });
     }
 

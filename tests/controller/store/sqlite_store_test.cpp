@@ -677,6 +677,35 @@ TEST_F(SqliteStoreTest, OutputRangesAreExactlyTheSliceOfTheWholeOutputForEveryRa
     }
 }
 
+// Read piece by piece, each range resumed where the one before left off (as a download
+// reads), an output comes out exactly as in one read, for every piece size and stream.
+TEST_F(SqliteStoreTest, RangesResumedFromTheLastCursorReadTheOutputExactlyOnce) {
+    Store& store = open();
+    store_retried_output(store);
+    const auto chunks = output_of(1);
+    for (const std::string stream : {"combined", "stdout", "stderr"}) {
+        const std::string whole = whole_output(chunks, "web-01", stream);
+        for (const std::int64_t piece : {4, 9, 10, 14, 23, 1000, 4999, 5000, 6000}) {
+            OutputRange range{.host = "web-01", .stream = stream, .offset = 0, .length = piece};
+            OutputSlice slice = output_range_of(1, range);
+            ASSERT_EQ(slice.total, static_cast<std::int64_t>(whole.size()));
+            std::string read = slice.bytes;
+            int reads = 1;
+            while (slice.next) {
+                range.offset += static_cast<std::int64_t>(slice.bytes.size());
+                range.resume = slice.next;
+                slice = output_range_of(1, range);
+                EXPECT_EQ(slice.total, -1) << "a resumed read does not count to the end";
+                ASSERT_FALSE(slice.bytes.empty()) << stream << " piece " << piece;
+                read += slice.bytes;
+                ASSERT_LE(++reads, static_cast<int>(whole.size()) + 1);
+            }
+            EXPECT_TRUE(read == whole) << stream << " piece " << piece << ": " << read.size()
+                                       << " bytes read of " << whole.size();
+        }
+    }
+}
+
 TEST_F(SqliteStoreTest, AnOutputRangeAcrossChunksAndRunsHasTheBytesInRunThenSeqOrder) {
     Store& store = open();
     store_retried_output(store);
