@@ -911,8 +911,11 @@ TEST_F(ChatServiceTest, ARolloutsProgressShowsItsWindow) {
     };
     say("!run --on 'a*' --batch 1 -- true");
     ASSERT_TRUE(run_until([&] { return runs_sent().size() == 1; }));
-    for (const auto& [agent, m] : sent_)
-        if (std::holds_alternative<proto::Run>(m)) EXPECT_EQ(agent, "a1") << "hosts in name order";
+    for (const auto& [agent, m] : sent_) {
+        if (std::holds_alternative<proto::Run>(m)) {
+            EXPECT_EQ(agent, "a1") << "hosts in name order";
+        }
+    }
     ASSERT_TRUE(run_until([&] { return shown("batch 1/3: 1 running, 0 done, 2 waiting"); }))
         << (adapter_.edits.empty() ? "" : adapter_.edits.back());
     EXPECT_EQ(runs_sent().size(), 1u) << "one host at a time";

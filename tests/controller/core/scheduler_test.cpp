@@ -488,8 +488,11 @@ TEST_F(SchedulerTest, HeartbeatsAnsweredByTheTransportKeepAnAgentOnline) {
         return !online("down");
     }));
     EXPECT_TRUE(online("up"));
-    for (const auto& a : scheduler_->agents())
-        if (a.name == "up") EXPECT_GT(a.last_seen_ms, heard_before);
+    for (const auto& a : scheduler_->agents()) {
+        if (a.name == "up") {
+            EXPECT_GT(a.last_seen_ms, heard_before);
+        }
+    }
     EXPECT_FALSE(scheduler_->presence().answer("down", AgentPresence::Clock::now()).has_value())
         << "an agent out of session is not answered by the transport";
     scheduler_->on_agent_message("down", proto::Heartbeat{0});

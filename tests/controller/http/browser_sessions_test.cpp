@@ -158,7 +158,9 @@ TEST_F(BrowserSessionsTest, CsrfMatchesOnlyTheExactToken) {
     EXPECT_FALSE(BrowserSessions::csrf_matches(opened.session, flipped));
     std::string upper = csrf;
     for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    if (upper != csrf) EXPECT_FALSE(BrowserSessions::csrf_matches(opened.session, upper));
+    if (upper != csrf) {
+        EXPECT_FALSE(BrowserSessions::csrf_matches(opened.session, upper));
+    }
     EXPECT_FALSE(BrowserSessions::csrf_matches(opened.session, opened.id));
     EXPECT_FALSE(BrowserSessions::csrf_matches(BrowserSession{"", "s", 0}, ""))
         << "a session without a CSRF token matches nothing, not even nothing";
