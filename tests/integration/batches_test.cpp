@@ -110,9 +110,11 @@ TEST_F(Batches, WindowsOfOneTwoAndHalfTheHostsAreNeverExceededAndAreFilled) {
         EXPECT_EQ(most_at_once(spans), c.window) << "--batch " << c.batch << "\n"
                                                  << describe(spans);
         // Hosts go in name order (runs released together may start in either order).
-        if (c.window == 1)
-            for (std::size_t i = 0; i + 1 < spans.size(); ++i)
+        if (c.window == 1) {
+            for (std::size_t i = 0; i + 1 < spans.size(); ++i) {
                 EXPECT_LT(spans[i].agent, spans[i + 1].agent) << describe(spans);
+            }
+        }
     }
 }
 
