@@ -58,6 +58,8 @@ class App::Impl {
         for (const std::string& line : data_dir->created) logger->info("{}", line);
         const transport::CurveKeyPair& keys = data_dir->keys;
 
+        // An upgrade may migrate the schema first, which can take minutes on a large store.
+        service::notify_status("opening the database (an upgrade migrates it first)");
         auto store = Store::open(
             config_.database_path(),
             [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); }, &metrics_);
