@@ -25,6 +25,7 @@
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 
 #include <zmq.hpp>
@@ -182,7 +183,7 @@ class RouterThread {
     // Agents do not choose their routing id (the ROUTER makes one per connection, so nobody
     // can take over another's connection); an accepted agent is reached through the
     // connection its key last spoke on.
-    std::map<std::string, std::string> connection_of_agent_;
+    std::unordered_map<std::string, std::string> connection_of_agent_;  // every message: hashed
     std::shared_ptr<InboundBudget> budget_;  // shared with the tickets out
     log::LogThrottle warnings_;
     log::LogThrottle pauses_;

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/error.hpp"
@@ -77,7 +78,8 @@ class KeyDirectory : public transport::KeyAuthority {
     std::map<std::string, std::string> accepted_;  // name -> key
     std::map<std::string, std::string> pending_;   // name -> key
     std::map<std::string, std::string> revoked_;   // key -> name
-    std::map<std::string, std::string> name_by_key_;
+    // Looked up for every message an agent sends (status_of), on two threads: hashed.
+    std::unordered_map<std::string, std::string> name_by_key_;
     timespec seen_mtime_{};
 };
 

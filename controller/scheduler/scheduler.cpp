@@ -16,6 +16,9 @@ using std::chrono::milliseconds;
 
 constexpr milliseconds kTick{1000};
 constexpr milliseconds kResendRun{5000};
+// How long an output's ack may wait for its run's result to cover it (held_acks.hpp); far
+// below the 10 s after which an agent sends what is unacknowledged again.
+constexpr milliseconds kAckHold{1000};
 // The longest heartbeat pacing makes (the agent takes 100 ms to 60 s).
 constexpr milliseconds kMaxHeartbeat{60000};
 
@@ -64,7 +67,8 @@ Scheduler::Scheduler(boost::asio::io_context& io, Store& store, SendToAgent send
       config_(std::move(config)),
       audit_(audit != nullptr ? *audit : no_audit_),
       tick_timer_(io),
-      liveness_timer_(io) {}
+      liveness_timer_(io),
+      ack_timer_(io) {}
 
 void Scheduler::restore(const StoreSnapshot& snapshot) {
     next_job_id_ = snapshot.max_job_id + 1;
@@ -130,6 +134,8 @@ void Scheduler::stop() {
     tick_timer_.cancel();
     liveness_timer_.cancel();
     rollout_timer_.cancel();
+    ack_timer_.cancel();
+    send_all_held_acks();  // before the bye: what is stored, the agents may forget
     for (auto& [name, agent] : agents_)
         if (agent.info.online) send_(name, proto::Bye{"controller stopping"});
 }
@@ -281,7 +287,11 @@ Scheduler::ActiveRun* Scheduler::next_in_sequence(const std::string& agent, std:
         if (seq > run->record.last_seq + 1)
             logger->debug("agent {}: run {} seq {} arrived, {} expected; dropped", agent, run_id,
                           seq, run->record.last_seq + 1);
-        if (run->acked_seq > 0) send_(agent, proto::Ack{run_id, run->acked_seq});
+        run->ack_at_once = true;
+        if (run->acked_seq > 0) {
+            held_acks_.forget(agent, run_id);  // this ack covers what was held of it
+            send_(agent, proto::Ack{run_id, run->acked_seq});
+        }
         return nullptr;
     }
     auto state = agents_.find(agent);
@@ -297,20 +307,45 @@ Scheduler::ActiveRun* Scheduler::next_in_sequence(const std::string& agent, std:
 }
 
 std::function<void()> Scheduler::acknowledge_when_stored(const std::string& agent,
-                                                         std::uint64_t run_id, std::uint64_t seq) {
+                                                         std::uint64_t run_id, std::uint64_t seq,
+                                                         Stored what, std::uint64_t bytes) {
     ++agents_[agent].uncommitted;
-    return [this, agent, run_id, seq] {
+    return [this, agent, run_id, seq, what, bytes] {
         if (auto a = agents_.find(agent); a != agents_.end() && a->second.uncommitted > 0)
             --a->second.uncommitted;
-        if (auto r = runs_.find(static_cast<std::int64_t>(run_id)); r != runs_.end()) {
-            r->second.acked_seq = std::max(r->second.acked_seq, seq);
-            // The run's result has arrived and is on its way to the store: its ack covers this
-            // (acks are cumulative), so the end of a run is one ack, not one per message.
-            // Not for output behind output: a run streaming on would go unacknowledged.
-            if (r->second.record.last_seq > seq && is_final(r->second.record.state)) return;
+        auto r = runs_.find(static_cast<std::int64_t>(run_id));
+        if (r != runs_.end()) r->second.acked_seq = std::max(r->second.acked_seq, seq);
+        if (what == Stored::result || r == runs_.end() || r->second.ack_at_once) {
+            held_acks_.forget(agent, run_id);  // this ack covers them (acks are cumulative)
+            send_(agent, proto::Ack{run_id, seq});
+            return;
         }
-        send_(agent, proto::Ack{run_id, seq});
+        // The run's result has arrived and is on its way to the store: its ack will cover this.
+        if (r->second.record.last_seq > seq && is_final(r->second.record.state)) return;
+        if (held_acks_.hold(agent, run_id, seq, bytes))
+            send_held_acks(agent);
+        else
+            arm_ack_timer();
     };
+}
+
+void Scheduler::send_held_acks(const std::string& agent) {
+    for (const proto::Ack& ack : held_acks_.take(agent)) send_(agent, ack);
+}
+
+void Scheduler::send_all_held_acks() {
+    for (const auto& [agent, ack] : held_acks_.take_all()) send_(agent, ack);
+}
+
+void Scheduler::arm_ack_timer() {
+    if (ack_timer_armed_ || stopped_) return;
+    ack_timer_armed_ = true;
+    ack_timer_.expires_after(kAckHold);
+    ack_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec) return;
+        ack_timer_armed_ = false;
+        send_all_held_acks();
+    });
 }
 
 void Scheduler::handle(const std::string& name, proto::Output& m) {
@@ -322,6 +357,7 @@ void Scheduler::handle(const std::string& name, proto::Output& m) {
         rec.state = RunState::running;
     }
     OutputChunk chunk{rec.id, name, m.seq, m.stream, std::move(m.data.data)};
+    const std::uint64_t sent_bytes = chunk.data.size();  // what it takes of the agent's window
     std::uint64_t room =
         run->output_cap > rec.stored_bytes ? run->output_cap - rec.stored_bytes : 0;
     if (chunk.data.size() > room) {
@@ -330,7 +366,7 @@ void Scheduler::handle(const std::string& name, proto::Output& m) {
     }
     rec.stored_bytes += chunk.data.size();
     rec.last_seq = m.seq;
-    auto ack = acknowledge_when_stored(name, m.run_id, m.seq);
+    auto ack = acknowledge_when_stored(name, m.run_id, m.seq, Stored::output, sent_bytes);
     if (chunk.data.empty()) {
         store_.save_run(rec, ack);
         return;
@@ -357,7 +393,8 @@ void Scheduler::handle(const std::string& name, proto::RunResult& m) {
         error = "killed by signal " + std::to_string(m.signal);
     if (m.status == "interrupted") error = "agent " + name + ": " + error;
     // Acknowledged once stored: the agent forgets the run only when we cannot.
-    finish_run(*run, state_for_result(m), error, acknowledge_when_stored(name, m.run_id, m.seq));
+    finish_run(*run, state_for_result(m), error,
+               acknowledge_when_stored(name, m.run_id, m.seq, Stored::result));
 }
 
 void Scheduler::handle(const std::string& name, proto::Bye& m) {

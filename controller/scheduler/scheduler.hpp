@@ -30,6 +30,7 @@
 #include "controller/jobs/scheduler_metrics.hpp"
 #include "controller/scheduler/agent_presence.hpp"
 #include "controller/scheduler/concurrency.hpp"
+#include "controller/scheduler/held_acks.hpp"
 #include "controller/scheduler/rollout.hpp"
 #include "controller/store/store.hpp"
 
@@ -149,6 +150,9 @@ class Scheduler : public JobService, public HeldJobs {
         // record.last_seq is what has arrived; acked_seq what the store has committed and the
         // agent may forget. Only the latter is ever acknowledged.
         std::uint64_t acked_seq = 0;
+        // The agent sent a repeat or a gap: it waits to hear what is stored, so this run's
+        // acks are no longer held back (held_acks.hpp).
+        bool ack_at_once = false;
     };
     struct ActiveJob {
         Job job;
@@ -192,9 +196,15 @@ class Scheduler : public JobService, public HeldJobs {
     // The run an output or result with this seq continues, if seq is the next one. Otherwise
     // answers the agent with what is stored (a repeat, or a gap) and returns nullptr.
     ActiveRun* next_in_sequence(const std::string& agent, std::uint64_t run_id, std::uint64_t seq);
-    // Once the store committed run_id up to seq: the agent may forget it.
+    // Once the store committed run_id up to seq: the agent may forget it. An output's ack
+    // (bytes: its size) is held back (held_acks.hpp), a result's sent with what it covers.
+    enum class Stored { output, result };
     std::function<void()> acknowledge_when_stored(const std::string& agent, std::uint64_t run_id,
-                                                  std::uint64_t seq);
+                                                  std::uint64_t seq, Stored what,
+                                                  std::uint64_t bytes = 0);
+    void send_held_acks(const std::string& agent);
+    void send_all_held_acks();
+    void arm_ack_timer();
     // Validates the request and resolves its target into reply.matched (online) and
     // reply.offline; the job it returns has its id taken but is not stored yet.
     Result<Job> prepare_job(const SubmitRequest& request, SubmitReply& reply);
@@ -264,6 +274,10 @@ class Scheduler : public JobService, public HeldJobs {
     boost::asio::steady_timer tick_timer_;
     // Judges liveness after what the io thread had queued at the tick (check_liveness).
     boost::asio::steady_timer liveness_timer_;
+    // Output acks held back (held_acks.hpp), and what gives them up after kAckHold at most.
+    HeldAcks held_acks_;
+    boost::asio::steady_timer ack_timer_;
+    bool ack_timer_armed_ = false;
     log::LogThrottle agent_warnings_{log::LogThrottle::Options{}};
     bool stopped_ = false;
     // The heartbeat agents are told (Welcome, heartbeat replies), and the one silence is

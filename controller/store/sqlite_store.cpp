@@ -28,6 +28,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -250,6 +251,14 @@ constexpr std::array<std::string_view, N + 1> with_column(
 constexpr std::string_view kJobScriptColumn = "script";
 constexpr auto kJobWriteColumns = with_column(kJobColumns, kJobScriptColumn);
 
+// What a saved job or run never changes (store.hpp): a job's request, a run's job and agent.
+// Every index of the two tables but jobs_by_state is on these, and a job's script may be
+// 1 MiB; a state change rewrites none of them.
+constexpr std::array<std::string_view, 12> kJobFixedColumns{
+    "requester",   "source",       "target",  "argv",          "env",         "cwd",
+    "run_as_user", "run_as_group", "command", "created_at_ms", "schedule_id", "script"};
+constexpr std::array<std::string_view, 2> kRunFixedColumns{"job_id", "agent"};
+
 // "j.id, j.requester, ..." for a SELECT.
 std::string select_list(std::span<const std::string_view> columns, std::string_view alias) {
     std::string out;
@@ -262,13 +271,18 @@ std::string select_list(std::span<const std::string_view> columns, std::string_v
 
 // INSERT of every column that updates the row in place when the key exists. Not INSERT OR
 // REPLACE: that deletes the old row first, which foreign keys pointing at it would refuse.
-std::string upsert(std::string_view table, std::span<const std::string_view> columns) {
+// `fixed` are columns a row never changes after its insert: the update leaves them out, and
+// with them the work SQLite does for a column it is told changed (rewriting its index
+// entries, checking its foreign key) even when the value is the same.
+std::string upsert(std::string_view table, std::span<const std::string_view> columns,
+                   std::span<const std::string_view> fixed = {}) {
     std::string names, values, updates;
     for (std::size_t i = 0; i < columns.size(); ++i) {
         names += fmt::format("{}{}", i ? ", " : "", columns[i]);
         values += fmt::format("{}?{}", i ? ", " : "", i + 1);
-        if (i > 0)
-            updates += fmt::format("{}{} = excluded.{}", i > 1 ? ", " : "", columns[i], columns[i]);
+        if (i > 0 && std::find(fixed.begin(), fixed.end(), columns[i]) == fixed.end())
+            updates += fmt::format("{}{} = excluded.{}", updates.empty() ? "" : ", ", columns[i],
+                                   columns[i]);
     }
     return fmt::format("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}", table,
                        names, values, columns[0], updates);
@@ -411,8 +425,9 @@ class Connection {
           metrics_(metrics),
           begin_(prepare(db_, "BEGIN IMMEDIATE")),
           commit_(prepare(db_, "COMMIT")),
-          upsert_job_(prepare(db_, upsert("jobs", kJobWriteColumns))),
-          upsert_run_(prepare(db_, upsert("runs", kRunColumns))),
+          upsert_job_(prepare(db_, upsert("jobs", kJobWriteColumns, kJobFixedColumns))),
+          upsert_run_(prepare(db_, upsert("runs", kRunColumns, kRunFixedColumns))),
+          select_run_exists_(prepare(db_, "SELECT 1 FROM runs WHERE id = ?1")),
           upsert_agent_(prepare(db_, upsert("agents", kAgentColumns))),
           insert_output_(
               prepare(db_,
@@ -476,7 +491,49 @@ class Connection {
         s->exec();
     }
 
+    // A run's row is written once per group, as last saved in it, just before the COMMIT: its
+    // state, output and result often come in one group (a short run, a large fleet), and each
+    // save is the whole row. Nothing in a group reads runs back (reads end the group first).
+    // What the first save fixes (job_id, agent: upsert()) stays as the first save had it.
     void write_run(const RunRecord& run) {
+        auto [at, added] = pending_run_index_.try_emplace(run.id, pending_runs_.size());
+        if (added) {
+            pending_runs_.push_back(run);
+            return;
+        }
+        RunRecord& pending = pending_runs_[at->second];
+        RunRecord later = run;
+        later.job_id = pending.job_id;
+        later.agent = std::move(pending.agent);
+        pending = std::move(later);
+    }
+
+    // A chunk's foreign key needs its run's row, which may be one still pending: a run made in
+    // this group is written now (and again at the COMMIT if saved since).
+    void write_pending_run_of(std::int64_t run_id) {
+        const auto at = pending_run_index_.find(run_id);
+        if (at == pending_run_index_.end()) return;
+        Use exists(select_run_exists_);
+        exists->bind(1, run_id);
+        if (!exists->executeStep()) upsert_run(pending_runs_[at->second]);
+    }
+
+    void write_pending_runs() {
+        for (const RunRecord& run : pending_runs_) {
+            try {
+                upsert_run(run);
+            } catch (const std::exception& e) {
+                die(
+                    fmt::format("could not save run #{}: {}; stopping, so that nothing "
+                                "acknowledged is lost (the restart continues from the last commit)",
+                                run.id, e.what()));
+            }
+        }
+        pending_runs_.clear();
+        pending_run_index_.clear();
+    }
+
+    void upsert_run(const RunRecord& run) {
         Use s(upsert_run_);
         bind_all(*s, run.id, run.job_id, run.agent, to_string(run.state), run.exit_code, run.signal,
                  run.started_at_ms, run.ended_at_ms, run.stdout_bytes, run.stderr_bytes,
@@ -498,10 +555,11 @@ class Connection {
             throw std::runtime_error(
                 fmt::format("the chunk is of run #{}, not of run #{}", chunk.run_id, run.id));
         }
-        write_run(run);  // first: the chunk's foreign key needs the run
+        write_pending_run_of(run.id);
         Use s(insert_output_);
         bind_all(*s, chunk.run_id, chunk.seq, chunk.stream, Blob{chunk.data});
         s->exec();
+        write_run(run);
     }
 
     // The id and prev_hash come from the last row as committed so far in this transaction:
@@ -907,6 +965,7 @@ class Connection {
     // Commits the current group, if any, and posts what waits on it.
     void end_group() {
         if (in_transaction_) {
+            write_pending_runs();
             try {
                 const auto started = std::chrono::steady_clock::now();
                 execute(commit_);
@@ -945,7 +1004,7 @@ class Connection {
     Store::Post post_;
     StoreMetrics* metrics_;  // may be null
     SQLite::Statement begin_, commit_;
-    SQLite::Statement upsert_job_, upsert_run_, upsert_agent_, insert_output_;
+    SQLite::Statement upsert_job_, upsert_run_, select_run_exists_, upsert_agent_, insert_output_;
     SQLite::Statement select_job_, select_runs_, select_output_, select_agents_;
     SQLite::Statement upsert_token_, insert_audit_, select_audit_tail_, select_audit_all_;
     std::optional<SQLite::Statement> list_audit_forward_, list_audit_backward_;
@@ -956,6 +1015,8 @@ class Connection {
     std::chrono::steady_clock::time_point group_started_;
     std::size_t group_writes_ = 0;
     std::vector<Completion> waiting_;
+    std::vector<RunRecord> pending_runs_;  // write_run(): first saved first, each as last saved
+    std::unordered_map<std::int64_t, std::size_t> pending_run_index_;  // run id -> its place
 };
 
 // A read's result, or the database's error as text.

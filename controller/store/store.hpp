@@ -105,10 +105,15 @@ class Store {
     // what post was handed runs, or with the next read or flush, which wake it at once.
     // on_committed, if given, is posted once the transaction holding that write has committed. It
     // is never run for a write that failed (the failure is logged); it is then destroyed on the
-    // caller's thread. Insert or replace by id, Job::script included: save a job as the scheduler
-    // holds it, never one read back by list_jobs() or job(), which leave the script out.
+    // caller's thread. Insert by id, Job::script included, or update its progress: a job's
+    // request (requester, source, target, argv, env, cwd, run_as_*, command, created_at_ms,
+    // schedule_id, script) is written by its first save only, since it never changes; state,
+    // cancel_requested, finished_at_ms, the rollout's settings and the rest by every save. Save
+    // a job as the scheduler holds it, never one read back by list_jobs() or job(), which leave
+    // the script out.
     virtual void save_job(const Job& job, std::function<void()> on_committed = {}) = 0;
-    // Insert or replace by id. Its job must have been saved first.
+    // Insert by id, or update all but its job_id and agent (written by the first save only).
+    // Its job must have been saved first.
     virtual void save_run(const RunRecord& run, std::function<void()> on_committed = {}) = 0;
     // Insert or replace by name.
     virtual void save_agent(const AgentRecord& agent, std::function<void()> on_committed = {}) = 0;

@@ -342,6 +342,53 @@ TEST_F(SchedulerTest, ARepeatIsNeverAcknowledgedBeforeTheStoreCommittedIt) {
     EXPECT_EQ(sent_to<proto::Ack>("a1").at(0).seq, 1u);
 }
 
+// The agent's output is stored before its result arrives (a ROUTER hands messages over round
+// robin across agents): its ack waits, and the result's ack ends the run in one.
+TEST_F(SchedulerTest, AnOutputsAckWaitsForItsRunsResultAndOneAckEndsTheRun) {
+    hello("a1");
+    ASSERT_TRUE(scheduler_->submit(request("a1", {"cat"})).ok());
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+    std::uint64_t run = sent_to<proto::Run>("a1")[0].run_id;
+    scheduler_->on_agent_message("a1", proto::Output{run, 1, "stdout", proto::Bytes{"one\n"}});
+    bool stored = false;
+    scheduler_->when_stored([&] { stored = true; });
+    ASSERT_TRUE(run_until([&] { return stored; }));
+    EXPECT_TRUE(sent_to<proto::Ack>("a1").empty()) << "held for the result (up to a second)";
+    finish("a1", run, 2, 0);
+    ASSERT_TRUE(run_until([&] { return acked("a1", run) == 2; }));
+    EXPECT_EQ(sent_to<proto::Ack>("a1").size(), 1u);
+}
+
+// Held acks never keep an agent's window (64 messages, 4 MiB) from draining: a quarter of it
+// held goes out as soon as it is stored, and what is held without a result goes out within
+// a second.
+TEST_F(SchedulerTest, HeldAcksGoOutAtAQuarterOfTheAgentsWindowOrWithinASecond) {
+    hello("a1");
+    ASSERT_TRUE(scheduler_->submit(request("a1", {"cat"})).ok());
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+    std::uint64_t run = sent_to<proto::Run>("a1")[0].run_id;
+    for (std::uint64_t seq = 1; seq <= 16; ++seq)
+        scheduler_->on_agent_message("a1",
+                                     proto::Output{run, seq, "stdout", proto::Bytes{"line\n"}});
+    bool stored = false;
+    scheduler_->when_stored([&] { stored = true; });
+    ASSERT_TRUE(run_until([&] { return stored; }));
+    EXPECT_EQ(acked("a1", run), 16u) << "sixteen messages held: sent with their commit";
+
+    scheduler_->on_agent_message("a1", proto::Output{run, 17, "stdout", proto::Bytes{"more\n"}});
+    const auto start = std::chrono::steady_clock::now();
+    ASSERT_TRUE(run_until([&] { return acked("a1", run) == 17; }));
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500))
+        << "one message held waits for its result a while";
+
+    scheduler_->on_agent_message(
+        "a1", proto::Output{run, 18, "stdout", proto::Bytes{std::string(1 << 20, 'x')}});
+    stored = false;
+    scheduler_->when_stored([&] { stored = true; });
+    ASSERT_TRUE(run_until([&] { return stored; }));
+    EXPECT_EQ(acked("a1", run), 18u) << "1 MiB held: sent with its commit";
+}
+
 TEST_F(SchedulerTest, OutputAndResultsForAnotherAgentsRunAreDroppedAndNotAcknowledged) {
     hello("a1");
     hello("evil");

@@ -414,6 +414,70 @@ TEST_F(SqliteStoreTest, SavedJobComesBackWithItsRuns) {
     EXPECT_EQ(detail.runs.size(), 2u);
 }
 
+// A state change rewrites the row's progress alone: what was asked (and the run's job and
+// agent) is written once, so the update touches no index but the state's.
+TEST_F(SqliteStoreTest, ASaveAfterTheFirstUpdatesProgressAndLeavesTheRequestAsFirstWritten) {
+    Store& store = open();
+    Job job = make_job(8, JobState::queued);
+    store.save_job(job);
+    RunRecord run = make_run(80, 8, "web-01", RunState::queued);
+    store.save_run(run);
+
+    Job later = job;
+    later.state = JobState::succeeded;
+    later.finished_at_ms = job.created_at_ms + 9;
+    later.batch_window = 3;
+    later.requester = "local:mallory";  // never changes in the controller; shows what is fixed
+    later.argv = {"rm", "-rf", "/"};
+    later.command = "other";
+    store.save_job(later);
+    RunRecord ended = run;
+    ended.state = RunState::succeeded;
+    ended.exit_code = 0;
+    ended.last_seq = 4;
+    ended.agent = "db-01";
+    store.save_run(ended);
+
+    JobDetail detail = job_detail(8);
+    EXPECT_EQ(detail.job.state, JobState::succeeded);
+    EXPECT_EQ(detail.job.finished_at_ms, later.finished_at_ms);
+    EXPECT_EQ(detail.job.batch_window, 3);
+    EXPECT_EQ(detail.job.requester, "local:alice");
+    EXPECT_EQ(detail.job.argv, job.argv);
+    EXPECT_EQ(detail.job.command, "");
+    ASSERT_EQ(detail.runs.size(), 1u);
+    EXPECT_EQ(detail.runs[0].state, RunState::succeeded);
+    EXPECT_EQ(detail.runs[0].last_seq, 4u);
+    EXPECT_EQ(detail.runs[0].agent, "web-01");
+    EXPECT_EQ(list({.agent = "web-01"}).size(), 1u);
+}
+
+// A run made, started, streamed and ended within one group (the writes below are queued
+// before the store thread wakes) is stored as last saved, with its chunks.
+TEST_F(SqliteStoreTest, ARunSavedManyTimesInOneGroupIsStoredAsLastSavedWithItsOutput) {
+    Store& store = open();
+    store.save_job(make_job(9));
+    RunRecord run = make_run(90, 9, "web-01", RunState::queued);
+    store.save_run(run);
+    run.state = RunState::running;
+    store.save_run(run);
+    run.stdout_bytes = 3;
+    run.last_seq = 1;
+    store.append_output(make_chunk(run, 1, "hi\n"), run);
+    run.state = RunState::succeeded;
+    run.exit_code = 0;
+    run.last_seq = 2;
+    run.ended_at_ms = run.started_at_ms + 4;
+    store.save_run(run);
+
+    JobDetail detail = job_detail(9);
+    ASSERT_EQ(detail.runs.size(), 1u);
+    expect_same_run(detail.runs[0], run);
+    const auto chunks = output_of(9);
+    ASSERT_EQ(chunks.size(), 1u);
+    EXPECT_EQ(chunks[0].data, "hi\n");
+}
+
 TEST_F(SqliteStoreTest, RunAsUserAndGroupComeBackEverywhereAJobIsRead) {
     Store& store = open();
     Job both = make_job(1);
