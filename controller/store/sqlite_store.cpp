@@ -401,6 +401,12 @@ AgentRecord agent_from(SQLite::Statement& statement) {
 
 class Connection;
 
+// A run's row to write at the end of the current group (Connection::write_run).
+struct PendingRun {
+    RunRecord run;            // as last saved in the group
+    bool row_exists = false;  // known to be in the database already (a chunk needed it)
+};
+
 // One unit of work for the store thread, in queue order.
 struct Task {
     enum class Kind {
@@ -495,38 +501,26 @@ class Connection {
     // state, output and result often come in one group (a short run, a large fleet), and each
     // save is the whole row. Nothing in a group reads runs back (reads end the group first).
     // What the first save fixes (job_id, agent: upsert()) stays as the first save had it.
-    void write_run(const RunRecord& run) {
+    PendingRun& write_run(const RunRecord& run) {
         auto [at, added] = pending_run_index_.try_emplace(run.id, pending_runs_.size());
-        if (added) {
-            pending_runs_.push_back(run);
-            return;
-        }
-        RunRecord& pending = pending_runs_[at->second];
+        if (added) return pending_runs_.emplace_back(PendingRun{run});
+        PendingRun& pending = pending_runs_[at->second];
         RunRecord later = run;
-        later.job_id = pending.job_id;
-        later.agent = std::move(pending.agent);
-        pending = std::move(later);
-    }
-
-    // A chunk's foreign key needs its run's row, which may be one still pending: a run made in
-    // this group is written now (and again at the COMMIT if saved since).
-    void write_pending_run_of(std::int64_t run_id) {
-        const auto at = pending_run_index_.find(run_id);
-        if (at == pending_run_index_.end()) return;
-        Use exists(select_run_exists_);
-        exists->bind(1, run_id);
-        if (!exists->executeStep()) upsert_run(pending_runs_[at->second]);
+        later.job_id = pending.run.job_id;
+        later.agent = std::move(pending.run.agent);
+        pending.run = std::move(later);
+        return pending;
     }
 
     void write_pending_runs() {
-        for (const RunRecord& run : pending_runs_) {
+        for (const PendingRun& pending : pending_runs_) {
             try {
-                upsert_run(run);
+                upsert_run(pending.run);
             } catch (const std::exception& e) {
                 die(
                     fmt::format("could not save run #{}: {}; stopping, so that nothing "
                                 "acknowledged is lost (the restart continues from the last commit)",
-                                run.id, e.what()));
+                                pending.run.id, e.what()));
             }
         }
         pending_runs_.clear();
@@ -555,11 +549,18 @@ class Connection {
             throw std::runtime_error(
                 fmt::format("the chunk is of run #{}, not of run #{}", chunk.run_id, run.id));
         }
-        write_pending_run_of(run.id);
+        // The chunk's foreign key needs the run's row: written now if this is the run's first
+        // save (a run may be saved first with its first chunk), and again at the COMMIT.
+        PendingRun& pending = write_run(run);
+        if (!pending.row_exists) {
+            Use exists(select_run_exists_);
+            exists->bind(1, run.id);
+            if (!exists->executeStep()) upsert_run(pending.run);
+            pending.row_exists = true;
+        }
         Use s(insert_output_);
         bind_all(*s, chunk.run_id, chunk.seq, chunk.stream, Blob{chunk.data});
         s->exec();
-        write_run(run);
     }
 
     // The id and prev_hash come from the last row as committed so far in this transaction:
@@ -1015,7 +1016,7 @@ class Connection {
     std::chrono::steady_clock::time_point group_started_;
     std::size_t group_writes_ = 0;
     std::vector<Completion> waiting_;
-    std::vector<RunRecord> pending_runs_;  // write_run(): first saved first, each as last saved
+    std::vector<PendingRun> pending_runs_;  // write_run(): first saved first, each as last saved
     std::unordered_map<std::int64_t, std::size_t> pending_run_index_;  // run id -> its place
 };
 

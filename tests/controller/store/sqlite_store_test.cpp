@@ -478,6 +478,25 @@ TEST_F(SqliteStoreTest, ARunSavedManyTimesInOneGroupIsStoredAsLastSavedWithItsOu
     EXPECT_EQ(chunks[0].data, "hi\n");
 }
 
+// append_output() saves its run too, so it may be a run's first save, with more output
+// behind it in the same group.
+TEST_F(SqliteStoreTest, ARunFirstSavedWithItsFirstChunkIsStoredWithAllItsOutput) {
+    Store& store = open();
+    store.save_job(make_job(10));
+    RunRecord run = make_run(100, 10, "web-01");
+    for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+        run.last_seq = seq;
+        run.stored_bytes += 2;
+        store.append_output(make_chunk(run, seq, std::to_string(seq) + "\n"), run);
+    }
+    JobDetail detail = job_detail(10);
+    ASSERT_EQ(detail.runs.size(), 1u);
+    expect_same_run(detail.runs[0], run);
+    std::string text;
+    for (const auto& chunk : output_of(10)) text += chunk.data;
+    EXPECT_EQ(text, "1\n2\n3\n");
+}
+
 TEST_F(SqliteStoreTest, RunAsUserAndGroupComeBackEverywhereAJobIsRead) {
     Store& store = open();
     Job both = make_job(1);
