@@ -103,15 +103,15 @@ Result<void> Spool::load() {
         std::uint64_t run_id = 0;
         auto [end, error] = std::from_chars(name.data(), name.data() + name.size() - 4, run_id);
         if (error != std::errc{} || end != name.data() + name.size() - 4 || run_id == 0) {
-            logger->warn("spool: ignoring {} (not a run's log)", entry.path().string());
+            logger->warn("ignoring {} (not a run's log)", entry.path().string());
             continue;
         }
         if (auto loaded = load_run(run_id, entry.path().string()); !loaded) return loaded;
     }
     if (ec) return fail("cannot read the spool " + dir_ + ": " + ec.message());
     if (!runs_.empty())
-        logger->info("spool: {} run(s) with {} message(s) ({} bytes) not yet acknowledged{}",
-                     runs_.size(), pending_messages(), used_bytes_,
+        logger->info("{} run(s) with {} message(s) ({} bytes) not yet acknowledged{}", runs_.size(),
+                     pending_messages(), used_bytes_,
                      interrupted_.empty() ? ""
                                           : "; " + std::to_string(interrupted_.size()) +
                                                 " of them were running when the agent stopped");
@@ -139,10 +139,9 @@ Result<void> Spool::load_run(std::uint64_t run_id, const std::string& path) {
         if (!valid) {
             // The agent stopped in the middle of a write: the rest was never acknowledged to
             // anyone, so it is dropped and the log continues from the last whole record.
-            logger->warn("spool: {} ends in a torn record at byte {}; truncated there", path,
-                         offset);
+            logger->warn("{} ends in a torn record at byte {}; truncated there", path, offset);
             if (::ftruncate(fd, static_cast<off_t>(offset)) != 0)
-                logger->warn("spool: truncating {} failed: {}", path, errno_text(errno));
+                logger->warn("truncating {} failed: {}", path, errno_text(errno));
             break;
         }
         if (h.kind == kStarted) {
@@ -179,8 +178,8 @@ void Spool::load_seen() {
     std::string path = dir_ + "/seen";
     seen_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (seen_fd_ < 0) {
-        logger->warn("spool: cannot open {}: {}; run ids are remembered until the agent stops",
-                     path, errno_text(errno));
+        logger->warn("cannot open {}: {}; run ids are remembered until the agent stops", path,
+                     errno_text(errno));
         return;
     }
     std::vector<std::uint64_t> ids;
@@ -230,7 +229,7 @@ void Spool::remember(std::uint64_t run_id) {
         seen_order_.pop_front();
     }
     if (seen_fd_ >= 0 && ::write(seen_fd_, &run_id, sizeof run_id) != sizeof run_id)
-        logger->warn("spool: cannot record run {} as started: {}", run_id, errno_text(errno));
+        logger->warn("cannot record run {} as started: {}", run_id, errno_text(errno));
 }
 
 Result<void> Spool::begin_run(std::uint64_t run_id) {
@@ -265,7 +264,7 @@ void Spool::abandon_run(std::uint64_t run_id) {
     std::erase(seen_order_, run_id);
     std::uint64_t forgotten = run_id | kForgotten;
     if (seen_fd_ >= 0 && ::write(seen_fd_, &forgotten, sizeof forgotten) != sizeof forgotten)
-        logger->warn("spool: cannot forget run {}: {}", run_id, errno_text(errno));
+        logger->warn("cannot forget run {}: {}", run_id, errno_text(errno));
 }
 
 // ---- delivered logs, kept for the next runs ------------------------------------------------
@@ -333,8 +332,7 @@ bool Spool::append(std::uint64_t run_id, RunLog& log, char kind, std::uint64_t s
     int error = errno;
     // A partial record would be read back as a torn tail; cut it off now.
     if (::ftruncate(fd, static_cast<off_t>(log.size)) != 0)
-        logger->warn("spool: cannot cut a failed write off run {}'s log: {}", run_id,
-                     errno_text(errno));
+        logger->warn("cannot cut a failed write off run {}'s log: {}", run_id, errno_text(errno));
     errno = error;
     return false;
 }
@@ -342,7 +340,7 @@ bool Spool::append(std::uint64_t run_id, RunLog& log, char kind, std::uint64_t s
 Spool::Stored Spool::add_message(std::uint64_t run_id, proto::Message& message, bool always) {
     auto it = runs_.find(run_id);
     if (it == runs_.end()) {
-        logger->critical("spool: a message for run {}, which was never begun", run_id);
+        logger->critical("a message for run {}, which was never begun", run_id);
         std::abort();
     }
     RunLog& log = it->second;
@@ -360,7 +358,7 @@ Spool::Stored Spool::add_message(std::uint64_t run_id, proto::Message& message, 
     if ((fits || always) && append(run_id, log, is_result ? kResult : kOutput, seq, payload)) {
         used_bytes_ += record_bytes(record.length);
     } else if (always) {
-        logger->warn("spool: run {}'s {} kept in memory: the spool {}", run_id,
+        logger->warn("run {}'s {} kept in memory: the spool {}", run_id,
                      is_result ? "result" : "last output", fits ? "disk is full" : "is full");
         record.on_disk = false;
         record.in_memory = std::move(payload);
@@ -435,8 +433,7 @@ std::string Spool::payload_of(std::uint64_t run_id, RunLog& log, const Record& r
     std::string payload(record.length, '\0');
     int fd = fd_of(run_id, log);
     if (fd < 0 || !read_all_at(fd, payload.data(), payload.size(), record.offset)) {
-        logger->error("spool: cannot read run {} seq {} back: {}", run_id, record.seq,
-                      errno_text(errno));
+        logger->error("cannot read run {} seq {} back: {}", run_id, record.seq, errno_text(errno));
         payload.clear();
     }
     return payload;

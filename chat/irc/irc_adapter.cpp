@@ -107,8 +107,8 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
         stopped_ = false;
         nick_ = config_.nick;
         backoff_.reset();
-        logger->info("irc: connecting to {}:{} as {} ({})", config_.host, config_.port,
-                     config_.nick, config_.tls ? "TLS" : "plain TCP");
+        logger->info("connecting to {}:{} as {} ({})", config_.host, config_.port, config_.nick,
+                     config_.tls ? "TLS" : "plain TCP");
         asio::post(io_, [self = shared_from_this(), gen = generation_] {
             if (gen == self->generation_) self->connect();
         });
@@ -128,7 +128,7 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
         regain_timer_.cancel(ignored);
         resolver_.cancel();
         outgoing_.clear();
-        if (started_) logger->info("irc: stopped");
+        if (started_) logger->info("stopped");
     }
 
     void post(const std::string& channel, const std::string& text,
@@ -154,7 +154,7 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
         for (const auto& payload : split_for_privmsg(sanitize_outgoing(text), limit)) {
             auto line = format_line("PRIVMSG", {channel, payload});
             if (!line) {
-                logger->warn("irc: dropping a line to {}: {}", channel, line.error().message);
+                logger->warn("dropping a line to {}: {}", channel, line.error().message);
                 continue;
             }
             lines.push_back(std::move(*line));
@@ -281,7 +281,7 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
 
     void on_ready() {
         connected_ = true;
-        logger->info("irc: connected to {}:{}", config_.host, config_.port);
+        logger->info("connected to {}:{}", config_.host, config_.port);
         // NICK and USER go with CAP LS: a server without CAP ignores CAP and registers us; one
         // with CAP holds registration until CAP END.
         send_command("CAP", {"LS", "302"});
@@ -323,12 +323,12 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
         ping_sent_ = false;
         const auto gen = generation_;
         if (!line.empty()) {
-            logger->debug("irc: << {}", line);
+            logger->debug("<< {}", line);
             auto message = parse_line(line);
             if (message) {
                 on_message(*message);
             } else {
-                logger->warn("irc: ignoring a line the server sent: {}", message.error().message);
+                logger->warn("ignoring a line the server sent: {}", message.error().message);
             }
         }
         if (gen == generation_) read_line();
@@ -350,14 +350,14 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
                 send_command("AUTHENTICATE", {chunk});
             }
         } else if (cmd == "900") {
-            logger->info("irc: logged in as {}", p.size() >= 3 ? p[2] : config_.sasl_user);
+            logger->info("logged in as {}", p.size() >= 3 ? p[2] : config_.sasl_user);
         } else if (cmd == "903" || cmd == "907") {
             send_command("CAP", {"END"});
         } else if (cmd == "904" || cmd == "905" || cmd == "906") {
             on_sasl_failed(p.empty() ? cmd : cmd + " " + p.back());
         } else if (cmd == "433" && !registered_) {
             nick_ += "_";
-            logger->info("irc: nick in use; trying {}", nick_);
+            logger->info("nick in use; trying {}", nick_);
             send_command("NICK", {nick_});
         } else if (cmd == "432" && !registered_) {
             // Erroneous nick, e.g. longer than the server's NICKLEN after '_'s were added.
@@ -370,13 +370,13 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
             own_prefix_.clear();
         } else if (cmd == "JOIN" && same_nick(m.nick, nick_) && !p.empty()) {
             own_prefix_ = m.prefix;
-            logger->info("irc: joined {}", p[0]);
+            logger->info("joined {}", p[0]);
         } else if (cmd == "KICK" && p.size() >= 2 && same_nick(p[1], nick_)) {
             on_kicked(p[0], p.size() >= 3 ? p[2] : "");
         } else if (cmd == "PRIVMSG" && p.size() >= 2) {
             on_privmsg(m);
         } else if (cmd == "ERROR") {
-            logger->info("irc: the server says: {}", p.empty() ? "ERROR" : p.back());
+            logger->info("the server says: {}", p.empty() ? "ERROR" : p.back());
         }
     }
 
@@ -398,7 +398,7 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
             }
             if (wants_sasl() && !offered_caps_.count("sasl")) {
                 logger->warn(
-                    "irc: SASL is configured but {} does not offer it; going on "
+                    "SASL is configured but {} does not offer it; going on "
                     "without logging in",
                     config_.host);
             }
@@ -416,7 +416,7 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
                 send_command("CAP", {"END"});
             }
         } else if (sub == "NAK") {
-            logger->warn("irc: the server refused capabilities: {}", p.back());
+            logger->warn("the server refused capabilities: {}", p.back());
             send_command("CAP", {"END"});
         }
     }
@@ -424,7 +424,7 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
     void on_sasl_failed(const std::string& why) {
         const std::string message = "SASL login as '" + config_.sasl_user + "' failed (" + why +
                                     "); not reconnecting: fix the credentials and restart";
-        logger->error("irc: {}", message);
+        logger->error("{}", message);
         sasl_failed_ = true;
         fail_connection(message);
     }
@@ -433,7 +433,7 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
         registered_ = true;
         nick_ = nick;
         backoff_.reset();
-        logger->info("irc: registered as {} on {}", nick_, config_.host);
+        logger->info("registered as {} on {}", nick_, config_.host);
         for (const auto& channel : config_.channels) send_command("JOIN", {channel});
         pump();
         arm_nick_regain();
@@ -448,15 +448,14 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
         regain_timer_.async_wait([self = shared_from_this(), gen](const error_code& ec) {
             if (ec || gen != self->generation_) return;
             if (!self->registered_ || same_nick(self->nick_, self->config_.nick)) return;
-            logger->info("irc: asking for the nick {} back (now {})", self->config_.nick,
-                         self->nick_);
+            logger->info("asking for the nick {} back (now {})", self->config_.nick, self->nick_);
             self->send_command("NICK", {self->config_.nick});
             self->arm_nick_regain();
         });
     }
 
     void on_kicked(const std::string& channel, const std::string& reason) {
-        logger->info("irc: kicked from {} ({}); rejoining in {} s", channel, reason,
+        logger->info("kicked from {} ({}); rejoining in {} s", channel, reason,
                      kRejoinDelay.count());
         auto timer = std::make_shared<asio::steady_timer>(io_, kRejoinDelay);
         const auto gen = generation_;
@@ -499,14 +498,14 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
 
     void send_line(Result<std::string> line) {
         if (!line) {
-            logger->warn("irc: not sending a line: {}", line.error().message);
+            logger->warn("not sending a line: {}", line.error().message);
             return;
         }
         if (!connected_) return;
         if (line->rfind("AUTHENTICATE ", 0) == 0 && *line != "AUTHENTICATE PLAIN") {
-            logger->debug("irc: >> AUTHENTICATE <credentials>");
+            logger->debug(">> AUTHENTICATE <credentials>");
         } else {
-            logger->debug("irc: >> {}", *line);
+            logger->debug(">> {}", *line);
         }
         write_queue_.push_back(std::move(*line) + "\r\n");
         if (!writing_) write_next();
@@ -597,9 +596,9 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
         connected_ = false;
         registered_ = false;
         if (was_registered) {
-            logger->info("irc: disconnected from {}: {}", config_.host, why);
+            logger->info("disconnected from {}: {}", config_.host, why);
         } else {
-            logger->warn("irc: connection to {}:{} failed: {}", config_.host, config_.port, why);
+            logger->warn("connection to {}:{} failed: {}", config_.host, config_.port, why);
         }
         if (listener_.on_disconnected) listener_.on_disconnected(why);
         // A SASL failure is not retried: the credentials will not get better by themselves.
@@ -609,7 +608,7 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
 
     void schedule_reconnect() {
         const auto wait = backoff_.next();
-        logger->info("irc: reconnecting in {} ms", wait.count());
+        logger->info("reconnecting in {} ms", wait.count());
         const auto gen = generation_;
         reconnect_timer_.expires_after(wait);
         reconnect_timer_.async_wait([self = shared_from_this(), gen](const error_code& ec) {
@@ -653,7 +652,7 @@ class IrcAdapter::Session : public std::enable_shared_from_this<Session> {
         } else if (socket_) {
             asio::write(*socket_, asio::buffer(line), ignored);
         }
-        logger->debug("irc: >> QUIT");
+        logger->debug(">> QUIT");
     }
 
     void close_socket() {

@@ -101,7 +101,7 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
         listener_ = std::move(listener);
         started_ = true;
         backoff_.reset();
-        logger->info("slack: {} through {}",
+        logger->info("{} through {}",
                      events_api ? "Events API at /chat/slack/events, Web API" : "Socket Mode",
                      url->authority());
         asio::post(io_, [self = shared_from_this()] {
@@ -120,7 +120,7 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
         dispatch_timer_.cancel(ignored);
         edit_timer_.cancel(ignored);
         reconnect_timer_.cancel(ignored);
-        if (started_) logger->info("slack: stopped");
+        if (started_) logger->info("stopped");
     }
 
     std::chrono::milliseconds edit_interval() const { return config_.edit_interval; }
@@ -157,10 +157,10 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
         if (stopped_ || to.message_id.empty()) return;
         call({"reactions.add", false, false, reaction_body(to.channel, to.message_id, emoji),
               [](Result<std::string> body) {
-                  if (!body) return logger->warn("slack: reactions.add: {}", body.error().message);
+                  if (!body) return logger->warn("reactions.add: {}", body.error().message);
                   auto answer = parse_api_response(*body);
                   if (answer && !answer->ok && !is_harmless(answer->error))
-                      logger->warn("slack: reactions.add failed: {}", answer->error);
+                      logger->warn("reactions.add failed: {}", answer->error);
               }});
     }
 
@@ -179,23 +179,22 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
             config_.signing_secret, {timestamp.value_or(""), signature.value_or(""), call.body},
             std::chrono::system_clock::now());
         if (!verified) {
-            logger->warn("slack: refused a request to /chat/slack/events: {}",
-                         verified.error().message);
+            logger->warn("refused a request to /chat/slack/events: {}", verified.error().message);
             return refuse(401, verified.error().message);
         }
         auto request =
             read_events_request(header_value(call.headers, "Content-Type").value_or(""), call.body);
         if (!request) {
-            logger->warn("slack: a signed request we cannot read: {}", request.error().message);
+            logger->warn("a signed request we cannot read: {}", request.error().message);
             return refuse(400, request.error().message);
         }
         using Kind = EventsRequest::Kind;
         if (request->kind == Kind::url_verification) {
-            logger->info("slack: answered Slack's url_verification of /chat/slack/events");
+            logger->info("answered Slack's url_verification of /chat/slack/events");
             return answer({200, "text/plain", std::move(request->challenge)});
         }
         if (request->kind == Kind::other) {
-            logger->debug("slack: ignoring an Events API request of type {}", request->type);
+            logger->debug("ignoring an Events API request of type {}", request->type);
             return answer({200, "text/plain", ""});
         }
         // Mentions of the bot cannot be read before auth.test says who it is; Slack retries.
@@ -251,12 +250,11 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
     void send_update(const PostedMessage& message, const std::string& text,
                      const std::string& blocks) {
         auto body = update_message_body({message.channel, message.message_id, text, blocks});
-        if (!body) return logger->warn("slack: chat.update not sent: {}", body.error().message);
+        if (!body) return logger->warn("chat.update not sent: {}", body.error().message);
         call({"chat.update", false, false, std::move(*body), [](Result<std::string> reply) {
-                  if (!reply) return logger->warn("slack: chat.update: {}", reply.error().message);
+                  if (!reply) return logger->warn("chat.update: {}", reply.error().message);
                   auto answer = parse_api_response(*reply);
-                  if (answer && !answer->ok)
-                      logger->warn("slack: chat.update failed: {}", answer->error);
+                  if (answer && !answer->ok) logger->warn("chat.update failed: {}", answer->error);
               }});
     }
 
@@ -285,7 +283,7 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
     void call(ApiCall c) {
         if (stopped_) return;
         if (queued_ >= config_.max_queued_calls) {
-            logger->warn("slack: {} not sent: {} calls are waiting already", c.method, queued_);
+            logger->warn("{} not sent: {} calls are waiting already", c.method, queued_);
             return later(std::move(c.done), Error{"the Slack call queue is full (" +
                                                   std::to_string(queued_) + " waiting)"});
         }
@@ -347,7 +345,7 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
             const auto wait = net::retry_after_wait(
                 reply->header("Retry-After"), std::chrono::system_clock::now(),
                 {.fallback = kDefaultRetryAfter, .longest = RetryAfterGate::kLongestWait});
-            logger->info("slack: {} rate limited; waiting {} s", c.method, wait.count());
+            logger->info("{} rate limited; waiting {} s", c.method, wait.count());
             gate_.on_rate_limited(c.method, wait, now);
             --c.attempts;  // Slack said when: this try does not count
             requeue(std::move(c));
@@ -355,7 +353,7 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
             const std::string why =
                 reply ? "HTTP " + std::to_string(reply->status) : reply.error().message;
             if (c.attempts < kMaxAttempts) {
-                logger->info("slack: {} failed ({}); trying again in {} s", c.method, why,
+                logger->info("{} failed ({}); trying again in {} s", c.method, why,
                              kTransientWait.count());
                 gate_.on_rate_limited(c.method, kTransientWait, now);
                 requeue(std::move(c));
@@ -384,11 +382,11 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
         call({"auth.test", false, false, "", [self = shared_from_this()](Result<std::string> body) {
                   Result<BotIdentity> bot = body ? parse_auth_test(*body) : body.error();
                   if (!bot) {
-                      logger->warn("slack: auth.test: {}", bot.error().message);
+                      logger->warn("auth.test: {}", bot.error().message);
                       return self->schedule_reconnect();
                   }
                   self->bot_ = *bot;
-                  logger->info("slack: the bot is user {}", bot->user_id);
+                  logger->info("the bot is user {}", bot->user_id);
                   if (self->config_.mode == SlackMode::socket_mode) self->open_link();
               }});
     }
@@ -402,7 +400,7 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
                   Result<std::string> url = body ? parse_connections_open(*body) : body.error();
                   if (!url) {
                       self->opening_ = false;
-                      logger->warn("slack: apps.connections.open: {}", url.error().message);
+                      logger->warn("apps.connections.open: {}", url.error().message);
                       return self->schedule_reconnect();
                   }
                   self->connect(*url);
@@ -416,7 +414,7 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
         auto client = net::WssClient::create(io_, options);
         if (!client) {
             opening_ = false;
-            logger->warn("slack: {}", client.error().message);
+            logger->warn("{}", client.error().message);
             return schedule_reconnect();
         }
         const std::uint64_t id = ++last_link_;
@@ -442,7 +440,7 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
         opening_ = false;
         if (!opened) {
             drop_link(id);
-            logger->warn("slack: cannot open the Socket Mode link: {}", opened.error().message);
+            logger->warn("cannot open the Socket Mode link: {}", opened.error().message);
             return schedule_reconnect();
         }
         current_ = id;
@@ -454,14 +452,14 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
             links_[other]->close();
             drop_link(other);
         }
-        logger->info("slack: Socket Mode link open");
+        logger->info("Socket Mode link open");
     }
 
     void on_link_closed(std::uint64_t id, const std::string& why) {
         drop_link(id);
         if (id != current_) return;  // an old link, already replaced
         current_ = 0;
-        logger->info("slack: the Socket Mode link closed: {}", why);
+        logger->info("the Socket Mode link closed: {}", why);
         if (listener_.on_disconnected) listener_.on_disconnected(why);
         schedule_reconnect();
     }
@@ -480,11 +478,11 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
         if (!frame) {
             // Acked all the same, or Slack would send it again and again.
             if (auto envelope_id = envelope_id_of(text); !envelope_id.empty()) ack(id, envelope_id);
-            return logger->warn("slack: a frame we cannot read: {}", frame.error().message);
+            return logger->warn("a frame we cannot read: {}", frame.error().message);
         }
         if (const auto* hello = std::get_if<Hello>(&*frame)) {
             backoff_.reset();
-            return logger->info("slack: hello ({} connection(s) open)", hello->num_connections);
+            return logger->info("hello ({} connection(s) open)", hello->num_connections);
         }
         if (const auto* disconnect = std::get_if<Disconnect>(&*frame))
             return on_disconnect_frame(id, *disconnect);
@@ -502,11 +500,11 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
         auto frame = ack_frame(envelope_id);
         if (!frame) return;
         if (auto sent = it->second->send(std::move(*frame)); !sent)
-            logger->warn("slack: ack not sent: {}", sent.error().message);
+            logger->warn("ack not sent: {}", sent.error().message);
     }
 
     void on_disconnect_frame(std::uint64_t id, const Disconnect& d) {
-        logger->info("slack: Slack asks to disconnect ({})", d.reason_text);
+        logger->info("Slack asks to disconnect ({})", d.reason_text);
         switch (plan_for(d.reason)) {
             case ReconnectPlan::open_new_then_close_old:
                 open_link();
@@ -526,7 +524,7 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
                 current_ = 0;
                 const std::string why = "Socket Mode is turned off in the Slack app's settings (" +
                                         d.reason_text + "); turn it on and restart the controller";
-                logger->error("slack: {}", why);
+                logger->error("{}", why);
                 if (listener_.on_disconnected) listener_.on_disconnected(why);
                 return;
             }
@@ -537,7 +535,7 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
         if (stopped_ || link_disabled_ || reconnect_armed_) return;
         reconnect_armed_ = true;
         const auto wait = backoff_.next();
-        logger->info("slack: reconnecting in {} ms", wait.count());
+        logger->info("reconnecting in {} ms", wait.count());
         reconnect_timer_.expires_after(wait);
         reconnect_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
             self->reconnect_armed_ = false;
@@ -554,19 +552,19 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
         if (envelope.type == EnvelopeType::events_api)
             return handle_event(envelope.payload, envelope.retry_attempt);
         if (envelope.type == EnvelopeType::interactive) return handle_click(envelope.payload);
-        logger->debug("slack: ignoring a slash command envelope");
+        logger->debug("ignoring a slash command envelope");
     }
 
     // An event_callback, from a Socket Mode envelope or an Events API request; `retry` is
     // Slack's count of earlier deliveries.
     void handle_event(const std::string& payload, std::int64_t retry) {
         auto event = read_events_api(payload, bot_);
-        if (!event) return logger->warn("slack: {}", event.error().message);
+        if (!event) return logger->warn("{}", event.error().message);
         if (!events_.first_time(event->event_id))
-            return logger->debug("slack: event {} again (retry {}); handled already",
-                                 event->event_id, retry);
+            return logger->debug("event {} again (retry {}); handled already", event->event_id,
+                                 retry);
         if (!event->message)
-            return logger->debug("slack: ignoring {}: {}", event->event_id, event->ignored_because);
+            return logger->debug("ignoring {}: {}", event->event_id, event->ignored_because);
         // `message` and `app_mention` of one message: the same channel:ts.
         if (!messages_.first_time(event->message_key)) return;
         IncomingMessage m = std::move(*event->message);
@@ -588,8 +586,8 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
 
     void handle_click(const std::string& payload) {
         auto action = read_interactive(payload);
-        if (!action) return logger->warn("slack: {}", action.error().message);
-        if (!*action) return logger->debug("slack: ignoring an interaction that is not ours");
+        if (!action) return logger->warn("{}", action.error().message);
+        if (!*action) return logger->debug("ignoring an interaction that is not ours");
         ApprovalAction a = std::move(**action);
         const std::string user = a.user.id.substr(a.user.id.find(':') + 1);
         with_name(user, [self = shared_from_this(), a = std::move(a)](std::string name) mutable {
@@ -621,8 +619,7 @@ class SlackAdapter::Session : public std::enable_shared_from_this<Session> {
                then = std::move(then)](Result<std::string> body) {
                   Result<std::string> name = body ? parse(*body) : body.error();
                   if (!name) {
-                      logger->info("slack: {}: no name for {}: {}", method, id,
-                                   name.error().message);
+                      logger->info("{}: no name for {}: {}", method, id, name.error().message);
                       return then("");
                   }
                   self->names_.put(id, *name, Clock::now());

@@ -286,13 +286,13 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
                       std::function<void(InboxAnswer)> answer) {
         if (!claims) {
             // Why it was refused helps whoever set the bot up; the token itself is never shown.
-            logger->warn("teams: activity refused: {}", claims.error().message);
+            logger->warn("activity refused: {}", claims.error().message);
             return answer({401, "the activity's token is not valid: " + claims.error().message});
         }
         if (stopped_) return answer({503, "the Teams adapter is not running"});
         conversations_.put(base_conversation(activity.conversation_id), activity.service_url);
         if (auto* ignored = std::get_if<IgnoredActivity>(&activity.content)) {
-            logger->debug("teams: {}", ignored->why);
+            logger->debug("{}", ignored->why);
             return answer({200, "{}"});
         }
         if (auto* message = std::get_if<IncomingMessage>(&activity.content)) {
@@ -343,7 +343,7 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
 
     void enqueue(Outbound request) {
         auto refuse = [&](std::string why) {
-            logger->warn("teams: {} to Teams conversation {} refused: {}", request.method,
+            logger->warn("{} to Teams conversation {} refused: {}", request.method,
                          request.conversation_id, why);
             boost::asio::post(
                 io_, [done = std::move(request.done), why = std::move(why)] { done(fail(why)); });
@@ -464,8 +464,7 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
                                                   {kDefaultRetryAfter, kMaxRetryAfter});
                 // "Now" from a connector that keeps answering 429 would make a tight loop.
                 if (wait == std::chrono::seconds(0)) wait = kDefaultRetryAfter;
-                logger->info("teams: {}: rate limited (429); every send waits {} s", what,
-                             wait.count());
+                logger->info("{}: rate limited (429); every send waits {} s", what, wait.count());
                 blocked_until_ = std::max(blocked_until_, Clock::now() + wait);
                 return again(std::move(request));
             }
@@ -474,8 +473,7 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
                 // Only if no other call has already replaced the token this one was sent with.
                 if (tokens_.current() == request.sent_with) tokens_.clear();
                 request.token_refreshed = true;
-                logger->info("teams: {}: the connector refused the token (401); fetching another",
-                             what);
+                logger->info("{}: the connector refused the token (401); fetching another", what);
                 return again(std::move(request));
             case ConnectorVerdict::retry: {
                 ++request.failures;
@@ -487,7 +485,7 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
                         wait, net::retry_after_wait(reply->header("Retry-After"),
                                                     std::chrono::system_clock::now(),
                                                     {kDefaultRetryAfter, kMaxRetryAfter}));
-                logger->info("teams: {}: {}; trying again in {} ms (try {} of {})", what, why,
+                logger->info("{}: {}; trying again in {} ms (try {} of {})", what, why,
                              wait.count(), request.tries + 1, kMaxConnectorAttempts);
                 return again(std::move(request), Clock::now() + wait);
             }
@@ -528,7 +526,7 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
         if (auto lane = lanes_.find(request.conversation_id);
             lane != lanes_.end() && !lane->second.sending && lane->second.waiting.empty())
             lanes_.erase(lane);
-        if (!outcome) logger->warn("teams: {}", outcome.error().message);
+        if (!outcome) logger->warn("{}", outcome.error().message);
         request.done(std::move(outcome));
     }
 
@@ -557,7 +555,7 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
                 token = fail("the token endpoint answered HTTP " + std::to_string(reply->status));
             if (!token && passing && ++self->token_failures_ < kMaxConnectorAttempts) {
                 const auto wait = self->token_backoff_.next();
-                logger->info("teams: no connector token ({}); asking again in {} ms",
+                logger->info("no connector token ({}); asking again in {} ms",
                              token.error().message, wait.count());
                 self->token_timer_.expires_after(wait);
                 // Still "fetching" while it waits, so a pump does not ask at once.
@@ -575,7 +573,7 @@ class TeamsAdapter::Session : public std::enable_shared_from_this<Session> {
             if (!token) {
                 // Nothing can be sent without a token: fail what waits rather than hold it.
                 const std::string why = "no connector token: " + token.error().message;
-                logger->warn("teams: {}", why);
+                logger->warn("{}", why);
                 std::vector<Outbound> waiting;
                 for (auto lane = self->lanes_.begin(); lane != self->lanes_.end();) {
                     for (auto& request : lane->second.waiting)

@@ -57,8 +57,7 @@ void ApprovalService::restore(const std::vector<Approval>& pending) {
         p.approval = a;
         arm(p);
     }
-    if (!pending.empty())
-        logger->info("approvals: restored {} pending approval(s)", pending_.size());
+    if (!pending.empty()) logger->info("restored {} pending approval(s)", pending_.size());
     for (std::int64_t job_id : jobs_.held()) {
         if (pending_.count(job_id)) continue;
         logger->warn("approval {}: the job awaits approval but no request is pending; it expires",

@@ -685,7 +685,7 @@ void ChatService::follow(chat::Adapter& a, const chat::IncomingMessage& m, std::
             auto it = reports_.find(id);
             if (it == reports_.end()) return;
             if (!subscription) {
-                logger->warn("chat: cannot follow job #{}: {}", it->second->job_id,
+                logger->warn("cannot follow job #{}: {}", it->second->job_id,
                              subscription.error().message);
                 reports_.erase(it);
                 return;

@@ -85,7 +85,7 @@ Result<std::uint16_t> HttpServer::start() {
     impl_->listener = std::move(*listener);
     impl_->listener->run();
     const auto port = impl_->listener->port();
-    logger->info("http: API listening on {}:{}", config.address, port);
+    logger->info("API listening on {}:{}", config.address, port);
     return port;
 }
 

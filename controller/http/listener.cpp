@@ -73,7 +73,7 @@ void Listener::do_accept() {
 void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
     if (!acceptor_.is_open()) return;  // stopped
     if (ec && out_of_resources(ec)) {
-        logger->warn("http: cannot accept a connection: {}; retrying shortly", ec.message());
+        logger->warn("cannot accept a connection: {}; retrying shortly", ec.message());
         retry_.expires_after(kAcceptRetryDelay);
         retry_.async_wait([self = shared_from_this()](boost::system::error_code wait_ec) {
             if (!wait_ec && self->acceptor_.is_open()) self->do_accept();
@@ -81,7 +81,7 @@ void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
         return;
     }
     if (ec) {
-        logger->debug("http: accept failed: {}", ec.message());
+        logger->debug("accept failed: {}", ec.message());
     } else {
         start_session(std::move(socket), state_);
     }

@@ -44,7 +44,7 @@ void PolicyFile::reload(const std::string& actor, std::function<void(Result<void
             delivered_.push_back(id);
             AuditEvent event{"policy.reloaded", actor, "policy:" + path_, {}};
             if (!*policy) {
-                logger->error("policy: reload refused, the policy in force stays:\n{}",
+                logger->error("reload refused, the policy in force stays:\n{}",
                               policy->error().message);
                 event.detail["outcome"] = "refused";
                 event.detail["errors"] = policy->error().message;
@@ -52,7 +52,7 @@ void PolicyFile::reload(const std::string& actor, std::function<void(Result<void
                 return done(policy->error());
             }
             current_ = std::make_shared<const Policy>(std::move(policy->value()));
-            logger->info("policy: reloaded {}", path_);
+            logger->info("reloaded {}", path_);
             event.detail["outcome"] = "loaded";
             audit_.record(std::move(event));
             done({});

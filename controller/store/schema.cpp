@@ -88,7 +88,7 @@ namespace detail {
 SQLite::Database open_database(const std::string& path) {
     SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, kBusyTimeoutMs);
     const std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
-    if (mode != "wal") logger->warn("store: {} is in journal mode '{}', not WAL", path, mode);
+    if (mode != "wal") logger->warn("{} is in journal mode '{}', not WAL", path, mode);
     db.exec("PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA foreign_keys = ON");
     return db;
@@ -119,7 +119,7 @@ Result<SchemaUpgrade> migrate(SQLite::Database& db) {
         // that has 4 and 7 must still get 5 and 6 once this binary knows them.
         if (applied.contains(migration.version)) continue;
         // Said before, not after: some copy a table (15: the stored output, ~13 s per GiB).
-        logger->info("store: migrating the database to schema version {}", migration.version);
+        logger->info("migrating the database to schema version {}", migration.version);
         try {
             db.exec(std::string(migration.sql));
             SQLite::Statement record(

@@ -49,7 +49,7 @@ constexpr auto kMaxGroupTime = std::chrono::milliseconds(5);
 constexpr int kMaxListLimit = 500;
 
 [[noreturn]] void die(std::string_view what) {
-    logger->critical("store: {}", what);
+    logger->critical("{}", what);
     std::abort();
 }
 

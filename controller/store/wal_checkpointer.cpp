@@ -70,10 +70,10 @@ void WalCheckpointer::run() {
                                            &log_pages, &copied);
         }
         if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-            logger->warn("store: checkpoint of the write-ahead log failed: {}",
+            logger->warn("checkpoint of the write-ahead log failed: {}",
                          sqlite3_errmsg(own_.getHandle()));
         else
-            logger->debug("store: checkpoint copied {} of {} log pages", copied, log_pages);
+            logger->debug("checkpoint copied {} of {} log pages", copied, log_pages);
     }
 }
 

@@ -155,8 +155,7 @@ Result<CreatedApiToken> TokenRegistry::create(const NewApiToken& request) {
     std::map<std::string, std::string> detail{{"identity", token.identity}};
     if (token.expires_at_ms != 0) detail["expires"] = utc_time(token.expires_at_ms);
     audit_.record({"token.created", request.created_by, "token:" + token.name, detail});
-    logger->info("tokens: {} created token '{}' for {}", request.created_by, token.name,
-                 token.identity);
+    logger->info("{} created token '{}' for {}", request.created_by, token.name, token.identity);
     return created;
 }
 
@@ -174,7 +173,7 @@ Result<void> TokenRegistry::revoke(const std::string& name, const std::string& b
     token.revoked_at_ms = now_ms();
     store_.save_token(token);
     audit_.record({"token.revoked", by, "token:" + name, {{"identity", token.identity}}});
-    logger->info("tokens: {} revoked token '{}'", by, name);
+    logger->info("{} revoked token '{}'", by, name);
     return {};
 }
 
