@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
 
 #include "common/log/module_logger.hpp"
 #include "common/proto/codec.hpp"
@@ -189,15 +190,22 @@ void RouterThread::drain_monitor() {
     while (auto event = next_socket_event(monitor_)) {
         // The value of both is the connection's file descriptor.
         if (event->id == ZMQ_EVENT_ACCEPTED) open_connections_.insert(event->value);
-        if (event->id == ZMQ_EVENT_DISCONNECTED) open_connections_.erase(event->value);
+        if (event->id == ZMQ_EVENT_DISCONNECTED) {
+            open_connections_.erase(event->value);
+            agent_connections_.erase(event->value);
+        }
     }
 }
 
 void RouterThread::wait_for_hangups() {
-    // Only the connections open now, each told bye: one that opens meanwhile is not waited
-    // for (its handshake waits for a ZAP answer that does not come).
+    // Only the connections open now that an accepted agent spoke on, each told bye: one that
+    // opens meanwhile is not waited for (its handshake waits for a ZAP answer that does not
+    // come), nor one of a key waiting to be accepted or of another protocol version, which
+    // gets no bye and would keep its connection for the whole grace.
     drain_monitor();
-    const std::set<int> told = open_connections_;
+    std::set<int> told;
+    std::ranges::set_intersection(open_connections_, agent_connections_,
+                                  std::inserter(told, told.end()));
     auto still_open = [&] {
         return std::ranges::count_if(told, [&](int fd) { return open_connections_.contains(fd); });
     };
@@ -281,7 +289,13 @@ void RouterThread::drain_router() {
             }
             continue;
         }
-        connection_of_agent_[status.agent] = connection;
+        if (auto [at, added] = connection_of_agent_.try_emplace(status.agent, connection);
+            added || at->second != connection) {
+            at->second = connection;
+            // The socket it came on, as the monitor names connections (wait_for_hangups).
+            if (const int fd = zmq_msg_get(body.handle(), ZMQ_SRCFD); fd >= 0)
+                agent_connections_.insert(fd);
+        }
         if (handlers_.on_heartbeat && std::holds_alternative<proto::Heartbeat>(*decoded)) {
             if (auto reply = handlers_.on_heartbeat(status.agent)) {
                 send_now(connection, *reply, status.agent);

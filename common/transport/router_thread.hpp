@@ -155,7 +155,7 @@ class RouterThread {
     void send_now(std::string_view connection, std::string_view frame, std::string_view to);
     void answer_zap();
     void drain_monitor();
-    // Waits up to kGoodbyeGrace for the connections open now to close.
+    // Waits up to kGoodbyeGrace for the agents' connections open now to close.
     void wait_for_hangups();
     void enqueue(std::string destination, bool is_connection, std::string frame);
     // Logs a bad message from `peer` ("agent web-01", "key ..."), unless it has said too much.
@@ -176,8 +176,9 @@ class RouterThread {
     zmq::context_t context_;
     zmq::socket_t router_;
     zmq::socket_t zap_;
-    zmq::socket_t monitor_;           // the ROUTER's connections opening and closing
-    std::set<int> open_connections_;  // by file descriptor, as the monitor names them
+    zmq::socket_t monitor_;            // the ROUTER's connections opening and closing
+    std::set<int> open_connections_;   // by file descriptor, as the monitor names them
+    std::set<int> agent_connections_;  // those an accepted agent's message came on
     Handlers handlers_;
     std::string bound_endpoint_;
     // Agents do not choose their routing id (the ROUTER makes one per connection, so nobody

@@ -399,6 +399,30 @@ TEST_F(RouterThreadTest, AnAgentThatDoesNotHangUpAfterTheByeIsCutOffAndCounted) 
     EXPECT_TRUE(std::holds_alternative<proto::Bye>(*bye));
 }
 
+// A key waiting to be accepted gets no bye (it has no session), so it would never hang up:
+// stop() waits for the agents it told bye, not for every connection.
+TEST_F(RouterThreadTest, AConnectionOfAKeyNotAcceptedIsNotWaitedForAtStop) {
+    router_->stop();  // the logger is swapped while no transport thread logs
+    CapturedLog log;
+    start({}, {[](const std::string&, const std::string&, proto::Message) {},
+               [this](const Stranger& from, proto::Message m) {
+                   std::lock_guard lock(mutex_);
+                   strangers_.emplace_back(from, std::move(m));
+                   arrived_.notify_all();
+               }});
+    CurveKeyPair pending = *generate_key_pair();
+    zmq::socket_t s = agent("web-09", pending);
+    proto::Hello hello;
+    hello.agent_id = "web-09";
+    send(s, proto::encode(hello));
+    {
+        std::unique_lock lock(mutex_);
+        ASSERT_TRUE(arrived_.wait_for(lock, 3s, [&] { return !strangers_.empty(); }));
+    }
+    router_->stop();
+    EXPECT_EQ(log.count("still connected"), 0u) << log.text();
+}
+
 TEST_F(RouterThreadTest, AHeartbeatTheHookAnswersIsRepliedToOnTheSpotAndNotHandedOn) {
     std::atomic<bool> in_session{true};
     std::atomic<int> asked{0};
