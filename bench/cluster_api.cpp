@@ -7,13 +7,17 @@
 
 namespace hostline::bench {
 
-cli::ApiClient client_for(const testing::LocalCluster& cluster) {
-    auto url = cli::parse_controller_url(cluster.http_url());
-    if (!url) throw std::runtime_error("bad controller URL " + cluster.http_url());
+std::string admin_token_of(const testing::LocalCluster& cluster) {
     std::ifstream in(cluster.token_file());
     std::string token;
     std::getline(in, token);
-    return cli::ApiClient(*url, {token, cluster.token_file()});
+    return token;
+}
+
+cli::ApiClient client_for(const testing::LocalCluster& cluster) {
+    auto url = cli::parse_controller_url(cluster.http_url());
+    if (!url) throw std::runtime_error("bad controller URL " + cluster.http_url());
+    return cli::ApiClient(*url, {admin_token_of(cluster), cluster.token_file()});
 }
 
 Result<std::string> follow_to_final_state(cli::ApiClient& api, long id) {

@@ -9,6 +9,9 @@
 
 namespace hostline::bench {
 
+// The admin API token the cluster's controller made (its token file's first line).
+std::string admin_token_of(const testing::LocalCluster& cluster);
+
 // A client of the cluster's controller with its admin token. Throws if the URL is bad.
 cli::ApiClient client_for(const testing::LocalCluster& cluster);
 

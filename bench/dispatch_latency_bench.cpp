@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/cluster_api.hpp"
+#include "bench/keep_alive_client.hpp"
 #include "cli/api_client.hpp"
 #include "testing/local_cluster.hpp"
 
@@ -54,6 +55,40 @@ struct JobTiming {
     double total_ms = 0;      // POST -> the final `job` event
 };
 
+std::string final_state_in(const std::string& ndjson) {
+    std::string state;
+    std::size_t start = 0;
+    for (std::size_t end; (end = ndjson.find('\n', start)) != std::string::npos; start = end + 1) {
+        auto event = nlohmann::json::parse(ndjson.substr(start, end - start), nullptr, false);
+        if (event.is_object() && event.value("type", "") == "job")
+            state = event["job"].value("state", "");
+    }
+    return state;
+}
+
+// As a client that follows job after job does: one kept connection for the submit and the
+// events stream (which ends with the job and leaves the connection for the next request).
+JobTiming run_true_kept(KeepAliveClient& http) {
+    static const std::string body =
+        nlohmann::json{{"target", kAgent}, {"argv", {"/bin/true"}}}.dump();
+    const auto start = Clock::now();
+    const Answer submitted = http.post("/api/v1/jobs", body);
+    if (submitted.status != 201)
+        throw std::runtime_error("submit answered " + std::to_string(submitted.status) + ": " +
+                                 submitted.body);
+    const auto acknowledged = Clock::now();
+    const long id = nlohmann::json::parse(submitted.body).at("job");
+    const Answer events = http.get("/api/v1/jobs/" + std::to_string(id) + "/events");
+    const auto ended = Clock::now();
+    const std::string state = final_state_in(events.body);
+    if (events.status != 200 || state != "succeeded")
+        throw std::runtime_error("job #" + std::to_string(id) + " on " + kAgent + " ended '" +
+                                 state + "' (events answered " + std::to_string(events.status) +
+                                 ")");
+    return {ms_between(start, acknowledged), ms_between(start, ended)};
+}
+
+// As the CLI does: a new connection for each request.
 JobTiming run_true(hostline::cli::ApiClient& api) {
     const auto start = Clock::now();
     auto submitted = api.post("/api/v1/jobs", {{"target", kAgent}, {"argv", {"/bin/true"}}});
@@ -77,18 +112,24 @@ std::vector<ReportRow> run_dispatch_latency_bench(const DispatchLatencySettings&
     cluster.add_agent(kAgent, {.capacity = 4});
     cluster.wait_online({kAgent}, std::chrono::minutes(1));
     auto api = client_for(cluster);
+    KeepAliveClient http(cluster.http_url(), admin_token_of(cluster));
 
     std::fprintf(stderr,
-                 "(a) %d x /bin/true on one agent, each followed by a posix_spawn+waitpid "
-                 "(after %d untimed jobs)\n",
+                 "(a) %d x /bin/true on one agent over one kept connection, each followed by "
+                 "one over new connections (as the CLI) and a posix_spawn+waitpid (after %d "
+                 "untimed jobs)\n",
                  settings.runs, settings.warm_up);
-    for (int i = 0; i < settings.warm_up; ++i) run_true(api);
-    std::vector<double> total, submit, rest, bare;
+    for (int i = 0; i < settings.warm_up; ++i) {
+        run_true_kept(http);
+        run_true(api);
+    }
+    std::vector<double> total, submit, rest, fresh, bare;
     for (int i = 0; i < settings.runs; ++i) {
-        const JobTiming t = run_true(api);
+        const JobTiming t = run_true_kept(http);
         total.push_back(t.total_ms);
         submit.push_back(t.submitted_ms);
         rest.push_back(t.total_ms - t.submitted_ms);
+        fresh.push_back(run_true(api).total_ms);
         bare.push_back(spawn_true());
     }
     const double bare_p50 = percentile(bare, 0.5);
@@ -99,6 +140,10 @@ std::vector<ReportRow> run_dispatch_latency_bench(const DispatchLatencySettings&
         // Context: which half of the job the time is in (baseline: the bare spawn's p50).
         {"(a)   of which submit -> 201 (committed), p50", percentile(submit, 0.5), bare_p50},
         {"(a)   of which 201 -> final event, p50", percentile(rest, 0.5), bare_p50},
+        // Context: a client that connects for each request (the CLI, curl), same jobs.
+        {"(a)   new connections per request (as the CLI), p50", percentile(fresh, 0.5), bare_p50},
+        {"(a)   new connections per request (as the CLI), p99", percentile(fresh, 0.99),
+         percentile(bare, 0.99)},
     };
 }
 

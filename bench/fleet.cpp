@@ -96,8 +96,7 @@ Fleet::Fleet(const FleetSettings& settings)
     cluster_->set_log_level("warn");
     cluster_->set_heartbeat(settings.heartbeat);
     cluster_->start_controller();
-    std::ifstream in(cluster_->token_file());
-    std::getline(in, token_);
+    token_ = admin_token_of(*cluster_);
     const auto started = Clock::now();
     for (int first = 1; first <= agents_; first += settings.batch) {
         std::vector<std::string> batch;

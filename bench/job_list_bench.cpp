@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -12,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/cluster_api.hpp"
 #include "bench/job_history.hpp"
 #include "bench/keep_alive_client.hpp"
 #include "testing/local_cluster.hpp"
@@ -34,13 +34,6 @@ struct Controller {
     std::unique_ptr<KeepAliveClient> client;
 };
 
-std::string first_line(const std::string& path) {
-    std::ifstream in(path);
-    std::string line;
-    std::getline(in, line);
-    return line;
-}
-
 // A cluster whose store holds `jobs` jobs; its controller is not started yet.
 Controller filled(const std::string& bin_dir, int jobs) {
     Controller c;
@@ -59,8 +52,7 @@ Controller filled(const std::string& bin_dir, int jobs) {
 
 void start(Controller& c) {
     c.cluster->start_controller();
-    c.client = std::make_unique<KeepAliveClient>(c.cluster->http_url(),
-                                                 first_line(c.cluster->token_file()));
+    c.client = std::make_unique<KeepAliveClient>(c.cluster->http_url(), admin_token_of(*c.cluster));
 }
 
 struct Request {

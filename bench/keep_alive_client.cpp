@@ -41,14 +41,18 @@ Answer KeepAliveClient::get(const std::string& target) {
     // fresh one. A failure on a fresh connection is real.
     const bool reused = connection_->open;
     try {
-        return exchange(target);
+        return exchange(false, target, {});
     } catch (const std::runtime_error&) {
         if (!reused) throw;
     }
-    return exchange(target);
+    return exchange(false, target, {});
 }
 
-Answer KeepAliveClient::exchange(const std::string& target) {
+Answer KeepAliveClient::post(const std::string& target, const std::string& json) {
+    return exchange(true, target, json);
+}
+
+Answer KeepAliveClient::exchange(bool post, const std::string& target, const std::string& json) {
     Connection& c = *connection_;
     beast::error_code ec;
     if (!c.open) {
@@ -62,17 +66,22 @@ Answer KeepAliveClient::exchange(const std::string& target) {
         c.buffer.clear();
         c.open = true;
     }
-    http::request<http::empty_body> request{http::verb::get, target, 11};
+    http::request<http::string_body> request{post ? http::verb::post : http::verb::get, target, 11};
     request.set(http::field::host, host_ + ":" + port_);
     request.set(http::field::authorization, "Bearer " + token_);
+    if (post) {
+        request.set(http::field::content_type, "application/json");
+        request.body() = json;
+    }
     request.keep_alive(true);
+    request.prepare_payload();
     http::write(c.stream, request, ec);
     http::response<http::string_body> response;
     if (!ec) http::read(c.stream, c.buffer, response, ec);
     if (ec) {
         c.stream.socket().close(ec);
         c.open = false;
-        throw std::runtime_error("GET " + target + ": " + ec.message());
+        throw std::runtime_error((post ? "POST " : "GET ") + target + ": " + ec.message());
     }
     if (!response.keep_alive()) {
         c.stream.socket().close(ec);

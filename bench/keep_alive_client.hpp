@@ -23,12 +23,16 @@ class KeepAliveClient {
     KeepAliveClient& operator=(const KeepAliveClient&) = delete;
 
     // GET target on the open connection, reconnecting first if the server closed it. Throws
-    // std::runtime_error when no answer comes.
+    // std::runtime_error when no answer comes. A streamed answer (an events stream) is read
+    // to its end.
     Answer get(const std::string& target);
+    // POST a JSON body. Not retried on a reused connection that fails: the server may have
+    // taken it (a job submitted twice); throws instead.
+    Answer post(const std::string& target, const std::string& json);
 
   private:
     struct Connection;
-    Answer exchange(const std::string& target);  // one attempt
+    Answer exchange(bool post, const std::string& target, const std::string& json);  // one try
 
     std::unique_ptr<Connection> connection_;
     std::string host_, port_, token_;

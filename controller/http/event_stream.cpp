@@ -76,7 +76,8 @@ void EventStream::emit(std::string lines, bool last) {
     if (exchange_->unwritten_bytes() + lines.size() > kMaxUnwrittenBytes) {
         finish(error_event_line("slow_consumer",
                                 "the client read too slowly: more than 8 MiB of events were "
-                                "waiting to be sent, so the stream was ended"));
+                                "waiting to be sent, so the stream was ended"),
+               Exchange::AfterStream::close);
         return;
     }
     if (last) {
@@ -86,10 +87,10 @@ void EventStream::emit(std::string lines, bool last) {
     exchange_->send(std::move(lines));
 }
 
-void EventStream::finish(std::string lines) {
+void EventStream::finish(std::string lines, Exchange::AfterStream after) {
     phase_ = Phase::done;
     exchange_->send(std::move(lines));
-    exchange_->end_stream();
+    exchange_->end_stream(after);
     unsubscribe_later();
 }
 

@@ -41,8 +41,11 @@ class EventStream : public std::enable_shared_from_this<EventStream> {
     void on_event(const JobEvent& event);
     void on_client_gone();
     void emit(std::string lines, bool last);
-    // Ends the stream after `lines` and drops the subscription.
-    void finish(std::string lines);
+    // Ends the stream after `lines` and drops the subscription. The connection is then kept
+    // for the client's next request if it asked, or closed (a slow consumer: it may not be
+    // reading at all).
+    void finish(std::string lines,
+                Exchange::AfterStream after = Exchange::AfterStream::keep_if_asked);
     // From inside a JobService callback: unsubscribe on the next turn of the loop, so the
     // service is never re-entered while it is calling us.
     void unsubscribe_later();

@@ -43,11 +43,10 @@ class Exchange {
 
     virtual void respond(Response response) = 0;
 
-    // Starts a 200 response with chunked transfer encoding; the connection closes after
-    // it. on_client_gone is called at most once, if the connection closes (client gone,
-    // write failed, server stopping) before end_stream(). Returns false, without calling
-    // on_client_gone, if the connection is already closed. headers: beyond the standard ones,
-    // as Response::headers.
+    // Starts a 200 response with chunked transfer encoding. on_client_gone is called at most once,
+    // if the connection closes (client gone, write failed, server stopping) before end_stream().
+    // Returns false, without calling on_client_gone, if the connection is already closed. headers:
+    // beyond the standard ones, as Response::headers.
     virtual bool start_stream(std::string content_type, std::function<void()> on_client_gone,
                               std::vector<std::pair<std::string, std::string>> headers = {}) = 0;
 
@@ -71,8 +70,10 @@ class Exchange {
     virtual void when_written(std::function<void()> then) = 0;
 
     // Writes what is queued and the last chunk (on a WebSocket: a close frame with code 1000,
-    // normal), then closes the connection.
-    virtual void end_stream() = 0;
+    // normal). Then the connection takes the client's next request if it asked to keep it
+    // (HTTP/1.1's default), and closes otherwise or when told `close`.
+    enum class AfterStream { keep_if_asked, close };
+    virtual void end_stream(AfterStream after = AfterStream::keep_if_asked) = 0;
 
     // Closes the connection without the last chunk, for a stream that cannot be finished (a
     // read failed after the 200 was sent): the client sees a body cut short, never one that

@@ -84,7 +84,9 @@ class Session final : public Exchange,
         stream_head_.emplace(beast::http::status::ok, version_);
         set_standard_headers(*stream_head_, content_type);
         for (const auto& [name, value] : headers) stream_head_->set(name, value);
-        stream_head_->keep_alive(false);
+        // Kept open after the last chunk if the client asked (HTTP/1.1's default): one that
+        // follows job after job needs no new connection for each.
+        stream_head_->keep_alive(keep_alive_);
         stream_head_->chunked(true);
         head_serializer_.emplace(*stream_head_);
         // The watch read waits as long as the stream lasts; only writes time out. With the
@@ -131,10 +133,11 @@ class Session final : public Exchange,
         if (!writing_) write_next_chunk();
     }
 
-    void end_stream() override {
+    void end_stream(AfterStream after) override {
         if (websocket_) return websocket_->end();
         if (phase_ != Phase::streaming || ending_) return;
         ending_ = true;
+        if (after == AfterStream::close) keep_alive_ = false;
         on_client_gone_ = nullptr;
         if (!writing_) write_next_chunk();
     }
@@ -156,7 +159,16 @@ class Session final : public Exchange,
     }
 
   private:
-    enum class Phase { reading, handling, writing, streaming, upgraded, draining, closed };
+    enum class Phase {
+        reading,
+        handling,
+        writing,
+        streaming,
+        resuming,  // a stream has ended on a kept connection: the watch read is being cancelled
+        upgraded,
+        draining,
+        closed
+    };
 
     void do_read() {
         phase_ = Phase::reading;
@@ -311,7 +323,10 @@ class Session final : public Exchange,
                                  self->on_stream_write(ec);
                              });
         } else if (ending_) {
-            close();
+            if (!keep_alive_) return close();
+            // The next request is read once the watch read is done: one read at a time.
+            phase_ = Phase::resuming;
+            stream_.cancel();
         } else if (written_) {
             // Everything is written: the producer may go on, after this handler returns.
             net::post(stream_.get_executor(),
@@ -329,17 +344,38 @@ class Session final : public Exchange,
         write_next_chunk();
     }
 
-    // While streaming, the only thing a read can tell is that the client went away.
+    // While streaming, a read tells that the client went away. What a client sends meanwhile
+    // is its next request (on a kept connection): kept for it, up to a request's headers;
+    // past that, dropped, and the connection ends with the stream.
     void watch() {
+        const bool keep = keep_alive_ && buffer_.size() + scratch_.size() <= kHeaderLimit;
+        if (!keep) keep_alive_ = false;
         stream_.async_read_some(
-            net::buffer(scratch_),
-            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_watch(ec); });
+            keep ? buffer_.prepare(scratch_.size()) : net::buffer(scratch_),
+            [self = shared_from_this(), keep](beast::error_code ec, std::size_t n) {
+                if (keep) self->buffer_.commit(n);
+                self->on_watch(ec);
+            });
     }
 
     void on_watch(beast::error_code ec) {
+        if (phase_ == Phase::resuming) return resume(ec);
         if (phase_ != Phase::streaming) return;
         if (ec) return fail(ec, "read");
-        watch();  // bytes sent during a stream are ignored: the connection ends with it
+        watch();
+    }
+
+    // The stream is over and its connection kept: back to reading requests.
+    void resume(beast::error_code ec) {
+        if (ec && ec != net::error::operation_aborted) return fail(ec, "read");
+        head_serializer_.reset();  // it refers to the head
+        stream_head_.reset();
+        pending_.clear();
+        in_flight_.clear();
+        written_ = nullptr;
+        ending_ = false;
+        last_chunk_sent_ = false;
+        do_read();
     }
 
     void fail(beast::error_code ec, const char* what) {

@@ -321,6 +321,24 @@ class StreamClient {
 
     void close() { socket_.close(); }
 
+    // Another request on the same connection (sent while the stream is still going, it is
+    // pipelined), and, once the stream has been read, its answer.
+    void send_next(const std::string& target, const std::string& token) {
+        bhttp::request<bhttp::string_body> request{bhttp::verb::get, target, 11};
+        request.set(field::host, "127.0.0.1");
+        request.set(field::authorization, "Bearer " + token);
+        bhttp::write(socket_, request);
+    }
+    HttpResponse read_next() {
+        HttpResponse response;
+        bhttp::read(socket_, buffer_, response);
+        return response;
+    }
+    HttpResponse next_response(const std::string& target, const std::string& token) {
+        send_next(target, token);
+        return read_next();
+    }
+
   private:
     std::size_t on_chunk(std::string_view data) {
         text_.append(data);
@@ -992,8 +1010,44 @@ TEST_F(HttpServerTest, EventsStreamSnapshotThenLiveThenEnds) {
     EXPECT_EQ(lines[4]["run"]["state"], "succeeded");
     EXPECT_EQ(lines[5]["type"], "job");
     EXPECT_EQ(lines[5]["job"]["state"], "succeeded");
-    EXPECT_TRUE(client.closed_by_server());
     EXPECT_TRUE(eventually([this] { return fake_.subscriber_count() == 0; }));
+    // The connection takes the next request (HTTP/1.1 keeps it): the next job's stream.
+    const auto next = client.next_response("/api/v1/jobs/7/events", kToken);
+    EXPECT_EQ(next.result_int(), 200u);
+    EXPECT_EQ(next[field::content_type], "application/x-ndjson");
+    EXPECT_THAT(next.body(), HasSubstr(R"("state":"succeeded")"));
+    EXPECT_TRUE(next.keep_alive());
+}
+
+TEST_F(HttpServerTest, ARequestSentDuringAnEventsStreamIsAnsweredAfterIt) {
+    auto client = open_events(8);
+    client.read_header();
+    ASSERT_EQ(client.read_lines(3).size(), 3u);
+    client.send_next("/api/v1/agents", kToken);
+    on_io([this] {
+        fake_.emit_later(8, {{JobEvent::JobChanged{make_job(8, JobState::succeeded)}}},
+                         std::chrono::milliseconds(20));
+    });
+    const auto lines = client.read_to_end();
+    ASSERT_EQ(lines.size(), 4u);
+    EXPECT_EQ(lines[3]["job"]["state"], "succeeded");
+    const auto next = client.read_next();
+    EXPECT_EQ(next.result_int(), 200u);
+    EXPECT_EQ(next[field::content_type], "application/json");
+}
+
+TEST_F(HttpServerTest, AnEventsStreamAskedWithConnectionCloseClosesAfterItsLastChunk) {
+    auto socket = connect();
+    bhttp::request<bhttp::string_body> request{bhttp::verb::get, "/api/v1/jobs/7/events", 11};
+    request.set(field::host, "127.0.0.1");
+    request.set(field::authorization, std::string("Bearer ") + kToken);
+    request.keep_alive(false);
+    bhttp::write(socket, request);
+    StreamClient client(std::move(socket));
+    client.read_header();
+    EXPECT_FALSE(client.parser().get().keep_alive());
+    EXPECT_EQ(client.read_to_end().size(), 3u);
+    EXPECT_TRUE(client.closed_by_server());
 }
 
 TEST_F(HttpServerTest, EventsOfAFinishedJobEndAfterTheSnapshot) {
