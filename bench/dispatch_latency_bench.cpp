@@ -55,14 +55,12 @@ struct JobTiming {
     double total_ms = 0;      // POST -> the final `job` event
 };
 
-std::string final_state_in(const std::string& ndjson) {
+// The state of the last `job` event in a whole events stream.
+std::string final_state_in(std::string_view ndjson) {
     std::string state;
     std::size_t start = 0;
-    for (std::size_t end; (end = ndjson.find('\n', start)) != std::string::npos; start = end + 1) {
-        auto event = nlohmann::json::parse(ndjson.substr(start, end - start), nullptr, false);
-        if (event.is_object() && event.value("type", "") == "job")
-            state = event["job"].value("state", "");
-    }
+    for (std::size_t end; (end = ndjson.find('\n', start)) != std::string::npos; start = end + 1)
+        if (auto job = job_state_in(ndjson.substr(start, end - start))) state = *job;
     return state;
 }
 

@@ -293,6 +293,8 @@ void RouterThread::drain_router() {
             added || at->second != connection) {
             at->second = connection;
             // The socket it came on, as the monitor names connections (wait_for_hangups).
+            // ZMQ_SRCFD is listed as deprecated but kept by libzmq 4.3; nothing else ties a
+            // message to the monitor's connections.
             if (const int fd = zmq_msg_get(body.handle(), ZMQ_SRCFD); fd >= 0)
                 agent_connections_.insert(fd);
         }

@@ -28,7 +28,6 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -502,9 +501,9 @@ class Connection {
     // save is the whole row. Nothing in a group reads runs back (reads end the group first).
     // What the first save fixes (job_id, agent: upsert()) stays as the first save had it.
     PendingRun& write_run(const RunRecord& run) {
-        auto [at, added] = pending_run_index_.try_emplace(run.id, pending_runs_.size());
-        if (added) return pending_runs_.emplace_back(PendingRun{run});
-        PendingRun& pending = pending_runs_[at->second];
+        auto [at, added] = pending_runs_.try_emplace(run.id, PendingRun{run});
+        PendingRun& pending = at->second;
+        if (added) return pending;
         RunRecord later = run;
         later.job_id = pending.run.job_id;
         later.agent = std::move(pending.run.agent);
@@ -513,18 +512,17 @@ class Connection {
     }
 
     void write_pending_runs() {
-        for (const PendingRun& pending : pending_runs_) {
+        for (const auto& [id, pending] : pending_runs_) {
             try {
                 upsert_run(pending.run);
             } catch (const std::exception& e) {
                 die(
                     fmt::format("could not save run #{}: {}; stopping, so that nothing "
                                 "acknowledged is lost (the restart continues from the last commit)",
-                                pending.run.id, e.what()));
+                                id, e.what()));
             }
         }
         pending_runs_.clear();
-        pending_run_index_.clear();
     }
 
     void upsert_run(const RunRecord& run) {
@@ -1016,8 +1014,8 @@ class Connection {
     std::chrono::steady_clock::time_point group_started_;
     std::size_t group_writes_ = 0;
     std::vector<Completion> waiting_;
-    std::vector<PendingRun> pending_runs_;  // write_run(): first saved first, each as last saved
-    std::unordered_map<std::int64_t, std::size_t> pending_run_index_;  // run id -> its place
+    // write_run(): each run as last saved in the group, by id (written in id order).
+    std::map<std::int64_t, PendingRun> pending_runs_;
 };
 
 // A read's result, or the database's error as text.
