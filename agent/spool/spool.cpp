@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 #include "common/log/module_logger.hpp"
 #include "common/proto/codec.hpp"
@@ -56,6 +58,29 @@ bool all_at(Transfer transfer, int fd, Data* data, std::size_t size, std::uint64
 
 bool write_all_at(int fd, const char* data, std::size_t size, std::uint64_t offset) {
     return all_at(::pwrite, fd, data, size, offset);
+}
+
+// Writes a record's header and payload at offset with one system call when it can, without
+// copying the payload (up to 1 MiB) behind the header first.
+bool write_record_at(int fd, const void* header, std::size_t header_size,
+                     const std::string& payload, std::uint64_t offset) {
+    iovec parts[2] = {{const_cast<void*>(header), header_size},
+                      {const_cast<char*>(payload.data()), payload.size()}};
+    ssize_t n;
+    do {
+        n = ::pwritev(fd, parts, 2, static_cast<off_t>(offset));
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return false;
+    const auto written = static_cast<std::size_t>(n);
+    if (written == header_size + payload.size()) return true;
+    // A short write (a full disk, a signal): the rest one piece at a time.
+    const auto* head = static_cast<const char*>(header);
+    if (written < header_size &&
+        !write_all_at(fd, head + written, header_size - written, offset + written))
+        return false;
+    const std::size_t payload_done = written > header_size ? written - header_size : 0;
+    return write_all_at(fd, payload.data() + payload_done, payload.size() - payload_done,
+                        offset + header_size + payload_done);
 }
 
 bool read_all_at(int fd, char* data, std::size_t size, std::uint64_t offset) {
@@ -255,11 +280,12 @@ Result<void> Spool::begin_run(std::uint64_t run_id) {
 void Spool::abandon_run(std::uint64_t run_id) {
     auto it = runs_.find(run_id);
     if (it == runs_.end()) return;
-    for (const Record& r : it->second.pending)
+    for (Record& r : it->second.pending) {
+        drop_unsent(r);
         if (r.on_disk) used_bytes_ -= record_bytes(r.length);
-    close_run(it->second);
+    }
+    retire(run_id, it->second);
     runs_.erase(it);
-    retire(run_id);
     seen_.erase(run_id);
     std::erase(seen_order_, run_id);
     std::uint64_t forgotten = run_id | kForgotten;
@@ -271,36 +297,44 @@ void Spool::abandon_run(std::uint64_t run_id) {
 
 void Spool::keep_free(std::string path) {
     if (free_logs_.size() < kFreeLogs) {
-        free_logs_.push_back(std::move(path));
+        free_logs_.push_back({std::move(path), false});
     } else {
         ::unlink(path.c_str());
     }
 }
 
-void Spool::retire(std::uint64_t run_id) {
-    const std::string path = log_path(run_id);
+void Spool::retire(std::uint64_t run_id, RunLog& log) {
     if (free_logs_.size() < kFreeLogs) {
-        // Unique: no run id comes twice. Its records stay until it is reused, under a name
-        // load() never reads as a run's.
-        std::string free_path = dir_ + "/" + std::string(kFreePrefix) + std::to_string(run_id);
-        if (::rename(path.c_str(), free_path.c_str()) == 0) {
-            free_logs_.push_back(std::move(free_path));
+        // Emptied now, through a descriptor closed right after, rather than when it is reused:
+        // ext4 flushes a file truncated to zero at its next close (auto_da_alloc), and that
+        // close would be the next run's, at its result. It keeps its name until then (an empty
+        // log is one load() deletes), so that taking it costs one rename.
+        int fd = fd_of(run_id, log);
+        bool emptied = fd >= 0 && ::ftruncate(fd, 0) == 0;
+        close_run(log);
+        if (emptied) {
+            free_logs_.push_back({log_path(run_id), true});
             return;
         }
     }
-    ::unlink(path.c_str());
+    close_run(log);
+    ::unlink(log_path(run_id).c_str());
 }
 
 int Spool::reuse_free(const std::string& path) {
     while (!free_logs_.empty()) {
-        std::string free_path = std::move(free_logs_.back());
+        FreeLog free = std::move(free_logs_.back());
         free_logs_.pop_back();
-        // Emptied before it takes the run's name: a stop in between must not leave another
-        // run's records under this run's name.
-        int fd = ::open(free_path.c_str(), O_RDWR | O_TRUNC | O_CLOEXEC);
-        if (fd >= 0 && ::rename(free_path.c_str(), path.c_str()) == 0) return fd;
+        // Empty before it takes the run's name (a stop in between must not leave another
+        // run's records under this run's name): retire() emptied the logs it kept; one an
+        // earlier agent left with its records is emptied now.
+        int fd = ::open(free.path.c_str(), O_RDWR | O_CLOEXEC);
+        struct stat st {};
+        bool empty = fd >= 0 && (free.emptied || (::fstat(fd, &st) == 0 &&
+                                                  (st.st_size == 0 || ::ftruncate(fd, 0) == 0)));
+        if (empty && ::rename(free.path.c_str(), path.c_str()) == 0) return fd;
         if (fd >= 0) ::close(fd);
-        ::unlink(free_path.c_str());
+        ::unlink(free.path.c_str());
     }
     return -1;
 }
@@ -323,10 +357,8 @@ bool Spool::append(std::uint64_t run_id, RunLog& log, char kind, std::uint64_t s
     h.length = static_cast<std::uint32_t>(payload.size());
     h.kind = kind;
     h.seq = seq;
-    std::string record(reinterpret_cast<const char*>(&h), sizeof h);
-    record += payload;
-    if (write_all_at(fd, record.data(), record.size(), log.size)) {
-        log.size += record.size();
+    if (write_record_at(fd, &h, sizeof h, payload, log.size)) {
+        log.size += record_bytes(h.length);
         return true;
     }
     int error = errno;
@@ -357,6 +389,10 @@ Spool::Stored Spool::add_message(std::uint64_t run_id, proto::Message& message, 
     bool fits = used_bytes_ + record_bytes(record.length) <= max_bytes_;
     if ((fits || always) && append(run_id, log, is_result ? kResult : kOutput, seq, payload)) {
         used_bytes_ += record_bytes(record.length);
+        if (unsent_bytes_ + payload.size() <= kUnsentBytes) {
+            unsent_bytes_ += payload.size();
+            record.unsent = std::move(payload);
+        }
     } else if (always) {
         logger->warn("run {}'s {} kept in memory: the spool {}", run_id,
                      is_result ? "result" : "last output", fits ? "disk is full" : "is full");
@@ -402,6 +438,7 @@ void Spool::acknowledge(std::uint64_t run_id, std::uint64_t seq) {
     bool done = log.has_result && !log.pending.empty() && log.pending.back().seq <= seq;
     while (!log.pending.empty() && log.pending.front().seq <= seq) {
         Record& r = log.pending.front();
+        drop_unsent(r);
         if (r.in_flight) {
             --in_flight_messages_;
             in_flight_bytes_ -= r.length;
@@ -417,8 +454,7 @@ void Spool::acknowledge(std::uint64_t run_id, std::uint64_t seq) {
         log.pending.pop_front();
     }
     if (done) {
-        close_run(log);
-        retire(run_id);
+        retire(run_id, log);
         runs_.erase(it);
         return;
     }
@@ -428,8 +464,17 @@ void Spool::acknowledge(std::uint64_t run_id, std::uint64_t seq) {
 
 // ---- sending --------------------------------------------------------------------------------
 
-std::string Spool::payload_of(std::uint64_t run_id, RunLog& log, const Record& record) {
+void Spool::drop_unsent(Record& record) {
+    unsent_bytes_ -= record.unsent.size();
+    record.unsent = {};
+}
+
+std::string Spool::payload_of(std::uint64_t run_id, RunLog& log, Record& record) {
     if (!record.on_disk) return record.in_memory;
+    if (!record.unsent.empty()) {
+        unsent_bytes_ -= record.unsent.size();
+        return std::exchange(record.unsent, {});
+    }
     std::string payload(record.length, '\0');
     int fd = fd_of(run_id, log);
     if (fd < 0 || !read_all_at(fd, payload.data(), payload.size(), record.offset)) {

@@ -8,9 +8,10 @@
 // in the host's byte order: `S` the run started (no payload), `M` a message (an encoded
 // proto::Output or proto::RunResult; seq is its sequence number), `A` the controller
 // acknowledged everything up to seq. A log whose result is acknowledged is done with: up to
-// kFreeLogs of them are kept as DIR/free-RUN, emptied and renamed into the next runs' logs,
-// the rest deleted (creating a file made ext4 look for a free inode past the recently deleted
-// ones of every earlier run: a quarter of the agent's CPU for a /bin/true run). Acked
+// kFreeLogs of them are emptied and renamed into the next runs' logs, the rest deleted
+// (creating a file made ext4 look for a free inode past the recently deleted ones of every
+// earlier run: a quarter of the agent's CPU for a /bin/true run). An empty log is one a
+// restarted agent deletes; DIR/free-RUN files, which earlier releases kept, are reused. Acked
 // payloads of a run still going are punched out of the file (FALLOC_FL_PUNCH_HOLE) so a long
 // run's log does not keep what is safe. DIR/seen lists the run ids started here, 8 bytes each.
 //
@@ -19,6 +20,9 @@
 // (agent.cpp). A result, and the marker that says output was cut, always fit: if the disk
 // refuses them they are kept in memory (lost only if the agent also dies before they are
 // acknowledged).
+//
+// What is sent at once is sent from memory (a copy kept until it is first sent, kUnsentBytes
+// in all); only a resend, or a backlog past that, reads the log back.
 //
 // Sending is flow-controlled: at most kWindowMessages messages (and kWindowBytes bytes) are
 // sent and not acknowledged at a time, so a controller is never handed more than it can store
@@ -48,6 +52,7 @@ class Spool {
     static constexpr std::chrono::milliseconds kResendAfter{10000};
     static constexpr std::size_t kRememberedRuns = 10000;
     static constexpr std::size_t kFreeLogs = 16;
+    static constexpr std::uint64_t kUnsentBytes = kWindowBytes;
     static constexpr std::string_view kFreePrefix = "free-";
 
     enum class Stored { yes, full };
@@ -101,6 +106,9 @@ class Spool {
         std::uint32_t length = 0;  // payload bytes
         bool on_disk = true;
         std::string in_memory;  // the payload, when the disk refused it
+        // A copy of an on-disk payload until it is first sent (within kUnsentBytes in all), so
+        // that what goes out at once is not read back from the disk; a resend reads it.
+        std::string unsent;
         bool in_flight = false;
         Clock::time_point sent_at{};
     };
@@ -128,23 +136,30 @@ class Spool {
     int fd_of(std::uint64_t run_id, RunLog& log);
     // A log done with: kept among free_logs_ while there is room, deleted otherwise.
     void keep_free(std::string path);
-    void retire(std::uint64_t run_id);
+    void retire(std::uint64_t run_id, RunLog& log);
     // A free log, emptied and renamed to path, open; -1 when there is none.
     int reuse_free(const std::string& path);
     void close_run(RunLog& log);
-    std::string payload_of(std::uint64_t run_id, RunLog& log, const Record& record);
+    // The payload to send; takes the unsent copy when there is one.
+    std::string payload_of(std::uint64_t run_id, RunLog& log, Record& record);
+    void drop_unsent(Record& record);
 
     const std::string dir_;
     const std::uint64_t max_bytes_;
     std::map<std::uint64_t, RunLog> runs_;
     std::vector<std::uint64_t> interrupted_;
-    std::vector<std::string> free_logs_;  // paths of logs done with, for the next runs
+    struct FreeLog {
+        std::string path;
+        bool emptied = false;  // by retire(); one found at start may still hold records
+    };
+    std::vector<FreeLog> free_logs_;  // logs done with, for the next runs
     std::set<std::uint64_t> seen_;
     std::deque<std::uint64_t> seen_order_;
     int seen_fd_ = -1;
     std::uint64_t used_bytes_ = 0;
     std::size_t in_flight_messages_ = 0;
     std::uint64_t in_flight_bytes_ = 0;
+    std::uint64_t unsent_bytes_ = 0;  // of the records' unsent copies
 };
 
 }  // namespace hostline::agent

@@ -91,16 +91,25 @@ TEST_F(SpoolTest, AnAcknowledgedResultDeletesTheRunButItIsStillRemembered) {
         EXPECT_FALSE(spool->holds(9));
         EXPECT_EQ(spool->pending_messages(), 0u);
     }
-    EXPECT_FALSE(fs::exists(dir_ + "/9.log"));
+    EXPECT_EQ(fs::file_size(dir_ + "/9.log"), 0u)
+        << "nothing of the delivered run is kept; the empty log waits to be reused";
     auto spool = open();
     EXPECT_TRUE(spool->seen(9)) << "a run is never started twice, also after a restart";
     EXPECT_TRUE(spool->held_runs().empty());
+    EXPECT_FALSE(fs::exists(dir_ + "/9.log")) << "an empty log is not a run: deleted at the start";
 }
 
-// Delivered logs are renamed into later runs' logs rather than deleted and created again
-// (spool.hpp): a reused one starts empty, is never read back as the run it was, and no more
-// than Spool::kFreeLogs of them wait on disk.
+// Delivered logs are emptied and renamed into later runs' logs rather than deleted and created
+// again (spool.hpp): a reused one starts empty, is never read back as the run it was, and no
+// more than Spool::kFreeLogs of them wait on disk.
 TEST_F(SpoolTest, ADeliveredLogIsReusedEmptyAndNeverReadAsARunAgain) {
+    auto count_logs = [&] {
+        std::size_t logs = 0;
+        for (const auto& entry : fs::directory_iterator(dir_))
+            logs += entry.path().extension() == ".log" ||
+                    entry.path().filename().string().starts_with("free-");
+        return logs;
+    };
     {
         auto spool = open();
         // All going at once, so all are done with at the end.
@@ -114,23 +123,47 @@ TEST_F(SpoolTest, ADeliveredLogIsReusedEmptyAndNeverReadAsARunAgain) {
             spool->acknowledge(run, r.seq);
         }
         EXPECT_EQ(spool->pending_messages(), 0u);
+        EXPECT_EQ(count_logs(), Spool::kFreeLogs) << "delivered logs are kept, up to the limit";
+
+        ASSERT_TRUE(spool->begin_run(100).ok());
+        EXPECT_EQ(fs::file_size(dir_ + "/100.log"), 16u) << "only its own `started` record";
+        EXPECT_EQ(count_logs(), Spool::kFreeLogs) << "a kept log became run 100's";
     }
-    std::size_t logs = 0;
-    for (const auto& entry : fs::directory_iterator(dir_))
-        logs += entry.path().extension() == ".log" ||
-                entry.path().filename().string().starts_with("free-");
-    EXPECT_EQ(logs, Spool::kFreeLogs) << "delivered logs are kept for reuse, up to the limit";
-
-    auto spool = open();
-    EXPECT_TRUE(spool->held_runs().empty()) << "a delivered log is not a run to report again";
-    EXPECT_TRUE(spool->interrupted().empty());
-    ASSERT_TRUE(spool->begin_run(100).ok());
-    EXPECT_EQ(fs::file_size(dir_ + "/100.log"), 16u) << "only its own `started` record";
-    spool.reset();
-
     auto restarted = open();
     EXPECT_EQ(restarted->interrupted(), std::vector<std::uint64_t>{100});
     EXPECT_EQ(restarted->pending_messages(), 0u) << "nothing of the run the log was before";
+    EXPECT_EQ(count_logs(), 1u) << "the kept logs, empty, are not runs: deleted at the start";
+}
+
+// What goes out as soon as it is stored is sent from memory; only a resend reads the log. The
+// log is cut behind the spool's back to tell the two apart.
+TEST_F(SpoolTest, AMessageSentAtOnceIsNotReadBackAndAResendIsReadFromTheLog) {
+    auto spool = open();
+    ASSERT_TRUE(spool->begin_run(5).ok());
+    auto o = output(5, "hello");
+    ASSERT_EQ(spool->add_output(o), Spool::Stored::yes);
+    fs::resize_file(dir_ + "/5.log", 0);
+
+    auto sent = due(*spool);
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(std::get<proto::Output>(sent[0]).data.data, "hello");
+
+    spool->resend_all();
+    EXPECT_TRUE(due(*spool).empty()) << "the resend reads the log, which no longer holds it";
+}
+
+// An earlier release kept delivered logs as free-RUN with their records: one is emptied before
+// it becomes a run's log.
+TEST_F(SpoolTest, AFreeLogAnEarlierReleaseKeptIsEmptiedBeforeItIsReused) {
+    fs::create_directories(dir_);
+    {
+        std::ofstream old(dir_ + "/free-7", std::ios::binary);
+        old << std::string(500, 'r');
+    }
+    auto spool = open();
+    ASSERT_TRUE(spool->begin_run(300).ok());
+    EXPECT_FALSE(fs::exists(dir_ + "/free-7")) << "taken for run 300";
+    EXPECT_EQ(fs::file_size(dir_ + "/300.log"), 16u) << "only its own `started` record";
 }
 
 TEST_F(SpoolTest, ARunWithoutItsResultIsInterruptedAfterARestartAndKeepsItsOutput) {
