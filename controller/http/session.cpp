@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -81,25 +82,21 @@ class Session final : public Exchange,
         if (phase_ != Phase::handling) return false;
         phase_ = Phase::streaming;
         on_client_gone_ = std::move(on_client_gone);
-        stream_head_.emplace(beast::http::status::ok, version_);
-        set_standard_headers(*stream_head_, content_type);
-        for (const auto& [name, value] : headers) stream_head_->set(name, value);
+        beast::http::response<beast::http::empty_body> head{beast::http::status::ok, version_};
+        set_standard_headers(head, content_type);
+        for (const auto& [name, value] : headers) head.set(name, value);
         // Kept open after the last chunk if the client asked (HTTP/1.1's default): one that
         // follows job after job needs no new connection for each.
-        stream_head_->keep_alive(keep_alive_);
-        stream_head_->chunked(true);
-        head_serializer_.emplace(*stream_head_);
+        head.keep_alive(keep_alive_);
+        head.chunked(true);
+        std::ostringstream text;
+        text << head.base();
+        head_ = std::move(text).str();  // goes out with the first lines
         // The watch read waits as long as the stream lasts; only writes time out. With the
-        // read pending, expires_after() below applies to the write alone.
+        // read pending, expires_after() applies to the writes alone.
         stream_.expires_never();
         watch();
-        writing_ = true;
-        stream_.expires_after(kIoTimeout);
-        beast::http::async_write_header(
-            stream_, *head_serializer_,
-            [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                self->on_stream_write(ec);
-            });
+        schedule_write();
         return true;
     }
 
@@ -119,7 +116,7 @@ class Session final : public Exchange,
         if (websocket_) return websocket_->send(data);
         if (phase_ != Phase::streaming || ending_) return;
         pending_ += data;
-        if (!writing_) write_next_chunk();
+        schedule_write();
     }
 
     std::size_t unwritten_bytes() const override {
@@ -130,7 +127,7 @@ class Session final : public Exchange,
     void when_written(std::function<void()> then) override {
         if (phase_ != Phase::streaming || ending_ || websocket_) return;
         written_ = std::move(then);
-        if (!writing_) write_next_chunk();
+        schedule_write();
     }
 
     void end_stream(AfterStream after) override {
@@ -139,6 +136,7 @@ class Session final : public Exchange,
         ending_ = true;
         if (after == AfterStream::close) keep_alive_ = false;
         on_client_gone_ = nullptr;
+        // What is queued by now is all the stream holds: written at once, with its end.
         if (!writing_) write_next_chunk();
     }
 
@@ -305,20 +303,35 @@ class Session final : public Exchange,
         drain_some();
     }
 
+    // Writes what is queued once the handler running now has returned, so that what one turn
+    // of the loop sends goes out in one write: a run's last event, its job's and the end of
+    // the stream reach the client together instead of waking it three times.
+    void schedule_write() {
+        if (writing_ || write_scheduled_) return;
+        write_scheduled_ = true;
+        net::post(stream_.get_executor(), [self = shared_from_this()] {
+            self->write_scheduled_ = false;
+            if (self->phase_ == Phase::streaming && !self->writing_) self->write_next_chunk();
+        });
+    }
+
+    // What is due goes out in one write: the head (with the first lines), the lines queued
+    // since the last write as one chunk, and the end of the stream once it ends.
     void write_next_chunk() {
+        std::string out = std::exchange(head_, {});
         if (!pending_.empty()) {
-            in_flight_ = std::exchange(pending_, {});
-            writing_ = true;
-            stream_.expires_after(kIoTimeout);
-            net::async_write(stream_, beast::http::make_chunk(net::buffer(in_flight_)),
-                             [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                                 self->on_stream_write(ec);
-                             });
-        } else if (ending_ && !last_chunk_sent_) {
+            out += beast::buffers_to_string(beast::http::make_chunk(net::buffer(pending_)));
+            pending_.clear();
+        }
+        if (ending_ && !last_chunk_sent_) {
             last_chunk_sent_ = true;
+            out += beast::buffers_to_string(beast::http::make_chunk_last());
+        }
+        if (!out.empty()) {
+            in_flight_ = std::move(out);
             writing_ = true;
             stream_.expires_after(kIoTimeout);
-            net::async_write(stream_, beast::http::make_chunk_last(),
+            net::async_write(stream_, net::buffer(in_flight_),
                              [self = shared_from_this()](beast::error_code ec, std::size_t) {
                                  self->on_stream_write(ec);
                              });
@@ -368,8 +381,7 @@ class Session final : public Exchange,
     // The stream is over and its connection kept: back to reading requests.
     void resume(beast::error_code ec) {
         if (ec && ec != net::error::operation_aborted) return fail(ec, "read");
-        head_serializer_.reset();  // it refers to the head
-        stream_head_.reset();
+        head_.clear();
         pending_.clear();
         in_flight_.clear();
         written_ = nullptr;
@@ -401,13 +413,13 @@ class Session final : public Exchange,
     std::array<char, 4096> scratch_{};  // for watch and drain reads, whose bytes are dropped
 
     // A streamed response.
-    std::optional<beast::http::response<beast::http::empty_body>> stream_head_;
-    std::optional<beast::http::response_serializer<beast::http::empty_body>> head_serializer_;
     std::function<void()> on_client_gone_;
+    std::string head_;               // the response's head, until the first write
     std::string pending_;            // queued by send(), not yet being written
-    std::string in_flight_;          // the chunk being written
+    std::string in_flight_;          // what is being written (head, chunk, end)
     std::function<void()> written_;  // when_written's callback, until the queue is empty
     bool writing_ = false;
+    bool write_scheduled_ = false;  // schedule_write() has posted a write_next_chunk()
     bool ending_ = false;
     bool last_chunk_sent_ = false;
 
