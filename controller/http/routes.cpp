@@ -479,13 +479,18 @@ void Router::with_job(const Call& call, const std::string& permission,
     jobs_.job(call.job_id, [this, identity = call.identity, exchange = call.exchange, permission,
                             then = std::move(then)](Result<JobDetail> d) {
         if (!d) return exchange->respond(job_error_response(d.error()));
-        // Everyone may see and cancel their own jobs; someone else's needs permission.
-        if (d->job.requester != identity &&
-            !allowed(identity, exchange, permission, {}, "job:" + std::to_string(d->job.id),
-                     permission == "jobs.read" ? Access::read : Access::change))
-            return;
+        if (!may_see(identity, exchange, permission, d->job.id, d->job.requester)) return;
         then(*d);
     });
+}
+
+bool Router::may_see(const std::string& identity, const std::shared_ptr<Exchange>& exchange,
+                     const std::string& permission, std::int64_t job_id,
+                     const std::string& requester) {
+    // Everyone may see and cancel their own jobs; someone else's needs permission.
+    return requester == identity ||
+           allowed(identity, exchange, permission, {}, "job:" + std::to_string(job_id),
+                   permission == "jobs.read" ? Access::read : Access::change);
 }
 
 void Router::handle(const Request& request, const std::shared_ptr<Exchange>& exchange) {
@@ -745,11 +750,17 @@ void Router::get_output(const Call& call) {
 }
 
 void Router::get_events(const Call& call) {
-    with_job(call, "jobs.read",
-             [this, exchange = call.exchange, id = call.job_id,
-              websocket = call.request.websocket_upgrade](const JobDetail&) {
-                 EventStream::start(jobs_, id, exchange, websocket, defer_);
-             });
+    auto start = [this, exchange = call.exchange, id = call.job_id,
+                  websocket = call.request.websocket_upgrade] {
+        EventStream::start(jobs_, id, exchange, websocket, defer_);
+    };
+    // A job still going is checked against what the scheduler holds: a client that follows
+    // the job it just submitted waits for no read before its stream starts.
+    if (auto requester = jobs_.active_requester(call.job_id)) {
+        if (may_see(call.identity, call.exchange, "jobs.read", call.job_id, *requester)) start();
+        return;
+    }
+    with_job(call, "jobs.read", [start](const JobDetail&) { start(); });
 }
 
 void Router::post_cancel(const Call& call) {

@@ -118,6 +118,9 @@ class JobService {
 
     virtual void list_jobs(const JobQuery& query, Callback<std::vector<Job>> done) = 0;
     virtual void job(std::int64_t job_id, Callback<JobDetail> done) = 0;
+    // Who asked for a job that is still going, from memory (no read); nothing for one that
+    // finished or never was (job() says which).
+    virtual std::optional<std::string> active_requester(std::int64_t job_id) const = 0;
     virtual void output(std::int64_t job_id, Callback<std::vector<OutputChunk>> done) = 0;
     // One host's output bytes in range, reading only the chunks that hold them (Store says
     // how). Error: unknown job.

@@ -1,5 +1,7 @@
 #include "controller/scheduler/scheduler.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include <algorithm>
 #include <string_view>
 
@@ -68,7 +70,8 @@ Scheduler::Scheduler(boost::asio::io_context& io, Store& store, SendToAgent send
       audit_(audit != nullptr ? *audit : no_audit_),
       tick_timer_(io),
       liveness_timer_(io),
-      ack_timer_(io) {}
+      ack_timer_(io),
+      running_timer_(io) {}
 
 void Scheduler::restore(const StoreSnapshot& snapshot) {
     next_job_id_ = snapshot.max_job_id + 1;
@@ -135,6 +138,8 @@ void Scheduler::stop() {
     liveness_timer_.cancel();
     rollout_timer_.cancel();
     ack_timer_.cancel();
+    running_timer_.cancel();
+    save_unsaved_running();
     send_all_held_acks();  // before the bye: what is stored, the agents may forget
     for (auto& [name, agent] : agents_)
         if (agent.info.online) send_(name, proto::Bye{"controller stopping"});
@@ -194,6 +199,10 @@ void Scheduler::handle(const std::string& name, proto::Hello& m) {
         bool holds = held.count(static_cast<std::uint64_t>(id)) > 0;
         if (run.record.state == RunState::dispatched) {
             if (!holds) send_run(run);  // never arrived: send again (the agent de-duplicates)
+            // Started (an agent holds a run from before its run_ack), and stored before that
+            // (its `running` waits for the run's next save: mark_running()).
+            else
+                mark_running(run);
         } else if (holds) {
             if (run.record.state == RunState::unknown) set_run_state(run, RunState::running);
             if (run.cancel_sent) send_(name, proto::Cancel{static_cast<std::uint64_t>(id)});
@@ -261,7 +270,27 @@ void Scheduler::handle(const std::string& name, proto::RunAck& m) {
     }
     if (run->record.state == RunState::dispatched || run->record.state == RunState::unknown) {
         if (run->record.started_at_ms == 0) run->record.started_at_ms = now_ms();
-        set_run_state(*run, RunState::running);
+        mark_running(*run);
+    }
+}
+
+void Scheduler::mark_running(ActiveRun& run) {
+    run.record.state = RunState::running;
+    notify(run.record.job_id, JobEvent{JobEvent::RunChanged{run.record}});
+    running_unsaved_.push_back(run.record.id);
+    if (running_unsaved_.size() > 1 || stopped_) return;  // the timer is armed
+    running_timer_.expires_after(config_.running_save_delay);
+    running_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) save_unsaved_running();
+    });
+}
+
+void Scheduler::save_unsaved_running() {
+    // A run saved since (its output) is saved again, as it is now; one that ended is stored.
+    for (std::int64_t id : std::exchange(running_unsaved_, {})) {
+        auto run = runs_.find(id);
+        if (run != runs_.end() && run->second.record.state == RunState::running)
+            store_.save_run(run->second.record);
     }
 }
 
@@ -928,6 +957,12 @@ void Scheduler::output_range(std::int64_t job_id, const OutputRange& range,
     store_.output_range(job_id, range, std::move(done));
 }
 
+std::optional<std::string> Scheduler::active_requester(std::int64_t job_id) const {
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end()) return std::nullopt;
+    return it->second.job.requester;
+}
+
 void Scheduler::subscribe(std::int64_t job_id, std::function<void(const JobEvent&)> listener,
                           Callback<std::uint64_t> subscribed) {
     if (subscriptions_.size() >= kMaxSubscriptions) {
@@ -946,46 +981,72 @@ void Scheduler::subscribe(std::int64_t job_id, std::function<void(const JobEvent
 
 void Scheduler::start_snapshot(std::uint64_t id, Callback<std::uint64_t> subscribed) {
     std::int64_t job_id = subscriptions_.at(id).job_id;
+    // An active job with no output stored is all in memory: taken now, it is what every later
+    // event follows, so it needs no read (a short job's events stream then costs the store
+    // nothing). Answered once subscribe() has returned, as a read would be.
+    if (auto detail = detail_in_memory(job_id)) {
+        boost::asio::post(io_, [this, id, subscribed = std::move(subscribed),
+                                detail = std::move(*detail)]() mutable {
+            deliver_snapshot(id, subscribed, std::move(detail), {});
+        });
+        return;
+    }
     // Both reads are queued now, before any later write, so together they are one snapshot.
     auto detail = std::make_shared<std::optional<Result<JobDetail>>>();
     store_.job(job_id, [detail](Result<JobDetail> d) { *detail = std::move(d); });
     store_.output(job_id, [this, id, detail, subscribed](Result<std::vector<OutputChunk>> output) {
-        auto it = subscriptions_.find(id);
-        if (it == subscriptions_.end()) return;  // unsubscribed meanwhile
+        if (!subscriptions_.contains(id)) return;  // unsubscribed meanwhile
         if (!detail->has_value() || !detail->value() || !output) {
-            subscriptions_.erase(it);
+            subscriptions_.erase(id);
             subscribed(detail->has_value() && !detail->value() ? detail->value().error()
                        : output                                ? fail("store read failed")
                                                                : output.error());
             return;
         }
-        JobDetail& snapshot = detail->value().value();
-        fill_queue_positions(snapshot.runs);
-        subscribed(id);
-        auto deliver = [this, id](const JobEvent& e) {
-            auto s = subscriptions_.find(id);
-            if (s != subscriptions_.end()) s->second.listener(e);
-        };
-        for (const RunRecord& r : snapshot.runs) deliver(JobEvent{JobEvent::RunChanged{r}});
-        for (OutputChunk& c : *output) deliver(JobEvent{JobEvent::OutputAdded{std::move(c)}});
-        deliver(JobEvent{JobEvent::JobChanged{snapshot.job}});
+        deliver_snapshot(id, subscribed, std::move(detail->value().value()), std::move(*output));
+    });
+}
+
+std::optional<JobDetail> Scheduler::detail_in_memory(std::int64_t job_id) const {
+    auto job = jobs_.find(job_id);
+    if (job == jobs_.end()) return std::nullopt;
+    JobDetail detail{job->second.job, {}};
+    for (std::int64_t id : job->second.runs) {  // in id order, as the store lists them
+        const RunRecord& run = runs_.at(id).record;
+        if (run.stored_bytes > 0) return std::nullopt;  // its output is in the store alone
+        detail.runs.push_back(run);
+    }
+    return detail;
+}
+
+void Scheduler::deliver_snapshot(std::uint64_t id, const Callback<std::uint64_t>& subscribed,
+                                 JobDetail snapshot, std::vector<OutputChunk> output) {
+    if (!subscriptions_.contains(id)) return;  // unsubscribed meanwhile
+    fill_queue_positions(snapshot.runs);
+    subscribed(id);
+    auto deliver = [this, id](const JobEvent& e) {
         auto s = subscriptions_.find(id);
-        if (s == subscriptions_.end()) return;
-        if (is_final(snapshot.job.state)) {
-            subscriptions_.erase(s);
+        if (s != subscriptions_.end()) s->second.listener(e);
+    };
+    for (const RunRecord& r : snapshot.runs) deliver(JobEvent{JobEvent::RunChanged{r}});
+    for (OutputChunk& c : output) deliver(JobEvent{JobEvent::OutputAdded{std::move(c)}});
+    deliver(JobEvent{JobEvent::JobChanged{snapshot.job}});
+    auto s = subscriptions_.find(id);
+    if (s == subscriptions_.end()) return;
+    if (is_final(snapshot.job.state)) {
+        subscriptions_.erase(s);
+        return;
+    }
+    std::vector<JobEvent> buffered = std::move(s->second.buffered);
+    s->second.live = true;
+    for (const JobEvent& e : buffered) {
+        deliver(e);
+        const auto* changed = std::get_if<JobEvent::JobChanged>(&e.what);
+        if (changed != nullptr && is_final(changed->job.state)) {
+            subscriptions_.erase(id);
             return;
         }
-        std::vector<JobEvent> buffered = std::move(s->second.buffered);
-        s->second.live = true;
-        for (const JobEvent& e : buffered) {
-            deliver(e);
-            const auto* changed = std::get_if<JobEvent::JobChanged>(&e.what);
-            if (changed != nullptr && is_final(changed->job.state)) {
-                subscriptions_.erase(id);
-                return;
-            }
-        }
-    });
+    }
 }
 
 void Scheduler::unsubscribe(std::uint64_t subscription) {

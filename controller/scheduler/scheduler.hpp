@@ -50,6 +50,9 @@ struct SchedulerConfig {
     // True while the transport leaves agents' messages unread (its inbound budget spent): no
     // agent is judged silent then, its heartbeats may be among them. Empty: never.
     std::function<bool()> inbound_paused;
+    // How long a run's `running` may wait for the run's next save before it is stored on its
+    // own (Scheduler::mark_running).
+    std::chrono::milliseconds running_save_delay{50};
 };
 
 class Scheduler : public JobService, public HeldJobs {
@@ -115,6 +118,7 @@ class Scheduler : public JobService, public HeldJobs {
     void output(std::int64_t job_id, Callback<std::vector<OutputChunk>> done) override;
     void output_range(std::int64_t job_id, const OutputRange& range,
                       Callback<OutputSlice> done) override;
+    std::optional<std::string> active_requester(std::int64_t job_id) const override;
     void subscribe(std::int64_t job_id, std::function<void(const JobEvent&)> listener,
                    Callback<std::uint64_t> subscribed) override;
     void unsubscribe(std::uint64_t subscription) override;
@@ -205,6 +209,13 @@ class Scheduler : public JobService, public HeldJobs {
     void send_held_acks(const std::string& agent);
     void send_all_held_acks();
     void arm_ack_timer();
+    // A run its agent has started: `running` at once in memory and in the events, and in the
+    // store with the run's next save (its output or result) or after kRunningSaveDelay,
+    // whichever is first, so that a short run's start and end are one row write and its start
+    // costs no commit of its own while it runs. A crash in between leaves it `dispatched`,
+    // which the agent's answer to the resend settles, as for a crash before the start.
+    void mark_running(ActiveRun& run);
+    void save_unsaved_running();
     // Validates the request and resolves its target into reply.matched (online) and
     // reply.offline; the job it returns has its id taken but is not stored yet.
     Result<Job> prepare_job(const SubmitRequest& request, SubmitReply& reply);
@@ -249,6 +260,11 @@ class Scheduler : public JobService, public HeldJobs {
     }
     void notify(std::int64_t job_id, const JobEvent& event);
     void start_snapshot(std::uint64_t id, Callback<std::uint64_t> subscribed);
+    // The job and its runs as held now, if it is active and none of its runs stored output.
+    std::optional<JobDetail> detail_in_memory(std::int64_t job_id) const;
+    // Hands a subscriber its snapshot, then what was buffered meanwhile, and makes it live.
+    void deliver_snapshot(std::uint64_t id, const Callback<std::uint64_t>& subscribed,
+                          JobDetail snapshot, std::vector<OutputChunk> output);
 
     // Rollouts (scheduler_rollout.cpp; the window itself is rollout.cpp). A job with a window
     // or fail-fast keeps its queued runs off its agents' queues until the window releases them.
@@ -278,6 +294,9 @@ class Scheduler : public JobService, public HeldJobs {
     HeldAcks held_acks_;
     boost::asio::steady_timer ack_timer_;
     bool ack_timer_armed_ = false;
+    // mark_running(): runs whose `running` is not queued to the store yet, and its timer.
+    std::vector<std::int64_t> running_unsaved_;
+    boost::asio::steady_timer running_timer_;
     log::LogThrottle agent_warnings_{log::LogThrottle::Options{}};
     bool stopped_ = false;
     // The heartbeat agents are told (Welcome, heartbeat replies), and the one silence is

@@ -8,12 +8,20 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include <atomic>
 #include <filesystem>
 
 namespace hostline::controller {
 namespace {
 
 using namespace std::chrono_literals;
+
+// Counts the store's commits (called on the store thread).
+struct CommitCounter : StoreMetrics {
+    std::atomic<int> commits{0};
+    void committed(std::chrono::steady_clock::duration) override { ++commits; }
+    void queue_depth(std::size_t) override {}
+};
 
 class SchedulerTest : public ::testing::Test {
   protected:
@@ -31,9 +39,10 @@ class SchedulerTest : public ::testing::Test {
     void open(SchedulerConfig config = {}) {
         scheduler_.reset();
         store_.reset();
-        auto store = Store::open(dir_ + "/hostline.db", [this](std::function<void()> f) {
-            boost::asio::post(io_, std::move(f));
-        });
+        auto store = Store::open(
+            dir_ + "/hostline.db",
+            [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); },
+            &store_metrics_);
         ASSERT_TRUE(store.ok()) << store.error().message;
         store_ = std::move(*store);
         config.heartbeat = config_heartbeat_;
@@ -109,6 +118,7 @@ class SchedulerTest : public ::testing::Test {
     std::string dir_;
     boost::asio::io_context io_;
     RecordedAudit audit_;
+    CommitCounter store_metrics_;  // before store_: it outlives the store
     std::unique_ptr<Store> store_;
     std::unique_ptr<Scheduler> scheduler_;
     std::vector<std::pair<std::string, proto::Message>> sent_;
@@ -357,6 +367,63 @@ TEST_F(SchedulerTest, AnOutputsAckWaitsForItsRunsResultAndOneAckEndsTheRun) {
     finish("a1", run, 2, 0);
     ASSERT_TRUE(run_until([&] { return acked("a1", run) == 2; }));
     EXPECT_EQ(sent_to<proto::Ack>("a1").size(), 1u);
+}
+
+// A run's start is in the events at once and in the store shortly after, on its own when
+// the run goes on without a word.
+TEST_F(SchedulerTest, AStartedRunIsRunningInTheEventsAtOnceAndInTheStoreSoonAfter) {
+    hello("a1");
+    auto submitted = scheduler_->submit(request("a1", {"sleep", "60"}));
+    ASSERT_TRUE(submitted.ok());
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+    std::vector<RunState> seen;
+    bool subscribed = false;
+    scheduler_->subscribe(
+        submitted->job_id,
+        [&](const JobEvent& e) {
+            if (const auto* r = std::get_if<JobEvent::RunChanged>(&e.what))
+                seen.push_back(r->run.state);
+        },
+        [&](Result<std::uint64_t> id) { subscribed = id.ok(); });
+    ASSERT_TRUE(run_until([&] { return subscribed; }));
+    seen.clear();
+
+    const std::uint64_t run = sent_to<proto::Run>("a1")[0].run_id;
+    scheduler_->on_agent_message("a1", proto::RunAck{run, true, ""});
+    ASSERT_EQ(seen, std::vector<RunState>{RunState::running}) << "told before any commit";
+    EXPECT_TRUE(
+        run_until([&] { return detail(submitted->job_id).runs.at(0).state == RunState::running; }));
+}
+
+// The start of a run that ends before its start is stored costs no commit of its own: its
+// row is written once, as it ended.
+TEST_F(SchedulerTest, AShortRunsStartAndEndAreOneCommit) {
+    SchedulerConfig config;
+    config.running_save_delay = std::chrono::minutes(10);  // never, within this test
+    open(config);
+    hello("a1");
+    auto submitted = scheduler_->submit(request("a1", {"true"}));
+    ASSERT_TRUE(submitted.ok());
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+    const std::uint64_t run = sent_to<proto::Run>("a1")[0].run_id;
+    auto settled = [&] {
+        bool stored = false;
+        scheduler_->when_stored([&] { stored = true; });
+        return run_until([&] { return stored; });
+    };
+    ASSERT_TRUE(settled());
+    const int before = store_metrics_.commits;
+
+    scheduler_->on_agent_message("a1", proto::RunAck{run, true, ""});
+    ASSERT_TRUE(settled());
+    EXPECT_EQ(store_metrics_.commits, before) << "the start alone commits nothing";
+    finish("a1", run, 1, 0);
+    ASSERT_TRUE(run_until([&] { return acked("a1", run) == 1; }));
+    EXPECT_EQ(store_metrics_.commits, before + 1);
+    const JobDetail stored = detail(submitted->job_id);
+    EXPECT_EQ(stored.job.state, JobState::succeeded);
+    EXPECT_EQ(stored.runs.at(0).state, RunState::succeeded);
+    EXPECT_GT(stored.runs.at(0).started_at_ms, 0);
 }
 
 // Held acks never keep an agent's window (64 messages, 4 MiB) from draining: a quarter of it
@@ -681,9 +748,11 @@ TEST_F(SchedulerTest, RestartRestoresActiveJobsAndReconcilesFromHello) {
                   r2 = sent_to<proto::Run>("a2")[0].run_id;
     scheduler_->on_agent_message("a1", proto::RunAck{r1, true, ""});
     scheduler_->on_agent_message("a2", proto::RunAck{r2, true, ""});
-    std::optional<bool> flushed;
-    store_->flush([&] { flushed = true; });
-    ASSERT_TRUE(run_until([&] { return flushed.has_value(); }));
+    ASSERT_TRUE(run_until([&] {
+        const JobDetail stored = detail(reply->job_id);
+        return stored.runs.at(0).state == RunState::running &&
+               stored.runs.at(1).state == RunState::running;
+    }));
 
     open();  // a new controller over the same database
     sent_.clear();
@@ -694,6 +763,42 @@ TEST_F(SchedulerTest, RestartRestoresActiveJobsAndReconcilesFromHello) {
     EXPECT_EQ(d.runs[0].state, RunState::succeeded);
     EXPECT_EQ(d.runs[1].state, RunState::lost);
     EXPECT_EQ(d.job.state, JobState::partial);
+}
+
+// A restart soon after a run started finds it `dispatched` in the store (mark_running): the
+// agent's hello, which holds it, says it started; one that does not hold it gets it again.
+TEST_F(SchedulerTest, ARunStartedJustBeforeARestartIsRunningOnceItsAgentSaysItHoldsIt) {
+    SchedulerConfig config;
+    config.running_save_delay = std::chrono::minutes(10);  // the restart comes first
+    open(config);
+    hello("a1");
+    auto reply = scheduler_->submit(request("a1", {"sleep", "5"}));
+    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
+    const std::uint64_t run = sent_to<proto::Run>("a1")[0].run_id;
+    scheduler_->on_agent_message("a1", proto::RunAck{run, true, ""});
+    std::optional<bool> flushed;
+    store_->flush([&] { flushed = true; });
+    ASSERT_TRUE(run_until([&] { return flushed.has_value(); }));
+    EXPECT_EQ(detail(reply->job_id).runs.at(0).state, RunState::dispatched);
+
+    open(config);  // a new controller over the same database
+    sent_.clear();
+    hello("a1", 4, {{run, false}});
+    EXPECT_TRUE(sent_to<proto::Run>("a1").empty()) << "held: not sent again";
+    std::vector<RunState> seen;
+    bool subscribed = false;
+    scheduler_->subscribe(
+        reply->job_id,
+        [&](const JobEvent& e) {
+            if (const auto* r = std::get_if<JobEvent::RunChanged>(&e.what))
+                seen.push_back(r->run.state);
+        },
+        [&](Result<std::uint64_t> id) { subscribed = id.ok(); });
+    ASSERT_TRUE(run_until([&] { return subscribed; }));
+    EXPECT_EQ(seen, std::vector<RunState>{RunState::running});
+    finish("a1", run, 1, 0);
+    ASSERT_TRUE(run_until([&] { return acked("a1", run) == 1; }));
+    EXPECT_EQ(detail(reply->job_id).runs.at(0).state, RunState::succeeded);
 }
 
 TEST_F(SchedulerTest, AScriptRunResentAfterARestartCarriesTheScriptAndItsCap) {

@@ -145,6 +145,12 @@ class FakeJobService final : public JobService {
         });
     }
 
+    std::optional<std::string> active_requester(std::int64_t job_id) const override {
+        const auto it = jobs.find(job_id);
+        if (it == jobs.end() || is_final(it->second.job.state)) return std::nullopt;
+        return it->second.job.requester;
+    }
+
     void subscribe(std::int64_t job_id, std::function<void(const JobEvent&)> listener,
                    Callback<std::uint64_t> subscribed) override {
         net::post(io_, [this, job_id, listener = std::move(listener),
