@@ -106,6 +106,20 @@ class SchedulerTest : public ::testing::Test {
         return got->value();
     }
 
+    // Subscribes to the job; the state of every run event from then on (the snapshot's too)
+    // goes to run_states_.
+    void watch_run_states(std::int64_t job_id) {
+        bool subscribed = false;
+        scheduler_->subscribe(
+            job_id,
+            [this](const JobEvent& e) {
+                if (const auto* r = std::get_if<JobEvent::RunChanged>(&e.what))
+                    run_states_.push_back(r->run.state);
+            },
+            [&](Result<std::uint64_t> id) { subscribed = id.ok(); });
+        ASSERT_TRUE(run_until([&] { return subscribed; }));
+    }
+
     void finish(const std::string& agent, std::uint64_t run_id, std::uint64_t seq, int exit_code) {
         proto::RunResult r;
         r.run_id = run_id;
@@ -122,6 +136,7 @@ class SchedulerTest : public ::testing::Test {
     std::unique_ptr<Store> store_;
     std::unique_ptr<Scheduler> scheduler_;
     std::vector<std::pair<std::string, proto::Message>> sent_;
+    std::vector<RunState> run_states_;  // watch_run_states()
     std::chrono::milliseconds config_heartbeat_{5000};
     std::chrono::milliseconds config_grace_{60000};
 };
@@ -376,21 +391,12 @@ TEST_F(SchedulerTest, AStartedRunIsRunningInTheEventsAtOnceAndInTheStoreSoonAfte
     auto submitted = scheduler_->submit(request("a1", {"sleep", "60"}));
     ASSERT_TRUE(submitted.ok());
     ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
-    std::vector<RunState> seen;
-    bool subscribed = false;
-    scheduler_->subscribe(
-        submitted->job_id,
-        [&](const JobEvent& e) {
-            if (const auto* r = std::get_if<JobEvent::RunChanged>(&e.what))
-                seen.push_back(r->run.state);
-        },
-        [&](Result<std::uint64_t> id) { subscribed = id.ok(); });
-    ASSERT_TRUE(run_until([&] { return subscribed; }));
-    seen.clear();
+    watch_run_states(submitted->job_id);
+    run_states_.clear();  // the snapshot's
 
     const std::uint64_t run = sent_to<proto::Run>("a1")[0].run_id;
     scheduler_->on_agent_message("a1", proto::RunAck{run, true, ""});
-    ASSERT_EQ(seen, std::vector<RunState>{RunState::running}) << "told before any commit";
+    ASSERT_EQ(run_states_, std::vector<RunState>{RunState::running}) << "told before any commit";
     EXPECT_TRUE(
         run_until([&] { return detail(submitted->job_id).runs.at(0).state == RunState::running; }));
 }
@@ -785,17 +791,8 @@ TEST_F(SchedulerTest, ARunStartedJustBeforeARestartIsRunningOnceItsAgentSaysItHo
     sent_.clear();
     hello("a1", 4, {{run, false}});
     EXPECT_TRUE(sent_to<proto::Run>("a1").empty()) << "held: not sent again";
-    std::vector<RunState> seen;
-    bool subscribed = false;
-    scheduler_->subscribe(
-        reply->job_id,
-        [&](const JobEvent& e) {
-            if (const auto* r = std::get_if<JobEvent::RunChanged>(&e.what))
-                seen.push_back(r->run.state);
-        },
-        [&](Result<std::uint64_t> id) { subscribed = id.ok(); });
-    ASSERT_TRUE(run_until([&] { return subscribed; }));
-    EXPECT_EQ(seen, std::vector<RunState>{RunState::running});
+    watch_run_states(reply->job_id);
+    EXPECT_EQ(run_states_, std::vector<RunState>{RunState::running});
     finish("a1", run, 1, 0);
     ASSERT_TRUE(run_until([&] { return acked("a1", run) == 1; }));
     EXPECT_EQ(detail(reply->job_id).runs.at(0).state, RunState::succeeded);
