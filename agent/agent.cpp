@@ -165,6 +165,7 @@ class Agent::Impl {
             on_tick(now);
             settle_all(now);
             send_due(now);
+            spool_->tidy();  // last: nothing waits for it
             if (stop_deadline && runner_.running() == 0 && running_.empty()) {
                 if (spool_->pending_messages() == 0) break;
                 if (!flush_deadline) flush_deadline = now + kStopFlush;

@@ -97,6 +97,7 @@ Spool::Spool(std::string dir, std::uint64_t max_bytes)
     : dir_(std::move(dir)), max_bytes_(max_bytes) {}
 
 Spool::~Spool() {
+    tidy();
     for (auto& [id, log] : runs_) close_run(log);
     if (seen_fd_ >= 0) ::close(seen_fd_);
 }
@@ -321,6 +322,13 @@ void Spool::retire(std::uint64_t run_id, RunLog& log) {
     ::unlink(log_path(run_id).c_str());
 }
 
+void Spool::tidy() {
+    for (std::uint64_t run_id : std::exchange(delivered_, {})) {
+        RunLog closed;  // its log was closed when it was delivered
+        retire(run_id, closed);
+    }
+}
+
 int Spool::reuse_free(const std::string& path) {
     while (!free_logs_.empty()) {
         FreeLog free = std::move(free_logs_.back());
@@ -454,8 +462,9 @@ void Spool::acknowledge(std::uint64_t run_id, std::uint64_t seq) {
         log.pending.pop_front();
     }
     if (done) {
-        retire(run_id, log);
+        close_run(log);
         runs_.erase(it);
+        delivered_.push_back(run_id);  // emptied by tidy()
         return;
     }
     // Lost on a full disk it only costs a resend after a restart; the controller de-duplicates.

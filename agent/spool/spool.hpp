@@ -83,8 +83,13 @@ class Spool {
     // Stores the run's result with the run's next seq; never fails (memory if it must).
     void add_result(proto::RunResult& result);
 
-    // Everything of run_id up to seq is stored by the controller. Frees what it covers.
+    // Everything of run_id up to seq is stored by the controller. Frees what it covers; the
+    // log of a run delivered whole is emptied for reuse by the next tidy().
     void acknowledge(std::uint64_t run_id, std::uint64_t seq);
+    // Empties the logs of the runs delivered since the last call. File system work that
+    // nothing waits for: the agent does it once the messages at hand are handled (an ack
+    // often comes with the next run, which should not wait for it).
+    void tidy();
 
     // The encoded messages to send now: not sent yet (within the window), or sent longer
     // than kResendAfter ago without an acknowledgement.
@@ -152,7 +157,8 @@ class Spool {
         std::string path;
         bool emptied = false;  // by retire(); one found at start may still hold records
     };
-    std::vector<FreeLog> free_logs_;  // logs done with, for the next runs
+    std::vector<FreeLog> free_logs_;        // logs done with, for the next runs
+    std::vector<std::uint64_t> delivered_;  // runs whose logs tidy() empties
     std::set<std::uint64_t> seen_;
     std::deque<std::uint64_t> seen_order_;
     int seen_fd_ = -1;

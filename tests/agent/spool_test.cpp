@@ -90,9 +90,11 @@ TEST_F(SpoolTest, AnAcknowledgedResultDeletesTheRunButItIsStillRemembered) {
         spool->acknowledge(9, r.seq);
         EXPECT_FALSE(spool->holds(9));
         EXPECT_EQ(spool->pending_messages(), 0u);
+        EXPECT_GT(fs::file_size(dir_ + "/9.log"), 0u) << "the file work waits for tidy()";
+        spool->tidy();
+        EXPECT_EQ(fs::file_size(dir_ + "/9.log"), 0u)
+            << "nothing of the delivered run is kept; the empty log waits to be reused";
     }
-    EXPECT_EQ(fs::file_size(dir_ + "/9.log"), 0u)
-        << "nothing of the delivered run is kept; the empty log waits to be reused";
     auto spool = open();
     EXPECT_TRUE(spool->seen(9)) << "a run is never started twice, also after a restart";
     EXPECT_TRUE(spool->held_runs().empty());
@@ -122,6 +124,7 @@ TEST_F(SpoolTest, ADeliveredLogIsReusedEmptyAndNeverReadAsARunAgain) {
             spool->add_result(r);
             spool->acknowledge(run, r.seq);
         }
+        spool->tidy();
         EXPECT_EQ(spool->pending_messages(), 0u);
         EXPECT_EQ(count_logs(), Spool::kFreeLogs) << "delivered logs are kept, up to the limit";
 
