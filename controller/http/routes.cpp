@@ -479,14 +479,14 @@ void Router::with_job(const Call& call, const std::string& permission,
     jobs_.job(call.job_id, [this, identity = call.identity, exchange = call.exchange, permission,
                             then = std::move(then)](Result<JobDetail> d) {
         if (!d) return exchange->respond(job_error_response(d.error()));
-        if (!may_see(identity, exchange, permission, d->job.id, d->job.requester)) return;
+        if (!may_act_on(identity, exchange, permission, d->job.id, d->job.requester)) return;
         then(*d);
     });
 }
 
-bool Router::may_see(const std::string& identity, const std::shared_ptr<Exchange>& exchange,
-                     const std::string& permission, std::int64_t job_id,
-                     const std::string& requester) {
+bool Router::may_act_on(const std::string& identity, const std::shared_ptr<Exchange>& exchange,
+                        const std::string& permission, std::int64_t job_id,
+                        const std::string& requester) {
     // Everyone may see and cancel their own jobs; someone else's needs permission.
     return requester == identity ||
            allowed(identity, exchange, permission, {}, "job:" + std::to_string(job_id),
@@ -757,7 +757,7 @@ void Router::get_events(const Call& call) {
     // A job still going is checked against what the scheduler holds: a client that follows
     // the job it just submitted waits for no read before its stream starts.
     if (auto requester = jobs_.active_requester(call.job_id)) {
-        if (may_see(call.identity, call.exchange, "jobs.read", call.job_id, *requester)) start();
+        if (may_act_on(call.identity, call.exchange, "jobs.read", call.job_id, *requester)) start();
         return;
     }
     with_job(call, "jobs.read", [start](const JobDetail&) { start(); });

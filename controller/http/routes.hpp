@@ -111,8 +111,9 @@ class Router {
                  const std::string& permission, const std::vector<target::Host>& hosts,
                  const std::string& subject, Access access = Access::change);
     // Whether identity may act on the job (its own, or permission); answers the refusal.
-    bool may_see(const std::string& identity, const std::shared_ptr<Exchange>& exchange,
-                 const std::string& permission, std::int64_t job_id, const std::string& requester);
+    bool may_act_on(const std::string& identity, const std::shared_ptr<Exchange>& exchange,
+                    const std::string& permission, std::int64_t job_id,
+                    const std::string& requester);
     // Fetches the job and calls then(job) if the caller asked for it or holds permission.
     void with_job(const Call& call, const std::string& permission,
                   std::function<void(const JobDetail&)> then);

@@ -198,11 +198,13 @@ void Scheduler::handle(const std::string& name, proto::Hello& m) {
         ActiveRun& run = it->second;
         bool holds = held.count(static_cast<std::uint64_t>(id)) > 0;
         if (run.record.state == RunState::dispatched) {
-            if (!holds) send_run(run);  // never arrived: send again (the agent de-duplicates)
-            // Started (an agent holds a run from before its run_ack), and stored before that
-            // (its `running` waits for the run's next save: mark_running()).
-            else
+            // Held: it started (an agent holds a run from before its run_ack), and its
+            // `running` was not stored yet (mark_running()). Not held: it never arrived; sent
+            // again (the agent de-duplicates).
+            if (holds)
                 mark_running(run);
+            else
+                send_run(run);
         } else if (holds) {
             if (run.record.state == RunState::unknown) set_run_state(run, RunState::running);
             if (run.cancel_sent) send_(name, proto::Cancel{static_cast<std::uint64_t>(id)});
@@ -277,6 +279,7 @@ void Scheduler::handle(const std::string& name, proto::RunAck& m) {
 void Scheduler::mark_running(ActiveRun& run) {
     run.record.state = RunState::running;
     notify(run.record.job_id, JobEvent{JobEvent::RunChanged{run.record}});
+    run.running_unsaved = true;
     running_unsaved_.push_back(run.record.id);
     if (running_unsaved_.size() > 1 || stopped_) return;  // the timer is armed
     running_timer_.expires_after(config_.running_save_delay);
@@ -286,11 +289,12 @@ void Scheduler::mark_running(ActiveRun& run) {
 }
 
 void Scheduler::save_unsaved_running() {
-    // A run saved since (its output) is saved again, as it is now; one that ended is stored.
+    // Those saved since (their output, their end) are stored as they are.
     for (std::int64_t id : std::exchange(running_unsaved_, {})) {
         auto run = runs_.find(id);
-        if (run != runs_.end() && run->second.record.state == RunState::running)
-            store_.save_run(run->second.record);
+        if (run == runs_.end() || !run->second.running_unsaved) continue;
+        run->second.running_unsaved = false;
+        store_.save_run(run->second.record);
     }
 }
 
@@ -396,6 +400,7 @@ void Scheduler::handle(const std::string& name, proto::Output& m) {
     rec.stored_bytes += chunk.data.size();
     rec.last_seq = m.seq;
     auto ack = acknowledge_when_stored(name, m.run_id, m.seq, Stored::output, sent_bytes);
+    run->running_unsaved = false;  // saved below, as it is
     if (chunk.data.empty()) {
         store_.save_run(rec, ack);
         return;
@@ -496,6 +501,7 @@ void Scheduler::set_run_state(ActiveRun& run, RunState state, std::function<void
     }
     run.record.state = state;
     if (state == RunState::unknown) run.unknown_since = Clock::now();
+    run.running_unsaved = false;  // saved now, as it is
     store_.save_run(run.record, std::move(on_committed));
     notify(run.record.job_id, JobEvent{JobEvent::RunChanged{run.record}});
 }

@@ -157,6 +157,8 @@ class Scheduler : public JobService, public HeldJobs {
         // The agent sent a repeat or a gap: it waits to hear what is stored, so this run's
         // acks are no longer held back (held_acks.hpp).
         bool ack_at_once = false;
+        // mark_running(): its `running` is not handed to the store yet.
+        bool running_unsaved = false;
     };
     struct ActiveJob {
         Job job;
@@ -210,10 +212,10 @@ class Scheduler : public JobService, public HeldJobs {
     void send_all_held_acks();
     void arm_ack_timer();
     // A run its agent has started: `running` at once in memory and in the events, and in the
-    // store with the run's next save (its output or result) or after kRunningSaveDelay,
-    // whichever is first, so that a short run's start and end are one row write and its start
-    // costs no commit of its own while it runs. A crash in between leaves it `dispatched`,
-    // which the agent's answer to the resend settles, as for a crash before the start.
+    // store with the run's next save (its output or result) or after
+    // SchedulerConfig::running_save_delay, whichever is first, so that a short run's start and
+    // end are one row write and its start costs no commit of its own while it runs. A crash in
+    // between leaves it `dispatched`: the agent's hello, which holds it, settles it.
     void mark_running(ActiveRun& run);
     void save_unsaved_running();
     // Validates the request and resolves its target into reply.matched (online) and

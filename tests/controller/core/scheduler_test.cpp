@@ -16,6 +16,15 @@ namespace {
 
 using namespace std::chrono_literals;
 
+SubmitRequest request(std::string target, std::vector<std::string> argv) {
+    SubmitRequest r;
+    r.requester = "token:admin";
+    r.source = "test";
+    r.target = std::move(target);
+    r.argv = std::move(argv);
+    return r;
+}
+
 // Counts the store's commits (called on the store thread).
 struct CommitCounter : StoreMetrics {
     std::atomic<int> commits{0};
@@ -106,6 +115,21 @@ class SchedulerTest : public ::testing::Test {
         return got->value();
     }
 
+    // Agent a1 says hello and a job runs argv on it: the job's id and its run's, once the run
+    // is stored and sent; {0, 0} (and a failed expectation) if it is not.
+    struct OneRun {
+        std::int64_t job = 0;
+        std::uint64_t run = 0;
+    };
+    OneRun run_on_a1(std::vector<std::string> argv) {
+        hello("a1");
+        auto submitted = scheduler_->submit(request("a1", std::move(argv)));
+        EXPECT_TRUE(submitted.ok());
+        if (!submitted.ok() || !run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }))
+            return {};
+        return {submitted->job_id, sent_to<proto::Run>("a1")[0].run_id};
+    }
+
     // Subscribes to the job; the state of every run event from then on (the snapshot's too)
     // goes to run_states_.
     void watch_run_states(std::int64_t job_id) {
@@ -140,15 +164,6 @@ class SchedulerTest : public ::testing::Test {
     std::chrono::milliseconds config_heartbeat_{5000};
     std::chrono::milliseconds config_grace_{60000};
 };
-
-SubmitRequest request(std::string target, std::vector<std::string> argv) {
-    SubmitRequest r;
-    r.requester = "token:admin";
-    r.source = "test";
-    r.target = std::move(target);
-    r.argv = std::move(argv);
-    return r;
-}
 
 TEST_F(SchedulerTest, HelloIsWelcomedAndTheAgentIsOnline) {
     hello("web-1", 4, {}, {{"role", "web"}});
@@ -370,10 +385,8 @@ TEST_F(SchedulerTest, ARepeatIsNeverAcknowledgedBeforeTheStoreCommittedIt) {
 // The agent's output is stored before its result arrives (a ROUTER hands messages over round
 // robin across agents): its ack waits, and the result's ack ends the run in one.
 TEST_F(SchedulerTest, AnOutputsAckWaitsForItsRunsResultAndOneAckEndsTheRun) {
-    hello("a1");
-    ASSERT_TRUE(scheduler_->submit(request("a1", {"cat"})).ok());
-    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
-    std::uint64_t run = sent_to<proto::Run>("a1")[0].run_id;
+    const std::uint64_t run = run_on_a1({"cat"}).run;
+    ASSERT_NE(run, 0u);
     scheduler_->on_agent_message("a1", proto::Output{run, 1, "stdout", proto::Bytes{"one\n"}});
     bool stored = false;
     scheduler_->when_stored([&] { stored = true; });
@@ -387,18 +400,15 @@ TEST_F(SchedulerTest, AnOutputsAckWaitsForItsRunsResultAndOneAckEndsTheRun) {
 // A run's start is in the events at once and in the store shortly after, on its own when
 // the run goes on without a word.
 TEST_F(SchedulerTest, AStartedRunIsRunningInTheEventsAtOnceAndInTheStoreSoonAfter) {
-    hello("a1");
-    auto submitted = scheduler_->submit(request("a1", {"sleep", "60"}));
-    ASSERT_TRUE(submitted.ok());
-    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
-    watch_run_states(submitted->job_id);
+    const OneRun one = run_on_a1({"sleep", "60"});
+    ASSERT_NE(one.run, 0u);
+    const std::uint64_t run = one.run;
+    watch_run_states(one.job);
     run_states_.clear();  // the snapshot's
 
-    const std::uint64_t run = sent_to<proto::Run>("a1")[0].run_id;
     scheduler_->on_agent_message("a1", proto::RunAck{run, true, ""});
     ASSERT_EQ(run_states_, std::vector<RunState>{RunState::running}) << "told before any commit";
-    EXPECT_TRUE(
-        run_until([&] { return detail(submitted->job_id).runs.at(0).state == RunState::running; }));
+    EXPECT_TRUE(run_until([&] { return detail(one.job).runs.at(0).state == RunState::running; }));
 }
 
 // The start of a run that ends before its start is stored costs no commit of its own: its
@@ -407,11 +417,9 @@ TEST_F(SchedulerTest, AShortRunsStartAndEndAreOneCommit) {
     SchedulerConfig config;
     config.running_save_delay = std::chrono::minutes(10);  // never, within this test
     open(config);
-    hello("a1");
-    auto submitted = scheduler_->submit(request("a1", {"true"}));
-    ASSERT_TRUE(submitted.ok());
-    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
-    const std::uint64_t run = sent_to<proto::Run>("a1")[0].run_id;
+    const OneRun one = run_on_a1({"true"});
+    ASSERT_NE(one.run, 0u);
+    const std::uint64_t run = one.run;
     auto settled = [&] {
         bool stored = false;
         scheduler_->when_stored([&] { stored = true; });
@@ -426,20 +434,36 @@ TEST_F(SchedulerTest, AShortRunsStartAndEndAreOneCommit) {
     finish("a1", run, 1, 0);
     ASSERT_TRUE(run_until([&] { return acked("a1", run) == 1; }));
     EXPECT_EQ(store_metrics_.commits, before + 1);
-    const JobDetail stored = detail(submitted->job_id);
+    const JobDetail stored = detail(one.job);
     EXPECT_EQ(stored.job.state, JobState::succeeded);
     EXPECT_EQ(stored.runs.at(0).state, RunState::succeeded);
     EXPECT_GT(stored.runs.at(0).started_at_ms, 0);
+}
+
+// A run whose output was stored since its start is not stored again for the start.
+TEST_F(SchedulerTest, ARunStoredWithItsOutputIsNotStoredAgainForItsStart) {
+    SchedulerConfig config;
+    config.running_save_delay = std::chrono::milliseconds(10);
+    open(config);
+    const OneRun one = run_on_a1({"cat"});
+    ASSERT_NE(one.run, 0u);
+    scheduler_->on_agent_message("a1", proto::RunAck{one.run, true, ""});
+    scheduler_->on_agent_message("a1", proto::Output{one.run, 1, "stdout", proto::Bytes{"one\n"}});
+    bool stored = false;
+    scheduler_->when_stored([&] { stored = true; });
+    ASSERT_TRUE(run_until([&] { return stored; }));
+    const int before = store_metrics_.commits;
+    run_until([] { return false; }, std::chrono::milliseconds(200));  // the delay, 20 times over
+    EXPECT_EQ(store_metrics_.commits, before);
+    EXPECT_EQ(detail(one.job).runs.at(0).state, RunState::running);
 }
 
 // Held acks never keep an agent's window (64 messages, 4 MiB) from draining: a quarter of it
 // held goes out as soon as it is stored, and what is held without a result goes out within
 // a second.
 TEST_F(SchedulerTest, HeldAcksGoOutAtAQuarterOfTheAgentsWindowOrWithinASecond) {
-    hello("a1");
-    ASSERT_TRUE(scheduler_->submit(request("a1", {"cat"})).ok());
-    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
-    std::uint64_t run = sent_to<proto::Run>("a1")[0].run_id;
+    const std::uint64_t run = run_on_a1({"cat"}).run;
+    ASSERT_NE(run, 0u);
     for (std::uint64_t seq = 1; seq <= 16; ++seq)
         scheduler_->on_agent_message("a1",
                                      proto::Output{run, seq, "stdout", proto::Bytes{"line\n"}});
@@ -777,25 +801,24 @@ TEST_F(SchedulerTest, ARunStartedJustBeforeARestartIsRunningOnceItsAgentSaysItHo
     SchedulerConfig config;
     config.running_save_delay = std::chrono::minutes(10);  // the restart comes first
     open(config);
-    hello("a1");
-    auto reply = scheduler_->submit(request("a1", {"sleep", "5"}));
-    ASSERT_TRUE(run_until([&] { return sent_to<proto::Run>("a1").size() == 1; }));
-    const std::uint64_t run = sent_to<proto::Run>("a1")[0].run_id;
+    const OneRun one = run_on_a1({"sleep", "5"});
+    ASSERT_NE(one.run, 0u);
+    const std::uint64_t run = one.run;
     scheduler_->on_agent_message("a1", proto::RunAck{run, true, ""});
     std::optional<bool> flushed;
     store_->flush([&] { flushed = true; });
     ASSERT_TRUE(run_until([&] { return flushed.has_value(); }));
-    EXPECT_EQ(detail(reply->job_id).runs.at(0).state, RunState::dispatched);
+    EXPECT_EQ(detail(one.job).runs.at(0).state, RunState::dispatched);
 
     open(config);  // a new controller over the same database
     sent_.clear();
     hello("a1", 4, {{run, false}});
     EXPECT_TRUE(sent_to<proto::Run>("a1").empty()) << "held: not sent again";
-    watch_run_states(reply->job_id);
+    watch_run_states(one.job);
     EXPECT_EQ(run_states_, std::vector<RunState>{RunState::running});
     finish("a1", run, 1, 0);
     ASSERT_TRUE(run_until([&] { return acked("a1", run) == 1; }));
-    EXPECT_EQ(detail(reply->job_id).runs.at(0).state, RunState::succeeded);
+    EXPECT_EQ(detail(one.job).runs.at(0).state, RunState::succeeded);
 }
 
 TEST_F(SchedulerTest, AScriptRunResentAfterARestartCarriesTheScriptAndItsCap) {
