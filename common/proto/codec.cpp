@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -38,6 +39,29 @@ struct FieldPacker {
         S::each_field(s, FieldPacker{pk});
     }
 };
+
+// Lets msgpack's packer write into the frame itself: no staging buffer to allocate and copy
+// from (msgpack::sbuffer starts at 8 KiB, for messages most of which are under 100 bytes).
+struct FrameWriter {
+    std::string& frame;
+    void write(const char* data, std::size_t size) { frame.append(data, size); }
+};
+
+// About what a message's frame takes, so that it is allocated once: its bytes and strings,
+// and a little for each field's name and everything else.
+template <typename M>
+std::size_t frame_size_hint(const M& m) {
+    std::size_t bytes = 32;
+    M::each_field(m, [&](const char* name, const auto& value) {
+        using T = std::decay_t<decltype(value)>;
+        bytes += std::char_traits<char>::length(name) + 10;
+        if constexpr (std::is_same_v<T, Bytes>)
+            bytes += value.data.size();
+        else if constexpr (std::is_same_v<T, std::string>)
+            bytes += value.size();
+    });
+    return bytes;
+}
 
 using Map = std::vector<std::pair<std::string_view, const msgpack::object*>>;
 
@@ -144,11 +168,13 @@ constexpr std::string_view kOtherVersion = "protocol version";
 }  // namespace
 
 std::string encode(const Message& message) {
-    msgpack::sbuffer buffer;
-    msgpack::packer<msgpack::sbuffer> pk(buffer);
+    std::string frame;
+    FrameWriter writer{frame};
+    msgpack::packer<FrameWriter> pk(writer);
     std::visit(
         [&](const auto& m) {
             using M = std::decay_t<decltype(m)>;
+            frame.reserve(frame_size_hint(m));
             std::uint32_t count = 2;
             M::each_field(m, [&](const char*, const auto&) { ++count; });
             pk.pack_map(count);
@@ -156,10 +182,10 @@ std::string encode(const Message& message) {
             pk.pack(kVersion);
             pk.pack(std::string_view("t"));
             pk.pack(std::string_view(M::kType));
-            M::each_field(m, FieldPacker<msgpack::packer<msgpack::sbuffer>>{pk});
+            M::each_field(m, FieldPacker<msgpack::packer<FrameWriter>>{pk});
         },
         message);
-    return std::string(buffer.data(), buffer.size());
+    return frame;
 }
 
 Result<Message> decode(std::string_view frame) {

@@ -125,12 +125,19 @@ void RouterThread::reply(const Stranger& to, proto::Message message) {
 }
 
 void RouterThread::enqueue(std::string destination, bool is_connection, std::string frame) {
+    bool was_empty;
     {
         std::lock_guard lock(outbox_mutex_);
+        was_empty = outbox_.empty();
         outbox_.push_back({std::move(destination), is_connection, std::move(frame)});
     }
-    std::uint64_t one = 1;
-    (void)::write(wake_fd_, &one, sizeof one);
+    // Only the first message of a batch wakes the thread: it takes the whole outbox at once,
+    // so what is queued before it does goes with it (a job to 10,000 agents: one write, not
+    // 10,000).
+    if (was_empty) {
+        std::uint64_t one = 1;
+        (void)::write(wake_fd_, &one, sizeof one);
+    }
 }
 
 void RouterThread::run() {

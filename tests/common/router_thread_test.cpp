@@ -457,6 +457,32 @@ TEST_F(RouterThreadTest, AHeartbeatTheHookAnswersIsRepliedToOnTheSpotAndNotHande
     EXPECT_FALSE(receive(a, 200ms).has_value()) << "nothing answered the declined heartbeat";
 }
 
+// Only the first message queued while the transport thread has not taken the outbox wakes
+// it; what others queue meanwhile goes out with it. Two threads queueing at once, in bursts,
+// and every message arrives.
+TEST_F(RouterThreadTest, EveryMessageQueuedFromSeveralThreadsAtOnceIsSent) {
+    zmq::socket_t a = agent("web-01", client_);
+    send(a, proto::encode(proto::Heartbeat{1}));
+    ASSERT_TRUE(wait_received(1));  // web-01's connection is known
+    constexpr std::uint32_t kEach = 5000;
+    auto queue_from = [this](std::uint32_t first) {
+        for (std::uint32_t i = 0; i < kEach; ++i) {
+            router_->send("web-01", proto::Heartbeat{first + i});
+            if (i % 500 == 0) std::this_thread::sleep_for(1ms);  // let the thread catch up
+        }
+    };
+    std::thread one(queue_from, 0), two(queue_from, kEach);
+    std::set<std::uint32_t> seen;
+    while (seen.size() < 2 * kEach) {
+        auto m = receive(a, 3s);
+        if (!m) break;
+        seen.insert(std::get<proto::Heartbeat>(*m).running);
+    }
+    one.join();
+    two.join();
+    EXPECT_EQ(seen.size(), 2 * kEach) << "messages were left in the outbox";
+}
+
 TEST_F(RouterThreadTest, SendingToAnAgentThatIsNotConnectedIsDroppedQuietly) {
     router_->send("nobody", proto::Welcome{"ctl", 5000});
     zmq::socket_t a = agent("web-01", client_);
