@@ -14,6 +14,7 @@
 
 #include "bench/cluster_api.hpp"
 #include "bench/keep_alive_client.hpp"
+#include "bench/process_cpu.hpp"
 #include "cli/api_client.hpp"
 #include "testing/local_cluster.hpp"
 
@@ -101,6 +102,30 @@ JobTiming run_true(hostline::cli::ApiClient& api) {
     return {ms_between(start, acknowledged), ms_between(start, ended)};
 }
 
+// Each thread's seconds on a CPU so far, in start order.
+std::vector<double> thread_seconds(pid_t pid) {
+    std::vector<double> seconds;
+    for (pid_t tid : tasks_of(pid)) seconds.push_back(cpu_seconds_of_task(task_dir(pid, tid)));
+    return seconds;
+}
+
+// "io 0.210, store 0.190, ...": each thread's ms a job since `before` (same threads, same
+// order: the controller starts them all before the first job), by the name it gives itself.
+std::string per_thread(pid_t pid, const std::vector<double>& before, double per_job) {
+    std::string out;
+    const std::vector<pid_t> tids = tasks_of(pid);
+    for (std::size_t i = 0; i < tids.size() && i < before.size(); ++i) {
+        std::string name;
+        std::ifstream(task_dir(pid, tids[i]) + "/comm") >> name;
+        if (i == 0) name = "io";  // the main thread, named after the program
+        char text[64];
+        std::snprintf(text, sizeof text, "%s%s %.3f", out.empty() ? "" : ", ", name.c_str(),
+                      (cpu_seconds_of_task(task_dir(pid, tids[i])) - before[i]) * per_job);
+        out += text;
+    }
+    return out;
+}
+
 }  // namespace
 
 std::vector<ReportRow> run_dispatch_latency_bench(const DispatchLatencySettings& settings) {
@@ -131,6 +156,32 @@ std::vector<ReportRow> run_dispatch_latency_bench(const DispatchLatencySettings&
         bare.push_back(spawn_true());
     }
     const double bare_p50 = percentile(bare, 0.5);
+
+    // Where a job's CPU goes, steadier than its wall time on a shared machine: as many kept-
+    // connection jobs again, untimed, with each process's seconds on a CPU around them, then as
+    // many bare spawns with the bench's own (the spawning thread and the reaped child).
+    const pid_t controller = cluster.controller_pid(), agent = cluster.agent_pid(kAgent);
+    const double controller_before = cpu_seconds_of(controller);
+    const std::vector<double> threads_before = thread_seconds(controller);
+    const double agent_before = cpu_seconds_of(agent);
+    const double runs_before = reaped_children_seconds(agent);
+    const double client_before = bench_process_cpu_seconds();
+    for (int i = 0; i < settings.runs; ++i) run_true_kept(http);
+    const double client_after = bench_process_cpu_seconds();
+    for (int i = 0; i < settings.runs; ++i) spawn_true();
+    const double per_job = 1000.0 / settings.runs;  // seconds in all -> ms a job
+    const double bare_cpu = (bench_process_cpu_seconds() - client_after) * per_job;
+    const double controller_cpu = (cpu_seconds_of(controller) - controller_before) * per_job;
+    const double agent_cpu = (cpu_seconds_of(agent) - agent_before) * per_job;
+    const double run_cpu = (reaped_children_seconds(agent) - runs_before) * per_job;
+    const double client_cpu = (client_after - client_before) * per_job;
+    std::fprintf(stderr,
+                 "(a) CPU a job over %d more: controller %.3f ms (%s), agent %.3f, the run %.3f, "
+                 "the client %.3f; a bare spawn %.3f (its thread and child)\n",
+                 settings.runs, controller_cpu,
+                 per_thread(controller, threads_before, per_job).c_str(), agent_cpu, run_cpu,
+                 client_cpu, bare_cpu);
+
     return {
         {"(a) /bin/true on 1 agent, p50", percentile(total, 0.5), bare_p50, kTargetP50},
         {"(a) /bin/true on 1 agent, p99", percentile(total, 0.99), percentile(bare, 0.99),
@@ -142,6 +193,11 @@ std::vector<ReportRow> run_dispatch_latency_bench(const DispatchLatencySettings&
         {"(a)   new connections per request (as the CLI), p50", percentile(fresh, 0.5), bare_p50},
         {"(a)   new connections per request (as the CLI), p99", percentile(fresh, 0.99),
          percentile(bare, 0.99)},
+        // Context: CPU a job (baseline: a bare spawn's, the spawning thread and its child).
+        {"(a)   CPU a job: controller, all threads", controller_cpu, bare_cpu},
+        {"(a)   CPU a job: agent, all threads (not the run)", agent_cpu, bare_cpu},
+        {"(a)   CPU a job: the run (/bin/true, as the agent reaps it)", run_cpu, bare_cpu},
+        {"(a)   CPU a job: the client (this bench)", client_cpu, bare_cpu},
     };
 }
 

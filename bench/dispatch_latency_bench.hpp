@@ -19,7 +19,8 @@ struct DispatchLatencySettings {
 
 // Starts one controller and one agent, times `runs` jobs of /bin/true on it, each followed by
 // one bare spawn, stops them, and returns the p50 and p99 rows with the targets, and
-// as context where the time went: submit -> 201 (the job committed) and 201 -> final event.
+// as context where the time went: submit -> 201 (the job committed) and 201 -> final event,
+// and the CPU a job costs each process over as many jobs again.
 // Throws std::runtime_error when the cluster does not come up or a job does not succeed.
 std::vector<ReportRow> run_dispatch_latency_bench(const DispatchLatencySettings& settings);
 

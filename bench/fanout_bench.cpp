@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bench/fleet.hpp"
+#include "bench/process_cpu.hpp"
 #include "testing/local_cluster.hpp"
 
 namespace hostline::bench {

@@ -1,15 +1,12 @@
 #include "bench/fleet.hpp"
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <tuple>
@@ -19,58 +16,12 @@
 #include "bench/cluster_api.hpp"
 #include "bench/keep_alive_client.hpp"
 #include "bench/open_files.hpp"
+#include "bench/process_cpu.hpp"
 
 namespace hostline::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Seconds on a CPU of one thread, to the nanosecond (/proc/.../schedstat: the tick-counted
-// utime of /proc/PID/stat rounds an agent's few milliseconds a job down to nothing).
-double cpu_seconds_of_task(const std::string& task_dir, double* waiting = nullptr) {
-    std::ifstream in(task_dir + "/schedstat");
-    long long on_cpu_ns = 0, waiting_ns = 0;
-    in >> on_cpu_ns >> waiting_ns;
-    if (waiting != nullptr) *waiting = static_cast<double>(waiting_ns) / 1e9;
-    return static_cast<double>(on_cpu_ns) / 1e9;
-}
-
-std::vector<pid_t> tasks_of(pid_t pid) {
-    std::vector<pid_t> tids;
-    std::error_code ec;
-    for (const auto& entry :
-         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec))
-        tids.push_back(std::atoi(entry.path().filename().c_str()));
-    std::sort(tids.begin(), tids.end());
-    return tids;
-}
-
-std::string task_dir(pid_t pid, pid_t tid) {
-    return "/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid);
-}
-
-// Every thread's seconds on a CPU together (not its reaped children's).
-double cpu_seconds_of(pid_t pid) {
-    if (pid <= 0) return 0;
-    double seconds = 0;
-    for (pid_t tid : tasks_of(pid)) seconds += cpu_seconds_of_task(task_dir(pid, tid));
-    return seconds;
-}
-
-// cutime + cstime of /proc/PID/stat (fields 16 and 17), in seconds.
-double reaped_children_seconds(pid_t pid) {
-    if (pid <= 0) return 0;
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto close_paren = text.rfind(')');  // the command name may hold spaces
-    if (close_paren == std::string::npos) return 0;
-    std::istringstream fields(text.substr(close_paren + 2));
-    std::string skipped;
-    for (int field = 3; field < 16; ++field) fields >> skipped;  // state .. stime
-    long cutime = 0, cstime = 0;
-    fields >> cutime >> cstime;
-    return static_cast<double>(cutime + cstime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
 
 // "Rss:" and "Pss:" of /proc/PID/smaps_rollup, in kB.
 std::pair<long, long> rss_and_pss_kb(pid_t pid) {
@@ -202,16 +153,6 @@ double MachineLoad::busy_since() const {
     auto [busy, total] = machine_jiffies();
     return total > total_ ? static_cast<double>(busy - busy_) / static_cast<double>(total - total_)
                           : 0;
-}
-
-double bench_process_cpu_seconds() {
-    auto seconds = [](int who) {
-        rusage usage{};
-        getrusage(who, &usage);
-        auto of = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-        return of(usage.ru_utime) + of(usage.ru_stime);
-    };
-    return seconds(RUSAGE_SELF) + seconds(RUSAGE_CHILDREN);
 }
 
 double metric_value(const std::string& text, const std::string& series) {

@@ -108,10 +108,6 @@ class Fleet {
     std::string token_;
 };
 
-// Seconds on a CPU of this process and of the children it has reaped (and theirs): what a
-// baseline run from here cost.
-double bench_process_cpu_seconds();
-
 // A value from Prometheus text: the sample named exactly `series` (with its labels, as
 // `name{label="x"}`); 0 when absent.
 double metric_value(const std::string& text, const std::string& series);

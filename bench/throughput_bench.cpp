@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/fleet.hpp"
+#include "bench/process_cpu.hpp"
 
 extern char** environ;
 
