@@ -259,7 +259,6 @@ void RouterThread::drain_router() {
             continue;
         }
         std::string key = user;
-        Stranger from{connection, key};
         KeyStatus status = authority_.status_of(key);
         auto answer = [&](const char* code, std::string text) {
             enqueue(connection, true, proto::encode(proto::ErrorReply{code, std::move(text)}));
@@ -288,7 +287,8 @@ void RouterThread::drain_router() {
         if (status.state == KeyStatus::State::unknown) {
             if (std::holds_alternative<proto::Hello>(*decoded) ||
                 std::holds_alternative<proto::Enroll>(*decoded)) {
-                handlers_.on_stranger(from, std::move(*decoded), budget_->take(body.size()));
+                handlers_.on_stranger(Stranger{std::move(connection), std::move(key)},
+                                      std::move(*decoded), budget_->take(body.size()));
             } else {
                 answer("not_accepted",
                        "this agent's key is not accepted: it waits for an admin, or enroll it "
