@@ -38,8 +38,9 @@ build: deps
 run: build
 	build/bin/hostline dev $(ARGS)
 
+# -DHOSTLINE_BENCH=ON: the benchmark's short pass (hostline-bench --smoke) is one of the tests.
 test: deps
-	cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHOSTLINE_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHOSTLINE_SANITIZE=ON -DHOSTLINE_BENCH=ON $(CMAKE_FLAGS)
 	cmake --build build-test -j $(JOBS)
 	cd build-test && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -16,7 +16,7 @@
 //   hostline-bench [--only=latency|job-list|fanout|throughput|output|footprint|scale]
 //                  [--fanout-agents=100,1000] [--ansible-runs=1] [--output-bytes=N]
 //                  [--output-runs=N] [--idle-seconds=N] [--scale-agents=N] [--scale-rounds=N]
-//                  [--scale-idle=S] [LATENCY_RUNS] [FANOUT_RUNS] [LIST_REQUESTS]
+//                  [--scale-idle=S] [--smoke] [LATENCY_RUNS] [FANOUT_RUNS] [LIST_REQUESTS]
 //
 // A benchmark, not a test: it prints what it measured and asserts nothing.
 #include <unistd.h>
@@ -72,6 +72,8 @@ agents on 127.0.0.1 and stops them.
   --scale-max-heartbeats=N the controller's max_heartbeats_per_second in the scale scenario
                            (default: the controller's, 250; 0: no pacing)
   --scale-zmtp-heartbeat=MS  ZeroMQ heartbeats on the emulated agents (default none)
+  --smoke                  every scenario at a size that only shows it works, in under a
+                           minute (make test runs it): its figures mean nothing
   LATENCY_RUNS             jobs of the dispatch scenario (default 300)
   FANOUT_RUNS              rounds of each fan-out size (default 7)
   LIST_REQUESTS            requests per job-list query (default 2000)
@@ -88,13 +90,16 @@ int main(int argc, char** argv) {
     hostline::bench::OutputBenchSettings output;
     hostline::bench::IdleAgentSettings idle;
     std::vector<std::string> options;  // other --NAME=VALUE, for the scenarios to read
+    bool smoke = false;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "-h" || arg == "--help") {
             std::fputs(kUsage, stdout);
             return 0;
         }
-        if (arg.rfind("--only=", 0) == 0) {
+        if (arg == "--smoke") {
+            smoke = true;
+        } else if (arg.rfind("--only=", 0) == 0) {
             only = arg.substr(7);
         } else if (arg.rfind("--ansible-runs=", 0) == 0) {  // 0: fan-out without Ansible
             ansible_runs = std::atoi(arg.c_str() + 15);
@@ -132,11 +137,31 @@ int main(int argc, char** argv) {
                      "footprint or scale\n");
         return 2;
     }
-    const int latency_runs = counts.size() > 0 ? counts[0] : 300;
-    const int fanout_runs = counts.size() > 1 ? counts[1] : 7;
+    const int latency_runs = counts.size() > 0 ? counts[0] : smoke ? 10 : 300;
+    const int fanout_runs = counts.size() > 1 ? counts[1] : smoke ? 1 : 7;
     // 2,000: with 500 the p99 is the 5th slowest, and on a shared machine that is whichever
     // requests a scheduler time slice fell on (docs/performance.md).
-    const int list_requests = counts.size() > 2 ? counts[2] : 2000;
+    const int list_requests = counts.size() > 2 ? counts[2] : smoke ? 5 : 2000;
+    hostline::bench::JobListSettings list{.requests = list_requests};
+    hostline::bench::ThroughputSettings throughput;
+    int pdsh_runs = 3;
+    if (smoke) {
+        // Each scenario end to end (its clusters, its checks of what was stored), small: a
+        // scenario that no longer works fails make test, not the next `make bench`.
+        list.warm_up = 2;
+        list.large_jobs = 1000;
+        fanout_agents = {5};
+        ansible_runs = 0;
+        pdsh_runs = 1;
+        throughput.agents = 5;
+        throughput.window_seconds = 0.5;
+        throughput.rounds = 1;
+        output.bytes = 1 << 20;
+        idle.settle_seconds = 1;
+        idle.idle_seconds = 2;
+        options.insert(options.begin(),
+                       {"--scale-agents=100", "--scale-rounds=1", "--scale-idle=1"});
+    }
     std::string bin_dir = std::filesystem::read_symlink("/proc/self/exe").parent_path().string();
     const std::string load_at_start = load_average();
     try {
@@ -147,21 +172,23 @@ int main(int argc, char** argv) {
             rows.insert(rows.end(), latency.begin(), latency.end());
         }
         if (only.empty() || only == "job-list") {
-            auto list = hostline::bench::run_job_list_bench(
-                {.bin_dir = bin_dir, .requests = list_requests});
-            rows.insert(rows.end(), list.begin(), list.end());
+            list.bin_dir = bin_dir;
+            auto listed = hostline::bench::run_job_list_bench(list);
+            rows.insert(rows.end(), listed.begin(), listed.end());
         }
         // (2) and (3), fan-out and throughput (bench/fanout_bench.hpp, throughput_bench.hpp).
         if (only.empty() || only == "fanout") {
             auto fanout = hostline::bench::run_fanout_bench({.bin_dir = bin_dir,
                                                              .agent_counts = fanout_agents,
                                                              .runs = fanout_runs,
+                                                             .pdsh_runs = pdsh_runs,
                                                              .ansible_runs = ansible_runs});
             rows.insert(rows.end(), fanout.begin(), fanout.end());
         }
         if (only.empty() || only == "throughput") {
-            auto throughput = hostline::bench::run_throughput_bench({.bin_dir = bin_dir});
-            rows.insert(rows.end(), throughput.begin(), throughput.end());
+            throughput.bin_dir = bin_dir;
+            auto sustained = hostline::bench::run_throughput_bench(throughput);
+            rows.insert(rows.end(), sustained.begin(), sustained.end());
         }
         output.bin_dir = idle.bin_dir = bin_dir;
         if (only.empty() || only == "output") {
@@ -177,6 +204,10 @@ int main(int argc, char** argv) {
                 hostline::bench::run_scale_bench(hostline::bench::scale_settings(bin_dir, options));
             rows.insert(rows.end(), scale.begin(), scale.end());
         }
+        if (smoke)
+            std::printf(
+                "\nsmoke pass (--smoke): every scenario ran end to end; its figures, of a small "
+                "run\nand maybe of a sanitized build, mean nothing\n");
         hostline::bench::print_table(rows);
         std::printf(
             "\nbaselines: (a) posix_spawn+waitpid of /bin/true; (2) seq N | xargs -P64 -n1 "
