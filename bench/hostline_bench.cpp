@@ -38,6 +38,7 @@
 #include "bench/job_list_bench.hpp"
 #include "bench/report_table.hpp"
 #include "bench/scale_bench.hpp"
+#include "bench/stop_on_signal.hpp"
 #include "bench/throughput_bench.hpp"
 
 namespace {
@@ -83,6 +84,7 @@ agents on 127.0.0.1 and stops them.
 }  // namespace
 
 int main(int argc, char** argv) {
+    hostline::bench::stop_children_on_signal();
     std::string only;
     std::vector<int> counts;
     std::vector<int> fanout_agents{100, 1000};
