@@ -102,25 +102,15 @@ JobTiming run_true(hostline::cli::ApiClient& api) {
     return {ms_between(start, acknowledged), ms_between(start, ended)};
 }
 
-// Each thread's seconds on a CPU so far, in start order.
-std::vector<double> thread_seconds(pid_t pid) {
-    std::vector<double> seconds;
-    for (pid_t tid : tasks_of(pid)) seconds.push_back(cpu_seconds_of_task(task_dir(pid, tid)));
-    return seconds;
-}
-
 // "io 0.210, store 0.190, ...": each thread's ms a job since `before` (same threads, same
-// order: the controller starts them all before the first job), by the name it gives itself.
-std::string per_thread(pid_t pid, const std::vector<double>& before, double per_job) {
+// order: the controller starts them all before the first job).
+std::string per_thread(const std::vector<ThreadCpu>& before, const std::vector<ThreadCpu>& after,
+                       double per_job) {
     std::string out;
-    const std::vector<pid_t> tids = tasks_of(pid);
-    for (std::size_t i = 0; i < tids.size() && i < before.size(); ++i) {
-        std::string name;
-        std::ifstream(task_dir(pid, tids[i]) + "/comm") >> name;
-        if (i == 0) name = "io";  // the main thread, named after the program
+    for (std::size_t i = 0; i < after.size() && i < before.size(); ++i) {
         char text[64];
-        std::snprintf(text, sizeof text, "%s%s %.3f", out.empty() ? "" : ", ", name.c_str(),
-                      (cpu_seconds_of_task(task_dir(pid, tids[i])) - before[i]) * per_job);
+        std::snprintf(text, sizeof text, "%s%s %.3f", out.empty() ? "" : ", ",
+                      after[i].name.c_str(), (after[i].on_cpu - before[i].on_cpu) * per_job);
         out += text;
     }
     return out;
@@ -162,7 +152,7 @@ std::vector<ReportRow> run_dispatch_latency_bench(const DispatchLatencySettings&
     // many bare spawns with the bench's own (the spawning thread and the reaped child).
     const pid_t controller = cluster.controller_pid(), agent = cluster.agent_pid(kAgent);
     const double controller_before = cpu_seconds_of(controller);
-    const std::vector<double> threads_before = thread_seconds(controller);
+    const std::vector<ThreadCpu> threads_before = controller_threads(controller);
     const double agent_before = cpu_seconds_of(agent);
     const double runs_before = reaped_children_seconds(agent);
     const double client_before = bench_process_cpu_seconds();
@@ -179,8 +169,8 @@ std::vector<ReportRow> run_dispatch_latency_bench(const DispatchLatencySettings&
                  "(a) CPU a job over %d more: controller %.3f ms (%s), agent %.3f, the run %.3f, "
                  "the client %.3f; a bare spawn %.3f (its thread and child)\n",
                  settings.runs, controller_cpu,
-                 per_thread(controller, threads_before, per_job).c_str(), agent_cpu, run_cpu,
-                 client_cpu, bare_cpu);
+                 per_thread(threads_before, controller_threads(controller), per_job).c_str(),
+                 agent_cpu, run_cpu, client_cpu, bare_cpu);
 
     return {
         {"(a) /bin/true on 1 agent, p50", percentile(total, 0.5), bare_p50, kTargetP50},

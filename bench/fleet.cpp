@@ -106,19 +106,7 @@ FleetCpu Fleet::cpu() const {
 }
 
 std::vector<Fleet::Thread> Fleet::controller_threads() const {
-    // The controller names its threads (store, store-wal, agent-link; libzmq's ZMQbg/...);
-    // the io thread keeps the process's name.
-    const pid_t pid = cluster_->controller_pid();
-    std::vector<Thread> threads;
-    for (pid_t tid : tasks_of(pid)) {
-        std::ifstream comm(task_dir(pid, tid) + "/comm");
-        Thread thread;
-        std::getline(comm, thread.name);
-        if (thread.name.rfind("hostline-contro", 0) == 0) thread.name = "io";
-        thread.on_cpu = cpu_seconds_of_task(task_dir(pid, tid), &thread.waiting);
-        threads.push_back(std::move(thread));
-    }
-    return threads;
+    return bench::controller_threads(cluster_->controller_pid());
 }
 
 Fleet::Memory Fleet::agents_memory() const {

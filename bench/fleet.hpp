@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/process_cpu.hpp"
 #include "cli/api_client.hpp"
 #include "testing/local_cluster.hpp"
 
@@ -84,15 +85,8 @@ class Fleet {
     // GET /metrics: the Prometheus text.
     std::string metrics() const;
     FleetCpu cpu() const;
-    // Seconds on a CPU of each controller thread, in start order: io, store, transport (its
-    // own, told apart by that order while there are three; numbered otherwise) and libzmq's
-    // (ZMQbg/...). Each also with the seconds it waited, runnable, for a CPU (a starved
-    // thread shows there).
-    struct Thread {
-        std::string name;
-        double on_cpu = 0;
-        double waiting = 0;
-    };
+    // Seconds on a CPU of each controller thread, in start order (process_cpu.hpp).
+    using Thread = ThreadCpu;
     std::vector<Thread> controller_threads() const;
     // Resident memory of all agents together, in MiB: RSS (shared pages counted in each) and
     // PSS (shared pages divided among their users: what they cost together).

@@ -56,6 +56,18 @@ double reaped_children_seconds(pid_t pid) {
     return static_cast<double>(cutime + cstime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+std::vector<ThreadCpu> controller_threads(pid_t pid) {
+    std::vector<ThreadCpu> threads;
+    for (pid_t tid : tasks_of(pid)) {
+        ThreadCpu thread;
+        std::ifstream(task_dir(pid, tid) + "/comm") >> thread.name;
+        if (thread.name.rfind("hostline-contro", 0) == 0) thread.name = "io";
+        thread.on_cpu = cpu_seconds_of_task(task_dir(pid, tid), &thread.waiting);
+        threads.push_back(std::move(thread));
+    }
+    return threads;
+}
+
 double bench_process_cpu_seconds() {
     auto seconds = [](int who) {
         rusage usage{};

@@ -27,6 +27,18 @@ double cpu_seconds_of(pid_t pid);
 // clock ticks (10 ms), so meaningful over many children, not over one.
 double reaped_children_seconds(pid_t pid);
 
+// One thread of a controller: its name (the io thread keeps the program's, called "io"
+// here; the others name themselves: store, store-wal, agent-link, libzmq's ZMQbg/...), its
+// seconds on a CPU and the seconds it waited, runnable, for one (a starved thread shows there).
+struct ThreadCpu {
+    std::string name;
+    double on_cpu = 0;
+    double waiting = 0;
+};
+
+// Each thread of the controller `pid`, in start order.
+std::vector<ThreadCpu> controller_threads(pid_t pid);
+
 // Seconds on a CPU of this process and of the children it has reaped (and theirs): what a
 // baseline run from here cost.
 double bench_process_cpu_seconds();
