@@ -15,6 +15,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -97,16 +99,27 @@ std::string http_exchange(const std::string& http_url, const std::string& method
 }  // namespace
 
 int free_tcp_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
-    return ntohs(addr.sin_port);
+    // A port handed out is free until its server binds it, and the kernel may offer it again
+    // in between: a test's IRC server and its controller's agent port were once the same
+    // (the controller then could not listen). Each port is handed out once per process.
+    static std::mutex mutex;
+    static std::set<int> handed_out;
+    int port = 0;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        addr.sin_port = 0;
+        ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        socklen_t len = sizeof addr;
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+        ::close(fd);
+        port = ntohs(addr.sin_port);
+        std::lock_guard lock(mutex);
+        if (handed_out.insert(port).second) break;
+    }
+    return port;
 }
 
 namespace {
