@@ -23,6 +23,8 @@
 #include "agent/version_refusal.hpp"
 #include "common/log/log_config.hpp"
 #include "common/log/module_logger.hpp"
+#include "common/proto/codec.hpp"
+#include "common/proto/output_encoding.hpp"
 #include "common/transport/curve_keys.hpp"
 
 static constinit hostline::log::ModuleLogger logger{"agent"};
@@ -72,6 +74,7 @@ class Agent::Impl {
         auto spool = Spool::open(config_.state_dir + "/spool", config_.spool_max_bytes);
         if (!spool) return spool.error();
         spool_ = std::move(*spool);
+        spooled_compressed_ = spool_->pending_messages() > 0;
         for (std::uint64_t run_id : spool_->interrupted()) report_interrupted(run_id);
         link_ = std::make_unique<ControllerLink>(
             config_.controller_endpoint, config_.controller_public_key, *keys, config_.name,
@@ -233,6 +236,8 @@ class Agent::Impl {
                          : "; sending " + std::to_string(spool_->pending_messages()) +
                                " spooled message(s)");
         welcomed_ = true;
+        compress_output_ =
+            std::ranges::find(m.output_encodings, proto::kEncodingLz4) != m.output_encodings.end();
         last_refusal_.clear();
         status_->welcomed(config_.name);
         spool_->resend_all();
@@ -409,13 +414,8 @@ class Agent::Impl {
         RunOutput& out = it->second;
         while (!out.waiting.empty()) {
             Chunk& c = out.waiting.front();
-            proto::Output msg{c.run_id, 0, std::string(stream_name(c.stream)),
-                              proto::Bytes{std::move(c.data)}};
-            if (spool_->add_output(msg) == Spool::Stored::full) {
-                c.data = std::move(msg.data.data);  // it waits for room
-                break;
-            }
-            out.waiting.pop_front();
+            if (!spool_message_of(c)) break;  // it waits for room
+            if (c.spooled == c.data.size()) out.waiting.pop_front();
         }
         if (!out.waiting.empty() && !out.full_since) {
             out.full_since = now;
@@ -429,7 +429,7 @@ class Agent::Impl {
             now - *out.full_since >= milliseconds(config_.spool_full_wait_ms)) {
             // A process is never blocked for ever: the rest of its output is cut.
             out.dropping = true;
-            for (const Chunk& c : out.waiting) out.dropped += c.data.size();
+            for (const Chunk& c : out.waiting) out.dropped += c.data.size() - c.spooled;
             out.waiting.clear();
             logger->warn("spool still full after {} ms: run {}'s further output is dropped",
                          config_.spool_full_wait_ms, run_id);
@@ -439,6 +439,41 @@ class Agent::Impl {
             runner_.pause_output(run_id, false);
         }
         if (out.waiting.empty() && out.exit) finish(run_id, out);
+    }
+
+    // Spools the next message of c's output: as much of it as one compressed message holds,
+    // or the next kMaxChunkBytes as they are. False when the spool has no room (nothing of c
+    // is taken then).
+    bool spool_message_of(Chunk& c) {
+        const std::string_view rest = std::string_view(c.data).substr(c.spooled);
+        proto::Output msg{c.run_id, 0, std::string(stream_name(c.stream)), {}};
+        proto::CompressedChunk compressed;
+        if (compress_output_) compressed = proto::compress_chunk(rest, compress_scratch_);
+        std::size_t took = 0;
+        bool moved = false;
+        if (!compressed.bytes.empty()) {
+            msg.data.data = std::string(compressed.bytes);
+            msg.encoding = proto::kEncodingLz4;
+            msg.size = static_cast<std::uint32_t>(compressed.consumed);
+            took = compressed.consumed;
+        } else if (took = std::min(rest.size(), proto::kMaxChunkBytes); took == c.data.size()) {
+            msg.data.data = std::move(c.data);  // the whole chunk, as it is: no copy
+            moved = true;
+        } else {
+            msg.data.data = std::string(rest.substr(0, took));
+        }
+        if (spool_->add_output(msg) == Spool::Stored::full) {
+            if (moved) c.data = std::move(msg.data.data);
+            return false;
+        }
+        if (!msg.encoding.empty()) spooled_compressed_ = true;
+        if (moved) {
+            c.data.clear();  // all of it is spooled
+            c.spooled = 0;
+        } else {
+            c.spooled += took;
+        }
+        return true;
     }
 
     void settle_all(Clock::time_point now) {
@@ -511,7 +546,30 @@ class Agent::Impl {
 
     void send_due(Clock::time_point now) {
         if (!welcomed_ || !link_->connected()) return;
-        for (const std::string& frame : spool_->due(now)) link_->send_frame(frame);
+        for (std::string& frame : spool_->due(now)) {
+            if (spooled_compressed_ && !compress_output_) frame = uncompressed(std::move(frame));
+            link_->send_frame(frame);
+        }
+    }
+
+    // A frame for a controller that takes raw output only (one of an earlier release, or one
+    // that turned compression off) though it was spooled compressed for another: an
+    // output chunk goes as the bytes the process wrote.
+    static std::string uncompressed(std::string frame) {
+        auto message = proto::decode(frame);
+        if (!message) return frame;  // our own spool's: cannot happen, and sent as it is
+        auto* output = std::get_if<proto::Output>(&*message);
+        if (output == nullptr || output->encoding.empty()) return frame;
+        auto raw = proto::decode_chunk(output->encoding, output->data.data, output->size);
+        if (!raw) {
+            logger->error("run {}'s spooled output {} does not decode: {}", output->run_id,
+                          output->seq, raw.error().message);
+            return frame;
+        }
+        output->data.data = std::move(*raw);
+        output->encoding.clear();
+        output->size = 0;
+        return proto::encode(*message);
     }
 
     void reset_link(Clock::time_point now) {
@@ -554,6 +612,12 @@ class Agent::Impl {
     std::set<std::uint64_t> cancelled_early_;  // cancels that arrived before their run
     milliseconds heartbeat_ = kDefaultHeartbeat;
     bool welcomed_ = false;  // the controller answered our hello: spooled messages may go
+    // The controller's last welcome said it takes LZ4-compressed output chunks.
+    bool compress_output_ = false;
+    // Some output was spooled compressed (or a previous agent's may have been): a controller
+    // that takes raw output only gets it decompressed.
+    bool spooled_compressed_ = false;
+    std::string compress_scratch_;  // proto::compress_chunk's
     std::string last_refusal_;
     Clock::time_point last_heard_;
     Clock::time_point next_heartbeat_;

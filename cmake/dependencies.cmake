@@ -5,6 +5,9 @@ pkg_check_modules(ZMQ REQUIRED IMPORTED_TARGET libzmq)
 # SHA-256 in common and the agent: libzmq links libsodium already, so the agent maps no
 # libcrypto (3.4 MB of its idle RSS; docs/performance.md, "Output and agent footprint")
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+# Output chunks compressed on the wire and in the store (common/proto/output_encoding.hpp):
+# LZ4's block format, the fastest of Debian's compressors for text (docs/performance.md)
+pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)
 find_package(cppzmq REQUIRED)
 find_package(msgpack REQUIRED)  # target msgpackc-cxx
 find_package(spdlog REQUIRED)

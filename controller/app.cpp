@@ -86,6 +86,7 @@ class App::Impl {
         sc.agent_grace = std::chrono::milliseconds(config_.agent_grace_ms);
         sc.default_timeout = std::chrono::milliseconds(config_.default_timeout_ms);
         sc.output_cap_bytes = config_.output_cap_bytes;
+        sc.compress_output = config_.compress_output;
         sc.groups = config_.groups;
         sc.max_running_runs = config_.max_running_runs;
         scheduler_ = std::make_unique<Scheduler>(

@@ -21,7 +21,7 @@ packages=(
   # libraries (DESIGN.md, Dependencies)
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libboost1.74-dev libsqlitecpp-dev
   libsqlite3-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev
-  libcli11-dev libssl-dev libhowardhinnant-date-dev libsodium-dev
+  libcli11-dev libssl-dev libhowardhinnant-date-dev libsodium-dev liblz4-dev
   # the tz database the schedules' time zones come from (date-tz reads /usr/share/zoneinfo)
   tzdata
   libgtest-dev libgmock-dev libbenchmark-dev

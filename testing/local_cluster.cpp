@@ -292,6 +292,18 @@ void LocalCluster::set_max_heartbeats_per_second(std::uint32_t rate) {
     add_controller_key("max_heartbeats_per_second", std::to_string(rate));
 }
 
+void LocalCluster::set_compress_output(bool on) {
+    std::string config = read_file(dir_ + "/controller.toml");
+    const std::string key = "\ncompress_output = ";
+    if (const auto start = config.find(key); start != std::string::npos) {
+        const auto end = config.find('\n', start + 1);
+        config.replace(start, end - start, key + (on ? "true" : "false"));
+        write_file(dir_ + "/controller.toml", config);
+        return;
+    }
+    add_controller_key("compress_output", on ? "true" : "false");
+}
+
 void LocalCluster::add_controller_key(const std::string& key, const std::string& value) {
     std::string config = read_file(dir_ + "/controller.toml");
     if (config.find("\n" + key + " = ") != std::string::npos)

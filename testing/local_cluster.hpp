@@ -99,6 +99,8 @@ class LocalCluster {
     // [controller] max_heartbeats_per_second (default 250; 0: no pacing); call once, before
     // start_controller().
     void set_max_heartbeats_per_second(std::uint32_t rate);
+    // [controller] compress_output (default true); may change between restarts.
+    void set_compress_output(bool on);
     // Writes policy.toml and points [controller] policy_file at it; later calls rewrite
     // the file only (send SIGHUP or `hostline policy reload` to apply it).
     void set_policy(const std::string& toml);

@@ -24,12 +24,15 @@ struct Chunk {
     std::uint64_t run_id = 0;
     Stream stream = Stream::out;
     std::string data;  // never empty
+    // How much of data the agent has put into its spool so far: a chunk may travel in
+    // several messages (agent.cpp).
+    std::size_t spooled = 0;
 };
 
 class OutputChunker {
   public:
     // max_chunk must be positive (0 is taken as 1).
-    explicit OutputChunker(std::size_t max_chunk = proto::kMaxChunkBytes,
+    explicit OutputChunker(std::size_t max_chunk = proto::kMaxCompressedChunkOutput,
                            std::chrono::milliseconds max_delay = std::chrono::milliseconds(100));
 
     // Buffers bytes and returns the chunks that are full now: every one exactly max_chunk

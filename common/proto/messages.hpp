@@ -16,7 +16,9 @@ namespace hostline::proto {
 
 inline constexpr int kVersion = 1;
 inline constexpr std::size_t kMaxMessageBytes = 4 * 1024 * 1024;  // ZMQ_MAXMSGSIZE
-inline constexpr std::size_t kMaxChunkBytes = 64 * 1024;          // one output chunk
+inline constexpr std::size_t kMaxChunkBytes = 64 * 1024;          // one output message's data
+// The output one LZ4-compressed output message may stand for (output_encoding.hpp).
+inline constexpr std::size_t kMaxCompressedChunkOutput = 1024 * 1024;
 
 using Labels = std::map<std::string, std::string>;
 
@@ -64,10 +66,14 @@ struct Welcome {
     static constexpr const char* kType = "welcome";
     std::string controller_id;
     std::uint32_t heartbeat_ms = 5000;
+    // The encodings of output chunks the controller takes besides raw bytes ("lz4":
+    // output_encoding.hpp). Absent (a controller that predates them): raw only.
+    std::vector<std::string> output_encodings;
     template <class S, class F>
     static void each_field(S& s, F&& f) {
         f("controller_id", s.controller_id);
         f("heartbeat_ms", s.heartbeat_ms);
+        f("output_encodings", s.output_encodings);
     }
 };
 
@@ -140,12 +146,18 @@ struct Output {
     std::uint64_t seq = 0;
     std::string stream;  // "stdout" | "stderr"
     Bytes data;
+    // "" (absent): data is the bytes as written; "lz4": data is them compressed, and size is
+    // how many they are (output_encoding.hpp). Only to a controller whose welcome lists it.
+    std::string encoding;
+    std::uint32_t size = 0;
     template <class S, class F>
     static void each_field(S& s, F&& f) {
         f("run_id", s.run_id);
         f("seq", s.seq);
         f("stream", s.stream);
         f("data", s.data);
+        f("encoding", s.encoding);
+        f("size", s.size);
     }
 };
 

@@ -183,6 +183,7 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
     c.output_cap_bytes = static_cast<std::uint64_t>(
         r.integer("controller.output_cap_bytes", static_cast<std::int64_t>(c.output_cap_bytes),
                   1024, std::int64_t{1} << 32));
+    c.compress_output = r.boolean("controller.compress_output", c.compress_output);
     // [log]; [controller] log_level is its deprecated older place (docs/configuration.md).
     c.log = log::read_log_config(r, log::Program::controller, "controller.log_level");
     c.policy_file = r.string("controller.policy_file", "");
@@ -348,6 +349,7 @@ Result<ControllerConfig> load_controller_config(const std::string& path) {
                       "controller.agent_grace",
                       "controller.default_timeout",
                       "controller.output_cap_bytes",
+                      "controller.compress_output",
                       "controller.log_level",
                       "controller.policy_file",
                       "http.address",

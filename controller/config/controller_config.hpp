@@ -30,7 +30,10 @@ struct ControllerConfig {
     std::int64_t agent_grace_ms = 5 * 60 * 1000;  // unknown runs become lost after this
     std::int64_t default_timeout_ms = 10 * 60 * 1000;
     std::uint64_t output_cap_bytes = 16 * 1024 * 1024;  // stored per run
-    std::map<std::string, std::string> groups;          // [groups] name = "target expression"
+    // [controller] compress_output: agents send output LZ4-compressed and it is stored so
+    // (docs/protocol.md); false: as the process wrote it.
+    bool compress_output = true;
+    std::map<std::string, std::string> groups;  // [groups] name = "target expression"
     std::string policy_file;        // [controller] policy_file; empty: only the admin token may act
     std::string catalog_dir;        // [catalog] dir: commands.d; empty: built-ins only
     std::string chat_prefix = "!";  // [chat] prefix

@@ -124,7 +124,10 @@ struct OutputChunk {
     std::string agent;
     std::uint64_t seq = 0;
     std::string stream;  // "stdout" | "stderr"
-    std::string data;
+    std::string data;    // the bytes as the process wrote them
+    // The same LZ4-compressed, as the agent sent them and the store keeps them; empty when
+    // they travelled as they are (common/proto/output_encoding.hpp).
+    std::string compressed;
 };
 
 // A byte range of one host's stored output. Offsets count the bytes of the host's runs in

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "common/log/module_logger.hpp"
+#include "common/proto/output_encoding.hpp"
 #include "controller/jobs/audit_detail.hpp"
 #include "controller/scheduler/retry_policy.hpp"
 
@@ -186,8 +187,9 @@ void Scheduler::handle(const std::string& name, proto::Hello& m) {
                  m.runs.size());
     store_.save_agent(AgentRecord{name, agent.public_key, m.hostname, m.version, m.labels, m.facts,
                                   agent.info.capacity, agent.info.last_seen_ms});
-    send_(name,
-          proto::Welcome{config_.controller_id, static_cast<std::uint32_t>(heartbeat_.count())});
+    proto::Welcome welcome{config_.controller_id, static_cast<std::uint32_t>(heartbeat_.count())};
+    if (config_.compress_output) welcome.output_encodings.emplace_back(proto::kEncodingLz4);
+    send_(name, std::move(welcome));
 
     // Reconcile what we think this agent runs with what it says it holds.
     std::set<std::uint64_t> held;
@@ -389,12 +391,28 @@ void Scheduler::handle(const std::string& name, proto::Output& m) {
         if (rec.started_at_ms == 0) rec.started_at_ms = now_ms();
         rec.state = RunState::running;
     }
-    OutputChunk chunk{rec.id, name, m.seq, m.stream, std::move(m.data.data)};
-    const std::uint64_t sent_bytes = chunk.data.size();  // what it takes of the agent's window
+    const std::uint64_t sent_bytes = m.data.data.size();  // what it takes of the agent's window
+    OutputChunk chunk{rec.id, name, m.seq, m.stream, {}};
+    if (m.encoding.empty()) {
+        chunk.data = std::move(m.data.data);
+    } else if (auto raw = proto::decode_chunk(m.encoding, m.data.data, m.size)) {
+        chunk.data = std::move(*raw);
+        chunk.compressed = std::move(m.data.data);
+    } else {
+        // A bug or a tampered agent: what it said is lost either way. Stored as a note in its
+        // place, so the run's output says so and the agent does not resend it for ever.
+        logger->warn("agent {} sent output {} of run {} that cannot be read: {}", name, m.seq,
+                     m.run_id, raw.error().message);
+        chunk.stream = "stderr";
+        chunk.data = "\n[hostline: " + std::to_string(m.size) +
+                     " bytes of output lost: the agent sent them in a form that cannot be read (" +
+                     raw.error().message + ")]\n";
+    }
     std::uint64_t room =
         run->output_cap > rec.stored_bytes ? run->output_cap - rec.stored_bytes : 0;
     if (chunk.data.size() > room) {
         chunk.data.resize(room);
+        chunk.compressed.clear();  // stored as the bytes kept
         rec.truncated = true;
     }
     rec.stored_bytes += chunk.data.size();

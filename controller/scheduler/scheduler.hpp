@@ -45,6 +45,8 @@ struct SchedulerConfig {
     std::chrono::milliseconds agent_grace{5 * 60 * 1000};
     std::chrono::milliseconds default_timeout{10 * 60 * 1000};
     std::uint64_t output_cap_bytes = 16 * 1024 * 1024;
+    // Agents may send output LZ4-compressed (welcome's output_encodings); it is stored so.
+    bool compress_output = true;
     target::Groups groups;
     std::uint32_t max_running_runs = 0;  // runs at once across the fleet; 0: no global cap
     // True while the transport leaves agents' messages unread (its inbound budget spent): no

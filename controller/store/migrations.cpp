@@ -225,6 +225,14 @@ DROP TABLE output;
 ALTER TABLE output_rowid RENAME TO output;
 )sql";
 
+// Output chunks kept LZ4-compressed as the agent sent them (common/proto/output_encoding.hpp):
+// `encoding` '' is the bytes as written, 'lz4' the compressed form of `size` bytes. Rows from
+// before keep '' and a size of 0 (their data's length is their size).
+constexpr std::string_view kOutputEncoding = R"sql(
+ALTER TABLE output ADD COLUMN encoding TEXT NOT NULL DEFAULT '';
+ALTER TABLE output ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // 5 belongs to another part of the policy work; numbers may land in any order.
 // One per line, so that migrations merged from separate work do not collide.
 // clang-format off
@@ -243,6 +251,7 @@ constexpr std::array kMigrations{
     Migration{13, kRunAttempt},
     Migration{14, kJobRollout},
     Migration{15, kOutputRowid},
+    Migration{16, kOutputEncoding},
 };
 // clang-format on
 

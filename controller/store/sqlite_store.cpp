@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "common/log/module_logger.hpp"
+#include "common/proto/output_encoding.hpp"
 #include "controller/store/audit_chain.hpp"
 #include "controller/store/job_list_query.hpp"
 #include "controller/store/sqlite_database.hpp"
@@ -87,6 +88,27 @@ void execute(SQLite::Statement& statement) {
     Use use(statement);
     use->exec();
 }
+
+// An output chunk as its row keeps it: compressed when the agent sent it so (the bytes SQLite
+// writes, twice with the log, are then the fewer), else the bytes as written.
+struct StoredChunk {
+    std::int64_t run_id = 0;
+    std::uint64_t seq = 0;
+    std::string stream;
+    std::string bytes;
+    std::string encoding;   // proto::kEncodingRaw or kEncodingLz4
+    std::int64_t size = 0;  // the bytes' decoded size when encoded; 0 when raw
+
+    static StoredChunk of(const OutputChunk& chunk) {
+        if (chunk.compressed.empty()) return {chunk.run_id, chunk.seq, chunk.stream, chunk.data};
+        return {chunk.run_id,
+                chunk.seq,
+                chunk.stream,
+                chunk.compressed,
+                std::string(proto::kEncodingLz4),
+                static_cast<std::int64_t>(chunk.data.size())};
+    }
+};
 
 // Values bound by position, in the order of a table's column list.
 struct Blob {
@@ -436,15 +458,16 @@ class Connection {
           upsert_agent_(prepare(db_, upsert("agents", kAgentColumns))),
           insert_output_(
               prepare(db_,
-                      "INSERT INTO output (run_id, seq, stream, data) VALUES (?1, ?2, ?3, ?4)"
-                      " ON CONFLICT (run_id, seq) DO NOTHING")),
+                      "INSERT INTO output (run_id, seq, stream, data, encoding, size)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (run_id, seq) DO NOTHING")),
           select_job_(prepare(db_, fmt::format("SELECT {} FROM jobs j WHERE j.id = ?1",
                                                select_list(kJobColumns, "j")))),
           select_runs_(
               prepare(db_, fmt::format("SELECT {} FROM runs r WHERE r.job_id = ?1 ORDER BY r.id",
                                        select_list(kRunColumns, "r")))),
           select_output_(prepare(db_,
-                                 "SELECT o.run_id, r.agent, o.seq, o.stream, o.data"
+                                 "SELECT o.run_id, r.agent, o.seq, o.stream, o.data,"
+                                 " o.encoding, o.size"
                                  " FROM runs r JOIN output o ON o.run_id = r.id"
                                  " WHERE r.job_id = ?1 ORDER BY o.run_id, o.seq")),
           select_agents_(prepare(db_, fmt::format("SELECT {} FROM agents a ORDER BY a.name",
@@ -542,7 +565,7 @@ class Connection {
         s->exec();
     }
 
-    void write_output(const OutputChunk& chunk, const RunRecord& run) {
+    void write_output(const StoredChunk& chunk, const RunRecord& run) {
         if (chunk.run_id != run.id) {
             throw std::runtime_error(
                 fmt::format("the chunk is of run #{}, not of run #{}", chunk.run_id, run.id));
@@ -557,7 +580,8 @@ class Connection {
             pending.row_exists = true;
         }
         Use s(insert_output_);
-        bind_all(*s, chunk.run_id, chunk.seq, chunk.stream, Blob{chunk.data});
+        bind_all(*s, chunk.run_id, chunk.seq, chunk.stream, Blob{chunk.bytes}, chunk.encoding,
+                 chunk.size);
         s->exec();
     }
 
@@ -734,7 +758,7 @@ class Connection {
             chunk.agent = row.text();
             chunk.seq = row.uint64();
             chunk.stream = row.text();
-            chunk.data = row.blob();
+            chunk.data = stored_bytes(row, chunk.run_id, chunk.seq);
             chunks.push_back(std::move(chunk));
         }
         return chunks;
@@ -770,8 +794,8 @@ class Connection {
         for (const std::int64_t run_id : runs) {
             if (run_id < resume_at.run_id) continue;
             Use s(cached_statement(
-                "SELECT seq, stream, length(data) FROM output WHERE run_id = ?1 AND seq >= ?2"
-                " ORDER BY seq"));
+                "SELECT seq, stream, iif(encoding = '', length(data), size) FROM output"
+                " WHERE run_id = ?1 AND seq >= ?2 ORDER BY seq"));
             bind_all(*s, run_id, run_id == resume_at.run_id ? resume_at.seq : std::int64_t{0});
             while (s->executeStep()) {
                 Row row(*s);
@@ -792,7 +816,8 @@ class Connection {
             if (past_the_range) break;
         }
         slice.total = range.resume ? -1 : position;
-        Use s(cached_statement("SELECT data FROM output WHERE run_id = ?1 AND seq = ?2"));
+        Use s(cached_statement(
+            "SELECT data, encoding, size FROM output WHERE run_id = ?1 AND seq = ?2"));
         for (const Piece& piece : overlapping) {
             s->reset();
             bind_all(*s, piece.run_id, piece.seq);
@@ -801,13 +826,29 @@ class Connection {
             if (!s->executeStep())
                 throw std::runtime_error(
                     fmt::format("output {} of run #{} vanished", piece.seq, piece.run_id));
-            const std::string data = Row(*s).blob();
+            Row row(*s);
+            const std::string data = stored_bytes(row, piece.run_id, piece.seq);
             const auto from = std::max(range.offset - piece.start, std::int64_t{0});
             const auto to = std::min(end - piece.start, piece.size);
             slice.bytes.append(data, static_cast<std::size_t>(from),
                                static_cast<std::size_t>(to - from));
         }
         return slice;
+    }
+
+    // A chunk's bytes from its data, encoding and size columns (the row's next three), as the
+    // process wrote them. One that does not decode is a broken store: an error, not a hole.
+    static std::string stored_bytes(Row& row, std::int64_t run_id, std::uint64_t seq) {
+        std::string data = row.blob();
+        const std::string encoding = row.text();
+        const std::int64_t size = row.int64();
+        if (encoding.empty()) return data;
+        auto raw = proto::decode_chunk(encoding, data,
+                                       static_cast<std::size_t>(std::max<std::int64_t>(size, 0)));
+        if (!raw)
+            throw std::runtime_error(fmt::format("output {} of run #{} is damaged: {}", seq, run_id,
+                                                 raw.error().message));
+        return std::move(*raw);
     }
 
     std::vector<AgentRecord> read_agents() {
@@ -1076,9 +1117,9 @@ class SqliteStore final : public Store {
 
     void append_output(const OutputChunk& chunk, const RunRecord& run,
                        std::function<void()> on_committed) override {
-        enqueue_write([chunk, run](Connection& c) { c.write_output(chunk, run); },
-                      std::move(on_committed),
-                      fmt::format("output {} of run #{}", chunk.seq, chunk.run_id));
+        enqueue_write(
+            [row = StoredChunk::of(chunk), run](Connection& c) { c.write_output(row, run); },
+            std::move(on_committed), fmt::format("output {} of run #{}", chunk.seq, chunk.run_id));
     }
 
     void save_approval(const Approval& approval, std::function<void()> on_committed) override {

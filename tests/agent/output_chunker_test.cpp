@@ -44,12 +44,14 @@ TEST(OutputChunkerTest, BufferedBytesAreToppedUpToAFullChunk) {
     EXPECT_FALSE(chunker.next_deadline());
 }
 
-TEST(OutputChunkerTest, DefaultChunkIsTheWireLimit) {
+// What one compressed message may stand for: the agent cuts a chunk into messages of
+// kMaxChunkBytes when it does not compress (agent.cpp).
+TEST(OutputChunkerTest, DefaultChunkIsWhatOneCompressedMessageMayHold) {
     OutputChunker chunker;
-    std::string big(3 * proto::kMaxChunkBytes + 5, 'x');
+    std::string big(3 * proto::kMaxCompressedChunkOutput + 5, 'x');
     auto ready = chunker.append(1, Stream::out, big, t0);
     ASSERT_EQ(ready.size(), 3u);
-    for (const auto& chunk : ready) EXPECT_EQ(chunk.data.size(), proto::kMaxChunkBytes);
+    for (const auto& chunk : ready) EXPECT_EQ(chunk.data.size(), proto::kMaxCompressedChunkOutput);
     EXPECT_EQ(chunker.flush_run(1).at(0).data.size(), 5u);
 }
 

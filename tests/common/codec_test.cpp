@@ -79,7 +79,11 @@ TEST(Codec, OutputBytesAreBinaryAndSurviveEveryByteValue) {
 }
 
 TEST(Codec, EveryTypeRoundTrips) {
-    round_trip(Welcome{"ctl", 5000});
+    Welcome welcome = round_trip(Welcome{"ctl", 5000, {"lz4"}});
+    EXPECT_EQ(welcome.output_encodings, std::vector<std::string>{"lz4"});
+    Output compressed = round_trip(Output{3, 1, "stdout", Bytes{"\x1f\x00"}, "lz4", 70000});
+    EXPECT_EQ(compressed.encoding, "lz4");
+    EXPECT_EQ(compressed.size, 70000u);
     round_trip(Heartbeat{3});
     round_trip(RunAck{1, false, "agent is at capacity"});
     RunResult r = round_trip(RunResult{9, 4, "exited", 2, 0, 10, 20, 5, 6, true, ""});

@@ -3,7 +3,8 @@
 // decode() must turn any bytes into a Message or an Error without crashing, leaking or
 // undefined behaviour. A frame that decodes must also survive a round trip: encoding the
 // message and decoding it again gives the same message, field by field. A mismatch aborts,
-// so the fuzzer reports it like a crash.
+// so the fuzzer reports it like a crash. An `output` that decodes has its data decoded as the
+// controller does (proto::decode_chunk): an error, or exactly the size it says.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <variant>
 
 #include "common/proto/codec.hpp"
+#include "common/proto/output_encoding.hpp"
 
 namespace {
 
@@ -67,6 +69,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!same_message(*decoded, *again)) {
         std::fprintf(stderr, "%s changed in a round trip\n", type_name(*decoded));
         std::abort();
+    }
+    if (const auto* output = std::get_if<Output>(&*decoded); output && !output->encoding.empty()) {
+        auto bytes = decode_chunk(output->encoding, output->data.data, output->size);
+        if (bytes ? bytes->size() != output->size : bytes.error().message.empty()) {
+            std::fprintf(stderr, "an lz4 chunk decoded into another size than it says\n");
+            std::abort();
+        }
     }
     return 0;
 }

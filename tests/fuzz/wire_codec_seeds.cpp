@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/proto/codec.hpp"
+#include "common/proto/output_encoding.hpp"
 
 using namespace hostline::proto;
 
@@ -43,6 +44,13 @@ std::vector<std::pair<std::string, Message>> seeds() {
     script.command = "flush-cache";
 
     Output output{7, 1, "stdout", Bytes{std::string("line 1\nline 2\n\xff\xfe binary\n")}};
+    std::string lines;
+    for (int i = 0; i < 200; ++i) lines += "line " + std::to_string(i) + "\n";
+    std::string scratch;
+    const CompressedChunk packed = compress_chunk(lines, scratch);
+    Output compressed{7,        2,
+                      "stdout", Bytes{std::string(packed.bytes)},
+                      "lz4",    static_cast<std::uint32_t>(packed.consumed)};
 
     RunResult result;
     result.run_id = 7;
@@ -62,13 +70,14 @@ std::vector<std::pair<std::string, Message>> seeds() {
 
     return {
         {"hello", hello},
-        {"welcome", Welcome{"controller-1", 5000}},
+        {"welcome", Welcome{"controller-1", 5000, {"lz4"}}},
         {"heartbeat", Heartbeat{2}},
         {"run", run},
         {"run_script", script},
         {"run_ack", RunAck{7, true, ""}},
         {"run_ack_rejected", RunAck{8, false, "ad-hoc runs are refused on this host"}},
         {"output", output},
+        {"output_lz4", compressed},
         {"result", result},
         {"result_failed", failed},
         {"ack", Ack{7, 2}},

@@ -4,9 +4,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "integration/cluster_test.hpp"
@@ -25,7 +28,43 @@ std::int64_t now_ms() {
 }
 
 // Each test gets its own cluster; when a test fails, every log is printed and the directory kept.
-class Fleet : public ClusterTest {};
+class Fleet : public ClusterTest {
+  protected:
+    // How a job's output rows are stored: rows, rows LZ4-compressed, the bytes they stand for,
+    // the bytes stored, the largest stored row (sqlite3 on the controller's database).
+    struct StoredOutput {
+        long rows = 0, compressed = 0, size = 0, stored = 0, largest = 0;
+    };
+    StoredOutput stored_output(long job_id) {
+        const std::string db =
+            (std::filesystem::path(cluster.token_file()).parent_path() / "hostline.db").string();
+        const CommandResult result = run_command(
+            {"/usr/bin/sqlite3", "-readonly", db,
+             "SELECT count(*), total(encoding = 'lz4'), total(iif(encoding = '', length(data), "
+             "size)), total(length(data)), max(length(data)) FROM output o JOIN runs r ON "
+             "o.run_id = r.id WHERE r.job_id = " +
+                 std::to_string(job_id)});
+        EXPECT_EQ(result.exit_code, 0) << result.err;
+        StoredOutput out;
+        std::string line = result.out;
+        std::replace(line.begin(), line.end(), '|', ' ');
+        std::istringstream fields(line);
+        double compressed = 0, size = 0, stored = 0;
+        fields >> out.rows >> compressed >> size >> stored >> out.largest;
+        out.compressed = static_cast<long>(compressed);
+        out.size = static_cast<long>(size);
+        out.stored = static_cast<long>(stored);
+        return out;
+    }
+
+    // The download of a job's output on a host, as curl gets it.
+    CommandResult download(long job_id, const std::string& host) {
+        return run_command({"/usr/bin/curl", "-sS", "--fail", "-H",
+                            "Authorization: Bearer " + cluster.admin_secret(),
+                            cluster.http_url() + "/api/v1/jobs/" + std::to_string(job_id) +
+                                "/output/download?host=" + host});
+    }
+};
 
 const json& run_on(const json& doc, const std::string& agent) {
     for (const json& run : doc.at("runs"))
@@ -294,12 +333,72 @@ TEST_F(Fleet, AnOutputDownloadIsTheRunsWholeOutputByteForByte) {
     const long id = doc["job"]["id"];
     const CommandResult expected = run_command({"/usr/bin/seq", "1", "400000"});
     ASSERT_EQ(expected.out.size(), 2'688'895u);
-    const CommandResult download = run_command(
-        {"/usr/bin/curl", "-sS", "--fail", "-H", "Authorization: Bearer " + cluster.admin_secret(),
-         cluster.http_url() + "/api/v1/jobs/" + std::to_string(id) + "/output/download?host=a1"});
-    ASSERT_EQ(download.exit_code, 0) << download.err;
-    EXPECT_EQ(download.out.size(), expected.out.size());
-    EXPECT_TRUE(download.out == expected.out) << "the download differs from the run's output";
+    const CommandResult got = download(id, "a1");
+    ASSERT_EQ(got.exit_code, 0) << got.err;
+    EXPECT_EQ(got.out.size(), expected.out.size());
+    EXPECT_TRUE(got.out == expected.out) << "the download differs from the run's output";
+    // The agent sent it LZ4-compressed (the controller's welcome said it takes that), and the
+    // store keeps it so.
+    const StoredOutput rows = stored_output(id);
+    EXPECT_EQ(rows.size, 2'688'895);
+    EXPECT_GE(rows.compressed, 1) << rows.rows << " rows, none compressed";
+    EXPECT_LT(rows.stored, rows.size * 4 / 5) << "stored compressed (seq's lines shrink ~3:5)";
+}
+
+// A controller with compress_output = false is sent output as it was written, in messages of
+// at most 64 KiB, and stores it so.
+TEST_F(Fleet, AControllerThatDoesNotTakeCompressedOutputIsSentItAsWritten) {
+    cluster.set_compress_output(false);
+    cluster.start_controller();
+    cluster.add_agent("a1");
+    cluster.wait_online({"a1"});
+    int exit_code = -1;
+    json doc = cluster.cli_json({"run", "--on", "a1", "--", "seq", "1", "400000"}, &exit_code);
+    ASSERT_EQ(exit_code, 0) << doc.dump().substr(0, 2000);
+    const long id = doc["job"]["id"];
+    const CommandResult got = download(id, "a1");
+    ASSERT_EQ(got.exit_code, 0) << got.err;
+    EXPECT_TRUE(got.out == run_command({"/usr/bin/seq", "1", "400000"}).out);
+    const StoredOutput rows = stored_output(id);
+    EXPECT_EQ(rows.compressed, 0);
+    EXPECT_EQ(rows.size, 2'688'895);
+    EXPECT_EQ(rows.stored, rows.size);
+    EXPECT_LE(rows.largest, 65536);
+    EXPECT_GE(rows.rows, 42) << "2.7 MB in messages of 64 KiB";
+}
+
+// Output the agent spooled compressed while its controller was away goes to a controller
+// that no longer takes compressed output (an earlier release, or compress_output turned off)
+// as it was written, byte for byte.
+TEST_F(Fleet, OutputSpooledCompressedReachesAControllerThatTakesItOnlyAsWrittenWhole) {
+    cluster.start_controller();
+    cluster.add_agent("a1");
+    cluster.wait_online({"a1"});
+    const std::string done_file = cluster.dir() + "/seq-done";
+    json submitted = cluster.post_api(
+        "/api/v1/jobs",
+        {{"target", "a1"}, {"argv", {"sh", "-c", "sleep 1; seq 1 300000; touch " + done_file}}});
+    const long id = submitted["job"];
+    cluster.wait_job(id, [](const json& d) {
+        for (const json& r : d.value("runs", json::array()))
+            if (r["state"] == "running") return true;
+        return false;
+    });
+    ASSERT_EQ(WEXITSTATUS(cluster.stop_controller()), 0);
+    // All of it is written, and spooled, while no controller is there.
+    for (int i = 0; i < 200 && !std::filesystem::exists(done_file); ++i)
+        std::this_thread::sleep_for(100ms);
+    ASSERT_TRUE(std::filesystem::exists(done_file)) << "the run did not finish writing";
+    cluster.set_compress_output(false);
+    cluster.start_controller();
+    json doc = cluster.wait_job(id, job_final, 30s);
+    EXPECT_EQ(doc["job"]["state"], "succeeded") << doc.dump().substr(0, 2000);
+    const CommandResult got = download(id, "a1");
+    ASSERT_EQ(got.exit_code, 0) << got.err;
+    EXPECT_TRUE(got.out == run_command({"/usr/bin/seq", "1", "300000"}).out);
+    const StoredOutput rows = stored_output(id);
+    EXPECT_EQ(rows.compressed, 0) << "the agent decompressed what it had spooled compressed";
+    EXPECT_EQ(rows.size, 1'988'895);
 }
 
 TEST_F(Fleet, AgentsStayOnlineAcrossManyHeartbeatIntervals) {

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "common/proto/messages.hpp"
+#include "common/proto/output_encoding.hpp"
 #include "common/transport/curve_keys.hpp"
 #include "raw_agent.hpp"
 #include "testing/local_cluster.hpp"
@@ -338,6 +339,62 @@ TEST_F(ProtocolAbuse, OutOfOrderAndRepeatedSequenceNumbersAreStoredOnceInOrder) 
         << human.out;
 
     EXPECT_EQ(wait_exit(cli, 20s), 1) << "hostline run reports the failed run";
+    expect_controller_serves_good_agent();
+}
+
+// Compressed output the controller cannot read (not LZ4, another size than it says, an
+// encoding it does not know, more than a chunk may stand for) is answered by a note in its
+// place, so the run's output says bytes were lost; it is acknowledged, so an agent does not
+// resend it for ever; and a good compressed chunk beside it is stored as sent.
+TEST_F(ProtocolAbuse, CompressedOutputThatDoesNotDecodeBecomesANoteAndIsAcknowledged) {
+    connect_evil();
+    const pid_t cli = cluster.cli_background({"run", "--on", "evil-01", "--", "seq", "9"},
+                                             cluster.dir() + "/evil-run.log");
+    auto run = evil->take<proto::Run>(15s);
+    ASSERT_TRUE(run.has_value()) << "the controller did not send evil-01 its run";
+    const std::uint64_t id = run->run_id;
+    std::string text;
+    for (int i = 0; i < 2000; ++i) text += "good line " + std::to_string(i) + "\n";
+    std::string scratch;
+    const proto::CompressedChunk good = proto::compress_chunk(text, scratch);
+    ASSERT_EQ(good.consumed, text.size());
+    const std::string good_bytes(good.bytes);
+    auto lz4 = [&](std::uint64_t seq, std::string bytes, std::uint32_t size,
+                   std::string encoding = "lz4") {
+        return proto::Output{id, seq, "stdout", {std::move(bytes)}, std::move(encoding), size};
+    };
+    evil->send(proto::RunAck{id, true, ""});
+    evil->send(lz4(1, "not lz4 at all", 5000));
+    evil->send(lz4(2, good_bytes, static_cast<std::uint32_t>(text.size()) + 1));
+    evil->send(lz4(3, good_bytes, static_cast<std::uint32_t>(text.size())));
+    evil->send(lz4(4, good_bytes, static_cast<std::uint32_t>(text.size()), "zstd"));
+    evil->send(lz4(5, good_bytes, 1u << 30));
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    evil->send(proto::RunResult{id, 6, "exited", 0, 0, now, now + 1, 0, 0, false, ""});
+    auto acked = evil->take<proto::Ack>(
+        15s, [&](const proto::Ack& a) { return a.run_id == id && a.seq == 6; });
+    EXPECT_TRUE(acked.has_value()) << "everything up to the result is acknowledged";
+
+    json done = cluster.wait_job(static_cast<long>(run->job_id), job_final);
+    ASSERT_TRUE(job_final(done)) << done.dump();
+    json stored = cluster.cli_json({"job", std::to_string(run->job_id), "--output"});
+    std::vector<std::string> chunks;
+    for (const json& chunk : stored.at("output")) chunks.push_back(chunk.value("data", ""));
+    ASSERT_EQ(chunks.size(), 5u) << stored.dump().substr(0, 2000);
+    EXPECT_EQ(chunks[0],
+              "\n[hostline: 5000 bytes of output lost: the agent sent them in a form that cannot "
+              "be read (an lz4 output chunk of 14 bytes that does not decode into the 5000 bytes "
+              "it says)]\n");
+    EXPECT_NE(chunks[1].find("does not decode into the " + std::to_string(text.size() + 1)),
+              std::string::npos)
+        << chunks[1];
+    EXPECT_TRUE(chunks[2] == text) << "the good chunk, byte for byte";
+    EXPECT_NE(chunks[3].find("unknown encoding 'zstd'"), std::string::npos) << chunks[3];
+    EXPECT_NE(chunks[4].find("at most 1048576"), std::string::npos) << chunks[4];
+    EXPECT_EQ(warnings_with({"evil-01", "cannot be read"}).size(), 4u) << cluster.controller_log();
+    EXPECT_EQ(wait_exit(cli, 20s), 0);
     expect_controller_serves_good_agent();
 }
 

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/proto/output_encoding.hpp"
 #include "controller/store/migrations.hpp"
 #include "controller/store/store.hpp"
 
@@ -170,6 +171,17 @@ RunRecord make_run(std::int64_t id, std::int64_t job_id, std::string agent,
 
 OutputChunk make_chunk(const RunRecord& run, std::uint64_t seq, std::string data) {
     return OutputChunk{run.id, run.agent, seq, "stdout", std::move(data)};
+}
+
+// A chunk as the scheduler hands over one an agent sent LZ4-compressed: the bytes and their
+// compressed form (data must compress whole into one message).
+OutputChunk compressed_chunk(const RunRecord& run, std::uint64_t seq, std::string stream,
+                             std::string data) {
+    std::string scratch;
+    const proto::CompressedChunk compressed = proto::compress_chunk(data, scratch);
+    EXPECT_EQ(compressed.consumed, data.size()) << "the test's data must compress whole";
+    return OutputChunk{
+        run.id, run.agent, seq, std::move(stream), std::move(data), std::string(compressed.bytes)};
 }
 
 void expect_same_job(const Job& a, const Job& b) {
@@ -635,7 +647,7 @@ TEST_F(SqliteStoreTest, OutputStoredBeforeTheRowidMigrationReadsTheSameAfterIt) 
             "ROWID;"
             "INSERT INTO output SELECT run_id, seq, stream, data FROM output_15;"
             "DROP TABLE output_15;"
-            "DELETE FROM schema_version WHERE version = 15;");
+            "DELETE FROM schema_version WHERE version >= 15;");
         ASSERT_EQ(db.execAndGet("SELECT wr FROM pragma_table_list WHERE name = 'output'").getInt(),
                   1);
     }
@@ -656,6 +668,69 @@ TEST_F(SqliteStoreTest, OutputStoredBeforeTheRowidMigrationReadsTheSameAfterIt) 
     SQLite::Database db(path_);
     EXPECT_EQ(db.execAndGet("SELECT wr FROM pragma_table_list WHERE name = 'output'").getInt(), 0)
         << "a rowid table now";
+}
+
+// A chunk the agent sent compressed is kept so (what SQLite writes is the fewer bytes) and
+// reads back as the bytes the process wrote, beside chunks stored as they are; rows from
+// before schema 16 are as they are.
+TEST_F(SqliteStoreTest, CompressedOutputIsKeptCompressedAndReadsBackAsWritten) {
+    Store& store = open();
+    store.save_job(make_job(1));
+    RunRecord run = make_run(10, 1, "web-01");
+    store.save_run(run);
+    std::string lines;
+    for (int i = 0; lines.size() < 150000; ++i) lines += "line " + std::to_string(i) + " ok\n";
+    std::string scratch;
+    const proto::CompressedChunk compressed = proto::compress_chunk(lines, scratch);
+    ASSERT_EQ(compressed.consumed, lines.size());
+    run.last_seq = 2;
+    store.append_output(make_chunk(run, 1, "as written\n"), run);
+    store.append_output(
+        OutputChunk{run.id, run.agent, 2, "stdout", lines, std::string(compressed.bytes)}, run);
+    auto chunks = output_of(1);
+    ASSERT_EQ(chunks.size(), 2u);
+    EXPECT_EQ(chunks[0].data, "as written\n");
+    EXPECT_TRUE(chunks[1].data == lines) << "the compressed chunk reads back as written";
+    const OutputSlice tail = output_range_of(
+        1, OutputRange{.host = "web-01", .stream = "stdout", .offset = 11 + 149990, .length = 50});
+    EXPECT_EQ(tail.total, static_cast<std::int64_t>(11 + lines.size()));
+    EXPECT_EQ(tail.bytes, lines.substr(149990, 50));
+    flush();
+    store_.reset();
+
+    SQLite::Database db(path_);
+    SQLite::Statement rows(db, "SELECT seq, encoding, size, length(data) FROM output ORDER BY seq");
+    ASSERT_TRUE(rows.executeStep());
+    EXPECT_EQ(rows.getColumn(1).getString(), "");
+    EXPECT_EQ(rows.getColumn(2).getInt64(), 0);
+    ASSERT_TRUE(rows.executeStep());
+    EXPECT_EQ(rows.getColumn(1).getString(), "lz4");
+    EXPECT_EQ(rows.getColumn(2).getInt64(), static_cast<std::int64_t>(lines.size()));
+    EXPECT_EQ(rows.getColumn(3).getInt64(), static_cast<std::int64_t>(compressed.bytes.size()));
+    EXPECT_LT(compressed.bytes.size(), lines.size() / 2);
+}
+
+// A compressed row whose bytes do not decode is a damaged database: reading it is an error
+// that names the chunk, never other bytes in its place.
+TEST_F(SqliteStoreTest, ACompressedRowThatDoesNotDecodeIsAnErrorNamingIt) {
+    Store& store = open();
+    store.save_job(make_job(1));
+    RunRecord run = make_run(10, 1, "web-01");
+    store.save_run(run);
+    run.last_seq = 1;
+    store.append_output(compressed_chunk(run, 1, "stdout", std::string(4000, 'q')), run);
+    flush();
+    store_.reset();
+    {
+        SQLite::Database db(path_, SQLite::OPEN_READWRITE);
+        db.exec("UPDATE output SET size = size + 1");
+    }
+    open();
+    auto read =
+        wait_for<std::vector<OutputChunk>>([&](auto done) { store_->output(1, std::move(done)); });
+    ASSERT_FALSE(read.ok());
+    EXPECT_NE(read.error().message.find("output 1 of run #10 is damaged"), std::string::npos)
+        << read.error().message;
 }
 
 TEST_F(SqliteStoreTest, BinaryOutputRoundTrips) {
@@ -700,8 +775,8 @@ std::string whole_output(const std::vector<OutputChunk>& chunks, const std::stri
     return bytes;
 }
 
-// web-01 ran twice (a retry: run 10, then run 12), with stdout and stderr interleaved and an
-// empty chunk; web-02's run 11 sits between them by id.
+// web-01 ran twice (a retry: run 10, then run 12), with stdout and stderr interleaved, an
+// empty chunk and one the agent sent compressed; web-02's run 11 sits between them by id.
 void store_retried_output(Store& store) {
     store.save_job(make_job(1));
     RunRecord first = make_run(10, 1, "web-01");
@@ -719,7 +794,7 @@ void store_retried_output(Store& store) {
     store.append_output(chunk(first, 4, "stdout", ""), first);
     store.append_output(chunk(other, 1, "stdout", "not web-01's\n"), other);
     store.append_output(chunk(retry, 1, "stderr", "retrying\n"), retry);
-    store.append_output(chunk(retry, 2, "stdout", std::string(5000, 'x')), retry);
+    store.append_output(compressed_chunk(retry, 2, "stdout", std::string(5000, 'x')), retry);
     store.append_output(chunk(retry, 3, "stdout", "done\n"), retry);
 }
 
