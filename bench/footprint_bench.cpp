@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -36,12 +38,71 @@ constexpr double kRssLimitMb = 10.0;
 // heartbeats.
 constexpr double kWakeupsPerHeartbeat = 4.0;
 
-// One line repeated: not all zeros, so no layer can store it as a hole or compress it away
-// unnoticed, and every byte can be checked against its offset.
+// One line repeated: not all zeros, so no layer can store it as a hole, and every byte can
+// be checked against its offset. It compresses about 200:1 (the agent sends output
+// LZ4-compressed), so the other contents below are measured too.
 const std::string kLine = "hostline output bench 0123456789 abcdefghijklmnopqrstuvwxyz\n";
 
-std::string generator(std::uint64_t bytes) {
-    return "yes '" + kLine.substr(0, kLine.size() - 1) + "' | head -c " + std::to_string(bytes);
+// The largest sample file the text and random contents cycle through.
+constexpr std::uint64_t kSampleBytes = std::uint64_t{64} << 20;
+
+// What the run writes: `yes` of kLine, or a sample file written over and over; either way
+// `sample` repeated, so the byte at any offset is known.
+struct Content {
+    std::string name;  // in the table
+    std::string file;  // empty: kLine through yes
+    std::string sample;
+};
+
+std::string generator(const Content& content, std::uint64_t bytes) {
+    const std::string head = " | head -c " + std::to_string(bytes);
+    if (content.file.empty()) return "yes '" + kLine.substr(0, kLine.size() - 1) + "'" + head;
+    const std::uint64_t copies = (bytes + content.sample.size() - 1) / content.sample.size();
+    return "for i in $(seq " + std::to_string(copies) + "); do cat '" + content.file + "'; done" +
+           head;
+}
+
+// C headers from /usr/include, in path order, up to `bytes`: text that LZ4 shrinks about 3:1,
+// like most logs and command output.
+std::string header_text(std::uint64_t bytes) {
+    std::vector<std::filesystem::path> headers;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator("/usr/include", ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+        if (it->is_regular_file() && it->path().extension() == ".h") headers.push_back(it->path());
+    std::sort(headers.begin(), headers.end());
+    std::string text;
+    for (const auto& path : headers) {
+        if (text.size() >= bytes) break;
+        std::ifstream in(path, std::ios::binary);
+        text.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    if (text.size() < std::min<std::uint64_t>(bytes, 1 << 20))
+        throw std::runtime_error("/usr/include holds too few headers for the text output");
+    text.resize(std::min<std::uint64_t>(text.size(), bytes));
+    return text;
+}
+
+// Random characters of a 64-letter alphabet: LZ4, which has no entropy coding, finds nothing
+// to shrink in them (no repeated sequences), and unlike random bytes they read back through
+// the output API's JSON exactly (it replaces invalid UTF-8).
+std::string random_text(std::uint64_t bytes) {
+    static constexpr char kAlphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::mt19937_64 random(20261125);
+    std::string data(bytes, '\0');
+    for (std::size_t i = 0; i < data.size(); i += 10) {
+        std::uint64_t word = random();
+        for (std::size_t j = i; j < std::min<std::size_t>(i + 10, data.size()); ++j, word >>= 6)
+            data[j] = kAlphabet[word & 63];
+    }
+    return data;
+}
+
+Content sample_content(const std::string& name, const std::string& dir, std::string sample) {
+    const std::string file = dir + "/" + name + ".sample";
+    std::ofstream(file, std::ios::binary) << sample;
+    return {name, file, std::move(sample)};
 }
 
 double ms_since(Clock::time_point start) {
@@ -63,10 +124,11 @@ bool final_state(const std::string& state) {
 }
 
 // The baseline: the same generator through cat into /dev/null.
-double cat_into_pipe(std::uint64_t bytes) {
+double cat_into_pipe(const Content& content, std::uint64_t bytes) {
     const auto start = Clock::now();
-    auto result = testing::run_command({"/bin/sh", "-c", generator(bytes) + " | cat > /dev/null"},
-                                       std::chrono::minutes(10));
+    auto result =
+        testing::run_command({"/bin/sh", "-c", generator(content, bytes) + " | cat > /dev/null"},
+                             std::chrono::minutes(10));
     if (result.exit_code != 0) throw std::runtime_error("the baseline failed: " + result.err);
     return ms_since(start);
 }
@@ -74,11 +136,13 @@ double cat_into_pipe(std::uint64_t bytes) {
 // Submits the generator on `agent` and waits until the job is final in the store: GET
 // /api/v1/jobs/ID reads the store behind every write queued before it, so a final state
 // there is the result committed after the last chunk. Returns the wall time in ms.
-double stored_run(hostline::cli::ApiClient& api, const std::string& agent, std::uint64_t bytes) {
+double stored_run(hostline::cli::ApiClient& api, const std::string& agent, const Content& content,
+                  std::uint64_t bytes) {
     const auto start = Clock::now();
-    auto submitted = api.post("/api/v1/jobs", {{"target", agent},
-                                               {"argv", {"/bin/sh", "-c", generator(bytes)}},
-                                               {"timeout_ms", 30 * 60 * 1000}});
+    auto submitted =
+        api.post("/api/v1/jobs", {{"target", agent},
+                                  {"argv", {"/bin/sh", "-c", generator(content, bytes)}},
+                                  {"timeout_ms", 30 * 60 * 1000}});
     if (!submitted) throw std::runtime_error("submit failed: " + submitted.error().message);
     const long id = (*submitted)["job"];
     const std::string path = "/api/v1/jobs/" + std::to_string(id);
@@ -113,7 +177,7 @@ double stored_run(hostline::cli::ApiClient& api, const std::string& agent, std::
     const std::string data = range.value("data", "");
     bool same = data.size() == tail;
     for (std::uint64_t i = 0; same && i < tail; ++i)
-        same = data[i] == kLine[(bytes - tail + i) % kLine.size()];
+        same = data[i] == content.sample[(bytes - tail + i) % content.sample.size()];
     if (total != bytes || !same)
         throw std::runtime_error("job #" + std::to_string(id) + ": the output API answers " +
                                  std::to_string(total) + " bytes stored, not " +
@@ -217,19 +281,49 @@ std::vector<ReportRow> run_output_bench(const OutputBenchSettings& settings) {
     cluster.wait_online({"output-1"});
     auto api = client_for(cluster);
 
-    std::fprintf(stderr,
-                 "(5) %d x a run writing %llu bytes to stdout, stored; and %d x the same "
-                 "generator | cat > /dev/null\n",
-                 settings.runs, static_cast<unsigned long long>(bytes), settings.runs + 1);
-    std::vector<double> stored, piped;
-    for (int i = 0; i < settings.runs; ++i) {
-        piped.push_back(cat_into_pipe(bytes));
-        std::fprintf(stderr, "  cat into a pipe: %.0f ms: %.0f MiB/s\n", piped.back(),
-                     static_cast<double>(bytes) / (1 << 20) / piped.back() * 1000);
-        stored.push_back(stored_run(api, "output-1", bytes));
+    const std::string size = bytes == std::uint64_t{1} << 30 ? std::string("1 GiB")
+                             : bytes >= std::uint64_t{1} << 20
+                                 ? std::to_string(bytes >> 20) + " MiB"
+                                 : std::to_string(bytes) + " bytes";
+    const std::uint64_t sample_bytes = std::min(bytes, kSampleBytes);
+    std::vector<Content> contents;
+    for (const std::string& name : settings.contents) {
+        if (name == "lines")
+            contents.push_back({"lines", "", kLine});
+        else if (name == "text")
+            contents.push_back(sample_content("text", cluster.dir(), header_text(sample_bytes)));
+        else if (name == "random")
+            contents.push_back(sample_content("random", cluster.dir(), random_text(sample_bytes)));
+        else
+            throw std::runtime_error("unknown output content " + name + " (lines, text, random)");
     }
-    piped.push_back(cat_into_pipe(bytes));
-    std::fprintf(stderr, "  cat into a pipe: %.0f ms\n", piped.back());
+    // What each content is, in the table.
+    const std::map<std::string, std::string> described = {{"lines", "one line repeated (yes)"},
+                                                          {"text", "C headers, text"},
+                                                          {"random", "random characters"}};
+
+    std::vector<ReportRow> rows;
+    for (const Content& content : contents) {
+        std::fprintf(stderr,
+                     "(5) %s: %d x a run writing %llu bytes to stdout, stored; and %d x the same "
+                     "generator | cat > /dev/null\n",
+                     content.name.c_str(), settings.runs, static_cast<unsigned long long>(bytes),
+                     settings.runs + 1);
+        std::vector<double> stored, piped;
+        for (int i = 0; i < settings.runs; ++i) {
+            piped.push_back(cat_into_pipe(content, bytes));
+            std::fprintf(stderr, "  cat into a pipe: %.0f ms: %.0f MiB/s\n", piped.back(),
+                         static_cast<double>(bytes) / (1 << 20) / piped.back() * 1000);
+            stored.push_back(stored_run(api, "output-1", content, bytes));
+        }
+        piped.push_back(cat_into_pipe(content, bytes));
+        std::fprintf(stderr, "  cat into a pipe: %.0f ms\n", piped.back());
+        // The target is the issue's, on the first content (repeated lines, the one measured
+        // since the start); the others say what it costs output that shrinks less or not.
+        rows.push_back(
+            {"(5) " + size + " of stdout stored, " + described.at(content.name) + ", median wall",
+             median(stored), median(piped), rows.empty() ? kOutputTimeRatio : 0.0});
+    }
     // Where the time went, by thread: the agent reads the pipe, spools and sends; the
     // controller's transport thread receives, its io thread schedules, its store commits.
     std::fprintf(stderr, "  CPU by thread: agent: %s\n  controller: %s\n",
@@ -242,10 +336,7 @@ std::vector<ReportRow> run_output_bench(const OutputBenchSettings& settings) {
                  mib_of_kb(status_field(agent, "VmHWM")),
                  mib_of_kb(status_field(controller, "VmHWM")));
 
-    const std::string size = bytes == std::uint64_t{1} << 30 ? std::string("1 GiB")
-                                                             : std::to_string(bytes >> 20) + " MiB";
-    return {{"(5) " + size + " of stdout stored, median wall", median(stored), median(piped),
-             kOutputTimeRatio}};
+    return rows;
 }
 
 std::vector<ReportRow> run_idle_agent_bench(const IdleAgentSettings& settings) {

@@ -19,10 +19,13 @@ struct OutputBenchSettings {
     std::string bin_dir;                           // the binaries' directory
     std::uint64_t bytes = std::uint64_t{1} << 30;  // written by the run, and by the baseline
     int runs = 1;  // hostline runs; baselines run before each and once after
+    // What the runs write, each measured in turn: "lines" (one line repeated, the target's
+    // row), "text" (C headers), "random" (random characters: nothing for LZ4 to shrink).
+    std::vector<std::string> contents = {"lines", "text", "random"};
 };
 
-// Returns the row of the median wall time of the runs against the median of the baselines,
-// with the target (>= 0.5x the throughput: <= 2x the time). Throws
+// Returns a row per content: the median wall time of the runs against the median of the
+// baselines, the first with the target (>= 0.5x the throughput: <= 2x the time). Throws
 // std::runtime_error when a run does not succeed or what the store holds is not every byte.
 std::vector<ReportRow> run_output_bench(const OutputBenchSettings& settings);
 

@@ -64,6 +64,9 @@ agents on 127.0.0.1 and stops them.
   --ansible-runs=N         Ansible runs per fan-out size; 0 leaves Ansible out (default 1)
   --output-bytes=N         stdout of the output scenario's run (default 1 GiB)
   --output-runs=N          runs of the output scenario (default 1)
+  --output-content=A,B     what those runs write: lines (one line repeated, the target's
+                           row), text (C headers), random (random characters, which LZ4
+                           cannot shrink) (default lines,text,random)
   --idle-seconds=N         how long the idle agent is watched (default 60)
   --scale-agents=N         emulated agents of the scale scenario (default 10000)
   --scale-rounds=N         jobs to all of them, each beside a bare round (default 3)
@@ -114,6 +117,19 @@ int main(int argc, char** argv) {
             output.bytes = std::strtoull(arg.c_str() + 15, nullptr, 10);
         } else if (arg.rfind("--output-runs=", 0) == 0) {
             output.runs = std::atoi(arg.c_str() + 14);
+        } else if (arg.rfind("--output-content=", 0) == 0) {
+            output.contents.clear();
+            std::istringstream list(arg.substr(17));
+            for (std::string name; std::getline(list, name, ',');) {
+                if (name != "lines" && name != "text" && name != "random") {
+                    std::fprintf(stderr,
+                                 "hostline-bench: --output-content takes lines, text and random, "
+                                 "not %s\n",
+                                 name.c_str());
+                    return 2;
+                }
+                output.contents.push_back(name);
+            }
         } else if (arg.rfind("--idle-seconds=", 0) == 0) {
             idle.idle_seconds = std::atoi(arg.c_str() + 15);
         } else if (arg.rfind("--scale-", 0) == 0) {
@@ -126,10 +142,10 @@ int main(int argc, char** argv) {
             counts.push_back(std::atoi(arg.c_str()));
         }
     }
-    if (output.bytes == 0 || output.runs < 1 || idle.idle_seconds < 1) {
+    if (output.bytes == 0 || output.runs < 1 || idle.idle_seconds < 1 || output.contents.empty()) {
         std::fprintf(stderr,
                      "hostline-bench: --output-bytes, --output-runs and --idle-seconds "
-                     "take a number above 0\n");
+                     "take a number above 0, --output-content at least one name\n");
         return 2;
     }
     if (!only.empty() && only != "latency" && only != "job-list" && only != "fanout" &&
