@@ -543,6 +543,30 @@ TEST(ProcessRunnerTest, PausedOutputBlocksTheProcessUntilResumedAndNothingIsLost
     EXPECT_EQ(harness.run(1).out.size(), std::size_t{4194304}) << "every byte, once";
 }
 
+// A process that fills its pipe gets a larger one (fewer wake-ups for the agent, and it
+// writes on while the agent is busy); one that writes a little keeps the default. The process
+// itself says its stdout's size (F_GETPIPE_SZ, 1032, through perl, which Debian always has).
+TEST(ProcessRunnerTest, APipeTheProcessFillsGrowsAndAQuietOneDoesNot) {
+    const std::string pipe_size = "perl -e 'print \"size \", fcntl(STDOUT, 1032, 0)'";
+    Harness harness;
+    // Paused, so the 300,000 bytes fill the 64 KiB pipe before the first read.
+    ASSERT_TRUE(harness.runner()
+                    .start(spec_for({"sh", "-c", "head -c 300000 /dev/zero; " + pipe_size}))
+                    .ok());
+    harness.runner().pause_output(1, true);
+    EXPECT_FALSE(harness.poll_until([&] { return harness.run(1).exit.has_value(); }, 300ms));
+    harness.runner().pause_output(1, false);
+    ASSERT_TRUE(harness.poll_until_exit(1));
+    const std::string& busy = harness.run(1).out;
+    ASSERT_EQ(busy.size(), 300000u + 12u)
+        << busy.substr(std::min<std::size_t>(busy.size(), 300000));
+    EXPECT_EQ(busy.substr(300000), "size 1048576");
+
+    ASSERT_TRUE(harness.runner().start(spec_for({"sh", "-c", "echo hi; " + pipe_size}, 2)).ok());
+    ASSERT_TRUE(harness.poll_until_exit(2));
+    EXPECT_EQ(harness.run(2).out, "hi\nsize 65536");
+}
+
 TEST(ProcessRunnerTest, ARunDiesWithTheProcessThatStartedIt) {
     // A stand-in agent: a child process that starts a long run and is then SIGKILLed. The
     // run's process must not outlive it (nobody would read or report it).
