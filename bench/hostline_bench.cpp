@@ -55,7 +55,7 @@ constexpr const char* kUsage =
     R"(usage: hostline-bench [OPTIONS] [LATENCY_RUNS] [FANOUT_RUNS] [LIST_REQUESTS]
 
 Runs the performance scenarios, each beside its baseline, and prints one table of ratios
-(docs/performance.md). Takes about 6 minutes on 2 cores; it starts its own controllers and
+(docs/performance.md). Takes about 7 minutes on 2 cores; it starts its own controllers and
 agents on 127.0.0.1 and stops them.
 
   --only=SCENARIO          one of latency, job-list, fanout, throughput, output, footprint,
