@@ -424,6 +424,7 @@ void Scheduler::handle(const std::string& name, proto::Output& m) {
         return;
     }
     store_.append_output(chunk, rec, ack);
+    chunk.compressed = std::string();  // listeners get the bytes as written, and only them
     notify(rec.job_id, JobEvent{JobEvent::OutputAdded{std::move(chunk)}});
 }
 

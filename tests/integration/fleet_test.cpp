@@ -57,6 +57,18 @@ class Fleet : public ClusterTest {
         return out;
     }
 
+    // A controller and one agent, a1, which runs `seq 1 N`: the job's id.
+    long seq_on_a1(int n) {
+        cluster.start_controller();
+        cluster.add_agent("a1");
+        cluster.wait_online({"a1"});
+        int exit_code = -1;
+        json doc = cluster.cli_json({"run", "--on", "a1", "--", "seq", "1", std::to_string(n)},
+                                    &exit_code);
+        EXPECT_EQ(exit_code, 0) << doc.dump().substr(0, 2000);
+        return doc["job"].value("id", 0L);
+    }
+
     // The download of a job's output on a host, as curl gets it.
     CommandResult download(long job_id, const std::string& host) {
         return run_command({"/usr/bin/curl", "-sS", "--fail", "-H",
@@ -324,13 +336,7 @@ TEST_F(Fleet, RunAsUserDropsPrivilegesOnTheAgent) {
 // A download is the run's output byte for byte: 2.7 MB in chunks of up to 64 KiB, streamed
 // in 1 MiB pieces that begin and end inside chunks, each piece resumed where the last ended.
 TEST_F(Fleet, AnOutputDownloadIsTheRunsWholeOutputByteForByte) {
-    cluster.start_controller();
-    cluster.add_agent("a1");
-    cluster.wait_online({"a1"});
-    int exit_code = -1;
-    json doc = cluster.cli_json({"run", "--on", "a1", "--", "seq", "1", "400000"}, &exit_code);
-    ASSERT_EQ(exit_code, 0) << doc.dump().substr(0, 2000);
-    const long id = doc["job"]["id"];
+    const long id = seq_on_a1(400000);
     const CommandResult expected = run_command({"/usr/bin/seq", "1", "400000"});
     ASSERT_EQ(expected.out.size(), 2'688'895u);
     const CommandResult got = download(id, "a1");
@@ -349,13 +355,7 @@ TEST_F(Fleet, AnOutputDownloadIsTheRunsWholeOutputByteForByte) {
 // at most 64 KiB, and stores it so.
 TEST_F(Fleet, AControllerThatDoesNotTakeCompressedOutputIsSentItAsWritten) {
     cluster.set_compress_output(false);
-    cluster.start_controller();
-    cluster.add_agent("a1");
-    cluster.wait_online({"a1"});
-    int exit_code = -1;
-    json doc = cluster.cli_json({"run", "--on", "a1", "--", "seq", "1", "400000"}, &exit_code);
-    ASSERT_EQ(exit_code, 0) << doc.dump().substr(0, 2000);
-    const long id = doc["job"]["id"];
+    const long id = seq_on_a1(400000);
     const CommandResult got = download(id, "a1");
     ASSERT_EQ(got.exit_code, 0) << got.err;
     EXPECT_TRUE(got.out == run_command({"/usr/bin/seq", "1", "400000"}).out);

@@ -98,6 +98,15 @@ class ProtocolAbuse : public ::testing::Test {
         ASSERT_TRUE(evil->hello("evil-01")) << "no welcome for evil-01";
     }
 
+    // `hostline run --on evil-01 -- ARGV` in the background (its pid in cli_pid) and the run
+    // the controller sends evil-01 for it; nothing when none comes.
+    std::optional<proto::Run> run_on_evil(const std::vector<std::string>& argv, pid_t& cli_pid) {
+        std::vector<std::string> args{"run", "--on", "evil-01", "--"};
+        args.insert(args.end(), argv.begin(), argv.end());
+        cli_pid = cluster.cli_background(args, cluster.dir() + "/evil-run.log");
+        return evil->take<proto::Run>(15s);
+    }
+
     bool online(const std::string& name) {
         for (const json& a : cluster.cli_json({"agents"}).value("agents", json::array()))
             if (a.value("name", "") == name) return a.value("online", false);
@@ -265,9 +274,8 @@ TEST_F(ProtocolAbuse, AFloodLeavesTheControllerUpWithinItsMemoryAndOtherJobsRunn
 
 TEST_F(ProtocolAbuse, OutOfOrderAndRepeatedSequenceNumbersAreStoredOnceInOrder) {
     connect_evil();
-    const pid_t cli = cluster.cli_background({"run", "--on", "evil-01", "--", "echo", "x"},
-                                             cluster.dir() + "/evil-run.log");
-    auto run = evil->take<proto::Run>(15s);
+    pid_t cli = -1;
+    auto run = run_on_evil({"echo", "x"}, cli);
     ASSERT_TRUE(run.has_value()) << "the controller did not send evil-01 its run";
     const std::uint64_t id = run->run_id;
     const std::int64_t started = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -348,9 +356,8 @@ TEST_F(ProtocolAbuse, OutOfOrderAndRepeatedSequenceNumbersAreStoredOnceInOrder) 
 // resend it for ever; and a good compressed chunk beside it is stored as sent.
 TEST_F(ProtocolAbuse, CompressedOutputThatDoesNotDecodeBecomesANoteAndIsAcknowledged) {
     connect_evil();
-    const pid_t cli = cluster.cli_background({"run", "--on", "evil-01", "--", "seq", "9"},
-                                             cluster.dir() + "/evil-run.log");
-    auto run = evil->take<proto::Run>(15s);
+    pid_t cli = -1;
+    auto run = run_on_evil({"seq", "9"}, cli);
     ASSERT_TRUE(run.has_value()) << "the controller did not send evil-01 its run";
     const std::uint64_t id = run->run_id;
     std::string text;
