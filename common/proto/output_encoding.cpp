@@ -4,6 +4,7 @@
 
 #include <limits>
 
+#include "common/printable.hpp"
 #include "common/proto/messages.hpp"
 
 namespace hostline::proto {
@@ -24,7 +25,7 @@ Result<std::string> decode_chunk(std::string_view encoding, std::string_view byt
                                  std::size_t size) {
     if (encoding == kEncodingRaw) return std::string(bytes);
     if (encoding != kEncodingLz4)
-        return fail("an output chunk in an unknown encoding '" + std::string(encoding) +
+        return fail("an output chunk in an unknown encoding '" + printable(encoding, 32) +
                     "' (this controller knows lz4)");
     if (size > kMaxCompressedChunkOutput)
         return fail("an lz4 output chunk said to hold " + std::to_string(size) +

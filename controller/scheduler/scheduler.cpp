@@ -401,8 +401,9 @@ void Scheduler::handle(const std::string& name, proto::Output& m) {
     } else {
         // A bug or a tampered agent: what it said is lost either way. Stored as a note in its
         // place, so the run's output says so and the agent does not resend it for ever.
-        logger->warn("agent {} sent output {} of run {} that cannot be read: {}", name, m.seq,
-                     m.run_id, raw.error().message);
+        warn_about(name, "sent output " + std::to_string(m.seq) + " of run " +
+                             std::to_string(m.run_id) +
+                             " that cannot be read: " + raw.error().message);
         chunk.stream = "stderr";
         chunk.data = "\n[hostline: " + std::to_string(m.size) +
                      " bytes of output lost: the agent sent them in a form that cannot be read (" +

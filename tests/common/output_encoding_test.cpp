@@ -106,6 +106,11 @@ TEST(OutputEncoding, BadCompressedInputIsAnErrorThatSaysWhatWasWrong) {
     ASSERT_FALSE(unknown.ok());
     EXPECT_NE(unknown.error().message.find("unknown encoding 'zstd'"), std::string::npos)
         << unknown.error().message;
+    // What a peer names is quoted short and printable: it goes into logs and the run's output.
+    auto hostile = decode_chunk(std::string(100000, 'z') + "\n\x1b[31m", good, chunk.consumed);
+    ASSERT_FALSE(hostile.ok());
+    EXPECT_LT(hostile.error().message.size(), 200u) << hostile.error().message;
+    EXPECT_EQ(hostile.error().message.find('\n'), std::string::npos);
 
     // A chunk that claims to stand for more than one may: refused before any allocation.
     auto huge = decode_chunk(kEncodingLz4, good, std::size_t{1} << 40);
