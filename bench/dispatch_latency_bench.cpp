@@ -102,20 +102,6 @@ JobTiming run_true(hostline::cli::ApiClient& api) {
     return {ms_between(start, acknowledged), ms_between(start, ended)};
 }
 
-// "io 0.210, store 0.190, ...": each thread's ms a job since `before` (same threads, same
-// order: the controller starts them all before the first job).
-std::string per_thread(const std::vector<ThreadCpu>& before, const std::vector<ThreadCpu>& after,
-                       double per_job) {
-    std::string out;
-    for (std::size_t i = 0; i < after.size() && i < before.size(); ++i) {
-        char text[64];
-        std::snprintf(text, sizeof text, "%s%s %.3f", out.empty() ? "" : ", ",
-                      after[i].name.c_str(), (after[i].on_cpu - before[i].on_cpu) * per_job);
-        out += text;
-    }
-    return out;
-}
-
 }  // namespace
 
 std::vector<ReportRow> run_dispatch_latency_bench(const DispatchLatencySettings& settings) {
@@ -169,7 +155,7 @@ std::vector<ReportRow> run_dispatch_latency_bench(const DispatchLatencySettings&
                  "(a) CPU a job over %d more: controller %.3f ms (%s), agent %.3f, the run %.3f, "
                  "the client %.3f; a bare spawn %.3f (its thread and child)\n",
                  settings.runs, controller_cpu,
-                 per_thread(threads_before, controller_threads(controller), per_job).c_str(),
+                 cpu_since(threads_before, controller_threads(controller), per_job, 3).c_str(),
                  agent_cpu, run_cpu, client_cpu, bare_cpu);
 
     return {

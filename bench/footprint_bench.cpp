@@ -1,8 +1,5 @@
 #include "bench/footprint_bench.hpp"
 
-#include <dirent.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -12,13 +9,13 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "bench/cluster_api.hpp"
+#include "bench/process_cpu.hpp"
 #include "cli/api_client.hpp"
 #include "testing/local_cluster.hpp"
 
@@ -210,55 +207,18 @@ struct ThreadSwitches {
 // Every thread of pid: its name and context switches so far.
 std::map<int, ThreadSwitches> thread_switches(pid_t pid) {
     std::map<int, ThreadSwitches> threads;
-    const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
-    DIR* dir = ::opendir(tasks.c_str());
-    if (dir == nullptr) throw std::runtime_error("cannot read " + tasks);
-    while (dirent* entry = ::readdir(dir)) {
-        if (entry->d_name[0] == '.') continue;
-        const std::string task = tasks + "/" + entry->d_name;
+    const std::vector<pid_t> tids = tasks_of(pid);
+    if (tids.empty())
+        throw std::runtime_error("cannot read /proc/" + std::to_string(pid) + "/task");
+    for (pid_t tid : tids) {
+        const std::string task = task_dir(pid, tid);
         ThreadSwitches t;
         std::ifstream(task + "/comm") >> t.name;
         t.voluntary = status_field(task + "/status", "voluntary_ctxt_switches");
         t.involuntary = status_field(task + "/status", "nonvoluntary_ctxt_switches");
-        threads[std::stoi(entry->d_name)] = t;
+        threads[tid] = t;
     }
-    ::closedir(dir);
     return threads;
-}
-
-// CPU seconds (user + system) of every thread of pid so far, by thread id (in the order they
-// were started) and name: where the time of a run went.
-std::string thread_cpu(pid_t pid) {
-    std::map<int, std::pair<std::string, double>> seconds;
-    const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
-    DIR* dir = ::opendir(tasks.c_str());
-    if (dir == nullptr) return "?";
-    const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
-    while (dirent* entry = ::readdir(dir)) {
-        if (entry->d_name[0] == '.') continue;
-        std::ifstream in(tasks + "/" + entry->d_name + "/stat");
-        std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        const auto open = stat.find('('), close = stat.rfind(')');
-        if (open == std::string::npos || close == std::string::npos) continue;
-        std::istringstream fields(stat.substr(close + 2));
-        std::string field;
-        double user = 0, system = 0;
-        for (int i = 3; i <= 15 && fields >> field; ++i) {  // utime is field 14, stime 15
-            if (i == 14) user = std::stod(field);
-            if (i == 15) system = std::stod(field);
-        }
-        seconds[std::stoi(entry->d_name)] = {stat.substr(open + 1, close - open - 1),
-                                             (user + system) / tick};
-    }
-    ::closedir(dir);
-    std::string out;
-    char text[96];
-    for (const auto& [tid, thread] : seconds) {
-        std::snprintf(text, sizeof text, "%s%d %s %.2f s", out.empty() ? "" : ", ", tid,
-                      thread.first.c_str(), thread.second);
-        out += text;
-    }
-    return out;
 }
 
 // What each of the agent's threads is for, by the name it gives itself.
@@ -309,6 +269,8 @@ std::vector<ReportRow> run_output_bench(const OutputBenchSettings& settings) {
                      "generator | cat > /dev/null\n",
                      content.name.c_str(), settings.runs, static_cast<unsigned long long>(bytes),
                      settings.runs + 1);
+        const auto agent_before = threads_of(cluster.agent_pid("output-1"));
+        const auto controller_before = controller_threads(cluster.controller_pid());
         std::vector<double> stored, piped;
         for (int i = 0; i < settings.runs; ++i) {
             piped.push_back(cat_into_pipe(content, bytes));
@@ -318,17 +280,20 @@ std::vector<ReportRow> run_output_bench(const OutputBenchSettings& settings) {
         }
         piped.push_back(cat_into_pipe(content, bytes));
         std::fprintf(stderr, "  cat into a pipe: %.0f ms\n", piped.back());
+        // Where the runs' time went, by thread: the agent reads the pipe, compresses, spools
+        // and sends; the controller's transport thread (agent-link) receives, its io thread
+        // decodes and schedules, its store commits and store-wal copies the log back.
+        std::fprintf(
+            stderr, "  CPU seconds by thread, %d run(s): agent: %s\n  controller: %s\n",
+            settings.runs,
+            cpu_since(agent_before, threads_of(cluster.agent_pid("output-1"))).c_str(),
+            cpu_since(controller_before, controller_threads(cluster.controller_pid())).c_str());
         // The target is the issue's, on the first content (repeated lines, the one measured
         // since the start); the others say what it costs output that shrinks less or not.
         rows.push_back(
             {"(5) " + size + " of stdout stored, " + described.at(content.name) + ", median wall",
              median(stored), median(piped), rows.empty() ? kOutputTimeRatio : 0.0});
     }
-    // Where the time went, by thread: the agent reads the pipe, spools and sends; the
-    // controller's transport thread receives, its io thread schedules, its store commits.
-    std::fprintf(stderr, "  CPU by thread: agent: %s\n  controller: %s\n",
-                 thread_cpu(cluster.agent_pid("output-1")).c_str(),
-                 thread_cpu(cluster.controller_pid()).c_str());
     // Context for the footprint: what moving the output cost each daemon at its peak.
     const std::string agent = "/proc/" + std::to_string(cluster.agent_pid("output-1")) + "/status";
     const std::string controller = "/proc/" + std::to_string(cluster.controller_pid()) + "/status";

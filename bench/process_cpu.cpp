@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -56,16 +57,35 @@ double reaped_children_seconds(pid_t pid) {
     return static_cast<double>(cutime + cstime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-std::vector<ThreadCpu> controller_threads(pid_t pid) {
+std::vector<ThreadCpu> threads_of(pid_t pid) {
     std::vector<ThreadCpu> threads;
     for (pid_t tid : tasks_of(pid)) {
         ThreadCpu thread;
         std::ifstream(task_dir(pid, tid) + "/comm") >> thread.name;
-        if (thread.name.rfind("hostline-contro", 0) == 0) thread.name = "io";
         thread.on_cpu = cpu_seconds_of_task(task_dir(pid, tid), &thread.waiting);
         threads.push_back(std::move(thread));
     }
     return threads;
+}
+
+std::vector<ThreadCpu> controller_threads(pid_t pid) {
+    std::vector<ThreadCpu> threads = threads_of(pid);
+    for (ThreadCpu& thread : threads)
+        if (thread.name.rfind("hostline-contro", 0) == 0) thread.name = "io";
+    return threads;
+}
+
+std::string cpu_since(const std::vector<ThreadCpu>& before, const std::vector<ThreadCpu>& after,
+                      double scale, int decimals) {
+    std::string out;
+    for (std::size_t i = 0; i < after.size() && i < before.size(); ++i) {
+        char text[80];
+        std::snprintf(text, sizeof text, "%s%s %.*f", out.empty() ? "" : ", ",
+                      after[i].name.c_str(), decimals,
+                      (after[i].on_cpu - before[i].on_cpu) * scale);
+        out += text;
+    }
+    return out;
 }
 
 double bench_process_cpu_seconds() {

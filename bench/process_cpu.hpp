@@ -36,8 +36,16 @@ struct ThreadCpu {
     double waiting = 0;
 };
 
-// Each thread of the controller `pid`, in start order.
+// Each thread of `pid`, in start order, named as it names itself.
+std::vector<ThreadCpu> threads_of(pid_t pid);
+// The same for a controller, its io thread called "io".
 std::vector<ThreadCpu> controller_threads(pid_t pid);
+
+// "io 0.21, store 0.19, ...": each thread's seconds on a CPU since `before` (the same threads
+// in the same order: the daemon started them all before), times `scale` (1 / jobs: a job's),
+// to `decimals` places.
+std::string cpu_since(const std::vector<ThreadCpu>& before, const std::vector<ThreadCpu>& after,
+                      double scale = 1, int decimals = 2);
 
 // Seconds on a CPU of this process and of the children it has reaped (and theirs): what a
 // baseline run from here cost.

@@ -98,6 +98,20 @@ std::string http_exchange(const std::string& http_url, const std::string& method
 
 }  // namespace
 
+CommandResult run_sql(const std::string& database, const std::string& sql) {
+    const char* path = std::getenv("PATH");
+    std::istringstream dirs(path ? path : "/usr/bin");
+    std::string tool = "sqlite3 (not on PATH: see scripts/install-deps.sh)";
+    for (std::string dir; std::getline(dirs, dir, ':');) {
+        const auto candidate = fs::path(dir) / "sqlite3";
+        if (::access(candidate.c_str(), X_OK) == 0) {
+            tool = candidate;
+            break;
+        }
+    }
+    return run_command({tool, database, sql});
+}
+
 int free_tcp_port() {
     // A port handed out is free until its server binds it, and the kernel may offer it again
     // in between: a test's IRC server and its controller's agent port were once the same

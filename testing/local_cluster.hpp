@@ -33,6 +33,10 @@ CommandResult run_command(const std::vector<std::string>& argv,
                           std::chrono::milliseconds timeout = std::chrono::seconds(60),
                           const std::string& stdin_path = "/dev/null");
 
+// The sqlite3 command line tool (scripts/install-deps.sh installs it) on `database`, running
+// `sql`; its rows on stdout, fields separated by '|'.
+CommandResult run_sql(const std::string& database, const std::string& sql);
+
 // Starts argv in the background with output to log_path; returns its pid.
 pid_t start_process(const std::vector<std::string>& argv, const std::string& log_path,
                     const std::string& stdin_path = "/dev/null");
@@ -86,6 +90,7 @@ class LocalCluster {
     const std::string& dir() const { return dir_; }
     const std::string& http_url() const { return http_url_; }
     std::string token_file() const { return controller_dir_ + "/admin.token"; }
+    std::string database() const { return controller_dir_ + "/hostline.db"; }
     std::string bin(const std::string& name) const;
 
     // Appends TOML (whole sections) to controller.toml; call before start_controller().

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -19,23 +18,8 @@ namespace {
 
 using nlohmann::json;
 
-// The sqlite3 command line tool on PATH (scripts/install-deps.sh installs it).
-std::string sqlite3_tool() {
-    const char* path = std::getenv("PATH");
-    std::istringstream dirs(path ? path : "/usr/bin");
-    for (std::string dir; std::getline(dirs, dir, ':');) {
-        const auto candidate = std::filesystem::path(dir) / "sqlite3";
-        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-    return "sqlite3 (not on PATH: see scripts/install-deps.sh)";
-}
-
 class Audit : public ClusterTest {
   protected:
-    std::string database() const {
-        return std::filesystem::path(cluster.token_file()).parent_path() / "hostline.db";
-    }
-
     std::vector<json> exported(const std::vector<std::string>& options = {}) {
         std::vector<std::string> args{"audit", "export"};
         args.insert(args.end(), options.begin(), options.end());
@@ -85,8 +69,8 @@ TEST_F(Audit, ARowChangedInTheDatabaseFileIsNamedByVerify) {
     cluster.stop_controller();
     const auto row = created[1]["id"].get<long>();
     CommandResult tampered =
-        run_command({sqlite3_tool(), database(),
-                     "UPDATE audit SET actor = 'irc:mallory' WHERE id = " + std::to_string(row)});
+        run_sql(cluster.database(),
+                "UPDATE audit SET actor = 'irc:mallory' WHERE id = " + std::to_string(row));
     ASSERT_EQ(tampered.exit_code, 0) << tampered.err;
     cluster.start_controller();
 

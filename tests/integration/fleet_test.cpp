@@ -36,14 +36,12 @@ class Fleet : public ClusterTest {
         long rows = 0, compressed = 0, size = 0, stored = 0, largest = 0;
     };
     StoredOutput stored_output(long job_id) {
-        const std::string db =
-            (std::filesystem::path(cluster.token_file()).parent_path() / "hostline.db").string();
-        const CommandResult result = run_command(
-            {"/usr/bin/sqlite3", "-readonly", db,
-             "SELECT count(*), total(encoding = 'lz4'), total(iif(encoding = '', length(data), "
-             "size)), total(length(data)), max(length(data)) FROM output o JOIN runs r ON "
-             "o.run_id = r.id WHERE r.job_id = " +
-                 std::to_string(job_id)});
+        const CommandResult result = run_sql(
+            cluster.database(),
+            "SELECT count(*), total(encoding = 'lz4'), total(iif(encoding = '', length(data), "
+            "size)), total(length(data)), max(length(data)) FROM output o JOIN runs r ON "
+            "o.run_id = r.id WHERE r.job_id = " +
+                std::to_string(job_id));
         EXPECT_EQ(result.exit_code, 0) << result.err;
         StoredOutput out;
         std::string line = result.out;
